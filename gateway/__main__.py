@@ -1,0 +1,32 @@
+"""Runs the gateway with uvicorn: ``python -m gateway``."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from gateway.app import create_app
+from gateway.settings import GatewaySettings
+from services.common.logs import configure_logging
+from services.common.tracing import configure_tracing
+
+
+def run() -> None:
+    """Serves the gateway until SIGTERM/SIGINT (uvicorn drains open requests first)."""
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level)
+    configure_tracing("gateway")
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        timeout_graceful_shutdown=10,
+        access_log=False,
+    )
+    server = uvicorn.Server(config)
+    print(f"MESHSERVE_READY service=gateway port={settings.port}", flush=True)
+    server.run()
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,51 @@
+"""Builds the gateway application: settings, gRPC clients, middleware, error handlers, dialects."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.clients import MeshClients
+
+# Importing the error modules registers each dialect's envelope.
+from gateway.dialects.ace3 import errors as _ace3_errors  # noqa: F401
+from gateway.dialects.auterity import errors as _auterity_errors  # noqa: F401
+from gateway.dialects.kserve_v2 import errors as _kserve_errors  # noqa: F401
+from gateway.dialects.llama_gpu import errors as _llama_errors  # noqa: F401
+from gateway.dialects.native import health
+from gateway.dialects.openai import errors as _openai_errors  # noqa: F401
+from gateway.dialects.pytorch_if import errors as _pytorch_if_errors  # noqa: F401
+from gateway.errors import install_error_handlers
+from gateway.request_id import RequestIdMiddleware
+from gateway.routers import ROUTERS
+from gateway.settings import GatewaySettings
+from services.common.settings import MeshEndpoints
+
+
+def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints | None = None) -> FastAPI:
+    """A gateway app; settings and endpoints default to the environment."""
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.clients = MeshClients(endpoints, settings.call_timeout_seconds)
+        yield
+        await app.state.clients.close()
+
+    app = FastAPI(
+        title="meshserve gateway",
+        version=settings.version,
+        description="REST, SSE and WebSocket faces of the meshserve gRPC mesh.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.started_at = time.time()
+    app.add_middleware(RequestIdMiddleware)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

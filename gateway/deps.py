@@ -1,0 +1,29 @@
+"""FastAPI dependency aliases shared by the dialects."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from gateway.clients import MeshClients
+from gateway.settings import GatewaySettings
+
+
+def get_clients(request: Request) -> MeshClients:
+    """The process-wide gRPC clients."""
+    return request.app.state.clients  # type: ignore[no-any-return]
+
+
+def get_settings(request: Request) -> GatewaySettings:
+    """The gateway settings."""
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def started_at(request: Request) -> float:
+    """Unix time the gateway started."""
+    return request.app.state.started_at  # type: ignore[no-any-return]
+
+
+Clients = Annotated[MeshClients, Depends(get_clients)]
+Settings = Annotated[GatewaySettings, Depends(get_settings)]

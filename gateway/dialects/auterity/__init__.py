@@ -1,0 +1,1 @@
+"""Document 003 (Auterity): ``/api/ai/*``, ``/api/analytics/*``, ``/api/gateway/route``."""

@@ -1,0 +1,16 @@
+"""KServe v2 error body: ``{"error": "<message>"}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.dialects.envelope import ErrorSurface, register_surface
+from services.common.errors import MeshError
+
+
+def render(error: MeshError, request_id: str) -> dict[str, Any]:
+    """The KServe v2 error body."""
+    return {"error": error.message}
+
+
+SURFACE = register_surface(ErrorSurface("kserve-v2", ("/v2/",), render))

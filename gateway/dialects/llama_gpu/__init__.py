@@ -1,0 +1,1 @@
+"""Document 004 (LLaMA GPU): ``/api/v1/*`` and the ``/socket.io`` WebSocket."""

@@ -1,0 +1,1 @@
+"""meshserve's own endpoints shared by every document: ``/health``."""

@@ -1,0 +1,1 @@
+"""Document 002 and OpenAI conventions: completions, chat, models, audio."""

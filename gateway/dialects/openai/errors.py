@@ -1,0 +1,38 @@
+"""OpenAI error envelope: ``{"error": {"message", "type", "param", "code"}}``.
+
+``/v1/models…`` is shared with document 000 (ACE3), so the envelope also carries the canonical
+``reason`` and ``details`` that 000's clients read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.dialects.envelope import ErrorSurface, register_surface
+from services.common.errors import MeshError
+
+_TYPE_BY_STATUS = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    403: "permission_error",
+    404: "invalid_request_error",
+    409: "invalid_request_error",
+    429: "rate_limit_error",
+}
+
+
+def render(error: MeshError, request_id: str) -> dict[str, Any]:
+    """The OpenAI-style error body."""
+    return {
+        "error": {
+            "message": error.message,
+            "type": _TYPE_BY_STATUS.get(error.http_status, "server_error"),
+            "param": error.details.get("field"),
+            "code": error.code.lower(),
+            "reason": error.code,
+            "details": error.details,
+        }
+    }
+
+
+SURFACE = register_surface(ErrorSurface("openai", ("/v1/",), render))

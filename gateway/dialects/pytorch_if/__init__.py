@@ -1,0 +1,1 @@
+"""Document 001 (PyTorch Inference Framework): the root-level REST surface."""

@@ -1,0 +1,101 @@
+"""The gateway's one exception handler: anything raised becomes a canonical error, rendered in the
+envelope of the surface that owns the path, with its HTTP status, ``X-Request-ID`` and, for 429,
+``Retry-After``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gateway.dialects.envelope import surface_for
+from gateway.request_id import request_id_of
+from services.common.errors import InternalError, InvalidInput, MeshError, NotFound
+
+log = logging.getLogger("meshserve.gateway")
+
+
+def error_response(request: Request, error: MeshError) -> JSONResponse:
+    """The rendered error for a request."""
+    rid = request_id_of(request)
+    body = surface_for(request.url.path).render(error, rid)
+    headers = {"X-Request-ID": rid}
+    if error.http_status in (429, 503) and error.retry_after:
+        headers["Retry-After"] = str(error.retry_after)
+    elif error.http_status == 429:
+        headers["Retry-After"] = "1"
+    return JSONResponse(body, status_code=error.http_status, headers=headers)
+
+
+def validation_error(exc: RequestValidationError) -> MeshError:
+    """A request validation failure as INVALID_INPUT naming the first bad field."""
+    errors = exc.errors()
+    first: dict[str, Any] = errors[0] if errors else {}
+    location = [str(p) for p in first.get("loc", ()) if p != "body"]
+    field = ".".join(location)
+    if first.get("type") == "json_invalid":
+        ctx = first.get("ctx") or {}
+        return InvalidInput(
+            f"malformed JSON body: {ctx.get('error', 'could not parse')}",
+            details={"position": first.get("loc", ["", ""])[-1]},
+            suggestion="send a valid JSON document with Content-Type: application/json",
+        )
+    message = first.get("msg", "invalid request")
+    return InvalidInput(
+        f"{field}: {message}" if field else message,
+        details={"field": field, "errors": len(errors)},
+    )
+
+
+def http_error(exc: StarletteHTTPException) -> MeshError:
+    """Starlette's own HTTP errors (unknown path, wrong method) as canonical errors."""
+    if exc.status_code == 404:
+        return NotFound("no such endpoint", suggestion="see /docs for the documented endpoints")
+    if exc.status_code == 405:
+        return InvalidInput("method not allowed on this endpoint", details={"status": 405})
+    return MeshError(str(exc.detail), details={"status": exc.status_code})
+
+
+def _json_route(request: Request) -> bool:
+    """Whether the matched route reads a JSON body (not multipart/form)."""
+    route = request.scope.get("route")
+    body = getattr(getattr(route, "dependant", None), "body_params", [])
+    return bool(body) and not any(type(p.field_info).__name__ in ("Form", "File") for p in body)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Registers the handlers; every error path goes through :func:`error_response`."""
+
+    @app.exception_handler(MeshError)
+    async def _mesh(request: Request, exc: MeshError) -> JSONResponse:
+        return error_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        content_type = request.headers.get("content-type", "")
+        if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type and _json_route(request):
+            return error_response(
+                request,
+                InvalidInput(
+                    f"unsupported Content-Type {content_type or '(none)'!r}: "
+                    "this endpoint takes application/json",
+                    details={"field": "Content-Type", "expected": "application/json"},
+                ),
+            )
+        return error_response(request, validation_error(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        response = error_response(request, http_error(exc))
+        if exc.status_code == 405:
+            response.status_code = 405
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s", request.url.path)
+        return error_response(request, InternalError("internal error"))

@@ -1,0 +1,19 @@
+"""Settings of the gateway process (``MESHSERVE_GATEWAY_*``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GatewaySettings(BaseSettings):
+    """Gateway settings."""
+
+    model_config = SettingsConfigDict(env_prefix="MESHSERVE_GATEWAY_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Interface the HTTP server binds.")
+    port: int = Field(8000, description="HTTP port.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    health_timeout_seconds: float = Field(1.0, description="Deadline of each service health check.")
+    call_timeout_seconds: float = Field(60.0, description="Default deadline of a call into the mesh.")
+    version: str = Field("0.1.0", description="Version reported by /health and /info.")

@@ -1,0 +1,3 @@
+from services.autoscaler.server import run
+
+run()

@@ -1,0 +1,400 @@
+"""The one canonical error model of meshserve.
+
+Every failure is a :class:`MeshError` carrying a :class:`Reason` (DESIGN.md § Errors). The reason
+decides the gRPC status code through :data:`REASON_TO_GRPC`; on the wire the error travels as a
+``google.rpc.Status`` whose details hold a packed :class:`ErrorDetail`. Gateway dialects render it
+through :func:`http_status_for` and their own envelopes.
+
+Exception tree::
+
+    MeshError
+    ├── InvalidInput            (INVALID_INPUT, INVALID_ARGUMENT)
+    ├── NotFound                (NOT_FOUND)
+    │   └── ModelNotFound       (MODEL_NOT_FOUND)
+    │   └── PluginNotFound      (PLUGIN_NOT_FOUND)
+    ├── PluginLoadFailed        (PLUGIN_LOAD_FAILED, INTERNAL)
+    ├── ModelNotLoaded          (MODEL_NOT_LOADED, FAILED_PRECONDITION)
+    ├── AlreadyExists           (ALREADY_EXISTS)
+    ├── ModelLoadFailed         (MODEL_LOAD_FAILED, INTERNAL)
+    ├── ModelValidationFailed   (MODEL_VALIDATION_FAILED, INVALID_ARGUMENT)
+    ├── ModelDownloadFailed     (MODEL_DOWNLOAD_FAILED, UNAVAILABLE)
+    ├── PayloadTooLarge         (PAYLOAD_TOO_LARGE, INVALID_ARGUMENT)
+    ├── InferenceFailed         (INFERENCE_FAILED, INTERNAL)
+    ├── RateLimitExceeded       (RATE_LIMIT_EXCEEDED, RESOURCE_EXHAUSTED)
+    ├── InsufficientMemory      (INSUFFICIENT_MEMORY, UNAVAILABLE)
+    ├── BackendUnavailable      (BACKEND_UNAVAILABLE, UNAVAILABLE)
+    ├── AuthenticationFailed    (AUTHENTICATION_FAILED, UNAUTHENTICATED)
+    ├── PermissionDenied        (PERMISSION_DENIED)
+    ├── NotImplementedYet       (NOT_IMPLEMENTED, UNIMPLEMENTED)
+    └── InternalError           (INTERNAL)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import status_pb2
+from grpc_status import rpc_status
+
+from meshserve.v1 import common_pb2
+
+Reason = common_pb2.Reason
+
+#: Canonical reason → gRPC status code. Every reason has exactly one row.
+REASON_TO_GRPC: dict[int, grpc.StatusCode] = {
+    Reason.REASON_INVALID_INPUT: grpc.StatusCode.INVALID_ARGUMENT,
+    Reason.REASON_MODEL_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    Reason.REASON_MODEL_LOAD_FAILED: grpc.StatusCode.INTERNAL,
+    Reason.REASON_INFERENCE_FAILED: grpc.StatusCode.INTERNAL,
+    Reason.REASON_PLUGIN_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    Reason.REASON_PLUGIN_LOAD_FAILED: grpc.StatusCode.INTERNAL,
+    Reason.REASON_RATE_LIMIT_EXCEEDED: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Reason.REASON_INSUFFICIENT_MEMORY: grpc.StatusCode.UNAVAILABLE,  # 503, as document 004 §8.3 says
+    Reason.REASON_BACKEND_UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
+    Reason.REASON_AUTHENTICATION_FAILED: grpc.StatusCode.UNAUTHENTICATED,
+    Reason.REASON_PERMISSION_DENIED: grpc.StatusCode.PERMISSION_DENIED,
+    Reason.REASON_MODEL_NOT_LOADED: grpc.StatusCode.FAILED_PRECONDITION,
+    Reason.REASON_MODEL_DOWNLOAD_FAILED: grpc.StatusCode.UNAVAILABLE,
+    Reason.REASON_MODEL_VALIDATION_FAILED: grpc.StatusCode.INVALID_ARGUMENT,
+    Reason.REASON_ALREADY_EXISTS: grpc.StatusCode.ALREADY_EXISTS,
+    Reason.REASON_PAYLOAD_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,
+    Reason.REASON_NOT_IMPLEMENTED: grpc.StatusCode.UNIMPLEMENTED,
+    Reason.REASON_DEADLINE_EXCEEDED: grpc.StatusCode.DEADLINE_EXCEEDED,
+    Reason.REASON_INTERNAL: grpc.StatusCode.INTERNAL,
+    Reason.REASON_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
+    Reason.REASON_CANCELLED: grpc.StatusCode.CANCELLED,
+    Reason.REASON_FAILED_PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
+}
+
+#: gRPC status code → HTTP status, after google/rpc/code.proto (CANCELLED is nginx's 499).
+GRPC_TO_HTTP: dict[grpc.StatusCode, int] = {
+    grpc.StatusCode.OK: 200,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.UNKNOWN: 500,
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.ABORTED: 409,
+    grpc.StatusCode.OUT_OF_RANGE: 400,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.INTERNAL: 500,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DATA_LOSS: 500,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+}
+
+#: Reason a bare gRPC status maps back to when a peer sent no ErrorDetail.
+GRPC_TO_REASON: dict[grpc.StatusCode, int] = {
+    grpc.StatusCode.CANCELLED: Reason.REASON_CANCELLED,
+    grpc.StatusCode.INVALID_ARGUMENT: Reason.REASON_INVALID_INPUT,
+    grpc.StatusCode.OUT_OF_RANGE: Reason.REASON_INVALID_INPUT,
+    grpc.StatusCode.DEADLINE_EXCEEDED: Reason.REASON_DEADLINE_EXCEEDED,
+    grpc.StatusCode.NOT_FOUND: Reason.REASON_NOT_FOUND,
+    grpc.StatusCode.ALREADY_EXISTS: Reason.REASON_ALREADY_EXISTS,
+    grpc.StatusCode.PERMISSION_DENIED: Reason.REASON_PERMISSION_DENIED,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: Reason.REASON_RATE_LIMIT_EXCEEDED,
+    grpc.StatusCode.FAILED_PRECONDITION: Reason.REASON_FAILED_PRECONDITION,
+    grpc.StatusCode.ABORTED: Reason.REASON_FAILED_PRECONDITION,
+    grpc.StatusCode.UNIMPLEMENTED: Reason.REASON_NOT_IMPLEMENTED,
+    grpc.StatusCode.UNAVAILABLE: Reason.REASON_BACKEND_UNAVAILABLE,
+    grpc.StatusCode.UNAUTHENTICATED: Reason.REASON_AUTHENTICATION_FAILED,
+}
+
+
+def reason_name(reason: int) -> str:
+    """Documented code of a reason, such as ``MODEL_NOT_FOUND`` (document 004 §8.3)."""
+    return Reason.Name(reason).removeprefix("REASON_")
+
+
+class MeshError(Exception):
+    """A failure with a canonical reason; subclasses fix the reason."""
+
+    reason: int = Reason.REASON_INTERNAL
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: int | None = None,
+        details: Mapping[str, Any] | None = None,
+        suggestion: str = "",
+        retry_after: int = 0,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason is not None:
+            self.reason = reason
+        self.details: dict[str, str] = {k: str(v) for k, v in (details or {}).items()}
+        self.suggestion = suggestion
+        self.retry_after = retry_after
+
+    @property
+    def code(self) -> str:
+        """Documented reason code, such as ``INVALID_INPUT``."""
+        return reason_name(self.reason)
+
+    @property
+    def grpc_code(self) -> grpc.StatusCode:
+        """gRPC status code of this reason."""
+        return REASON_TO_GRPC.get(self.reason, grpc.StatusCode.INTERNAL)
+
+    @property
+    def http_status(self) -> int:
+        """HTTP status of this error."""
+        return GRPC_TO_HTTP[self.grpc_code]
+
+    def to_status(self) -> grpc.Status:
+        """This error as a rich gRPC status (``grpc-status-details-bin``)."""
+        detail = common_pb2.ErrorDetail(
+            reason=self.reason,
+            metadata=self.details,
+            suggestion=self.suggestion,
+            retry_after_seconds=self.retry_after,
+        )
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        proto = status_pb2.Status(code=self.grpc_code.value[0], message=self.message, details=[packed])
+        return rpc_status.to_status(proto)
+
+    @classmethod
+    def from_rpc_error(cls, error: grpc.RpcError) -> MeshError:
+        """Rebuilds the canonical error a peer sent, or derives one from a bare status."""
+        code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
+        message: str = error.details() or code.name  # type: ignore[attr-defined]
+        status = _status_from_error(error)
+        if status is not None:
+            for packed in status.details:
+                detail = common_pb2.ErrorDetail()
+                if packed.Is(detail.DESCRIPTOR) and packed.Unpack(detail):
+                    return _error_class_for(detail.reason)(
+                        status.message or message,
+                        reason=detail.reason,
+                        details=dict(detail.metadata),
+                        suggestion=detail.suggestion,
+                        retry_after=detail.retry_after_seconds,
+                    )
+        reason = GRPC_TO_REASON.get(code, Reason.REASON_INTERNAL)
+        return _error_class_for(reason)(message, reason=reason)
+
+
+def _status_from_error(error: grpc.RpcError) -> status_pb2.Status | None:
+    """The google.rpc.Status in an error's trailing metadata, if any."""
+    try:
+        trailing = error.trailing_metadata() or ()  # type: ignore[attr-defined]
+    except Exception:
+        return None
+    for key, value in trailing:
+        if key == "grpc-status-details-bin":
+            status = status_pb2.Status()
+            status.ParseFromString(value)
+            return status
+    return None
+
+
+class InvalidInput(MeshError):
+    """The request is malformed or violates a limit."""
+
+    reason = Reason.REASON_INVALID_INPUT
+
+
+class NotFound(MeshError):
+    """A resource does not exist."""
+
+    reason = Reason.REASON_NOT_FOUND
+
+
+class ModelNotFound(NotFound):
+    """The named model does not exist."""
+
+    reason = Reason.REASON_MODEL_NOT_FOUND
+
+
+class PluginNotFound(NotFound):
+    """The named plugin does not exist."""
+
+    reason = Reason.REASON_PLUGIN_NOT_FOUND
+
+
+class PluginLoadFailed(MeshError):
+    """A plugin could not be loaded."""
+
+    reason = Reason.REASON_PLUGIN_LOAD_FAILED
+
+
+class ModelNotLoaded(MeshError):
+    """The model exists but is not loaded."""
+
+    reason = Reason.REASON_MODEL_NOT_LOADED
+
+
+class AlreadyExists(MeshError):
+    """The resource already exists."""
+
+    reason = Reason.REASON_ALREADY_EXISTS
+
+
+class ModelLoadFailed(MeshError):
+    """A model could not be loaded."""
+
+    reason = Reason.REASON_MODEL_LOAD_FAILED
+
+
+class ModelValidationFailed(MeshError):
+    """An artifact failed validation."""
+
+    reason = Reason.REASON_MODEL_VALIDATION_FAILED
+
+
+class ModelDownloadFailed(MeshError):
+    """Fetching a model from a URL or hub failed."""
+
+    reason = Reason.REASON_MODEL_DOWNLOAD_FAILED
+
+
+class PayloadTooLarge(MeshError):
+    """A payload exceeded a configured limit."""
+
+    reason = Reason.REASON_PAYLOAD_TOO_LARGE
+
+
+class InferenceFailed(MeshError):
+    """Running a model failed."""
+
+    reason = Reason.REASON_INFERENCE_FAILED
+
+
+class RateLimitExceeded(MeshError):
+    """A rate limit or quota was exceeded."""
+
+    reason = Reason.REASON_RATE_LIMIT_EXCEEDED
+
+
+class InsufficientMemory(MeshError):
+    """Not enough memory to do the work."""
+
+    reason = Reason.REASON_INSUFFICIENT_MEMORY
+
+
+class BackendUnavailable(MeshError):
+    """A backend or dependency is unavailable."""
+
+    reason = Reason.REASON_BACKEND_UNAVAILABLE
+
+
+class AuthenticationFailed(MeshError):
+    """Credentials are missing or invalid."""
+
+    reason = Reason.REASON_AUTHENTICATION_FAILED
+
+
+class PermissionDenied(MeshError):
+    """The caller lacks the role the call needs."""
+
+    reason = Reason.REASON_PERMISSION_DENIED
+
+
+class NotImplementedYet(MeshError):
+    """The call is not implemented by this deployment."""
+
+    reason = Reason.REASON_NOT_IMPLEMENTED
+
+
+class InternalError(MeshError):
+    """An unexpected failure."""
+
+    reason = Reason.REASON_INTERNAL
+
+
+class DeadlineExceeded(MeshError):
+    """The deadline passed before the work completed."""
+
+    reason = Reason.REASON_DEADLINE_EXCEEDED
+
+
+class Cancelled(MeshError):
+    """The caller went away."""
+
+    reason = Reason.REASON_CANCELLED
+
+
+class FailedPrecondition(MeshError):
+    """The resource is not in a state that allows the call."""
+
+    reason = Reason.REASON_FAILED_PRECONDITION
+
+
+_CLASS_BY_REASON: dict[int, type[MeshError]] = {
+    cls.reason: cls
+    for cls in (
+        InvalidInput,
+        NotFound,
+        ModelNotFound,
+        ModelNotLoaded,
+        PluginNotFound,
+        PluginLoadFailed,
+        AlreadyExists,
+        ModelLoadFailed,
+        ModelValidationFailed,
+        ModelDownloadFailed,
+        PayloadTooLarge,
+        InferenceFailed,
+        RateLimitExceeded,
+        InsufficientMemory,
+        BackendUnavailable,
+        AuthenticationFailed,
+        PermissionDenied,
+        NotImplementedYet,
+        InternalError,
+        DeadlineExceeded,
+        Cancelled,
+        FailedPrecondition,
+    )
+}
+
+
+def _error_class_for(reason: int) -> type[MeshError]:
+    return _CLASS_BY_REASON.get(reason, MeshError)
+
+
+def http_status_for(error: MeshError) -> int:
+    """HTTP status of a canonical error (one table for every dialect)."""
+    return error.http_status
+
+
+__all__ = [
+    "GRPC_TO_HTTP",
+    "REASON_TO_GRPC",
+    "AlreadyExists",
+    "AuthenticationFailed",
+    "BackendUnavailable",
+    "Cancelled",
+    "DeadlineExceeded",
+    "FailedPrecondition",
+    "InferenceFailed",
+    "InsufficientMemory",
+    "InternalError",
+    "InvalidInput",
+    "MeshError",
+    "ModelDownloadFailed",
+    "ModelLoadFailed",
+    "ModelNotFound",
+    "ModelNotLoaded",
+    "ModelValidationFailed",
+    "NotFound",
+    "NotImplementedYet",
+    "PayloadTooLarge",
+    "PermissionDenied",
+    "PluginLoadFailed",
+    "PluginNotFound",
+    "RateLimitExceeded",
+    "Reason",
+    "http_status_for",
+    "reason_name",
+]

@@ -1,0 +1,150 @@
+"""The server interceptor every service runs: request id, trace span, deadline, logs, error mapping.
+
+Exceptions leave a servicer in one place only: here. A :class:`MeshError` becomes its rich gRPC status;
+anything else is logged with its traceback and becomes INTERNAL with reason ``INTERNAL``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from opentelemetry import context as otel_context
+from opentelemetry import trace
+
+from services.common.context import (
+    CALLER_HEADER,
+    REQUEST_ID_HEADER,
+    caller_var,
+    deadline_var,
+    new_request_id,
+    request_id_var,
+)
+from services.common.errors import InternalError, MeshError
+from services.common.metrics import GRPC_CALLS, GRPC_LATENCY
+from services.common.tracing import context_from_metadata
+
+log = logging.getLogger("meshserve.grpc")
+
+
+class InflightTracker:
+    """Counts calls in progress so shutdown can report what it drains."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class ServerInterceptor(grpc.aio.ServerInterceptor):
+    """Wraps every handler with the per-call context and the canonical error mapping."""
+
+    def __init__(self, inflight: InflightTracker | None = None) -> None:
+        self.inflight = inflight or InflightTracker()
+        self._tracer = trace.get_tracer("meshserve.grpc")
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        """Returns the handler wrapped; health and reflection pass through untouched."""
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(("/grpc.health", "/grpc.reflection")):
+            return handler
+        metadata = tuple(handler_call_details.invocation_metadata or ())
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(handler.unary_unary, method, metadata),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(handler.unary_stream, method, metadata),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._wrap_unary(handler.stream_unary, method, metadata),
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            self._wrap_stream(handler.stream_stream, method, metadata),
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
+
+    def _enter(self, method: str, metadata: tuple[Any, ...], context: grpc.aio.ServicerContext) -> Any:
+        values = dict(metadata)
+        request_id_var.set(str(values.get(REQUEST_ID_HEADER) or new_request_id()))
+        caller_var.set(str(values.get(CALLER_HEADER, "")))
+        remaining = context.time_remaining()
+        deadline_var.set(time.monotonic() + remaining if remaining is not None else None)
+        token = otel_context.attach(context_from_metadata(metadata))
+        self.inflight.count += 1
+        return token
+
+    def _exit(self, token: Any) -> None:
+        self.inflight.count -= 1
+        otel_context.detach(token)
+
+    def _wrap_unary(self, behaviour: Callable[..., Any], method: str, metadata: tuple[Any, ...]) -> Any:
+        async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
+            token = self._enter(method, metadata, context)
+            started = time.perf_counter()
+            try:
+                with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
+                    result = await behaviour(request_or_iterator, context)
+                _log_call(method, "OK", started)
+                return result
+            except MeshError as error:
+                _log_call(method, error.code, started)
+                await context.abort_with_status(error.to_status())
+            except grpc.aio.AbortError:
+                raise
+            except Exception as error:  # unexpected: keep the traceback in the log
+                log.exception("unhandled error in %s", method)
+                _log_call(method, "INTERNAL", started)
+                await context.abort_with_status(InternalError(f"internal error: {error}").to_status())
+            finally:
+                self._exit(token)
+
+        return wrapped
+
+    def _wrap_stream(self, behaviour: Callable[..., Any], method: str, metadata: tuple[Any, ...]) -> Any:
+        async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            token = self._enter(method, metadata, context)
+            started = time.perf_counter()
+            try:
+                with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
+                    async for item in behaviour(request_or_iterator, context):
+                        yield item
+                _log_call(method, "OK", started)
+            except MeshError as error:
+                _log_call(method, error.code, started)
+                await context.abort_with_status(error.to_status())
+            except grpc.aio.AbortError:
+                raise
+            except Exception as error:
+                log.exception("unhandled error in %s", method)
+                _log_call(method, "INTERNAL", started)
+                await context.abort_with_status(InternalError(f"internal error: {error}").to_status())
+            finally:
+                self._exit(token)
+
+        return wrapped
+
+
+def _log_call(method: str, outcome: str, started: float) -> None:
+    elapsed = time.perf_counter() - started
+    GRPC_CALLS.labels(method, outcome).inc()
+    GRPC_LATENCY.labels(method).observe(elapsed)
+    log.info("call", extra={"method": method, "outcome": outcome, "ms": round(elapsed * 1000, 2)})
+
+
+__all__ = ["InflightTracker", "ServerInterceptor"]

@@ -1,0 +1,55 @@
+"""Typed settings shared by every service; each service subclasses with its own env prefix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Default gRPC port of each service in the embedded mesh.
+DEFAULT_PORTS: dict[str, int] = {
+    "auth": 50051,
+    "registry": 50052,
+    "inference": 50053,
+    "speech": 50054,
+    "autoscaler": 50055,
+}
+
+SERVICE_NAMES: tuple[str, ...] = tuple(DEFAULT_PORTS)
+
+
+class ServiceSettings(BaseSettings):
+    """What every gRPC service process needs; subclasses set ``env_prefix`` (``MESHSERVE_<NAME>_``)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Interface the gRPC server binds.")
+    port: int = Field(0, description="gRPC port; 0 picks a free one (tests).")
+    grace_seconds: float = Field(10.0, description="How long in-flight calls may drain after SIGTERM.")
+    log_level: str = Field("INFO", description="Python logging level.")
+    data_dir: Path = Field(Path("var"), description="Directory for this service's state.")
+    metrics_port: int = Field(-1, description="HTTP port of /metrics; -1 disables, 0 picks a free one.")
+
+
+class MeshEndpoints(BaseSettings):
+    """Where the services live (static discovery, the embedded default): ``MESHSERVE_<NAME>_ADDRESS``."""
+
+    model_config = SettingsConfigDict(env_prefix="MESHSERVE_", extra="ignore")
+
+    auth_address: str = Field(f"127.0.0.1:{DEFAULT_PORTS['auth']}", description="auth gRPC address.")
+    registry_address: str = Field(
+        f"127.0.0.1:{DEFAULT_PORTS['registry']}", description="registry gRPC address."
+    )
+    inference_address: str = Field(
+        f"127.0.0.1:{DEFAULT_PORTS['inference']}", description="inference gRPC address."
+    )
+    speech_address: str = Field(f"127.0.0.1:{DEFAULT_PORTS['speech']}", description="speech gRPC address.")
+    autoscaler_address: str = Field(
+        f"127.0.0.1:{DEFAULT_PORTS['autoscaler']}", description="autoscaler gRPC address."
+    )
+    call_timeout_seconds: float = Field(30.0, description="Deadline of an outbound call without one.")
+
+    def address_of(self, service: str) -> str:
+        """Address of one service by name."""
+        return str(getattr(self, f"{service}_address"))

@@ -1,0 +1,1 @@
+"""``meshserve up`` / ``meshserve status``: the embedded mesh as local processes."""

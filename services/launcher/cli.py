@@ -1,0 +1,112 @@
+"""``meshserve up`` and ``meshserve status``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+
+from services.launcher.probes import grpc_serving, http_answering
+from services.launcher.settings import LauncherSettings
+from services.launcher.supervisor import Supervisor
+
+
+def banner(settings: LauncherSettings, seconds: float) -> str:
+    """The ready banner with every URL a user needs."""
+    base = f"http://{settings.host}:{settings.gateway_port}"
+    return "\n".join(
+        [
+            "",
+            f"  meshserve is up ({seconds:.1f}s)",
+            f"    gateway   {base}",
+            f"    health    {base}/health",
+            f"    docs      {base}/docs   ·   {base}/redoc   ·   {base}/openapi.json",
+            f"    logs      {settings.log_dir}/",
+            "  Ctrl-C stops everything.",
+            "",
+        ]
+    )
+
+
+async def up(settings: LauncherSettings) -> int:
+    """Runs the mesh until SIGINT/SIGTERM."""
+    supervisor = Supervisor(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    print(
+        f"meshserve: starting {len(supervisor.processes)} processes (data in {settings.data_dir}/)",
+        flush=True,
+    )
+    try:
+        start = asyncio.create_task(supervisor.start_all())
+        stopped = asyncio.create_task(stop.wait())
+        done, _ = await asyncio.wait({start, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if stopped in done:
+            start.cancel()
+            raise KeyboardInterrupt
+        seconds = start.result()
+        print(banner(settings, seconds), flush=True)
+        watcher = asyncio.create_task(supervisor.watch())
+        stopped = asyncio.create_task(stop.wait())
+        await asyncio.wait({watcher, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if watcher.done():
+            watcher.result()  # a crashed watcher must not leave the mesh unsupervised silently
+        watcher.cancel()
+    except (TimeoutError, RuntimeError) as error:
+        print(f"meshserve: failed to start: {error}", file=sys.stderr, flush=True)
+        await supervisor.stop_all()
+        return 1
+    except KeyboardInterrupt:
+        pass
+    print("meshserve: stopping", flush=True)
+    await supervisor.stop_all()
+    print("meshserve: stopped", flush=True)
+    return 0
+
+
+async def status(settings: LauncherSettings) -> int:
+    """Prints each process, its pid and its health; exit 1 when anything is down."""
+    try:
+        state = json.loads(settings.state_file.read_text())
+    except FileNotFoundError:
+        print(f"meshserve is not running (no {settings.state_file})")
+        return 1
+    healthy = True
+    print(f"{'process':<11} {'pid':>7}  {'address':<22} {'restarts':>8}  health")
+    for name, info in state["processes"].items():
+        pid = info.get("pid")
+        alive = pid is not None and _alive(int(pid))
+        if info["kind"] == "http":
+            code = await http_answering(f"http://{info['address']}/health")
+            health = f"HTTP {code}" if code else "UNREACHABLE"
+            ok = code == 200
+        else:
+            health = await grpc_serving(info["address"])
+            ok = health == "SERVING"
+        healthy &= ok and alive
+        print(f"{name:<11} {pid or '-':>7}  {info['address']:<22} {info['restarts']:>8}  {health}")
+    return 0 if healthy else 1
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def main(argv: list[str]) -> int:
+    """Dispatches ``up`` or ``status``."""
+    settings = LauncherSettings()
+    command = argv[0] if argv else "up"
+    if command == "up":
+        return asyncio.run(up(settings))
+    if command == "status":
+        return asyncio.run(status(settings))
+    print(f"unknown command {command!r}; use 'up' or 'status'", file=sys.stderr)
+    return 2

@@ -1,0 +1,188 @@
+"""Starts every process of the mesh, restarts the ones that die, stops them all on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.common.settings import SERVICE_NAMES
+from services.launcher.probes import grpc_serving, http_answering
+from services.launcher.settings import LauncherSettings
+
+PROCESS_NAMES: tuple[str, ...] = (*SERVICE_NAMES, "gateway")
+
+
+@dataclass
+class ManagedProcess:
+    """One supervised child process."""
+
+    name: str
+    argv: list[str]
+    address: str
+    log_path: Path
+    process: asyncio.subprocess.Process | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+    backoff: float = 0.5
+    ready: bool = False
+
+    @property
+    def is_gateway(self) -> bool:
+        """Whether this is the HTTP gateway rather than a gRPC service."""
+        return self.name == "gateway"
+
+    async def probe(self) -> bool:
+        """Whether the process answers its health check."""
+        if self.is_gateway:
+            return await http_answering(f"http://{self.address}/openapi.json") == 200
+        return await grpc_serving(self.address) == "SERVING"
+
+
+def mesh_environment(settings: LauncherSettings) -> dict[str, str]:
+    """Environment every child gets: static discovery, ports, data directory."""
+    env = dict(os.environ)
+    for name in SERVICE_NAMES:
+        upper = name.upper()
+        env[f"MESHSERVE_{upper}_ADDRESS"] = f"{settings.host}:{settings.port_of(name)}"
+        env[f"MESHSERVE_{upper}_PORT"] = str(settings.port_of(name))
+        env[f"MESHSERVE_{upper}_HOST"] = settings.host
+        env.setdefault(f"MESHSERVE_{upper}_DATA_DIR", str(settings.data_dir.resolve()))
+    env["MESHSERVE_GATEWAY_PORT"] = str(settings.gateway_port)
+    env["MESHSERVE_GATEWAY_HOST"] = settings.host
+    env["MESHSERVE_LOG_DIR"] = str(settings.log_dir.resolve())
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+@dataclass
+class Supervisor:
+    """Runs the mesh until told to stop."""
+
+    settings: LauncherSettings
+    say: Callable[[str], None] = print
+    processes: dict[str, ManagedProcess] = field(default_factory=dict)
+    _stopping: bool = False
+
+    def __post_init__(self) -> None:
+        self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        for name in PROCESS_NAMES:
+            module = "gateway" if name == "gateway" else f"services.{name}"
+            self.processes[name] = ManagedProcess(
+                name=name,
+                argv=[sys.executable, "-m", module],
+                address=f"{self.settings.host}:{self.settings.port_of(name)}",
+                log_path=self.settings.log_dir / f"{name}.log",
+            )
+        self.env = mesh_environment(self.settings)
+
+    async def spawn(self, managed: ManagedProcess) -> None:
+        """Starts one child with its output appended to its log file."""
+        log_file = managed.log_path.open("ab")
+        managed.process = await asyncio.create_subprocess_exec(
+            *managed.argv, env=self.env, stdout=log_file, stderr=log_file, start_new_session=True
+        )
+        log_file.close()
+        managed.started_at = time.monotonic()
+        managed.ready = False
+        self.write_state()
+
+    async def start_all(self) -> float:
+        """Starts every process and waits until each serves; returns the seconds it took."""
+        started = time.monotonic()
+        for managed in self.processes.values():
+            await self.spawn(managed)
+        pending = set(self.processes)
+        total = len(self.processes)
+        deadline = started + self.settings.startup_timeout_seconds
+        while pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"not serving after {self.settings.startup_timeout_seconds:.0f}s: {sorted(pending)}"
+                )
+            for name in sorted(pending):
+                managed = self.processes[name]
+                if managed.process is not None and managed.process.returncode is not None:
+                    raise RuntimeError(
+                        f"{name} exited with {managed.process.returncode}; see {managed.log_path}"
+                    )
+                if await managed.probe():
+                    managed.ready = True
+                    pending.discard(name)
+                    done = total - len(pending)
+                    self.say(
+                        f"  [{done}/{total}] {name:<10} serving on {managed.address}"
+                        f"  ({time.monotonic() - started:.1f}s)"
+                    )
+            await asyncio.sleep(0.2)
+        self.write_state()
+        return time.monotonic() - started
+
+    async def watch(self) -> None:
+        """Restarts any process that exits, with exponential backoff."""
+        while not self._stopping:
+            for managed in self.processes.values():
+                process = managed.process
+                if process is None or process.returncode is None:
+                    if managed.ready is False and process is not None and await managed.probe():
+                        managed.ready = True
+                        self.say(f"  {managed.name} is serving again (restart {managed.restarts})")
+                    if managed.ready and time.monotonic() - managed.started_at > 30:
+                        managed.backoff = 0.5
+                    continue
+                if self._stopping:
+                    return
+                self.say(
+                    f"  {managed.name} exited with code {process.returncode}; "
+                    f"restarting in {managed.backoff:.1f}s (see {managed.log_path})"
+                )
+                await asyncio.sleep(managed.backoff)
+                managed.backoff = min(managed.backoff * 2, self.settings.restart_backoff_max_seconds)
+                managed.restarts += 1
+                if not self._stopping:
+                    await self.spawn(managed)
+            await asyncio.sleep(0.1)
+
+    async def stop_all(self, grace: float = 15.0) -> None:
+        """SIGTERM to every child, SIGKILL to those still alive after the grace period."""
+        self._stopping = True
+        running = [m for m in self.processes.values() if m.process and m.process.returncode is None]
+        for managed in running:
+            with contextlib.suppress(ProcessLookupError):
+                managed.process.terminate()  # type: ignore[union-attr]
+        for managed in running:
+            try:
+                await asyncio.wait_for(managed.process.wait(), grace)  # type: ignore[union-attr]
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    managed.process.kill()  # type: ignore[union-attr]
+                await managed.process.wait()  # type: ignore[union-attr]
+            self.say(f"  stopped {managed.name} (exit {managed.process.returncode})")  # type: ignore[union-attr]
+        with contextlib.suppress(FileNotFoundError):
+            self.settings.state_file.unlink()
+
+    def write_state(self) -> None:
+        """Records pids and addresses for ``meshserve status``."""
+        state = {
+            "launcher_pid": os.getpid(),
+            "processes": {
+                m.name: {
+                    "pid": m.process.pid if m.process else None,
+                    "address": m.address,
+                    "kind": "http" if m.is_gateway else "grpc",
+                    "restarts": m.restarts,
+                    "log": str(m.log_path),
+                }
+                for m in self.processes.values()
+            },
+        }
+        self.settings.state_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.settings.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        tmp.replace(self.settings.state_file)

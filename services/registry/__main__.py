@@ -1,0 +1,3 @@
+from services.registry.server import run
+
+run()

@@ -1,0 +1,28 @@
+"""Wires the registry: settings, metadata store, built-in models and servicer."""
+
+from __future__ import annotations
+
+from meshserve.v1 import registry_pb2, registry_pb2_grpc
+from services.common.server import Registration, main
+from services.registry.builtins import seed_builtin_models
+from services.registry.servicer import RegistryServicer
+from services.registry.settings import RegistrySettings
+from services.registry.store import ModelStore
+
+SERVICE_NAME = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name
+
+
+def build(settings: RegistrySettings) -> Registration:
+    """The registry's registration."""
+    store = ModelStore(settings.db_file)
+    seed_builtin_models(store)
+    servicer = RegistryServicer(store)
+    return Registration(
+        add=lambda server: registry_pb2_grpc.add_RegistryServiceServicer_to_server(servicer, server),
+        service_names=[SERVICE_NAME],
+    )
+
+
+def run() -> None:
+    """Process entry point."""
+    main("registry", RegistrySettings, build)

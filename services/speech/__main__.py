@@ -1,0 +1,3 @@
+from services.speech.server import run
+
+run()

@@ -1,0 +1,139 @@
+"""Starting real meshserve processes for tests: free ports, readiness, clean shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ServiceProc:
+    """A service process started by a test."""
+
+    name: str
+    process: subprocess.Popen[str]
+    port: int
+
+    @property
+    def address(self) -> str:
+        """host:port of its gRPC server."""
+        return f"127.0.0.1:{self.port}"
+
+    def terminate(self, timeout: float = 20.0) -> int:
+        """SIGTERM, wait, return the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+
+def start_service(
+    name: str,
+    data_dir: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = 60,
+    module: str = "",
+) -> ServiceProc:
+    """Starts ``python -m services.<name>`` (or ``module``) on a free port and waits for its ready line."""
+    upper = name.upper()
+    child_env = {
+        **os.environ,
+        f"MESHSERVE_{upper}_PORT": "0",
+        f"MESHSERVE_{upper}_DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", module or f"services.{name}"],
+        cwd=ROOT,
+        env=child_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    deadline = time.monotonic() + timeout
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"{name} exited with {process.wait()} before it was ready")
+        if line.startswith("MESHSERVE_READY"):
+            fields = dict(part.split("=", 1) for part in line.split()[1:])
+            return ServiceProc(name, process, int(fields["port"]))
+    process.kill()
+    raise TimeoutError(f"{name} not ready after {timeout}s")
+
+
+@dataclass
+class Mesh:
+    """A whole mesh started through ``meshserve up`` on free ports."""
+
+    process: subprocess.Popen[str]
+    ports: dict[str, int]
+    data_dir: Path
+
+    @property
+    def base_url(self) -> str:
+        """The gateway's URL."""
+        return f"http://127.0.0.1:{self.ports['gateway']}"
+
+    def address(self, service: str) -> str:
+        """host:port of a service."""
+        return f"127.0.0.1:{self.ports[service]}"
+
+
+@contextlib.contextmanager
+def run_mesh(data_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 240) -> Iterator[Mesh]:
+    """Runs ``meshserve up`` until the gateway's /health answers 200, then stops it on exit."""
+    names = ("auth", "registry", "inference", "speech", "autoscaler", "gateway")
+    ports = {name: free_port() for name in names}
+    env = {
+        **os.environ,
+        "MESHSERVE_DATA_DIR": str(data_dir),
+        "PYTHONUNBUFFERED": "1",
+        **{f"MESHSERVE_{n.upper()}_PORT": str(p) for n, p in ports.items() if n != "gateway"},
+        "MESHSERVE_GATEWAY_PORT": str(ports["gateway"]),
+        **(extra_env or {}),
+    }
+    log = (data_dir / "launcher.out").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.launcher", "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    mesh = Mesh(process, ports, data_dir)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"meshserve up exited: {(data_dir / 'launcher.out').read_text()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{mesh.base_url}/health", timeout=2).status_code == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise TimeoutError((data_dir / "launcher.out").read_text())
+            time.sleep(0.3)
+        yield mesh
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()

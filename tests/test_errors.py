@@ -1,0 +1,114 @@
+"""The canonical error tables: every row, and the round trip through a real gRPC server."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from meshserve.v1 import autoscaler_pb2 as pb
+from meshserve.v1 import autoscaler_pb2_grpc as pb_grpc
+from meshserve.v1 import common_pb2
+from services.common import errors
+from services.common.errors import GRPC_TO_HTTP, REASON_TO_GRPC, MeshError
+
+DOCUMENTED_HTTP = {  # DESIGN.md § Errors
+    grpc.StatusCode.INVALID_ARGUMENT: 400,
+    grpc.StatusCode.UNAUTHENTICATED: 401,
+    grpc.StatusCode.PERMISSION_DENIED: 403,
+    grpc.StatusCode.NOT_FOUND: 404,
+    grpc.StatusCode.ALREADY_EXISTS: 409,
+    grpc.StatusCode.FAILED_PRECONDITION: 409,
+    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
+    grpc.StatusCode.CANCELLED: 499,
+    grpc.StatusCode.UNAVAILABLE: 503,
+    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
+    grpc.StatusCode.UNIMPLEMENTED: 501,
+    grpc.StatusCode.INTERNAL: 500,
+}
+
+DOCUMENT_004_STATUS = {  # document 004 §8.3
+    "INVALID_INPUT": 400,
+    "MODEL_NOT_FOUND": 404,
+    "MODEL_LOAD_FAILED": 500,
+    "INFERENCE_FAILED": 500,
+    "PLUGIN_NOT_FOUND": 404,
+    "PLUGIN_LOAD_FAILED": 500,
+    "RATE_LIMIT_EXCEEDED": 429,
+    "INSUFFICIENT_MEMORY": 503,
+    "BACKEND_UNAVAILABLE": 503,
+    "AUTHENTICATION_FAILED": 401,
+    "PERMISSION_DENIED": 403,
+}
+
+
+@pytest.mark.parametrize(("code", "status"), sorted(DOCUMENTED_HTTP.items(), key=lambda kv: kv[1]))
+def test_grpc_to_http_rows(code: grpc.StatusCode, status: int) -> None:
+    assert GRPC_TO_HTTP[code] == status
+
+
+@pytest.mark.parametrize(("name", "status"), sorted(DOCUMENT_004_STATUS.items()))
+def test_documented_reason_statuses(name: str, status: int) -> None:
+    error = MeshError("x", reason=common_pb2.Reason.Value(f"REASON_{name}"))
+    assert error.code == name
+    assert error.http_status == status
+
+
+@pytest.mark.parametrize("reason", [r for r in common_pb2.Reason.values() if r != 0])
+def test_every_reason_has_a_grpc_code_and_a_class(reason: int) -> None:
+    assert reason in REASON_TO_GRPC
+    cls = errors._error_class_for(reason)
+    assert cls.reason == reason
+
+
+class _Failing(pb_grpc.AutoscalerServiceServicer):
+    async def GetPolicy(self, request: pb.GetPolicyRequest, context: grpc.aio.ServicerContext) -> pb.GetPolicyResponse:
+        if request.target == "boom":
+            raise ZeroDivisionError("unexpected")
+        raise errors.ModelNotFound(
+            "model 'x' not found", details={"model_id": "x"}, suggestion="list models first", retry_after=3
+        )
+
+
+async def test_error_survives_the_wire() -> None:
+    """A MeshError raised in a servicer arrives at the client as the same canonical error."""
+    from services.common.interceptors import ServerInterceptor
+
+    server = grpc.aio.server(interceptors=[ServerInterceptor()])
+    pb_grpc.add_AutoscalerServiceServicer_to_server(_Failing(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = pb_grpc.AutoscalerServiceStub(channel)
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.GetPolicy(pb.GetPolicyRequest(target="x"), timeout=5)
+            assert caught.value.code() == grpc.StatusCode.NOT_FOUND
+            rebuilt = MeshError.from_rpc_error(caught.value)
+            assert isinstance(rebuilt, errors.ModelNotFound)
+            assert rebuilt.code == "MODEL_NOT_FOUND"
+            assert rebuilt.details == {"model_id": "x"}
+            assert rebuilt.suggestion == "list models first"
+            assert rebuilt.retry_after == 3
+
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.GetPolicy(pb.GetPolicyRequest(target="boom"), timeout=5)
+            assert caught.value.code() == grpc.StatusCode.INTERNAL
+            assert MeshError.from_rpc_error(caught.value).code == "INTERNAL"
+    finally:
+        await server.stop(None)
+
+
+def test_bare_status_maps_to_a_reason() -> None:
+    class Bare(grpc.RpcError):
+        def code(self) -> grpc.StatusCode:
+            return grpc.StatusCode.UNAVAILABLE
+
+        def details(self) -> str:
+            return "connection refused"
+
+        def trailing_metadata(self) -> tuple[()]:
+            return ()
+
+    rebuilt = MeshError.from_rpc_error(Bare())
+    assert isinstance(rebuilt, errors.BackendUnavailable)
+    assert rebuilt.http_status == 503
