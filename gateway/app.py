@@ -15,12 +15,11 @@ from gateway.dialects.ace3 import errors as _ace3_errors  # noqa: F401
 from gateway.dialects.auterity import errors as _auterity_errors  # noqa: F401
 from gateway.dialects.kserve_v2 import errors as _kserve_errors  # noqa: F401
 from gateway.dialects.llama_gpu import errors as _llama_errors  # noqa: F401
-from gateway.dialects.native import health
 from gateway.dialects.openai import errors as _openai_errors  # noqa: F401
 from gateway.dialects.pytorch_if import errors as _pytorch_if_errors  # noqa: F401
 from gateway.errors import install_error_handlers
 from gateway.request_id import RequestIdMiddleware
-from gateway.routers import ROUTERS
+from gateway.routers import discover_routers
 from gateway.settings import GatewaySettings
 from services.common.settings import MeshEndpoints
 
@@ -45,7 +44,6 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     app.state.started_at = time.time()
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    app.include_router(health.router)
-    for router in ROUTERS:
+    for router in discover_routers():
         app.include_router(router)
     return app

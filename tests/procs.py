@@ -115,7 +115,11 @@ def run_mesh(data_dir: Path, extra_env: dict[str, str] | None = None, timeout: f
     }
     log = (data_dir / "launcher.out").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.launcher", "up"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "services.launcher", "up"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     mesh = Mesh(process, ports, data_dir)
     try:

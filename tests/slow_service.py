@@ -14,7 +14,9 @@ from services.autoscaler.settings import AutoscalerSettings
 from services.common.server import main
 
 
-async def _slow(self: AutoscalerServicer, request: pb.GetAutoscalerStatsRequest, context: grpc.aio.ServicerContext):
+async def _slow(
+    self: AutoscalerServicer, request: pb.GetAutoscalerStatsRequest, context: grpc.aio.ServicerContext
+):
     await asyncio.sleep(float(os.environ.get("SLOW_SECONDS", "2")))
     return pb.GetAutoscalerStatsResponse(running=True, evaluations=42)
 

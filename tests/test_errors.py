@@ -61,7 +61,9 @@ def test_every_reason_has_a_grpc_code_and_a_class(reason: int) -> None:
 
 
 class _Failing(pb_grpc.AutoscalerServiceServicer):
-    async def GetPolicy(self, request: pb.GetPolicyRequest, context: grpc.aio.ServicerContext) -> pb.GetPolicyResponse:
+    async def GetPolicy(
+        self, request: pb.GetPolicyRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetPolicyResponse:
         if request.target == "boom":
             raise ZeroDivisionError("unexpected")
         raise errors.ModelNotFound(

@@ -57,7 +57,9 @@ def test_grpc_health_on_each_port(mesh: Mesh, service: str) -> None:
 
 def test_one_real_call_per_service(mesh: Mesh) -> None:
     with grpc.insecure_channel(mesh.address("registry")) as channel:
-        models = registry_pb2_grpc.RegistryServiceStub(channel).ListModels(registry_pb2.ListModelsRequest(), timeout=5)
+        models = registry_pb2_grpc.RegistryServiceStub(channel).ListModels(
+            registry_pb2.ListModelsRequest(), timeout=5
+        )
         assert "example" in {m.name for m in models.models}
     with grpc.insecure_channel(mesh.address("inference")) as channel:
         info = inference_pb2_grpc.InferenceServiceStub(channel).GetDeviceInfo(
@@ -65,7 +67,9 @@ def test_one_real_call_per_service(mesh: Mesh) -> None:
         )
         assert info.devices[0].id == "cpu" and info.devices[0].memory_total_bytes > 0
     with grpc.insecure_channel(mesh.address("speech")) as channel:
-        voices = speech_pb2_grpc.SpeechServiceStub(channel).ListVoices(speech_pb2.ListVoicesRequest(), timeout=5)
+        voices = speech_pb2_grpc.SpeechServiceStub(channel).ListVoices(
+            speech_pb2.ListVoicesRequest(), timeout=5
+        )
         assert any(v.name == "en_US-joe-medium" and v.available for v in voices.voices)
     with grpc.insecure_channel(mesh.address("autoscaler")) as channel:
         stats = autoscaler_pb2_grpc.AutoscalerServiceStub(channel).GetAutoscalerStats(

@@ -26,7 +26,9 @@ async def test_health_and_reflection(tmp_path: Path) -> None:
                 reply = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
                 assert reply.status == health_pb2.HealthCheckResponse.SERVING
             stub = reflection_pb2_grpc.ServerReflectionStub(channel)
-            responses = stub.ServerReflectionInfo(iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+            responses = stub.ServerReflectionInfo(
+                iter([reflection_pb2.ServerReflectionRequest(list_services="")])
+            )
             names = set()
             async for response in responses:
                 names |= {s.name for s in response.list_services_response.service}
@@ -40,7 +42,9 @@ async def test_sigterm_drains_in_flight_call(tmp_path: Path) -> None:
     proc = start_service("autoscaler", tmp_path, env={"SLOW_SECONDS": "2"}, module="tests.slow_service")
     async with grpc.aio.insecure_channel(proc.address) as channel:
         call = asyncio.ensure_future(
-            pb_grpc.AutoscalerServiceStub(channel).GetAutoscalerStats(pb.GetAutoscalerStatsRequest(), timeout=15)
+            pb_grpc.AutoscalerServiceStub(channel).GetAutoscalerStats(
+                pb.GetAutoscalerStatsRequest(), timeout=15
+            )
         )
         await asyncio.sleep(0.5)
         proc.process.send_signal(15)
@@ -54,14 +58,18 @@ async def test_new_calls_refused_while_draining(tmp_path: Path) -> None:
     proc = start_service("autoscaler", tmp_path, env={"SLOW_SECONDS": "3"}, module="tests.slow_service")
     async with grpc.aio.insecure_channel(proc.address) as channel:
         slow = asyncio.ensure_future(
-            pb_grpc.AutoscalerServiceStub(channel).GetAutoscalerStats(pb.GetAutoscalerStatsRequest(), timeout=15)
+            pb_grpc.AutoscalerServiceStub(channel).GetAutoscalerStats(
+                pb.GetAutoscalerStatsRequest(), timeout=15
+            )
         )
         await asyncio.sleep(0.5)
         proc.process.send_signal(15)
         await asyncio.sleep(0.3)
         async with grpc.aio.insecure_channel(proc.address) as fresh:
             try:
-                reply = await health_pb2_grpc.HealthStub(fresh).Check(health_pb2.HealthCheckRequest(), timeout=2)
+                reply = await health_pb2_grpc.HealthStub(fresh).Check(
+                    health_pb2.HealthCheckRequest(), timeout=2
+                )
                 status = reply.status
             except grpc.aio.AioRpcError as error:
                 status = error.code()
@@ -81,7 +89,9 @@ async def test_policy_round_trip_and_validation(tmp_path: Path) -> None:
             listed = await stub.ListPolicies(pb.ListPoliciesRequest(), timeout=5)
             assert [p.target for p in listed.policies] == ["example"]
             with pytest.raises(grpc.aio.AioRpcError) as caught:
-                await stub.PutPolicy(pb.PutPolicyRequest(policy=pb.Policy(target="x", target_metric="nope")), timeout=5)
+                await stub.PutPolicy(
+                    pb.PutPolicyRequest(policy=pb.Policy(target="x", target_metric="nope")), timeout=5
+                )
             assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert "target_metric" in caught.value.details()
     finally:

@@ -9,9 +9,10 @@ import grpc
 from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from services.inference.devices import machine_facts
+from services.inference.generation import GenerationMixin
 
 
-class InferenceServicer(pb_grpc.InferenceServiceServicer):
+class InferenceServicer(GenerationMixin, pb_grpc.InferenceServiceServicer):
     """Worker control plane and data path."""
 
     async def GetDeviceInfo(
