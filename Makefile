@@ -35,6 +35,8 @@ check-gen: install
 
 lint: install
 	$(BIN)/buf lint
+	@# Contracts only grow: breaking changes against the released baseline (.buf-baseline) fail.
+	$(BIN)/buf breaking --against ".git#ref=$$(cat .buf-baseline)"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
