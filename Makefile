@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 GEN_DIR := sdk/src/meshserve/v1
 PROTOS := $(wildcard protos/meshserve/v1/*.proto)
 
-.PHONY: install up status test test-fast gen check-gen lint format bench clean
+.PHONY: install up status test test-fast gen check-gen lint format bench docs clean
 
 install: $(STAMP)
 
@@ -56,6 +56,12 @@ up: install
 
 status: install
 	$(BIN)/meshserve status
+
+docs: install
+	@# Rewrites the README's configuration table from the settings classes.
+	$(PY) -c "import re,pathlib; from services.common.settings_doc import markdown; p=pathlib.Path('README.md'); \
+	t=p.read_text(); p.write_text(re.sub(r'(<!-- config:start -->).*?(<!-- config:end -->)', \
+	lambda m: m.group(1)+'\n'+markdown()+'\n'+m.group(2), t, flags=re.S))"
 
 bench: install
 	$(PY) bench/predict.py

@@ -1,0 +1,70 @@
+"""Prints the configuration table of every process (``python -m services.common.settings_doc``).
+
+The README's configuration table is this output; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+
+from pydantic_settings import BaseSettings
+
+from services.common.settings import ServiceSettings
+
+#: (process, "module:Class") of every settings object, in README order.
+SETTINGS_CLASSES: tuple[tuple[str, str], ...] = (
+    ("launcher", "services.launcher.settings:LauncherSettings"),
+    ("all services", "services.common.settings:MeshEndpoints"),
+    ("gateway", "gateway.settings:GatewaySettings"),
+    ("auth", "services.auth.settings:AuthSettings"),
+    ("registry", "services.registry.settings:RegistrySettings"),
+    ("inference", "services.inference.settings:InferenceSettings"),
+    ("speech", "services.speech.settings:SpeechSettings"),
+    ("autoscaler", "services.autoscaler.settings:AutoscalerSettings"),
+)
+
+
+def load(path: str) -> type[BaseSettings]:
+    """A settings class from ``module:Class``."""
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def rows() -> Iterator[tuple[str, str, str, str]]:
+    """(process, variable, default, description) for every field of every settings class.
+
+    Fields every service inherits from :class:`ServiceSettings` are listed once, as
+    ``MESHSERVE_<NAME>_…``; each service then lists its port and its own fields.
+    """
+    common = set(ServiceSettings.model_fields) - {"port"}
+    for name, field in ServiceSettings.model_fields.items():
+        if name in common:
+            yield (
+                "every service",
+                f"MESHSERVE_<NAME>_{name.upper()}",
+                _default(field.default),
+                field.description or "",
+            )
+    for process, path in SETTINGS_CLASSES:
+        cls = load(path)
+        prefix = str(cls.model_config.get("env_prefix", ""))
+        for name, field in cls.model_fields.items():
+            if issubclass(cls, ServiceSettings) and name in common:
+                continue
+            yield process, f"{prefix}{name}".upper(), _default(field.default), field.description or ""
+
+
+def _default(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def markdown() -> str:
+    """The configuration table as markdown."""
+    lines = ["| process | variable | default | meaning |", "|---|---|---|---|"]
+    lines += [f"| {p} | `{v}` | `{d}` | {m} |" if d else f"| {p} | `{v}` | | {m} |" for p, v, d, m in rows()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown())
