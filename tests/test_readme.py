@@ -13,7 +13,9 @@ def test_configuration_table_matches_the_code() -> None:
     text = README.read_text()
     start = text.index("<!-- config:start -->") + len("<!-- config:start -->")
     end = text.index("<!-- config:end -->")
-    assert text[start:end].strip() == markdown().strip(), "README configuration table is stale: run `make docs`"
+    assert text[start:end].strip() == markdown().strip(), (
+        "README configuration table is stale: run `make docs`"
+    )
 
 
 def test_readme_names_the_two_commands() -> None:
