@@ -1,0 +1,1 @@
+"""Text generation: loader, sampling, the continuous-batching engine and its Triton model."""

@@ -1,0 +1,147 @@
+"""Sampling: validated parameters and the per-sequence logits processing (no transport imports).
+
+Ranges follow document 002 and the OpenAI API: temperature 0 to 2 (0 is greedy), top_p in (0, 1],
+top_k ≥ 0 (0 disables it), penalties -2 to 2, at most 4 stop sequences. Penalties use OpenAI's
+definition: ``logit -= count * frequency_penalty + (count > 0) * presence_penalty``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from services.common.errors import InvalidInput
+
+MAX_STOP_SEQUENCES = 4
+MAX_STOP_CHARS = 256
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How one sequence picks its tokens."""
+
+    max_tokens: int = 256
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    stop: tuple[str, ...] = ()
+    frequency_penalty: float = 0.0
+    presence_penalty: float = 0.0
+    seed: int | None = None
+
+    @property
+    def greedy(self) -> bool:
+        """Whether the arg-max token is taken."""
+        return self.temperature == 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready copy."""
+        return {
+            "max_tokens": self.max_tokens,
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "stop": list(self.stop),
+            "frequency_penalty": self.frequency_penalty,
+            "presence_penalty": self.presence_penalty,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SamplingParams:
+        """Rebuilds validated parameters from :meth:`to_dict`."""
+        params = cls(
+            max_tokens=int(data["max_tokens"]),
+            temperature=float(data["temperature"]),
+            top_p=float(data["top_p"]),
+            top_k=int(data["top_k"]),
+            stop=tuple(data.get("stop") or ()),
+            frequency_penalty=float(data["frequency_penalty"]),
+            presence_penalty=float(data["presence_penalty"]),
+            seed=None if data.get("seed") is None else int(data["seed"]),
+        )
+        params.validate()
+        return params
+
+    def validate(self) -> None:
+        """Raises InvalidInput naming the first parameter out of its range."""
+        _check_range("max_tokens", self.max_tokens, 1, None)
+        _check_range("temperature", self.temperature, 0.0, 2.0)
+        if not 0.0 < self.top_p <= 1.0:
+            raise InvalidInput(
+                f"top_p must be in (0, 1], got {self.top_p}",
+                details={"field": "top_p", "min": "0 (exclusive)", "max": 1, "provided": self.top_p},
+            )
+        _check_range("top_k", self.top_k, 0, None)
+        _check_range("frequency_penalty", self.frequency_penalty, -2.0, 2.0)
+        _check_range("presence_penalty", self.presence_penalty, -2.0, 2.0)
+        if len(self.stop) > MAX_STOP_SEQUENCES:
+            raise InvalidInput(
+                f"at most {MAX_STOP_SEQUENCES} stop sequences are allowed, got {len(self.stop)}",
+                details={"field": "stop", "max_items": MAX_STOP_SEQUENCES, "provided": len(self.stop)},
+            )
+        for item in self.stop:
+            if not item or len(item) > MAX_STOP_CHARS:
+                raise InvalidInput(
+                    f"each stop sequence must have 1 to {MAX_STOP_CHARS} characters",
+                    details={"field": "stop", "max_length": MAX_STOP_CHARS, "provided_length": len(item)},
+                )
+
+
+def _check_range(name: str, value: float, low: float, high: float | None) -> None:
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        details: dict[str, Any] = {"field": name, "min": low, "provided": value}
+        if high is not None:
+            details["max"] = high
+        raise InvalidInput(f"{name} must be {bounds}, got {value}", details=details)
+
+
+@dataclass
+class Sampler:
+    """Picks the next token of one sequence; seeded when asked so the same seed gives the same text."""
+
+    params: SamplingParams
+    counts: Counter[int] = field(default_factory=Counter)
+    generator: torch.Generator = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.generator = torch.Generator()
+        if self.params.seed is not None:
+            self.generator.manual_seed(self.params.seed)
+        else:
+            self.generator.seed()
+
+    def next_token(self, logits: torch.Tensor) -> int:
+        """The next token from a 1-D row of logits; records it for the penalties."""
+        logits = logits.float()
+        if self.counts and (self.params.frequency_penalty or self.params.presence_penalty):
+            ids = torch.tensor(list(self.counts.keys()), dtype=torch.long, device=logits.device)
+            counts = torch.tensor(list(self.counts.values()), dtype=logits.dtype, device=logits.device)
+            penalty = counts * self.params.frequency_penalty + self.params.presence_penalty
+            logits = logits.clone()
+            logits[ids] -= penalty
+        if self.params.greedy:
+            token = int(torch.argmax(logits).item())
+        else:
+            token = self._sample(logits / self.params.temperature)
+        self.counts[token] += 1
+        return token
+
+    def _sample(self, logits: torch.Tensor) -> int:
+        if self.params.top_k > 0:
+            k = min(self.params.top_k, logits.shape[-1])
+            kth = torch.topk(logits, k).values[-1]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        if self.params.top_p < 1.0:
+            sorted_logits, order = torch.sort(logits, descending=True)
+            cumulative = torch.softmax(sorted_logits, dim=-1).cumsum(dim=-1)
+            # Keep the smallest prefix whose mass reaches top_p (always at least one token).
+            drop = cumulative - torch.softmax(sorted_logits, dim=-1) >= self.params.top_p
+            sorted_logits = sorted_logits.masked_fill(drop, float("-inf"))
+            logits = torch.full_like(logits, float("-inf")).scatter(0, order, sorted_logits)
+        probs = torch.softmax(logits, dim=-1).cpu()
+        return int(torch.multinomial(probs, 1, generator=self.generator).item())
