@@ -70,7 +70,7 @@ class PredictStreamResponse(_message.Message):
     def __init__(self, response: _Optional[_Union[PredictResponse, _Mapping]] = ...) -> None: ...
 
 class SamplingParams(_message.Message):
-    __slots__ = ("max_tokens", "temperature", "top_p", "top_k", "stop", "frequency_penalty", "presence_penalty", "seed")
+    __slots__ = ("max_tokens", "temperature", "top_p", "top_k", "stop", "frequency_penalty", "presence_penalty", "seed", "max_completion_tokens")
     MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
     TOP_P_FIELD_NUMBER: _ClassVar[int]
@@ -79,6 +79,7 @@ class SamplingParams(_message.Message):
     FREQUENCY_PENALTY_FIELD_NUMBER: _ClassVar[int]
     PRESENCE_PENALTY_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    MAX_COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
     max_tokens: int
     temperature: float
     top_p: float
@@ -87,7 +88,8 @@ class SamplingParams(_message.Message):
     frequency_penalty: float
     presence_penalty: float
     seed: int
-    def __init__(self, max_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., top_k: _Optional[int] = ..., stop: _Optional[_Iterable[str]] = ..., frequency_penalty: _Optional[float] = ..., presence_penalty: _Optional[float] = ..., seed: _Optional[int] = ...) -> None: ...
+    max_completion_tokens: int
+    def __init__(self, max_tokens: _Optional[int] = ..., temperature: _Optional[float] = ..., top_p: _Optional[float] = ..., top_k: _Optional[int] = ..., stop: _Optional[_Iterable[str]] = ..., frequency_penalty: _Optional[float] = ..., presence_penalty: _Optional[float] = ..., seed: _Optional[int] = ..., max_completion_tokens: _Optional[int] = ...) -> None: ...
 
 class ChatMessage(_message.Message):
     __slots__ = ("role", "content")
@@ -120,20 +122,60 @@ class Usage(_message.Message):
     def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
-    __slots__ = ("text", "index", "finish_reason", "usage", "model_name", "device")
+    __slots__ = ("text", "index", "finish_reason", "usage", "model_name", "device", "request_id", "created")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     FINISH_REASON_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
     text: str
     index: int
     finish_reason: FinishReason
     usage: Usage
     model_name: str
     device: str
-    def __init__(self, text: _Optional[str] = ..., index: _Optional[int] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., model_name: _Optional[str] = ..., device: _Optional[str] = ...) -> None: ...
+    request_id: str
+    created: int
+    def __init__(self, text: _Optional[str] = ..., index: _Optional[int] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., model_name: _Optional[str] = ..., device: _Optional[str] = ..., request_id: _Optional[str] = ..., created: _Optional[int] = ...) -> None: ...
+
+class GetGenerationStatsRequest(_message.Message):
+    __slots__ = ("model_name",)
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    def __init__(self, model_name: _Optional[str] = ...) -> None: ...
+
+class GenerationStats(_message.Message):
+    __slots__ = ("model_name", "worker_id", "active_sequences", "waiting_sequences", "slots", "completed", "tokens_generated", "device", "context_length")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    WORKER_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    WAITING_SEQUENCES_FIELD_NUMBER: _ClassVar[int]
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_GENERATED_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    worker_id: str
+    active_sequences: int
+    waiting_sequences: int
+    slots: int
+    completed: int
+    tokens_generated: int
+    device: str
+    context_length: int
+    def __init__(self, model_name: _Optional[str] = ..., worker_id: _Optional[str] = ..., active_sequences: _Optional[int] = ..., waiting_sequences: _Optional[int] = ..., slots: _Optional[int] = ..., completed: _Optional[int] = ..., tokens_generated: _Optional[int] = ..., device: _Optional[str] = ..., context_length: _Optional[int] = ...) -> None: ...
+
+class GetGenerationStatsResponse(_message.Message):
+    __slots__ = ("models", "open_streams")
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    OPEN_STREAMS_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedCompositeFieldContainer[GenerationStats]
+    open_streams: int
+    def __init__(self, models: _Optional[_Iterable[_Union[GenerationStats, _Mapping]]] = ..., open_streams: _Optional[int] = ...) -> None: ...
 
 class LoadModelRequest(_message.Message):
     __slots__ = ("model", "batching", "device", "replicas")

@@ -85,6 +85,11 @@ class InferenceServiceStub:
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.GetDeviceInfoRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_inference__pb2.GetDeviceInfoResponse.FromString,
                 _registered_method=True)
+        self.GetGenerationStats = channel.unary_unary(
+                '/meshserve.v1.InferenceService/GetGenerationStats',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsResponse.FromString,
+                _registered_method=True)
 
 
 class InferenceServiceServicer:
@@ -161,6 +166,13 @@ class InferenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetGenerationStats(self, request, context):
+        """Live sequences of the language models (continuous batching slots in use).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InferenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -213,6 +225,11 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.GetDeviceInfo,
                     request_deserializer=meshserve_dot_v1_dot_inference__pb2.GetDeviceInfoRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_inference__pb2.GetDeviceInfoResponse.SerializeToString,
+            ),
+            'GetGenerationStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetGenerationStats,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -486,6 +503,33 @@ class InferenceService:
             '/meshserve.v1.InferenceService/GetDeviceInfo',
             meshserve_dot_v1_dot_inference__pb2.GetDeviceInfoRequest.SerializeToString,
             meshserve_dot_v1_dot_inference__pb2.GetDeviceInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetGenerationStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/GetGenerationStats',
+            meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,
