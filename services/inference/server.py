@@ -1,9 +1,18 @@
-"""Wires the inference service."""
+"""Wires the inference service: settings, worker pool, registry catalog, predictor, servicer.
+
+Workers start in the background once the gRPC server serves, so the mesh starts fast; requests
+that arrive before a worker is ready wait for one (``worker_wait_seconds``).
+"""
 
 from __future__ import annotations
 
 from meshserve.v1 import inference_pb2, inference_pb2_grpc
+from services.common.clients import ChannelPool
 from services.common.server import Registration, main
+from services.inference.catalog import RegistryCatalog
+from services.inference.pool import WorkerPool
+from services.inference.predictor import Predictor
+from services.inference.repository import Batching
 from services.inference.servicer import InferenceServicer
 from services.inference.settings import InferenceSettings
 
@@ -12,10 +21,32 @@ SERVICE_NAME = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].ful
 
 def build(settings: InferenceSettings) -> Registration:
     """The inference service's registration."""
-    servicer = InferenceServicer()
+    root = settings.data_dir.resolve() / "inference"
+    pool = WorkerPool(
+        root / "triton",
+        settings.workers,
+        model_threads=settings.model_threads,
+        start_timeout=settings.worker_start_timeout_seconds,
+        wait_timeout=settings.worker_wait_seconds,
+    )
+    channels = ChannelPool()
+    catalog = RegistryCatalog(channels, root / "artifacts")
+    batching = Batching(
+        max_batch_size=settings.max_batch_size,
+        preferred_batch_sizes=tuple(settings.preferred_batch_sizes),
+        max_queue_delay_microseconds=settings.max_queue_delay_microseconds,
+    )
+    servicer = InferenceServicer(pool, Predictor(pool, catalog, batching), settings.request_timeout_seconds)
+
+    async def on_stop() -> None:
+        await pool.close()
+        await channels.close()
+
     return Registration(
         add=lambda server: inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
+        on_start=pool.start,
+        on_stop=on_stop,
     )
 
 

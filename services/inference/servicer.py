@@ -1,19 +1,216 @@
-"""gRPC face of the inference service."""
+"""gRPC face of the inference service: translates messages to and from the predictor and pool.
+
+``self.pool`` is the :class:`~services.inference.pool.WorkerPool` (the generation mixin uses it;
+see that module's docstring for the interface of decoupled models).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import AsyncIterator
 
 import grpc
 
+from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
+from services.common.context import current_request_id, remaining_seconds
+from services.common.errors import MeshError
 from services.inference.devices import machine_facts
 from services.inference.generation import GenerationMixin
+from services.inference.pool import Placement, WorkerPool
+from services.inference.predictor import Predictor
+from services.inference.repository import Batching
+from services.inference.tensors import from_numpy, to_numpy
+
+STATUS = {
+    "ready": common.MODEL_STATUS_READY,
+    "unloaded": common.MODEL_STATUS_READY,
+    "loading": common.MODEL_STATUS_LOADING,
+    "loaded": common.MODEL_STATUS_LOADED,
+    "failed": common.MODEL_STATUS_FAILED,
+}
+
+
+def batching_from_proto(config: pb.BatchingConfig | None) -> Batching | None:
+    """A BatchingConfig message as pool batching; None when the message is unset."""
+    if config is None:
+        return None
+    return Batching(
+        max_batch_size=config.max_batch_size,
+        preferred_batch_sizes=tuple(config.preferred_batch_sizes),
+        max_queue_delay_microseconds=config.max_queue_delay_microseconds,
+    )
+
+
+def batching_to_proto(batching: Batching) -> pb.BatchingConfig:
+    """Pool batching as a BatchingConfig message."""
+    return pb.BatchingConfig(
+        max_batch_size=batching.max_batch_size,
+        preferred_batch_sizes=list(batching.preferred_batch_sizes),
+        max_queue_delay_microseconds=batching.max_queue_delay_microseconds,
+    )
 
 
 class InferenceServicer(GenerationMixin, pb_grpc.InferenceServiceServicer):
     """Worker control plane and data path."""
+
+    def __init__(self, pool: WorkerPool, predictor: Predictor, request_timeout: float = 60.0) -> None:
+        self.pool = pool
+        self.predictor = predictor
+        self.request_timeout = request_timeout
+
+    async def Predict(
+        self, request: pb.PredictRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PredictResponse:
+        """Runs one request on the least-loaded worker holding the model."""
+        return await self._predict(request)
+
+    async def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
+        request_id = request.request_id or current_request_id()
+        inputs = {t.name: to_numpy(t) for t in request.inputs}
+        result = await self.predictor.predict(
+            request.model.name,
+            request.model.version,
+            inputs,
+            list(request.output_names),
+            cast=request.cast_inputs,
+            request_id=request_id,
+            timeout=remaining_seconds(self.request_timeout),
+        )
+        return pb.PredictResponse(
+            model_name=result.entry.spec.name,
+            model_version=result.entry.spec.version,
+            outputs=[from_numpy(name, array) for name, array in result.outputs.items()],
+            latency_ms=round(result.latency_ms, 3),
+            request_id=request_id,
+            device=result.device,
+            worker_id=result.worker_id,
+        )
+
+    async def PredictStream(
+        self, request_iterator: AsyncIterator[pb.PredictStreamRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.PredictStreamResponse]:
+        """One response per request, in order; a failed request ends the stream with its error."""
+        async for item in request_iterator:
+            yield pb.PredictStreamResponse(response=await self._predict(item.request))
+
+    async def LoadModel(
+        self, request: pb.LoadModelRequest, context: grpc.aio.ServicerContext
+    ) -> pb.LoadModelResponse:
+        """Loads a model with the given batching, device preference and replicas."""
+        batching = batching_from_proto(request.batching) if request.HasField("batching") else None
+        _entry, placement = await self.predictor.load(
+            request.model.name, request.model.version, batching, request.device or "auto", request.replicas
+        )
+        return pb.LoadModelResponse(state=self._state(placement))
+
+    async def UnloadModel(
+        self, request: pb.UnloadModelRequest, context: grpc.aio.ServicerContext
+    ) -> pb.UnloadModelResponse:
+        """Unloads a model from every worker."""
+        freed = await self.predictor.unload(request.model.name, request.model.version)
+        return pb.UnloadModelResponse(freed_memory_bytes=freed)
+
+    def _state(self, placement: Placement) -> pb.ModelState:
+        entry = self.predictor.entries.get(placement.name)
+        ref = (
+            common.ModelRef(name=entry.spec.name, version=entry.spec.version)
+            if entry
+            else common.ModelRef(name=placement.name)
+        )
+        return pb.ModelState(
+            model=ref,
+            status=STATUS.get(placement.status, common.MODEL_STATUS_UNSPECIFIED),
+            worker_ids=sorted(placement.workers),
+            memory_bytes=self.pool.memory_bytes(placement.name),
+            load_seconds=placement.load_seconds,
+            device=placement.device,
+            batching=batching_to_proto(placement.batching),
+            triton_name=placement.name,
+            status_reason=placement.reason,
+        )
+
+    async def ListModelStates(
+        self, request: pb.ListModelStatesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListModelStatesResponse:
+        """Every model the pool knows, with placement and measured memory."""
+        placements = list(self.pool.placements.values())
+        states = await asyncio.to_thread(lambda: [self._state(p) for p in placements])
+        return pb.ListModelStatesResponse(states=states)
+
+    async def GetStats(
+        self, request: pb.GetStatsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetStatsResponse:
+        """Statistics per model (by registry name) and per worker."""
+        models = []
+        for tname, counter in list(self.pool.stats.models.items()):
+            entry = self.predictor.entries.get(tname)
+            name = entry.spec.name if entry else tname
+            if request.model_name and request.model_name not in (name, tname):
+                continue
+            queue_ms, _ = await self.pool.queue_ms(tname)
+            placement = self.pool.placements.get(tname)
+            models.append(
+                pb.ModelStats(
+                    model_name=name,
+                    requests=counter.requests,
+                    failures=counter.failures,
+                    in_flight=counter.in_flight,
+                    queue_depth=max(0, counter.in_flight - len(placement.workers) if placement else 0),
+                    latency=pb.LatencySummary(
+                        p50_ms=counter.percentile(50),
+                        p90_ms=counter.percentile(90),
+                        p99_ms=counter.percentile(99),
+                        mean_ms=counter.mean(),
+                    ),
+                    queue_ms=queue_ms,
+                    request_rate=counter.rate(),
+                    replicas=len(placement.workers) if placement else 0,
+                )
+            )
+        workers = [
+            pb.WorkerStats(
+                worker_id=worker_id,
+                in_flight=counter.in_flight,
+                requests=counter.requests,
+                failures=counter.failures,
+                utilization=self.pool.stats.utilization(worker_id),
+            )
+            for worker_id, counter in list(self.pool.stats.workers.items())
+            if worker_id in self.pool.workers
+        ]
+        return pb.GetStatsResponse(
+            models=models, workers=workers, uptime_seconds=time.monotonic() - self.pool.stats.started
+        )
+
+    async def ListWorkers(
+        self, request: pb.ListWorkersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListWorkersResponse:
+        """The Triton workers with their addresses, state and models."""
+        return pb.ListWorkersResponse(
+            workers=[
+                pb.Worker(
+                    id=w.id,
+                    grpc_address=w.grpc_address,
+                    http_address=w.http_address,
+                    pid=w.pid,
+                    state=w.state,
+                    models=sorted(w.models),
+                    device=w.device,
+                    restarts=w.restarts,
+                )
+                for w in self.pool.workers.values()
+            ]
+        )
+
+    async def SetWorkerCount(
+        self, request: pb.SetWorkerCountRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SetWorkerCountResponse:
+        """Grows or shrinks the pool (the autoscaler's local driver)."""
+        previous, current = await self.pool.set_worker_count(request.count)
+        return pb.SetWorkerCountResponse(previous=previous, current=current)
 
     async def GetDeviceInfo(
         self, request: pb.GetDeviceInfoRequest, context: grpc.aio.ServicerContext
@@ -35,3 +232,6 @@ class InferenceServicer(GenerationMixin, pb_grpc.InferenceServiceServicer):
         return pb.GetDeviceInfoResponse(
             cuda_available=facts.cuda_available, devices=devices, summary=facts.summary
         )
+
+
+__all__ = ["InferenceServicer", "MeshError"]

@@ -14,3 +14,19 @@ class InferenceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MESHSERVE_INFERENCE_", extra="ignore")
 
     port: int = Field(DEFAULT_PORTS["inference"], description="gRPC port.")
+    workers: int = Field(1, ge=0, description="Triton workers started with the service.")
+    model_threads: int = Field(1, ge=1, description="CPU threads each model instance may use.")
+    worker_start_timeout_seconds: float = Field(
+        60.0, description="How long a tritonserver may take to start."
+    )
+    worker_wait_seconds: float = Field(
+        120.0, description="How long a request waits for a worker when none is ready (startup, replacement)."
+    )
+    max_batch_size: int = Field(32, ge=0, description="Default Triton max batch size; 0 disables batching.")
+    preferred_batch_sizes: list[int] = Field(
+        default_factory=lambda: [8, 16, 32], description="Default batch sizes Triton prefers to form."
+    )
+    max_queue_delay_microseconds: int = Field(
+        500, ge=0, description="Default time a request may wait for a batch to fill, in microseconds."
+    )
+    request_timeout_seconds: float = Field(60.0, description="Deadline of one request to a worker.")

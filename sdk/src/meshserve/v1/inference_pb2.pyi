@@ -28,16 +28,18 @@ class BatchingConfig(_message.Message):
     def __init__(self, max_batch_size: _Optional[int] = ..., preferred_batch_sizes: _Optional[_Iterable[int]] = ..., max_queue_delay_microseconds: _Optional[int] = ...) -> None: ...
 
 class PredictRequest(_message.Message):
-    __slots__ = ("model", "inputs", "output_names", "request_id")
+    __slots__ = ("model", "inputs", "output_names", "request_id", "cast_inputs")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_NAMES_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    CAST_INPUTS_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
     inputs: _containers.RepeatedCompositeFieldContainer[_common_pb2.Tensor]
     output_names: _containers.RepeatedScalarFieldContainer[str]
     request_id: str
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_common_pb2.Tensor, _Mapping]]] = ..., output_names: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    cast_inputs: bool
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., inputs: _Optional[_Iterable[_Union[_common_pb2.Tensor, _Mapping]]] = ..., output_names: _Optional[_Iterable[str]] = ..., request_id: _Optional[str] = ..., cast_inputs: _Optional[bool] = ...) -> None: ...
 
 class PredictResponse(_message.Message):
     __slots__ = ("model_name", "model_version", "outputs", "latency_ms", "request_id", "device", "worker_id")
@@ -190,7 +192,7 @@ class LoadModelRequest(_message.Message):
     def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., replicas: _Optional[int] = ...) -> None: ...
 
 class ModelState(_message.Message):
-    __slots__ = ("model", "status", "worker_ids", "memory_bytes", "load_seconds", "device", "batching")
+    __slots__ = ("model", "status", "worker_ids", "memory_bytes", "load_seconds", "device", "batching", "triton_name", "status_reason")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     WORKER_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -198,6 +200,8 @@ class ModelState(_message.Message):
     LOAD_SECONDS_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
+    TRITON_NAME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
     status: _common_pb2.ModelStatus
     worker_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -205,7 +209,9 @@ class ModelState(_message.Message):
     load_seconds: float
     device: str
     batching: BatchingConfig
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., status: _Optional[_Union[_common_pb2.ModelStatus, str]] = ..., worker_ids: _Optional[_Iterable[str]] = ..., memory_bytes: _Optional[int] = ..., load_seconds: _Optional[float] = ..., device: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ...) -> None: ...
+    triton_name: str
+    status_reason: str
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., status: _Optional[_Union[_common_pb2.ModelStatus, str]] = ..., worker_ids: _Optional[_Iterable[str]] = ..., memory_bytes: _Optional[int] = ..., load_seconds: _Optional[float] = ..., device: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., triton_name: _Optional[str] = ..., status_reason: _Optional[str] = ...) -> None: ...
 
 class LoadModelResponse(_message.Message):
     __slots__ = ("state",)

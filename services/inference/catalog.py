@@ -1,0 +1,130 @@
+"""What the inference service asks the registry: model signatures, artifacts (streamed through
+``DownloadArtifact`` into a local content-addressed cache) and lifecycle reports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from meshserve.v1 import common_pb2 as common
+from meshserve.v1 import registry_pb2 as rpb
+from meshserve.v1 import registry_pb2_grpc as rpb_grpc
+from services.common.clients import ChannelPool, call_metadata, unary_call
+from services.common.context import remaining_seconds
+from services.common.errors import MeshError, ModelLoadFailed
+from services.inference.repository import ModelSpec
+from services.inference.tensors import datatype_name
+
+log = logging.getLogger("meshserve.inference.catalog")
+
+FORMAT_NAMES = {common.MODEL_FORMAT_ONNX: "onnx", common.MODEL_FORMAT_TORCHSCRIPT: "torchscript"}
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A registry model version as the inference service needs it."""
+
+    spec: ModelSpec
+    model: common.Model
+
+    @property
+    def key(self) -> str:
+        """``name@version``."""
+        return f"{self.spec.name}@{self.spec.version}"
+
+
+def _specs(tensors: list[common.TensorSpec]) -> list[dict]:
+    return [{"name": t.name, "datatype": datatype_name(t.datatype), "shape": list(t.shape)} for t in tensors]
+
+
+class RegistryCatalog:
+    """Looks up models in the registry with a short cache (the predict hot path)."""
+
+    def __init__(
+        self, channels: ChannelPool, cache_dir: Path, timeout: float = 30.0, ttl: float = 2.0
+    ) -> None:
+        self.stub = rpb_grpc.RegistryServiceStub(channels.channel("registry"))
+        self.cache_dir = cache_dir
+        self.timeout = timeout
+        self.ttl = ttl
+        self._cache: dict[tuple[str, str], tuple[float, CatalogEntry]] = {}
+
+    async def resolve(self, name: str, version: str = "") -> CatalogEntry:
+        """The model version (newest when ``version`` is empty); MODEL_NOT_FOUND from the registry."""
+        key = (name, version)
+        hit = self._cache.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        reply = await unary_call(
+            self.stub.GetModel,
+            rpb.GetModelRequest(ref=common.ModelRef(name=name, version=version)),
+            timeout=self.timeout,
+            idempotent=True,
+        )
+        model = reply.model
+        spec = ModelSpec(
+            name=model.name,
+            version=model.version,
+            format=FORMAT_NAMES.get(model.format, common.ModelFormat.Name(model.format)),
+            inputs=_specs(list(model.inputs)),
+            outputs=_specs(list(model.outputs)),
+        )
+        entry = CatalogEntry(spec, model)
+        self._cache[key] = (time.monotonic(), entry)
+        return entry
+
+    def forget(self) -> None:
+        """Drops cached look-ups (after loads and unloads)."""
+        self._cache.clear()
+
+    async def fetch(self, entry: CatalogEntry) -> Path:
+        """The artifact on local disk, downloaded once per sha256 and renamed into place atomically."""
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        target = self.cache_dir / entry.model.sha256
+        if target.exists():
+            return target
+        tmp = self.cache_dir / f".{entry.model.sha256}.{os.getpid()}.part"
+        try:
+            with tmp.open("wb") as handle:
+                call = self.stub.DownloadArtifact(
+                    rpb.DownloadArtifactRequest(
+                        ref=common.ModelRef(name=entry.model.id, version=entry.spec.version)
+                    ),
+                    timeout=remaining_seconds(max(self.timeout, 300.0)),
+                    metadata=call_metadata(),
+                )
+                async for part in call:
+                    await asyncio.to_thread(handle.write, part.chunk)
+            tmp.replace(target)
+        except grpc.aio.AioRpcError as error:
+            raise ModelLoadFailed(
+                f"could not fetch the artifact of {entry.key}: {MeshError.from_rpc_error(error).message}",
+                details={"model": entry.spec.name},
+            ) from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return target
+
+    async def report(self, entry: CatalogEntry, status: int, reason: str = "") -> None:
+        """Tells the registry about a lifecycle change; best effort (the registry may be restarting)."""
+        try:
+            await unary_call(
+                self.stub.UpdateModelStatus,
+                rpb.UpdateModelStatusRequest(
+                    ref=common.ModelRef(name=entry.model.id, version=entry.spec.version),
+                    status=status,
+                    reason=reason,
+                ),
+                timeout=5.0,
+                idempotent=True,
+            )
+        except MeshError as error:
+            log.warning("could not report model status: %s", error.message)

@@ -1,0 +1,472 @@
+"""The Triton worker pool: starts and supervises ``tritonserver`` processes, places models on
+them, routes each request to the least-loaded worker holding its model and retries idempotent
+requests once on another worker when one dies. No meshserve transport imports; workers are
+driven with ``tritonclient.grpc.aio`` (KServe v2 gRPC).
+
+Interface for decoupled (streaming) models such as the text-generation engine
+-----------------------------------------------------------------------------
+The inference servicer exposes this pool as ``servicer.pool`` (``GenerationMixin`` methods reach
+it as ``self.pool``). A model that ships its own Triton model directory uses:
+
+* ``await pool.install_model_dir(name, source_dir, replicas=1)`` — copies ``source_dir``
+  (``config.pbtxt`` naming ``name`` + ``1/model.py``, any config such as
+  ``model_transaction_policy { decoupled: true }`` and no dynamic batcher) into the workers' model
+  repository and loads it on ``replicas`` workers; returns the :class:`Placement` (``.device`` is
+  what the model wrote in ``runtime-<pid>.json`` if it did, else "cpu").
+* ``await pool.client_for(name)`` — the ``tritonclient.grpc.aio.InferenceServerClient`` of the
+  least-loaded ready worker holding it (loading it again if its worker died), with
+  ``pool.worker_of_client(client)`` / ``pool.address_for(name)`` when a raw address is wanted.
+* ``pool.track(name, worker_id)`` — an async context manager counting one request in the
+  model's and worker's statistics (requests, failures, latency, in-flight).
+* ``await pool.unload(name)`` — unloads it from every worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psutil
+import tritonclient.grpc.aio as triton
+from tritonclient.utils import InferenceServerException
+
+from services.common.errors import (
+    BackendUnavailable,
+    InferenceFailed,
+    InvalidInput,
+    ModelLoadFailed,
+    ModelNotLoaded,
+)
+from services.inference.repository import Batching, ModelRepository
+from services.inference.stats import Statistics
+from services.inference.worker import TritonWorker, prepare_backend_dir
+
+log = logging.getLogger("meshserve.inference.pool")
+
+#: Writes a model's repository entry before its first load.
+Preparer = Callable[[], Awaitable[None]]
+
+
+@dataclass
+class Placement:
+    """A Triton model and where it is loaded."""
+
+    name: str
+    prepare: Preparer | None = None
+    batching: Batching = field(default_factory=Batching)
+    device_preference: str = "auto"
+    replicas: int = 1
+    workers: set[str] = field(default_factory=set)
+    status: str = "ready"  # ready | loading | loaded | failed | unloaded
+    reason: str = ""
+    load_seconds: float = 0.0
+    device: str = "cpu"
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class WorkerPool:
+    """Workers, placements and the data path to them."""
+
+    def __init__(
+        self,
+        root: Path,
+        worker_count: int = 1,
+        *,
+        model_threads: int = 1,
+        start_timeout: float = 60.0,
+        wait_timeout: float = 120.0,
+    ) -> None:
+        self.root = root
+        self.repository = ModelRepository(root / "models")
+        self.target = worker_count
+        self.model_threads = model_threads
+        self.start_timeout = start_timeout
+        self.wait_timeout = wait_timeout
+        self.workers: dict[str, TritonWorker] = {}
+        self.clients: dict[str, triton.InferenceServerClient] = {}
+        self.placements: dict[str, Placement] = {}
+        self.stats = Statistics()
+        self._changed = asyncio.Condition()
+        self._next = 0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._supervisor: asyncio.Task[None] | None = None
+        self._closing = False
+        self._backend_dir: Path | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Starts the supervisor and the configured number of workers, in the background."""
+        self._backend_dir = await asyncio.to_thread(prepare_backend_dir, self.root / "backends")
+        self._supervisor = asyncio.create_task(self._supervise())
+        for _ in range(self.target):
+            self._spawn_new()
+
+    async def close(self) -> None:
+        """Stops every worker."""
+        self._closing = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        for client in self.clients.values():
+            with contextlib.suppress(Exception):
+                await client.close()
+        await asyncio.gather(*(w.stop() for w in self.workers.values()), return_exceptions=True)
+
+    def _spawn_new(self) -> TritonWorker:
+        worker_id = f"worker-{self._next}"
+        self._next += 1
+        assert self._backend_dir is not None
+        worker = TritonWorker(
+            id=worker_id,
+            repository=self.repository.root,
+            backend_dir=self._backend_dir,
+            log_path=self.root / "logs" / f"{worker_id}.log",
+            model_threads=self.model_threads,
+        )
+        self.workers[worker_id] = worker
+        self._background(self._boot(worker))
+        return worker
+
+    def _background(self, coro: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _boot(self, worker: TritonWorker) -> None:
+        """Starts a worker, connects, then restores the replicas models lack."""
+        try:
+            await worker.start()
+            await worker.wait_ready(self.start_timeout)
+        except Exception:
+            log.exception("worker %s failed to start", worker.id)
+            worker.state = "failed"
+            worker.kill_group()
+            return
+        self.clients[worker.id] = triton.InferenceServerClient(worker.grpc_address)
+        log.info("worker ready", extra={"worker": worker.id, "grpc": worker.grpc_address, "pid": worker.pid})
+        async with self._changed:
+            self._changed.notify_all()
+        await self._restore_replicas()
+
+    async def _restore_replicas(self) -> None:
+        for placement in list(self.placements.values()):
+            if placement.status == "loaded" and len(self._holders(placement.name)) < placement.replicas:
+                with contextlib.suppress(Exception):
+                    await self._load_more(placement)
+
+    async def _supervise(self) -> None:
+        """Replaces any worker whose process exits while it should be running."""
+        while not self._closing:
+            for worker in list(self.workers.values()):
+                if worker.process is not None and not worker.alive and worker.state in ("ready", "starting"):
+                    await self._replace(worker)
+            await asyncio.sleep(0.1)
+
+    async def _replace(self, worker: TritonWorker) -> None:
+        code = worker.process.returncode if worker.process else None
+        log.warning("worker died; replacing it", extra={"worker": worker.id, "exit_code": code})
+        worker.state = "failed"
+        worker.kill_group()
+        self._forget(worker)
+        worker.restarts += 1
+        self._background(self._boot(worker))
+
+    def _forget(self, worker: TritonWorker) -> None:
+        client = self.clients.pop(worker.id, None)
+        if client is not None:
+            self._background(client.close())
+        for placement in self.placements.values():
+            placement.workers.discard(worker.id)
+        worker.models.clear()
+
+    async def set_worker_count(self, count: int) -> tuple[int, int]:
+        """Grows or shrinks the pool; models on removed workers move on their next request."""
+        if count < 0:
+            raise InvalidInput("worker count must be >= 0", details={"count": count})
+        previous = len(self.workers)
+        self.target = count
+        while len(self.workers) < count:
+            self._spawn_new()
+        if len(self.workers) > count:
+            # Remove the least busy workers, newest first among equals.
+            order = sorted(
+                self.workers.values(),
+                key=lambda w: (self.stats.worker(w.id).in_flight, -int(w.id.split("-")[1])),
+            )
+            for worker in order[: len(self.workers) - count]:
+                worker.state = "stopping"
+                self._forget(worker)
+                del self.workers[worker.id]
+                self._background(worker.stop())
+        return previous, len(self.workers)
+
+    # ---- placement -------------------------------------------------------------------------
+
+    def ready_workers(self) -> list[TritonWorker]:
+        """Workers that can take calls now."""
+        return [w for w in self.workers.values() if w.state == "ready" and w.alive and w.id in self.clients]
+
+    def _holders(self, name: str) -> list[TritonWorker]:
+        placement = self.placements.get(name)
+        if placement is None:
+            return []
+        return [w for w in self.ready_workers() if w.id in placement.workers]
+
+    async def _wait_for_workers(self) -> list[TritonWorker]:
+        ready = self.ready_workers()
+        if ready:
+            return ready
+        if self.target == 0:
+            raise BackendUnavailable("no Triton workers are running", suggestion="raise the worker count")
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(self.ready_workers), self.wait_timeout)
+            except TimeoutError:
+                raise BackendUnavailable(
+                    f"no Triton worker became ready within {self.wait_timeout:.0f}s"
+                ) from None
+        return self.ready_workers()
+
+    def register(
+        self,
+        name: str,
+        prepare: Preparer | None,
+        *,
+        batching: Batching | None = None,
+        device: str = "auto",
+        replicas: int = 1,
+    ) -> Placement:
+        """Records how to place a model (its repository entry is written on first load)."""
+        placement = self.placements.get(name)
+        if placement is None:
+            placement = Placement(name=name)
+            self.placements[name] = placement
+        placement.prepare = prepare
+        if batching is not None:
+            placement.batching = batching
+        placement.device_preference = device
+        placement.replicas = max(1, replicas)
+        return placement
+
+    async def load(self, name: str, *, explicit: bool = True) -> Placement:
+        """Loads a registered model on as many workers as its replicas ask for."""
+        placement = self.placements[name]
+        if explicit and placement.status == "unloaded":
+            placement.status = "ready"
+        await self._load_more(placement)
+        return placement
+
+    async def _load_more(self, placement: Placement) -> None:
+        async with placement.lock:
+            if placement.status == "unloaded":
+                raise ModelNotLoaded(
+                    f"model {placement.name!r} was unloaded",
+                    details={"model": placement.name},
+                    suggestion="load it again (POST /api/v1/models/{id}/load) before predicting",
+                )
+            missing = placement.replicas - len(self._holders(placement.name))
+            if missing <= 0:
+                return
+            ready = await self._wait_for_workers()
+            candidates = sorted(
+                (w for w in ready if w.id not in placement.workers),
+                key=lambda w: (len(w.models), self.stats.worker(w.id).in_flight),
+            )[:missing]
+            if not candidates and not placement.workers:
+                raise BackendUnavailable("no worker can take the model", details={"model": placement.name})
+            placement.status = "loading"
+            started = time.perf_counter()
+            try:
+                if placement.prepare is not None and (
+                    not self.repository.has(placement.name) or not placement.workers
+                ):
+                    await placement.prepare()
+                for worker in candidates:
+                    await self.clients[worker.id].load_model(placement.name)
+                    worker.models.add(placement.name)
+                    placement.workers.add(worker.id)
+            except InferenceServerException as error:
+                placement.status = "failed"
+                placement.reason = error.message() or str(error)
+                raise ModelLoadFailed(
+                    f"Triton could not load {placement.name!r}: {placement.reason}",
+                    details={"model": placement.name},
+                ) from None
+            except Exception as error:
+                placement.status = "failed"
+                placement.reason = str(error)
+                raise
+            placement.load_seconds = round(time.perf_counter() - started, 3)
+            placement.status = "loaded"
+            placement.reason = ""
+            placement.device = self._runtime_device(placement.name) or placement.device
+
+    async def unload(self, name: str) -> int:
+        """Unloads a model from every worker; returns the resident bytes its instances held."""
+        placement = self.placements.get(name)
+        if placement is None:
+            return 0
+        async with placement.lock:
+            freed = self.memory_bytes(name)
+            for worker_id in list(placement.workers):
+                client = self.clients.get(worker_id)
+                if client is not None:
+                    with contextlib.suppress(InferenceServerException):
+                        await client.unload_model(name)
+                worker = self.workers.get(worker_id)
+                if worker is not None:
+                    worker.models.discard(name)
+            placement.workers.clear()
+            placement.status = "unloaded"
+            return freed
+
+    async def install_model_dir(self, name: str, source: Path, replicas: int = 1) -> Placement:
+        """Places a complete Triton model directory (e.g. a decoupled LLM) and loads it."""
+
+        async def prepare() -> None:
+            await asyncio.to_thread(self.repository.install_directory, name, source)
+
+        self.register(name, prepare, replicas=replicas)
+        return await self.load(name)
+
+    # ---- data path -------------------------------------------------------------------------
+
+    async def pick(self, name: str, exclude: frozenset[str] = frozenset()) -> TritonWorker:
+        """The least-loaded ready worker holding the model, loading it on demand."""
+        holders = [w for w in self._holders(name) if w.id not in exclude]
+        if not holders:
+            placement = self.placements[name]
+            await self._load_more(placement)
+            holders = [w for w in self._holders(name) if w.id not in exclude]
+            if not holders:  # only the excluded worker holds it: place one more replica
+                placement.replicas = max(placement.replicas, len(placement.workers) + 1)
+                await self._load_more(placement)
+                holders = [w for w in self._holders(name) if w.id not in exclude] or self._holders(name)
+        if not holders:
+            raise BackendUnavailable(f"no worker holds model {name!r}", details={"model": name})
+        return min(holders, key=lambda w: self.stats.worker(w.id).in_flight)
+
+    async def client_for(self, name: str) -> triton.InferenceServerClient:
+        """Client of the least-loaded worker holding a model (for streaming models)."""
+        return self.clients[(await self.pick(name)).id]
+
+    async def address_for(self, name: str) -> str:
+        """Triton gRPC address of the least-loaded worker holding a model."""
+        return (await self.pick(name)).grpc_address
+
+    @contextlib.asynccontextmanager
+    async def track(self, name: str, worker_id: str) -> AsyncIterator[None]:
+        """Counts one request on a model and a worker."""
+        model, worker = self.stats.model(name), self.stats.worker(worker_id)
+        model.begin()
+        worker.begin()
+        started = time.perf_counter()
+        ok = False
+        try:
+            yield
+            ok = True
+        finally:
+            latency = (time.perf_counter() - started) * 1000
+            model.end(latency, ok)
+            worker.end(latency, ok)
+
+    async def infer(
+        self,
+        name: str,
+        inputs: list[triton.InferInput],
+        outputs: list[triton.InferRequestedOutput] | None,
+        *,
+        request_id: str = "",
+        timeout: float | None = None,
+        idempotent: bool = True,
+    ) -> tuple[triton.InferResult, TritonWorker]:
+        """Runs a request; on a worker failure retries once on another worker when idempotent."""
+        excluded: frozenset[str] = frozenset()
+        attempts = 2 if idempotent else 1
+        for attempt in range(attempts):
+            worker = await self.pick(name, excluded)
+            client = self.clients[worker.id]
+            try:
+                async with self.track(name, worker.id):
+                    result = await client.infer(
+                        name, inputs, outputs=outputs, request_id=request_id, client_timeout=timeout
+                    )
+                return result, worker
+            except InferenceServerException as error:
+                if await self._worker_failed(worker, error) and attempt + 1 < attempts:
+                    log.warning("retrying on another worker", extra={"model": name, "worker": worker.id})
+                    excluded = frozenset({worker.id})
+                    continue
+                raise _model_error(name, error, worker) from None
+        raise AssertionError("unreachable")
+
+    async def _worker_failed(self, worker: TritonWorker, error: InferenceServerException) -> bool:
+        """Whether an error came from the worker going away rather than from the request."""
+        status = str(error.status() or "")
+        if "UNAVAILABLE" not in status and "CANCELLED" not in status and worker.alive:
+            return False
+        if worker.process is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker.process.wait(), 1.0)
+        if not worker.alive and worker.state == "ready":
+            await self._replace(worker)
+        return True
+
+    # ---- facts -----------------------------------------------------------------------------
+
+    def _stub_facts(self, name: str) -> list[tuple[dict, psutil.Process]]:
+        """Runtime facts and live stub processes of a model's instances on running workers."""
+        pids = {w.pid for w in self.workers.values() if w.alive}
+        facts = []
+        for path in self.repository.runtime_facts(name):
+            try:
+                data = json.loads(path.read_text())
+                process = psutil.Process(int(data["pid"]))
+                if process.ppid() in pids:
+                    facts.append((data, process))
+            except (OSError, ValueError, KeyError, psutil.Error):
+                continue
+        return facts
+
+    def _runtime_device(self, name: str) -> str:
+        facts = self._stub_facts(name)
+        return str(facts[0][0].get("device", "")) if facts else ""
+
+    def memory_bytes(self, name: str) -> int:
+        """Resident memory of the model's Triton stub processes, measured now (0 when unloaded)."""
+        total = 0
+        for _, process in self._stub_facts(name):
+            with contextlib.suppress(psutil.Error):
+                total += process.memory_info().rss
+        return total
+
+    async def queue_ms(self, name: str) -> tuple[float, int]:
+        """Mean Triton queue time (ms) and pending count of a model, from the workers' statistics."""
+        total_ns, count = 0, 0
+        for worker in self._holders(name):
+            with contextlib.suppress(Exception):
+                reply = await self.clients[worker.id].get_inference_statistics(name, as_json=True)
+                for entry in reply.get("model_stats", []):
+                    queue = entry.get("inference_stats", {}).get("queue", {})
+                    total_ns += int(queue.get("ns", 0))
+                    count += int(queue.get("count", 0))
+        return (total_ns / count / 1e6 if count else 0.0), 0
+
+
+def _model_error(name: str, error: InferenceServerException, worker: TritonWorker) -> Exception:
+    status = str(error.status() or "")
+    message = error.message() or str(error)
+    details = {"model": name, "worker": worker.id}
+    if "INVALID_ARGUMENT" in status:
+        return InvalidInput(f"Triton rejected the request: {message}", details=details)
+    if "UNAVAILABLE" in status:
+        return BackendUnavailable(f"worker unavailable: {message}", details=details)
+    return InferenceFailed(f"inference failed: {message}", details=details)

@@ -1,0 +1,169 @@
+"""Tensor prediction and model management on the worker pool: the transport-neutral core of the
+inference service (the servicer only translates messages).
+
+Conventions a caller can rely on:
+
+* an unnamed input goes to the model's only input;
+* an input lacking only the leading (batch) dimension of the declared shape is a batch of one,
+  and the outputs lose that dimension again;
+* ``cast_inputs`` converts untyped JSON numbers to the declared numeric type when exact;
+* a model never loaded is loaded on demand; a model explicitly unloaded answers
+  MODEL_NOT_LOADED until it is loaded again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import tritonclient.grpc.aio as triton
+
+from meshserve.v1 import common_pb2 as common
+from services.common.errors import InvalidInput, MeshError, ModelLoadFailed
+from services.inference.catalog import CatalogEntry, RegistryCatalog
+from services.inference.pool import Placement, WorkerPool
+from services.inference.repository import Batching, config_pbtxt, runtime_of, triton_name
+from services.inference.tensors import NAME_OF_NUMPY, conform
+
+RUNNABLE_FORMATS = ("onnx", "torchscript")
+
+
+@dataclass
+class Prediction:
+    """Outputs of one request and where it ran."""
+
+    entry: CatalogEntry
+    outputs: dict[str, np.ndarray]
+    latency_ms: float
+    device: str
+    worker_id: str
+
+
+class Predictor:
+    """Resolves models in the registry, places them on the pool and runs requests."""
+
+    def __init__(self, pool: WorkerPool, catalog: RegistryCatalog, default_batching: Batching) -> None:
+        self.pool = pool
+        self.catalog = catalog
+        self.default_batching = default_batching
+        #: Registry entry of every Triton model this predictor placed, by Triton name.
+        self.entries: dict[str, CatalogEntry] = {}
+
+    async def resolve(self, name: str, version: str = "") -> tuple[CatalogEntry, Placement]:
+        """The registry entry and the pool placement of a model version (registered if new)."""
+        entry = await self.catalog.resolve(name, version)
+        if entry.spec.format not in RUNNABLE_FORMATS:
+            raise InvalidInput(
+                f"model {entry.spec.name!r} is a {entry.spec.format} model, not a tensor model",
+                details={"model": entry.spec.name, "format": entry.spec.format},
+                suggestion="use the text-generation or speech endpoints for it",
+            )
+        tname = triton_name(entry.spec.name, entry.spec.version)
+        placement = self.pool.placements.get(tname)
+        if placement is None:
+            placement = self._register(entry, self.default_batching, "auto", 1)
+        return entry, placement
+
+    def _register(self, entry: CatalogEntry, batching: Batching, device: str, replicas: int) -> Placement:
+        tname = triton_name(entry.spec.name, entry.spec.version)
+        self.entries[tname] = entry
+
+        async def prepare() -> None:
+            artifact = await self.catalog.fetch(entry)
+            placement = self.pool.placements[tname]
+            config = config_pbtxt(tname, entry.spec, placement.batching, placement.device_preference)
+            _, artifact_name = runtime_of(entry.spec.format)
+            self.pool.repository.write_tensor_model(tname, config, artifact, artifact_name)
+
+        return self.pool.register(tname, prepare, batching=batching, device=device, replicas=replicas)
+
+    async def predict(
+        self,
+        name: str,
+        version: str,
+        inputs: dict[str, np.ndarray],
+        output_names: list[str],
+        *,
+        cast: bool,
+        request_id: str,
+        timeout: float | None,
+    ) -> Prediction:
+        """Runs one request on the least-loaded worker holding the model."""
+        started = time.perf_counter()
+        entry, placement = await self.resolve(name, version)
+        arrays, added_batch = conform(inputs, entry.spec.inputs, cast=cast, model=entry.spec.name)
+        declared_outputs = [o["name"] for o in entry.spec.outputs]
+        for wanted in output_names:
+            if wanted not in declared_outputs:
+                raise InvalidInput(
+                    f"model {entry.spec.name!r} has no output named {wanted!r}",
+                    details={"field": wanted, "expected_outputs": ",".join(declared_outputs)},
+                )
+        batched = placement.batching.max_batch_size > 0 and entry.spec.batchable
+        if batched:
+            rows = next(iter(arrays.values())).shape[0]
+            if rows > placement.batching.max_batch_size:
+                raise InvalidInput(
+                    f"batch of {rows} exceeds the model's max batch size {placement.batching.max_batch_size}",
+                    details={"max_batch_size": placement.batching.max_batch_size, "batch_size": rows},
+                )
+        triton_inputs = []
+        for input_name, array in arrays.items():
+            item = triton.InferInput(input_name, list(array.shape), NAME_OF_NUMPY[array.dtype])
+            item.set_data_from_numpy(array)
+            triton_inputs.append(item)
+        requested = [triton.InferRequestedOutput(n) for n in output_names] or None
+        was_loaded = placement.status == "loaded"
+        try:
+            result, worker = await self.pool.infer(
+                placement.name, triton_inputs, requested, request_id=request_id, timeout=timeout
+            )
+        except ModelLoadFailed as error:
+            await self.catalog.report(entry, common.MODEL_STATUS_FAILED, error.message)
+            raise
+        if not was_loaded and placement.status == "loaded":
+            await self.catalog.report(entry, common.MODEL_STATUS_LOADED)
+        outputs = {}
+        for output_name in output_names or declared_outputs:
+            array = result.as_numpy(output_name)
+            if array is None:
+                raise MeshError(f"worker returned no output {output_name!r}")
+            outputs[output_name] = array[0] if added_batch and array.shape[:1] == (1,) else array
+        return Prediction(
+            entry=entry,
+            outputs=outputs,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            device=placement.device,
+            worker_id=worker.id,
+        )
+
+    async def load(
+        self, name: str, version: str, batching: Batching | None, device: str, replicas: int
+    ) -> tuple[CatalogEntry, Placement]:
+        """Loads a model explicitly, with the given batching, device preference and replicas."""
+        entry = await self.catalog.resolve(name, version)
+        await self.resolve(name, version)  # checks the format
+        tname = triton_name(entry.spec.name, entry.spec.version)
+        old = self.pool.placements[tname]
+        new_batching = batching or old.batching
+        if old.workers and (new_batching != old.batching or device != old.device_preference):
+            await self.pool.unload(tname)  # the config changes: reload with the new one
+        placement = self._register(entry, new_batching, device or "auto", replicas or old.replicas)
+        if placement.status == "unloaded":
+            placement.status = "ready"
+        await self.catalog.report(entry, common.MODEL_STATUS_LOADING)
+        try:
+            await self.pool.load(tname)
+        except MeshError as error:
+            await self.catalog.report(entry, common.MODEL_STATUS_FAILED, error.message)
+            raise
+        await self.catalog.report(entry, common.MODEL_STATUS_LOADED)
+        return entry, placement
+
+    async def unload(self, name: str, version: str) -> int:
+        """Unloads a model from every worker; returns the resident bytes it held."""
+        entry, placement = await self.resolve(name, version)
+        freed = await self.pool.unload(placement.name)
+        await self.catalog.report(entry, common.MODEL_STATUS_READY)
+        return freed

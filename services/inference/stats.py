@@ -1,0 +1,93 @@
+"""Per-model and per-worker request statistics kept by the inference service. No transport imports."""
+
+from __future__ import annotations
+
+import bisect
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+#: Upper bounds (ms) of the latency histogram buckets; the last bucket is open-ended.
+BUCKETS_MS: tuple[float, ...] = (1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+
+
+@dataclass
+class Counter:
+    """Requests, failures, in-flight and latencies of one model or worker."""
+
+    requests: int = 0
+    failures: int = 0
+    in_flight: int = 0
+    histogram: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS_MS) + 1))
+    recent_ms: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
+    stamps: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
+    busy_since: float = 0.0
+    busy_total: float = 0.0
+
+    def begin(self) -> None:
+        """A request starts."""
+        if self.in_flight == 0:
+            self.busy_since = time.monotonic()
+        self.in_flight += 1
+
+    def end(self, latency_ms: float, ok: bool) -> None:
+        """A request ends."""
+        self.in_flight -= 1
+        if self.in_flight == 0:
+            self.busy_total += time.monotonic() - self.busy_since
+        self.requests += 1
+        if not ok:
+            self.failures += 1
+            return
+        self.histogram[bisect.bisect_left(BUCKETS_MS, latency_ms)] += 1
+        self.recent_ms.append(latency_ms)
+        self.stamps.append(time.monotonic())
+
+    def percentile(self, q: float) -> float:
+        """A latency percentile over the recent window, in ms (0 when there is none)."""
+        if not self.recent_ms:
+            return 0.0
+        ordered = sorted(self.recent_ms)
+        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+    def mean(self) -> float:
+        """Mean recent latency in ms."""
+        return sum(self.recent_ms) / len(self.recent_ms) if self.recent_ms else 0.0
+
+    def rate(self, window: float = 60.0) -> float:
+        """Successful requests per second over the last ``window`` seconds."""
+        cutoff = time.monotonic() - window
+        count = len(self.stamps) - bisect.bisect_right(self.stamps, cutoff)
+        return count / window
+
+    def busy_seconds(self) -> float:
+        """Seconds with at least one request in flight, including the current stretch."""
+        extra = time.monotonic() - self.busy_since if self.in_flight else 0.0
+        return self.busy_total + extra
+
+
+@dataclass
+class Statistics:
+    """Counters per model and per worker."""
+
+    started: float = field(default_factory=time.monotonic)
+    models: dict[str, Counter] = field(default_factory=dict)
+    workers: dict[str, Counter] = field(default_factory=dict)
+    _util_mark: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def model(self, name: str) -> Counter:
+        """The counter of a model, created on first use."""
+        return self.models.setdefault(name, Counter())
+
+    def worker(self, worker_id: str) -> Counter:
+        """The counter of a worker, created on first use."""
+        return self.workers.setdefault(worker_id, Counter())
+
+    def utilization(self, worker_id: str) -> float:
+        """Busy fraction of a worker since the previous call for it (0 to 1)."""
+        counter = self.worker(worker_id)
+        now, busy = time.monotonic(), counter.busy_seconds()
+        last_now, last_busy = self._util_mark.get(worker_id, (self.started, 0.0))
+        self._util_mark[worker_id] = (now, busy)
+        span = now - last_now
+        return max(0.0, min(1.0, (busy - last_busy) / span)) if span > 0 else 0.0

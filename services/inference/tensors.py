@@ -1,0 +1,131 @@
+"""meshserve ``Tensor`` messages ↔ numpy arrays ↔ tritonclient inputs; input checks against a
+model's declared signature. No transport imports beyond the tritonclient data types."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from meshserve.v1 import common_pb2 as common
+from services.common.errors import InvalidInput
+
+#: KServe v2 datatype name → numpy dtype.
+NUMPY_OF: dict[str, np.dtype] = {
+    "BOOL": np.dtype(np.bool_),
+    "UINT8": np.dtype(np.uint8),
+    "INT8": np.dtype(np.int8),
+    "INT16": np.dtype(np.int16),
+    "INT32": np.dtype(np.int32),
+    "INT64": np.dtype(np.int64),
+    "FP16": np.dtype(np.float16),
+    "FP32": np.dtype(np.float32),
+    "FP64": np.dtype(np.float64),
+    "BYTES": np.dtype(np.object_),
+}
+NAME_OF_NUMPY = {v: k for k, v in NUMPY_OF.items()}
+
+
+def datatype_name(value: int) -> str:
+    """``FP32`` for ``DATA_TYPE_FP32``."""
+    return common.DataType.Name(value).removeprefix("DATA_TYPE_")
+
+
+def to_numpy(tensor: common.Tensor) -> np.ndarray:
+    """The array a Tensor message carries; :class:`InvalidInput` when its bytes do not fit."""
+    name = datatype_name(tensor.datatype)
+    shape = tuple(int(d) for d in tensor.shape)
+    if name == "UNSPECIFIED":
+        raise InvalidInput(f"input {tensor.name!r} has no datatype", details={"field": tensor.name})
+    if any(d < 0 for d in shape):
+        raise InvalidInput(f"input {tensor.name!r} has a negative dimension", details={"shape": list(shape)})
+    if name == "BYTES":
+        array = np.array(list(tensor.bytes_contents), dtype=np.object_)
+    else:
+        dtype = NUMPY_OF[name].newbyteorder("<")
+        if len(tensor.raw_contents) % dtype.itemsize:
+            raise InvalidInput(f"input {tensor.name!r}: raw bytes are not a whole number of {name} values")
+        array = np.frombuffer(tensor.raw_contents, dtype=dtype).astype(NUMPY_OF[name])
+    if array.size != int(np.prod(shape, dtype=np.int64)):
+        raise InvalidInput(
+            f"input {tensor.name!r}: {array.size} values do not fill shape {list(shape)}",
+            details={"field": tensor.name, "shape": list(shape), "values": array.size},
+        )
+    return array.reshape(shape)
+
+
+def from_numpy(name: str, array: np.ndarray) -> common.Tensor:
+    """A Tensor message carrying an array."""
+    datatype = NAME_OF_NUMPY.get(array.dtype, "BYTES" if array.dtype.kind in "OSU" else None)
+    if datatype is None:
+        raise InvalidInput(f"unsupported dtype {array.dtype} for {name!r}")
+    message = common.Tensor(name=name, datatype=common.DataType.Value(f"DATA_TYPE_{datatype}"))
+    message.shape.extend(int(d) for d in array.shape)
+    if datatype == "BYTES":
+        message.bytes_contents.extend(
+            v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1).tolist()
+        )
+    else:
+        message.raw_contents = np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+    return message
+
+
+def conform(
+    arrays: dict[str, np.ndarray], declared: list[dict], *, cast: bool, model: str
+) -> tuple[dict[str, np.ndarray], bool]:
+    """Checks inputs against the declared signature; returns them in order and whether a leading
+    batch dimension of one was added (an input lacking only that dimension is a batch of one).
+
+    ``cast`` converts untyped numbers (JSON) to the declared numeric type; typed callers must send
+    the declared type exactly.
+    """
+    if "" in arrays:
+        if len(declared) != 1 or len(arrays) != 1:
+            raise InvalidInput(
+                f"model {model!r} takes {len(declared)} named inputs; name each input",
+                details={"expected_inputs": ",".join(d["name"] for d in declared)},
+            )
+        arrays = {declared[0]["name"]: arrays[""]}
+    unknown = sorted(set(arrays) - {d["name"] for d in declared})
+    if unknown:
+        raise InvalidInput(
+            f"model {model!r} has no input named {unknown[0]!r}",
+            details={"field": unknown[0], "expected_inputs": ",".join(d["name"] for d in declared)},
+        )
+    out: dict[str, np.ndarray] = {}
+    added_batch = False
+    for spec in declared:
+        name = spec["name"]
+        if name not in arrays:
+            raise InvalidInput(f"model {model!r} needs input {name!r}", details={"field": name})
+        array = arrays[name]
+        want = NUMPY_OF[spec["datatype"]]
+        if array.dtype != want:
+            array = _cast(array, want, spec["datatype"], name, cast)
+        dims = [int(d) for d in spec["shape"]]
+        if array.ndim == len(dims) - 1 and dims and dims[0] == -1:
+            array = array[None, ...]
+            added_batch = True
+        if array.ndim != len(dims) or any(d not in (-1, a) for d, a in zip(dims, array.shape, strict=True)):
+            raise InvalidInput(
+                f"input {name!r} of model {model!r} has shape {list(array.shape)}, expected {dims}",
+                details={"field": name, "expected_shape": dims, "shape": list(array.shape)},
+                suggestion="-1 marks a dimension of any size",
+            )
+        out[name] = array
+    return out, added_batch
+
+
+def _cast(array: np.ndarray, want: np.dtype, want_name: str, name: str, cast: bool) -> np.ndarray:
+    got = NAME_OF_NUMPY.get(array.dtype, str(array.dtype))
+    numeric = array.dtype.kind in "biuf" and want.kind in "biuf"
+    if cast and numeric:
+        converted = array.astype(want)
+        if want.kind in "iub" and not np.array_equal(converted, array):
+            raise InvalidInput(
+                f"input {name!r} must be {want_name}: {got} values do not convert exactly",
+                details={"field": name, "expected_datatype": want_name, "datatype": got},
+            )
+        return converted
+    raise InvalidInput(
+        f"input {name!r} has datatype {got}, expected {want_name}",
+        details={"field": name, "expected_datatype": want_name, "datatype": got},
+    )
