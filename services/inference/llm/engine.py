@@ -29,7 +29,8 @@ log = logging.getLogger("meshserve.llm")
 ROLES = ("system", "user", "assistant", "tool")
 
 #: Receives each event of a sequence: {"text", "index"} while running; the last one adds
-#: "finish_reason" and "usage"; a failure is {"error": {"code", "message", "details"}}.
+#: "finish_reason" and "usage"; a failure is {"error": {"code", "message", "details"}}; a sequence
+#: dropped because its caller went away ends with {"cancelled": true}.
 Emit = Callable[[dict[str, Any]], None]
 
 
@@ -185,7 +186,9 @@ class LLMEngine:
             try:
                 with torch.inference_mode():
                     for seq in admitted:
-                        if not self._dropped(seq):
+                        if self._dropped(seq):
+                            self._send(seq, {"cancelled": True})
+                        else:
                             self._prefill(seq)
                     self._drop_finished()
                     if self._running:
@@ -303,6 +306,10 @@ class LLMEngine:
         gone = [s for i, s in enumerate(self._running) if i not in keep]
         if not gone:
             return
+        for seq in gone:
+            if not seq.finish_reason:
+                # A decoupled request must still be closed with a final reply, even when nobody reads it.
+                self._send(seq, {"cancelled": True})
         with self._lock:
             self.completed += sum(1 for s in gone if s.finish_reason)
             if not keep:

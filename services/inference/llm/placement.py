@@ -1,0 +1,126 @@
+"""Where a language model runs: a Triton worker that has its decoupled model loaded.
+
+Until the inference service's worker pool places models, generation keeps one worker of its own
+(:class:`LocalLLMWorkers`): a real ``tritonserver`` serving a model repository of language models,
+started on first use. The pool, once present, replaces it behind the same two calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from tritonclient.grpc.aio import InferenceServerClient
+from tritonclient.utils import InferenceServerException
+
+from services.common.errors import BackendUnavailable, ModelLoadFailed
+from services.inference.llm.client import fetch_stats
+from services.inference.llm.model_dir import LLMSpec, write_model_directory
+from services.inference.llm.settings import GenerationSettings
+
+log = logging.getLogger("meshserve.llm")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A worker holding a model, and how to reach it."""
+
+    worker_id: str
+    triton_name: str
+    client: InferenceServerClient
+    device: str
+
+
+class LLMPlacer(Protocol):
+    """Finds (loading on demand) a worker for a language model."""
+
+    async def place(self, spec: LLMSpec) -> Placement:
+        """A worker holding the model."""
+        ...
+
+    def placed(self) -> list[tuple[LLMSpec, Placement]]:
+        """Models loaded now."""
+        ...
+
+    async def close(self) -> None:
+        """Stops what this placer started."""
+        ...
+
+
+class LocalLLMWorkers:
+    """One tritonserver of generation's own, started and loaded on demand."""
+
+    def __init__(self, settings: GenerationSettings) -> None:
+        self.settings = settings
+        self._worker = None
+        self._client: InferenceServerClient | None = None
+        self._loaded: dict[str, tuple[LLMSpec, Placement]] = {}
+        self._lock = asyncio.Lock()
+
+    async def place(self, spec: LLMSpec) -> Placement:
+        """The worker with ``spec`` loaded; the first call starts Triton and loads (tens of seconds)."""
+        found = self._loaded.get(spec.model_id)
+        if found is not None:
+            return found[1]
+        async with self._lock:
+            found = self._loaded.get(spec.model_id)
+            if found is not None:
+                return found[1]
+            client = await self._ensure_worker()
+            write_model_directory(spec, self.settings.work_dir.resolve() / "repository")
+            started = time.perf_counter()
+            try:
+                await client.load_model(spec.triton_name, client_timeout=self.settings.load_timeout_seconds)
+            except InferenceServerException as error:
+                raise ModelLoadFailed(
+                    f"cannot load language model {spec.model_id}: {error.message()}",
+                    details={"model_id": spec.model_id, "source": str(spec.source)},
+                ) from error
+            log.info(
+                "language model placed",
+                extra={"model": spec.model_id, "seconds": time.perf_counter() - started},
+            )
+            assert self._worker is not None
+            stats = await fetch_stats(client, spec.triton_name)
+            placement = Placement(self._worker.id, spec.triton_name, client, str(stats["device"]))
+            self._loaded[spec.model_id] = (spec, placement)
+            return placement
+
+    def placed(self) -> list[tuple[LLMSpec, Placement]]:
+        """Models loaded now."""
+        return list(self._loaded.values())
+
+    async def _ensure_worker(self) -> InferenceServerClient:
+        from services.inference.worker import TritonWorker, prepare_backend_dir
+
+        if self._worker is not None and self._worker.alive and self._client is not None:
+            return self._client
+        root = self.settings.work_dir.resolve()
+        (root / "repository").mkdir(parents=True, exist_ok=True)
+        worker = TritonWorker(
+            id="llm-0",
+            repository=root / "repository",
+            backend_dir=prepare_backend_dir(root / "backends"),
+            log_path=root / "triton-llm-0.log",
+        )
+        await worker.start()
+        try:
+            await worker.wait_ready(self.settings.load_timeout_seconds)
+        except (RuntimeError, TimeoutError) as error:
+            raise BackendUnavailable(f"generation worker did not start: {error}") from error
+        self._worker = worker
+        self._loaded.clear()
+        self._client = InferenceServerClient(worker.grpc_address)
+        return self._client
+
+    async def close(self) -> None:
+        """Stops the worker."""
+        if self._client is not None:
+            await self._client.close()
+        if self._worker is not None:
+            await self._worker.stop()
+        self._worker = self._client = None
+        self._loaded.clear()

@@ -1,0 +1,80 @@
+"""The JSON protocol between the inference service and the generation model on a Triton worker.
+
+Request (``REQUEST``, one BYTES element)::
+
+    {"op": "generate", "id": str, "prompt": str, "messages": [{"role", "content"}],
+     "sampling": SamplingParams.to_dict(), "max_tokens_explicit": bool}
+    {"op": "stats"}
+
+Events (``EVENT``, one per reply): ``{"text", "index"}`` while generating; the last adds
+``"finish_reason"`` and ``"usage"``; a failure is ``{"error": {"code", "message", "details"}}``;
+a sequence dropped on cancel ends with ``{"cancelled": true}``; a stats reply is
+``{"stats": {...}}``. This module holds the worker side (:class:`WorkerModel`),
+free of Triton imports so it is tested directly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from services.common.errors import InvalidInput, MeshError
+from services.inference.llm.engine import LLMEngine, error_event
+from services.inference.llm.loader import load_causal_lm
+from services.inference.llm.sampling import SamplingParams
+
+log = logging.getLogger("meshserve.llm")
+
+#: Sends one event; ``final`` marks the last reply of the request.
+Send = Callable[[dict[str, Any], bool], None]
+
+
+def is_final(event: dict[str, Any]) -> bool:
+    """Whether an event ends its request."""
+    return any(key in event for key in ("finish_reason", "error", "stats", "cancelled"))
+
+
+class WorkerModel:
+    """One loaded language model answering protocol requests."""
+
+    def __init__(self, engine: LLMEngine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_parameters(cls, name: str, params: dict[str, str]) -> WorkerModel:
+        """Loads the model a Triton config's parameters name (``source``, ``device``, ``max_batch``)."""
+        loaded = load_causal_lm(params["source"], params.get("device", "auto"))
+        return cls(LLMEngine(loaded, max_batch=int(params.get("max_batch", "16")), name=name))
+
+    def handle(self, raw: bytes | str, send: Send, is_cancelled: Callable[[], bool]) -> None:
+        """Starts one request; its events go through ``send`` (from the engine thread)."""
+        try:
+            body = json.loads(raw)
+            if body.get("op") == "stats":
+                send({"stats": self.engine.stats()}, True)
+                return
+            prompt_ids = self.engine.encode(body.get("prompt", ""), body.get("messages") or [])
+            params = SamplingParams.from_dict(body["sampling"])
+            explicit = bool(body.get("max_tokens_explicit"))
+            params = replace(
+                params, max_tokens=self.engine.check_context(prompt_ids, params.max_tokens, explicit)
+            )
+        except (MeshError, ValueError, KeyError, TypeError) as error:
+            if not isinstance(error, MeshError):
+                error = InvalidInput(f"malformed generation request: {error}")
+            send(error_event(error), True)
+            return
+        self.engine.submit(
+            str(body.get("id", "")),
+            prompt_ids,
+            params,
+            lambda event: send(event, is_final(event)),
+            is_cancelled,
+        )
+
+    def close(self) -> None:
+        """Stops the engine."""
+        self.engine.stop()

@@ -1,0 +1,78 @@
+"""Text generation in the inference service: resolve, place, stream (no transport imports)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from services.inference.llm.catalog import LLMCatalog
+from services.inference.llm.client import fetch_stats, stream_events
+from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers
+from services.inference.llm.requests import GenerationJob
+from services.inference.llm.settings import GenerationSettings
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One step of a generation as the service reports it."""
+
+    text: str
+    index: int
+    model: str
+    device: str
+    request_id: str
+    created: int
+    finish_reason: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class GenerationService:
+    """Streams generations from the workers and counts open streams."""
+
+    def __init__(self, settings: GenerationSettings, placer: LLMPlacer | None = None) -> None:
+        self.settings = settings
+        self.catalog = LLMCatalog(settings)
+        self.placer: LLMPlacer = placer or LocalLLMWorkers(settings)
+        self.open_streams = 0
+
+    async def generate(self, job: GenerationJob) -> AsyncIterator[Chunk]:
+        """The chunks of one generation; closing the iterator cancels it on the worker."""
+        spec = self.catalog.resolve(job.model)
+        placement = await self.placer.place(spec)
+        created = int(time.time())
+        self.open_streams += 1
+        try:
+            async for event in stream_events(placement.client, placement.triton_name, job.body()):
+                if event.get("cancelled"):
+                    return
+                usage = event.get("usage") or {}
+                yield Chunk(
+                    text=str(event.get("text", "")),
+                    index=int(event.get("index", 0)),
+                    model=spec.model_id,
+                    device=placement.device,
+                    request_id=job.request_id,
+                    created=created,
+                    finish_reason=str(event.get("finish_reason", "")),
+                    prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                    completion_tokens=int(usage.get("completion_tokens", 0)),
+                )
+        finally:
+            self.open_streams -= 1
+
+    async def stats(self, model: str = "") -> list[dict[str, Any]]:
+        """Engine counters of every placed language model (or one)."""
+        rows = []
+        for spec, placement in self.placer.placed():
+            if model and model not in (spec.model_id, placement.triton_name):
+                continue
+            stats = await fetch_stats(placement.client, placement.triton_name)
+            rows.append({**stats, "model": spec.model_id, "worker_id": placement.worker_id})
+        return rows
+
+    async def close(self) -> None:
+        """Stops workers this service started."""
+        await self.placer.close()

@@ -1,0 +1,36 @@
+"""Settings of text generation in the inference service (``MESHSERVE_INFERENCE_LLM_*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class GenerationSettings(BaseSettings):
+    """Language models, limits and the worker that serves them."""
+
+    model_config = SettingsConfigDict(env_prefix="MESHSERVE_INFERENCE_LLM_", extra="ignore")
+
+    default_model: str = Field(
+        "smollm2-135m-instruct", description="Model used when a request names none or 'default'."
+    )
+    models: dict[str, str] = Field(
+        default_factory=dict,
+        description='Extra language models, JSON {"id": "/path/to/model.gguf or HF directory"}.',
+    )
+    default_max_tokens: int = Field(256, description="max_tokens when a request sets none.")
+    max_prompt_chars: int = Field(
+        262_144, description="Longest prompt accepted before tokenizing, in characters."
+    )
+    max_batch: int = Field(
+        16, description="Sequences one model decodes together (continuous batching slots)."
+    )
+    device: str = Field("auto", description="'auto', 'cpu' or 'cuda' for the language models.")
+    load_timeout_seconds: float = Field(
+        240.0, description="How long starting a worker and loading a model may take."
+    )
+    work_dir: Path = Field(
+        Path("var/llm"), description="Model repository and logs of the generation worker (no pool)."
+    )

@@ -1,0 +1,49 @@
+"""Triton python-backend model serving one language model with continuous batching (decoupled).
+
+Each request carries one JSON document in ``REQUEST``; every reply carries one JSON event in
+``EVENT`` (see :mod:`services.inference.llm.protocol`). The last reply of a request is flagged
+final. The engine's scheduler thread sends the replies, so ``execute`` returns at once and new
+requests join the running batch without waiting for earlier ones (decoupled transaction policy).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import triton_python_backend_utils as pb_utils
+
+
+class TritonPythonModel:
+    """The decoupled generation model."""
+
+    def initialize(self, args: dict) -> None:
+        """Loads the language model named in the config parameters and starts the scheduler."""
+        config = json.loads(args["model_config"])
+        params = {k: v["string_value"] for k, v in config.get("parameters", {}).items()}
+        root = params.get("code_root", "")
+        if root and root not in sys.path:
+            sys.path.insert(0, root)
+        from services.inference.llm.protocol import WorkerModel
+
+        self.worker = WorkerModel.from_parameters(config["name"], params)
+
+    def execute(self, requests: list) -> None:
+        """Hands every request to the engine; replies flow through each request's sender."""
+        for request in requests:
+            sender = request.get_response_sender()
+            raw = pb_utils.get_input_tensor_by_name(request, "REQUEST").as_numpy().reshape(-1)[0]
+
+            def emit(event: dict, final: bool, sender=sender) -> None:
+                data = np.array([json.dumps(event).encode()], dtype=np.object_)
+                response = pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("EVENT", data)])
+                flags = pb_utils.TRITONSERVER_RESPONSE_COMPLETE_FINAL if final else 0
+                sender.send(response, flags=flags)
+
+            self.worker.handle(raw, emit, sender.is_cancelled)
+        return None
+
+    def finalize(self) -> None:
+        """Stops the scheduler."""
+        self.worker.close()
