@@ -13,6 +13,7 @@ import grpc
 
 from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
+from services.inference.llm.placement import PoolLLMPlacer
 from services.inference.llm.requests import build_job
 from services.inference.llm.service import GenerationService
 from services.inference.llm.settings import GenerationSettings
@@ -104,4 +105,7 @@ class GenerationMixin(pb_grpc.InferenceServiceServicer):
 
 def _placer_of(servicer: Any, settings: GenerationSettings) -> Any:
     """The worker pool's placer when the servicer has a pool, else None (generation's own worker)."""
-    return None
+    pool = getattr(servicer, "pool", None)
+    if pool is None or not hasattr(pool, "install_model_dir"):
+        return None
+    return PoolLLMPlacer(pool, settings)

@@ -1,8 +1,8 @@
 """Where a language model runs: a Triton worker that has its decoupled model loaded.
 
-Until the inference service's worker pool places models, generation keeps one worker of its own
-(:class:`LocalLLMWorkers`): a real ``tritonserver`` serving a model repository of language models,
-started on first use. The pool, once present, replaces it behind the same two calls.
+In the service, :class:`PoolLLMPlacer` installs the decoupled model directory through the worker
+pool and asks it for the least-loaded worker holding it. Without a pool (a bare servicer, tools),
+:class:`LocalLLMWorkers` starts one ``tritonserver`` of its own on first use, behind the same calls.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from tritonclient.grpc.aio import InferenceServerClient
 from tritonclient.utils import InferenceServerException
@@ -124,3 +124,45 @@ class LocalLLMWorkers:
             await self._worker.stop()
         self._worker = self._client = None
         self._loaded.clear()
+
+
+class PoolLLMPlacer:
+    """Places language models through the inference service's worker pool (issue 3's interface)."""
+
+    def __init__(self, pool: Any, settings: GenerationSettings) -> None:
+        self.pool = pool
+        self.settings = settings
+        self._installed: dict[str, LLMSpec] = {}
+        self._lock = asyncio.Lock()
+
+    async def place(self, spec: LLMSpec) -> Placement:
+        """A worker holding the model, installing and loading it on first use."""
+        if spec.model_id not in self._installed:
+            async with self._lock:
+                if spec.model_id not in self._installed:
+                    staging = self.settings.work_dir.resolve() / "models"
+                    source = await asyncio.to_thread(write_model_directory, spec, staging)
+                    await self.pool.install_model_dir(spec.triton_name, source)
+                    self._installed[spec.model_id] = spec
+        client = await self.pool.client_for(spec.triton_name)
+        worker_id = next((wid for wid, c in self.pool.clients.items() if c is client), "")
+        device = getattr(self.pool.placements.get(spec.triton_name), "device", "cpu")
+        return Placement(worker_id, spec.triton_name, client, device)
+
+    def placed(self) -> list[tuple[LLMSpec, Placement]]:
+        """Models loaded now, one row per worker holding each."""
+        rows = []
+        for spec in self._installed.values():
+            placement = self.pool.placements.get(spec.triton_name)
+            for worker_id in sorted(getattr(placement, "workers", ())):
+                client = self.pool.clients.get(worker_id)
+                if client is not None:
+                    rows.append((spec, Placement(worker_id, spec.triton_name, client, placement.device)))
+        return rows
+
+    def track(self, spec: LLMSpec, placement: Placement) -> Any:
+        """Counts one generation in the pool's per-model and per-worker statistics."""
+        return self.pool.track(spec.triton_name, placement.worker_id)
+
+    async def close(self) -> None:
+        """The pool is closed by the service that owns it."""

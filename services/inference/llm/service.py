@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -44,22 +45,25 @@ class GenerationService:
         placement = await self.placer.place(spec)
         created = int(time.time())
         self.open_streams += 1
+        tracking = getattr(self.placer, "track", None)
+        counter = tracking(spec, placement) if tracking else contextlib.nullcontext()
         try:
-            async for event in stream_events(placement.client, placement.triton_name, job.body()):
-                if event.get("cancelled"):
-                    return
-                usage = event.get("usage") or {}
-                yield Chunk(
-                    text=str(event.get("text", "")),
-                    index=int(event.get("index", 0)),
-                    model=spec.model_id,
-                    device=placement.device,
-                    request_id=job.request_id,
-                    created=created,
-                    finish_reason=str(event.get("finish_reason", "")),
-                    prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                    completion_tokens=int(usage.get("completion_tokens", 0)),
-                )
+            async with counter:
+                async for event in stream_events(placement.client, placement.triton_name, job.body()):
+                    if event.get("cancelled"):
+                        return
+                    usage = event.get("usage") or {}
+                    yield Chunk(
+                        text=str(event.get("text", "")),
+                        index=int(event.get("index", 0)),
+                        model=spec.model_id,
+                        device=placement.device,
+                        request_id=job.request_id,
+                        created=created,
+                        finish_reason=str(event.get("finish_reason", "")),
+                        prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                        completion_tokens=int(usage.get("completion_tokens", 0)),
+                    )
         finally:
             self.open_streams -= 1
 

@@ -9,7 +9,9 @@ requests join the running batch without waiting for earlier ones (decoupled tran
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 import triton_python_backend_utils as pb_utils
@@ -28,6 +30,10 @@ class TritonPythonModel:
         from services.inference.llm.protocol import WorkerModel
 
         self.worker = WorkerModel.from_parameters(config["name"], params)
+        # Measured facts for the pool (device really used, resident memory of this stub).
+        here = Path(__file__).resolve().parent
+        facts = {"pid": os.getpid(), "device": self.worker.engine.loaded.device, "rss_after": _rss_bytes()}
+        (here / f"runtime-{os.getpid()}.json").write_text(json.dumps(facts))
 
     def execute(self, requests: list) -> None:
         """Hands every request to the engine; replies flow through each request's sender."""
@@ -47,3 +53,12 @@ class TritonPythonModel:
     def finalize(self) -> None:
         """Stops the scheduler."""
         self.worker.close()
+
+
+def _rss_bytes() -> int:
+    """Resident memory of this process, from /proc (0 where unavailable)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
