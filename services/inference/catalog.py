@@ -50,11 +50,19 @@ class RegistryCatalog:
     def __init__(
         self, channels: ChannelPool, cache_dir: Path, timeout: float = 30.0, ttl: float = 2.0
     ) -> None:
-        self.stub = rpb_grpc.RegistryServiceStub(channels.channel("registry"))
+        self.channels = channels
+        self._stub: rpb_grpc.RegistryServiceStub | None = None
         self.cache_dir = cache_dir
         self.timeout = timeout
         self.ttl = ttl
         self._cache: dict[tuple[str, str], tuple[float, CatalogEntry]] = {}
+
+    @property
+    def stub(self) -> rpb_grpc.RegistryServiceStub:
+        """The registry stub, created inside the running event loop on first use."""
+        if self._stub is None:
+            self._stub = rpb_grpc.RegistryServiceStub(self.channels.channel("registry"))
+        return self._stub
 
     async def resolve(self, name: str, version: str = "") -> CatalogEntry:
         """The model version (newest when ``version`` is empty); MODEL_NOT_FOUND from the registry."""

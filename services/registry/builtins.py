@@ -1,31 +1,77 @@
-"""Models registered at first start: the ``example`` tensor model of document 001's quick start."""
+"""Models registered at first start: the ``example`` tensor model of document 001's quick start.
+
+``example`` is a real ONNX graph built here and stored in the blob store like any upload, so it
+runs on the Triton workers: ``OUTPUT = 2 * INPUT + 1`` elementwise on an FP32 ``[batch, n]``
+tensor (document 001's ``{"inputs": [1, 2, 3, 4, 5]}`` returns ``[3, 5, 7, 9, 11]``).
+"""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from services.common.errors import ModelNotFound
+from services.registry.blobs import BlobStore
 from services.registry.store import ModelRecord, ModelStore
-
-EXAMPLE = ModelRecord(
-    name="example",
-    version="1",
-    format="builtin",
-    task="tensor",
-    status="ready",
-    source="builtin",
-    id="example",
-    spec={
-        "inputs": [{"name": "INPUT", "datatype": "FP32", "shape": [-1]}],
-        "outputs": [{"name": "OUTPUT", "datatype": "FP32", "shape": [-1]}],
-        "capabilities": ["tensor"],
-        "labels": {"description": "built-in example model of document 001's quick start"},
-    },
-)
+from services.registry.validation import validate
 
 
-def seed_builtin_models(store: ModelStore) -> None:
-    """Registers the built-in models that are not stored yet."""
-    for record in (EXAMPLE,):
-        try:
-            store.get(record.name, record.version)
-        except ModelNotFound:
-            store.put(record)
+def example_onnx() -> bytes:
+    """The serialized ``example`` graph: OUTPUT = 2 * INPUT + 1."""
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("INPUT", TensorProto.FLOAT, ["batch", "n"])
+    y = helper.make_tensor_value_info("OUTPUT", TensorProto.FLOAT, ["batch", "n"])
+    two = helper.make_tensor("two", TensorProto.FLOAT, [], [2.0])
+    one = helper.make_tensor("one", TensorProto.FLOAT, [], [1.0])
+    graph = helper.make_graph(
+        [
+            helper.make_node("Mul", ["INPUT", "two"], ["doubled"]),
+            helper.make_node("Add", ["doubled", "one"], ["OUTPUT"]),
+        ],
+        "example",
+        [x],
+        [y],
+        [two, one],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], producer_name="meshserve")
+    model.ir_version = 8
+    return model.SerializeToString()
+
+
+def seed_builtin_models(store: ModelStore, blobs: BlobStore) -> None:
+    """Registers the built-in models that are not stored yet (or whose blob went missing)."""
+    try:
+        record = store.get("example")
+        if record.format == "onnx" and blobs.exists(record.sha256):
+            return
+        store.delete(record.id)
+    except ModelNotFound:
+        pass
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "example.onnx"
+        path.write_bytes(example_onnx())
+        checked = validate(path, "onnx")
+        with blobs.writer() as writer:
+            writer.write(path.read_bytes())
+            sha = blobs.commit(writer)
+            size = writer.size
+    store.put(
+        ModelRecord(
+            id="example",
+            name="example",
+            version="1",
+            format="onnx",
+            task="tensor",
+            status="ready",
+            source="builtin",
+            sha256=sha,
+            size_bytes=size,
+            spec={
+                "inputs": checked.inputs,
+                "outputs": checked.outputs,
+                "capabilities": ["tensor"],
+                "labels": {**checked.labels, "description": "built-in example: OUTPUT = 2 * INPUT + 1"},
+            },
+        )
+    )

@@ -1,22 +1,31 @@
-"""Wires the registry: settings, metadata store, built-in models and servicer."""
+"""Wires the registry: settings, metadata store, blob store, built-in models and servicer."""
 
 from __future__ import annotations
 
+import logging
+
 from meshserve.v1 import registry_pb2, registry_pb2_grpc
 from services.common.server import Registration, main
+from services.registry.blobs import BlobStore
 from services.registry.builtins import seed_builtin_models
+from services.registry.catalog import Registry
 from services.registry.servicer import RegistryServicer
 from services.registry.settings import RegistrySettings
 from services.registry.store import ModelStore
 
 SERVICE_NAME = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name
+log = logging.getLogger("meshserve.registry")
 
 
 def build(settings: RegistrySettings) -> Registration:
     """The registry's registration."""
     store = ModelStore(settings.db_file)
-    seed_builtin_models(store)
-    servicer = RegistryServicer(store)
+    purged = store.purge_incomplete()
+    if purged:
+        log.warning("dropped %d interrupted uploads", purged)
+    blobs = BlobStore(settings.blobs_root, settings.max_upload_bytes)
+    seed_builtin_models(store, blobs)
+    servicer = RegistryServicer(Registry(store, blobs), settings.import_timeout_seconds)
     return Registration(
         add=lambda server: registry_pb2_grpc.add_RegistryServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],

@@ -17,8 +17,20 @@ class RegistrySettings(ServiceSettings):
 
     port: int = Field(DEFAULT_PORTS["registry"], description="gRPC port.")
     database_path: Path | None = Field(None, description="SQLite file; defaults to <data_dir>/registry.db.")
+    blob_dir: Path | None = Field(
+        None, description="Content-addressed blob store; defaults to <data_dir>/blobs."
+    )
+    max_upload_bytes: int = Field(512 * 1024 * 1024, ge=1, description="Largest artifact accepted, in bytes.")
+    import_timeout_seconds: float = Field(
+        30.0, description="Network timeout of URL and Hugging Face imports."
+    )
 
     @property
     def db_file(self) -> Path:
         """The SQLite file in use."""
         return self.database_path or self.data_dir / "registry.db"
+
+    @property
+    def blobs_root(self) -> Path:
+        """The blob store directory in use."""
+        return self.blob_dir or self.data_dir / "blobs"

@@ -73,7 +73,9 @@ class ModelStore:
 
     def get(self, name_or_id: str, version: str = "") -> ModelRecord:
         """The named version, or the newest one; :class:`ModelNotFound` otherwise."""
-        query = "SELECT * FROM models WHERE (id = ? OR name = ?)"
+        query = (
+            "SELECT * FROM models WHERE (id = ? OR name = ?) AND status NOT IN ('uploading', 'validating')"
+        )
         args: list[str] = [name_or_id, name_or_id]
         if version:
             query += " AND version = ?"
@@ -87,10 +89,44 @@ class ModelStore:
             raise ModelNotFound(f"model {name_or_id!r} not found", details={"model_id": name_or_id})
         return _record(dict(zip(columns, row, strict=True)))
 
+    def delete(self, model_id: str) -> None:
+        """Removes one version row by id."""
+        with self._lock:
+            self._db.execute("DELETE FROM models WHERE id = ?", (model_id,))
+
+    def set_status(self, model_id: str, status: str, reason: str = "") -> None:
+        """Moves a version through its lifecycle."""
+        with self._lock:
+            self._db.execute(
+                "UPDATE models SET status = ?, status_reason = ? WHERE id = ?", (status, reason, model_id)
+            )
+
+    def next_version(self, name: str) -> str:
+        """The next integer version label of a model name."""
+        with self._lock:
+            rows = self._db.execute("SELECT version FROM models WHERE name = ?", (name,)).fetchall()
+        numbers = [int(v) for (v,) in rows if str(v).isdigit()]
+        return str(max(numbers, default=0) + 1)
+
+    def sha_in_use(self, sha256: str) -> bool:
+        """Whether any version still references a blob."""
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM models WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
+        return row is not None
+
+    def purge_incomplete(self) -> int:
+        """Drops rows of uploads a previous process did not finish; returns how many."""
+        with self._lock:
+            cursor = self._db.execute("DELETE FROM models WHERE status IN ('uploading', 'validating')")
+        return cursor.rowcount
+
     def list(self) -> list[ModelRecord]:
         """The newest version of every model, by name."""
         with self._lock:
-            cursor = self._db.execute("SELECT * FROM models ORDER BY name, created_at DESC")
+            cursor = self._db.execute(
+                "SELECT * FROM models WHERE status NOT IN ('uploading', 'validating') "
+                "ORDER BY name, created_at DESC, CAST(version AS INTEGER) DESC"
+            )
             columns = [c[0] for c in cursor.description]
             rows = cursor.fetchall()
         latest: dict[str, ModelRecord] = {}

@@ -1,0 +1,87 @@
+"""Model sources other than uploads: a URL (streamed, with a timeout and progress) and the Hugging
+Face hub (``huggingface:org/name``) through the real ``huggingface_hub`` client, which fails fast
+with MODEL_DOWNLOAD_FAILED when the hub cannot be reached. No transport imports."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+
+from services.common.errors import InvalidInput, ModelDownloadFailed
+
+CHUNK = 1 << 20
+Progress = Callable[[int, int], None]
+
+
+async def url_chunks(url: str, timeout: float, progress: Progress) -> AsyncIterator[bytes]:
+    """The bytes at a URL, chunk by chunk, reporting (done, total) as they arrive."""
+    try:
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(timeout), follow_redirects=True) as client,
+            client.stream("GET", url) as reply,
+        ):
+            if reply.status_code != 200:
+                raise ModelDownloadFailed(
+                    f"GET {url} answered {reply.status_code}",
+                    details={"source": url, "status": reply.status_code},
+                )
+            total = int(reply.headers.get("content-length", 0) or 0)
+            done = 0
+            async for chunk in reply.aiter_bytes(CHUNK):
+                done += len(chunk)
+                progress(done, total)
+                yield chunk
+    except httpx.HTTPError as error:
+        raise ModelDownloadFailed(
+            f"could not download {url}: {type(error).__name__}: {error}",
+            details={"source": url},
+            suggestion="check the URL and that this machine can reach it",
+        ) from None
+
+
+def hub_file(repo_id: str, revision: str, timeout: float) -> tuple[Path, str]:
+    """Downloads the ONNX (or TorchScript) file of a hub repository; (path, filename)."""
+    import huggingface_hub
+    from huggingface_hub.errors import HfHubHTTPError
+
+    api = huggingface_hub.HfApi()
+    try:
+        files = api.list_repo_files(repo_id, revision=revision or None)
+    except (HfHubHTTPError, OSError, ValueError, httpx.HTTPError) as error:
+        raise ModelDownloadFailed(
+            f"the Hugging Face hub could not be reached for {repo_id!r}: {type(error).__name__}: {str(error)[:200]}",
+            details={"source": f"huggingface:{repo_id}", "revision": revision or "main"},
+            suggestion="check network access to huggingface.co, or upload the file with POST /v1/models",
+        ) from None
+    candidates = [f for f in files if f.endswith(".onnx")] or [
+        f for f in files if f.endswith((".pt", ".torchscript"))
+    ]
+    if not candidates:
+        raise InvalidInput(
+            f"{repo_id!r} has no .onnx or TorchScript file that meshserve can serve",
+            details={"source": f"huggingface:{repo_id}"},
+        )
+    name = sorted(candidates, key=len)[0]
+    try:
+        path = huggingface_hub.hf_hub_download(repo_id, name, revision=revision or None, etag_timeout=timeout)
+    except (HfHubHTTPError, OSError, httpx.HTTPError) as error:
+        raise ModelDownloadFailed(
+            f"downloading {name} from {repo_id!r} failed: {str(error)[:200]}",
+            details={"source": f"huggingface:{repo_id}"},
+        ) from None
+    return Path(path), name
+
+
+async def file_chunks(path: Path, progress: Progress) -> AsyncIterator[bytes]:
+    """A local file chunk by chunk."""
+    total = await asyncio.to_thread(os.path.getsize, path)
+    done = 0
+    with path.open("rb") as handle:
+        while chunk := await asyncio.to_thread(handle.read, CHUNK):
+            done += len(chunk)
+            progress(done, total)
+            yield chunk

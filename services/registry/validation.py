@@ -1,0 +1,163 @@
+"""Artifact validation: what a file really is, whether it is sound, and its input/output signature.
+
+* ONNX: parsed, ``onnx.checker`` (full check) and shape inference; inputs and outputs with names,
+  dtypes and shapes from the graph (symbolic or unknown dimensions become -1).
+* TorchScript: loaded with ``torch.jit.load`` in a separate, time-limited process
+  (:mod:`services.registry.torchscript_probe`); the signature comes from ``forward``'s schema and a
+  trial run on zeros of the declared input shape.
+* Plain pickles (``torch.save`` files, raw pickles) are refused without being opened: unpickling
+  runs arbitrary code.
+
+No transport imports.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from services.common.errors import ModelValidationFailed
+
+_ONNX_TYPES = {
+    1: "FP32",
+    2: "UINT8",
+    3: "INT8",
+    5: "INT16",
+    6: "INT32",
+    7: "INT64",
+    8: "BYTES",
+    9: "BOOL",
+    10: "FP16",
+    11: "FP64",
+}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Validated:
+    """What validation learned about an artifact."""
+
+    format: str
+    inputs: list[dict] = field(default_factory=list)
+    outputs: list[dict] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def fail(message: str, suggestion: str = "", **details: object) -> ModelValidationFailed:
+    """A validation failure with its precise reason."""
+    return ModelValidationFailed(message, details=details, suggestion=suggestion)
+
+
+def sniff(path: Path) -> str:
+    """``empty``, ``torchscript``, ``pickle``, ``zip`` or ``other`` (ONNX has no magic number)."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+    if not head:
+        return "empty"
+    if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
+        return "pickle"
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            return "other"
+        if any("/code/" in n for n in names) and any(n.endswith("constants.pkl") for n in names):
+            return "torchscript"
+        if any(n.endswith("data.pkl") for n in names):
+            return "pickle"
+        return "zip"
+    return "other"
+
+
+def validate(path: Path, declared: str, options: dict[str, str] | None = None) -> Validated:
+    """Checks an artifact against its declared format ("" to detect); raises MODEL_VALIDATION_FAILED."""
+    options = options or {}
+    kind = sniff(path)
+    if kind == "empty":
+        raise fail("the uploaded file is empty", "send the model file's bytes")
+    if kind == "pickle":
+        raise fail(
+            "the file is a plain Python pickle (torch.save); pickles are refused because loading "
+            "one runs arbitrary code",
+            "export the model with torch.jit.script/torch.jit.trace (TorchScript) or to ONNX",
+            detected_format="pickle",
+        )
+    detected = "torchscript" if kind == "torchscript" else "onnx"
+    if declared in ("pytorch",) and detected == "torchscript":
+        declared = "torchscript"
+    if declared and declared != detected:
+        raise fail(
+            f"declared format {declared!r} does not match the content, which "
+            + ("is a TorchScript archive" if detected == "torchscript" else "is not a TorchScript archive"),
+            "declare the format the file really has",
+            declared_format=declared,
+            detected_format=detected if detected == "torchscript" else "unknown",
+        )
+    if detected == "torchscript":
+        return _torchscript(path, options)
+    return _onnx(path, declared_onnx=declared == "onnx")
+
+
+def _onnx(path: Path, declared_onnx: bool) -> Validated:
+    import onnx
+    from google.protobuf.message import DecodeError
+
+    try:
+        model = onnx.load(str(path), load_external_data=False)
+    except (DecodeError, ValueError, RuntimeError, OSError) as error:
+        what = "is not a valid ONNX protobuf" if declared_onnx else "is neither ONNX nor TorchScript"
+        raise fail(
+            f"the file {what} (truncated or corrupt?): {str(error)[:200]}",
+            "upload the complete .onnx file",
+            detected_format="unknown",
+        ) from None
+    if not model.graph.node or not model.graph.output:
+        raise fail(
+            "the file parsed as protobuf but holds no ONNX graph (random or truncated bytes?)",
+            "upload the complete .onnx file",
+            detected_format="unknown",
+        )
+    try:
+        onnx.checker.check_model(model, full_check=True)
+        model = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError, Exception) as error:
+        raise fail(f"ONNX check failed: {str(error).splitlines()[0][:300]}", "re-export the model") from None
+    initializers = {i.name for i in model.graph.initializer}
+
+    def spec(value: object) -> dict:
+        tensor = value.type.tensor_type  # type: ignore[attr-defined]
+        dtype = _ONNX_TYPES.get(tensor.elem_type)
+        if dtype is None:
+            raise fail(f"tensor {value.name!r} has an unsupported ONNX element type {tensor.elem_type}")  # type: ignore[attr-defined]
+        dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tensor.shape.dim]
+        return {"name": value.name, "datatype": dtype, "shape": dims}  # type: ignore[attr-defined]
+
+    inputs = [spec(v) for v in model.graph.input if v.name not in initializers]
+    outputs = [spec(v) for v in model.graph.output]
+    labels = {
+        "opset": str(max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)),
+        "producer": f"{model.producer_name} {model.producer_version}".strip(),
+        "nodes": str(len(model.graph.node)),
+    }
+    return Validated("onnx", inputs, outputs, labels)
+
+
+def _torchscript(path: Path, options: dict[str, str]) -> Validated:
+    probe = [sys.executable, "-m", "services.registry.torchscript_probe", str(path), json.dumps(options)]
+    try:
+        done = subprocess.run(probe, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    except subprocess.TimeoutExpired:
+        raise fail("loading the TorchScript archive took longer than 120 s") from None
+    lines = done.stdout.strip().splitlines()
+    try:
+        result = json.loads(lines[-1])
+    except (IndexError, json.JSONDecodeError):
+        raise fail(f"the TorchScript probe crashed: {done.stderr.strip()[-300:]}") from None
+    if "error" in result:
+        raise fail(result["error"], result.get("suggestion", ""))
+    return Validated("torchscript", result["inputs"], result["outputs"], result.get("labels", {}))
