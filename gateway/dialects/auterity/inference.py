@@ -1,0 +1,161 @@
+"""Document 003: ``POST /api/ai/inference``, ``/api/ai/inference/stream``, ``/api/ai/inference/batch``."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from gateway.deps import Clients
+from gateway.dialects.auterity.errors import render
+from gateway.request_id import request_id_of
+from gateway.textgen import (
+    Completion,
+    GenerationStream,
+    generate,
+    generate_request,
+    open_stream,
+    sse_event,
+    sse_response,
+)
+from services.common.errors import MeshError
+
+router = APIRouter(tags=["auterity"])
+
+
+class Parameters(BaseModel):
+    """Sampling parameters of 003's requests."""
+
+    max_tokens: int | None = Field(None, description="Tokens to generate at most.")
+    temperature: float | None = Field(None, description="0 to 2; 0 is greedy.")
+    top_p: float | None = Field(None, description="Nucleus sampling mass.")
+    top_k: int | None = Field(None, description="Top-k cut-off.")
+    stop: str | list[str] | None = Field(None, description="Stop sequences.")
+    frequency_penalty: float | None = Field(None, description="-2 to 2.")
+    presence_penalty: float | None = Field(None, description="-2 to 2.")
+    seed: int | None = Field(None, description="Same seed, same output.")
+
+
+class InferenceRequest(BaseModel):
+    """Body of ``POST /api/ai/inference`` and its stream."""
+
+    model_id: str = Field("default", description="Model id; 'default' picks the bundled model.")
+    prompt: str = Field(..., description="Input text.")
+    parameters: Parameters = Field(default_factory=Parameters)
+    priority: str = Field("balanced", description="Accepted for compatibility; scheduling is first come.")
+
+
+class BatchConfig(BaseModel):
+    """How a batch runs."""
+
+    batch_size: int = Field(16, ge=1, le=64, description="Requests generated at the same time.")
+    priority: str = Field("normal", description="Accepted for compatibility.")
+
+
+class BatchRequest(BaseModel):
+    """Body of ``POST /api/ai/inference/batch``."""
+
+    requests: list[InferenceRequest] = Field(..., description="The requests.")
+    config: BatchConfig = Field(default_factory=BatchConfig)
+
+
+def _canonical(body: InferenceRequest) -> Any:
+    p = body.parameters
+    return generate_request(
+        model=body.model_id,
+        prompt=body.prompt,
+        max_tokens=p.max_tokens,
+        temperature=p.temperature,
+        top_p=p.top_p,
+        top_k=p.top_k,
+        stop=p.stop,
+        frequency_penalty=p.frequency_penalty,
+        presence_penalty=p.presence_penalty,
+        seed=p.seed,
+    )
+
+
+def _body(result: Completion, request_id: str) -> dict[str, Any]:
+    return {
+        "request_id": request_id,
+        "response": result.text,
+        "tokens_used": result.total_tokens,
+        "processing_time": round(result.seconds, 4),
+        # The engine reports no token probabilities, so no confidence is claimed.
+        "confidence_score": None,
+        "metadata": {
+            "model": result.model,
+            "model_version": "1",
+            "provider": "meshserve",
+            "device": result.device,
+            "finish_reason": result.finish_reason,
+            "prompt_tokens": result.prompt_tokens,
+            "completion_tokens": result.completion_tokens,
+            "tokens_per_second": round(result.completion_tokens / result.seconds, 2)
+            if result.seconds
+            else 0.0,
+        },
+        "cached": False,
+    }
+
+
+@router.post("/api/ai/inference", operation_id="auterity_inference", summary="Single inference")
+async def inference(body: InferenceRequest, request: Request, clients: Clients) -> Any:
+    """Generates the whole response."""
+    result = await generate(clients, _canonical(body))
+    return JSONResponse(_body(result, request_id_of(request)))
+
+
+@router.post(
+    "/api/ai/inference/stream", operation_id="auterity_inference_stream", summary="Streaming inference"
+)
+async def inference_stream(body: InferenceRequest, request: Request, clients: Clients) -> Any:
+    """SSE ``{"token", "type": "token"}`` events, then ``{"type": "done"}``."""
+    stream = await open_stream(clients, _canonical(body))
+    return sse_response(stream, _events(stream), _error_events, request_id_of(request))
+
+
+async def _events(stream: GenerationStream) -> AsyncIterator[bytes]:
+    async for chunk in stream:
+        if chunk.text:
+            yield sse_event({"token": chunk.text, "type": "token"})
+    yield sse_event({"type": "done"})
+
+
+def _error_events(error: MeshError) -> list[bytes]:
+    return [sse_event({"type": "error", **render(error, "")}), sse_event({"type": "done"})]
+
+
+@router.post("/api/ai/inference/batch", operation_id="auterity_inference_batch", summary="Batch inference")
+async def inference_batch(body: BatchRequest, request: Request, clients: Clients) -> Any:
+    """Runs the requests ``config.batch_size`` at a time; each result or error in request order."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    limit = asyncio.Semaphore(body.config.batch_size)
+    rid = request_id_of(request)
+
+    async def one(position: int, item: InferenceRequest) -> dict[str, Any]:
+        async with limit:
+            try:
+                result = await generate(clients, _canonical(item))
+            except MeshError as error:
+                return {"index": position, "success": False, **render(error, f"{rid}-{position}")}
+        return {"index": position, "success": True, **_body(result, f"{rid}-{position}")}
+
+    results = await asyncio.gather(*(one(i, item) for i, item in enumerate(body.requests)))
+    failed = sum(1 for r in results if not r["success"])
+    return JSONResponse(
+        {
+            "request_id": rid,
+            "results": list(results),
+            "total": len(results),
+            "succeeded": len(results) - failed,
+            "failed": failed,
+            "batch_size": body.config.batch_size,
+            "processing_time": round(loop.time() - started, 4),
+        }
+    )

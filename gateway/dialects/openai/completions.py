@@ -1,0 +1,135 @@
+"""OpenAI ``POST /v1/completions`` (document 002 ``client.completions.create``), streaming or not."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.deps import Clients
+from gateway.dialects.openai.errors import render
+from gateway.request_id import request_id_of
+from gateway.textgen import FINISH_NAMES, collect, generate_request, open_stream, sse_event, sse_response
+from services.common.errors import InvalidInput, MeshError
+
+router = APIRouter(tags=["openai"])
+
+
+class StreamOptions(BaseModel):
+    """OpenAI stream options."""
+
+    include_usage: bool = False
+
+
+class CompletionRequest(BaseModel):
+    """Body of ``POST /v1/completions``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field("default", description="Model id; 'default' picks the bundled model.")
+    prompt: str | list[str] = Field(..., description="The prompt (a list must hold exactly one).")
+    max_tokens: int | None = Field(None, description="Tokens to generate at most.")
+    temperature: float | None = Field(None, description="0 to 2; 0 is greedy.")
+    top_p: float | None = Field(None, description="Nucleus sampling mass, (0, 1].")
+    top_k: int | None = Field(None, description="Top-k cut-off; 0 disables it.")
+    frequency_penalty: float | None = Field(None, description="-2 to 2.")
+    presence_penalty: float | None = Field(None, description="-2 to 2.")
+    stop: str | list[str] | None = Field(None, description="Up to 4 stop sequences.")
+    seed: int | None = Field(None, description="Same seed, same output.")
+    n: int = Field(1, description="Choices to return; only 1 is supported.")
+    stream: bool = Field(False, description="Stream SSE chunks ending with data: [DONE].")
+    stream_options: StreamOptions | None = None
+
+
+def single_choice(n: int) -> None:
+    """Only one choice per request is generated."""
+    if n != 1:
+        raise InvalidInput("n must be 1", details={"field": "n", "provided": n, "max": 1})
+
+
+def usage(prompt: int, completion: int) -> dict[str, int]:
+    """OpenAI usage object."""
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def in_band_error(error: MeshError) -> list[bytes]:
+    """An error after the stream started, as OpenAI sends it, then the terminator."""
+    return [sse_event(render(error, "")), sse_event("[DONE]")]
+
+
+@router.post("/v1/completions", operation_id="openai_create_completion", summary="Text completion")
+async def create_completion(body: CompletionRequest, request: Request, clients: Clients) -> Any:
+    """Completes a prompt; ``stream: true`` answers with SSE chunks."""
+    single_choice(body.n)
+    prompt = body.prompt
+    if isinstance(prompt, list):
+        if len(prompt) != 1:
+            raise InvalidInput(
+                "prompt as a list must hold exactly one string",
+                details={"field": "prompt", "provided": len(prompt), "max_items": 1},
+            )
+        prompt = prompt[0]
+    canonical = generate_request(
+        model=body.model,
+        prompt=prompt,
+        max_tokens=body.max_tokens,
+        temperature=body.temperature,
+        top_p=body.top_p,
+        top_k=body.top_k,
+        stop=body.stop,
+        frequency_penalty=body.frequency_penalty,
+        presence_penalty=body.presence_penalty,
+        seed=body.seed,
+    )
+    stream = await open_stream(clients, canonical)
+    completion_id = f"cmpl-{uuid.uuid4().hex}"
+    if not body.stream:
+        result = await collect(stream)
+        return JSONResponse(
+            {
+                "id": completion_id,
+                "object": "text_completion",
+                "created": result.created,
+                "model": result.model,
+                "choices": [
+                    {"text": result.text, "index": 0, "logprobs": None, "finish_reason": result.finish_reason}
+                ],
+                "usage": usage(result.prompt_tokens, result.completion_tokens),
+            }
+        )
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+    async def events() -> AsyncIterator[bytes]:
+        async for chunk in stream:
+            finish = FINISH_NAMES.get(chunk.finish_reason)
+            if chunk.text or finish:
+                yield sse_event(
+                    {
+                        "id": completion_id,
+                        "object": "text_completion",
+                        "created": chunk.created,
+                        "model": chunk.model_name,
+                        "choices": [
+                            {"text": chunk.text, "index": 0, "logprobs": None, "finish_reason": finish}
+                        ],
+                    }
+                )
+            if finish and include_usage:
+                yield sse_event(
+                    {
+                        "id": completion_id,
+                        "object": "text_completion",
+                        "created": chunk.created,
+                        "model": chunk.model_name,
+                        "choices": [],
+                        "usage": usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens),
+                    }
+                )
+        yield sse_event("[DONE]")
+
+    response: StreamingResponse = sse_response(stream, events(), in_band_error, request_id_of(request))
+    return response
