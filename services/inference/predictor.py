@@ -20,7 +20,7 @@ import numpy as np
 import tritonclient.grpc.aio as triton
 
 from meshserve.v1 import common_pb2 as common
-from services.common.errors import InvalidInput, MeshError, ModelLoadFailed
+from services.common.errors import InvalidInput, MeshError, ModelLoadFailed, ModelNotLoaded
 from services.inference.catalog import CatalogEntry, RegistryCatalog
 from services.inference.pool import Placement, WorkerPool
 from services.inference.repository import Batching, config_pbtxt, runtime_of, triton_name
@@ -92,6 +92,12 @@ class Predictor:
         """Runs one request on the least-loaded worker holding the model."""
         started = time.perf_counter()
         entry, placement = await self.resolve(name, version)
+        if placement.status == "unloaded":
+            raise ModelNotLoaded(
+                f"model {entry.spec.name!r} is not loaded (it was unloaded)",
+                details={"model": entry.spec.name, "version": entry.spec.version},
+                suggestion=f"load it first: POST /api/v1/models/{entry.spec.name}/load",
+            )
         arrays, added_batch = conform(inputs, entry.spec.inputs, cast=cast, model=entry.spec.name)
         declared_outputs = [o["name"] for o in entry.spec.outputs]
         for wanted in output_names:

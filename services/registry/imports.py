@@ -46,12 +46,11 @@ async def url_chunks(url: str, timeout: float, progress: Progress) -> AsyncItera
 def hub_file(repo_id: str, revision: str, timeout: float) -> tuple[Path, str]:
     """Downloads the ONNX (or TorchScript) file of a hub repository; (path, filename)."""
     import huggingface_hub
-    from huggingface_hub.errors import HfHubHTTPError
 
     api = huggingface_hub.HfApi()
     try:
         files = api.list_repo_files(repo_id, revision=revision or None)
-    except (HfHubHTTPError, OSError, ValueError, httpx.HTTPError) as error:
+    except Exception as error:  # any failure here means the hub did not answer for this repository
         raise ModelDownloadFailed(
             f"the Hugging Face hub could not be reached for {repo_id!r}: {type(error).__name__}: {str(error)[:200]}",
             details={"source": f"huggingface:{repo_id}", "revision": revision or "main"},
@@ -68,7 +67,7 @@ def hub_file(repo_id: str, revision: str, timeout: float) -> tuple[Path, str]:
     name = sorted(candidates, key=len)[0]
     try:
         path = huggingface_hub.hf_hub_download(repo_id, name, revision=revision or None, etag_timeout=timeout)
-    except (HfHubHTTPError, OSError, httpx.HTTPError) as error:
+    except Exception as error:
         raise ModelDownloadFailed(
             f"downloading {name} from {repo_id!r} failed: {str(error)[:200]}",
             details={"source": f"huggingface:{repo_id}"},

@@ -1,0 +1,131 @@
+"""KServe v2 / Open Inference Protocol REST bodies ↔ canonical Tensor messages, including
+Triton's binary tensor extension (``Inference-Header-Content-Length``, ``binary_data_size``)
+that ``tritonclient.http`` uses by default."""
+
+from __future__ import annotations
+
+import json
+import struct
+from typing import Any
+
+import numpy as np
+
+from meshserve.v1 import common_pb2 as common
+from services.common.errors import InvalidInput
+from services.inference.tensors import NUMPY_OF, datatype_name, from_numpy, to_numpy
+
+HEADER = "inference-header-content-length"
+
+
+def split_body(body: bytes, header_length: str | None) -> tuple[dict[str, Any], bytes]:
+    """The JSON part and the binary tail of a request."""
+    try:
+        if header_length:
+            size = int(header_length)
+            return json.loads(body[:size]), body[size:]
+        return json.loads(body or b"{}"), b""
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"malformed inference request: {error}") from None
+
+
+def _bytes_elements(raw: bytes) -> list[bytes]:
+    items, offset = [], 0
+    while offset < len(raw):
+        (length,) = struct.unpack_from("<I", raw, offset)
+        offset += 4
+        items.append(raw[offset : offset + length])
+        offset += length
+    return items
+
+
+def request_tensors(payload: dict[str, Any], binary: bytes) -> list[common.Tensor]:
+    """The ``inputs`` of a v2 request as Tensor messages (datatypes kept exactly)."""
+    inputs = payload.get("inputs")
+    if not isinstance(inputs, list) or not inputs:
+        raise InvalidInput("inputs must be a non-empty list", details={"field": "inputs"})
+    tensors, offset = [], 0
+    for item in inputs:
+        try:
+            name, datatype, shape = (
+                item["name"],
+                str(item["datatype"]).upper(),
+                [int(d) for d in item["shape"]],
+            )
+        except (KeyError, TypeError, ValueError):
+            raise InvalidInput(
+                "each input needs name, shape and datatype", details={"field": "inputs"}
+            ) from None
+        if datatype not in NUMPY_OF:
+            raise InvalidInput(f"unknown datatype {datatype!r}", details={"field": name})
+        size = (item.get("parameters") or {}).get("binary_data_size")
+        message = common.Tensor(
+            name=name, datatype=common.DataType.Value(f"DATA_TYPE_{datatype}"), shape=shape
+        )
+        if size is not None:
+            raw = binary[offset : offset + int(size)]
+            offset += int(size)
+            if datatype == "BYTES":
+                message.bytes_contents.extend(_bytes_elements(raw))
+            else:
+                message.raw_contents = raw
+        else:
+            data = item.get("data")
+            if data is None:
+                raise InvalidInput(f"input {name!r} has no data", details={"field": name})
+            if datatype == "BYTES":
+                flat = np.asarray(data, dtype=np.object_).reshape(-1)
+                message.bytes_contents.extend(v.encode() if isinstance(v, str) else bytes(v) for v in flat)
+            else:
+                try:
+                    array = np.asarray(data, dtype=NUMPY_OF[datatype])
+                except (TypeError, ValueError):
+                    raise InvalidInput(
+                        f"input {name!r}: data does not match {datatype}", details={"field": name}
+                    ) from None
+                message.raw_contents = np.ascontiguousarray(
+                    array.reshape(-1), dtype=array.dtype.newbyteorder("<")
+                ).tobytes()
+        tensors.append(message)
+    return tensors
+
+
+def wants_binary(payload: dict[str, Any], name: str) -> bool:
+    """Whether an output was asked for in binary form."""
+    for item in payload.get("outputs") or []:
+        if item.get("name") == name:
+            return bool((item.get("parameters") or {}).get("binary_data", False))
+    return bool((payload.get("parameters") or {}).get("binary_data_output", False))
+
+
+def response_body(
+    payload: dict[str, Any], model: str, version: str, request_id: str, outputs: list[common.Tensor]
+) -> tuple[bytes, int | None]:
+    """The v2 response (JSON, then binary outputs); the JSON length when binary parts follow."""
+    rendered, tail = [], b""
+    for tensor in outputs:
+        item: dict[str, Any] = {
+            "name": tensor.name,
+            "datatype": datatype_name(tensor.datatype),
+            "shape": list(tensor.shape),
+        }
+        if wants_binary(payload, tensor.name):
+            if tensor.datatype == common.DATA_TYPE_BYTES:
+                raw = b"".join(struct.pack("<I", len(b)) + b for b in tensor.bytes_contents)
+            else:
+                raw = tensor.raw_contents
+            item["parameters"] = {"binary_data_size": len(raw)}
+            tail += raw
+        else:
+            array = to_numpy(tensor)
+            if array.dtype == np.object_:
+                item["data"] = [b.decode("utf-8", "replace") for b in array.reshape(-1)]
+            else:
+                item["data"] = array.reshape(-1).tolist()
+        rendered.append(item)
+    head = json.dumps(
+        {"model_name": model, "model_version": version, "id": request_id, "outputs": rendered}
+    ).encode()
+    return head + tail, (len(head) if tail else None)
+
+
+__all__ = ["HEADER", "from_numpy", "request_tensors", "response_body", "split_body"]

@@ -1,0 +1,124 @@
+"""KServe v2 / Open Inference Protocol over REST on the gateway, so ``tritonclient.http`` and
+KServe clients use the mesh: health, server and model metadata, model readiness and inference."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from gateway.deps import Clients, Settings
+from gateway.dialects.kserve_v2.codec import HEADER, request_tensors, response_body, split_body
+from gateway.request_id import request_id_of
+from meshserve.v1 import common_pb2 as common
+from meshserve.v1 import inference_pb2 as ipb
+from meshserve.v1 import registry_pb2 as rpb
+from services.common.errors import MeshError, ModelNotFound
+
+router = APIRouter(tags=["kserve-v2"])
+PLATFORMS = {
+    common.MODEL_FORMAT_ONNX: "onnxruntime_onnx",
+    common.MODEL_FORMAT_TORCHSCRIPT: "pytorch_libtorch",
+}
+
+
+@router.get("/v2", operation_id="kserve_server_metadata", summary="Server metadata (KServe v2)")
+async def server_metadata(settings: Settings) -> dict[str, Any]:
+    """Name, version and protocol extensions."""
+    return {"name": "meshserve", "version": settings.version, "extensions": ["binary_tensor_data"]}
+
+
+@router.get("/v2/health/live", operation_id="kserve_live", summary="Liveness (KServe v2)")
+async def live() -> dict[str, Any]:
+    """The gateway answers."""
+    return {"live": True}
+
+
+@router.get("/v2/health/ready", operation_id="kserve_ready", summary="Readiness (KServe v2)")
+async def ready(clients: Clients) -> JSONResponse:
+    """Ready when the inference service answers and at least one Triton worker is ready."""
+    try:
+        reply = await clients.call(
+            clients.inference.ListWorkers, ipb.ListWorkersRequest(), idempotent=True, timeout=5
+        )
+    except MeshError:
+        return JSONResponse({"ready": False}, status_code=503)
+    ok = any(w.state == "ready" for w in reply.workers)
+    return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
+
+
+async def _model(clients: Clients, name: str, version: str) -> common.Model:
+    reply = await clients.call(
+        clients.registry.GetModel,
+        rpb.GetModelRequest(ref=common.ModelRef(name=name, version=version)),
+        idempotent=True,
+    )
+    return reply.model
+
+
+def _specs(specs: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": s.name,
+            "datatype": common.DataType.Name(s.datatype).removeprefix("DATA_TYPE_"),
+            "shape": list(s.shape),
+        }
+        for s in specs
+    ]
+
+
+@router.get("/v2/models/{name}", operation_id="kserve_model_metadata", summary="Model metadata (KServe v2)")
+@router.get("/v2/models/{name}/versions/{version}", operation_id="kserve_model_version_metadata")
+async def model_metadata(name: str, clients: Clients, version: str = "") -> dict[str, Any]:
+    """Name, versions, platform and signature."""
+    model = await _model(clients, name, version)
+    return {
+        "name": model.name,
+        "versions": [model.version],
+        "platform": PLATFORMS.get(model.format, "meshserve"),
+        "inputs": _specs(model.inputs),
+        "outputs": _specs(model.outputs),
+    }
+
+
+@router.get(
+    "/v2/models/{name}/ready", operation_id="kserve_model_ready", summary="Model readiness (KServe v2)"
+)
+@router.get("/v2/models/{name}/versions/{version}/ready", operation_id="kserve_model_version_ready")
+async def model_ready(name: str, clients: Clients, version: str = "") -> JSONResponse:
+    """200 when the model exists and can be served (loaded, or loadable on demand)."""
+    model = await _model(clients, name, version)
+    ok = model.status in (common.MODEL_STATUS_READY, common.MODEL_STATUS_LOADED, common.MODEL_STATUS_LOADING)
+    return JSONResponse({"name": model.name, "ready": ok}, status_code=200 if ok else 400)
+
+
+@router.post("/v2/models/{name}/infer", operation_id="kserve_infer", summary="Inference (KServe v2)")
+@router.post("/v2/models/{name}/versions/{version}/infer", operation_id="kserve_version_infer")
+async def infer(name: str, request: Request, clients: Clients, version: str = "") -> Response:
+    """Runs the request on a Triton worker; JSON or binary tensor data both ways."""
+    payload, binary = split_body(await request.body(), request.headers.get(HEADER))
+    request_id = str(payload.get("id") or request_id_of(request))
+    if not name:
+        raise ModelNotFound("model name is required")
+    outputs = [o.get("name", "") for o in payload.get("outputs") or []]
+    reply = await clients.call(
+        clients.inference.Predict,
+        ipb.PredictRequest(
+            model=common.ModelRef(name=name, version=version),
+            inputs=request_tensors(payload, binary),
+            output_names=outputs,
+            request_id=request_id,
+        ),
+        idempotent=True,
+    )
+    body, json_size = response_body(
+        payload, reply.model_name, reply.model_version, request_id, list(reply.outputs)
+    )
+    if json_size is None:
+        return Response(body, media_type="application/json")
+    return Response(
+        body,
+        media_type="application/octet-stream",
+        headers={"Inference-Header-Content-Length": str(json_size)},
+    )

@@ -1,0 +1,111 @@
+"""The shared ``/v1/models`` surface (DESIGN.md): OpenAI's model list and retrieval plus document
+000's list and multipart upload.
+
+* ``GET /v1/models`` → ``{"object": "list", "data": [OpenAI model objects], "models": [000 objects]}``
+* ``POST /v1/models`` (multipart ``name``, ``file``, ``format``; optional ``input_shape`` and
+  ``input_dtype`` for TorchScript) → 201 with the stored model
+* ``GET /v1/models/{id}`` → the OpenAI model object with 000's fields; ids may contain ``/``.
+  ``POST /v1/models/{id}/predict`` (000) lives in the ace3 dialect and is matched first.
+"""
+
+from __future__ import annotations
+
+import calendar
+import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile
+from fastapi.responses import JSONResponse
+
+from gateway.deps import Clients
+from gateway.dialects.ace3.tensors import upload
+from meshserve.v1 import common_pb2 as common
+from meshserve.v1 import registry_pb2 as rpb
+
+router = APIRouter(tags=["models"])
+
+
+def _created(model: common.Model) -> int:
+    try:
+        return calendar.timegm(time.strptime(model.created_at, "%Y-%m-%dT%H:%M:%SZ"))
+    except ValueError:
+        return 0
+
+
+def _status(model: common.Model) -> str:
+    return common.ModelStatus.Name(model.status).removeprefix("MODEL_STATUS_").lower()
+
+
+def _specs(specs: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": s.name,
+            "datatype": common.DataType.Name(s.datatype).removeprefix("DATA_TYPE_"),
+            "shape": list(s.shape),
+        }
+        for s in specs
+    ]
+
+
+def openai_object(model: common.Model) -> dict[str, Any]:
+    """An OpenAI model object."""
+    return {
+        "id": model.name,
+        "object": "model",
+        "created": _created(model),
+        "owned_by": model.source or "meshserve",
+    }
+
+
+def ace3_object(model: common.Model) -> dict[str, Any]:
+    """A document 000 model object, with the registry's facts."""
+    return {
+        "id": model.id,
+        "name": model.name,
+        "status": _status(model),
+        "created_at": model.created_at,
+        "version": model.version,
+        "format": common.ModelFormat.Name(model.format).removeprefix("MODEL_FORMAT_").lower(),
+        "size_bytes": model.size_bytes,
+        "sha256": model.sha256,
+        "inputs": _specs(model.inputs),
+        "outputs": _specs(model.outputs),
+        **({"status_reason": model.status_reason} if model.status_reason else {}),
+    }
+
+
+@router.get("/v1/models", operation_id="list_models", summary="List models (OpenAI and document 000)")
+async def list_models(clients: Clients) -> dict[str, Any]:
+    """Every model's newest version, in both documents' shapes."""
+    reply = await clients.call(clients.registry.ListModels, rpb.ListModelsRequest(), idempotent=True)
+    return {
+        "object": "list",
+        "data": [openai_object(m) for m in reply.models],
+        "models": [ace3_object(m) for m in reply.models],
+    }
+
+
+@router.post(
+    "/v1/models", operation_id="upload_model", summary="Upload a model (document 000)", status_code=201
+)
+async def upload_model(
+    clients: Clients,
+    name: Annotated[str, Form(description="Model name: letters, digits, '-', '_', '.'.")],
+    file: Annotated[UploadFile, File(description="The ONNX file or TorchScript archive.")],
+    format: Annotated[str, Form(description="onnx or torchscript (checked against the content).")] = "",
+    input_shape: Annotated[str, Form(description="TorchScript only: input shape(s), e.g. -1,4.")] = "",
+    input_dtype: Annotated[str, Form(description="TorchScript only: input datatype, default FP32.")] = "",
+) -> JSONResponse:
+    """Streams the file to the registry, which validates it before storing anything."""
+    labels = {k: v for k, v in (("input_shape", input_shape), ("input_dtype", input_dtype)) if v}
+    model = await upload(clients, name, format, file, labels)
+    return JSONResponse({**ace3_object(model), "object": "model"}, status_code=201)
+
+
+@router.get("/v1/models/{model_id:path}", operation_id="get_model", summary="Retrieve a model")
+async def get_model(model_id: str, clients: Clients) -> dict[str, Any]:
+    """One model: OpenAI's fields plus document 000's."""
+    reply = await clients.call(
+        clients.registry.GetModel, rpb.GetModelRequest(ref=common.ModelRef(name=model_id)), idempotent=True
+    )
+    return {**ace3_object(reply.model), **openai_object(reply.model)}
