@@ -46,7 +46,7 @@ class User(_message.Message):
     def __init__(self, id: _Optional[str] = ..., username: _Optional[str] = ..., email: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., plan: _Optional[_Union[Plan, str]] = ..., created_at: _Optional[str] = ...) -> None: ...
 
 class Principal(_message.Message):
-    __slots__ = ("user_id", "username", "role", "plan", "credential_type", "api_key_id", "expires_at")
+    __slots__ = ("user_id", "username", "role", "plan", "credential_type", "api_key_id", "expires_at", "session_id", "issued_at")
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     USERNAME_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
@@ -54,6 +54,8 @@ class Principal(_message.Message):
     CREDENTIAL_TYPE_FIELD_NUMBER: _ClassVar[int]
     API_KEY_ID_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_AT_FIELD_NUMBER: _ClassVar[int]
     user_id: str
     username: str
     role: Role
@@ -61,7 +63,9 @@ class Principal(_message.Message):
     credential_type: str
     api_key_id: str
     expires_at: int
-    def __init__(self, user_id: _Optional[str] = ..., username: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., plan: _Optional[_Union[Plan, str]] = ..., credential_type: _Optional[str] = ..., api_key_id: _Optional[str] = ..., expires_at: _Optional[int] = ...) -> None: ...
+    session_id: str
+    issued_at: int
+    def __init__(self, user_id: _Optional[str] = ..., username: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., plan: _Optional[_Union[Plan, str]] = ..., credential_type: _Optional[str] = ..., api_key_id: _Optional[str] = ..., expires_at: _Optional[int] = ..., session_id: _Optional[str] = ..., issued_at: _Optional[int] = ...) -> None: ...
 
 class TokenPair(_message.Message):
     __slots__ = ("access_token", "refresh_token", "expires_in", "token_type")
@@ -222,7 +226,7 @@ class RevokeApiKeyResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class AuditEvent(_message.Message):
-    __slots__ = ("time", "user_id", "method", "path", "client_address", "status", "latency_ms", "request_id")
+    __slots__ = ("time", "user_id", "method", "path", "client_address", "status", "latency_ms", "request_id", "action", "outcome", "detail", "credential_type")
     TIME_FIELD_NUMBER: _ClassVar[int]
     USER_ID_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
@@ -231,6 +235,10 @@ class AuditEvent(_message.Message):
     STATUS_FIELD_NUMBER: _ClassVar[int]
     LATENCY_MS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_TYPE_FIELD_NUMBER: _ClassVar[int]
     time: str
     user_id: str
     method: str
@@ -239,7 +247,11 @@ class AuditEvent(_message.Message):
     status: int
     latency_ms: float
     request_id: str
-    def __init__(self, time: _Optional[str] = ..., user_id: _Optional[str] = ..., method: _Optional[str] = ..., path: _Optional[str] = ..., client_address: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., request_id: _Optional[str] = ...) -> None: ...
+    action: str
+    outcome: str
+    detail: str
+    credential_type: str
+    def __init__(self, time: _Optional[str] = ..., user_id: _Optional[str] = ..., method: _Optional[str] = ..., path: _Optional[str] = ..., client_address: _Optional[str] = ..., status: _Optional[int] = ..., latency_ms: _Optional[float] = ..., request_id: _Optional[str] = ..., action: _Optional[str] = ..., outcome: _Optional[str] = ..., detail: _Optional[str] = ..., credential_type: _Optional[str] = ...) -> None: ...
 
 class RecordAuditRequest(_message.Message):
     __slots__ = ("events",)
@@ -268,3 +280,43 @@ class ListAuditEventsResponse(_message.Message):
     EVENTS_FIELD_NUMBER: _ClassVar[int]
     events: _containers.RepeatedCompositeFieldContainer[AuditEvent]
     def __init__(self, events: _Optional[_Iterable[_Union[AuditEvent, _Mapping]]] = ...) -> None: ...
+
+class AuthorizeRequest(_message.Message):
+    __slots__ = ("credential", "required_role")
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_ROLE_FIELD_NUMBER: _ClassVar[int]
+    credential: str
+    required_role: Role
+    def __init__(self, credential: _Optional[str] = ..., required_role: _Optional[_Union[Role, str]] = ...) -> None: ...
+
+class AuthorizeResponse(_message.Message):
+    __slots__ = ("principal",)
+    PRINCIPAL_FIELD_NUMBER: _ClassVar[int]
+    principal: Principal
+    def __init__(self, principal: _Optional[_Union[Principal, _Mapping]] = ...) -> None: ...
+
+class ListRevocationsRequest(_message.Message):
+    __slots__ = ("after_sequence",)
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    after_sequence: int
+    def __init__(self, after_sequence: _Optional[int] = ...) -> None: ...
+
+class Revocation(_message.Message):
+    __slots__ = ("sequence", "kind", "id", "expires_at")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    kind: str
+    id: str
+    expires_at: int
+    def __init__(self, sequence: _Optional[int] = ..., kind: _Optional[str] = ..., id: _Optional[str] = ..., expires_at: _Optional[int] = ...) -> None: ...
+
+class ListRevocationsResponse(_message.Message):
+    __slots__ = ("revocations", "last_sequence")
+    REVOCATIONS_FIELD_NUMBER: _ClassVar[int]
+    LAST_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    revocations: _containers.RepeatedCompositeFieldContainer[Revocation]
+    last_sequence: int
+    def __init__(self, revocations: _Optional[_Iterable[_Union[Revocation, _Mapping]]] = ..., last_sequence: _Optional[int] = ...) -> None: ...

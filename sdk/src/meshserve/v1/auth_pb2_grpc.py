@@ -90,6 +90,16 @@ class AuthServiceStub:
                 request_serializer=meshserve_dot_v1_dot_auth__pb2.ListAuditEventsRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_auth__pb2.ListAuditEventsResponse.FromString,
                 _registered_method=True)
+        self.Authorize = channel.unary_unary(
+                '/meshserve.v1.AuthService/Authorize',
+                request_serializer=meshserve_dot_v1_dot_auth__pb2.AuthorizeRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_auth__pb2.AuthorizeResponse.FromString,
+                _registered_method=True)
+        self.ListRevocations = channel.unary_unary(
+                '/meshserve.v1.AuthService/ListRevocations',
+                request_serializer=meshserve_dot_v1_dot_auth__pb2.ListRevocationsRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_auth__pb2.ListRevocationsResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -173,6 +183,20 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Authorize(self, request, context):
+        """Resolves a credential and checks that its role reaches the required one.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListRevocations(self, request, context):
+        """Revoked sessions and API keys after a sequence number, for gateways that verify tokens locally.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -230,6 +254,16 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.ListAuditEvents,
                     request_deserializer=meshserve_dot_v1_dot_auth__pb2.ListAuditEventsRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_auth__pb2.ListAuditEventsResponse.SerializeToString,
+            ),
+            'Authorize': grpc.unary_unary_rpc_method_handler(
+                    servicer.Authorize,
+                    request_deserializer=meshserve_dot_v1_dot_auth__pb2.AuthorizeRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_auth__pb2.AuthorizeResponse.SerializeToString,
+            ),
+            'ListRevocations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRevocations,
+                    request_deserializer=meshserve_dot_v1_dot_auth__pb2.ListRevocationsRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_auth__pb2.ListRevocationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -530,6 +564,60 @@ class AuthService:
             '/meshserve.v1.AuthService/ListAuditEvents',
             meshserve_dot_v1_dot_auth__pb2.ListAuditEventsRequest.SerializeToString,
             meshserve_dot_v1_dot_auth__pb2.ListAuditEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Authorize(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.AuthService/Authorize',
+            meshserve_dot_v1_dot_auth__pb2.AuthorizeRequest.SerializeToString,
+            meshserve_dot_v1_dot_auth__pb2.AuthorizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRevocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.AuthService/ListRevocations',
+            meshserve_dot_v1_dot_auth__pb2.ListRevocationsRequest.SerializeToString,
+            meshserve_dot_v1_dot_auth__pb2.ListRevocationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
