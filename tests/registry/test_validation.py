@@ -1,0 +1,100 @@
+"""Registry core without transport: validation reasons, the blob store's atomic writes, and an
+interrupted upload leaving no row and no blob."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from services.common.errors import InvalidInput, ModelValidationFailed, PayloadTooLarge
+from services.registry.blobs import BlobStore
+from services.registry.builtins import example_onnx
+from services.registry.catalog import Registry, UploadRequest
+from services.registry.store import ModelStore
+from services.registry.validation import validate
+
+
+def test_example_graph_signature(tmp_path: Path) -> None:
+    path = tmp_path / "example.onnx"
+    path.write_bytes(example_onnx())
+    checked = validate(path, "onnx")
+    assert checked.inputs == [{"name": "INPUT", "datatype": "FP32", "shape": [-1, -1]}]
+    assert checked.outputs == [{"name": "OUTPUT", "datatype": "FP32", "shape": [-1, -1]}]
+
+
+@pytest.mark.parametrize(
+    ("data", "declared", "reason"),
+    [
+        (b"", "onnx", "empty"),
+        (pickle.dumps({"a": 1}), "pytorch", "pickle"),
+        (os.urandom(2048), "onnx", "ONNX"),
+        (example_onnx()[:60], "onnx", "ONNX"),
+    ],
+)
+def test_bad_artifacts(tmp_path: Path, data: bytes, declared: str, reason: str) -> None:
+    path = tmp_path / "model"
+    path.write_bytes(data)
+    with pytest.raises(ModelValidationFailed) as caught:
+        validate(path, declared)
+    assert reason.lower() in caught.value.message.lower()
+
+
+def test_onnx_declared_torchscript_is_a_mismatch(tmp_path: Path) -> None:
+    path = tmp_path / "model"
+    path.write_bytes(example_onnx())
+    with pytest.raises(ModelValidationFailed, match="does not match"):
+        validate(path, "torchscript")
+
+
+async def _chunks(parts: list[bytes], fail_after: int = -1) -> AsyncIterator[bytes]:
+    for index, part in enumerate(parts):
+        if index == fail_after:
+            raise ConnectionResetError("client went away")
+        yield part
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Registry:
+    return Registry(ModelStore(tmp_path / "r.db"), BlobStore(tmp_path / "blobs", max_bytes=1000))
+
+
+def _leftovers(registry: Registry) -> tuple[int, list[Path]]:
+    return len(registry.list()), list(registry.blobs.root.rglob("*.part")) + list(
+        registry.blobs.root.glob("??/*")
+    )
+
+
+async def test_good_upload_stores_blob_and_row(registry: Registry) -> None:
+    data = example_onnx()
+    record = await registry.receive(
+        UploadRequest(name="ex", format="onnx"), _chunks([data[:100], data[100:]])
+    )
+    assert (
+        record.status == "ready" and registry.blobs.exists(record.sha256) and record.size_bytes == len(data)
+    )
+
+
+@pytest.mark.parametrize("case", ["interrupted", "too-large", "invalid", "bad-name"])
+async def test_failed_uploads_leave_nothing(registry: Registry, case: str) -> None:
+    data = example_onnx()
+    header, parts, fail_after, error = (
+        UploadRequest(name="ex", format="onnx"),
+        [data[:50], data[50:]],
+        -1,
+        Exception,
+    )
+    if case == "interrupted":
+        fail_after, error = 1, ConnectionResetError
+    elif case == "too-large":
+        parts, error = [b"\0" * 600, b"\0" * 600], PayloadTooLarge
+    elif case == "invalid":
+        parts, error = [b"\1" * 100], ModelValidationFailed
+    else:
+        header, error = UploadRequest(name="../ex", format="onnx"), InvalidInput
+    with pytest.raises(error):
+        await registry.receive(header, _chunks(parts, fail_after))
+    assert _leftovers(registry) == (0, [])
