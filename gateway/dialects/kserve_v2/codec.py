@@ -25,7 +25,7 @@ def split_body(body: bytes, header_length: str | None) -> tuple[dict[str, Any], 
             return json.loads(body[:size]), body[size:]
         return json.loads(body or b"{}"), b""
     except (ValueError, UnicodeDecodeError) as error:
-        raise InvalidInput(f"malformed inference request: {error}") from None
+        raise InvalidInput(f"malformed JSON in inference request: {error}") from None
 
 
 def _bytes_elements(raw: bytes) -> list[bytes]:
