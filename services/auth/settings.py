@@ -4,19 +4,41 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
+from services.auth.jwt_codec import DEFAULT_SECRET
 from services.common.settings import DEFAULT_PORTS, ServiceSettings
 
 
 class AuthSettings(ServiceSettings):
     """Auth process settings."""
 
-    model_config = SettingsConfigDict(env_prefix="MESHSERVE_AUTH_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="MESHSERVE_AUTH_", extra="ignore", populate_by_name=True)
 
     port: int = Field(DEFAULT_PORTS["auth"], description="gRPC port.")
     database_path: Path | None = Field(None, description="SQLite file; defaults to <data_dir>/auth.db.")
+    enable_auth: bool = Field(
+        False,
+        validation_alias=AliasChoices("MESHSERVE_AUTH_ENABLE_AUTH", "MESHSERVE_ENABLE_AUTH", "ENABLE_AUTH"),
+        description="Authentication enabled (also `ENABLE_AUTH`); then the JWT secret must be set.",
+    )
+    jwt_secret: str = Field(
+        DEFAULT_SECRET,
+        validation_alias=AliasChoices("MESHSERVE_AUTH_JWT_SECRET", "MESHSERVE_JWT_SECRET"),
+        description="HS256 signing secret (also `MESHSERVE_JWT_SECRET`, shared with the gateway).",
+    )
+    jwt_issuer: str = Field("meshserve-auth", description="`iss` of access tokens.")
+    jwt_audience: str = Field("meshserve", description="`aud` of access tokens.")
+    access_ttl_seconds: int = Field(900, description="Lifetime of an access token.")
+    refresh_ttl_seconds: int = Field(14 * 24 * 3600, description="Lifetime of a refresh token.")
+    admin_username: str = Field("", description="Admin user created at first start when set.")
+    admin_email: str = Field("", description="Email of the bootstrap admin.")
+    admin_password: str = Field("", description="Password of the bootstrap admin.")
+    login_max_failures: int = Field(10, description="Failed logins of one account that lock it.")
+    login_address_max_failures: int = Field(50, description="Failed logins from one address that lock it.")
+    login_window_seconds: float = Field(900.0, description="Window in which failed logins are counted.")
+    login_lock_seconds: float = Field(300.0, description="How long a lock lasts.")
 
     @property
     def db_file(self) -> Path:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import threading
 import time
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.common.errors import AlreadyExists, InvalidInput, NotFound
+from services.auth.db import Database
+from services.common.errors import AlreadyExists, AuthenticationFailed, InvalidInput, NotFound
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD = 8
+ROLES = ("read", "write", "admin")
+PLANS = ("free", "pro", "enterprise")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -44,16 +46,20 @@ class UserRecord:
     created_at: str
 
 
+def now_rfc3339() -> str:
+    """Current UTC time, RFC 3339."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
 class UserStore:
     """Users with argon2id password hashes."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._db.script(SCHEMA)
         self.hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
+        # Verified against unknown logins so that they cost as much as known ones.
+        self._dummy_hash = self.hasher.hash(uuid.uuid4().hex)
 
     def register(
         self, username: str, email: str, password: str, role: str = "write", plan: str = "free"
@@ -70,6 +76,8 @@ class UserStore:
                 f"password must be at least {MIN_PASSWORD} characters",
                 details={"field": "password", "min_length": MIN_PASSWORD},
             )
+        if role not in ROLES or plan not in PLANS:
+            raise InvalidInput("unknown role or plan", details={"role": role, "plan": plan})
         record = UserRecord(
             id=f"user-{uuid.uuid4().hex[:12]}",
             username=username,
@@ -77,22 +85,21 @@ class UserStore:
             password_hash=self.hasher.hash(password),
             role=role,
             plan=plan,
-            created_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            created_at=now_rfc3339(),
         )
         try:
-            with self._lock:
-                self._db.execute(
-                    "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        record.id,
-                        record.username,
-                        record.email,
-                        record.password_hash,
-                        record.role,
-                        record.plan,
-                        record.created_at,
-                    ),
-                )
+            self._db.execute(
+                "INSERT INTO users VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.username,
+                    record.email,
+                    record.password_hash,
+                    record.role,
+                    record.plan,
+                    record.created_at,
+                ),
+            )
         except sqlite3.IntegrityError:
             raise AlreadyExists(
                 "username or email already registered", details={"field": "username"}
@@ -101,8 +108,35 @@ class UserStore:
 
     def get(self, user_id: str) -> UserRecord:
         """A user by id."""
-        with self._lock:
-            row = self._db.execute("SELECT * FROM users WHERE id = ?", (user_id,)).fetchone()
+        row = self._db.one("SELECT * FROM users WHERE id = ?", (user_id,))
         if row is None:
             raise NotFound(f"user {user_id!r} not found", details={"user_id": user_id})
         return UserRecord(*row)
+
+    def find(self, login: str) -> UserRecord | None:
+        """A user by username or email, if any."""
+        row = self._db.one(
+            "SELECT * FROM users WHERE username = ? OR email = ?", (login, login.strip().lower())
+        )
+        return UserRecord(*row) if row else None
+
+    def verify(self, login: str, password: str) -> UserRecord:
+        """The user whose password matches, or :class:`AuthenticationFailed` (same cost either way)."""
+        user = self.find(login)
+        try:
+            self.hasher.verify(user.password_hash if user else self._dummy_hash, password)
+        except (VerificationError, InvalidHashError):
+            raise AuthenticationFailed(
+                "invalid username or password", details={"field": "password"}
+            ) from None
+        if user is None:
+            raise AuthenticationFailed("invalid username or password", details={"field": "password"})
+        return user
+
+    def ensure_admin(self, username: str, email: str, password: str) -> UserRecord | None:
+        """Creates the bootstrap admin unless a user of that name already exists."""
+        if not username or not password or self.find(username) is not None:
+            return None
+        return self.register(
+            username, email or f"{username}@localhost.localdomain", password, "admin", "enterprise"
+        )

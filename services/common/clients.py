@@ -21,7 +21,9 @@ from services.common.context import (
     current_request_id,
     remaining_seconds,
 )
+from services.common.discovery import Discovery, FollowingChannel, StaticDiscovery, discovery_from_env
 from services.common.errors import MeshError
+from services.common.internal_auth import outbound_metadata
 from services.common.settings import MeshEndpoints
 from services.common.tracing import metadata_with_trace
 
@@ -35,7 +37,7 @@ CHANNEL_OPTIONS = (
 
 def call_metadata(extra: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, str]]:
     """Metadata of an outbound call: request id, caller and trace context."""
-    base = [(REQUEST_ID_HEADER, current_request_id())]
+    base = [(REQUEST_ID_HEADER, current_request_id()), *outbound_metadata()]
     caller = caller_var.get()
     if caller:
         base.append((CALLER_HEADER, caller))
@@ -45,17 +47,34 @@ def call_metadata(extra: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, st
 class ChannelPool:
     """One long-lived channel per service address, shared by every caller in the process."""
 
-    def __init__(self, endpoints: MeshEndpoints | None = None) -> None:
+    def __init__(self, endpoints: MeshEndpoints | None = None, discovery: Discovery | None = None) -> None:
         self.endpoints = endpoints or MeshEndpoints()
+        # MESHSERVE_DISCOVERY picks the backend; unset, it is static and channels are built as always.
+        self.discovery = discovery or discovery_from_env(self.endpoints)
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     def channel(self, service: str) -> grpc.aio.Channel:
         """The channel to a service, created on first use."""
+        if not isinstance(self.discovery, StaticDiscovery):
+            return self._discovered_channel(service)
         address = self.endpoints.address_of(service)
         channel = self._channels.get(address)
         if channel is None:
             channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
             self._channels[address] = channel
+        return channel
+
+    def _discovered_channel(self, service: str) -> grpc.aio.Channel:
+        """A channel over the discovery's target: fixed (Kubernetes DNS) or following it (Consul)."""
+        key = f"discovery:{service}"
+        channel = self._channels.get(key)
+        if channel is None:
+            if self.discovery.dynamic:
+                channel = FollowingChannel(service, self.discovery, CHANNEL_OPTIONS)  # type: ignore[assignment]
+            else:
+                options = (*CHANNEL_OPTIONS, *self.discovery.channel_options(service))
+                channel = grpc.aio.insecure_channel(self.discovery.target(service), options=options)
+            self._channels[key] = channel
         return channel
 
     def stub(self, service: str, stub_cls: Callable[[grpc.aio.Channel], Any]) -> Any:
@@ -67,6 +86,7 @@ class ChannelPool:
         for channel in self._channels.values():
             await channel.close()
         self._channels.clear()
+        await self.discovery.close()
 
 
 async def unary_call(

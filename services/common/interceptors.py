@@ -24,6 +24,7 @@ from services.common.context import (
     request_id_var,
 )
 from services.common.errors import InternalError, MeshError
+from services.common.internal_auth import check_inbound, internal_auth
 from services.common.metrics import GRPC_CALLS, GRPC_LATENCY
 from services.common.tracing import context_from_metadata
 
@@ -42,6 +43,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
 
     def __init__(self, inflight: InflightTracker | None = None) -> None:
         self.inflight = inflight or InflightTracker()
+        internal_auth().validate_for_start()  # fail fast: auth on without an internal token
         self._tracer = trace.get_tracer("meshserve.grpc")
 
     async def intercept_service(
@@ -98,6 +100,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             token = self._enter(method, metadata, context)
             started = time.perf_counter()
             try:
+                check_inbound(metadata)  # refuses callers without the internal token when auth is on
                 with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
                     result = await behaviour(request_or_iterator, context)
                 _log_call(method, "OK", started)
@@ -121,6 +124,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
             token = self._enter(method, metadata, context)
             started = time.perf_counter()
             try:
+                check_inbound(metadata)
                 with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
                     async for item in behaviour(request_or_iterator, context):
                         yield item

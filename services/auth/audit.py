@@ -1,0 +1,82 @@
+"""The audit log: append batches, query by time range and user. No transport imports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from services.auth.db import Database
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    client_address TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    request_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    credential_type TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
+CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, time);
+"""
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """One audit event (already masked by whoever recorded it)."""
+
+    time: str
+    user_id: str
+    method: str
+    path: str
+    client_address: str = ""
+    status: int = 0
+    latency_ms: float = 0.0
+    request_id: str = ""
+    action: str = "request"
+    outcome: str = ""
+    detail: str = ""
+    credential_type: str = ""
+
+
+COLUMNS = [f.name for f in fields(AuditRecord)]
+MAX_LIMIT = 1000
+
+
+class AuditStore:
+    """Audit events in SQLite."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._db.script(SCHEMA)
+
+    def append(self, records: list[AuditRecord]) -> None:
+        """Stores events."""
+        sql = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        for record in records:
+            self._db.execute(sql, tuple(getattr(record, c) for c in COLUMNS))
+
+    def query(self, since: str, until: str, user_id: str, limit: int) -> list[AuditRecord]:
+        """Events in [since, until) (RFC 3339 strings compare in time order), newest first."""
+        clauses, params = [], []
+        if since:
+            clauses.append("time >= ?")
+            params.append(since)
+        if until:
+            clauses.append("time < ?")
+            params.append(until)
+        if user_id:
+            clauses.append("user_id = ?")
+            params.append(user_id)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        limit = min(limit or 100, MAX_LIMIT)
+        rows = self._db.all(
+            f"SELECT {', '.join(COLUMNS)} FROM audit {where} ORDER BY seq DESC LIMIT ?", (*params, limit)
+        )
+        return [AuditRecord(*r) for r in rows]
