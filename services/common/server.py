@@ -19,6 +19,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from services.common.discovery import discovery_from_env
 from services.common.interceptors import InflightTracker, ServerInterceptor
 from services.common.logs import configure_logging
 from services.common.metrics import start_metrics_server
@@ -93,6 +94,9 @@ async def serve(name: str, settings: ServiceSettings, registration: Registration
     port = await process.start()
     if settings.metrics_port >= 0:
         start_metrics_server(settings.host, settings.metrics_port)
+    # Static discovery (the default) registers nothing; Consul learns of this instance here.
+    discovery = discovery_from_env()
+    await discovery.register(name, settings.host, port)
     # The launcher and tests read this line to learn the port.
     print(f"MESHSERVE_READY service={name} port={port} pid={os.getpid()}", flush=True)
     log.info("serving", extra={"address": f"{settings.host}:{port}"})
@@ -101,6 +105,9 @@ async def serve(name: str, settings: ServiceSettings, registration: Registration
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+    # Withdraw first so that clients stop picking this instance while it drains.
+    await discovery.deregister()
+    await discovery.close()
     await process.stop()
     log.info("stopped")
 
