@@ -107,11 +107,14 @@ async def via_worker(client: InferenceServerClient, max_tokens: int) -> Run:
     return Run(arrivals, tokens)
 
 
-async def measure(path: str, streams: int, one: Callable[[], Awaitable[Run]]) -> Row:
-    """Runs ``streams`` generations at once."""
-    started = time.perf_counter()
-    runs = await asyncio.gather(*(one() for _ in range(streams)))
-    wall = time.perf_counter() - started
+async def measure(path: str, streams: int, one: Callable[[], Awaitable[Run]], rounds: int) -> Row:
+    """Runs ``streams`` generations at once, ``rounds`` times (more samples for the percentiles)."""
+    runs: list[Run] = []
+    wall = 0.0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        runs += await asyncio.gather(*(one() for _ in range(streams)))
+        wall += time.perf_counter() - started
     ttfts = [r.arrivals[0] for r in runs if r.arrivals]
     gaps = [b - a for r in runs for a, b in zip(r.arrivals, r.arrivals[1:], strict=False)]
     return Row(
@@ -125,7 +128,7 @@ async def measure(path: str, streams: int, one: Callable[[], Awaitable[Run]]) ->
     )
 
 
-async def bench(url: str, inference: str, max_tokens: int, levels: list[int]) -> list[Row]:
+async def bench(url: str, inference: str, max_tokens: int, levels: list[int], rounds: int) -> list[Row]:
     """Every path at every concurrency, after a warm-up."""
     rows = []
     async with httpx.AsyncClient(timeout=600) as http:
@@ -138,8 +141,10 @@ async def bench(url: str, inference: str, max_tokens: int, levels: list[int]) ->
         triton = InferenceServerClient(address)
         try:
             for streams in levels:
-                rows.append(await measure("worker", streams, lambda: via_worker(triton, max_tokens)))
-                rows.append(await measure("gateway", streams, lambda: via_gateway(http, url, max_tokens)))
+                rows.append(await measure("worker", streams, lambda: via_worker(triton, max_tokens), rounds))
+                rows.append(
+                    await measure("gateway", streams, lambda: via_gateway(http, url, max_tokens), rounds)
+                )
         finally:
             await triton.close()
     return rows
@@ -148,7 +153,7 @@ async def bench(url: str, inference: str, max_tokens: int, levels: list[int]) ->
 def table(rows: list[Row], max_tokens: int) -> str:
     """The results as one markdown table."""
     lines = [
-        f"max_tokens={max_tokens}, greedy, prompt={PROMPT!r}",
+        f"max_tokens={max_tokens}, greedy, prompt={PROMPT!r}; worker and gateway rows alternate",
         "| path | streams | TTFT p50 ms | TTFT p99 ms | ITL mean ms | ITL p99 ms | aggregate tokens/s |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -176,6 +181,7 @@ def main() -> None:
     parser.add_argument("--inference", help="inference gRPC address of that mesh")
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--streams", default="1,4,16")
+    parser.add_argument("--rounds", type=int, default=3, help="repetitions of each concurrency level")
     args = parser.parse_args()
     levels = [int(s) for s in args.streams.split(",")]
     with ExitStack() as stack:
@@ -187,7 +193,7 @@ def main() -> None:
 
             mesh = stack.enter_context(run_mesh(Path(stack.enter_context(tempfile.TemporaryDirectory()))))
             url, inference = mesh.base_url, mesh.address("inference")
-        rows = asyncio.run(bench(url, inference, args.max_tokens, levels))
+        rows = asyncio.run(bench(url, inference, args.max_tokens, levels, args.rounds))
     print(table(rows, args.max_tokens))
 
 
