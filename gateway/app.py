@@ -20,6 +20,7 @@ from gateway.dialects.pytorch_if import errors as _pytorch_if_errors  # noqa: F4
 from gateway.errors import install_error_handlers
 from gateway.request_id import RequestIdMiddleware
 from gateway.routers import discover_routers
+from gateway.security import install_security
 from gateway.settings import GatewaySettings
 from services.common.settings import MeshEndpoints
 
@@ -42,6 +43,7 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     )
     app.state.settings = settings
     app.state.started_at = time.time()
+    install_security(app)  # auth, permissions, rate limits, audit; inside the request-id middleware
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     for router in discover_routers():

@@ -1,0 +1,95 @@
+"""Resolving credentials at the gateway without calling auth on the hot path.
+
+JWTs are verified here (same secret, pinned algorithm, checked claims) and refused when their
+session is in the revocation set. API keys are resolved by the auth service once and the result is
+reused for ``key_cache_seconds``; the revocation poller drops a revoked key within one poll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Awaitable, Callable
+
+from services.auth.jwt_codec import JwtCodec, looks_like_jwt
+from services.auth.principal import Principal
+from services.common.errors import AuthenticationFailed
+
+#: Asks the auth service for the principal behind an API key.
+KeyResolver = Callable[[str], Awaitable[Principal]]
+
+
+class RevokedSet:
+    """Revoked sessions (until their tokens expire) and revoked API keys."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, float] = {}
+        self.keys: set[str] = set()
+
+    def revoke_session(self, session_id: str, until: float) -> None:
+        """Marks a session revoked."""
+        self.sessions[session_id] = until
+
+    def session_revoked(self, session_id: str) -> bool:
+        """Whether a session is revoked."""
+        until = self.sessions.get(session_id)
+        if until is None:
+            return False
+        if until and until < time.time():
+            del self.sessions[session_id]
+            return False
+        return True
+
+
+class Authenticator:
+    """Turns a credential into a :class:`Principal`, or raises :class:`AuthenticationFailed`."""
+
+    def __init__(
+        self, codec: JwtCodec, resolve_key: KeyResolver, key_ttl: float, revoked: RevokedSet
+    ) -> None:
+        self.codec = codec
+        self.resolve_key = resolve_key
+        self.key_ttl = key_ttl
+        self.revoked = revoked
+        self._keys: dict[str, tuple[Principal, float]] = {}
+
+    async def resolve(self, credential: str) -> Principal:
+        """The principal behind a credential."""
+        if looks_like_jwt(credential):
+            claims = self.codec.verify(credential)
+            if self.revoked.session_revoked(claims.session_id):
+                raise AuthenticationFailed(
+                    "session revoked", details={"credential": "jwt"}, suggestion="log in again"
+                )
+            return Principal(
+                claims.user_id,
+                claims.username,
+                claims.role,
+                claims.plan,
+                "jwt",
+                expires_at=claims.expires_at,
+                session_id=claims.session_id,
+                issued_at=claims.issued_at,
+            )
+        digest = hashlib.sha256(credential.encode()).hexdigest()
+        cached = self._keys.get(digest)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now and cached[0].api_key_id not in self.revoked.keys:
+            principal = cached[0]
+        else:
+            principal = await self.resolve_key(credential)
+            self._keys[digest] = (principal, now + self.key_ttl)
+            if len(self._keys) > 10_000:  # bound the cache: drop the stalest half
+                for old in sorted(self._keys, key=lambda d: self._keys[d][1])[:5_000]:
+                    del self._keys[old]
+        if principal.expires_at and principal.expires_at < time.time():
+            raise AuthenticationFailed("API key expired", details={"credential": "api_key"})
+        if principal.api_key_id in self.revoked.keys:
+            raise AuthenticationFailed("API key revoked", details={"credential": "api_key"})
+        return principal
+
+    def drop_key(self, key_id: str) -> None:
+        """Forgets cached look-ups of a key and refuses it from now on."""
+        self.revoked.keys.add(key_id)
+        for digest in [d for d, (p, _) in self._keys.items() if p.api_key_id == key_id]:
+            del self._keys[digest]

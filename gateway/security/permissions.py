@@ -1,0 +1,98 @@
+"""The one permission table: every route of every surface, present or future, maps to an access level.
+
+Rules are tried in order; the first whose method set and path pattern match decides. A route that
+no rule names needs ``admin``: new endpoints are closed until someone opens them here.
+Levels: ``public`` (no credential even with auth on), ``authenticated`` (any role), then the
+roles of document 004 §2.3, each including the ones before it: ``read`` < ``write`` < ``admin``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Access(StrEnum):
+    """What a route needs."""
+
+    PUBLIC = "public"
+    AUTHENTICATED = "authenticated"
+    READ = "read"
+    WRITE = "write"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Methods (empty: any) and an anchored path pattern."""
+
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+    access: Access
+
+    def matches(self, method: str, path: str) -> bool:
+        """Whether this rule covers a request."""
+        return (not self.methods or method in self.methods) and self.pattern.fullmatch(path) is not None
+
+
+ANY = ""
+READS = "GET HEAD"
+WRITES = "POST PUT PATCH DELETE"
+
+
+def rule(methods: str, pattern: str, access: Access) -> Rule:
+    """A rule from space-separated methods ("" for any) and a regex matched against the whole path."""
+    return Rule(frozenset(methods.split()), re.compile(pattern), access)
+
+
+RULES: tuple[Rule, ...] = (
+    # Never locked: liveness, readiness, docs, CORS preflight.
+    rule("OPTIONS", r"/.*", Access.PUBLIC),
+    rule(READS, r"/health|/v2/health/(live|ready)", Access.PUBLIC),
+    rule(READS, r"/docs(/.*)?|/redoc|/openapi\.json", Access.PUBLIC),
+    # Getting credentials.
+    rule("POST", r"/auth/(register|login)|/api/v1/auth/login|/v1/auth/refresh", Access.PUBLIC),
+    # One's own account, whatever the role.
+    rule(ANY, r"/auth/(logout|profile|generate-key|keys(/[^/]+)?)", Access.AUTHENTICATED),
+    rule(ANY, r"/v1/auth/token|/api/v1/auth/.*", Access.AUTHENTICATED),
+    # Administration: audit, logs, server and scaling control, model and plugin management.
+    rule(ANY, r"/api/ai/security(/.*)?", Access.ADMIN),
+    rule(ANY, r"/logs(/.*)?", Access.ADMIN),
+    rule(WRITES, r"/(server|autoscaler|gpu|config)(/.*)?", Access.ADMIN),
+    rule(WRITES, r"/v1/models|/v1/models/[^/]+", Access.ADMIN),
+    rule(WRITES, r"/models(/.*)?", Access.ADMIN),
+    rule(WRITES, r"/api/v1/(models|plugins|system)(/.*)?", Access.ADMIN),
+    rule(WRITES, r"/api/ai/models(/.*)?", Access.ADMIN),
+    rule(ANY, r"/v2/repository(/.*)?", Access.ADMIN),
+    # Inference (004 "write": execute inference operations).
+    rule("POST", r"/predict|/synthesize|/transcribe", Access.WRITE),
+    rule("POST", r"/v1/models/.+/predict|/v1/(chat/)?completions|/v1/audio/.+|/v1/embeddings", Access.WRITE),
+    rule("POST", r"/api/v1/(infer|batch_infer|stream_infer)", Access.WRITE),
+    rule("POST", r"/v2/models/.+/infer", Access.WRITE),
+    rule("POST", r"/api/ai/.+|/api/gateway/route", Access.WRITE),
+    rule(ANY, r"/socket\.io(/.*)?", Access.WRITE),
+    # Looking (004 "read": status and monitoring data).
+    rule(READS, r"/(info|stats|config|metrics|models|gpu|autoscaler|server|audio|tts)(/.*)?", Access.READ),
+    rule(READS, r"/v1/.+|/api/v1/.+|/api/ai/.+|/api/analytics/.+|/v2(/.*)?", Access.READ),
+)
+
+#: What a request that no rule names needs.
+DEFAULT_ACCESS = Access.ADMIN
+
+#: Paths too frequent and too uninformative to audit or count (probes and docs).
+QUIET = re.compile(r"/health|/v2/health/(live|ready)|/docs(/.*)?|/redoc|/openapi\.json|/metrics")
+
+
+def required_access(method: str, path: str) -> Access:
+    """The access level a request needs."""
+    method = method.upper()
+    for candidate in RULES:
+        if candidate.matches(method, path):
+            return candidate.access
+    return DEFAULT_ACCESS
+
+
+def is_quiet(path: str) -> bool:
+    """Whether a path is a probe or docs (not audited, not rate limited)."""
+    return QUIET.fullmatch(path) is not None

@@ -1,0 +1,53 @@
+"""Settings of the gateway's security layer (``MESHSERVE_GATEWAY_*``, with the documented aliases)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.auth.jwt_codec import DEFAULT_SECRET
+
+
+class SecuritySettings(BaseSettings):
+    """Authentication, rate limiting and audit at the gateway."""
+
+    model_config = SettingsConfigDict(env_prefix="MESHSERVE_GATEWAY_", extra="ignore", populate_by_name=True)
+
+    enable_auth: bool = Field(
+        False,
+        validation_alias=AliasChoices(
+            "MESHSERVE_GATEWAY_ENABLE_AUTH", "MESHSERVE_ENABLE_AUTH", "ENABLE_AUTH"
+        ),
+        description="Lock every surface but health and docs (also `ENABLE_AUTH`, as document 001 names it).",
+    )
+    jwt_secret: str = Field(
+        DEFAULT_SECRET,
+        validation_alias=AliasChoices("MESHSERVE_GATEWAY_JWT_SECRET", "MESHSERVE_JWT_SECRET"),
+        description="HS256 secret shared with the auth service (also `MESHSERVE_JWT_SECRET`).",
+    )
+    jwt_issuer: str = Field("meshserve-auth", description="Accepted `iss` of access tokens.")
+    jwt_audience: str = Field("meshserve", description="Accepted `aud` of access tokens.")
+    internal_token: str = Field(
+        "",
+        validation_alias=AliasChoices("MESHSERVE_GATEWAY_INTERNAL_TOKEN", "MESHSERVE_INTERNAL_TOKEN"),
+        description="Service-to-service token sent on every gRPC call (also `MESHSERVE_INTERNAL_TOKEN`).",
+    )
+    redis_url: str = Field(
+        "",
+        validation_alias=AliasChoices("MESHSERVE_GATEWAY_REDIS_URL", "REDIS_URL"),
+        description="Redis for rate-limit counters shared by replicas (also `REDIS_URL`); empty: in-process.",
+    )
+    key_cache_seconds: float = Field(30.0, description="How long an API-key look-up is reused.")
+    revocation_poll_seconds: float = Field(
+        0.5, description="How often revoked sessions and keys are fetched."
+    )
+    rate_limit_window_seconds: int = Field(3600, description="Fixed window of every rate limit.")
+    free_limit: int = Field(100, description="Requests per window of the free plan.")
+    pro_limit: int = Field(10_000, description="Requests per window of the pro plan.")
+    rate_limit_anonymous: bool = Field(
+        False, description="Count anonymous callers by address (free plan and 004's unauthenticated limits)."
+    )
+    audit_enabled: bool = Field(True, description="Record every request in the audit log.")
+    audit_flush_seconds: float = Field(0.5, description="How often queued audit events are sent.")
+    audit_batch_size: int = Field(200, description="Most audit events sent in one call.")
+    audit_queue_size: int = Field(10_000, description="Audit events kept while auth is unreachable.")

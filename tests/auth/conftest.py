@@ -1,0 +1,81 @@
+"""Fixtures of the auth tests: one auth process and one locked-down gateway per session."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway.security import SecuritySettings, SecurityState
+from tests.auth.harness import (
+    ADMIN_PASSWORD,
+    ADMIN_USER,
+    Secrets,
+    gateway_app,
+    new_secrets,
+    serve,
+    start_auth,
+)
+from tests.procs import ServiceProc
+
+
+@dataclass
+class Stack:
+    """The auth process, the gateway's URL and its security state."""
+
+    auth: ServiceProc
+    keys: Secrets
+    url: str
+    security: SecurityState
+    db_path: Path
+
+    def client(self, **headers: str) -> httpx.AsyncClient:
+        """An HTTP client of the gateway."""
+        return httpx.AsyncClient(base_url=self.url, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def auth_keys() -> Secrets:
+    """The session's secrets."""
+    return new_secrets()
+
+
+@pytest.fixture(scope="session")
+def auth_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The auth service's data directory."""
+    return tmp_path_factory.mktemp("auth")
+
+
+@pytest.fixture(scope="session")
+def auth_proc(auth_dir: Path, auth_keys: Secrets) -> Iterator[ServiceProc]:
+    """The auth service (auth on, admin bootstrapped, a short lock for the lock test)."""
+    proc = start_auth(auth_dir, auth_keys, MESHSERVE_AUTH_LOGIN_LOCK_SECONDS="120")
+    yield proc
+    proc.terminate()
+
+
+@pytest.fixture(scope="session")
+async def stack(auth_proc: ServiceProc, auth_keys: Secrets, auth_dir: Path) -> AsyncIterator[Stack]:
+    """A gateway with ENABLE_AUTH=true in front of the auth process."""
+    settings = SecuritySettings(
+        enable_auth=True,
+        jwt_secret=auth_keys.jwt_secret,
+        internal_token=auth_keys.internal_token,
+        revocation_poll_seconds=0.2,
+        audit_flush_seconds=0.2,
+    )
+    app = gateway_app(auth_proc.address, settings)
+    async with serve(app) as url:
+        yield Stack(auth_proc, auth_keys, url, app.state.security, auth_dir / "auth.db")
+
+
+@pytest.fixture(scope="session")
+async def admin_token(stack: Stack) -> str:
+    """An access token of the bootstrap admin."""
+    async with stack.client() as http:
+        reply = await http.post("/auth/login", json={"username": ADMIN_USER, "password": ADMIN_PASSWORD})
+    assert reply.status_code == 200, reply.text
+    return str(reply.json()["access_token"])

@@ -1,0 +1,126 @@
+"""The security layer's pure parts: permission table, plan/endpoint buckets, credentials, masking, JWT."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+
+from gateway.security.audit import mask_query, masked_target
+from gateway.security.credentials import extract_credential
+from gateway.security.permissions import Access, required_access
+from gateway.security.ratelimit import MemoryCounter, RateLimiter, buckets_for
+from services.auth.jwt_codec import DEFAULT_SECRET, JwtCodec, check_secret
+from services.common.errors import AuthenticationFailed
+
+SECRET = "x" * 64
+PLANS = {"anonymous": 100, "free": 100, "pro": 10_000, "enterprise": None}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "access"),
+    [
+        ("GET", "/health", Access.PUBLIC),
+        ("GET", "/v2/health/ready", Access.PUBLIC),
+        ("GET", "/docs", Access.PUBLIC),
+        ("GET", "/openapi.json", Access.PUBLIC),
+        ("POST", "/auth/login", Access.PUBLIC),
+        ("POST", "/api/v1/auth/login", Access.PUBLIC),
+        ("POST", "/v1/auth/refresh", Access.PUBLIC),
+        ("GET", "/auth/profile", Access.AUTHENTICATED),
+        ("DELETE", "/auth/keys/key-1", Access.AUTHENTICATED),
+        ("POST", "/predict", Access.WRITE),
+        ("POST", "/v1/chat/completions", Access.WRITE),
+        ("POST", "/v1/models/m/predict", Access.WRITE),
+        ("POST", "/api/v1/infer", Access.WRITE),
+        ("POST", "/api/ai/inference/stream", Access.WRITE),
+        ("POST", "/v2/models/m/versions/1/infer", Access.WRITE),
+        ("GET", "/v1/models", Access.READ),
+        ("GET", "/api/v1/system/status", Access.READ),
+        ("GET", "/info", Access.READ),
+        ("POST", "/v1/models", Access.ADMIN),
+        ("DELETE", "/v1/models/m", Access.ADMIN),
+        ("POST", "/api/v1/models/m/load", Access.ADMIN),
+        ("POST", "/autoscaler/scale", Access.ADMIN),
+        ("GET", "/api/ai/security/audit", Access.ADMIN),
+        ("DELETE", "/logs/gateway.log", Access.ADMIN),
+        ("GET", "/some/route/added/later", Access.ADMIN),
+        ("PATCH", "/health", Access.ADMIN),
+    ],
+)
+def test_permission_table(method: str, path: str, access: Access) -> None:
+    assert required_access(method, path) is access
+
+
+def test_buckets_follow_plans_endpoints_and_premium_multipliers() -> None:
+    assert [(b.name, b.limit) for b in buckets_for("free", True, "/v1/models", PLANS)] == [("plan", 100)]
+    assert buckets_for("enterprise", True, "/api/v1/infer", PLANS) == []
+    free = buckets_for("free", True, "/api/v1/batch_infer", PLANS)
+    assert [(b.name, b.limit) for b in free] == [("plan", 100), ("batch_infer", 100)]
+    anon = buckets_for("anonymous", False, "/api/v1/batch_infer", PLANS)
+    assert [(b.name, b.limit) for b in anon] == [("plan", 100), ("batch_infer", 10)]
+    pro_infer = buckets_for("pro", True, "/api/v1/infer", PLANS)
+    assert [(b.name, b.limit) for b in pro_infer] == [("plan", 10_000), ("infer", 10_000)]  # 1000 x 10
+    pro_models = buckets_for("pro", True, "/api/v1/models/m", PLANS)
+    assert [(b.name, b.limit) for b in pro_models] == [("plan", 10_000), ("models", 5_000)]  # 1000 x 5
+
+
+async def test_fixed_window_counts_down_and_resets() -> None:
+    now = [7200.0 + 10]
+    limiter = RateLimiter(MemoryCounter(lambda: now[0]), 3600, {"free": 3}, clock=lambda: now[0])
+    remaining = [(await limiter.check("k", "free", True, "/x")).remaining for _ in range(3)]
+    assert remaining == [2, 1, 0]
+    over = await limiter.check("k", "free", True, "/x")
+    assert over.exceeded and over.retry_after == 3590 and over.reset == 10800
+    now[0] = 10800.0
+    assert (await limiter.check("k", "free", True, "/x")).remaining == 2
+
+
+def test_credential_sources() -> None:
+    assert extract_credential([(b"authorization", b"Bearer abc")]) == "abc"
+    assert extract_credential([(b"authorization", b"Token abc")]) == "abc"
+    assert extract_credential([(b"x-api-key", b"k1"), (b"authorization", b"Bearer abc")]) == "k1"
+    assert extract_credential([(b"authorization", b"Basic dXNlcjpwdw==")]) == ""
+
+
+def test_masking_hides_secrets_and_prompts() -> None:
+    masked = mask_query("api_key=msk_abc_def&prompt=tell+me&limit=3&x=eyJhbGciOi.eyJzdWIi.sig")
+    assert "msk_abc" not in masked and "tell" not in masked and "eyJ" not in masked and "limit=3" in masked
+    assert masked_target("/keys/msk_abc_defgh", "") == "/keys/***"
+
+
+def test_jwt_codec_refuses_forgeries() -> None:
+    codec = JwtCodec(SECRET, "iss", "aud", ttl_seconds=60)
+    token, _ = codec.issue("u1", "alice", "read", "free", "s1")
+    assert codec.verify(token).role == "read"
+    now = int(time.time())
+    claims = {"sub": "u1", "role": "admin", "sid": "s1", "jti": "j", "iat": now, "exp": now + 60}
+    forged = {
+        "alg none": jwt.encode({**claims, "iss": "iss", "aud": "aud"}, None, algorithm="none"),
+        "wrong key": jwt.encode({**claims, "iss": "iss", "aud": "aud"}, "y" * 64, algorithm="HS256"),
+        "HS512 with the right key": jwt.encode(
+            {**claims, "iss": "iss", "aud": "aud"}, SECRET, algorithm="HS512"
+        ),
+        "expired": jwt.encode(
+            {**claims, "iss": "iss", "aud": "aud", "exp": now - 5}, SECRET, algorithm="HS256"
+        ),
+        "wrong audience": jwt.encode({**claims, "iss": "iss", "aud": "other"}, SECRET, algorithm="HS256"),
+        "wrong issuer": jwt.encode({**claims, "iss": "evil", "aud": "aud"}, SECRET, algorithm="HS256"),
+        "no exp": jwt.encode({"sub": "u1", "jti": "j", "iat": now, "iss": "iss", "aud": "aud"}, SECRET),
+    }
+    header, payload, signature = token.split(".")
+    forged["tampered"] = ".".join(
+        [header, payload[:-2] + ("A" if payload[-2] != "A" else "B") + payload[-1], signature]
+    )
+    for bad in forged.values():
+        with pytest.raises(AuthenticationFailed):
+            codec.verify(bad)
+
+
+def test_default_or_short_secret_fails_fast_when_auth_is_on() -> None:
+    check_secret(DEFAULT_SECRET, enable_auth=False)
+    with pytest.raises(ValueError, match="default"):
+        check_secret(DEFAULT_SECRET, enable_auth=True)
+    with pytest.raises(ValueError, match="32 bytes"):
+        check_secret("short", enable_auth=True)
