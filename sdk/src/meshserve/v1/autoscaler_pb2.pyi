@@ -124,30 +124,53 @@ class GetAutoscalerStatsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class TargetState(_message.Message):
-    __slots__ = ("target", "replicas", "metric_value")
+    __slots__ = ("target", "replicas", "metric_value", "target_metric", "desired_replicas", "last_reason", "last_scale_time", "inputs")
+    class InputsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
     TARGET_FIELD_NUMBER: _ClassVar[int]
     REPLICAS_FIELD_NUMBER: _ClassVar[int]
     METRIC_VALUE_FIELD_NUMBER: _ClassVar[int]
+    TARGET_METRIC_FIELD_NUMBER: _ClassVar[int]
+    DESIRED_REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    LAST_REASON_FIELD_NUMBER: _ClassVar[int]
+    LAST_SCALE_TIME_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
     target: str
     replicas: int
     metric_value: float
-    def __init__(self, target: _Optional[str] = ..., replicas: _Optional[int] = ..., metric_value: _Optional[float] = ...) -> None: ...
+    target_metric: str
+    desired_replicas: int
+    last_reason: str
+    last_scale_time: str
+    inputs: _containers.ScalarMap[str, float]
+    def __init__(self, target: _Optional[str] = ..., replicas: _Optional[int] = ..., metric_value: _Optional[float] = ..., target_metric: _Optional[str] = ..., desired_replicas: _Optional[int] = ..., last_reason: _Optional[str] = ..., last_scale_time: _Optional[str] = ..., inputs: _Optional[_Mapping[str, float]] = ...) -> None: ...
 
 class GetAutoscalerStatsResponse(_message.Message):
-    __slots__ = ("running", "driver", "period_seconds", "targets", "recent_decisions", "evaluations")
+    __slots__ = ("running", "driver", "period_seconds", "targets", "recent_decisions", "evaluations", "last_evaluation_time", "last_error", "decisions_total")
     RUNNING_FIELD_NUMBER: _ClassVar[int]
     DRIVER_FIELD_NUMBER: _ClassVar[int]
     PERIOD_SECONDS_FIELD_NUMBER: _ClassVar[int]
     TARGETS_FIELD_NUMBER: _ClassVar[int]
     RECENT_DECISIONS_FIELD_NUMBER: _ClassVar[int]
     EVALUATIONS_FIELD_NUMBER: _ClassVar[int]
+    LAST_EVALUATION_TIME_FIELD_NUMBER: _ClassVar[int]
+    LAST_ERROR_FIELD_NUMBER: _ClassVar[int]
+    DECISIONS_TOTAL_FIELD_NUMBER: _ClassVar[int]
     running: bool
     driver: str
     period_seconds: float
     targets: _containers.RepeatedCompositeFieldContainer[TargetState]
     recent_decisions: _containers.RepeatedCompositeFieldContainer[Decision]
     evaluations: int
-    def __init__(self, running: _Optional[bool] = ..., driver: _Optional[str] = ..., period_seconds: _Optional[float] = ..., targets: _Optional[_Iterable[_Union[TargetState, _Mapping]]] = ..., recent_decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., evaluations: _Optional[int] = ...) -> None: ...
+    last_evaluation_time: str
+    last_error: str
+    decisions_total: int
+    def __init__(self, running: _Optional[bool] = ..., driver: _Optional[str] = ..., period_seconds: _Optional[float] = ..., targets: _Optional[_Iterable[_Union[TargetState, _Mapping]]] = ..., recent_decisions: _Optional[_Iterable[_Union[Decision, _Mapping]]] = ..., evaluations: _Optional[int] = ..., last_evaluation_time: _Optional[str] = ..., last_error: _Optional[str] = ..., decisions_total: _Optional[int] = ...) -> None: ...
 
 class WatchDecisionsRequest(_message.Message):
     __slots__ = ("target",)
@@ -160,3 +183,59 @@ class WatchDecisionsResponse(_message.Message):
     DECISION_FIELD_NUMBER: _ClassVar[int]
     decision: Decision
     def __init__(self, decision: _Optional[_Union[Decision, _Mapping]] = ...) -> None: ...
+
+class GetMetricsHistoryRequest(_message.Message):
+    __slots__ = ("timeframe_seconds", "granularity_seconds")
+    TIMEFRAME_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    GRANULARITY_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    timeframe_seconds: float
+    granularity_seconds: float
+    def __init__(self, timeframe_seconds: _Optional[float] = ..., granularity_seconds: _Optional[float] = ...) -> None: ...
+
+class MetricsSample(_message.Message):
+    __slots__ = ("time", "cpu_usage", "memory_usage", "disk_usage", "network_rx", "network_tx", "request_rate", "response_time", "error_rate", "active_requests", "queue_depth", "tokens_per_second", "workers", "gpu_utilization", "gpu_memory", "samples")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    CPU_USAGE_FIELD_NUMBER: _ClassVar[int]
+    MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
+    DISK_USAGE_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_RX_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_TX_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_RATE_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_TIME_FIELD_NUMBER: _ClassVar[int]
+    ERROR_RATE_FIELD_NUMBER: _ClassVar[int]
+    ACTIVE_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    WORKERS_FIELD_NUMBER: _ClassVar[int]
+    GPU_UTILIZATION_FIELD_NUMBER: _ClassVar[int]
+    GPU_MEMORY_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    time: str
+    cpu_usage: float
+    memory_usage: float
+    disk_usage: float
+    network_rx: float
+    network_tx: float
+    request_rate: float
+    response_time: float
+    error_rate: float
+    active_requests: int
+    queue_depth: int
+    tokens_per_second: float
+    workers: int
+    gpu_utilization: _containers.RepeatedScalarFieldContainer[float]
+    gpu_memory: _containers.RepeatedScalarFieldContainer[float]
+    samples: int
+    def __init__(self, time: _Optional[str] = ..., cpu_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., disk_usage: _Optional[float] = ..., network_rx: _Optional[float] = ..., network_tx: _Optional[float] = ..., request_rate: _Optional[float] = ..., response_time: _Optional[float] = ..., error_rate: _Optional[float] = ..., active_requests: _Optional[int] = ..., queue_depth: _Optional[int] = ..., tokens_per_second: _Optional[float] = ..., workers: _Optional[int] = ..., gpu_utilization: _Optional[_Iterable[float]] = ..., gpu_memory: _Optional[_Iterable[float]] = ..., samples: _Optional[int] = ...) -> None: ...
+
+class GetMetricsHistoryResponse(_message.Message):
+    __slots__ = ("points", "latest", "period_seconds", "samples_kept")
+    POINTS_FIELD_NUMBER: _ClassVar[int]
+    LATEST_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_KEPT_FIELD_NUMBER: _ClassVar[int]
+    points: _containers.RepeatedCompositeFieldContainer[MetricsSample]
+    latest: MetricsSample
+    period_seconds: float
+    samples_kept: int
+    def __init__(self, points: _Optional[_Iterable[_Union[MetricsSample, _Mapping]]] = ..., latest: _Optional[_Union[MetricsSample, _Mapping]] = ..., period_seconds: _Optional[float] = ..., samples_kept: _Optional[int] = ...) -> None: ...

@@ -70,6 +70,11 @@ class AutoscalerServiceStub:
                 request_serializer=meshserve_dot_v1_dot_autoscaler__pb2.WatchDecisionsRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_autoscaler__pb2.WatchDecisionsResponse.FromString,
                 _registered_method=True)
+        self.GetMetricsHistory = channel.unary_unary(
+                '/meshserve.v1.AutoscalerService/GetMetricsHistory',
+                request_serializer=meshserve_dot_v1_dot_autoscaler__pb2.GetMetricsHistoryRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_autoscaler__pb2.GetMetricsHistoryResponse.FromString,
+                _registered_method=True)
 
 
 class AutoscalerServiceServicer:
@@ -125,6 +130,13 @@ class AutoscalerServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMetricsHistory(self, request, context):
+        """Returns the mesh's metrics time series (host, requests, latency, GPUs), bucketed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AutoscalerServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -162,6 +174,11 @@ def add_AutoscalerServiceServicer_to_server(servicer, server):
                     servicer.WatchDecisions,
                     request_deserializer=meshserve_dot_v1_dot_autoscaler__pb2.WatchDecisionsRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_autoscaler__pb2.WatchDecisionsResponse.SerializeToString,
+            ),
+            'GetMetricsHistory': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMetricsHistory,
+                    request_deserializer=meshserve_dot_v1_dot_autoscaler__pb2.GetMetricsHistoryRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_autoscaler__pb2.GetMetricsHistoryResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -354,6 +371,33 @@ class AutoscalerService:
             '/meshserve.v1.AutoscalerService/WatchDecisions',
             meshserve_dot_v1_dot_autoscaler__pb2.WatchDecisionsRequest.SerializeToString,
             meshserve_dot_v1_dot_autoscaler__pb2.WatchDecisionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMetricsHistory(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.AutoscalerService/GetMetricsHistory',
+            meshserve_dot_v1_dot_autoscaler__pb2.GetMetricsHistoryRequest.SerializeToString,
+            meshserve_dot_v1_dot_autoscaler__pb2.GetMetricsHistoryResponse.FromString,
             options,
             channel_credentials,
             insecure,
