@@ -1,23 +1,34 @@
-"""Prediction benchmark: p50/p99 latency and throughput, side by side, for direct Triton gRPC,
-direct meshserve gRPC and REST through the gateway, sequential and at concurrency 32; then the
-dynamic-batching gain (throughput with batching / without) on a compute-heavy model.
+"""Prediction benchmark: p50/p99 latency and throughput, side by side in one run, for direct Triton
+gRPC, direct meshserve gRPC and REST through the gateway, sequential and at concurrency 32; then
+the dynamic-batching gain (throughput with batching / without) at concurrency 32, on direct Triton
+and through meshserve, on a model whose compute dominates (a wide MLP).
 
 Starts its own mesh on free ports (one Triton worker). Run: ``.venv/bin/python bench/predict.py``.
+``--profile DIR`` records py-spy profiles (collapsed stacks) of the gateway and the inference service during the
+sequential REST cell (``py-spy`` from the dev extra; needs ptrace rights).
+
+Two REST clients are measured: ``httpx`` (what most Python callers use) and a minimal
+keep-alive HTTP/1.1 client (like ``wrk``), whose own cost is close to nothing, so its numbers
+are what the gateway adds. The gateway overhead line uses the latter.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import grpc
 import httpx
 import numpy as np
+import psutil
 import tritonclient.grpc.aio as triton
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -30,9 +41,16 @@ from tests.inference.models import onnx_bytes
 from tests.procs import run_mesh
 
 Call = Callable[[], Awaitable[object]]
+Cell = tuple[float, float, float]
+
+#: The compute-heavy model: 2 x Linear(4096, 4096); ~6.5 ms for one row, ~1 ms per row in a batch of 32
+#: on one core of the build machine, so batching, not the serving path, decides its throughput.
+HEAVY_WIDTH, HEAVY_LAYERS = 4096, 2
+BATCHED = ipb.BatchingConfig(max_batch_size=32, preferred_batch_sizes=[32], max_queue_delay_microseconds=5000)
+UNBATCHED = ipb.BatchingConfig(max_batch_size=0)
 
 
-async def measure(call: Call, requests: int, concurrency: int) -> tuple[float, float, float]:
+async def measure(call: Call, requests: int, concurrency: int, warmup: int = 10) -> Cell:
     """(p50 ms, p99 ms, requests/s) of ``requests`` calls at a concurrency."""
     latencies: list[float] = []
     queue = iter(range(requests))
@@ -43,8 +61,7 @@ async def measure(call: Call, requests: int, concurrency: int) -> tuple[float, f
             await call()
             latencies.append((time.perf_counter() - started) * 1000)
 
-    for _ in range(10):  # warm-up
-        await call()
+    await asyncio.gather(*(call() for _ in range(warmup)))
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     elapsed = time.perf_counter() - started
@@ -56,6 +73,46 @@ async def measure(call: Call, requests: int, concurrency: int) -> tuple[float, f
     )
 
 
+class RawHttp:
+    """A minimal keep-alive HTTP/1.1 client (one connection per concurrent caller), like wrk."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.opened: list[asyncio.StreamWriter] = []
+
+    async def post_json(self, path: str, body: bytes) -> bytes:
+        """POSTs a JSON body; returns the response body; raises on a non-200 status."""
+        if self.idle:
+            reader, writer = self.idle.pop()
+        else:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            self.opened.append(writer)
+        writer.write(
+            b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (path.encode(), self.host.encode(), len(body), body)
+        )
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            key, _, value = line.partition(b":")
+            if key.strip().lower() == b"content-length":
+                length = int(value)
+        payload = await reader.readexactly(length)
+        self.idle.append((reader, writer))
+        if status != 200:
+            raise RuntimeError(f"HTTP {status}: {payload[:200]!r}")
+        return payload
+
+    async def close(self) -> None:
+        """Closes every connection."""
+        for writer in self.opened:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+
 def upload(http: httpx.Client, name: str, data: bytes) -> None:
     """POST /v1/models."""
     reply = http.post(
@@ -64,18 +121,91 @@ def upload(http: httpx.Client, name: str, data: bytes) -> None:
     reply.raise_for_status()
 
 
-async def main(requests: int) -> None:
+def upload_heavy(http: httpx.Client) -> None:
+    """Uploads the compute-heavy wide MLP as ``bench-heavy``."""
+    import torch
+
+    torch.manual_seed(0)
+    heavy = torch.nn.Sequential(*[torch.nn.Linear(HEAVY_WIDTH, HEAVY_WIDTH) for _ in range(HEAVY_LAYERS)])
+    upload(http, "bench-heavy", onnx_bytes(heavy.eval(), features=HEAVY_WIDTH))
+
+
+def pid_listening_on(port: int) -> int:
+    """The process listening on a local TCP port (0 when none is found)."""
+    for conn in psutil.net_connections("tcp"):
+        if conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port and conn.pid:
+            return int(conn.pid)
+    return 0
+
+
+@contextlib.contextmanager
+def profiled(directory: Path | None, pids: dict[str, int], label: str) -> Iterator[None]:
+    """Records py-spy profiles (collapsed stacks) of the given processes while the block runs."""
+    if directory is None:
+        yield
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    spies = [
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "py-spy"),
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                "500",
+                "--format",
+                "raw",  # collapsed stacks: flamegraph.pl / speedscope read them
+                "--output",
+                str(directory / f"{label}-{name}.txt"),
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name, pid in pids.items()
+        if pid
+    ]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(2)  # SIGINT: py-spy writes the profile and exits
+        for spy in spies:
+            spy.wait(30)
+        print(f"  profiles written to {directory}")
+
+
+def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds (user + system) each process, its children included, has used so far."""
+    used = {}
+    for name, pid in pids.items():
+        total = 0.0
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            for each in [process, *process.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = each.cpu_times()
+                    total += times.user + times.system
+        used[name] = total
+    return used
+
+
+def row(label: str, values: tuple[float, ...]) -> str:
+    """One table row."""
+    return f"{label:<34}" + "".join(f"{v:>9.2f}" for v in values)
+
+
+async def main(requests: int, profile: Path | None, latency_only: bool) -> None:
     """Runs the benchmark and prints the tables."""
     with (
         tempfile.TemporaryDirectory() as tmp,
         run_mesh(Path(tmp), {"MESHSERVE_INFERENCE_WORKERS": "1"}) as mesh,
     ):
-        http = httpx.Client(base_url=mesh.base_url, timeout=120)
+        http = httpx.Client(base_url=mesh.base_url, timeout=300)
         upload(http, "bench-small", onnx_bytes())
-        import torch
-
-        heavy = torch.nn.Sequential(*[torch.nn.Linear(1024, 1024) for _ in range(8)]).eval()
-        upload(http, "bench-heavy", onnx_bytes(heavy, features=1024))
+        if not latency_only:
+            upload_heavy(http)
         channel = grpc.aio.insecure_channel(mesh.address("inference"))
         stub = ipb_grpc.InferenceServiceStub(channel)
         x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
@@ -88,60 +218,104 @@ async def main(requests: int) -> None:
         item = triton.InferInput("x", [1, 4], "FP32")
         item.set_data_from_numpy(x)
         rest = httpx.AsyncClient(base_url=mesh.base_url, timeout=120, limits=httpx.Limits(max_connections=64))
+        raw = RawHttp("127.0.0.1", mesh.ports["gateway"])
         v2 = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]}
+        v2_body = json.dumps(v2).encode()
 
-        async def call_rest() -> None:
-            (await rest.post("/v2/models/bench-small/infer", json=v2)).raise_for_status()
+        async def call_httpx() -> None:
+            (await rest.post("/v2/models/bench-small/infer", content=v2_body)).raise_for_status()
+
+        async def call_raw() -> None:
+            await raw.post_json("/v2/models/bench-small/infer", v2_body)
 
         paths: list[tuple[str, Call]] = [
             ("direct Triton gRPC", lambda: direct.infer(state.triton_name, [item])),
             ("meshserve gRPC", lambda: stub.Predict(request, timeout=60)),
-            ("REST via gateway (/v2 infer)", call_rest),
+            ("REST via gateway (keep-alive)", call_raw),
+            ("REST via gateway (httpx client)", call_httpx),
         ]
+        pids = {
+            "gateway": pid_listening_on(mesh.ports["gateway"]),
+            "inference": pid_listening_on(mesh.ports["inference"]),
+        }
+        # Triton and its python-backend stub, as the inference service's children.
+        processes = {**pids, "triton": workers[state.worker_ids[0]].pid}
         print(f"\nmodel bench-small (MLP 4-8-3), {requests} requests per cell, 1 Triton worker, CPU")
         print(
-            f"{'path':<30}{'seq p50':>9}{'seq p99':>9}{'seq rps':>9}{'c32 p50':>9}{'c32 p99':>9}{'c32 rps':>9}"
+            f"{'path':<34}{'seq p50':>9}{'seq p99':>9}{'seq rps':>9}{'c32 p50':>9}{'c32 p99':>9}{'c32 rps':>9}"
         )
-        results = {}
+        results: dict[str, tuple[Cell, Cell]] = {}
+        cpu: dict[str, dict[str, float]] = {}
         for label, call in paths:
-            seq = await measure(call, requests, 1)
+            with profiled(profile if "keep-alive" in label else None, pids, "rest-sequential"):
+                before = cpu_seconds(processes)
+                seq = await measure(call, requests, 1)
+                after = cpu_seconds(processes)
+            cpu[label] = {k: (after[k] - before[k]) * 1000 / requests for k in processes}
             par = await measure(call, requests * 2, 32)
             results[label] = (seq, par)
-            print(f"{label:<30}" + "".join(f"{v:>9.2f}" for v in (*seq, *par)))
-        overhead = results["REST via gateway (/v2 infer)"][0][0] - results["direct Triton gRPC"][0][0]
-        print(f"gateway p50 overhead over direct Triton (sequential): {overhead:.2f} ms (target <= 2 ms)")
-
-        heavy_x = np.random.default_rng(1).standard_normal((1, 1024)).astype(np.float32)
-        heavy_request = ipb.PredictRequest(
-            model=common.ModelRef(name="bench-heavy"), inputs=[from_numpy("x", heavy_x)]
-        )
-        rates = {}
-        for label, batching in (
-            (
-                "with batching",
-                ipb.BatchingConfig(
-                    max_batch_size=32, preferred_batch_sizes=[8, 16, 32], max_queue_delay_microseconds=2000
-                ),
-            ),
-            ("without batching", ipb.BatchingConfig(max_batch_size=0)),
-        ):
-            await stub.LoadModel(
-                ipb.LoadModelRequest(model=common.ModelRef(name="bench-heavy"), batching=batching),
-                timeout=120,
+            print(row(label, (*seq, *par)))
+        print("\nCPU ms per request, sequential cell (process and its children):")
+        print(f"{'path':<34}" + "".join(f"{k:>11}" for k in processes))
+        for label, used in cpu.items():
+            print(f"{label:<34}" + "".join(f"{used[k]:>11.3f}" for k in processes))
+        print()
+        base = results["direct Triton gRPC"][0][0]
+        for label in ("meshserve gRPC", "REST via gateway (keep-alive)", "REST via gateway (httpx client)"):
+            print(
+                f"p50 overhead over direct Triton, sequential, {label}: {results[label][0][0] - base:.2f} ms"
             )
-            rates[label] = await measure(lambda: stub.Predict(heavy_request, timeout=60), requests * 2, 32)
-        print("\nmodel bench-heavy (8 x Linear 1024x1024), concurrency 32, meshserve gRPC")
-        for label, (p50, p99, rps) in rates.items():
-            print(f"{label:<30}p50 {p50:8.2f} ms  p99 {p99:8.2f} ms  {rps:8.1f} req/s")
-        gain = rates["with batching"][2] / rates["without batching"][2]
-        print(f"dynamic batching gain: {gain:.2f}x (target >= 3x)")
+        print("target: gateway (keep-alive) p50 overhead <= 2 ms")
+
+        if not latency_only:
+            await heavy_batching(stub, workers, requests, HEAVY_WIDTH)
         await direct.close()
         await rest.aclose()
+        await raw.close()
         await channel.close()
         await asyncio.to_thread(http.close)
 
 
+async def heavy_batching(
+    stub: ipb_grpc.InferenceServiceStub, workers: dict[str, ipb.Worker], requests: int, width: int
+) -> None:
+    """Throughput at concurrency 32 with and without dynamic batching, direct and through meshserve."""
+    x = np.random.default_rng(1).standard_normal((1, width)).astype(np.float32)
+    heavy_request = ipb.PredictRequest(model=common.ModelRef(name="bench-heavy"), inputs=[from_numpy("x", x)])
+    item = triton.InferInput("x", [1, width], "FP32")
+    item.set_data_from_numpy(x)
+    cells: dict[tuple[str, str], Cell] = {}
+    count = max(64, requests // 2)
+    for mode, batching in (("batching", BATCHED), ("no batching", UNBATCHED)):
+        reply = await stub.LoadModel(
+            ipb.LoadModelRequest(model=common.ModelRef(name="bench-heavy"), batching=batching), timeout=300
+        )
+        address = workers[reply.state.worker_ids[0]].grpc_address
+        async with triton.InferenceServerClient(address) as direct:
+            tname = reply.state.triton_name
+            cells[("direct Triton gRPC", mode)] = await measure(
+                lambda d=direct, t=tname: d.infer(t, [item]), count, 32, warmup=32
+            )
+        cells[("meshserve gRPC", mode)] = await measure(
+            lambda: stub.Predict(heavy_request, timeout=120), count, 32, warmup=32
+        )
+    print(
+        f"\nmodel bench-heavy ({HEAVY_LAYERS} x Linear {width}x{width}), concurrency 32, {count} requests per cell"
+    )
+    print(f"{'path':<34}{'mode':<14}{'p50 ms':>9}{'p99 ms':>9}{'req/s':>9}")
+    for (path, mode), (p50, p99, rps) in cells.items():
+        print(f"{path:<34}{mode:<14}{p50:>9.2f}{p99:>9.2f}{rps:>9.1f}")
+    for path in ("direct Triton gRPC", "meshserve gRPC"):
+        gain = cells[(path, "batching")][2] / cells[(path, "no batching")][2]
+        print(f"dynamic batching gain, {path}: {gain:.2f}x (target >= 3x)")
+
+
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=300, help="requests per sequential cell")
-    asyncio.run(main(parser.parse_args().requests))
+    parser.add_argument("--profile", type=Path, default=None, help="write py-spy profiles into this folder")
+    parser.add_argument("--latency-only", action="store_true", help="skip the batching-gain part")
+    args = parser.parse_args()
+    asyncio.run(main(args.requests, args.profile, args.latency_only))

@@ -9,18 +9,21 @@ from fastapi import Depends, Request
 from gateway.clients import MeshClients
 from gateway.settings import GatewaySettings
 
+# The dependencies are coroutines on purpose: FastAPI runs a plain ``def`` dependency in its thread
+# pool, a thread hop per request on the predict hot path.
 
-def get_clients(request: Request) -> MeshClients:
+
+async def get_clients(request: Request) -> MeshClients:
     """The process-wide gRPC clients."""
     return request.app.state.clients  # type: ignore[no-any-return]
 
 
-def get_settings(request: Request) -> GatewaySettings:
+async def get_settings(request: Request) -> GatewaySettings:
     """The gateway settings."""
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def started_at(request: Request) -> float:
+async def started_at(request: Request) -> float:
     """Unix time the gateway started."""
     return request.app.state.started_at  # type: ignore[no-any-return]
 

@@ -148,7 +148,11 @@ def _log_call(method: str, outcome: str, started: float) -> None:
     elapsed = time.perf_counter() - started
     GRPC_CALLS.labels(method, outcome).inc()
     GRPC_LATENCY.labels(method).observe(elapsed)
-    log.info("call", extra={"method": method, "outcome": outcome, "ms": round(elapsed * 1000, 2)})
+    # Successful calls log at DEBUG: a record per call at INFO costs the predict hot path more than
+    # its metrics do (the counters above keep every call); failures stay at INFO.
+    level = logging.DEBUG if outcome == "OK" else logging.INFO
+    if log.isEnabledFor(level):
+        log.log(level, "call", extra={"method": method, "outcome": outcome, "ms": round(elapsed * 1000, 2)})
 
 
 __all__ = ["InflightTracker", "ServerInterceptor"]
