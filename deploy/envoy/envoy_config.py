@@ -12,65 +12,69 @@ Run ``python deploy/envoy/envoy_config.py`` to rewrite ``deploy/envoy/envoy.yaml
 from __future__ import annotations
 
 import sys
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
 import yaml
 from betterproto2 import Casing
-from envoy_data_plane.envoy.config.bootstrap.v3 import Admin, Bootstrap, BootstrapStaticResources
-from envoy_data_plane.envoy.config.cluster.v3 import (
-    CircuitBreakers,
-    CircuitBreakersThresholds,
-    Cluster,
-    ClusterDiscoveryType,
-    ClusterDnsLookupFamily,
-    ClusterLbPolicy,
-    OutlierDetection,
-)
-from envoy_data_plane.envoy.config.core.v3 import (
-    Address,
-    HealthCheck,
-    HealthCheckGrpcHealthCheck,
-    HealthCheckHttpHealthCheck,
-    Http1ProtocolOptions,
-    Http2ProtocolOptions,
-    RoutingPriority,
-    SocketAddress,
-)
-from envoy_data_plane.envoy.config.core.v3 import (
-    HttpProtocolOptions as CoreHttpProtocolOptions,
-)
-from envoy_data_plane.envoy.config.endpoint.v3 import (
-    ClusterLoadAssignment,
-    Endpoint,
-    LbEndpoint,
-    LocalityLbEndpoints,
-)
-from envoy_data_plane.envoy.config.listener.v3 import Filter, FilterChain, Listener
-from envoy_data_plane.envoy.config.route.v3 import (
-    HeaderMatcher,
-    RetryPolicy,
-    Route,
-    RouteAction,
-    RouteActionMaxStreamDuration,
-    RouteConfiguration,
-    RouteMatch,
-    RouteMatchGrpcRouteMatchOptions,
-    VirtualHost,
-)
-from envoy_data_plane.envoy.extensions.filters.http.router.v3 import Router
-from envoy_data_plane.envoy.extensions.filters.network.http_connection_manager.v3 import (
-    HttpConnectionManager,
-    HttpConnectionManagerCodecType,
-    HttpConnectionManagerUpgradeConfig,
-    HttpFilter,
-)
-from envoy_data_plane.envoy.extensions.upstreams.http.v3 import (
-    HttpProtocolOptions,
-    HttpProtocolOptionsExplicitHttpConfig,
-)
-from envoy_data_plane.envoy.type.matcher.v3 import RegexMatcher, StringMatcher
-from envoy_data_plane.google.protobuf import Any
+
+with warnings.catch_warnings():  # its generated validators use a deprecated pydantic form
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from envoy_data_plane.envoy.config.bootstrap.v3 import Admin, Bootstrap, BootstrapStaticResources
+    from envoy_data_plane.envoy.config.cluster.v3 import (
+        CircuitBreakers,
+        CircuitBreakersThresholds,
+        Cluster,
+        ClusterDiscoveryType,
+        ClusterDnsLookupFamily,
+        ClusterLbPolicy,
+        OutlierDetection,
+    )
+    from envoy_data_plane.envoy.config.core.v3 import (
+        Address,
+        HealthCheck,
+        HealthCheckGrpcHealthCheck,
+        HealthCheckHttpHealthCheck,
+        Http1ProtocolOptions,
+        Http2ProtocolOptions,
+        RoutingPriority,
+        SocketAddress,
+    )
+    from envoy_data_plane.envoy.config.core.v3 import (
+        HttpProtocolOptions as CoreHttpProtocolOptions,
+    )
+    from envoy_data_plane.envoy.config.endpoint.v3 import (
+        ClusterLoadAssignment,
+        Endpoint,
+        LbEndpoint,
+        LocalityLbEndpoints,
+    )
+    from envoy_data_plane.envoy.config.listener.v3 import Filter, FilterChain, Listener
+    from envoy_data_plane.envoy.config.route.v3 import (
+        HeaderMatcher,
+        RetryPolicy,
+        Route,
+        RouteAction,
+        RouteActionMaxStreamDuration,
+        RouteConfiguration,
+        RouteMatch,
+        RouteMatchGrpcRouteMatchOptions,
+        VirtualHost,
+    )
+    from envoy_data_plane.envoy.extensions.filters.http.router.v3 import Router
+    from envoy_data_plane.envoy.extensions.filters.network.http_connection_manager.v3 import (
+        HttpConnectionManager,
+        HttpConnectionManagerCodecType,
+        HttpConnectionManagerUpgradeConfig,
+        HttpFilter,
+    )
+    from envoy_data_plane.envoy.extensions.upstreams.http.v3 import (
+        HttpProtocolOptions,
+        HttpProtocolOptionsExplicitHttpConfig,
+    )
+    from envoy_data_plane.envoy.type.matcher.v3 import RegexMatcher, StringMatcher
+    from envoy_data_plane.google.protobuf import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = Path(__file__).with_name("envoy.yaml")
