@@ -67,6 +67,7 @@ class AuditRecorder:
         self.batch_size = batch_size
         self._queue: deque[pb.AuditEvent] = deque(maxlen=queue_size)
         self.dropped = 0
+        self.failing = False
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
 
@@ -89,9 +90,12 @@ class AuditRecorder:
                 try:
                     await self._send(batch)
                 except Exception as error:  # auth away: keep the events for the next round
-                    log.warning("audit flush failed, %d events kept: %s", len(batch), error)
+                    if not self.failing:
+                        log.warning("audit flush failed, %d events kept: %s", len(batch), error)
+                    self.failing = True
                     self._queue.extendleft(reversed(batch))
                     return
+                self.failing = False
 
     async def stop(self) -> None:
         """Stops the task after a last flush."""

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from services.auth.jwt_codec import JwtCodec, looks_like_jwt
+from services.auth.keys import looks_like_key
 from services.auth.principal import Principal
 from services.common.errors import AuthenticationFailed
 
@@ -70,6 +71,11 @@ class Authenticator:
                 expires_at=claims.expires_at,
                 session_id=claims.session_id,
                 issued_at=claims.issued_at,
+            )
+        if not looks_like_key(credential):
+            # Not ours (say, an OpenAI client's placeholder key): no need to ask auth.
+            raise AuthenticationFailed(
+                "unrecognised credential", suggestion="send a meshserve JWT or API key (msk_…)"
             )
         digest = hashlib.sha256(credential.encode()).hexdigest()
         cached = self._keys.get(digest)

@@ -62,10 +62,10 @@ class SecurityMiddleware:
             if message["type"] == "http.response.start":
                 outcome["status"] = message["status"]
                 if extra:
-                    message["headers"] = [
-                        *message.get("headers", []),
-                        *((k.lower().encode(), v.encode()) for k, v in extra),
-                    ]
+                    ours = [(k.lower().encode(), v.encode()) for k, v in extra]
+                    names = {k for k, _ in ours}
+                    kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                    message["headers"] = [*kept, *ours]
             elif message["type"] == "websocket.accept":
                 outcome["status"] = 101
             await send(message)
@@ -91,8 +91,10 @@ class SecurityMiddleware:
                 principal = await state.authenticator.resolve(credential)
             except AuthenticationFailed as error:
                 failure = error
-            except MeshError as error:  # auth unreachable: a real 503, not a silent anonymous
-                return None, error
+            except MeshError as error:
+                if state.settings.enable_auth:  # auth unreachable: a real 503, not a silent anonymous
+                    return None, error
+                failure = error
         if not state.settings.enable_auth:
             # Optional auth (document 001): bad or foreign credentials fall back to anonymous.
             return principal, None

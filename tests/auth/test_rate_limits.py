@@ -1,0 +1,93 @@
+"""Plans enforced at the gateway: exact budgets, counting-down headers, 429 + Retry-After in every
+surface's envelope, and one budget shared by two gateway processes through Redis."""
+
+from __future__ import annotations
+
+import shutil
+import time
+
+import httpx
+import pytest
+
+from tests.auth.conftest import Stack
+from tests.auth.harness import gateway_process, redis_server
+from tests.auth.helpers import READ_PROBES, bearer, new_key, new_user, reason_of
+
+FREE_LIMIT = 100
+
+
+async def test_free_key_gets_exactly_its_limit_then_429_everywhere(stack: Stack) -> None:
+    async with stack.client() as http:
+        _, token, _ = await new_user(http, "free")
+        created = await new_key(http, token, role="read", plan="free")
+        assert created["key"]["plan"] == "free"
+        headers = bearer(created["api_key"])
+        seen = []
+        for _ in range(FREE_LIMIT):
+            reply = await http.get("/v1/auth/token", headers=headers)
+            assert reply.status_code == 200, reply.text
+            assert reply.headers["x-ratelimit-limit"] == str(FREE_LIMIT)
+            seen.append(int(reply.headers["x-ratelimit-remaining"]))
+            reset = int(reply.headers["x-ratelimit-reset"])
+            assert time.time() < reset <= time.time() + 3600
+        assert seen == list(range(FREE_LIMIT - 1, -1, -1))
+        for surface, (method, path) in READ_PROBES.items():
+            reply = await http.request(method, path, headers=headers)
+            assert reply.status_code == 429, (surface, reply.text)
+            retry_after = int(reply.headers["retry-after"])
+            assert 0 < retry_after <= 3600
+            assert reply.headers["x-ratelimit-remaining"] == "0"
+            if surface != "kserve":
+                assert reason_of(surface, reply.json()) == "RATE_LIMIT_EXCEEDED"
+        # Another caller's budget is untouched.
+        other = await new_key(http, token, role="read", plan="free")
+        reply = await http.get("/v1/auth/token", headers=bearer(other["api_key"]))
+        assert reply.status_code == 200 and reply.headers["x-ratelimit-remaining"] == str(FREE_LIMIT - 1)
+
+
+async def test_pro_and_enterprise_plans(stack: Stack, admin_token: str) -> None:
+    async with stack.client() as http:
+        pro = await new_key(http, admin_token, role="read", plan="pro")
+        reply = await http.get("/v1/auth/token", headers=bearer(pro["api_key"]))
+        assert reply.headers["x-ratelimit-limit"] == "10000"
+        # 004 §9.1 x §9.3: model management for a premium key is 1000 x 5 per hour.
+        reply = await http.get("/api/v1/models/whatever", headers=bearer(pro["api_key"]))
+        assert reply.headers["x-ratelimit-limit"] == "5000", reply.headers
+        enterprise = await new_key(http, admin_token, role="read", plan="enterprise")
+        reply = await http.get("/v1/auth/token", headers=bearer(enterprise["api_key"]))
+        assert reply.status_code == 200 and "x-ratelimit-limit" not in reply.headers
+
+
+async def test_free_user_cannot_mint_a_pro_key(stack: Stack) -> None:
+    async with stack.client() as http:
+        _, token, _ = await new_user(http, "greedy")
+        reply = await http.post("/auth/generate-key", json={"plan": "pro"}, headers=bearer(token))
+        assert reply.status_code == 403
+        reply = await http.post("/auth/generate-key", json={"role": "admin"}, headers=bearer(token))
+        assert reply.status_code == 403
+
+
+@pytest.mark.skipif(
+    shutil.which("redis-server") is None,
+    reason="redis-server not installed (CI: apt-get install -y redis-server)",
+)
+async def test_two_gateway_processes_share_one_budget_in_redis(stack: Stack) -> None:
+    async with stack.client() as http:
+        _, token, _ = await new_user(http, "shared")
+        key = (await new_key(http, token, role="read", plan="free"))["api_key"]
+    with redis_server() as url:
+        env = {"REDIS_URL": url, "MESHSERVE_GATEWAY_AUDIT_ENABLED": "false"}
+        with (
+            gateway_process(stack.auth.address, stack.keys, env) as a,
+            gateway_process(stack.auth.address, stack.keys, env) as b,
+        ):
+            remaining = []
+            async with httpx.AsyncClient(headers=bearer(key), timeout=30) as client:
+                for i in range(FREE_LIMIT):
+                    reply = await client.get(f"{(a, b)[i % 2]}/v1/auth/token")
+                    assert reply.status_code == 200, reply.text
+                    remaining.append(int(reply.headers["x-ratelimit-remaining"]))
+                assert remaining == list(range(FREE_LIMIT - 1, -1, -1))
+                for base in (a, b):
+                    reply = await client.get(f"{base}/v1/auth/token")
+                    assert reply.status_code == 429 and int(reply.headers["retry-after"]) > 0
