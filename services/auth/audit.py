@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, fields
 
 from services.auth.db import Database
@@ -25,6 +26,12 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
 CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, time);
 """
+
+
+def audit_time(at: float | None = None) -> str:
+    """RFC 3339 UTC with milliseconds (sorts as text in time order)."""
+    at = time.time() if at is None else at
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at % 1 * 1000):03d}Z"
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-import time
 from dataclasses import dataclass
 
-from services.auth.audit import AuditRecord, AuditStore
+from services.auth.audit import AuditRecord, AuditStore, audit_time
 from services.auth.db import Database
 from services.auth.jwt_codec import JwtCodec, check_secret, looks_like_jwt
 from services.auth.keys import KeyRecord, KeyStore, looks_like_key
@@ -28,12 +27,6 @@ class Tokens:
     access_token: str
     refresh_token: str
     expires_in: int
-
-
-def audit_time(at: float | None = None) -> str:
-    """RFC 3339 UTC with milliseconds (sorts as text in time order)."""
-    at = time.time() if at is None else at
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(at)) + f".{int(at % 1 * 1000):03d}Z"
 
 
 class AuthCore:
