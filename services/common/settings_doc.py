@@ -17,6 +17,8 @@ SETTINGS_CLASSES: tuple[tuple[str, str], ...] = (
     ("launcher", "services.launcher.settings:LauncherSettings"),
     ("all services", "services.common.settings:MeshEndpoints"),
     ("gateway", "gateway.settings:GatewaySettings"),
+    ("gateway", "gateway.security.settings:SecuritySettings"),
+    ("all processes", "services.common.internal_auth:InternalAuthSettings"),
     ("auth", "services.auth.settings:AuthSettings"),
     ("registry", "services.registry.settings:RegistrySettings"),
     ("inference", "services.inference.settings:InferenceSettings"),
