@@ -12,7 +12,7 @@ from pathlib import Path
 
 from services.common.errors import ModelNotFound
 from services.registry.blobs import BlobStore
-from services.registry.store import ModelRecord, ModelStore
+from services.registry.store import ModelRecord, SqlModelStore
 from services.registry.validation import validate
 
 
@@ -63,7 +63,7 @@ SMOLLM2 = ModelRecord(
 )
 
 
-def seed_builtin_models(store: ModelStore, blobs: BlobStore) -> None:
+def seed_builtin_models(store: SqlModelStore, blobs: BlobStore) -> None:
     """Registers the built-in models that are not stored yet (or whose blob went missing)."""
     try:
         store.get(SMOLLM2.name)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from services.common.errors import InvalidInput, MeshError, ModelNotFound
 from services.registry.blobs import BlobStore, BlobWriter
-from services.registry.store import ModelRecord, ModelStore
+from services.registry.store import ModelRecord, SqlModelStore
 from services.registry.validation import validate
 
 log = logging.getLogger("meshserve.registry")
@@ -52,7 +52,7 @@ def check_name(name: str) -> None:
 class Registry:
     """Model versions in the metadata store, artifacts in the blob store."""
 
-    def __init__(self, store: ModelStore, blobs: BlobStore) -> None:
+    def __init__(self, store: SqlModelStore, blobs: BlobStore) -> None:
         self.store = store
         self.blobs = blobs
 

@@ -9,9 +9,9 @@ from services.common.server import Registration, main
 from services.registry.blobs import BlobStore
 from services.registry.builtins import seed_builtin_models
 from services.registry.catalog import Registry
+from services.registry.pg_store import open_store
 from services.registry.servicer import RegistryServicer
 from services.registry.settings import RegistrySettings
-from services.registry.store import ModelStore
 
 SERVICE_NAME = registry_pb2.DESCRIPTOR.services_by_name["RegistryService"].full_name
 log = logging.getLogger("meshserve.registry")
@@ -19,7 +19,7 @@ log = logging.getLogger("meshserve.registry")
 
 def build(settings: RegistrySettings) -> Registration:
     """The registry's registration."""
-    store = ModelStore(settings.db_file)
+    store = open_store(settings.database_url, settings.db_file)
     purged = store.purge_incomplete()
     if purged:
         log.warning("dropped %d interrupted uploads", purged)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import DEFAULT_PORTS, ServiceSettings
@@ -16,6 +16,12 @@ class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MESHSERVE_REGISTRY_", extra="ignore")
 
     port: int = Field(DEFAULT_PORTS["registry"], description="gRPC port.")
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("MESHSERVE_REGISTRY_DATABASE_URL", "DATABASE_URL"),
+        description="postgresql://… stores metadata in PostgreSQL (also read from DATABASE_URL); "
+        "sqlite:///path or empty uses SQLite.",
+    )
     database_path: Path | None = Field(None, description="SQLite file; defaults to <data_dir>/registry.db.")
     blob_dir: Path | None = Field(
         None, description="Content-addressed blob store; defaults to <data_dir>/blobs."

@@ -1,4 +1,5 @@
-"""Model metadata in SQLite: one row per model version. No transport imports."""
+"""Model metadata: one row per model version, in SQLite (embedded default) or PostgreSQL
+(:mod:`services.registry.pg_store`). No transport imports."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from services.common.errors import ModelNotFound
 
@@ -50,25 +52,35 @@ class ModelRecord:
     spec: dict[str, object] = field(default_factory=dict)
 
 
-class ModelStore:
-    """Thread-safe SQLite store of model versions."""
+class SqlModelStore:
+    """The store's SQL, shared by SQLite and PostgreSQL; subclasses open the connection and say how
+    their dialect spells placeholders, an upsert and a numeric version."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+    #: Placeholder of one parameter.
+    mark = "?"
+    #: Sort key of a version label: its number, 0 when it is not one.
+    version_number = "CAST(version AS INTEGER)"
+
+    def __init__(self) -> None:
         self._lock = threading.Lock()
+
+    def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
+        """Executes one statement; returns the cursor."""
+        raise NotImplementedError
+
+    def _replace(self, row: dict[str, object]) -> None:
+        """Inserts a row, replacing any row with the same id or the same (name, version)."""
+        raise NotImplementedError
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", self.mark)
 
     def put(self, record: ModelRecord) -> ModelRecord:
         """Inserts or replaces a version."""
         row = asdict(record)
         row["spec"] = json.dumps(record.spec)
         with self._lock:
-            self._db.execute(
-                f"INSERT OR REPLACE INTO models ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                tuple(row.values()),
-            )
+            self._replace(row)
         return record
 
     def get(self, name_or_id: str, version: str = "") -> ModelRecord:
@@ -80,9 +92,9 @@ class ModelStore:
         if version:
             query += " AND version = ?"
             args.append(version)
-        query += " ORDER BY created_at DESC, CAST(version AS INTEGER) DESC LIMIT 1"
+        query += f" ORDER BY created_at DESC, {self.version_number} DESC LIMIT 1"
         with self._lock:
-            cursor = self._db.execute(query, args)
+            cursor = self._run(self._sql(query), tuple(args))
             row = cursor.fetchone()
             columns = [c[0] for c in cursor.description]
         if row is None:
@@ -92,40 +104,41 @@ class ModelStore:
     def delete(self, model_id: str) -> None:
         """Removes one version row by id."""
         with self._lock:
-            self._db.execute("DELETE FROM models WHERE id = ?", (model_id,))
+            self._run(self._sql("DELETE FROM models WHERE id = ?"), (model_id,))
 
     def set_status(self, model_id: str, status: str, reason: str = "") -> None:
         """Moves a version through its lifecycle."""
         with self._lock:
-            self._db.execute(
-                "UPDATE models SET status = ?, status_reason = ? WHERE id = ?", (status, reason, model_id)
+            self._run(
+                self._sql("UPDATE models SET status = ?, status_reason = ? WHERE id = ?"),
+                (status, reason, model_id),
             )
 
     def next_version(self, name: str) -> str:
         """The next integer version label of a model name."""
         with self._lock:
-            rows = self._db.execute("SELECT version FROM models WHERE name = ?", (name,)).fetchall()
+            rows = self._run(self._sql("SELECT version FROM models WHERE name = ?"), (name,)).fetchall()
         numbers = [int(v) for (v,) in rows if str(v).isdigit()]
         return str(max(numbers, default=0) + 1)
 
     def sha_in_use(self, sha256: str) -> bool:
         """Whether any version still references a blob."""
         with self._lock:
-            row = self._db.execute("SELECT 1 FROM models WHERE sha256 = ? LIMIT 1", (sha256,)).fetchone()
+            row = self._run(self._sql("SELECT 1 FROM models WHERE sha256 = ? LIMIT 1"), (sha256,)).fetchone()
         return row is not None
 
     def purge_incomplete(self) -> int:
         """Drops rows of uploads a previous process did not finish; returns how many."""
         with self._lock:
-            cursor = self._db.execute("DELETE FROM models WHERE status IN ('uploading', 'validating')")
-        return cursor.rowcount
+            cursor = self._run("DELETE FROM models WHERE status IN ('uploading', 'validating')")
+        return int(cursor.rowcount)
 
     def list(self) -> list[ModelRecord]:
         """The newest version of every model, by name."""
         with self._lock:
-            cursor = self._db.execute(
+            cursor = self._run(
                 "SELECT * FROM models WHERE status NOT IN ('uploading', 'validating') "
-                "ORDER BY name, created_at DESC, CAST(version AS INTEGER) DESC"
+                f"ORDER BY name, created_at DESC, {self.version_number} DESC"
             )
             columns = [c[0] for c in cursor.description]
             rows = cursor.fetchall()
@@ -134,6 +147,34 @@ class ModelStore:
             record = _record(dict(zip(columns, row, strict=True)))
             latest.setdefault(record.name, record)
         return list(latest.values())
+
+    def close(self) -> None:
+        """Closes the connection."""
+
+
+class ModelStore(SqlModelStore):
+    """Thread-safe SQLite store of model versions (the embedded default)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(SCHEMA)
+
+    def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
+        return self._db.execute(sql, args)
+
+    def _replace(self, row: dict[str, object]) -> None:
+        # INSERT OR REPLACE drops rows conflicting on id or on (name, version), in one statement.
+        self._db.execute(
+            f"INSERT OR REPLACE INTO models ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+            tuple(row.values()),
+        )
+
+    def close(self) -> None:
+        """Closes the database."""
+        self._db.close()
 
 
 def _record(row: dict[str, object]) -> ModelRecord:

@@ -1,0 +1,80 @@
+"""Model metadata in PostgreSQL (``DATABASE_URL``), with psycopg 3: the same table and the same
+guarantees as the SQLite store (a replace is one transaction; unique (name, version)). No transport
+imports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from services.registry.store import ModelStore, SqlModelStore
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS models (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    format TEXT NOT NULL,
+    task TEXT NOT NULL,
+    status TEXT NOT NULL,
+    status_reason TEXT NOT NULL DEFAULT '',
+    sha256 TEXT NOT NULL DEFAULT '',
+    size_bytes BIGINT NOT NULL DEFAULT 0,
+    source TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    spec TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (name, version)
+)
+"""
+
+
+class PostgresModelStore(SqlModelStore):
+    """Thread-safe PostgreSQL store of model versions (one autocommit connection)."""
+
+    mark = "%s"
+    # SQLite's CAST of a non-number gives 0; PostgreSQL would raise, so test first.
+    version_number = "(CASE WHEN version ~ '^[0-9]+$' THEN CAST(version AS BIGINT) ELSE 0 END)"
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        super().__init__()
+        self._db = psycopg.connect(url, autocommit=True)
+        with self._db.transaction():
+            # Several registry replicas may start at once: serialise the schema creation.
+            self._db.execute("SELECT pg_advisory_xact_lock(726354)")
+            self._db.execute(SCHEMA)
+
+    def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
+        return self._db.execute(sql, args)
+
+    def _replace(self, row: dict[str, object]) -> None:
+        # SQLite's INSERT OR REPLACE, spelled out in one transaction: drop the row holding the same
+        # (name, version) under another id, then upsert by id.
+        columns = ", ".join(row)
+        updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in row if c != "id")
+        with self._db.transaction():
+            self._db.execute(
+                "DELETE FROM models WHERE name = %s AND version = %s AND id <> %s",
+                (row["name"], row["version"], row["id"]),
+            )
+            self._db.execute(
+                f"INSERT INTO models ({columns}) VALUES ({', '.join(['%s'] * len(row))}) "
+                f"ON CONFLICT (id) DO UPDATE SET {updates}",
+                tuple(row.values()),
+            )
+
+    def close(self) -> None:
+        """Closes the connection."""
+        self._db.close()
+
+
+def open_store(database_url: str, sqlite_file: Path) -> SqlModelStore:
+    """PostgreSQL when the URL says ``postgres(ql)://``, SQLite at ``sqlite:///path`` or the file."""
+    if database_url.startswith(("postgres://", "postgresql://")):
+        return PostgresModelStore(database_url)
+    if database_url.startswith("sqlite:///"):
+        return ModelStore(Path(database_url.removeprefix("sqlite:///")))
+    if database_url:
+        raise ValueError(f"unsupported database URL scheme: {database_url.split(':', 1)[0]!r}")
+    return ModelStore(sqlite_file)
