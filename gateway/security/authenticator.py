@@ -11,7 +11,7 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable
 
-from services.auth.jwt_codec import JwtCodec, looks_like_jwt
+from services.auth.jwt_codec import AccessClaims, JwtCodec, looks_like_jwt
 from services.auth.keys import looks_like_key
 from services.auth.principal import Principal
 from services.common.errors import AuthenticationFailed
@@ -53,11 +53,18 @@ class Authenticator:
         self.key_ttl = key_ttl
         self.revoked = revoked
         self._keys: dict[str, tuple[Principal, float]] = {}
+        # Exact token strings already verified (signature and claims), kept until they expire.
+        self._verified: dict[str, AccessClaims] = {}
 
     async def resolve(self, credential: str) -> Principal:
         """The principal behind a credential."""
         if looks_like_jwt(credential):
-            claims = self.codec.verify(credential)
+            claims = self._verified.get(credential)
+            if claims is None or claims.expires_at <= time.time():
+                claims = self.codec.verify(credential)
+                if len(self._verified) >= 10_000:  # bound the cache: start over
+                    self._verified.clear()
+                self._verified[credential] = claims
             if self.revoked.session_revoked(claims.session_id):
                 raise AuthenticationFailed(
                     "session revoked", details={"credential": "jwt"}, suggestion="log in again"
