@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 GEN_DIR := sdk/src/meshserve/v1
 PROTOS := $(wildcard protos/meshserve/v1/*.proto)
 
-.PHONY: install up status test test-fast gen check-gen lint format bench docs clean
+.PHONY: install up status test test-fast gen check-gen lint format bench docs clean deploy-check envoy-config
 
 install: $(STAMP)
 
@@ -45,11 +45,19 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install check-gen lint
+test: install check-gen lint deploy-check
 	$(BIN)/pytest
 
 test-fast: install
 	$(BIN)/pytest -m "not slow"
+
+deploy-check: install
+	@# Static deployment checks: compose schema, kustomize overlays + kubernetes-validate, Envoy config, Dockerfiles.
+	$(BIN)/pytest -q -p no:cacheprovider tests/deploy/test_compose.py tests/deploy/test_kubernetes.py \
+	  tests/deploy/test_envoy.py tests/deploy/test_dockerfiles.py
+
+envoy-config: install
+	$(PY) deploy/envoy/envoy_config.py
 
 up: install
 	$(BIN)/meshserve up
