@@ -6,7 +6,15 @@ from dataclasses import dataclass, field, replace
 
 from services.common.errors import InvalidInput, NotFound
 
-METRICS = ("queue_depth", "in_flight", "latency_p99_ms", "request_rate", "utilization")
+#: Metrics a policy may track; ``requests_per_minute`` is 003's name (request_rate x 60).
+METRICS = (
+    "queue_depth",
+    "in_flight",
+    "latency_p99_ms",
+    "request_rate",
+    "requests_per_minute",
+    "utilization",
+)
 
 
 @dataclass(frozen=True)

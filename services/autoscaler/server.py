@@ -1,11 +1,17 @@
-"""Wires the autoscaler: settings, policy store and servicer."""
+"""Wires the autoscaler: settings, policy store, statistics source, driver, controller and servicer."""
 
 from __future__ import annotations
 
 from meshserve.v1 import autoscaler_pb2, autoscaler_pb2_grpc
-from services.autoscaler.policies import PolicyStore
+from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from services.autoscaler.controller import Autoscaler
+from services.autoscaler.drivers import build_driver
+from services.autoscaler.policies import Policy, PolicyStore
 from services.autoscaler.servicer import AutoscalerServicer
 from services.autoscaler.settings import AutoscalerSettings
+from services.autoscaler.sources import InferenceStatsSource, Sampler
+from services.autoscaler.timeseries import MetricsSeries
+from services.common.clients import ChannelPool
 from services.common.server import Registration, main
 
 SERVICE_NAME = autoscaler_pb2.DESCRIPTOR.services_by_name["AutoscalerService"].full_name
@@ -13,10 +19,34 @@ SERVICE_NAME = autoscaler_pb2.DESCRIPTOR.services_by_name["AutoscalerService"].f
 
 def build(settings: AutoscalerSettings) -> Registration:
     """The autoscaler's registration."""
-    servicer = AutoscalerServicer(settings, PolicyStore())
+    pool = ChannelPool()
+    stub = ipb_grpc.InferenceServiceStub(pool.channel("inference"))
+    store = PolicyStore()
+    if settings.default_pool_policy:
+        store.put(Policy(target="*"))
+    autoscaler = Autoscaler(
+        store,
+        InferenceStatsSource(stub, settings.stats_timeout_seconds),
+        build_driver(settings, stub),
+        period_seconds=settings.period_seconds,
+        history_size=settings.history_size,
+        series=MetricsSeries(settings.metrics_period_seconds, settings.metrics_keep_seconds),
+        sampler=Sampler(disk_path=settings.data_dir if settings.data_dir.exists() else "."),  # type: ignore[arg-type]
+    )
+    servicer = AutoscalerServicer(settings, store, autoscaler)
+
+    async def on_start() -> None:
+        autoscaler.start(control=settings.enabled, metrics_period=settings.metrics_period_seconds)
+
+    async def on_stop() -> None:
+        await autoscaler.stop()
+        await pool.close()
+
     return Registration(
         add=lambda server: autoscaler_pb2_grpc.add_AutoscalerServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
+        on_start=on_start,
+        on_stop=on_stop,
     )
 
 

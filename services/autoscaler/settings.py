@@ -17,3 +17,30 @@ class AutoscalerSettings(ServiceSettings):
     period_seconds: float = Field(5.0, description="Seconds between evaluations of every policy.")
     driver: str = Field("local", description="Scaling driver: local (worker processes) or kubernetes.")
     history_size: int = Field(200, description="Decisions kept in memory for GetAutoscalerStats.")
+    enabled: bool = Field(True, description="Run the control loop; when false only manual scaling acts.")
+    default_pool_policy: bool = Field(
+        False,
+        description="Create a policy for the whole worker pool (target `*`) at start with the defaults.",
+    )
+    stats_timeout_seconds: float = Field(5.0, description="Deadline of each statistics call to inference.")
+    metrics_period_seconds: float = Field(
+        5.0, description="Seconds between samples of the metrics time series (004 /api/v1/system/metrics)."
+    )
+    metrics_keep_seconds: float = Field(
+        7 * 24 * 3600.0,
+        description="How long samples of the metrics time series are kept (7 days covers 004's 7d).",
+    )
+    kubernetes_namespace: str = Field("default", description="Namespace of the worker Deployments.")
+    kubernetes_pool_deployment: str = Field(
+        "meshserve-worker", description="Deployment scaled for the pool target `*`."
+    )
+    kubernetes_deployment_template: str = Field(
+        "meshserve-worker-{target}",
+        description="Deployment of a model target; `{target}` is its name as a DNS label.",
+    )
+    kubernetes_api_url: str = Field(
+        "", description="API server URL; empty: in-cluster service account, else the kubeconfig."
+    )
+    kubernetes_token: str = Field("", description="Bearer token for `kubernetes_api_url`.")
+    kubernetes_verify_tls: bool = Field(True, description="Verify the API server's certificate.")
+    kubernetes_timeout_seconds: float = Field(10.0, description="Deadline of each Kubernetes API call.")

@@ -193,7 +193,7 @@ class GetMetricsHistoryRequest(_message.Message):
     def __init__(self, timeframe_seconds: _Optional[float] = ..., granularity_seconds: _Optional[float] = ...) -> None: ...
 
 class MetricsSample(_message.Message):
-    __slots__ = ("time", "cpu_usage", "memory_usage", "disk_usage", "network_rx", "network_tx", "request_rate", "response_time", "error_rate", "active_requests", "queue_depth", "tokens_per_second", "workers", "gpu_utilization", "gpu_memory", "samples")
+    __slots__ = ("time", "cpu_usage", "memory_usage", "disk_usage", "network_rx", "network_tx", "request_rate", "response_time", "error_rate", "active_requests", "queue_depth", "tokens_per_second", "workers", "gpu_utilization", "gpu_memory", "samples", "has_inference_stats")
     TIME_FIELD_NUMBER: _ClassVar[int]
     CPU_USAGE_FIELD_NUMBER: _ClassVar[int]
     MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
@@ -210,6 +210,7 @@ class MetricsSample(_message.Message):
     GPU_UTILIZATION_FIELD_NUMBER: _ClassVar[int]
     GPU_MEMORY_FIELD_NUMBER: _ClassVar[int]
     SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    HAS_INFERENCE_STATS_FIELD_NUMBER: _ClassVar[int]
     time: str
     cpu_usage: float
     memory_usage: float
@@ -226,7 +227,8 @@ class MetricsSample(_message.Message):
     gpu_utilization: _containers.RepeatedScalarFieldContainer[float]
     gpu_memory: _containers.RepeatedScalarFieldContainer[float]
     samples: int
-    def __init__(self, time: _Optional[str] = ..., cpu_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., disk_usage: _Optional[float] = ..., network_rx: _Optional[float] = ..., network_tx: _Optional[float] = ..., request_rate: _Optional[float] = ..., response_time: _Optional[float] = ..., error_rate: _Optional[float] = ..., active_requests: _Optional[int] = ..., queue_depth: _Optional[int] = ..., tokens_per_second: _Optional[float] = ..., workers: _Optional[int] = ..., gpu_utilization: _Optional[_Iterable[float]] = ..., gpu_memory: _Optional[_Iterable[float]] = ..., samples: _Optional[int] = ...) -> None: ...
+    has_inference_stats: bool
+    def __init__(self, time: _Optional[str] = ..., cpu_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., disk_usage: _Optional[float] = ..., network_rx: _Optional[float] = ..., network_tx: _Optional[float] = ..., request_rate: _Optional[float] = ..., response_time: _Optional[float] = ..., error_rate: _Optional[float] = ..., active_requests: _Optional[int] = ..., queue_depth: _Optional[int] = ..., tokens_per_second: _Optional[float] = ..., workers: _Optional[int] = ..., gpu_utilization: _Optional[_Iterable[float]] = ..., gpu_memory: _Optional[_Iterable[float]] = ..., samples: _Optional[int] = ..., has_inference_stats: _Optional[bool] = ...) -> None: ...
 
 class GetMetricsHistoryResponse(_message.Message):
     __slots__ = ("points", "latest", "period_seconds", "samples_kept")

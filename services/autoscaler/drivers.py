@@ -1,0 +1,174 @@
+"""Scaling drivers: who carries a decision out.
+
+- :class:`LocalDriver` (the embedded default) drives the inference service's Triton worker pool:
+  ``SetWorkerCount`` sizes the pool and ``LoadModel(replicas=N)`` places a model on N workers. The
+  pool is shared, so it is sized to the largest replica count any target was given; a model target's
+  replicas are the workers holding it.
+- :class:`KubernetesDriver` reads and patches the ``scale`` subresource of a worker Deployment per
+  target (``GET``/``PATCH /apis/apps/v1/namespaces/{ns}/deployments/{name}/scale``) with the official
+  ``kubernetes`` client; the pool target ``*`` maps to ``kubernetes_pool_deployment``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any, Protocol
+
+from meshserve.v1 import common_pb2 as cpb
+from meshserve.v1 import inference_pb2 as ipb
+from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from services.autoscaler.settings import AutoscalerSettings
+from services.common.clients import unary_call
+from services.common.errors import BackendUnavailable, InvalidInput, NotFound
+
+
+class Driver(Protocol):
+    """Reads and sets the replicas of a target."""
+
+    name: str
+
+    async def current(self, target: str) -> int:
+        """Replicas the target has now."""
+        ...
+
+    async def apply(self, target: str, replicas: int, reason: str) -> None:
+        """Sets the replicas of a target."""
+        ...
+
+
+class LocalDriver:
+    """Adds and removes Triton workers through the inference service."""
+
+    name = "local"
+
+    def __init__(self, stub: ipb_grpc.InferenceServiceStub, timeout: float = 30.0) -> None:
+        self.stub = stub
+        self.timeout = timeout
+        self.applied: dict[str, int] = {}
+
+    async def _workers(self) -> list[ipb.Worker]:
+        reply = await unary_call(
+            self.stub.ListWorkers, ipb.ListWorkersRequest(), timeout=self.timeout, idempotent=True
+        )
+        return [w for w in reply.workers if w.state != "stopping"]
+
+    async def current(self, target: str) -> int:
+        """Workers in the pool (``*``), or workers holding the model."""
+        workers = await self._workers()
+        if target == "*":
+            return len(workers)
+        return sum(1 for w in workers if target in w.models or _triton_match(target, w.models))
+
+    async def apply(self, target: str, replicas: int, reason: str) -> None:
+        """Sizes the pool, then places a model target on ``replicas`` workers."""
+        self.applied[target] = replicas
+        others = [n for t, n in self.applied.items() if t != target]
+        pool = replicas if target == "*" else max([replicas, *others])
+        await unary_call(
+            self.stub.SetWorkerCount,
+            ipb.SetWorkerCountRequest(count=pool, reason=reason),
+            timeout=self.timeout,
+        )
+        if target != "*" and replicas > 0:
+            await unary_call(
+                self.stub.LoadModel,
+                ipb.LoadModelRequest(model=cpb.ModelRef(name=target), device="auto", replicas=replicas),
+                timeout=max(self.timeout, 120.0),
+            )
+
+
+def _triton_match(target: str, models: Any) -> bool:
+    # Workers list Triton names (``name`` or ``name_version``); a policy names the registry model.
+    return any(m == target or m.startswith(f"{target}_") for m in models)
+
+
+def deployment_name(template: str, target: str) -> str:
+    """A Deployment name for a target: the template with ``{target}`` as an RFC 1123 label."""
+    label = re.sub(r"[^a-z0-9-]+", "-", target.lower()).strip("-") or "model"
+    return template.format(target=label)[:63].rstrip("-")
+
+
+class KubernetesDriver:
+    """Patches Deployment scale subresources through the Kubernetes API."""
+
+    name = "kubernetes"
+
+    def __init__(self, settings: AutoscalerSettings, api: Any = None) -> None:
+        self.settings = settings
+        self.api = api or _apps_api(settings)
+
+    def deployment(self, target: str) -> str:
+        """The Deployment that runs a target's workers."""
+        if target == "*":
+            return self.settings.kubernetes_pool_deployment
+        return deployment_name(self.settings.kubernetes_deployment_template, target)
+
+    async def current(self, target: str) -> int:
+        """``spec.replicas`` of the Deployment's scale."""
+        scale = await self._call("read_namespaced_deployment_scale", target)
+        return int(scale.spec.replicas or 0)
+
+    async def apply(self, target: str, replicas: int, reason: str) -> None:
+        """A merge patch of ``spec.replicas`` on the Deployment's scale."""
+        await self._call(
+            "patch_namespaced_deployment_scale",
+            target,
+            body={"spec": {"replicas": replicas}},
+            _content_type="application/merge-patch+json",
+        )
+
+    async def _call(self, method: str, target: str, **kwargs: Any) -> Any:
+        from kubernetes.client.exceptions import ApiException
+
+        name, namespace = self.deployment(target), self.settings.kubernetes_namespace
+        try:
+            return await asyncio.to_thread(
+                getattr(self.api, method),
+                name,
+                namespace,
+                _request_timeout=self.settings.kubernetes_timeout_seconds,
+                **kwargs,
+            )
+        except ApiException as error:
+            details = {"deployment": name, "namespace": namespace, "status": error.status}
+            if error.status == 404:
+                raise NotFound(f"no Deployment {namespace}/{name}", details=details) from None
+            if error.status in (400, 422):
+                raise InvalidInput(f"Kubernetes refused the scale: {error.reason}", details=details) from None
+            raise BackendUnavailable(
+                f"Kubernetes API error {error.status}: {error.reason}", details=details
+            ) from None
+        except OSError as error:  # connection refused, DNS: the API server is unreachable
+            raise BackendUnavailable(
+                f"Kubernetes API unreachable: {error}", details={"deployment": name}
+            ) from None
+
+
+def _apps_api(settings: AutoscalerSettings) -> Any:
+    """An AppsV1Api: explicit URL, in-cluster service account, or the kubeconfig, in that order."""
+    from kubernetes import client, config
+
+    if settings.kubernetes_api_url:
+        configuration = client.Configuration()
+        configuration.host = settings.kubernetes_api_url.rstrip("/")
+        if settings.kubernetes_token:
+            configuration.api_key = {"authorization": f"Bearer {settings.kubernetes_token}"}
+        configuration.verify_ssl = settings.kubernetes_verify_tls
+        return client.AppsV1Api(client.ApiClient(configuration))
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    return client.AppsV1Api()
+
+
+def build_driver(settings: AutoscalerSettings, stub: ipb_grpc.InferenceServiceStub) -> Driver:
+    """The driver the settings name."""
+    if settings.driver == "local":
+        return LocalDriver(stub)
+    if settings.driver == "kubernetes":
+        return KubernetesDriver(settings)
+    raise InvalidInput(
+        f"unknown autoscaler driver {settings.driver!r}", details={"allowed": "local,kubernetes"}
+    )

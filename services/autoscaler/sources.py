@@ -1,0 +1,126 @@
+"""Where the autoscaler's numbers come from: the inference service's statistics and the host.
+
+:class:`StatsSource` is what the control loop needs; :class:`InferenceStatsSource` reads it over gRPC
+(``GetStats``, ``GetDeviceInfo``); tests pass a fake with the same two methods.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from meshserve.v1 import inference_pb2 as ipb
+from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from services.autoscaler.timeseries import Sample
+from services.common.clients import unary_call
+from services.common.metrics import HostSnapshot, host_snapshot, network_rates
+
+
+class StatsSource(Protocol):
+    """Reads the inference service's statistics."""
+
+    async def stats(self) -> ipb.GetStatsResponse:
+        """Per-model and per-worker statistics."""
+        ...
+
+    async def devices(self) -> ipb.GetDeviceInfoResponse:
+        """Device facts of the workers' machine."""
+        ...
+
+
+class InferenceStatsSource:
+    """The inference service over gRPC."""
+
+    def __init__(self, stub: ipb_grpc.InferenceServiceStub, timeout: float = 5.0) -> None:
+        self.stub = stub
+        self.timeout = timeout
+
+    async def stats(self) -> ipb.GetStatsResponse:
+        """``GetStats`` for every model."""
+        return await unary_call(
+            self.stub.GetStats, ipb.GetStatsRequest(), timeout=self.timeout, idempotent=True
+        )
+
+    async def devices(self) -> ipb.GetDeviceInfoResponse:
+        """``GetDeviceInfo``."""
+        return await unary_call(
+            self.stub.GetDeviceInfo, ipb.GetDeviceInfoRequest(), timeout=self.timeout, idempotent=True
+        )
+
+
+def target_metrics(stats: ipb.GetStatsResponse, target: str) -> dict[str, float]:
+    """The policy metrics of one target: a model, or ``*`` for every model on the pool."""
+    models = [m for m in stats.models if target == "*" or m.model_name == target]
+    workers = list(stats.workers)
+    utilization = sum(w.utilization for w in workers) / len(workers) if workers else 0.0
+    return {
+        "queue_depth": float(sum(m.queue_depth for m in models)),
+        "in_flight": float(sum(m.in_flight for m in models)),
+        "latency_p99_ms": max((m.latency.p99_ms for m in models), default=0.0),
+        "request_rate": sum(m.request_rate for m in models),
+        "utilization": utilization,
+    }
+
+
+@dataclass
+class Sampler:
+    """Turns host snapshots and inference statistics into time-series samples (rates from deltas)."""
+
+    disk_path: Path = Path(".")
+    _host: HostSnapshot | None = None
+    _totals: tuple[int, int] | None = None
+    _gpu_cache: list[tuple[float, float]] = field(default_factory=list)
+
+    def sample(self, stats: ipb.GetStatsResponse | None, devices: ipb.GetDeviceInfoResponse | None) -> Sample:
+        """One sample; request fields are None when ``stats`` could not be read."""
+        host = host_snapshot(self.disk_path)
+        rx, tx = network_rates(self._host, host)
+        self._host = host
+        gpu_util: tuple[float, ...] = ()
+        gpu_mem: tuple[float, ...] = ()
+        if devices is not None:
+            gpus = [d for d in devices.devices if d.id.startswith("cuda")]
+            gpu_util = tuple(
+                d.utilization_percent if d.HasField("utilization_percent") else 0.0 for d in gpus
+            )
+            gpu_mem = tuple(
+                100.0 * d.memory_used_bytes / d.memory_total_bytes if d.memory_total_bytes else 0.0
+                for d in gpus
+            )
+        base = {
+            "at": time.time(),
+            "cpu_usage": host.cpu_percent,
+            "memory_usage": host.memory_percent,
+            "disk_usage": host.disk_percent,
+            "network_rx": rx,
+            "network_tx": tx,
+            "gpu_utilization": gpu_util,
+            "gpu_memory": gpu_mem,
+        }
+        if stats is None:
+            return Sample(**base)  # type: ignore[arg-type]
+        requests = sum(m.requests for m in stats.models)
+        failures = sum(m.failures for m in stats.models)
+        error_rate = 0.0
+        if self._totals is not None:
+            done, failed = requests - self._totals[0], failures - self._totals[1]
+            error_rate = failed / done if done > 0 else 0.0
+        self._totals = (requests, failures)
+        rate = sum(m.request_rate for m in stats.models)
+        weighted = [
+            (m.latency.mean_ms, m.request_rate or 1e-9) for m in stats.models if m.latency.mean_ms > 0
+        ]
+        weight = sum(w for _, w in weighted)
+        response_ms = sum(v * w for v, w in weighted) / weight if weight else 0.0
+        return Sample(
+            **base,  # type: ignore[arg-type]
+            request_rate=rate,
+            response_time=response_ms / 1000.0,
+            error_rate=error_rate,
+            active_requests=float(sum(m.in_flight for m in stats.models)),
+            queue_depth=float(sum(m.queue_depth for m in stats.models)),
+            tokens_per_second=sum(m.tokens_per_second for m in stats.models),
+            workers=float(len(stats.workers)),
+        )

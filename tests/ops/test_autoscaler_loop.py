@@ -1,0 +1,195 @@
+"""The control loop's decisions against a fake statistics source and a recording driver (no mesh)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from meshserve.v1 import inference_pb2 as ipb
+from services.autoscaler.controller import Autoscaler
+from services.autoscaler.decide import Memory, Reading, evaluate
+from services.autoscaler.policies import Policy, PolicyStore
+from services.common.errors import BackendUnavailable, InvalidInput
+
+
+class FakeSource:
+    """Statistics set by the test; ``fail`` makes the inference service unreachable."""
+
+    def __init__(self) -> None:
+        self.queue_depth = 0
+        self.in_flight = 0
+        self.rate = 0.0
+        self.fail = False
+
+    async def stats(self) -> ipb.GetStatsResponse:
+        if self.fail:
+            raise BackendUnavailable("inference down")
+        model = ipb.ModelStats(
+            model_name="m", in_flight=self.in_flight, queue_depth=self.queue_depth, request_rate=self.rate
+        )
+        model.latency.p99_ms = 12.0
+        return ipb.GetStatsResponse(
+            models=[model], workers=[ipb.WorkerStats(worker_id="w-1", utilization=0.5)]
+        )
+
+    async def devices(self) -> ipb.GetDeviceInfoResponse:
+        return ipb.GetDeviceInfoResponse(summary="no GPU, running on CPU")
+
+
+class FakeDriver:
+    """Replicas in memory; records every apply."""
+
+    name = "fake"
+
+    def __init__(self, replicas: int = 1) -> None:
+        self.replicas = replicas
+        self.applied: list[int] = []
+        self.broken = False
+
+    async def current(self, target: str) -> int:
+        return self.replicas
+
+    async def apply(self, target: str, replicas: int, reason: str) -> None:
+        if self.broken:
+            raise BackendUnavailable("driver down")
+        self.applied.append(replicas)
+        self.replicas = replicas
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(policy: Policy, replicas: int = 1) -> tuple[Autoscaler, FakeSource, FakeDriver, Clock]:
+    store = PolicyStore()
+    store.put(policy)
+    source, driver, clock = FakeSource(), FakeDriver(replicas), Clock()
+    return Autoscaler(store, source, driver, period_seconds=1.0, clock=clock), source, driver, clock
+
+
+POLICY = Policy(
+    target="m",
+    target_metric="queue_depth",
+    target_value=2,
+    min_replicas=1,
+    max_replicas=3,
+    scale_up_cooldown_seconds=10,
+    scale_down_cooldown_seconds=30,
+)
+
+
+async def test_load_ramp_scales_up_one_step_per_cooldown_and_down_after_it() -> None:
+    scaler, source, driver, clock = make(POLICY)
+    source.queue_depth = 9  # wants ceil(9/2) = 5, bounded by max 3
+    [first] = await scaler.evaluate_once()
+    assert (first.from_replicas, first.to_replicas, first.trigger) == (1, 2, "policy")
+    assert "queue_depth=9" in first.reason and "wants 3" in first.reason
+    assert first.inputs["queue_depth"] == 9 and first.inputs["replicas"] == 1
+    clock.now += 5  # inside the scale-up cooldown: held, with the reason kept
+    assert await scaler.evaluate_once() == []
+    assert "cooldown" in scaler.status["m"].reason
+    clock.now += 5
+    [second] = await scaler.evaluate_once()
+    assert second.to_replicas == 3
+    clock.now += 100
+    assert await scaler.evaluate_once() == []  # at max: no further change
+    source.queue_depth = 0  # load stops
+    clock.now += 1
+    [down] = await scaler.evaluate_once()
+    assert (down.from_replicas, down.to_replicas) == (3, 2)
+    clock.now += 10  # scale-down cooldown (30 s) not over: held
+    assert await scaler.evaluate_once() == []
+    clock.now += 25
+    [down2] = await scaler.evaluate_once()
+    assert down2.to_replicas == 1
+    assert driver.applied == [2, 3, 2, 1]
+    assert [d.to_replicas for d in scaler.decisions] == [1, 2, 3, 2]  # newest first
+
+
+def test_tolerance_band_holds_and_bounds_are_enforced() -> None:
+    memory = Memory()
+    hold = evaluate(POLICY, Reading(replicas=2, queue_depth=4.2), memory, 0.0)
+    assert not hold.changes and "holding" in hold.reason
+    over = evaluate(POLICY, Reading(replicas=5), memory, 0.0)
+    assert over.to_replicas == 3 and "outside policy bounds" in over.reason
+
+
+def test_averaged_metric_scales_by_ratio() -> None:
+    policy = Policy(
+        target="*", target_metric="latency_p99_ms", target_value=100, max_replicas=8, scale_up_step=4
+    )
+    verdict = evaluate(policy, Reading(replicas=2, latency_p99_ms=300, in_flight=1), Memory(), 0.0)
+    assert verdict.desired == 6 and verdict.to_replicas == 6
+
+
+async def test_scale_to_zero_after_idle_and_cold_start_on_demand() -> None:
+    policy = Policy(
+        target="m", target_metric="in_flight", target_value=4, min_replicas=0, idle_seconds_to_zero=60
+    )
+    scaler, source, _driver, clock = make(policy)
+    assert await scaler.evaluate_once() == []  # idle clock starts
+    clock.now += 61
+    [zero] = await scaler.evaluate_once()
+    assert zero.to_replicas == 0 and "idle for 61s" in zero.reason
+    clock.now += 1
+    assert await scaler.evaluate_once() == []  # stays at zero while idle
+    source.in_flight = 1  # a request arrives (the inference service queues it)
+    [cold] = await scaler.evaluate_once()
+    assert cold.to_replicas == 1 and cold.reason.startswith("cold start")
+
+
+async def test_manual_scale_is_clamped_and_holds_the_loop_off() -> None:
+    scaler, source, _driver, clock = make(POLICY)
+    decision = await scaler.scale("m", 10, "operator")
+    assert decision.to_replicas == 3 and decision.trigger == "manual"
+    assert "clamped to [1, 3]" in decision.reason
+    source.queue_depth = 0  # the loop would scale down, but the manual change starts the cooldown
+    clock.now += 5
+    assert await scaler.evaluate_once() == []
+    with pytest.raises(InvalidInput):
+        await scaler.scale("m", -1, "")
+
+
+async def test_failures_are_recorded_not_raised() -> None:
+    scaler, source, driver, _clock = make(POLICY)
+    source.fail = True
+    assert await scaler.evaluate_once() == []
+    assert "statistics unavailable" in scaler.last_error
+    source.fail, source.queue_depth, driver.broken = False, 9, True
+    [decision] = await scaler.evaluate_once()
+    assert not decision.applied and "driver failed" in decision.reason
+
+
+async def test_watchers_receive_decisions_for_their_target() -> None:
+    scaler, source, _driver, _clock = make(POLICY)
+    received: list[int] = []
+
+    async def watch() -> None:
+        async for decision in scaler.watch("m"):
+            received.append(decision.to_replicas)
+            return
+
+    task = asyncio.create_task(watch())
+    await asyncio.sleep(0)  # let the watcher subscribe
+    source.queue_depth = 9
+    await scaler.evaluate_once()
+    await asyncio.wait_for(task, 2)
+    assert received == [2]
+
+
+async def test_metrics_series_samples_host_and_inference() -> None:
+    scaler, source, _driver, _clock = make(POLICY)
+    source.rate = 3.0
+    await scaler.sample_once()
+    source.fail = True
+    await scaler.sample_once()
+    first, second = scaler.series.samples
+    assert first.request_rate == 3.0 and first.workers == 1 and 0 <= first.cpu_usage <= 100
+    assert second.request_rate is None and not second.has_inference_stats
+    [bucket] = scaler.series.query(3600, 1e12)
+    assert bucket.samples == 2 and bucket.request_rate == 3.0
