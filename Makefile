@@ -9,9 +9,21 @@ STAMP  := $(VENV)/.installed
 GEN_DIR := sdk/src/meshserve/v1
 PROTOS := $(wildcard protos/meshserve/v1/*.proto)
 
-.PHONY: install up status test test-fast gen check-gen lint format bench docs clean deploy-check envoy-config
+.PHONY: install system-deps up status test test-fast gen check-gen lint format bench docs clean deploy-check envoy-config
 
 install: $(STAMP)
+
+# Real servers some tests start (Redis for shared rate limits, PostgreSQL for the registry,
+# Chromium for the dashboard page): installed from Debian when missing and when we may (root + apt).
+SYSTEM_PACKAGES := redis-server:redis-server postgresql:initdb chromium:chromium
+system-deps:
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do pkg=$${pair%%:*}; bin=$${pair##*:}; \
+	  command -v $$bin >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/$$bin >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing system packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing system packages:$$missing (tests that need them will skip and say so)"; fi; fi
 
 $(STAMP): pyproject.toml sdk/pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,7 +57,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install check-gen lint deploy-check
+test: install system-deps check-gen lint deploy-check
 	$(BIN)/pytest
 
 test-fast: install
