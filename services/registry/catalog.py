@@ -36,6 +36,8 @@ class UploadRequest:
     version: str = ""
     source: str = "upload"
     labels: dict[str, str] | None = None
+    #: The artifact is an optimised form of another version (``Model.optimized``).
+    optimized: bool = False
 
 
 def check_name(name: str) -> None:
@@ -93,6 +95,7 @@ class Registry:
             "outputs": checked.outputs,
             "capabilities": ["tensor"],
             "labels": {**checked.labels, **(header.labels or {}), "filename": header.filename},
+            "optimized": header.optimized,
         }
         self.store.put(record)
         log.info("stored model", extra={"model": record.name, "version": record.version, "sha256": sha})

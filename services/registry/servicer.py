@@ -19,6 +19,7 @@ from services.registry.catalog import Registry, UploadRequest, check_name
 from services.registry.conversion import torchscript_to_onnx
 from services.registry.converters import model_to_proto
 from services.registry.imports import file_chunks, hub_file, url_chunks
+from services.registry.optimization import optimize_onnx, plan
 
 CHUNK = 1 << 20
 FORMAT_NAMES = {
@@ -221,6 +222,43 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                 file_chunks(target, lambda done, total: None),
             )
         return pb.ConvertModelResponse(model=model_to_proto(converted))
+
+    async def OptimizeModel(
+        self, request: pb.OptimizeModelRequest, context: grpc.aio.ServicerContext
+    ) -> pb.OptimizeModelResponse:
+        """onnxruntime graph optimisation (and FP16 when asked), stored as a new optimised version."""
+        chosen = plan(request.target, request.level, dict(request.options))
+        record = self.registry.get(request.ref.name, request.ref.version)
+        if record.format != "onnx":
+            raise InvalidInput(
+                f"model {record.name!r} is {record.format}; optimisation takes an ONNX model",
+                details={"format": record.format},
+                suggestion="convert it to ONNX first (ConvertModel)",
+            )
+        source = self.registry.artifact(record.id)
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / "model.onnx"
+            applied = await asyncio.to_thread(optimize_onnx, source, target, chosen)
+            labels = {
+                **{k: str(v) for k, v in record.spec.get("labels", {}).items()},  # type: ignore[attr-defined]
+                **chosen.labels,
+                "optimized_from": f"{record.name}:{record.version}",
+                "optimization_level": chosen.level,
+                "fp16": str(chosen.fp16).lower(),
+            }
+            labels.pop("filename", None)
+            optimized = await self.registry.receive(
+                UploadRequest(
+                    name=record.name,
+                    format="onnx",
+                    filename="model.onnx",
+                    source="optimization",
+                    labels=labels,
+                    optimized=True,
+                ),
+                file_chunks(target, lambda done, total: None),
+            )
+        return pb.OptimizeModelResponse(model=model_to_proto(optimized), applied=applied)
 
     async def ListAvailableModels(
         self, request: pb.ListAvailableModelsRequest, context: grpc.aio.ServicerContext

@@ -70,6 +70,7 @@ def ace3_object(model: common.Model) -> dict[str, Any]:
         "sha256": model.sha256,
         "inputs": _specs(model.inputs),
         "outputs": _specs(model.outputs),
+        "optimized": model.optimized,
         **({"status_reason": model.status_reason} if model.status_reason else {}),
     }
 
