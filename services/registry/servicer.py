@@ -14,7 +14,7 @@ from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import registry_pb2 as pb
 from meshserve.v1 import registry_pb2_grpc as pb_grpc
 from services.common.bundled import PIPER_JOE_VOICE, SMOLLM2_GGUF, WHISPER_TINY_DIR
-from services.common.errors import InvalidInput
+from services.common.errors import InvalidInput, MeshError
 from services.registry.catalog import Registry, UploadRequest, check_name
 from services.registry.conversion import torchscript_to_onnx
 from services.registry.converters import model_to_proto
@@ -44,6 +44,23 @@ def _format(value: int) -> str:
     return FORMAT_NAMES[value]
 
 
+async def _drain(request_iterator: AsyncIterator[pb.UploadModelRequest], limit: int) -> None:
+    """Reads what the client still sends (up to ``limit`` bytes) before a refusal is returned.
+
+    Answering a client stream while the client is still writing races its writes against the
+    status: the client's gRPC library may then cancel the call and report CANCELLED or INTERNAL
+    instead of the refusal (the suspected cause of a one-off 500 on ``POST /v1/models`` with name
+    ``a/b``, not reproduced since in 120 tries).
+    Waiting for the half-close makes the refusal the status the client sees.
+    """
+    seen = 0
+    with contextlib.suppress(Exception):
+        async for message in request_iterator:
+            seen += len(message.chunk)
+            if seen > limit:
+                return
+
+
 class RegistryServicer(pb_grpc.RegistryServiceServicer):
     """Model metadata, artifacts and sources."""
 
@@ -70,16 +87,20 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                     )
                 yield message.chunk
 
-        record = await self.registry.receive(
-            UploadRequest(
-                name=header.name,
-                format=_format(header.format),
-                filename=header.filename,
-                version=header.version,
-                labels=dict(header.labels),
-            ),
-            chunks(),
-        )
+        try:
+            record = await self.registry.receive(
+                UploadRequest(
+                    name=header.name,
+                    format=_format(header.format),
+                    filename=header.filename,
+                    version=header.version,
+                    labels=dict(header.labels),
+                ),
+                chunks(),
+            )
+        except MeshError:
+            await _drain(request_iterator, self.registry.blobs.max_bytes)
+            raise
         return pb.UploadModelResponse(model=model_to_proto(record))
 
     async def ImportModel(
