@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.clients import MeshClients
+from gateway.dashboard import install_ops
 
 # Importing the error modules registers each dialect's envelope.
 from gateway.dialects.ace3 import errors as _ace3_errors  # noqa: F401
@@ -48,4 +49,5 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     install_error_handlers(app)
     for router in discover_routers():
         app.include_router(router)
+    install_ops(app)  # /metrics, server spans, /socket.io events, /dashboard (outermost middleware)
     return app

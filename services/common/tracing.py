@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
+import sys
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
@@ -44,6 +47,9 @@ def configure_tracing(service: str, exporter: SpanExporter | None = None) -> Non
         provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
     trace.set_tracer_provider(provider)
     _configured = True
+    # The inference service has imported tritonclient by now; its Triton calls become spans.
+    if "tritonclient.grpc.aio" in sys.modules:
+        instrument_tritonclient()
 
 
 def context_from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> otel_context.Context:
@@ -62,3 +68,47 @@ def metadata_with_trace(metadata: Sequence[tuple[str, str]] = ()) -> list[tuple[
 def tracer(name: str) -> trace.Tracer:
     """A tracer for a module."""
     return trace.get_tracer(name)
+
+
+def instrument_tritonclient() -> bool:
+    """Makes every ``tritonclient.grpc.aio`` ``infer`` a CLIENT span that carries the trace to Triton.
+
+    The W3C ``traceparent`` goes both as a gRPC header (Triton's OpenTelemetry tracing reads it) and
+    as a request parameter (visible to the python backend models). Idempotent; False when the
+    client is not installed.
+    """
+    try:
+        from tritonclient.grpc import aio as triton_aio
+    except ImportError:
+        return False
+    client_cls = triton_aio.InferenceServerClient
+    if getattr(client_cls.infer, "_meshserve_traced", False):
+        return True
+    original = client_cls.infer
+    triton_tracer = trace.get_tracer("meshserve.triton")
+
+    @functools.wraps(original)
+    async def infer(self: Any, model_name: str, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+        with triton_tracer.start_as_current_span(
+            f"triton ModelInfer {model_name}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={
+                "rpc.system": "grpc",
+                "rpc.service": "inference.GRPCInferenceService",
+                "rpc.method": "ModelInfer",
+                "triton.model": model_name,
+            },
+        ):
+            carrier: dict[str, str] = {}
+            inject(carrier)
+            kwargs["headers"] = {**(kwargs.get("headers") or {}), **carrier}
+            if "traceparent" in carrier:
+                kwargs["parameters"] = {
+                    **(kwargs.get("parameters") or {}),
+                    "traceparent": carrier["traceparent"],
+                }
+            return await original(self, model_name, inputs, *args, **kwargs)
+
+    infer._meshserve_traced = True  # type: ignore[attr-defined]
+    client_cls.infer = infer
+    return True

@@ -1,0 +1,29 @@
+"""Settings of the gateway's operations surface (``MESHSERVE_GATEWAY_*``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class OpsSettings(BaseSettings):
+    """Live events, logs and metrics at the gateway."""
+
+    model_config = SettingsConfigDict(env_prefix="MESHSERVE_GATEWAY_", extra="ignore", populate_by_name=True)
+
+    events_period_seconds: float = Field(
+        2.0,
+        gt=0,
+        description="Period of the Socket.IO `system_metrics`, `gpu_metrics` and `inference_stats` events.",
+    )
+    log_dir: Path = Field(
+        Path("var/logs"),
+        validation_alias=AliasChoices("MESHSERVE_GATEWAY_LOG_DIR", "MESHSERVE_LOG_DIR"),
+        description="Directory of the mesh's log files served by /logs (also `MESHSERVE_LOG_DIR`).",
+    )
+    socketio_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to open /socket.io from a browser; empty: same origin.",
+    )

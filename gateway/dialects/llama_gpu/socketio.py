@@ -1,0 +1,267 @@
+"""Document 004 §7: the Socket.IO endpoint at ``/socket.io``.
+
+Clients ``emit('subscribe', {channels: [...]})`` (and ``unsubscribe``). Channels and events:
+``system_metrics`` and ``inference_stats`` every ``events_period_seconds`` (default 2 s),
+``gpu_metrics`` likewise, one event per GPU (none on a CPU-only machine), ``inference_events``
+(``inference_started`` / ``inference_completed`` for every inference request through the gateway),
+and ``autoscaler_decisions`` (``autoscaler_decision``, from the autoscaler's ``WatchDecisions``).
+Each event carries the §7.3 shape ``{"event", "timestamp", "data"}`` with the data's fields repeated at
+the top level, as §7.2's examples read them (``data.request_id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+import socketio
+
+from gateway.clients import MeshClients
+from gateway.dashboard.settings import OpsSettings
+from meshserve.v1 import autoscaler_pb2 as apb
+from meshserve.v1 import inference_pb2 as ipb
+from services.common.clients import call_metadata
+from services.common.errors import MeshError
+from services.common.metrics import HostSnapshot, host_snapshot, network_rates
+
+log = logging.getLogger("meshserve.gateway.events")
+
+CHANNELS = ("system_metrics", "gpu_metrics", "inference_stats", "inference_events", "autoscaler_decisions")
+
+
+def now_iso() -> str:
+    """The current UTC time as 004 writes it."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def envelope(event: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A §7.3 event body, with the data's fields also at the top level."""
+    return {**data, "event": event, "timestamp": now_iso(), "data": data}
+
+
+class EventHub:
+    """The Socket.IO server, its subscriptions and the publishers that feed them."""
+
+    def __init__(self, settings: OpsSettings) -> None:
+        self.settings = settings
+        origins: Any = settings.socketio_cors_origins or []
+        self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=origins, logger=False)
+        self.asgi = socketio.ASGIApp(self.sio, socketio_path="socket.io")
+        self.clients: MeshClients | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._host: HostSnapshot | None = None
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("subscribe", self._on_subscribe)
+        self.sio.on("unsubscribe", self._on_unsubscribe)
+
+    # ---- client handlers ----------------------------------------------------------------------
+
+    async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        scope = environ.get("asgi.scope", {})
+        client = scope.get("client") or ("", 0)
+        self.sessions[sid] = {
+            "session_id": sid,
+            "connected_at": now_iso(),
+            "remote_address": client[0],
+            "user_agent": environ.get("HTTP_USER_AGENT", ""),
+            "transport": "websocket" if scope.get("type") == "websocket" else "polling",
+        }
+        await self.sio.emit(
+            "connected", envelope("connected", {"sid": sid, "channels": list(CHANNELS)}), to=sid
+        )
+
+    async def _on_disconnect(self, sid: str, *args: Any) -> None:
+        self.sessions.pop(sid, None)
+
+    def channels_of(self, sid: str) -> list[str]:
+        """The channels a session is subscribed to."""
+        return [room for room in self.sio.rooms(sid) if room in CHANNELS]
+
+    async def _on_subscribe(self, sid: str, data: Any) -> dict[str, Any]:
+        channels = _channels(data)
+        unknown = [c for c in channels if c not in CHANNELS]
+        for channel in channels:
+            if channel in CHANNELS:
+                await self.sio.enter_room(sid, channel)
+        return {
+            "success": not unknown,
+            "subscribed": [c for c in channels if c in CHANNELS],
+            "unknown": unknown,
+        }
+
+    async def _on_unsubscribe(self, sid: str, data: Any) -> dict[str, Any]:
+        channels = [c for c in _channels(data) if c in CHANNELS]
+        for channel in channels:
+            await self.sio.leave_room(sid, channel)
+        return {"success": True, "unsubscribed": channels}
+
+    def listening(self, channel: str) -> bool:
+        """Whether any client is subscribed to a channel."""
+        return any(True for _ in self.sio.manager.get_participants("/", channel))
+
+    # ---- publishing ----------------------------------------------------------------------------
+
+    async def publish(self, event: str, channel: str, data: dict[str, Any]) -> None:
+        """Sends one event to a channel's subscribers (nothing when there are none)."""
+        if self.listening(channel):
+            await self.sio.emit(event, envelope(event, data), room=channel)
+
+    def start(self, clients: MeshClients) -> None:
+        """Starts the periodic publishers and the decision watch."""
+        self.clients = clients
+        self._host = host_snapshot()  # primes psutil's CPU counter so the first event is real
+        self._tasks = [asyncio.create_task(self._periodic()), asyncio.create_task(self._decisions())]
+
+    async def stop(self) -> None:
+        """Stops the publishers."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    async def _periodic(self) -> None:
+        period = self.settings.events_period_seconds
+        loop = asyncio.get_running_loop()
+        next_at = loop.time()
+        while True:
+            try:
+                await self._tick()
+            except Exception:  # a failed tick must not end the stream
+                log.exception("event tick failed")
+            next_at = max(next_at + period, loop.time())
+            await asyncio.sleep(next_at - loop.time())
+
+    async def _tick(self) -> None:
+        wants_system = self.listening("system_metrics")
+        wants_stats = self.listening("inference_stats")
+        wants_gpu = self.listening("gpu_metrics")
+        if not (wants_system or wants_stats or wants_gpu):
+            return
+        stats = await self._stats() if (wants_system or wants_stats) else None
+        if wants_system:
+            await self.publish("system_metrics", "system_metrics", self._system(stats))
+        if wants_stats:
+            await self.publish("inference_stats", "inference_stats", inference_stats_payload(stats))
+        if wants_gpu:
+            for gpu in await self._gpus():
+                await self.publish("gpu_metrics", "gpu_metrics", gpu)
+
+    async def _stats(self) -> ipb.GetStatsResponse | None:
+        assert self.clients is not None
+        try:
+            return await self.clients.call(
+                self.clients.inference.GetStats, ipb.GetStatsRequest(), timeout=2.0
+            )
+        except MeshError:
+            return None
+
+    def _system(self, stats: ipb.GetStatsResponse | None) -> dict[str, Any]:
+        host = host_snapshot()
+        rx, tx = network_rates(self._host, host)
+        self._host = host
+        return {
+            "cpu_usage": host.cpu_percent,
+            "memory_usage": host.memory_percent,
+            "disk_usage": host.disk_percent,
+            "network_rx": round(rx),
+            "network_tx": round(tx),
+            "active_requests": sum(m.in_flight for m in stats.models) if stats else None,
+            "request_rate": round(sum(m.request_rate for m in stats.models), 4) if stats else None,
+        }
+
+    async def _gpus(self) -> list[dict[str, Any]]:
+        assert self.clients is not None
+        try:
+            info = await self.clients.call(
+                self.clients.inference.GetDeviceInfo, ipb.GetDeviceInfoRequest(), timeout=2.0
+            )
+        except MeshError:
+            return []
+        return [
+            {
+                "gpu_id": int(d.id.split(":")[1]),
+                "name": d.name,
+                "utilization": d.utilization_percent if d.HasField("utilization_percent") else None,
+                "memory_used": d.memory_used_bytes // (1024 * 1024),
+                "memory_total": d.memory_total_bytes // (1024 * 1024),
+                "temperature": d.temperature_celsius if d.HasField("temperature_celsius") else None,
+            }
+            for d in info.devices
+            if d.id.startswith("cuda:")
+        ]
+
+    async def _decisions(self) -> None:
+        """Relays the autoscaler's decisions while anyone listens; reconnects after failures."""
+        while True:
+            if not self.listening("autoscaler_decisions") or self.clients is None:
+                await asyncio.sleep(self.settings.events_period_seconds)
+                continue
+            stream = self.clients.autoscaler.WatchDecisions(
+                apb.WatchDecisionsRequest(), metadata=call_metadata()
+            )
+            try:
+                async for item in stream:
+                    d = item.decision
+                    await self.publish(
+                        "autoscaler_decision",
+                        "autoscaler_decisions",
+                        {
+                            "target": d.target,
+                            "from_replicas": d.from_replicas,
+                            "to_replicas": d.to_replicas,
+                            "reason": d.reason,
+                            "trigger": d.trigger,
+                            "applied": d.applied,
+                            "time": d.time,
+                        },
+                    )
+                    if not self.listening("autoscaler_decisions"):
+                        break
+            except grpc.aio.AioRpcError:
+                await asyncio.sleep(self.settings.events_period_seconds)
+            finally:
+                stream.cancel()
+
+
+def inference_stats_payload(stats: ipb.GetStatsResponse | None) -> dict[str, Any]:
+    """Per-model statistics and workers, as the dashboard and ``inference_stats`` show them."""
+    if stats is None:
+        return {"available": False, "models": [], "workers": None}
+    models = [
+        {
+            "model": m.model_name,
+            "requests": m.requests,
+            "failures": m.failures,
+            "in_flight": m.in_flight,
+            "queue_depth": m.queue_depth,
+            "latency_p50_ms": round(m.latency.p50_ms, 3),
+            "latency_p99_ms": round(m.latency.p99_ms, 3),
+            "request_rate": round(m.request_rate, 4),
+            "tokens_per_second": round(m.tokens_per_second, 3),
+            "replicas": m.replicas,
+        }
+        for m in stats.models
+    ]
+    return {
+        "available": True,
+        "models": models,
+        "workers": len(stats.workers),
+        "total_requests": sum(m.requests for m in stats.models),
+        "tokens_per_second": round(sum(m.tokens_per_second for m in stats.models), 3),
+    }
+
+
+def _channels(data: Any) -> list[str]:
+    if isinstance(data, dict):
+        data = data.get("channels", [])
+    if isinstance(data, str):
+        data = [data]
+    return [str(c) for c in data] if isinstance(data, list) else []
