@@ -17,8 +17,21 @@ from services.inference.tensors import NUMPY_OF, datatype_name, from_numpy, to_n
 HEADER = "inference-header-content-length"
 
 
-def split_body(body: bytes, header_length: str | None) -> tuple[dict[str, Any], bytes]:
-    """The JSON part and the binary tail of a request."""
+def split_body(
+    body: bytes, header_length: str | None, content_type: str = ""
+) -> tuple[dict[str, Any], bytes]:
+    """The JSON part and the binary tail of a request.
+
+    Plain requests are JSON; the binary tensor extension announces its JSON header's length and
+    may be sent as ``application/octet-stream``. Anything else is refused up front.
+    """
+    media = content_type.split(";")[0].strip().lower()
+    if media and "json" not in media and not (header_length and media == "application/octet-stream"):
+        raise InvalidInput(
+            f"unsupported Content-Type {media!r}: send application/json "
+            "(or application/octet-stream with Inference-Header-Content-Length)",
+            details={"field": "Content-Type"},
+        )
     try:
         if header_length:
             size = int(header_length)

@@ -97,7 +97,9 @@ async def model_ready(name: str, clients: Clients, version: str = "") -> JSONRes
 @router.post("/v2/models/{name}/versions/{version}/infer", operation_id="kserve_version_infer")
 async def infer(name: str, request: Request, clients: Clients, version: str = "") -> Response:
     """Runs the request on a Triton worker; JSON or binary tensor data both ways."""
-    payload, binary = split_body(await request.body(), request.headers.get(HEADER))
+    payload, binary = split_body(
+        await request.body(), request.headers.get(HEADER), request.headers.get("content-type", "")
+    )
     request_id = str(payload.get("id") or request_id_of(request))
     if not name:
         raise ModelNotFound("model name is required")
