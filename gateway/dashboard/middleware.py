@@ -1,6 +1,7 @@
-"""One pure-ASGI middleware for what every request shows operators: a server span (continuing a
-caller's ``traceparent``), Prometheus counts, latency and in-flight, and, for inference requests,
-the ``inference_started`` / ``inference_completed`` events of the Socket.IO stream.
+"""One pure-ASGI middleware for what every request shows operators: Prometheus counts, latency and
+in-flight, and, for inference requests, the ``inference_started`` / ``inference_completed`` events of
+the Socket.IO stream. (Server spans come from FastAPI's native telemetry, which continues a caller's
+``traceparent`` as soon as ``configure_tracing`` has installed a tracer provider.)
 
 Streams pass through untouched: bodies are observed as they go by (the request's to name the model,
 at most the first 64 KiB of the response's to read token counts and the device), never buffered.
@@ -13,9 +14,6 @@ import re
 import time
 from typing import Any
 
-from opentelemetry import context as otel_context
-from opentelemetry import trace
-from opentelemetry.propagate import extract
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.dialects.llama_gpu.socketio import EventHub
@@ -28,8 +26,6 @@ INFERENCE_PATHS = re.compile(
 )
 _PATH_MODEL = re.compile(r"^/v[12]/models/(?P<model>[^/]+)/")
 _CAPTURE = 64 * 1024
-
-tracer = trace.get_tracer("meshserve.gateway")
 
 
 class ObservabilityMiddleware:
@@ -45,44 +41,28 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send)
             return
         method, path = scope["method"], scope["path"]
-        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers") or []}
         inference = method == "POST" and INFERENCE_PATHS.fullmatch(path) is not None
         watch = _Watch(self.hub, scope, path) if inference else None
         status = [500]
         started = time.perf_counter()
-        token = otel_context.attach(extract(headers))
         HTTP_IN_FLIGHT.inc()
+
+        async def receive_observed() -> Message:
+            message = await receive()
+            if watch is not None and message["type"] == "http.request":
+                await watch.request_chunk(message)
+            return message
+
+        async def send_observed(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            elif message["type"] == "http.response.body" and watch is not None:
+                watch.response_chunk(message)
+            await send(message)
+
         try:
-            with tracer.start_as_current_span(
-                f"{method} {path}",
-                kind=trace.SpanKind.SERVER,
-                attributes={"http.request.method": method, "url.path": path},
-            ) as span:
-
-                async def receive_observed() -> Message:
-                    message = await receive()
-                    if watch is not None and message["type"] == "http.request":
-                        await watch.request_chunk(message)
-                    return message
-
-                async def send_observed(message: Message) -> None:
-                    if message["type"] == "http.response.start":
-                        status[0] = message["status"]
-                        span.set_attribute("http.response.status_code", status[0])
-                        if status[0] >= 500:
-                            span.set_status(trace.StatusCode.ERROR)
-                    elif message["type"] == "http.response.body" and watch is not None:
-                        watch.response_chunk(message)
-                    await send(message)
-
-                try:
-                    await self.app(scope, receive_observed if watch else receive, send_observed)
-                finally:
-                    route = _route_of(scope)
-                    span.update_name(f"{method} {route}")
-                    span.set_attribute("http.route", route)
+            await self.app(scope, receive_observed if watch else receive, send_observed)
         finally:
-            otel_context.detach(token)
             HTTP_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
             route = _route_of(scope)

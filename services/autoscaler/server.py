@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from meshserve.v1 import autoscaler_pb2, autoscaler_pb2_grpc
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.autoscaler.controller import Autoscaler
@@ -17,10 +19,24 @@ from services.common.server import Registration, main
 SERVICE_NAME = autoscaler_pb2.DESCRIPTOR.services_by_name["AutoscalerService"].full_name
 
 
+class LazyStub:
+    """The inference stub, made on first use: grpc.aio channels belong to the loop that creates them,
+    and ``build`` runs before the server's loop starts."""
+
+    def __init__(self, pool: ChannelPool) -> None:
+        self.pool = pool
+        self._stub: ipb_grpc.InferenceServiceStub | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._stub is None:
+            self._stub = ipb_grpc.InferenceServiceStub(self.pool.channel("inference"))
+        return getattr(self._stub, name)
+
+
 def build(settings: AutoscalerSettings) -> Registration:
     """The autoscaler's registration."""
     pool = ChannelPool()
-    stub = ipb_grpc.InferenceServiceStub(pool.channel("inference"))
+    stub = LazyStub(pool)
     store = PolicyStore()
     if settings.default_pool_policy:
         store.put(Policy(target="*"))
