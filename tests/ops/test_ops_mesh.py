@@ -6,20 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 import socketio
 
+from tests.ops.browser import CHROMIUM, INSTALL_HINT, Browser
 from tests.ops.otlp_sink import OtlpSink
 from tests.procs import Mesh, run_mesh
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 PERIOD = 0.5
+#: Where a developer wants the dashboard screenshot kept (MESHSERVE_TEST_SCREENSHOTS).
+SHOTS = (
+    Path(os.environ["MESHSERVE_TEST_SCREENSHOTS"]) if os.environ.get("MESHSERVE_TEST_SCREENSHOTS") else None
+)
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +241,31 @@ def test_manual_and_003_scaling_within_policy_bounds(ops_mesh: Mesh) -> None:
     assert httpx.get(f"{base}/autoscaler/health").json()["running"] is True
     back = httpx.post(f"{base}/autoscaler/scale", json={"replicas": 1}, timeout=60).json()["decision"]
     assert back["to_replicas"] == 1 and back["applied"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason=INSTALL_HINT)
+def test_dashboard_in_headless_chromium_shows_numbers_that_change(ops_mesh: Mesh, tmp_path: Path) -> None:
+    browser = Browser()
+    try:
+        browser.open(f"{ops_mesh.base_url}/dashboard")
+        browser.wait_for("document.getElementById('status').textContent.startsWith('live')")
+        browser.wait_for("Number(document.body.dataset.updates || 0) >= 2")  # periodic events arrive
+        browser.wait_for("document.getElementById('total-requests').textContent !== '\\u2013'")
+        before = int(browser.evaluate("document.getElementById('total-requests').textContent"))
+        first = browser.screenshot(tmp_path / "dashboard-before.png")
+        for _ in range(3):
+            assert predict(ops_mesh).status_code == 200
+        browser.wait_for("document.getElementById('completed').textContent === '3'")
+        browser.wait_for(f"Number(document.getElementById('total-requests').textContent) >= {before + 3}")
+        rows = browser.evaluate("document.querySelectorAll('#models tr').length")
+        assert rows >= 1 and "example" in browser.evaluate("document.getElementById('models').textContent")
+        cpu = browser.evaluate("document.getElementById('cpu-usage').textContent")
+        (SHOTS / "dashboard.png").write_bytes(
+            browser.screenshot(tmp_path / "dashboard-now.png")
+        ) if SHOTS else None
+        assert 0 <= float(cpu) <= 100
+        second = browser.screenshot(tmp_path / "dashboard-after.png")
+    finally:
+        browser.close()
+    assert first[:8] == second[:8] == b"\x89PNG\r\n\x1a\n"
+    assert first != second  # the page shows different numbers after the requests
