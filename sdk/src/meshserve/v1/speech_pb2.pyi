@@ -15,15 +15,17 @@ class AudioFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     AUDIO_FORMAT_OPUS: _ClassVar[AudioFormat]
     AUDIO_FORMAT_MP3: _ClassVar[AudioFormat]
     AUDIO_FORMAT_PCM: _ClassVar[AudioFormat]
+    AUDIO_FORMAT_AAC: _ClassVar[AudioFormat]
 AUDIO_FORMAT_UNSPECIFIED: AudioFormat
 AUDIO_FORMAT_WAV: AudioFormat
 AUDIO_FORMAT_FLAC: AudioFormat
 AUDIO_FORMAT_OPUS: AudioFormat
 AUDIO_FORMAT_MP3: AudioFormat
 AUDIO_FORMAT_PCM: AudioFormat
+AUDIO_FORMAT_AAC: AudioFormat
 
 class SynthesizeRequest(_message.Message):
-    __slots__ = ("text", "voice", "format", "sample_rate", "speed", "pitch", "volume", "language")
+    __slots__ = ("text", "voice", "format", "sample_rate", "speed", "pitch", "volume", "language", "model", "whole_file")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     VOICE_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +34,8 @@ class SynthesizeRequest(_message.Message):
     PITCH_FIELD_NUMBER: _ClassVar[int]
     VOLUME_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    WHOLE_FILE_FIELD_NUMBER: _ClassVar[int]
     text: str
     voice: str
     format: AudioFormat
@@ -40,21 +44,31 @@ class SynthesizeRequest(_message.Message):
     pitch: float
     volume: float
     language: str
-    def __init__(self, text: _Optional[str] = ..., voice: _Optional[str] = ..., format: _Optional[_Union[AudioFormat, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., language: _Optional[str] = ...) -> None: ...
+    model: str
+    whole_file: bool
+    def __init__(self, text: _Optional[str] = ..., voice: _Optional[str] = ..., format: _Optional[_Union[AudioFormat, str]] = ..., sample_rate: _Optional[int] = ..., speed: _Optional[float] = ..., pitch: _Optional[float] = ..., volume: _Optional[float] = ..., language: _Optional[str] = ..., model: _Optional[str] = ..., whole_file: _Optional[bool] = ...) -> None: ...
 
 class SynthesizeResponse(_message.Message):
-    __slots__ = ("audio", "sample_rate", "duration_seconds", "final", "voice")
+    __slots__ = ("audio", "sample_rate", "duration_seconds", "final", "voice", "media_type", "format", "device", "total_duration_seconds")
     AUDIO_FIELD_NUMBER: _ClassVar[int]
     SAMPLE_RATE_FIELD_NUMBER: _ClassVar[int]
     DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
     FINAL_FIELD_NUMBER: _ClassVar[int]
     VOICE_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_DURATION_SECONDS_FIELD_NUMBER: _ClassVar[int]
     audio: bytes
     sample_rate: int
     duration_seconds: float
     final: bool
     voice: str
-    def __init__(self, audio: _Optional[bytes] = ..., sample_rate: _Optional[int] = ..., duration_seconds: _Optional[float] = ..., final: _Optional[bool] = ..., voice: _Optional[str] = ...) -> None: ...
+    media_type: str
+    format: str
+    device: str
+    total_duration_seconds: float
+    def __init__(self, audio: _Optional[bytes] = ..., sample_rate: _Optional[int] = ..., duration_seconds: _Optional[float] = ..., final: _Optional[bool] = ..., voice: _Optional[str] = ..., media_type: _Optional[str] = ..., format: _Optional[str] = ..., device: _Optional[str] = ..., total_duration_seconds: _Optional[float] = ...) -> None: ...
 
 class TranscribeConfig(_message.Message):
     __slots__ = ("model", "language", "task", "word_timestamps", "filename", "prompt", "temperature")
@@ -113,7 +127,7 @@ class Segment(_message.Message):
     def __init__(self, id: _Optional[int] = ..., start: _Optional[float] = ..., end: _Optional[float] = ..., text: _Optional[str] = ..., avg_logprob: _Optional[float] = ..., no_speech_prob: _Optional[float] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
 
 class TranscribeResponse(_message.Message):
-    __slots__ = ("text", "language", "language_probability", "duration_seconds", "segments", "model", "processing_seconds")
+    __slots__ = ("text", "language", "language_probability", "duration_seconds", "segments", "model", "processing_seconds", "language_name", "task", "device")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     LANGUAGE_PROBABILITY_FIELD_NUMBER: _ClassVar[int]
@@ -121,6 +135,9 @@ class TranscribeResponse(_message.Message):
     SEGMENTS_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROCESSING_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_NAME_FIELD_NUMBER: _ClassVar[int]
+    TASK_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
     text: str
     language: str
     language_probability: float
@@ -128,7 +145,10 @@ class TranscribeResponse(_message.Message):
     segments: _containers.RepeatedCompositeFieldContainer[Segment]
     model: str
     processing_seconds: float
-    def __init__(self, text: _Optional[str] = ..., language: _Optional[str] = ..., language_probability: _Optional[float] = ..., duration_seconds: _Optional[float] = ..., segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ..., model: _Optional[str] = ..., processing_seconds: _Optional[float] = ...) -> None: ...
+    language_name: str
+    task: str
+    device: str
+    def __init__(self, text: _Optional[str] = ..., language: _Optional[str] = ..., language_probability: _Optional[float] = ..., duration_seconds: _Optional[float] = ..., segments: _Optional[_Iterable[_Union[Segment, _Mapping]]] = ..., model: _Optional[str] = ..., processing_seconds: _Optional[float] = ..., language_name: _Optional[str] = ..., task: _Optional[str] = ..., device: _Optional[str] = ...) -> None: ...
 
 class ListVoicesRequest(_message.Message):
     __slots__ = ()
@@ -165,7 +185,7 @@ class GetSpeechStatusRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class GetSpeechStatusResponse(_message.Message):
-    __slots__ = ("tts_ready", "stt_ready", "output_formats", "device", "syntheses", "transcriptions", "synthesized_seconds", "transcribed_seconds", "tts_real_time_factor", "stt_real_time_factor", "limits")
+    __slots__ = ("tts_ready", "stt_ready", "output_formats", "device", "syntheses", "transcriptions", "synthesized_seconds", "transcribed_seconds", "tts_real_time_factor", "stt_real_time_factor", "limits", "unavailable_output_formats", "tts_error", "stt_error", "synthesized_characters", "mean_first_audio_seconds", "failures", "in_flight", "input_formats", "default_voice", "default_stt_model")
     class LimitsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -173,6 +193,20 @@ class GetSpeechStatusResponse(_message.Message):
         key: str
         value: str
         def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class UnavailableOutputFormatsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class FailuresEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     TTS_READY_FIELD_NUMBER: _ClassVar[int]
     STT_READY_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FORMATS_FIELD_NUMBER: _ClassVar[int]
@@ -184,6 +218,16 @@ class GetSpeechStatusResponse(_message.Message):
     TTS_REAL_TIME_FACTOR_FIELD_NUMBER: _ClassVar[int]
     STT_REAL_TIME_FACTOR_FIELD_NUMBER: _ClassVar[int]
     LIMITS_FIELD_NUMBER: _ClassVar[int]
+    UNAVAILABLE_OUTPUT_FORMATS_FIELD_NUMBER: _ClassVar[int]
+    TTS_ERROR_FIELD_NUMBER: _ClassVar[int]
+    STT_ERROR_FIELD_NUMBER: _ClassVar[int]
+    SYNTHESIZED_CHARACTERS_FIELD_NUMBER: _ClassVar[int]
+    MEAN_FIRST_AUDIO_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FORMATS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_VOICE_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_STT_MODEL_FIELD_NUMBER: _ClassVar[int]
     tts_ready: bool
     stt_ready: bool
     output_formats: _containers.RepeatedScalarFieldContainer[str]
@@ -195,4 +239,14 @@ class GetSpeechStatusResponse(_message.Message):
     tts_real_time_factor: float
     stt_real_time_factor: float
     limits: _containers.ScalarMap[str, str]
-    def __init__(self, tts_ready: _Optional[bool] = ..., stt_ready: _Optional[bool] = ..., output_formats: _Optional[_Iterable[str]] = ..., device: _Optional[str] = ..., syntheses: _Optional[int] = ..., transcriptions: _Optional[int] = ..., synthesized_seconds: _Optional[float] = ..., transcribed_seconds: _Optional[float] = ..., tts_real_time_factor: _Optional[float] = ..., stt_real_time_factor: _Optional[float] = ..., limits: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    unavailable_output_formats: _containers.ScalarMap[str, str]
+    tts_error: str
+    stt_error: str
+    synthesized_characters: int
+    mean_first_audio_seconds: float
+    failures: _containers.ScalarMap[str, int]
+    in_flight: int
+    input_formats: _containers.RepeatedScalarFieldContainer[str]
+    default_voice: str
+    default_stt_model: str
+    def __init__(self, tts_ready: _Optional[bool] = ..., stt_ready: _Optional[bool] = ..., output_formats: _Optional[_Iterable[str]] = ..., device: _Optional[str] = ..., syntheses: _Optional[int] = ..., transcriptions: _Optional[int] = ..., synthesized_seconds: _Optional[float] = ..., transcribed_seconds: _Optional[float] = ..., tts_real_time_factor: _Optional[float] = ..., stt_real_time_factor: _Optional[float] = ..., limits: _Optional[_Mapping[str, str]] = ..., unavailable_output_formats: _Optional[_Mapping[str, str]] = ..., tts_error: _Optional[str] = ..., stt_error: _Optional[str] = ..., synthesized_characters: _Optional[int] = ..., mean_first_audio_seconds: _Optional[float] = ..., failures: _Optional[_Mapping[str, int]] = ..., in_flight: _Optional[int] = ..., input_formats: _Optional[_Iterable[str]] = ..., default_voice: _Optional[str] = ..., default_stt_model: _Optional[str] = ...) -> None: ...
