@@ -79,6 +79,7 @@ class Autoscaler:
         series: MetricsSeries | None = None,
         sampler: Sampler | None = None,
         clock: Callable[[], float] = time.monotonic,
+        window_seconds: float = 0.0,
     ) -> None:
         self.store = store
         self.source = source
@@ -87,6 +88,8 @@ class Autoscaler:
         self.series = series or MetricsSeries(period_seconds)
         self.sampler = sampler or Sampler()
         self.clock = clock
+        self.window = window_seconds
+        self._readings: dict[str, deque[tuple[float, dict[str, float]]]] = {}
         self.memory: dict[str, Memory] = {}
         self.status: dict[str, TargetStatus] = {}
         self.decisions: deque[Decision] = deque(maxlen=history_size)
@@ -129,9 +132,10 @@ class Autoscaler:
 
     async def _evaluate(self, policy: Policy, stats: object) -> Decision | None:
         replicas = await self.driver.current(policy.target)
-        reading = Reading(replicas=replicas, **target_metrics(stats, policy.target))  # type: ignore[arg-type]
-        memory = self.memory.setdefault(policy.target, Memory())
         now = self.clock()
+        metrics = self._smoothed(policy.target, target_metrics(stats, policy.target), now)  # type: ignore[arg-type]
+        reading = Reading(replicas=replicas, **metrics)
+        memory = self.memory.setdefault(policy.target, Memory())
         verdict = evaluate(policy, reading, memory, now)
         status = self.status.setdefault(policy.target, TargetStatus())
         status.replicas, status.metric_value = verdict.replicas, verdict.metric_value
@@ -143,11 +147,23 @@ class Autoscaler:
             return None
         return await self._carry_out(policy.target, verdict, reading.inputs(), "policy", now)
 
+    def _smoothed(self, target: str, metrics: dict[str, float], now: float) -> dict[str, float]:
+        """The mean of each metric over the last ``window`` seconds: in-flight and queue depth are
+        instantaneous counts, too jumpy alone to decide on."""
+        if self.window <= 0:
+            return metrics
+        window = self._readings.setdefault(target, deque())
+        window.append((now, metrics))
+        while window and window[0][0] < now - self.window:
+            window.popleft()
+        return {name: sum(m[name] for _, m in window) / len(window) for name in metrics}
+
     async def _carry_out(
         self, target: str, verdict: Verdict, inputs: dict[str, float], trigger: str, now: float
     ) -> Decision:
         applied = True
         reason = verdict.reason
+        decided_at = rfc3339(time.time())  # when decided; the driver may take seconds to carry it out
         try:
             await self.driver.apply(target, verdict.to_replicas, reason)
         except MeshError as error:
@@ -157,7 +173,7 @@ class Autoscaler:
         if applied:
             record_change(memory, verdict.replicas, verdict.to_replicas, now)
         decision = Decision(
-            time=rfc3339(time.time()),
+            time=decided_at,
             target=target,
             from_replicas=verdict.replicas,
             to_replicas=verdict.to_replicas,

@@ -62,6 +62,8 @@ class Memory:
     last_up: float = -math.inf
     last_down: float = -math.inf
     idle_since: float | None = None
+    #: Since when the metric has wanted fewer replicas without a break (scale-down stabilisation).
+    low_since: float | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ def evaluate(policy: Policy, reading: Reading, memory: Memory, now: float) -> Ve
         return verdict(
             bounded, bounded, f"{current} replicas outside policy bounds [{floor}, {policy.max_replicas}]"
         )
+    if desired >= current:
+        memory.low_since = None
     if desired > current:
         wait = policy.scale_up_cooldown_seconds - (now - memory.last_up)
         if wait > 0:
@@ -139,8 +143,13 @@ def evaluate(policy: Policy, reading: Reading, memory: Memory, now: float) -> Ve
         to = min(desired, current + policy.scale_up_step)
         return verdict(to, desired, f"{described} wants {desired}: scale up by {to - current}")
     if desired < current:
-        # Any recent change holds a scale-down back (the HPA's stabilisation window).
-        wait = policy.scale_down_cooldown_seconds - (now - max(memory.last_up, memory.last_down))
+        # Scale down only once fewer replicas have been wanted for the whole cooldown and the last
+        # change is at least that old (the HPA's stabilisation window): a lull does not shed a worker.
+        if memory.low_since is None:
+            memory.low_since = now
+        wait = policy.scale_down_cooldown_seconds - min(
+            now - memory.low_since, now - max(memory.last_up, memory.last_down)
+        )
         if wait > 0:
             return verdict(
                 current, desired, f"{described} wants {desired}; scale-down cooldown, {wait:.1f}s left"

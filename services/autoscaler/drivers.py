@@ -42,9 +42,12 @@ class LocalDriver:
 
     name = "local"
 
-    def __init__(self, stub: ipb_grpc.InferenceServiceStub, timeout: float = 30.0) -> None:
+    def __init__(
+        self, stub: ipb_grpc.InferenceServiceStub, timeout: float = 30.0, ready_timeout: float = 120.0
+    ) -> None:
         self.stub = stub
         self.timeout = timeout
+        self.ready_timeout = ready_timeout
         self.applied: dict[str, int] = {}
 
     async def _workers(self) -> list[ipb.Worker]:
@@ -58,7 +61,12 @@ class LocalDriver:
         workers = await self._workers()
         if target == "*":
             return len(workers)
-        return sum(1 for w in workers if target in w.models or _triton_match(target, w.models))
+        live = {w.id for w in workers}
+        states = await unary_call(
+            self.stub.ListModelStates, ipb.ListModelStatesRequest(), timeout=self.timeout, idempotent=True
+        )
+        holders = {w for s in states.states if target in (s.model.name, s.triton_name) for w in s.worker_ids}
+        return len(holders & live)
 
     async def apply(self, target: str, replicas: int, reason: str) -> None:
         """Sizes the pool, then places a model target on ``replicas`` workers."""
@@ -71,16 +79,25 @@ class LocalDriver:
             timeout=self.timeout,
         )
         if target != "*" and replicas > 0:
+            # New workers take seconds to start; placing the model before they are ready would
+            # leave it on the old ones.
+            await self._wait_ready(min(pool, replicas))
             await unary_call(
                 self.stub.LoadModel,
                 ipb.LoadModelRequest(model=cpb.ModelRef(name=target), device="auto", replicas=replicas),
                 timeout=max(self.timeout, 120.0),
             )
 
-
-def _triton_match(target: str, models: Any) -> bool:
-    # Workers list Triton names (``name`` or ``name_version``); a policy names the registry model.
-    return any(m == target or m.startswith(f"{target}_") for m in models)
+    async def _wait_ready(self, count: int) -> None:
+        deadline = asyncio.get_running_loop().time() + self.ready_timeout
+        while asyncio.get_running_loop().time() < deadline:
+            if sum(1 for w in await self._workers() if w.state == "ready") >= count:
+                return
+            await asyncio.sleep(0.25)
+        raise BackendUnavailable(
+            f"fewer than {count} Triton workers became ready within {self.ready_timeout:.0f}s",
+            details={"workers": count},
+        )
 
 
 def deployment_name(template: str, target: str) -> str:

@@ -46,6 +46,7 @@ def build(settings: AutoscalerSettings) -> Registration:
         build_driver(settings, stub),
         period_seconds=settings.period_seconds,
         history_size=settings.history_size,
+        window_seconds=settings.window_seconds,
         series=MetricsSeries(settings.metrics_period_seconds, settings.metrics_keep_seconds),
         sampler=Sampler(disk_path=settings.data_dir if settings.data_dir.exists() else "."),  # type: ignore[arg-type]
     )

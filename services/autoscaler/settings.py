@@ -17,6 +17,9 @@ class AutoscalerSettings(ServiceSettings):
     period_seconds: float = Field(5.0, description="Seconds between evaluations of every policy.")
     driver: str = Field("local", description="Scaling driver: local (worker processes) or kubernetes.")
     history_size: int = Field(200, description="Decisions kept in memory for GetAutoscalerStats.")
+    window_seconds: float = Field(
+        3.0, ge=0, description="Metrics are averaged over this many seconds of evaluations before deciding."
+    )
     enabled: bool = Field(True, description="Run the control loop; when false only manual scaling acts.")
     default_pool_policy: bool = Field(
         False,

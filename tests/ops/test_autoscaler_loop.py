@@ -98,11 +98,22 @@ async def test_load_ramp_scales_up_one_step_per_cooldown_and_down_after_it() -> 
     assert second.to_replicas == 3
     clock.now += 100
     assert await scaler.evaluate_once() == []  # at max: no further change
-    source.queue_depth = 0  # load stops
+    source.queue_depth = 0  # load stops: fewer replicas must be wanted for the whole cooldown
+    clock.now += 1
+    assert await scaler.evaluate_once() == []
+    assert "scale-down cooldown, 30.0s left" in scaler.status["m"].reason
+    source.queue_depth = 5  # a burst inside the window restarts it
+    clock.now += 20
+    assert await scaler.evaluate_once() == []
+    source.queue_depth = 0
+    clock.now += 1
+    assert await scaler.evaluate_once() == []
+    clock.now += 29
+    assert await scaler.evaluate_once() == []  # 29 s of low demand: still held
     clock.now += 1
     [down] = await scaler.evaluate_once()
-    assert (down.from_replicas, down.to_replicas) == (3, 2)
-    clock.now += 10  # scale-down cooldown (30 s) not over: held
+    assert (down.from_replicas, down.to_replicas) == (3, 2) and "scale down by 1" in down.reason
+    clock.now += 10  # the next step waits a cooldown after the change
     assert await scaler.evaluate_once() == []
     clock.now += 25
     [down2] = await scaler.evaluate_once()
@@ -193,3 +204,20 @@ async def test_metrics_series_samples_host_and_inference() -> None:
     assert second.request_rate is None and not second.has_inference_stats
     [bucket] = scaler.series.query(3600, 1e12)
     assert bucket.samples == 2 and bucket.request_rate == 3.0
+
+
+async def test_window_smooths_jumpy_counts() -> None:
+    store = PolicyStore()
+    store.put(POLICY)
+    source, driver, clock = FakeSource(), FakeDriver(1), Clock()
+    scaler = Autoscaler(store, source, driver, period_seconds=1.0, clock=clock, window_seconds=3.0)
+    source.queue_depth = 9  # one spike among idle readings does not scale up ...
+    assert [d.to_replicas for d in await scaler.evaluate_once()] == [
+        2
+    ]  # (first reading: the mean is the spike)
+    scaler2 = Autoscaler(store, source, FakeDriver(2), period_seconds=1.0, clock=clock, window_seconds=3.0)
+    for depth in (0, 0, 9):
+        source.queue_depth = depth
+        clock.now += 1
+        assert await scaler2.evaluate_once() == []
+    assert scaler2.status["m"].inputs["queue_depth"] == 3.0
