@@ -18,6 +18,7 @@ SETTINGS_CLASSES: tuple[tuple[str, str], ...] = (
     ("all services", "services.common.settings:MeshEndpoints"),
     ("gateway", "gateway.settings:GatewaySettings"),
     ("gateway", "gateway.security.settings:SecuritySettings"),
+    ("gateway", "gateway.dashboard.settings:OpsSettings"),
     ("all processes", "services.common.internal_auth:InternalAuthSettings"),
     ("auth", "services.auth.settings:AuthSettings"),
     ("registry", "services.registry.settings:RegistrySettings"),
