@@ -1,16 +1,104 @@
-"""gRPC face of the speech service."""
+"""gRPC face of the speech service: protobuf in, the core's calls, protobuf out."""
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
 
 import grpc
 
 from meshserve.v1 import speech_pb2 as pb
 from meshserve.v1 import speech_pb2_grpc as pb_grpc
+from services.common.errors import InvalidInput, MeshError
+from services.speech.codecs import input_formats, probe_formats
+from services.speech.core import SpeechCore, SynthesisJob, TranscriptionJob, TranscriptionResult
+from services.speech.stt import language_name
 from services.speech.voices import CATALOGUE
+
+FORMAT_NAMES = {
+    pb.AUDIO_FORMAT_UNSPECIFIED: "wav",
+    pb.AUDIO_FORMAT_WAV: "wav",
+    pb.AUDIO_FORMAT_FLAC: "flac",
+    pb.AUDIO_FORMAT_OPUS: "opus",
+    pb.AUDIO_FORMAT_MP3: "mp3",
+    pb.AUDIO_FORMAT_PCM: "pcm",
+    pb.AUDIO_FORMAT_AAC: "aac",
+}
 
 
 class SpeechServicer(pb_grpc.SpeechServiceServicer):
     """TTS and STT."""
+
+    def __init__(self, core: SpeechCore) -> None:
+        self.core = core
+
+    async def Synthesize(
+        self, request: pb.SynthesizeRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.SynthesizeResponse]:
+        """Streams encoded audio as sentences are synthesised."""
+        fmt = FORMAT_NAMES.get(request.format)
+        if fmt is None:
+            raise InvalidInput(
+                f"unknown audio format enum value {request.format}", details={"field": "format"}
+            )
+        job = SynthesisJob(
+            text=request.text,
+            voice=request.voice,
+            model=request.model,
+            format=fmt,
+            sample_rate=request.sample_rate,
+            speed=request.speed,
+            pitch=request.pitch,
+            volume=request.volume,
+            whole_file=request.whole_file,
+        )
+        async for piece in self.core.synthesize(job):
+            yield pb.SynthesizeResponse(
+                audio=piece.audio,
+                sample_rate=piece.sample_rate,
+                duration_seconds=piece.duration,
+                final=piece.final,
+                voice=piece.voice,
+                media_type=piece.media_type,
+                format=piece.format,
+                device=piece.device,
+                total_duration_seconds=piece.total_duration,
+            )
+
+    async def Transcribe(
+        self, request_iterator: AsyncIterator[pb.TranscribeRequest], context: grpc.aio.ServicerContext
+    ) -> pb.TranscribeResponse:
+        """Collects the config and the audio bytes (within the upload limit), then transcribes."""
+        config: pb.TranscribeConfig | None = None
+        parts: list[bytes] = []
+        size = 0
+        try:
+            async for message in request_iterator:
+                which = message.WhichOneof("part")
+                if which == "config":
+                    if config is not None or parts:
+                        raise InvalidInput(
+                            "the config must come once, before any audio", details={"field": "config"}
+                        )
+                    config = message.config
+                elif which == "audio":
+                    size += len(message.audio)
+                    self.core.check_upload(size)
+                    parts.append(message.audio)
+        except MeshError:
+            await _drain(request_iterator, self.core.settings.max_upload_bytes)
+            raise
+        config = config or pb.TranscribeConfig()
+        job = TranscriptionJob(
+            model=config.model,
+            language=config.language,
+            task=config.task,
+            word_timestamps=config.word_timestamps,
+            filename=config.filename,
+            prompt=config.prompt,
+            temperature=config.temperature,
+        )
+        return transcript_message(await self.core.transcribe(job, b"".join(parts)))
 
     async def ListVoices(
         self, request: pb.ListVoicesRequest, context: grpc.aio.ServicerContext
@@ -31,3 +119,79 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
                 for v in CATALOGUE
             ]
         )
+
+    async def GetSpeechStatus(
+        self, request: pb.GetSpeechStatusRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSpeechStatusResponse:
+        """Engines, codecs, limits and counters."""
+        core, stats = self.core, self.core.stats
+        ok, failed = probe_formats()
+        return pb.GetSpeechStatusResponse(
+            tts_ready=core.tts.ready,
+            stt_ready=core.stt.ready,
+            output_formats=list(ok),
+            unavailable_output_formats=failed,
+            input_formats=list(input_formats()),
+            device=core.stt_device
+            if core.stt_device == core.tts_device
+            else f"tts:{core.tts_device},stt:{core.stt_device}",
+            syntheses=stats.syntheses,
+            transcriptions=stats.transcriptions,
+            synthesized_seconds=stats.synthesized_seconds,
+            transcribed_seconds=stats.transcribed_seconds,
+            tts_real_time_factor=stats.tts_real_time_factor,
+            stt_real_time_factor=stats.stt_real_time_factor,
+            limits=core.limits,
+            tts_error=core.tts.error,
+            stt_error=core.stt.error,
+            synthesized_characters=stats.synthesized_characters,
+            mean_first_audio_seconds=stats.mean_first_audio_seconds,
+            failures=dict(stats.failures),
+            in_flight=stats.in_flight,
+            default_voice=core.settings.default_voice,
+            default_stt_model=core.settings.default_stt_model,
+        )
+
+
+async def _drain(request_iterator: AsyncIterator[pb.TranscribeRequest], limit: int) -> None:
+    """Reads (and drops) what the client still sends, up to ``limit`` bytes, before a refusal.
+
+    Answering a client stream while the client still writes races its writes against the status;
+    waiting for the half-close makes the refusal the status the client sees (as the registry does).
+    """
+    seen = 0
+    with contextlib.suppress(Exception):
+        async for message in request_iterator:
+            seen += len(message.audio)
+            if seen > limit:
+                return
+
+
+def transcript_message(result: TranscriptionResult) -> pb.TranscribeResponse:
+    """The protobuf of a transcription."""
+    t = result.transcript
+    return pb.TranscribeResponse(
+        text=t.text,
+        language=t.language,
+        language_name=language_name(t.language) if t.language else "",
+        language_probability=t.language_probability,
+        duration_seconds=t.duration,
+        model=result.model,
+        processing_seconds=result.seconds,
+        task=result.task,
+        device=result.device,
+        segments=[
+            pb.Segment(
+                id=s.id,
+                start=s.start,
+                end=s.end,
+                text=s.text,
+                avg_logprob=s.avg_logprob,
+                no_speech_prob=s.no_speech_prob,
+                words=[
+                    pb.Word(word=w.word, start=w.start, end=w.end, probability=w.probability) for w in s.words
+                ],
+            )
+            for s in t.segments
+        ],
+    )
