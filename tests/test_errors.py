@@ -71,9 +71,13 @@ class _Failing(pb_grpc.AutoscalerServiceServicer):
         )
 
 
-async def test_error_survives_the_wire() -> None:
+async def test_error_survives_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
     """A MeshError raised in a servicer arrives at the client as the same canonical error."""
+    from services.common import internal_auth
     from services.common.interceptors import ServerInterceptor
+
+    # Other tests build in-process gateways with auth on; this server runs with auth off.
+    monkeypatch.setattr(internal_auth, "_current", [internal_auth.InternalAuthSettings(enable_auth=False)])
 
     server = grpc.aio.server(interceptors=[ServerInterceptor()])
     pb_grpc.add_AutoscalerServiceServicer_to_server(_Failing(), server)
