@@ -193,11 +193,12 @@ class SpeechCore:
             tail = await asyncio.to_thread(encoder.finish)
             if first_at is None:
                 first_at = time.perf_counter() - started
+            # Counted before the last yield: a caller may close the stream as soon as it has it.
+            self.stats.synthesized(len(job.text), total, time.perf_counter() - started, first_at)
             yield AudioPiece(
                 tail, encoder.rate, 0.0 if not job.whole_file else total, total, True, engine.name,
                 encoder.format.media_type, encoder.format.name, engine.device,
             )  # fmt: skip
-            self.stats.synthesized(len(job.text), total, time.perf_counter() - started, first_at)
         except MeshError as error:
             self.stats.failed(error.code)
             raise

@@ -191,6 +191,10 @@ def transcript_message(result: TranscriptionResult) -> pb.TranscribeResponse:
                 words=[
                     pb.Word(word=w.word, start=w.start, end=w.end, probability=w.probability) for w in s.words
                 ],
+                tokens=list(s.tokens),
+                temperature=s.temperature,
+                compression_ratio=s.compression_ratio,
+                seek=s.seek,
             )
             for s in t.segments
         ],

@@ -32,6 +32,10 @@ class SegmentResult:
     avg_logprob: float
     no_speech_prob: float
     words: tuple[WordTiming, ...] = ()
+    tokens: tuple[int, ...] = ()
+    temperature: float = 0.0
+    compression_ratio: float = 0.0
+    seek: int = 0
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,10 @@ class WhisperEngine:
                     WordTiming(w.word, float(w.start), float(w.end), float(w.probability))
                     for w in s.words or ()
                 ),
+                tokens=tuple(int(t) for t in s.tokens),
+                temperature=float(s.temperature or 0.0),
+                compression_ratio=float(s.compression_ratio),
+                seek=int(s.seek),
             )
             for i, s in enumerate(segments)
         ]

@@ -109,7 +109,7 @@ class Word(_message.Message):
     def __init__(self, word: _Optional[str] = ..., start: _Optional[float] = ..., end: _Optional[float] = ..., probability: _Optional[float] = ...) -> None: ...
 
 class Segment(_message.Message):
-    __slots__ = ("id", "start", "end", "text", "avg_logprob", "no_speech_prob", "words")
+    __slots__ = ("id", "start", "end", "text", "avg_logprob", "no_speech_prob", "words", "tokens", "temperature", "compression_ratio", "seek")
     ID_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
     END_FIELD_NUMBER: _ClassVar[int]
@@ -117,6 +117,10 @@ class Segment(_message.Message):
     AVG_LOGPROB_FIELD_NUMBER: _ClassVar[int]
     NO_SPEECH_PROB_FIELD_NUMBER: _ClassVar[int]
     WORDS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    COMPRESSION_RATIO_FIELD_NUMBER: _ClassVar[int]
+    SEEK_FIELD_NUMBER: _ClassVar[int]
     id: int
     start: float
     end: float
@@ -124,7 +128,11 @@ class Segment(_message.Message):
     avg_logprob: float
     no_speech_prob: float
     words: _containers.RepeatedCompositeFieldContainer[Word]
-    def __init__(self, id: _Optional[int] = ..., start: _Optional[float] = ..., end: _Optional[float] = ..., text: _Optional[str] = ..., avg_logprob: _Optional[float] = ..., no_speech_prob: _Optional[float] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ...) -> None: ...
+    tokens: _containers.RepeatedScalarFieldContainer[int]
+    temperature: float
+    compression_ratio: float
+    seek: int
+    def __init__(self, id: _Optional[int] = ..., start: _Optional[float] = ..., end: _Optional[float] = ..., text: _Optional[str] = ..., avg_logprob: _Optional[float] = ..., no_speech_prob: _Optional[float] = ..., words: _Optional[_Iterable[_Union[Word, _Mapping]]] = ..., tokens: _Optional[_Iterable[int]] = ..., temperature: _Optional[float] = ..., compression_ratio: _Optional[float] = ..., seek: _Optional[int] = ...) -> None: ...
 
 class TranscribeResponse(_message.Message):
     __slots__ = ("text", "language", "language_probability", "duration_seconds", "segments", "model", "processing_seconds", "language_name", "task", "device")
