@@ -89,14 +89,15 @@ def resolve(name: str, kind: str, default: str) -> VoiceEntry:
     choices = ", ".join(f"{v.name} (aliases: {', '.join(v.aliases)})" for v in installed(kind)) or "none"
     if entry is None:
         raise ModelNotFound(
-            f"unknown {noun} {wanted!r}",
+            f"unknown {noun} {wanted!r}; installed: {choices}",
             details={"model": wanted, "kind": kind, "installed": choices},
             suggestion=f"use one of the installed ones: {choices}",
         )
     if not entry.available:
         # Never try a download: this machine is offline and the engine would hang on the hub.
         raise ModelNotLoaded(
-            f"{noun} {entry.name!r} ({entry.engine}) is listed but cannot run here: {entry.unavailable_reason}",
+            f"{noun} {entry.name!r} ({entry.engine}) is listed but cannot run here: {entry.unavailable_reason}; "
+            f"installed: {choices}",
             details={
                 "model": entry.name,
                 "engine": entry.engine,
