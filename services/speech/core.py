@@ -16,7 +16,14 @@ import numpy as np
 from services.common.errors import InferenceFailed, InvalidInput, MeshError, PayloadTooLarge
 from services.speech import voices
 from services.speech.audio import decode, is_silent, resample
-from services.speech.codecs import MAX_RATE, MIN_RATE, Encoder, available_formats, output_format
+from services.speech.codecs import (
+    MAX_RATE,
+    MIN_RATE,
+    Encoder,
+    available_formats,
+    output_format,
+    probe_formats,
+)
 from services.speech.engines import EngineSlot
 from services.speech.settings import SpeechSettings
 from services.speech.stats import SpeechStats
@@ -49,6 +56,7 @@ class SynthesisJob:
     speed: float = 0.0
     pitch: float = 0.0
     volume: float = 0.0
+    language: str = ""
     whole_file: bool = False
 
 
@@ -103,16 +111,20 @@ class SpeechCore:
         self.stt = EngineSlot("faster-whisper", self._load_whisper)
         self._tts_slots = asyncio.Semaphore(settings.tts_concurrency)
         self._stt_slots = asyncio.Semaphore(settings.stt_concurrency)
+        self._probe: asyncio.Future[object] | None = None
 
     def _device(self, cuda_available: object) -> str:
         if self.settings.device == "cpu":
             return "cpu"
         return "cuda" if callable(cuda_available) and cuda_available() else "cpu"
 
-    def start(self) -> None:
-        """Starts loading both engines in the background."""
-        self.tts.start()
-        self.stt.start()
+    def start(self, *, engines: bool = True) -> None:
+        """Probes the codecs and, when asked, starts loading both engines, all in the background."""
+        # The probe encodes a little audio in every format; off the event loop, once.
+        self._probe = asyncio.ensure_future(asyncio.to_thread(probe_formats))
+        if engines:
+            self.tts.start()
+            self.stt.start()
 
     def _load_piper(self) -> PiperEngine:
         entry = voices.resolve(self.settings.default_voice, "tts", self.settings.default_voice)
@@ -225,6 +237,12 @@ class SpeechCore:
             voice = voices.resolve(job.voice or model_entry.name, "tts", self.settings.default_voice)
         else:
             voice = voices.resolve(job.voice, "tts", self.settings.default_voice)
+        language = job.language.strip().lower().replace("_", "-").split("-")[0]
+        if language and language not in voice.languages:
+            raise InvalidInput(
+                f"voice {voice.name!r} speaks {', '.join(voice.languages)}, not {job.language!r}",
+                details={"field": "language", "voice": voice.name},
+            )
         controls = Controls(
             speed=_in_range("speed", job.speed or 1.0, SPEED_RANGE),
             pitch=_in_range("pitch", job.pitch, PITCH_RANGE),

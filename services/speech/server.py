@@ -22,8 +22,7 @@ def build(settings: SpeechSettings) -> Registration:
         speech_pb2_grpc.add_SpeechServiceServicer_to_server(SpeechServicer(core), server)
 
     async def on_start() -> None:
-        if settings.preload:
-            holder["core"].start()
+        holder["core"].start(engines=settings.preload)
 
     return Registration(add=add, service_names=[SERVICE_NAME], on_start=on_start)
 

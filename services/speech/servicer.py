@@ -50,6 +50,7 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
             speed=request.speed,
             pitch=request.pitch,
             volume=request.volume,
+            language=request.language,
             whole_file=request.whole_file,
         )
         async for piece in self.core.synthesize(job):

@@ -53,6 +53,7 @@ def assert_openai_error(reply: httpx.Response, status: int, *needles: str) -> No
         ({"inputs": "Hello.", "speed": 10}, ("speed must be between 0.25 and 4",)),
         ({"inputs": "Hello.", "pitch": 30}, ("pitch must be between -12 and 12",)),
         ({"inputs": "Hello.", "sample_rate": 1000}, ("sample_rate must be between 8000 and 48000",)),
+        ({"inputs": "Bonjour.", "language": "fr"}, ("speaks en, not 'fr'",)),
     ],
 )
 def test_synthesize_refuses_bad_input(http: httpx.Client, payload: dict, needles: tuple[str, ...]) -> None:

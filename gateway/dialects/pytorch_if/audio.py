@@ -37,7 +37,7 @@ router = APIRouter(tags=["pytorch-if"])
 class SynthesizeBody(BaseModel):
     """001's synthesis request: ``model_name`` and ``inputs``, plus voice controls."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     model_name: str = Field("default", description="TTS model or voice; 'default' is the installed voice.")
     inputs: str = Field(..., description="Text to speak.")
@@ -55,7 +55,7 @@ class SynthesizeBody(BaseModel):
 class TranscribeBody(BaseModel):
     """JSON form of ``POST /transcribe``: base64 audio."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="ignore")
 
     audio: str | None = Field(None, description="Base64 audio in any common format (a data: URL is fine).")
     inputs: str | None = Field(None, description="Same as audio (001's field name).")
