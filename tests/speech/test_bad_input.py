@@ -126,6 +126,11 @@ def test_transcribe_request_shape_errors(http: httpx.Client) -> None:
         http.post("/transcribe", json={"audio": "%%% not base64"}), 400, "INVALID_INPUT", "base64"
     )
     assert_001_error(http.post("/transcribe", json={"language": "en"}), 400, "INVALID_INPUT", "audio")
+    malformed = http.post(
+        "/transcribe", content=b'{"audio": [1,', headers={"content-type": "application/json"}
+    )
+    assert_001_error(malformed, 400, "INVALID_INPUT", "malformed JSON")
+    assert_001_error(http.post("/transcribe", json={"audio": 5}), 400, "INVALID_INPUT", "audio")
     assert_001_error(http.post("/transcribe", data={"model_name": "default"}), 400, "INVALID_INPUT", "file")
     assert_001_error(
         http.post("/transcribe", content=b"abc", headers={"content-type": "text/plain"}),

@@ -8,6 +8,7 @@ Every body is 001's JSON success envelope (``success``, ``result``, ``processing
 from __future__ import annotations
 
 import base64
+import json
 import time
 from typing import Any
 
@@ -180,7 +181,17 @@ async def pytorch_if_transcribe(request: Request, clients: Clients) -> dict[str,
 
 def _json_body(raw: bytes) -> TranscribeBody:
     try:
-        return TranscribeBody.model_validate_json(raw)
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidInput(
+            f"malformed JSON body: {exc}",
+            details={"position": getattr(exc, "pos", "")},
+            suggestion="send a valid JSON document with Content-Type: application/json",
+        ) from None
+    if not isinstance(data, dict):
+        raise InvalidInput("the JSON body must be an object", details={"field": "body"})
+    try:
+        return TranscribeBody.model_validate(data)
     except ValidationError as exc:
         raise validation_error(RequestValidationError(exc.errors())) from None
 
