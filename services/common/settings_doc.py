@@ -20,9 +20,11 @@ SETTINGS_CLASSES: tuple[tuple[str, str], ...] = (
     ("gateway", "gateway.security.settings:SecuritySettings"),
     ("gateway", "gateway.dashboard.settings:OpsSettings"),
     ("all processes", "services.common.internal_auth:InternalAuthSettings"),
+    ("all processes", "services.common.discovery:DiscoverySettings"),
     ("auth", "services.auth.settings:AuthSettings"),
     ("registry", "services.registry.settings:RegistrySettings"),
     ("inference", "services.inference.settings:InferenceSettings"),
+    ("inference (text generation)", "services.inference.llm.settings:GenerationSettings"),
     ("speech", "services.speech.settings:SpeechSettings"),
     ("autoscaler", "services.autoscaler.settings:AutoscalerSettings"),
 )
