@@ -2,40 +2,88 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import meshserve
-from meshserve.compat import inferneo
+import meshserve.compat.ace3 as ace3
+from meshserve.compat import auterity, inferneo, llama_gpu
+
+CORE = [
+    "APIError",
+    "AsyncClient",
+    "AuthenticationError",
+    "BadRequestError",
+    "Benchmark",
+    "Client",
+    "ImagePreprocessor",
+    "MemoryMonitor",
+    "MeshserveError",
+    "Model",
+    "ModelConverter",
+    "ModelLoadError",
+    "NetworkError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "PredictionStream",
+    "Profiler",
+    "RateLimitError",
+    "ServerError",
+    "TextPreprocessor",
+    "TimeoutError",
+    "UnsupportedError",
+    "__version__",
+    "get_config",
+    "retry",
+    "set_config",
+    "set_log_level",
+    "set_logger",
+]
 
 
 def test_public_names() -> None:
-    assert sorted(meshserve.__all__) == [
-        "APIError",
-        "AuthenticationError",
-        "Client",
-        "MeshserveError",
-        "NetworkError",
-        "NotFoundError",
-        "PermissionDeniedError",
-        "RateLimitError",
-        "ServerError",
-        "TimeoutError",
-        "__version__",
+    assert sorted(meshserve.__all__) == CORE
+    for name in CORE:
+        assert hasattr(meshserve, name), name
+
+
+def test_compat_names() -> None:
+    assert sorted(inferneo.__all__) == [
+        "AsyncInferneoClient",
+        "InferneoAPIError",
+        "InferneoClient",
+        "InferneoError",
+        "InferneoTimeoutError",
     ]
+    assert llama_gpu.__all__ == ["LlamaGPUClient"]
+    assert auterity.__all__ == ["AIClient"]
+    assert {"Client", "ModelLoadError", "AuthenticationError", "APIError", "NetworkError", "utils"} <= set(
+        ace3.__all__
+    )
+    for module in (inferneo, llama_gpu, auterity, ace3):
+        for name in module.__all__:
+            assert hasattr(module, name), (module.__name__, name)
 
 
-def test_inferneo_aliases() -> None:
-    assert inferneo.InferneoClient is meshserve.Client
-    assert issubclass(inferneo.InferneoAPIError, inferneo.InferneoError)
-    assert issubclass(inferneo.InferneoTimeoutError, inferneo.InferneoError)
+def test_document_error_names_are_the_sdk_tree() -> None:
+    assert issubclass(inferneo.InferneoClient, meshserve.Client)
+    assert issubclass(inferneo.AsyncInferneoClient, meshserve.AsyncClient)
+    assert inferneo.InferneoAPIError is meshserve.APIError
+    assert inferneo.InferneoError is meshserve.MeshserveError
+    assert inferneo.InferneoTimeoutError is meshserve.TimeoutError
+    assert ace3.ModelLoadError is meshserve.ModelLoadError
+    assert ace3.NetworkError is meshserve.NetworkError
+    assert issubclass(meshserve.ModelLoadError, meshserve.APIError)
+    assert issubclass(meshserve.TimeoutError, meshserve.NetworkError)
+    assert ace3.utils.retry is meshserve.retry
 
 
-def test_core_imports_without_grpc_or_torch() -> None:
-    """Importing the SDK core pulls in neither grpc nor torch (checked in a clean interpreter)."""
-    import subprocess
-    import sys
-
+def test_core_imports_without_grpc_torch_or_numpy() -> None:
+    """Importing the SDK and every compat module pulls in neither grpc, protobuf, torch nor numpy."""
     code = (
-        "import sys, meshserve, meshserve.compat.inferneo; "
-        "bad = [m for m in ('grpc', 'torch', 'google.protobuf') if m in sys.modules]; "
+        "import sys, meshserve, meshserve.compat.ace3, meshserve.compat.inferneo, "
+        "meshserve.compat.llama_gpu, meshserve.compat.auterity, meshserve.grpc; "
+        "bad = [m for m in ('grpc', 'torch', 'google.protobuf', 'numpy') if m in sys.modules]; "
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

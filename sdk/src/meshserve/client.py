@@ -1,127 +1,296 @@
-"""``meshserve.Client``: the gateway's REST/SSE surface from Python (sync)."""
+"""``meshserve.Client`` and ``meshserve.AsyncClient``: the gateway's REST/SSE surface from Python.
+
+Both clients run the same call definitions (:mod:`meshserve.api`) over one transport each
+(:mod:`meshserve.transport`); the async client's methods are coroutines and its streams are
+async iterators."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import contextlib
+import functools
+import os
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from meshserve.objects import wrap
-from meshserve.transport import DEFAULT_BASE_URL, Transport
+from meshserve import api, config
+from meshserve.api import Call, StreamCall
+from meshserve.errors import APIError, AuthenticationError, ModelLoadError
+from meshserve.model import Model
+from meshserve.objects import Obj, wrap
+from meshserve.transport import AsyncTransport, Transport
+from meshserve.upload import Progress, ProgressFile, is_local_source, registry_format
+
+
+def _sync(builder: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(builder)
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._run(builder(*args, **kwargs))
+
+    return method
+
+
+def _async(builder: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(builder)
+    async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await self._run(builder(*args, **kwargs))
+
+    return method
+
+
+def _run_sync(transport: Transport, call: Call | StreamCall) -> Any:
+    if isinstance(call, StreamCall):
+        return _iterate(transport.stream_events(call.path, call.payload), call.parse)
+    if call.raw:
+        return call.parse(transport.request(call.method, call.path, **call.kwargs))
+    return call.parse(transport.json(call.method, call.path, **call.kwargs))
+
+
+def _iterate(events: Iterator[Any], parse: Callable[[Any], Any]) -> Iterator[Any]:
+    for event in events:
+        item = parse(event)
+        if item is not None:
+            yield item
+
+
+async def _run_async(transport: AsyncTransport, call: Call | StreamCall) -> Any:
+    if isinstance(call, StreamCall):
+        return _aiterate(transport.stream_events(call.path, call.payload), call.parse)
+    if call.raw:
+        return call.parse(await transport.request(call.method, call.path, **call.kwargs))
+    return call.parse(await transport.json(call.method, call.path, **call.kwargs))
+
+
+async def _aiterate(events: AsyncIterator[Any], parse: Callable[[Any], Any]) -> AsyncIterator[Any]:
+    async for event in events:
+        item = parse(event)
+        if item is not None:
+            yield item
+
+
+@contextlib.contextmanager
+def _load_call(
+    source: str | os.PathLike[str],
+    format: str | None,
+    name: str | None,
+    revision: str | None,
+    progress: Progress | None,
+    fields: Mapping[str, Any],
+) -> Iterator[Call]:
+    """The call that makes ``source`` a registered model: upload a file, import a hub id or URL,
+    or place an already registered name on workers."""
+    text = os.fspath(source)
+    if text.startswith("huggingface:") or text.startswith(("http://", "https://")):
+        yield api.import_model(text, name or "", revision or "", str(fields.get("task", "")))
+        return
+    if not is_local_source(text) and format is None:
+        yield api.deploy_model(text, **fields)
+        return
+    path = Path(text)
+    fmt = registry_format(path, format)
+    if path.is_dir():
+        raise ModelLoadError(f"{path}: a directory is not a model file (ONNX or TorchScript)", None)
+    if not path.is_file():
+        raise ModelLoadError(f"{path}: no such model file", None)
+    total = path.stat().st_size
+    with path.open("rb") as handle:
+        body: Any = ProgressFile(handle, total, progress) if progress else handle
+        data = {"name": name or path.stem, "format": fmt, **{k: _form(v) for k, v in fields.items()}}
+        files = {"file": (path.name, body, "application/octet-stream")}
+        yield Call("POST", "/v1/models", {"files": files, "data": data, "timeout": 3600}, dict)
+
+
+def _form(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return ",".join(str(v) for v in value)
+    return str(value)
 
 
 class _Completions:
-    def __init__(self, transport: Transport, path: str) -> None:
-        self._transport = transport
-        self._path = path
+    def __init__(self, owner: Any, builder: Callable[..., Any]) -> None:
+        self._owner = owner
+        self._builder = builder
 
-    def create(self, *, model: str = "default", stream: bool = False, **params: Any) -> Any:
-        """A completion (dict), or an iterator of chunk dicts when ``stream=True``."""
-        payload = {"model": model, "stream": stream, **{k: v for k, v in params.items() if v is not None}}
-        if stream:
-            return (wrap(chunk) for chunk in self._transport.stream_events(self._path, payload))
-        return wrap(self._transport.json("POST", self._path, json=payload))
+    def create(self, **params: Any) -> Any:
+        """A completion, or (``stream=True``) an iterator of chunks; async clients return awaitables."""
+        return self._owner._run(self._builder(**params))
 
 
 class _Chat:
-    def __init__(self, transport: Transport) -> None:
-        self.completions = _Completions(transport, "/v1/chat/completions")
+    def __init__(self, owner: Any) -> None:
+        self.completions = _Completions(owner, api.chat_create)
 
 
 class _Models:
-    def __init__(self, transport: Transport) -> None:
-        self._transport = transport
+    def __init__(self, owner: Any) -> None:
+        self._owner = owner
 
-    def list(self) -> list[dict[str, Any]]:
-        """OpenAI model objects."""
-        return list(wrap(self._transport.json("GET", "/v1/models")["data"]))
+    def list(self) -> Any:
+        """Model objects (id, object, created, owned_by, format, version…)."""
+        return self._owner._run(api.models_list())
 
-    def get(self, model_id: str) -> dict[str, Any]:
+    def get(self, model_id: str) -> Any:
         """One model (ids may contain slashes)."""
-        return wrap(self._transport.json("GET", f"/v1/models/{model_id}"))
+        return self._owner._run(api.models_get(model_id))
 
 
-class Client:
-    """A client of one meshserve gateway."""
+class _ClientBase:
+    """Constructor arguments and resources shared by both clients."""
 
     def __init__(
         self,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         api_key: str | None = None,
-        timeout: float = 30.0,
-        max_retries: int = 3,
+        timeout: float | None = None,
+        max_retries: int | None = None,
         headers: Mapping[str, str] | None = None,
+        *,
+        endpoint: str | None = None,
+        retry_attempts: int | None = None,
+        backoff_base: float | None = None,
+        refresh_token: str | None = None,
     ) -> None:
-        self.transport = Transport(base_url, api_key, timeout, max_retries, headers)
-        self.chat = _Chat(self.transport)
-        self.completions = _Completions(self.transport, "/v1/completions")
-        self.models = _Models(self.transport)
+        self._settings = {
+            "base_url": base_url or endpoint,
+            "api_key": api_key,
+            "timeout": timeout,
+            "max_retries": max_retries if max_retries is not None else retry_attempts,
+            "headers": headers,
+            "backoff_base": backoff_base,
+        }
+        self._refresh = refresh_token
+        self.chat = _Chat(self)
+        self.completions = _Completions(self, api.completion_create)
+        self.models = _Models(self)
 
-    # -- health and info -------------------------------------------------------------
-    def health(self) -> dict[str, Any]:
-        """``GET /health`` (raises ServerError with the body when a service is down)."""
-        return dict(self.transport.json("GET", "/health"))
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, **overrides: Any) -> Any:
+        """A client from a JSON file with api_key, endpoint/base_url, timeout, retry_attempts, headers."""
+        return cls(**{**config.read_config_file(path), **overrides})
 
-    def info(self) -> dict[str, Any]:
-        """``GET /info``: version, models, gpu_memory and more."""
-        return dict(self.transport.json("GET", "/info"))
+    @property
+    def base_url(self) -> str:
+        """The gateway's URL."""
+        return str(self.transport.base_url)
 
-    # -- tensor models ---------------------------------------------------------------
+    def enable_metrics(self, window_seconds: float = 60.0) -> None:
+        """Starts recording this client's requests (latency, errors) for get_metrics."""
+        self.transport.metrics.window = window_seconds
+        self.transport.metrics.enabled = True
+
+    def get_metrics(self) -> Obj:
+        """rps, avg_latency_ms, p95_latency_ms, error_rate (%) as this client observed them."""
+        return Obj(self.transport.metrics.snapshot())
+
+    def _use_tokens(self, tokens: Mapping[str, Any]) -> Obj:
+        access = tokens.get("access_token") or tokens.get("token")
+        if access:
+            self.transport.api_key = access
+            self.transport.client.headers["Authorization"] = f"Bearer {access}"
+        self._refresh = tokens.get("refresh_token") or self._refresh
+        return wrap(dict(tokens))
+
+    def _refresh_call(self, refresh_token: str | None) -> Call:
+        token = refresh_token or self._refresh
+        if not token:
+            raise AuthenticationError(
+                "no refresh token: API keys do not expire; log in (client.login) or pass refresh_token",
+                None,
+                code="AUTHENTICATION_FAILED",
+            )
+        return api.refresh_token(token)
+
+
+class Client(_ClientBase):
+    """A client of one meshserve gateway (thread-safe; reuse it: connections are pooled)."""
+
+    def __init__(self, *args: Any, http_client: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.transport = Transport(**self._settings, http_client=http_client)
+
+    def _run(self, call: Call | StreamCall) -> Any:
+        return _run_sync(self.transport, call)
+
+    # general
+    health = _sync(api.health)
+    info = _sync(api.info)
+    # document 000
+    token_info = _sync(api.token_info)
+    # document 004
+    infer = _sync(api.infer)
+    batch_infer = _sync(api.batch_infer)
+    stream_infer = _sync(api.stream_infer)
+    list_models = _sync(api.list_models)
+    get_model_info = _sync(api.get_model_info)
+    deploy_model = _sync(api.deploy_model)
+    unload_model = _sync(api.unload_model)
+    get_system_status = _sync(api.get_system_status)
+    # document 003
+    inference = _sync(api.inference)
+    stream = _sync(api.stream)
+    batch = _sync(api.batch)
+    # speech
+    speak = _sync(api.speak)
+    transcribe = _sync(api.transcribe)
+
+    def predict(self, model: Any, inputs: Any, **options: Any) -> Obj:
+        """Runs a model (by name or Model): ``{"outputs", "latency_ms", "request_id"}``."""
+        return self._run(api.predict(model, inputs, **options))  # type: ignore[no-any-return]
+
+    def load_model(
+        self,
+        source: str | os.PathLike[str],
+        format: str | None = None,
+        *,
+        name: str | None = None,
+        revision: str | None = None,
+        progress: Progress | None = None,
+        **fields: Any,
+    ) -> Model:
+        """Makes a model available: uploads a local ONNX/TorchScript file (``progress(sent, total)``),
+        imports ``huggingface:<id>`` or a URL, or places a registered model on workers (extra
+        ``fields``: ``input_shape`` for TorchScript; ``backend``/``replicas`` for placement)."""
+        try:
+            with _load_call(source, format, name, revision, progress, fields) as call:
+                data = self._run(call)
+        except APIError as error:
+            if isinstance(error, ModelLoadError):
+                raise
+            raise ModelLoadError.from_api(error, f"{os.fspath(source)}: ") from error
+        return self._model(data)
+
     def upload_model(
-        self, path: str | Path, name: str, format: str = "onnx", **fields: str
-    ) -> dict[str, Any]:
-        """Uploads a model file (document 000 ``POST /v1/models``)."""
-        path = Path(path)
-        with path.open("rb") as handle:
-            files = {"file": (path.name, handle, "application/octet-stream")}
-            data = {"name": name, "format": format, **fields}
-            return dict(self.transport.json("POST", "/v1/models", files=files, data=data))
+        self, path: str | os.PathLike[str], name: str | None = None, format: str | None = None, **kw: Any
+    ) -> Model:
+        """Uploads a model file (``POST /v1/models``); see load_model."""
+        return self.load_model(path, format, name=name, **kw)
 
-    def predict(self, model: str, inputs: Any, **options: Any) -> dict[str, Any]:
-        """Document 000 predict: ``{"outputs", "latency_ms", "request_id"}``."""
-        body = {"inputs": inputs, **({"options": options} if options else {})}
-        return dict(self.transport.json("POST", f"/v1/models/{model}/predict", json=body))
+    def get_model(self, model: Any) -> Model:
+        """A registered model as a Model object."""
+        return Model(self._run(api.get_model(model)), self)
 
-    # -- document 004 ------------------------------------------------------------------
-    def infer(self, text: str, model: str = "default", **params: Any) -> dict[str, Any]:
-        """``POST /api/v1/infer``."""
-        return dict(
-            self.transport.json("POST", "/api/v1/infer", json={"text": text, "model": model, **params})
-        )
+    def optimize(
+        self,
+        model: Any,
+        target: str = "inference",
+        level: str = "standard",
+        options: dict[str, Any] | None = None,
+    ) -> Model:
+        """Optimises an ONNX model into a new version (``optimized`` true); returns that version."""
+        return Model(self._run(api.optimize(model, target, level, options)), self)
 
-    def stream_infer(self, text: str, model: str = "default", **params: Any) -> Iterator[dict[str, Any]]:
-        """``POST /api/v1/stream_infer``: token events until ``is_complete``."""
-        return self.transport.stream_events(
-            "/api/v1/stream_infer", {"text": text, "model": model, "stream": True, **params}
-        )
+    def login(self, username: str, password: str) -> Obj:
+        """Logs in (``POST /auth/login``) and uses the access token from now on."""
+        return self._use_tokens(self._run(api.login(username, password)))
 
-    def list_models(self) -> dict[str, Any]:
-        """``GET /api/v1/models``."""
-        return dict(self.transport.json("GET", "/api/v1/models"))
+    def refresh_token(self, refresh_token: str | None = None) -> Obj:
+        """Rotates the tokens (``POST /v1/auth/refresh``) and uses the new access token."""
+        return self._use_tokens(self._run(self._refresh_call(refresh_token)))
 
-    def get_system_status(self) -> dict[str, Any]:
-        """``GET /api/v1/system/status``."""
-        return dict(self.transport.json("GET", "/api/v1/system/status"))
-
-    # -- document 003 ------------------------------------------------------------------
-    def inference(self, prompt: str, model_id: str = "default", **parameters: Any) -> dict[str, Any]:
-        """``POST /api/ai/inference``."""
-        body = {"model_id": model_id, "prompt": prompt, "parameters": parameters}
-        return dict(self.transport.json("POST", "/api/ai/inference", json=body))
-
-    # -- speech ------------------------------------------------------------------------
-    def speak(self, text: str, voice: str = "alloy", response_format: str = "wav") -> bytes:
-        """Audio bytes from ``POST /v1/audio/speech``."""
-        body = {"model": "tts-1", "voice": voice, "input": text, "response_format": response_format}
-        return self.transport.request("POST", "/v1/audio/speech", json=body).content
-
-    def transcribe(self, audio: bytes, filename: str = "audio.wav", response_format: str = "json") -> Any:
-        """Text from ``POST /v1/audio/transcriptions``."""
-        files = {"file": (filename, audio, "application/octet-stream")}
-        response = self.transport.request(
-            "POST", "/v1/audio/transcriptions", files=files, data={"response_format": response_format}
-        )
-        return response.json() if response_format in ("json", "verbose_json") else response.text
+    def _model(self, data: Mapping[str, Any]) -> Model:
+        if "sha256" in data or "size_bytes" in data:  # already the registry's full view
+            return Model(data, self)
+        return Model({**self._run(api.get_model(data.get("name") or data["id"])), **data}, self)
 
     def close(self) -> None:
         """Closes pooled connections."""
@@ -132,3 +301,89 @@ class Client:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class AsyncClient(_ClientBase):
+    """The asynchronous client: the same methods as coroutines; streams are async iterators."""
+
+    def __init__(self, *args: Any, http_client: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.transport = AsyncTransport(**self._settings, http_client=http_client)
+
+    def _run(self, call: Call | StreamCall) -> Any:
+        return _run_async(self.transport, call)
+
+    health = _async(api.health)
+    info = _async(api.info)
+    token_info = _async(api.token_info)
+    infer = _async(api.infer)
+    batch_infer = _async(api.batch_infer)
+    stream_infer = _async(api.stream_infer)
+    list_models = _async(api.list_models)
+    get_model_info = _async(api.get_model_info)
+    deploy_model = _async(api.deploy_model)
+    unload_model = _async(api.unload_model)
+    get_system_status = _async(api.get_system_status)
+    inference = _async(api.inference)
+    stream = _async(api.stream)
+    batch = _async(api.batch)
+    speak = _async(api.speak)
+    transcribe = _async(api.transcribe)
+
+    async def predict(self, model: Any, inputs: Any, **options: Any) -> Obj:
+        """Runs a model: ``{"outputs", "latency_ms", "request_id"}``."""
+        return await self._run(api.predict(model, inputs, **options))  # type: ignore[no-any-return]
+
+    async def load_model(
+        self,
+        source: str | os.PathLike[str],
+        format: str | None = None,
+        *,
+        name: str | None = None,
+        revision: str | None = None,
+        progress: Progress | None = None,
+        **fields: Any,
+    ) -> Model:
+        """As Client.load_model."""
+        try:
+            with _load_call(source, format, name, revision, progress, fields) as call:
+                data = await self._run(call)
+            if "sha256" not in data:
+                data = {**await self._run(api.get_model(data.get("name") or data["id"])), **data}
+        except APIError as error:
+            if isinstance(error, ModelLoadError):
+                raise
+            raise ModelLoadError.from_api(error, f"{os.fspath(source)}: ") from error
+        return Model(data, self)
+
+    async def get_model(self, model: Any) -> Model:
+        """A registered model as a Model object."""
+        return Model(await self._run(api.get_model(model)), self)
+
+    async def optimize(
+        self,
+        model: Any,
+        target: str = "inference",
+        level: str = "standard",
+        options: dict[str, Any] | None = None,
+    ) -> Model:
+        """Optimises an ONNX model into a new version."""
+        return Model(await self._run(api.optimize(model, target, level, options)), self)
+
+    async def login(self, username: str, password: str) -> Obj:
+        """Logs in and uses the access token from now on."""
+        return self._use_tokens(await self._run(api.login(username, password)))
+
+    async def refresh_token(self, refresh_token: str | None = None) -> Obj:
+        """Rotates the tokens and uses the new access token."""
+        return self._use_tokens(await self._run(self._refresh_call(refresh_token)))
+
+    async def close(self) -> None:
+        """Closes pooled connections."""
+        await self.transport.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -1,29 +1,27 @@
-"""The one HTTP transport under every client: auth header, timeouts, pooling, bounded retries
-with exponential backoff and full jitter on 429/503 (and connection errors), honouring Retry-After."""
+"""The one HTTP transport under every client (sync and async over httpx): auth header, timeouts,
+pooling, bounded retries with exponential backoff and full jitter on 429/503 (and failed
+connections), honouring ``Retry-After``; request logging; optional GET cache; client-side metrics."""
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import json
-import logging
-import os
 import random
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from meshserve.errors import NetworkError, TimeoutError, error_for
+from meshserve import config
+from meshserve.errors import APIError, NetworkError, TimeoutError, error_for, stream_error
 
-log = logging.getLogger("meshserve")
-
-DEFAULT_BASE_URL = "http://localhost:8000"
 RETRY_STATUSES = frozenset({429, 503})
-
-
-def api_key_from_env() -> str | None:
-    """The API key from MESHSERVE_API_KEY (or the documented ACE3_API_KEY)."""
-    return os.environ.get("MESHSERVE_API_KEY") or os.environ.get("ACE3_API_KEY")
+USER_AGENT = "meshserve-python/0.1.0"
 
 
 def backoff(attempt: int, base: float, cap: float = 30.0) -> float:
@@ -32,89 +30,346 @@ def backoff(attempt: int, base: float, cap: float = 30.0) -> float:
 
 
 def retry_after_seconds(response: httpx.Response) -> float | None:
-    """Seconds the server asked us to wait, if it said."""
-    value = response.headers.get("retry-after") or response.headers.get("x-ratelimit-retry-after")
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
+    """Seconds the server asked us to wait (delta-seconds or an HTTP date), if it said."""
+    value = response.headers.get("retry-after")
+    if value is None:
         return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
 
 
-class Transport:
-    """Synchronous requests with retries; one pooled httpx client."""
+@dataclass
+class _Sample:
+    at: float
+    latency_ms: float
+    failed: bool
+
+
+class Metrics:
+    """What this client observed (000 ``enable_metrics``/``get_metrics``), over a sliding window."""
+
+    def __init__(self, window_seconds: float = 60.0) -> None:
+        self.window = window_seconds
+        self.enabled = False
+        self._samples: deque[_Sample] = deque(maxlen=100_000)
+        self._lock = threading.Lock()
+        self.total = 0
+        self.errors = 0
+
+    def record(self, latency_ms: float, failed: bool) -> None:
+        """Adds one request (when enabled)."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self._samples.append(_Sample(time.monotonic(), latency_ms, failed))
+            self.total += 1
+            self.errors += int(failed)
+
+    def snapshot(self) -> dict[str, Any]:
+        """rps, avg/p95 latency and error rate (%) of the last window, plus totals."""
+        now = time.monotonic()
+        with self._lock:
+            recent = [s for s in self._samples if now - s.at <= self.window]
+        latencies = sorted(s.latency_ms for s in recent)
+        span = max(now - recent[0].at, 1e-3) if recent else 0.0
+        return {
+            "rps": round(len(recent) / span, 3) if recent else 0.0,
+            "avg_latency_ms": round(sum(latencies) / len(latencies), 3) if latencies else 0.0,
+            "p95_latency_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 3) if latencies else 0.0,
+            "error_rate": round(100.0 * sum(s.failed for s in recent) / len(recent), 3) if recent else 0.0,
+            "requests": len(recent),
+            "total_requests": self.total,
+            "total_errors": self.errors,
+            "window_seconds": self.window,
+        }
+
+
+class _Base:
+    """Settings shared by the sync and async transports."""
 
     def __init__(
         self,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str | None = None,
         api_key: str | None = None,
-        timeout: float = 30.0,
-        max_retries: int = 3,
+        timeout: float | None = None,
+        max_retries: int | None = None,
         headers: Mapping[str, str] | None = None,
-        backoff_base: float = 0.5,
-        http_client: httpx.Client | None = None,
+        backoff_base: float | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.api_key = api_key if api_key is not None else api_key_from_env()
-        self.max_retries = max_retries
-        self.backoff_base = backoff_base
-        all_headers = {"User-Agent": "meshserve-python", **(headers or {})}
+        cfg = config.get_config()
+        self.base_url = (base_url or config.base_url_from_env() or config.DEFAULT_BASE_URL).rstrip("/")
+        self.api_key = api_key if api_key is not None else config.api_key_from_env()
+        self.timeout = float(timeout if timeout is not None else cfg["default_timeout"])
+        self.max_retries = int(max_retries if max_retries is not None else cfg["max_retries"])
+        self.backoff_base = float(backoff_base if backoff_base is not None else cfg["backoff_base"])
+        self.headers = {"User-Agent": USER_AGENT, **(headers or {})}
         if self.api_key:
-            all_headers["Authorization"] = f"Bearer {self.api_key}"
+            self.headers["Authorization"] = f"Bearer {self.api_key}"
+        self.metrics = Metrics()
+        self._cache: dict[str, tuple[float, Any]] = {}
+
+    def _wait(self, attempt: int, response: httpx.Response | None) -> float | None:
+        """Seconds to wait before retry ``attempt`` (None: do not retry)."""
+        if attempt >= self.max_retries:
+            return None
+        if response is not None:
+            if response.status_code not in RETRY_STATUSES:
+                return None
+            told = retry_after_seconds(response)
+            if told is not None:
+                return told
+        return backoff(attempt, self.backoff_base)
+
+    def _cached(self, method: str, path: str, kwargs: Mapping[str, Any]) -> Any:
+        cfg = config.get_config()
+        if method != "GET" or not cfg["cache_enabled"] or kwargs:
+            return None
+        hit = self._cache.get(path)
+        if hit and time.monotonic() - hit[0] < cfg["cache_ttl"]:
+            return hit[1]
+        return None
+
+    def _store(self, method: str, path: str, kwargs: Mapping[str, Any], value: Any) -> None:
+        if method == "GET" and not kwargs and config.get_config()["cache_enabled"]:
+            self._cache[path] = (time.monotonic(), value)
+
+    @staticmethod
+    def _retryable_transport_error(method: str, exc: httpx.TransportError) -> bool:
+        # A refused connection never reached the server; other failures only for idempotent reads.
+        return isinstance(exc, httpx.ConnectError) or method in ("GET", "HEAD", "DELETE")
+
+    @staticmethod
+    def _log(method: str, path: str, status: int | str, started: float, attempt: int) -> None:
+        config.logger().debug(
+            "%s %s -> %s in %.1f ms (attempt %d)",
+            method,
+            path,
+            status,
+            (time.perf_counter() - started) * 1000,
+            attempt + 1,
+        )
+
+    @staticmethod
+    def _raise_for(response: httpx.Response) -> None:
+        if response.status_code >= 400:
+            raise error_for(response.status_code, _body(response), retry_after_seconds(response) or 0)
+
+
+class Transport(_Base):
+    """Synchronous requests with retries over one pooled httpx client."""
+
+    def __init__(self, *args: Any, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.client = http_client or httpx.Client(
-            base_url=self.base_url, timeout=timeout, headers=all_headers
+            base_url=self.base_url,
+            timeout=self.timeout,
+            headers=self.headers,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        """Sends a request, retrying 429/503 and connection failures; raises SDK errors."""
+        """Sends a request, retrying 429/503 and failed connections; raises SDK errors."""
         for attempt in range(self.max_retries + 1):
+            started = time.perf_counter()
             try:
                 response = self.client.request(method, path, **kwargs)
             except httpx.TimeoutException as exc:
-                raise TimeoutError(f"{method} {path} timed out: {exc}") from exc
+                self.metrics.record((time.perf_counter() - started) * 1000, True)
+                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
             except httpx.TransportError as exc:
-                if attempt < self.max_retries:
-                    time.sleep(backoff(attempt, self.backoff_base))
-                    continue
-                raise NetworkError(f"{method} {path} failed: {exc}") from exc
-            log.debug("%s %s -> %s", method, path, response.status_code)
-            if response.status_code in RETRY_STATUSES and attempt < self.max_retries:
-                wait = retry_after_seconds(response)
-                time.sleep(wait if wait is not None else backoff(attempt, self.backoff_base))
+                self._log(method, path, type(exc).__name__, started, attempt)
+                wait = self._wait(attempt, None) if self._retryable_transport_error(method, exc) else None
+                if wait is None:
+                    self.metrics.record((time.perf_counter() - started) * 1000, True)
+                    raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
+                _rewind(kwargs)
+                time.sleep(wait)
                 continue
-            if response.status_code >= 400:
-                raise error_for(response.status_code, _body(response), retry_after_seconds(response) or 0)
+            self._log(method, path, response.status_code, started, attempt)
+            self.metrics.record((time.perf_counter() - started) * 1000, response.status_code >= 400)
+            wait = self._wait(attempt, response)
+            if wait is not None:
+                config.logger().info("%s %s: %s, retrying in %.2fs", method, path, response.status_code, wait)
+                _rewind(kwargs)
+                time.sleep(wait)
+                continue
+            self._raise_for(response)
             return response
         raise AssertionError("unreachable")
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
-        """A request whose answer is JSON."""
-        return self.request(method, path, **kwargs).json()
+        """A request whose answer is JSON (GETs may come from the cache)."""
+        cached = self._cached(method, path, kwargs)
+        if cached is not None:
+            return cached
+        value = self.request(method, path, **kwargs).json()
+        self._store(method, path, kwargs, value)
+        return value
 
-    def stream_events(self, path: str, payload: Any) -> Iterator[Any]:
-        """POSTs and yields each SSE ``data:`` payload (parsed JSON) until ``[DONE]`` or the end."""
-        with self.client.stream("POST", path, json=payload) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise error_for(response.status_code, _body(response), retry_after_seconds(response) or 0)
-            yield from parse_sse(response.iter_lines())
+    def stream_events(self, path: str, payload: Any, method: str = "POST") -> Iterator[Any]:
+        """Yields each SSE ``data:`` payload (JSON-decoded) until ``[DONE]``; in-band errors raise."""
+        for attempt in range(self.max_retries + 1):
+            started = time.perf_counter()
+            try:
+                with self.client.stream(method, path, json=payload) as response:
+                    wait = self._wait(attempt, response)
+                    if wait is None:
+                        if response.status_code >= 400:
+                            response.read()
+                            self._raise_for(response)
+                        self._log(method, path, response.status_code, started, attempt)
+                        yield from _raise_in_band(parse_sse(response.iter_lines()))
+                        self.metrics.record((time.perf_counter() - started) * 1000, False)
+                        return
+            except httpx.TimeoutException as exc:
+                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
+            except httpx.TransportError as exc:
+                raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
+            time.sleep(wait)
 
     def close(self) -> None:
         """Closes the pooled connections."""
         self.client.close()
 
 
-def parse_sse(lines: Iterator[str]) -> Iterator[Any]:
-    """The ``data:`` payloads of a Server-Sent Events stream, JSON-decoded when possible."""
+class AsyncTransport(_Base):
+    """The same over ``httpx.AsyncClient`` (awaitable sleeps; one pool per client)."""
+
+    def __init__(self, *args: Any, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.client = http_client or httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=self.timeout,
+            headers=self.headers,
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        )
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Sends a request, retrying 429/503 and failed connections; raises SDK errors."""
+        for attempt in range(self.max_retries + 1):
+            started = time.perf_counter()
+            try:
+                response = await self.client.request(method, path, **kwargs)
+            except httpx.TimeoutException as exc:
+                self.metrics.record((time.perf_counter() - started) * 1000, True)
+                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
+            except httpx.TransportError as exc:
+                self._log(method, path, type(exc).__name__, started, attempt)
+                wait = self._wait(attempt, None) if self._retryable_transport_error(method, exc) else None
+                if wait is None:
+                    self.metrics.record((time.perf_counter() - started) * 1000, True)
+                    raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
+                _rewind(kwargs)
+                await asyncio.sleep(wait)
+                continue
+            self._log(method, path, response.status_code, started, attempt)
+            self.metrics.record((time.perf_counter() - started) * 1000, response.status_code >= 400)
+            wait = self._wait(attempt, response)
+            if wait is not None:
+                config.logger().info("%s %s: %s, retrying in %.2fs", method, path, response.status_code, wait)
+                _rewind(kwargs)
+                await asyncio.sleep(wait)
+                continue
+            self._raise_for(response)
+            return response
+        raise AssertionError("unreachable")
+
+    async def json(self, method: str, path: str, **kwargs: Any) -> Any:
+        """A request whose answer is JSON (GETs may come from the cache)."""
+        cached = self._cached(method, path, kwargs)
+        if cached is not None:
+            return cached
+        value = (await self.request(method, path, **kwargs)).json()
+        self._store(method, path, kwargs, value)
+        return value
+
+    async def stream_events(self, path: str, payload: Any, method: str = "POST") -> AsyncIterator[Any]:
+        """Yields each SSE ``data:`` payload until ``[DONE]``; in-band errors raise."""
+        for attempt in range(self.max_retries + 1):
+            try:
+                async with self.client.stream(method, path, json=payload) as response:
+                    wait = self._wait(attempt, response)
+                    if wait is None:
+                        if response.status_code >= 400:
+                            await response.aread()
+                            self._raise_for(response)
+                        async for event in _aparse_sse(response.aiter_lines()):
+                            error = stream_error(event)
+                            if error is not None:
+                                raise error
+                            yield event
+                        return
+            except httpx.TimeoutException as exc:
+                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
+            except httpx.TransportError as exc:
+                raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
+            await asyncio.sleep(wait)
+
+    async def close(self) -> None:
+        """Closes the pooled connections."""
+        await self.client.aclose()
+
+
+def _decode(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data
+
+
+def parse_sse(lines: Iterable[str]) -> Iterator[Any]:
+    """The ``data:`` payloads of a Server-Sent Events stream (multi-line data joined), JSON-decoded
+    when possible, until ``[DONE]``."""
+    buffer: list[str] = []
     for line in lines:
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
-        if data == "[DONE]":
-            return
-        try:
-            yield json.loads(data)
-        except ValueError:
-            yield data
+        if line.startswith("data:"):
+            buffer.append(line[5:].removeprefix(" "))
+        elif line == "" and buffer:
+            data = "\n".join(buffer)
+            buffer = []
+            if data.strip() == "[DONE]":
+                return
+            yield _decode(data)
+    if buffer and "\n".join(buffer).strip() != "[DONE]":
+        yield _decode("\n".join(buffer))
+
+
+async def _aparse_sse(lines: AsyncIterator[str]) -> AsyncIterator[Any]:
+    buffer: list[str] = []
+    async for line in lines:
+        buffer.append(line)
+        if line == "":
+            for event in parse_sse(buffer):
+                yield event
+            if any(b.startswith("data:") and b[5:].strip() == "[DONE]" for b in buffer):
+                return
+            buffer = []
+    for event in parse_sse(buffer):
+        yield event
+
+
+def _raise_in_band(events: Iterator[Any]) -> Iterator[Any]:
+    for event in events:
+        error = stream_error(event)
+        if error is not None:
+            raise error
+        yield event
+
+
+def _rewind(kwargs: Mapping[str, Any]) -> None:
+    """Rewinds uploaded files so a retried request sends them whole."""
+    files = kwargs.get("files") or {}
+    for value in files.values() if isinstance(files, Mapping) else ():
+        handle = value[1] if isinstance(value, tuple) else value
+        if hasattr(handle, "seek"):
+            handle.seek(0)
 
 
 def _body(response: httpx.Response) -> Any:
@@ -122,3 +377,6 @@ def _body(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return response.text
+
+
+__all__ = ["APIError", "AsyncTransport", "Metrics", "Transport", "parse_sse"]

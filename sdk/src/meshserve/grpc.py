@@ -1,0 +1,141 @@
+"""Typed gRPC clients of the internal services (``pip install meshserve[grpc]``).
+
+grpc and the generated stubs (:mod:`meshserve.v1`) are imported when a channel is opened, so
+``import meshserve`` never needs them::
+
+    from meshserve.grpc import ServiceClient
+    from meshserve.v1 import registry_pb2
+    with ServiceClient("127.0.0.1:50052") as registry:
+        models = registry.registry.ListModels(registry_pb2.ListModelsRequest(), timeout=5).models
+
+Each property returns the generated stub (``RegistryServiceStub`` …; their ``.pyi`` types ship
+with the package). With auth on, pass ``internal_token`` (``MESHSERVE_INTERNAL_TOKEN``): it is
+sent as ``x-meshserve-internal-token`` on every call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # types only; nothing is imported at run time until a channel opens
+    from meshserve.v1.auth_pb2_grpc import AuthServiceStub
+    from meshserve.v1.autoscaler_pb2_grpc import AutoscalerServiceStub
+    from meshserve.v1.inference_pb2_grpc import InferenceServiceStub
+    from meshserve.v1.registry_pb2_grpc import RegistryServiceStub
+    from meshserve.v1.speech_pb2_grpc import SpeechServiceStub
+
+DEFAULT_PORTS = {"auth": 50051, "registry": 50052, "inference": 50053, "speech": 50054, "autoscaler": 50055}
+INTERNAL_TOKEN_HEADER = "x-meshserve-internal-token"
+
+
+def _grpc() -> Any:
+    try:
+        return importlib.import_module("grpc")
+    except ImportError as exc:
+        raise ImportError("meshserve.grpc needs the grpc extra: pip install 'meshserve[grpc]'") from exc
+
+
+class _TokenInterceptor:
+    """Adds the internal token to every unary and streaming call's metadata."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def _details(self, details: Any) -> Any:
+        grpc = _grpc()
+        metadata = [*(details.metadata or []), (INTERNAL_TOKEN_HEADER, self.token)]
+
+        class Details(grpc.ClientCallDetails):  # type: ignore[misc]
+            method = details.method
+            timeout = details.timeout
+            credentials = details.credentials
+            wait_for_ready = details.wait_for_ready
+            compression = details.compression
+
+        out = Details()
+        out.metadata = metadata
+        return out
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details), request)
+
+    def intercept_stream_unary(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+    def intercept_stream_stream(self, continuation: Any, details: Any, requests: Any) -> Any:
+        return continuation(self._details(details), requests)
+
+
+def _stub(module: str, name: str, channel: Any) -> Any:
+    return getattr(importlib.import_module(f"meshserve.v1.{module}_pb2_grpc"), name)(channel)
+
+
+class ServiceClient:
+    """One channel to one service address with typed stubs for every service."""
+
+    def __init__(self, address: str, internal_token: str | None = None, secure: bool = False) -> None:
+        grpc = _grpc()
+        self.address = address
+        channel = (
+            grpc.secure_channel(address, grpc.ssl_channel_credentials())
+            if secure
+            else grpc.insecure_channel(address)
+        )
+        token = internal_token if internal_token is not None else os.environ.get("MESHSERVE_INTERNAL_TOKEN")
+        if token:
+            grpc_interceptor = type(
+                "TokenInterceptor",
+                (
+                    _TokenInterceptor,
+                    grpc.UnaryUnaryClientInterceptor,
+                    grpc.UnaryStreamClientInterceptor,
+                    grpc.StreamUnaryClientInterceptor,
+                    grpc.StreamStreamClientInterceptor,
+                ),
+                {},
+            )(token)
+            channel = grpc.intercept_channel(channel, grpc_interceptor)
+        self.channel = channel
+
+    @property
+    def auth(self) -> AuthServiceStub:
+        """meshserve.v1.AuthService."""
+        return _stub("auth", "AuthServiceStub", self.channel)
+
+    @property
+    def registry(self) -> RegistryServiceStub:
+        """meshserve.v1.RegistryService."""
+        return _stub("registry", "RegistryServiceStub", self.channel)
+
+    @property
+    def inference(self) -> InferenceServiceStub:
+        """meshserve.v1.InferenceService."""
+        return _stub("inference", "InferenceServiceStub", self.channel)
+
+    @property
+    def speech(self) -> SpeechServiceStub:
+        """meshserve.v1.SpeechService."""
+        return _stub("speech", "SpeechServiceStub", self.channel)
+
+    @property
+    def autoscaler(self) -> AutoscalerServiceStub:
+        """meshserve.v1.AutoscalerService."""
+        return _stub("autoscaler", "AutoscalerServiceStub", self.channel)
+
+    def close(self) -> None:
+        """Closes the channel."""
+        self.channel.close()
+
+    def __enter__(self) -> ServiceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+__all__ = ["DEFAULT_PORTS", "ServiceClient"]
