@@ -19,6 +19,7 @@ from fastapi import UploadFile
 from fastapi.responses import StreamingResponse
 
 from gateway.clients import MeshClients
+from gateway.streams import OpenStream, first_message
 from meshserve.v1 import speech_pb2 as pb
 from services.common.clients import call_metadata
 from services.common.errors import InvalidInput, MeshError
@@ -53,47 +54,14 @@ def audio_format(name: str, field: str) -> int:
     return value
 
 
-class SynthesisStream:
-    """An open Synthesize call whose first chunk has arrived."""
-
-    def __init__(self, call: grpc.aio.UnaryStreamCall, first: pb.SynthesizeResponse) -> None:
-        self.call = call
-        self.first = first
-
-    async def __aiter__(self) -> AsyncIterator[pb.SynthesizeResponse]:
-        """Every chunk, the first included; errors become canonical MeshErrors."""
-        try:
-            yield self.first
-            if self.first.final:
-                return
-            while True:
-                try:
-                    chunk = await self.call.read()
-                except grpc.aio.AioRpcError as error:
-                    raise MeshError.from_rpc_error(error) from None
-                if chunk is grpc.aio.EOF:
-                    return
-                yield chunk
-                if chunk.final:
-                    return
-        finally:
-            self.cancel()
-
-    def cancel(self) -> None:
-        """Cancels the call (a no-op once it has finished)."""
-        self.call.cancel()
+SynthesisStream = OpenStream[pb.SynthesizeResponse]
 
 
 async def open_synthesis(clients: MeshClients, request: pb.SynthesizeRequest) -> SynthesisStream:
     """Starts a synthesis and waits for its first chunk (errors raise before any byte is sent)."""
     call = clients.speech.Synthesize(request, timeout=SPEECH_TIMEOUT_SECONDS, metadata=call_metadata())
-    try:
-        first = await call.read()
-    except grpc.aio.AioRpcError as error:
-        raise MeshError.from_rpc_error(error) from None
-    if first is grpc.aio.EOF:
-        raise MeshError("the synthesis ended without audio")
-    return SynthesisStream(call, first)
+    first = await first_message(call, "synthesis")
+    return OpenStream(call, first, lambda chunk: bool(chunk.final))
 
 
 @dataclass

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
 from fastapi.responses import StreamingResponse
 
 from gateway.clients import MeshClients
+from gateway.streams import OpenStream, first_message
 from meshserve.v1 import common_pb2
 from meshserve.v1 import inference_pb2 as pb
 from services.common.clients import call_metadata
@@ -68,48 +68,14 @@ def generate_request(
     )
 
 
-class GenerationStream:
-    """An open Generate call whose first chunk has arrived."""
-
-    def __init__(self, call: Any, first: pb.GenerateResponse) -> None:
-        self.call = call
-        self.first = first
-        self.started = time.perf_counter()
-
-    async def __aiter__(self) -> AsyncIterator[pb.GenerateResponse]:
-        """Every chunk, the first included; errors become canonical MeshErrors."""
-        try:
-            yield self.first
-            if self.first.finish_reason:
-                return
-            while True:
-                try:
-                    chunk = await self.call.read()
-                except grpc.aio.AioRpcError as error:
-                    raise MeshError.from_rpc_error(error) from None
-                if chunk is grpc.aio.EOF:
-                    return
-                yield chunk
-                if chunk.finish_reason:
-                    return
-        finally:
-            self.cancel()
-
-    def cancel(self) -> None:
-        """Cancels the call: a no-op when finished; frees the worker's slot when the client left."""
-        self.call.cancel()
+GenerationStream = OpenStream[pb.GenerateResponse]
 
 
 async def open_stream(clients: MeshClients, request: pb.GenerateRequest) -> GenerationStream:
     """Starts a generation and waits for its first chunk (errors raise before any byte is sent)."""
     call = clients.inference.Generate(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=call_metadata())
-    try:
-        first = await call.read()
-    except grpc.aio.AioRpcError as error:
-        raise MeshError.from_rpc_error(error) from None
-    if first is grpc.aio.EOF:
-        raise MeshError("the generation ended without a reply")
-    return GenerationStream(call, first)
+    first = await first_message(call, "generation")
+    return OpenStream(call, first, lambda chunk: bool(chunk.finish_reason))
 
 
 @dataclass
