@@ -135,6 +135,10 @@ def gpu(d: ipb.Device) -> dict[str, Any]:
         "utilization": d.utilization_percent if d.HasField("utilization_percent") else None,
         "temperature": d.temperature_celsius if d.HasField("temperature_celsius") else None,
         "compute_capability": d.compute_capability or None,
+        "driver_version": d.driver_version if d.HasField("driver_version") else None,
+        "cuda_version": d.cuda_version if d.HasField("cuda_version") else None,
+        "power_usage": d.power_usage_watts if d.HasField("power_usage_watts") else None,
+        "power_limit": d.power_limit_watts if d.HasField("power_limit_watts") else None,
     }
 
 

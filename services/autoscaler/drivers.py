@@ -3,7 +3,8 @@
 - :class:`LocalDriver` (the embedded default) drives the inference service's Triton worker pool:
   ``SetWorkerCount`` sizes the pool and ``LoadModel(replicas=N)`` places a model on N workers. The
   pool is shared, so it is sized to the largest replica count any target was given; a model target's
-  replicas are the workers holding it.
+  replicas are the workers holding it. Zero replicas of a model while other targets keep workers is
+  ``UnloadModel(standby=True)``: the model's next request waits and counts as demand (cold start).
 - :class:`KubernetesDriver` reads and patches the ``scale`` subresource of a worker Deployment per
   target (``GET``/``PATCH /apis/apps/v1/namespaces/{ns}/deployments/{name}/scale``) with the official
   ``kubernetes`` client; the pool target ``*`` maps to ``kubernetes_pool_deployment``.
@@ -78,6 +79,14 @@ class LocalDriver:
             ipb.SetWorkerCountRequest(count=pool, reason=reason),
             timeout=self.timeout,
         )
+        if target != "*" and replicas == 0 and pool > 0:
+            # Other targets keep workers: scale this model to zero on them (standby, so its next
+            # request is a cold start that the loop sees, not MODEL_NOT_LOADED).
+            await unary_call(
+                self.stub.UnloadModel,
+                ipb.UnloadModelRequest(model=cpb.ModelRef(name=target), standby=True),
+                timeout=self.timeout,
+            )
         if target != "*" and replicas > 0:
             # New workers take seconds to start; placing the model before they are ready would
             # leave it on the old ones.

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import psutil
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -20,6 +24,12 @@ class DeviceFacts:
     utilization_percent: float | None = None
     compute_capability: str = ""
     temperature_celsius: float | None = None
+    #: NVIDIA driver and the CUDA version it supports (None on the CPU or when NVML cannot say).
+    driver_version: str | None = None
+    cuda_version: str | None = None
+    #: Power draw and enforced limit in watts (None when not measurable).
+    power_usage_watts: float | None = None
+    power_limit_watts: float | None = None
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,8 @@ def gpu_facts() -> list[DeviceFacts]:
     except Exception:  # no driver, no GPU: the common case on CPU machines
         return []
     try:
+        driver = _measured(lambda: _text(pynvml.nvmlSystemGetDriverVersion()))
+        cuda = _measured(lambda: cuda_version_text(pynvml.nvmlSystemGetCudaDriverVersion()))
         facts = []
         for index in range(pynvml.nvmlDeviceGetCount()):
             handle = pynvml.nvmlDeviceGetHandleByIndex(index)
@@ -71,7 +83,7 @@ def gpu_facts() -> list[DeviceFacts]:
             facts.append(
                 DeviceFacts(
                     id=f"cuda:{index}",
-                    name=name.decode() if isinstance(name, bytes) else str(name),
+                    name=_text(name),
                     memory_total_bytes=int(memory.total),
                     memory_used_bytes=int(memory.used),
                     utilization_percent=float(pynvml.nvmlDeviceGetUtilizationRates(handle).gpu),
@@ -79,11 +91,35 @@ def gpu_facts() -> list[DeviceFacts]:
                     temperature_celsius=float(
                         pynvml.nvmlDeviceGetTemperature(handle, pynvml.NVML_TEMPERATURE_GPU)
                     ),
+                    driver_version=driver,
+                    cuda_version=cuda,
+                    # NVML reports milliwatts.
+                    power_usage_watts=_measured(lambda h=handle: pynvml.nvmlDeviceGetPowerUsage(h) / 1000),
+                    power_limit_watts=_measured(
+                        lambda h=handle: pynvml.nvmlDeviceGetEnforcedPowerLimit(h) / 1000
+                    ),
                 )
             )
         return facts
     finally:
         pynvml.nvmlShutdown()
+
+
+def cuda_version_text(version: int) -> str:
+    """NVML's CUDA driver version integer (12020) as "12.2"."""
+    return f"{version // 1000}.{version % 1000 // 10}"
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _measured(read: Callable[[], T]) -> T | None:
+    """A value NVML may not support on a device (power on some boards): None rather than a guess."""
+    try:
+        return read()
+    except Exception:  # pynvml.NVMLError_NotSupported and friends
+        return None
 
 
 def machine_facts() -> MachineFacts:

@@ -81,6 +81,7 @@ class WorkerPool:
         model_threads: int = 1,
         start_timeout: float = 60.0,
         wait_timeout: float = 120.0,
+        utilization_window: float = 10.0,
     ) -> None:
         self.root = root
         self.repository = ModelRepository(root / "models")
@@ -91,7 +92,7 @@ class WorkerPool:
         self.workers: dict[str, TritonWorker] = {}
         self.clients: dict[str, triton.InferenceServerClient] = {}
         self.placements: dict[str, Placement] = {}
-        self.stats = Statistics()
+        self.stats = Statistics(window_seconds=utilization_window)
         self._changed = asyncio.Condition()
         self._next = 0
         self._tasks: set[asyncio.Task[None]] = set()
@@ -214,6 +215,14 @@ class WorkerPool:
         """Workers that can take calls now."""
         return [w for w in self.workers.values() if w.state == "ready" and w.alive and w.id in self.clients]
 
+    def metrics_targets(self) -> list[tuple[str, str]]:
+        """(worker id, URL of its own Triton metrics) of every ready worker; safe from any thread."""
+        return [
+            (w.id, f"http://{w.host}:{w.metrics_port}/metrics")
+            for w in list(self.workers.values())
+            if w.state == "ready" and w.alive and w.metrics_port
+        ]
+
     def _holders(self, name: str) -> list[TritonWorker]:
         placement = self.placements.get(name)
         if placement is None:
@@ -221,15 +230,26 @@ class WorkerPool:
         return [w for w in self.ready_workers() if w.id in placement.workers]
 
     async def _wait_for_workers(self) -> list[TritonWorker]:
+        """Ready workers, waiting up to ``wait_timeout`` for one when there is none.
+
+        Waiting (rather than failing) is what makes scale to zero usable: the caller is counted as
+        demand (``Counter.waiting``), the autoscaler sees it at zero replicas and adds a worker.
+        """
         ready = self.ready_workers()
         if ready:
             return ready
-        if self.target == 0:
-            raise BackendUnavailable("no Triton workers are running", suggestion="raise the worker count")
         async with self._changed:
             try:
                 await asyncio.wait_for(self._changed.wait_for(self.ready_workers), self.wait_timeout)
             except TimeoutError:
+                if self.target == 0:
+                    raise BackendUnavailable(
+                        f"no Triton worker within {self.wait_timeout:.0f}s: the pool is scaled to zero"
+                        " and nothing scaled it up",
+                        details={"workers": 0},
+                        suggestion="raise the worker count (POST /autoscaler/scale) or give the model"
+                        " an autoscaling policy",
+                    ) from None
                 raise BackendUnavailable(
                     f"no Triton worker became ready within {self.wait_timeout:.0f}s"
                 ) from None
@@ -309,8 +329,12 @@ class WorkerPool:
             placement.reason = ""
             placement.device = self._runtime_device(placement.name) or placement.device
 
-    async def unload(self, name: str) -> int:
-        """Unloads a model from every worker; returns the resident bytes its instances held."""
+    async def unload(self, name: str, *, standby: bool = False) -> int:
+        """Unloads a model from every worker; returns the resident bytes its instances held.
+
+        ``standby`` scales it to zero instead: the next request loads it again (a cold start)
+        rather than answering MODEL_NOT_LOADED.
+        """
         placement = self.placements.get(name)
         if placement is None:
             return 0
@@ -325,7 +349,7 @@ class WorkerPool:
                 if worker is not None:
                     worker.models.discard(name)
             placement.workers.clear()
-            placement.status = "unloaded"
+            placement.status = "ready" if standby else "unloaded"
             return freed
 
     async def install_model_dir(self, name: str, source: Path, replicas: int = 1) -> Placement:
@@ -388,17 +412,51 @@ class WorkerPool:
         timeout: float | None = None,
         idempotent: bool = True,
     ) -> tuple[triton.InferResult, TritonWorker]:
-        """Runs a request; on a worker failure retries once on another worker when idempotent."""
+        """Runs a request; on a worker failure retries once on another worker when idempotent.
+
+        The model's counter holds the request from its arrival, so one still waiting for a worker
+        (pool scaled to zero, model loading) is in ``in_flight`` and ``waiting``: demand the
+        autoscaler can see. Its latency is end to end, waits included.
+        """
+        model = self.stats.model(name)
+        model.begin()
+        started = time.perf_counter()
+        ok = False
+        try:
+            answer = await self._infer_attempts(name, inputs, outputs, request_id, timeout, idempotent)
+            ok = True
+            return answer
+        finally:
+            model.end((time.perf_counter() - started) * 1000, ok)
+
+    async def _infer_attempts(
+        self,
+        name: str,
+        inputs: list[triton.InferInput],
+        outputs: list[triton.InferRequestedOutput] | None,
+        request_id: str,
+        timeout: float | None,
+        idempotent: bool,
+    ) -> tuple[triton.InferResult, TritonWorker]:
+        model = self.stats.model(name)
         excluded: frozenset[str] = frozenset()
         attempts = 2 if idempotent else 1
         for attempt in range(attempts):
-            worker = await self.pick(name, excluded)
-            client = self.clients[worker.id]
+            model.waiting += 1
             try:
-                async with self.track(name, worker.id):
-                    result = await client.infer(
-                        name, inputs, outputs=outputs, request_id=request_id, client_timeout=timeout
-                    )
+                worker = await self.pick(name, excluded)
+            finally:
+                model.waiting -= 1
+            client = self.clients[worker.id]
+            counter = self.stats.worker(worker.id)
+            counter.begin()
+            sent = time.perf_counter()
+            ok = False
+            try:
+                result = await client.infer(
+                    name, inputs, outputs=outputs, request_id=request_id, client_timeout=timeout
+                )
+                ok = True
                 return result, worker
             except InferenceServerException as error:
                 if await self._worker_failed(worker, error) and attempt + 1 < attempts:
@@ -406,6 +464,8 @@ class WorkerPool:
                     excluded = frozenset({worker.id})
                     continue
                 raise _model_error(name, error, worker) from None
+            finally:
+                counter.end((time.perf_counter() - sent) * 1000, ok)
         raise AssertionError("unreachable")
 
     async def _worker_failed(self, worker: TritonWorker, error: InferenceServerException) -> bool:

@@ -167,9 +167,10 @@ class Predictor:
         await self.catalog.report(entry, common.MODEL_STATUS_LOADED)
         return entry, placement
 
-    async def unload(self, name: str, version: str) -> int:
-        """Unloads a model from every worker; returns the resident bytes it held."""
+    async def unload(self, name: str, version: str, *, standby: bool = False) -> int:
+        """Unloads a model from every worker (``standby``: scaled to zero, loaded again on demand);
+        returns the resident bytes it held."""
         entry, placement = await self.resolve(name, version)
-        freed = await self.pool.unload(placement.name)
+        freed = await self.pool.unload(placement.name, standby=standby)
         await self.catalog.report(entry, common.MODEL_STATUS_READY)
         return freed

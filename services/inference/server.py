@@ -6,6 +6,10 @@ that arrive before a worker is ready wait for one (``worker_wait_seconds``).
 
 from __future__ import annotations
 
+import contextlib
+
+from prometheus_client import REGISTRY
+
 from meshserve.v1 import inference_pb2, inference_pb2_grpc
 from services.common.clients import ChannelPool
 from services.common.server import Registration, main
@@ -15,6 +19,7 @@ from services.inference.predictor import Predictor
 from services.inference.repository import Batching
 from services.inference.servicer import InferenceServicer
 from services.inference.settings import InferenceSettings
+from services.inference.triton_metrics import TritonMetricsCollector
 
 SERVICE_NAME = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name
 
@@ -28,6 +33,7 @@ def build(settings: InferenceSettings) -> Registration:
         model_threads=settings.model_threads,
         start_timeout=settings.worker_start_timeout_seconds,
         wait_timeout=settings.worker_wait_seconds,
+        utilization_window=settings.utilization_window_seconds,
     )
     channels = ChannelPool()
     catalog = RegistryCatalog(channels, root / "artifacts")
@@ -38,14 +44,23 @@ def build(settings: InferenceSettings) -> Registration:
     )
     servicer = InferenceServicer(pool, Predictor(pool, catalog, batching), settings.request_timeout_seconds)
 
+    # Triton's own metrics join this process's /metrics (metrics_port), labelled by worker.
+    triton_metrics = TritonMetricsCollector(pool.metrics_targets)
+
+    async def on_start() -> None:
+        REGISTRY.register(triton_metrics)
+        await pool.start()
+
     async def on_stop() -> None:
+        with contextlib.suppress(KeyError):
+            REGISTRY.unregister(triton_metrics)
         await pool.close()
         await channels.close()
 
     return Registration(
         add=lambda server: inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
-        on_start=pool.start,
+        on_start=on_start,
         on_stop=on_stop,
     )
 

@@ -22,6 +22,7 @@ from services.inference.generation import GenerationMixin
 from services.inference.pool import Placement, WorkerPool
 from services.inference.predictor import Predictor
 from services.inference.repository import Batching
+from services.inference.stats import Counter
 from services.inference.tensors import from_numpy, to_numpy
 
 STATUS = {
@@ -51,6 +52,13 @@ def batching_to_proto(batching: Batching) -> pb.BatchingConfig:
         preferred_batch_sizes=list(batching.preferred_batch_sizes),
         max_queue_delay_microseconds=batching.max_queue_delay_microseconds,
     )
+
+
+def queue_depth(counter: Counter, placement: Placement | None) -> int:
+    """Requests waiting for a worker plus those beyond one per replica on the workers."""
+    dispatched = counter.in_flight - counter.waiting
+    replicas = len(placement.workers) if placement else 0
+    return counter.waiting + max(0, dispatched - replicas)
 
 
 class InferenceServicer(GenerationMixin, pb_grpc.InferenceServiceServicer):
@@ -110,7 +118,9 @@ class InferenceServicer(GenerationMixin, pb_grpc.InferenceServiceServicer):
         self, request: pb.UnloadModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.UnloadModelResponse:
         """Unloads a model from every worker."""
-        freed = await self.predictor.unload(request.model.name, request.model.version)
+        freed = await self.predictor.unload(
+            request.model.name, request.model.version, standby=request.standby
+        )
         return pb.UnloadModelResponse(freed_memory_bytes=freed)
 
     def _state(self, placement: Placement) -> pb.ModelState:
@@ -158,7 +168,7 @@ class InferenceServicer(GenerationMixin, pb_grpc.InferenceServiceServicer):
                     requests=counter.requests,
                     failures=counter.failures,
                     in_flight=counter.in_flight,
-                    queue_depth=max(0, counter.in_flight - len(placement.workers) if placement else 0),
+                    queue_depth=queue_depth(counter, placement),
                     latency=pb.LatencySummary(
                         p50_ms=counter.percentile(50),
                         p90_ms=counter.percentile(90),
@@ -226,6 +236,10 @@ class InferenceServicer(GenerationMixin, pb_grpc.InferenceServiceServicer):
                 utilization_percent=d.utilization_percent,
                 compute_capability=d.compute_capability,
                 temperature_celsius=d.temperature_celsius,
+                driver_version=d.driver_version,
+                cuda_version=d.cuda_version,
+                power_usage_watts=d.power_usage_watts,
+                power_limit_watts=d.power_limit_watts,
             )
             for d in facts.devices
         ]

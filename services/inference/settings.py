@@ -30,3 +30,8 @@ class InferenceSettings(ServiceSettings):
         500, ge=0, description="Default time a request may wait for a batch to fill, in microseconds."
     )
     request_timeout_seconds: float = Field(60.0, description="Deadline of one request to a worker.")
+    utilization_window_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="Trailing window over which a worker's utilisation (busy fraction) is measured.",
+    )

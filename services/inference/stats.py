@@ -17,12 +17,16 @@ class Counter:
 
     requests: int = 0
     failures: int = 0
+    #: Requests from arrival to their end, those still waiting for a worker included.
     in_flight: int = 0
+    #: Requests not yet given a worker (none ready, or the model still loading): a cold start's demand.
+    waiting: int = 0
     histogram: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS_MS) + 1))
     recent_ms: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
     stamps: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
     busy_since: float = 0.0
-    busy_total: float = 0.0
+    #: Closed busy stretches (start, end), oldest first, pruned to the utilisation window.
+    busy: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=100_000))
 
     def begin(self) -> None:
         """A request starts."""
@@ -34,7 +38,7 @@ class Counter:
         """A request ends."""
         self.in_flight -= 1
         if self.in_flight == 0:
-            self.busy_total += time.monotonic() - self.busy_since
+            self.busy.append((self.busy_since, time.monotonic()))
         self.requests += 1
         if not ok:
             self.failures += 1
@@ -60,10 +64,14 @@ class Counter:
         count = len(self.stamps) - bisect.bisect_right(self.stamps, cutoff)
         return count / window
 
-    def busy_seconds(self) -> float:
-        """Seconds with at least one request in flight, including the current stretch."""
-        extra = time.monotonic() - self.busy_since if self.in_flight else 0.0
-        return self.busy_total + extra
+    def busy_seconds(self, since: float, now: float) -> float:
+        """Seconds between ``since`` and ``now`` with at least one request in flight."""
+        while self.busy and self.busy[0][1] <= since:
+            self.busy.popleft()  # ended before the window: never needed again
+        stretches = list(self.busy)
+        if self.in_flight:
+            stretches.append((self.busy_since, now))
+        return sum(max(0.0, min(end, now) - max(start, since)) for start, end in stretches)
 
 
 @dataclass
@@ -73,7 +81,8 @@ class Statistics:
     started: float = field(default_factory=time.monotonic)
     models: dict[str, Counter] = field(default_factory=dict)
     workers: dict[str, Counter] = field(default_factory=dict)
-    _util_mark: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Seconds over which :meth:`utilization` measures the busy fraction.
+    window_seconds: float = 10.0
 
     def model(self, name: str) -> Counter:
         """The counter of a model, created on first use."""
@@ -83,11 +92,16 @@ class Statistics:
         """The counter of a worker, created on first use."""
         return self.workers.setdefault(worker_id, Counter())
 
-    def utilization(self, worker_id: str) -> float:
-        """Busy fraction of a worker since the previous call for it (0 to 1)."""
-        counter = self.worker(worker_id)
-        now, busy = time.monotonic(), counter.busy_seconds()
-        last_now, last_busy = self._util_mark.get(worker_id, (self.started, 0.0))
-        self._util_mark[worker_id] = (now, busy)
-        span = now - last_now
-        return max(0.0, min(1.0, (busy - last_busy) / span)) if span > 0 else 0.0
+    def utilization(self, worker_id: str, now: float | None = None) -> float:
+        """Busy fraction of a worker over the last ``window_seconds`` (0 to 1).
+
+        A fixed trailing window, not "since the last call": any number of readers (the autoscaler,
+        the dashboard, 001 /stats) get the same answer. Younger than the window, the service's
+        uptime is the span.
+        """
+        now = time.monotonic() if now is None else now
+        span = min(self.window_seconds, now - self.started)
+        if span <= 0:
+            return 0.0
+        busy = self.worker(worker_id).busy_seconds(now - span, now)
+        return max(0.0, min(1.0, busy / span))

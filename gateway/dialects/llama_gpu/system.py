@@ -77,16 +77,16 @@ async def system_gpu(request: Request, clients: Clients) -> dict[str, Any]:
         {
             "id": g["id"],
             "name": g["name"],
-            # Not reported by the inference service's device facts: unknown rather than invented.
-            "driver_version": None,
-            "cuda_version": None,
+            # From NVML on the inference service's machine; None when NVML cannot say.
+            "driver_version": g["driver_version"],
+            "cuda_version": g["cuda_version"],
             "memory_total": g["memory_total"],
             "memory_used": g["memory_used"],
             "memory_free": g["memory_free"],
             "utilization": g["utilization"],
             "temperature": g["temperature"],
-            "power_usage": None,
-            "power_limit": None,
+            "power_usage": g["power_usage"],  # watts
+            "power_limit": g["power_limit"],  # watts (enforced limit)
             "compute_capability": g["compute_capability"],
         }
         for g in views.gpus(devices)

@@ -220,10 +220,12 @@ class LoadModelResponse(_message.Message):
     def __init__(self, state: _Optional[_Union[ModelState, _Mapping]] = ...) -> None: ...
 
 class UnloadModelRequest(_message.Message):
-    __slots__ = ("model",)
+    __slots__ = ("model", "standby")
     MODEL_FIELD_NUMBER: _ClassVar[int]
+    STANDBY_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ...) -> None: ...
+    standby: bool
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., standby: _Optional[bool] = ...) -> None: ...
 
 class UnloadModelResponse(_message.Message):
     __slots__ = ("freed_memory_bytes",)
@@ -358,7 +360,7 @@ class GetDeviceInfoRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class Device(_message.Message):
-    __slots__ = ("id", "name", "memory_total_bytes", "memory_used_bytes", "utilization_percent", "compute_capability", "temperature_celsius")
+    __slots__ = ("id", "name", "memory_total_bytes", "memory_used_bytes", "utilization_percent", "compute_capability", "temperature_celsius", "driver_version", "cuda_version", "power_usage_watts", "power_limit_watts")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     MEMORY_TOTAL_BYTES_FIELD_NUMBER: _ClassVar[int]
@@ -366,6 +368,10 @@ class Device(_message.Message):
     UTILIZATION_PERCENT_FIELD_NUMBER: _ClassVar[int]
     COMPUTE_CAPABILITY_FIELD_NUMBER: _ClassVar[int]
     TEMPERATURE_CELSIUS_FIELD_NUMBER: _ClassVar[int]
+    DRIVER_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CUDA_VERSION_FIELD_NUMBER: _ClassVar[int]
+    POWER_USAGE_WATTS_FIELD_NUMBER: _ClassVar[int]
+    POWER_LIMIT_WATTS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     memory_total_bytes: int
@@ -373,7 +379,11 @@ class Device(_message.Message):
     utilization_percent: float
     compute_capability: str
     temperature_celsius: float
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., memory_total_bytes: _Optional[int] = ..., memory_used_bytes: _Optional[int] = ..., utilization_percent: _Optional[float] = ..., compute_capability: _Optional[str] = ..., temperature_celsius: _Optional[float] = ...) -> None: ...
+    driver_version: str
+    cuda_version: str
+    power_usage_watts: float
+    power_limit_watts: float
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., memory_total_bytes: _Optional[int] = ..., memory_used_bytes: _Optional[int] = ..., utilization_percent: _Optional[float] = ..., compute_capability: _Optional[str] = ..., temperature_celsius: _Optional[float] = ..., driver_version: _Optional[str] = ..., cuda_version: _Optional[str] = ..., power_usage_watts: _Optional[float] = ..., power_limit_watts: _Optional[float] = ...) -> None: ...
 
 class GetDeviceInfoResponse(_message.Message):
     __slots__ = ("cuda_available", "devices", "summary")
