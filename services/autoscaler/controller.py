@@ -133,9 +133,14 @@ class Autoscaler:
     async def _evaluate(self, policy: Policy, stats: object) -> Decision | None:
         replicas = await self.driver.current(policy.target)
         now = self.clock()
-        metrics = self._smoothed(policy.target, target_metrics(stats, policy.target), now)  # type: ignore[arg-type]
-        reading = Reading(replicas=replicas, **metrics)
         memory = self.memory.setdefault(policy.target, Memory())
+        metrics = target_metrics(stats, policy.target)  # type: ignore[arg-type]
+        total = metrics.pop("requests")
+        # Requests finished since the last look: traffic too short to be caught in flight still counts.
+        seen, memory.requests_seen = memory.requests_seen, total
+        metrics["served"] = total - seen if seen is not None and total >= seen else 0.0
+        metrics = self._smoothed(policy.target, metrics, now)
+        reading = Reading(replicas=replicas, **metrics)
         verdict = evaluate(policy, reading, memory, now)
         status = self.status.setdefault(policy.target, TargetStatus())
         status.replicas, status.metric_value = verdict.replicas, verdict.metric_value

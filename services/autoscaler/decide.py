@@ -31,6 +31,8 @@ class Reading:
     latency_p99_ms: float = 0.0
     request_rate: float = 0.0
     utilization: float = 0.0
+    #: Requests the target finished since the previous evaluation.
+    served: float = 0.0
 
     def value(self, metric: str) -> float:
         """The value of a policy metric (``requests_per_minute`` is derived from the rate)."""
@@ -40,8 +42,10 @@ class Reading:
 
     @property
     def active(self) -> bool:
-        """Whether the target has any demand."""
-        return self.in_flight > 0 or self.queue_depth > 0 or self.request_rate > 0
+        """Whether the target has any demand: requests under way or waiting, or served since the last
+        look. (Not the request rate: a one-minute average would hold an idle target "active" for a
+        minute, so no ``idle_seconds_to_zero`` below that could be honoured.)"""
+        return self.in_flight > 0 or self.queue_depth > 0 or self.served > 0
 
     def inputs(self) -> dict[str, float]:
         """Every value read, for the decision record."""
@@ -52,6 +56,7 @@ class Reading:
             "latency_p99_ms": self.latency_p99_ms,
             "request_rate": self.request_rate,
             "utilization": self.utilization,
+            "served": self.served,
         }
 
 
@@ -64,6 +69,8 @@ class Memory:
     idle_since: float | None = None
     #: Since when the metric has wanted fewer replicas without a break (scale-down stabilisation).
     low_since: float | None = None
+    #: The target's request total at the previous evaluation (None before the first).
+    requests_seen: float | None = None
 
 
 @dataclass(frozen=True)

@@ -51,7 +51,8 @@ class InferenceStatsSource:
 
 
 def target_metrics(stats: ipb.GetStatsResponse, target: str) -> dict[str, float]:
-    """The policy metrics of one target: a model, or ``*`` for every model on the pool."""
+    """The policy metrics of one target (a model, or ``*`` for every model on the pool), with its
+    request total (``requests``)."""
     models = [m for m in stats.models if target == "*" or m.model_name == target]
     workers = list(stats.workers)
     utilization = sum(w.utilization for w in workers) / len(workers) if workers else 0.0
@@ -61,6 +62,7 @@ def target_metrics(stats: ipb.GetStatsResponse, target: str) -> dict[str, float]
         "latency_p99_ms": max((m.latency.p99_ms for m in models), default=0.0),
         "request_rate": sum(m.request_rate for m in models),
         "utilization": utilization,
+        "requests": float(sum(m.requests for m in models)),
     }
 
 

@@ -20,13 +20,18 @@ class FakeSource:
         self.queue_depth = 0
         self.in_flight = 0
         self.rate = 0.0
+        self.requests = 0
         self.fail = False
 
     async def stats(self) -> ipb.GetStatsResponse:
         if self.fail:
             raise BackendUnavailable("inference down")
         model = ipb.ModelStats(
-            model_name="m", in_flight=self.in_flight, queue_depth=self.queue_depth, request_rate=self.rate
+            model_name="m",
+            in_flight=self.in_flight,
+            queue_depth=self.queue_depth,
+            request_rate=self.rate,
+            requests=self.requests,
         )
         model.latency.p99_ms = 12.0
         return ipb.GetStatsResponse(
@@ -152,6 +157,26 @@ async def test_scale_to_zero_after_idle_and_cold_start_on_demand() -> None:
     source.in_flight = 1  # a request arrives (the inference service queues it)
     [cold] = await scaler.evaluate_once()
     assert cold.to_replicas == 1 and cold.reason.startswith("cold start")
+
+
+async def test_requests_served_between_looks_reset_the_idle_clock_but_a_stale_rate_does_not() -> None:
+    policy = Policy(
+        target="m", target_metric="in_flight", target_value=4, min_replicas=0, idle_seconds_to_zero=5
+    )
+    scaler, source, _driver, clock = make(policy)
+    source.rate = 0.5  # a one-minute average still above zero long after the last request
+    assert await scaler.evaluate_once() == []  # idle clock starts
+    clock.now += 4
+    source.requests = 3  # short requests finished between two looks, never seen in flight
+    assert await scaler.evaluate_once() == []
+    assert scaler.status["m"].inputs["served"] == 3
+    clock.now += 4
+    assert await scaler.evaluate_once() == []  # nothing served since: the idle clock starts again here
+    clock.now += 4
+    assert await scaler.evaluate_once() == []
+    clock.now += 1
+    [zero] = await scaler.evaluate_once()
+    assert zero.to_replicas == 0 and "idle for 5s" in zero.reason
 
 
 async def test_manual_scale_is_clamped_and_holds_the_loop_off() -> None:
