@@ -18,7 +18,7 @@ from gateway.errors import error_response
 from gateway.request_id import request_id_of
 from gateway.security.audit import masked_target
 from gateway.security.credentials import extract_credential
-from gateway.security.permissions import Access, is_quiet, required_access
+from gateway.security.permissions import Access, credential_in_band, is_quiet, required_access
 from gateway.security.ratelimit import Decision
 from gateway.security.state import SecurityState
 from meshserve.v1 import auth_pb2 as pb
@@ -100,6 +100,8 @@ class SecurityMiddleware:
             return principal, None
         if access is Access.PUBLIC:
             return principal, None
+        if principal is None and not credential and credential_in_band(path):
+            return None, None  # the endpoint authenticates the in-band credential (Socket.IO auth)
         if principal is None:
             return None, failure or AuthenticationFailed(
                 "authentication required",

@@ -71,14 +71,23 @@ RULES: tuple[Rule, ...] = (
     rule("POST", r"/api/v1/(infer|batch_infer|stream_infer)", Access.WRITE),
     rule("POST", r"/v2/models/.+/infer", Access.WRITE),
     rule("POST", r"/api/ai/.+|/api/gateway/route", Access.WRITE),
-    rule(ANY, r"/socket\.io(/.*)?", Access.WRITE),
     # Looking (004 "read": status and monitoring data).
+    # 004 §7: every Socket.IO channel is monitoring data. A client may instead send its token in the
+    # connect packet (``auth: {token}``); see IN_BAND below.
+    rule(ANY, r"/socket\.io(/.*)?", Access.READ),
+    rule(READS, r"/dashboard", Access.READ),
     rule(READS, r"/(info|stats|config|metrics|models|gpu|autoscaler|server|audio|tts)(/.*)?", Access.READ),
     rule(READS, r"/v1/.+|/api/v1/.+|/api/ai/.+|/api/analytics/.+|/v2(/.*)?", Access.READ),
 )
 
 #: What a request that no rule names needs.
 DEFAULT_ACCESS = Access.ADMIN
+
+#: Paths whose credential may come in-band rather than in a header: the Socket.IO transport carries
+#: 004 §7.1's ``auth: {token}`` only in its connect packet, after the HTTP/WebSocket handshake. A
+#: request here without a header credential passes the middleware anonymous, and the endpoint must
+#: authenticate the in-band token to the same access level (``required_access``) before serving.
+IN_BAND = re.compile(r"/socket\.io(/.*)?")
 
 #: Paths too frequent and too uninformative to audit or count (probes and docs).
 QUIET = re.compile(r"/health|/v2/health/(live|ready)|/docs(/.*)?|/redoc|/openapi\.json|/metrics")
@@ -91,6 +100,11 @@ def required_access(method: str, path: str) -> Access:
         if candidate.matches(method, path):
             return candidate.access
     return DEFAULT_ACCESS
+
+
+def credential_in_band(path: str) -> bool:
+    """Whether a path authenticates in its own protocol when no header credential comes."""
+    return IN_BAND.fullmatch(path) is not None
 
 
 def is_quiet(path: str) -> bool:

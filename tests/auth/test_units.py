@@ -39,6 +39,10 @@ PLANS = {"anonymous": 100, "free": 100, "pro": 10_000, "enterprise": None}
         ("GET", "/v1/models", Access.READ),
         ("GET", "/api/v1/system/status", Access.READ),
         ("GET", "/info", Access.READ),
+        ("GET", "/dashboard", Access.READ),
+        ("GET", "/socket.io/", Access.READ),
+        ("POST", "/socket.io/", Access.READ),  # Engine.IO long-polling sends packets with POST
+        ("POST", "/dashboard", Access.ADMIN),
         ("POST", "/v1/models", Access.ADMIN),
         ("DELETE", "/v1/models/m", Access.ADMIN),
         ("POST", "/api/v1/models/m/load", Access.ADMIN),

@@ -7,6 +7,11 @@ Clients ``emit('subscribe', {channels: [...]})`` (and ``unsubscribe``). Channels
 and ``autoscaler_decisions`` (``autoscaler_decision``, from the autoscaler's ``WatchDecisions``).
 Each event carries the §7.3 shape ``{"event", "timestamp", "data"}`` with the data's fields repeated at
 the top level, as §7.2's examples read them (``data.request_id``).
+
+With auth on, a client authenticates with a header (``Authorization``/``X-API-Key``, checked by the
+security middleware) or, as §7.1 shows, with ``auth: {token}`` in its connect packet; every channel is
+monitoring data and needs the ``read`` role. A refused connect gets the 004 error body as its
+``connect_error`` data.
 """
 
 from __future__ import annotations
@@ -19,9 +24,13 @@ from typing import Any
 
 import grpc
 import socketio
+from starlette.requests import HTTPConnection
 
 from gateway.clients import MeshClients
 from gateway.dashboard.settings import OpsSettings
+from gateway.dialects.llama_gpu.errors import render
+from gateway.request_id import request_id_of
+from gateway.security.in_band import authenticate_in_band, token_of
 from meshserve.v1 import autoscaler_pb2 as apb
 from meshserve.v1 import inference_pb2 as ipb
 from services.common.clients import call_metadata
@@ -65,12 +74,24 @@ class EventHub:
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         scope = environ.get("asgi.scope", {})
         client = scope.get("client") or ("", 0)
+        if "app" in scope:
+            try:  # headers were checked by the middleware; 004 §7.1's auth.token is checked here
+                principal = await authenticate_in_band(scope, token_of(auth))
+            except MeshError as error:
+                log.info("socket.io connection refused", extra={"reason": error.code, "sid": sid})
+                # Socket.IO's connect_error carries {message, data}: data is the 004 error body.
+                raise socketio.exceptions.ConnectionRefusedError(
+                    error.message, render(error, request_id_of(HTTPConnection(scope)))
+                ) from None
+        else:
+            principal = None
         self.sessions[sid] = {
             "session_id": sid,
             "connected_at": now_iso(),
             "remote_address": client[0],
             "user_agent": environ.get("HTTP_USER_AGENT", ""),
             "transport": "websocket" if scope.get("type") == "websocket" else "polling",
+            "user_id": principal.user_id if principal else "anonymous",
         }
         await self.sio.emit(
             "connected", envelope("connected", {"sid": sid, "channels": list(CHANNELS)}), to=sid
