@@ -17,7 +17,7 @@ from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from services.common.context import current_request_id, remaining_seconds
 from services.common.errors import MeshError
-from services.inference.devices import machine_facts
+from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.generation import GenerationMixin
 from services.inference.pool import Placement, WorkerPool
 from services.inference.predictor import Predictor
@@ -51,6 +51,23 @@ def batching_to_proto(batching: Batching) -> pb.BatchingConfig:
         max_batch_size=batching.max_batch_size,
         preferred_batch_sizes=list(batching.preferred_batch_sizes),
         max_queue_delay_microseconds=batching.max_queue_delay_microseconds,
+    )
+
+
+def device_to_proto(d: DeviceFacts) -> pb.Device:
+    """Measured device facts as a Device message (unmeasured values stay unset)."""
+    return pb.Device(
+        id=d.id,
+        name=d.name,
+        memory_total_bytes=d.memory_total_bytes,
+        memory_used_bytes=d.memory_used_bytes,
+        utilization_percent=d.utilization_percent,
+        compute_capability=d.compute_capability,
+        temperature_celsius=d.temperature_celsius,
+        driver_version=d.driver_version,
+        cuda_version=d.cuda_version,
+        power_usage_watts=d.power_usage_watts,
+        power_limit_watts=d.power_limit_watts,
     )
 
 
@@ -227,22 +244,7 @@ class InferenceServicer(GenerationMixin, pb_grpc.InferenceServiceServicer):
     ) -> pb.GetDeviceInfoResponse:
         """Devices as measured on this machine."""
         facts = await asyncio.to_thread(machine_facts)
-        devices = [
-            pb.Device(
-                id=d.id,
-                name=d.name,
-                memory_total_bytes=d.memory_total_bytes,
-                memory_used_bytes=d.memory_used_bytes,
-                utilization_percent=d.utilization_percent,
-                compute_capability=d.compute_capability,
-                temperature_celsius=d.temperature_celsius,
-                driver_version=d.driver_version,
-                cuda_version=d.cuda_version,
-                power_usage_watts=d.power_usage_watts,
-                power_limit_watts=d.power_limit_watts,
-            )
-            for d in facts.devices
-        ]
+        devices = [device_to_proto(d) for d in facts.devices]
         return pb.GetDeviceInfoResponse(
             cuda_available=facts.cuda_available, devices=devices, summary=facts.summary
         )
