@@ -6,8 +6,10 @@ The README's configuration table is this output; a test keeps the two in step.
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Iterator
 
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
 from services.common.settings import ServiceSettings
@@ -48,7 +50,7 @@ def rows() -> Iterator[tuple[str, str, str, str]]:
             yield (
                 "every service",
                 f"MESHSERVE_<NAME>_{name.upper()}",
-                _default(field.default),
+                _default(field),
                 field.description or "",
             )
     for process, path in SETTINGS_CLASSES:
@@ -57,11 +59,17 @@ def rows() -> Iterator[tuple[str, str, str, str]]:
         for name, field in cls.model_fields.items():
             if issubclass(cls, ServiceSettings) and name in common:
                 continue
-            yield process, f"{prefix}{name}".upper(), _default(field.default), field.description or ""
+            yield process, f"{prefix}{name}".upper(), _default(field), field.description or ""
 
 
-def _default(value: object) -> str:
-    return "" if value is None else str(value)
+def _default(field: FieldInfo) -> str:
+    """The default as a user would write it; empty for none (or an empty collection)."""
+    value = field.get_default(call_default_factory=True)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, (dict, list, tuple, set)):
+        return json.dumps(list(value) if isinstance(value, (tuple, set)) else value) if value else ""
+    return str(value)
 
 
 def markdown() -> str:
