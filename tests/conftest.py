@@ -8,9 +8,18 @@ import pytest
 
 from tests.procs import Mesh, run_mesh
 
+#: Fixtures of tests that generate text: when any is collected, the session mesh preloads the
+#: language model at start (it loads while the first tests run instead of inside the first one).
+GENERATING_FIXTURES = frozenset({"llm_mesh"})
+
+
+def _generates(session: pytest.Session) -> bool:
+    return any(GENERATING_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items)
+
 
 @pytest.fixture(scope="session")
-def mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+def mesh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     """The whole mesh (every service and the gateway as separate processes)."""
-    with run_mesh(tmp_path_factory.mktemp("mesh")) as running:
+    preload = _generates(request.session)
+    with run_mesh(tmp_path_factory.mktemp("mesh"), preload_llm=preload) as running:
         yield running

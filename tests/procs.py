@@ -59,6 +59,8 @@ def start_service(
         f"MESHSERVE_{upper}_PORT": "0",
         f"MESHSERVE_{upper}_DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
+        # A test that starts one service pays for no language model it did not ask for.
+        "MESHSERVE_INFERENCE_LLM_PRELOAD": "",
         **(env or {}),
     }
     process = subprocess.Popen(
@@ -101,8 +103,14 @@ class Mesh:
 
 
 @contextlib.contextmanager
-def run_mesh(data_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 240) -> Iterator[Mesh]:
-    """Runs ``meshserve up`` until the gateway's /health answers 200, then stops it on exit."""
+def run_mesh(
+    data_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 240, preload_llm: bool = False
+) -> Iterator[Mesh]:
+    """Runs ``meshserve up`` until the gateway's /health answers 200, then stops it on exit.
+
+    ``preload_llm`` loads the default language model in the background at start (what ``make up``
+    does); off by default so a mesh whose tests never generate spends no CPU on it.
+    """
     names = ("auth", "registry", "inference", "speech", "autoscaler", "gateway")
     ports = {name: free_port() for name in names}
     env = {
@@ -111,6 +119,7 @@ def run_mesh(data_dir: Path, extra_env: dict[str, str] | None = None, timeout: f
         "PYTHONUNBUFFERED": "1",
         **{f"MESHSERVE_{n.upper()}_PORT": str(p) for n, p in ports.items() if n != "gateway"},
         "MESHSERVE_GATEWAY_PORT": str(ports["gateway"]),
+        "MESHSERVE_INFERENCE_LLM_PRELOAD": "default" if preload_llm else "",
         **(extra_env or {}),
     }
     log = (data_dir / "launcher.out").open("w")

@@ -6,6 +6,9 @@ work happens in :mod:`services.inference.llm.service`; this module only translat
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -18,6 +21,8 @@ from services.inference.llm.requests import build_job
 from services.inference.llm.service import GenerationService
 from services.inference.llm.settings import GenerationSettings
 
+log = logging.getLogger("meshserve.llm")
+
 _FINISH = {"stop": pb.FINISH_REASON_STOP, "length": pb.FINISH_REASON_LENGTH}
 
 
@@ -25,6 +30,7 @@ class GenerationMixin(pb_grpc.InferenceServiceServicer):
     """Generate, streamed chunk by chunk, and the generation statistics."""
 
     _generation_service: GenerationService | None = None
+    _preload_task: asyncio.Task[None] | None = None
 
     @property
     def generation(self) -> GenerationService:
@@ -33,6 +39,25 @@ class GenerationMixin(pb_grpc.InferenceServiceServicer):
             settings = GenerationSettings()
             self._generation_service = GenerationService(settings, _placer_of(self, settings))
         return self._generation_service
+
+    def start_preload(self) -> None:
+        """Starts loading the preload model in the background; the gRPC server does not wait for it."""
+        service = self.generation
+        name = service.settings.preload
+        if not name:
+            return
+        if getattr(getattr(self, "pool", None), "target", 1) == 0:
+            log.info("language model preload skipped: the worker pool starts with no workers")
+            return
+        self._preload_task = asyncio.create_task(service.preload(name), name="llm-preload")
+
+    async def stop_preload(self) -> None:
+        """Abandons a preload still running (at shutdown)."""
+        task, self._preload_task = self._preload_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
     async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext

@@ -50,10 +50,12 @@ def build(settings: InferenceSettings) -> Registration:
     async def on_start() -> None:
         REGISTRY.register(triton_metrics)
         await pool.start()
+        servicer.start_preload()  # the default language model, in the background
 
     async def on_stop() -> None:
         with contextlib.suppress(KeyError):
             REGISTRY.unregister(triton_metrics)
+        await servicer.stop_preload()
         await pool.close()
         await channels.close()
 

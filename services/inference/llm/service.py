@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+from services.common.errors import MeshError
 from services.inference.llm.catalog import LLMCatalog
 from services.inference.llm.client import fetch_stats, stream_events
 from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers
 from services.inference.llm.requests import GenerationJob
 from services.inference.llm.settings import GenerationSettings
+
+log = logging.getLogger("meshserve.llm")
+
+#: How often a preload that is still running says so in the log.
+PROGRESS_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -66,6 +74,49 @@ class GenerationService:
                     )
         finally:
             self.open_streams -= 1
+
+    async def preload(self, name: str) -> None:
+        """Places a model before anyone asks for it, logging progress; never raises.
+
+        Requests arriving meanwhile wait for this same load (the placer holds its lock for it) rather
+        than starting a second one. A failed preload is only logged: the next request tries again.
+        """
+        started = time.perf_counter()
+        try:
+            spec = self.catalog.resolve(name)
+        except MeshError as error:
+            log.warning("language model preload skipped: %s", error.message, extra={"model": name})
+            return
+        log.info("preloading language model", extra={"model": spec.model_id, "source": str(spec.source)})
+        loading = asyncio.ensure_future(self.placer.place(spec))
+        try:
+            while not (await asyncio.wait({loading}, timeout=PROGRESS_SECONDS))[0]:
+                log.info(
+                    "still loading language model",
+                    extra={"model": spec.model_id, "seconds": round(time.perf_counter() - started, 1)},
+                )
+            placement = loading.result()
+        except MeshError as error:
+            log.warning(
+                "language model preload failed (it loads on first use): %s",
+                error.message,
+                extra={"model": spec.model_id, "reason": error.code},
+            )
+            return
+        except Exception:  # anything else is a bug, but it must not take the service down
+            log.exception("language model preload failed", extra={"model": spec.model_id})
+            return
+        finally:
+            loading.cancel()  # a no-op once done; stops the load when the service shuts down
+        log.info(
+            "language model preloaded",
+            extra={
+                "model": spec.model_id,
+                "worker": placement.worker_id,
+                "device": placement.device,
+                "seconds": round(time.perf_counter() - started, 1),
+            },
+        )
 
     async def stats(self, model: str = "") -> list[dict[str, Any]]:
         """Engine counters of every placed language model (or one)."""

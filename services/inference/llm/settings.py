@@ -20,6 +20,11 @@ class GenerationSettings(BaseSettings):
         default_factory=dict,
         description='Extra language models, JSON {"id": "/path/to/model.gguf or HF directory"}.',
     )
+    preload: str = Field(
+        "default",
+        description="Language model loaded in the background at start ('default': the default model);"
+        " empty loads on first use.",
+    )
     default_max_tokens: int = Field(256, description="max_tokens when a request sets none.")
     max_prompt_chars: int = Field(
         262_144, description="Longest prompt accepted before tokenizing, in characters."
