@@ -13,9 +13,29 @@ class FinishReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FINISH_REASON_UNSPECIFIED: _ClassVar[FinishReason]
     FINISH_REASON_STOP: _ClassVar[FinishReason]
     FINISH_REASON_LENGTH: _ClassVar[FinishReason]
+
+class PluginCategory(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PLUGIN_CATEGORY_UNSPECIFIED: _ClassVar[PluginCategory]
+    PLUGIN_CATEGORY_PREPROCESSING: _ClassVar[PluginCategory]
+    PLUGIN_CATEGORY_POSTPROCESSING: _ClassVar[PluginCategory]
+
+class PluginStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    PLUGIN_STATUS_UNSPECIFIED: _ClassVar[PluginStatus]
+    PLUGIN_STATUS_AVAILABLE: _ClassVar[PluginStatus]
+    PLUGIN_STATUS_LOADED: _ClassVar[PluginStatus]
+    PLUGIN_STATUS_FAILED: _ClassVar[PluginStatus]
 FINISH_REASON_UNSPECIFIED: FinishReason
 FINISH_REASON_STOP: FinishReason
 FINISH_REASON_LENGTH: FinishReason
+PLUGIN_CATEGORY_UNSPECIFIED: PluginCategory
+PLUGIN_CATEGORY_PREPROCESSING: PluginCategory
+PLUGIN_CATEGORY_POSTPROCESSING: PluginCategory
+PLUGIN_STATUS_UNSPECIFIED: PluginStatus
+PLUGIN_STATUS_AVAILABLE: PluginStatus
+PLUGIN_STATUS_LOADED: PluginStatus
+PLUGIN_STATUS_FAILED: PluginStatus
 
 class BatchingConfig(_message.Message):
     __slots__ = ("max_batch_size", "preferred_batch_sizes", "max_queue_delay_microseconds")
@@ -394,3 +414,97 @@ class GetDeviceInfoResponse(_message.Message):
     devices: _containers.RepeatedCompositeFieldContainer[Device]
     summary: str
     def __init__(self, cuda_available: _Optional[bool] = ..., devices: _Optional[_Iterable[_Union[Device, _Mapping]]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class PluginConfig(_message.Message):
+    __slots__ = ("enabled", "priority", "settings_json")
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_JSON_FIELD_NUMBER: _ClassVar[int]
+    enabled: bool
+    priority: int
+    settings_json: str
+    def __init__(self, enabled: _Optional[bool] = ..., priority: _Optional[int] = ..., settings_json: _Optional[str] = ...) -> None: ...
+
+class Plugin(_message.Message):
+    __slots__ = ("id", "name", "version", "status", "category", "author", "description", "source", "settings_schema_json", "config", "load_seconds", "loaded_at", "applied", "failures", "status_reason")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    CATEGORY_FIELD_NUMBER: _ClassVar[int]
+    AUTHOR_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SETTINGS_SCHEMA_JSON_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    LOAD_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    LOADED_AT_FIELD_NUMBER: _ClassVar[int]
+    APPLIED_FIELD_NUMBER: _ClassVar[int]
+    FAILURES_FIELD_NUMBER: _ClassVar[int]
+    STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    version: str
+    status: PluginStatus
+    category: PluginCategory
+    author: str
+    description: str
+    source: str
+    settings_schema_json: str
+    config: PluginConfig
+    load_seconds: float
+    loaded_at: float
+    applied: int
+    failures: int
+    status_reason: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., version: _Optional[str] = ..., status: _Optional[_Union[PluginStatus, str]] = ..., category: _Optional[_Union[PluginCategory, str]] = ..., author: _Optional[str] = ..., description: _Optional[str] = ..., source: _Optional[str] = ..., settings_schema_json: _Optional[str] = ..., config: _Optional[_Union[PluginConfig, _Mapping]] = ..., load_seconds: _Optional[float] = ..., loaded_at: _Optional[float] = ..., applied: _Optional[int] = ..., failures: _Optional[int] = ..., status_reason: _Optional[str] = ...) -> None: ...
+
+class ListPluginsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListPluginsResponse(_message.Message):
+    __slots__ = ("plugins",)
+    PLUGINS_FIELD_NUMBER: _ClassVar[int]
+    plugins: _containers.RepeatedCompositeFieldContainer[Plugin]
+    def __init__(self, plugins: _Optional[_Iterable[_Union[Plugin, _Mapping]]] = ...) -> None: ...
+
+class LoadPluginRequest(_message.Message):
+    __slots__ = ("plugin_id", "config")
+    PLUGIN_ID_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    plugin_id: str
+    config: PluginConfig
+    def __init__(self, plugin_id: _Optional[str] = ..., config: _Optional[_Union[PluginConfig, _Mapping]] = ...) -> None: ...
+
+class LoadPluginResponse(_message.Message):
+    __slots__ = ("plugin",)
+    PLUGIN_FIELD_NUMBER: _ClassVar[int]
+    plugin: Plugin
+    def __init__(self, plugin: _Optional[_Union[Plugin, _Mapping]] = ...) -> None: ...
+
+class UnloadPluginRequest(_message.Message):
+    __slots__ = ("plugin_id",)
+    PLUGIN_ID_FIELD_NUMBER: _ClassVar[int]
+    plugin_id: str
+    def __init__(self, plugin_id: _Optional[str] = ...) -> None: ...
+
+class UnloadPluginResponse(_message.Message):
+    __slots__ = ("plugin_id",)
+    PLUGIN_ID_FIELD_NUMBER: _ClassVar[int]
+    plugin_id: str
+    def __init__(self, plugin_id: _Optional[str] = ...) -> None: ...
+
+class ConfigurePluginRequest(_message.Message):
+    __slots__ = ("plugin_id", "config")
+    PLUGIN_ID_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_FIELD_NUMBER: _ClassVar[int]
+    plugin_id: str
+    config: PluginConfig
+    def __init__(self, plugin_id: _Optional[str] = ..., config: _Optional[_Union[PluginConfig, _Mapping]] = ...) -> None: ...
+
+class ConfigurePluginResponse(_message.Message):
+    __slots__ = ("plugin",)
+    PLUGIN_FIELD_NUMBER: _ClassVar[int]
+    plugin: Plugin
+    def __init__(self, plugin: _Optional[_Union[Plugin, _Mapping]] = ...) -> None: ...

@@ -90,6 +90,26 @@ class InferenceServiceStub:
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsResponse.FromString,
                 _registered_method=True)
+        self.ListPlugins = channel.unary_unary(
+                '/meshserve.v1.InferenceService/ListPlugins',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.ListPluginsRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.ListPluginsResponse.FromString,
+                _registered_method=True)
+        self.LoadPlugin = channel.unary_unary(
+                '/meshserve.v1.InferenceService/LoadPlugin',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.LoadPluginRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.LoadPluginResponse.FromString,
+                _registered_method=True)
+        self.UnloadPlugin = channel.unary_unary(
+                '/meshserve.v1.InferenceService/UnloadPlugin',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.UnloadPluginRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.UnloadPluginResponse.FromString,
+                _registered_method=True)
+        self.ConfigurePlugin = channel.unary_unary(
+                '/meshserve.v1.InferenceService/ConfigurePlugin',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.ConfigurePluginRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.ConfigurePluginResponse.FromString,
+                _registered_method=True)
 
 
 class InferenceServiceServicer:
@@ -173,6 +193,34 @@ class InferenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListPlugins(self, request, context):
+        """Lists the text-generation plugins (pre- and postprocessing stages), available and loaded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LoadPlugin(self, request, context):
+        """Loads a plugin: from then on it runs on every generation request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnloadPlugin(self, request, context):
+        """Unloads a loaded plugin.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ConfigurePlugin(self, request, context):
+        """Changes a loaded plugin's configuration.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InferenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -230,6 +278,26 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.GetGenerationStats,
                     request_deserializer=meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsResponse.SerializeToString,
+            ),
+            'ListPlugins': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPlugins,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.ListPluginsRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.ListPluginsResponse.SerializeToString,
+            ),
+            'LoadPlugin': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoadPlugin,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.LoadPluginRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.LoadPluginResponse.SerializeToString,
+            ),
+            'UnloadPlugin': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnloadPlugin,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.UnloadPluginRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.UnloadPluginResponse.SerializeToString,
+            ),
+            'ConfigurePlugin': grpc.unary_unary_rpc_method_handler(
+                    servicer.ConfigurePlugin,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.ConfigurePluginRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.ConfigurePluginResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -530,6 +598,114 @@ class InferenceService:
             '/meshserve.v1.InferenceService/GetGenerationStats',
             meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsRequest.SerializeToString,
             meshserve_dot_v1_dot_inference__pb2.GetGenerationStatsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPlugins(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/ListPlugins',
+            meshserve_dot_v1_dot_inference__pb2.ListPluginsRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.ListPluginsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadPlugin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/LoadPlugin',
+            meshserve_dot_v1_dot_inference__pb2.LoadPluginRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.LoadPluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnloadPlugin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/UnloadPlugin',
+            meshserve_dot_v1_dot_inference__pb2.UnloadPluginRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.UnloadPluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ConfigurePlugin(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/ConfigurePlugin',
+            meshserve_dot_v1_dot_inference__pb2.ConfigurePluginRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.ConfigurePluginResponse.FromString,
             options,
             channel_credentials,
             insecure,
