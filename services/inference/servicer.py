@@ -19,6 +19,7 @@ from services.common.context import current_request_id, remaining_seconds
 from services.common.errors import MeshError
 from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.generation import GenerationMixin
+from services.inference.plugins.servicer import PluginsMixin
 from services.inference.pool import Placement, WorkerPool
 from services.inference.predictor import Predictor
 from services.inference.repository import Batching
@@ -78,8 +79,8 @@ def queue_depth(counter: Counter, placement: Placement | None) -> int:
     return counter.waiting + max(0, dispatched - replicas)
 
 
-class InferenceServicer(GenerationMixin, pb_grpc.InferenceServiceServicer):
-    """Worker control plane and data path."""
+class InferenceServicer(PluginsMixin, GenerationMixin, pb_grpc.InferenceServiceServicer):
+    """Worker control plane and data path (plugins wrap generation: PluginsMixin comes first)."""
 
     def __init__(self, pool: WorkerPool, predictor: Predictor, request_timeout: float = 60.0) -> None:
         self.pool = pool
