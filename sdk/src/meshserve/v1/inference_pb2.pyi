@@ -26,6 +26,13 @@ class PluginStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PLUGIN_STATUS_AVAILABLE: _ClassVar[PluginStatus]
     PLUGIN_STATUS_LOADED: _ClassVar[PluginStatus]
     PLUGIN_STATUS_FAILED: _ClassVar[PluginStatus]
+
+class RoutingPriority(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ROUTING_PRIORITY_UNSPECIFIED: _ClassVar[RoutingPriority]
+    ROUTING_PRIORITY_BALANCED: _ClassVar[RoutingPriority]
+    ROUTING_PRIORITY_PERFORMANCE: _ClassVar[RoutingPriority]
+    ROUTING_PRIORITY_COST: _ClassVar[RoutingPriority]
 FINISH_REASON_UNSPECIFIED: FinishReason
 FINISH_REASON_STOP: FinishReason
 FINISH_REASON_LENGTH: FinishReason
@@ -36,6 +43,10 @@ PLUGIN_STATUS_UNSPECIFIED: PluginStatus
 PLUGIN_STATUS_AVAILABLE: PluginStatus
 PLUGIN_STATUS_LOADED: PluginStatus
 PLUGIN_STATUS_FAILED: PluginStatus
+ROUTING_PRIORITY_UNSPECIFIED: RoutingPriority
+ROUTING_PRIORITY_BALANCED: RoutingPriority
+ROUTING_PRIORITY_PERFORMANCE: RoutingPriority
+ROUTING_PRIORITY_COST: RoutingPriority
 
 class BatchingConfig(_message.Message):
     __slots__ = ("max_batch_size", "preferred_batch_sizes", "max_queue_delay_microseconds")
@@ -144,7 +155,7 @@ class Usage(_message.Message):
     def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
-    __slots__ = ("text", "index", "finish_reason", "usage", "model_name", "device", "request_id", "created")
+    __slots__ = ("text", "index", "finish_reason", "usage", "model_name", "device", "request_id", "created", "cached")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     FINISH_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -153,6 +164,7 @@ class GenerateResponse(_message.Message):
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    CACHED_FIELD_NUMBER: _ClassVar[int]
     text: str
     index: int
     finish_reason: FinishReason
@@ -161,7 +173,8 @@ class GenerateResponse(_message.Message):
     device: str
     request_id: str
     created: int
-    def __init__(self, text: _Optional[str] = ..., index: _Optional[int] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., model_name: _Optional[str] = ..., device: _Optional[str] = ..., request_id: _Optional[str] = ..., created: _Optional[int] = ...) -> None: ...
+    cached: bool
+    def __init__(self, text: _Optional[str] = ..., index: _Optional[int] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., model_name: _Optional[str] = ..., device: _Optional[str] = ..., request_id: _Optional[str] = ..., created: _Optional[int] = ..., cached: _Optional[bool] = ...) -> None: ...
 
 class GetGenerationStatsRequest(_message.Message):
     __slots__ = ("model_name",)
@@ -508,3 +521,179 @@ class ConfigurePluginResponse(_message.Message):
     PLUGIN_FIELD_NUMBER: _ClassVar[int]
     plugin: Plugin
     def __init__(self, plugin: _Optional[_Union[Plugin, _Mapping]] = ...) -> None: ...
+
+class SelectModelRequest(_message.Message):
+    __slots__ = ("capability", "priority")
+    CAPABILITY_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    capability: str
+    priority: RoutingPriority
+    def __init__(self, capability: _Optional[str] = ..., priority: _Optional[_Union[RoutingPriority, str]] = ...) -> None: ...
+
+class ModelCandidate(_message.Message):
+    __slots__ = ("model_name", "source", "size_bytes", "loaded", "latency_p50_ms", "requests", "capabilities")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    SIZE_BYTES_FIELD_NUMBER: _ClassVar[int]
+    LOADED_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    CAPABILITIES_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    source: str
+    size_bytes: int
+    loaded: bool
+    latency_p50_ms: float
+    requests: int
+    capabilities: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, model_name: _Optional[str] = ..., source: _Optional[str] = ..., size_bytes: _Optional[int] = ..., loaded: _Optional[bool] = ..., latency_p50_ms: _Optional[float] = ..., requests: _Optional[int] = ..., capabilities: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class SelectModelResponse(_message.Message):
+    __slots__ = ("model_name", "reason", "candidates", "priority")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    CANDIDATES_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    reason: str
+    candidates: _containers.RepeatedCompositeFieldContainer[ModelCandidate]
+    priority: RoutingPriority
+    def __init__(self, model_name: _Optional[str] = ..., reason: _Optional[str] = ..., candidates: _Optional[_Iterable[_Union[ModelCandidate, _Mapping]]] = ..., priority: _Optional[_Union[RoutingPriority, str]] = ...) -> None: ...
+
+class BenchmarkCase(_message.Message):
+    __slots__ = ("name", "prompt")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    prompt: str
+    def __init__(self, name: _Optional[str] = ..., prompt: _Optional[str] = ...) -> None: ...
+
+class RunBenchmarkRequest(_message.Message):
+    __slots__ = ("models", "cases", "max_tokens", "repetitions")
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REPETITIONS_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedScalarFieldContainer[str]
+    cases: _containers.RepeatedCompositeFieldContainer[BenchmarkCase]
+    max_tokens: int
+    repetitions: int
+    def __init__(self, models: _Optional[_Iterable[str]] = ..., cases: _Optional[_Iterable[_Union[BenchmarkCase, _Mapping]]] = ..., max_tokens: _Optional[int] = ..., repetitions: _Optional[int] = ...) -> None: ...
+
+class BenchmarkCaseResult(_message.Message):
+    __slots__ = ("name", "prompt", "runs", "latency_p50_ms", "latency_min_ms", "latency_max_ms", "first_token_p50_ms", "tokens_per_second", "completion_tokens", "sample_output")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    RUNS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MIN_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_MAX_MS_FIELD_NUMBER: _ClassVar[int]
+    FIRST_TOKEN_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    prompt: str
+    runs: int
+    latency_p50_ms: float
+    latency_min_ms: float
+    latency_max_ms: float
+    first_token_p50_ms: float
+    tokens_per_second: float
+    completion_tokens: int
+    sample_output: str
+    def __init__(self, name: _Optional[str] = ..., prompt: _Optional[str] = ..., runs: _Optional[int] = ..., latency_p50_ms: _Optional[float] = ..., latency_min_ms: _Optional[float] = ..., latency_max_ms: _Optional[float] = ..., first_token_p50_ms: _Optional[float] = ..., tokens_per_second: _Optional[float] = ..., completion_tokens: _Optional[int] = ..., sample_output: _Optional[str] = ...) -> None: ...
+
+class BenchmarkModelResult(_message.Message):
+    __slots__ = ("model_name", "resolved_model", "error_code", "error_message", "cases", "device")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_MODEL_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    CASES_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    resolved_model: str
+    error_code: str
+    error_message: str
+    cases: _containers.RepeatedCompositeFieldContainer[BenchmarkCaseResult]
+    device: str
+    def __init__(self, model_name: _Optional[str] = ..., resolved_model: _Optional[str] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ..., cases: _Optional[_Iterable[_Union[BenchmarkCaseResult, _Mapping]]] = ..., device: _Optional[str] = ...) -> None: ...
+
+class RunBenchmarkResponse(_message.Message):
+    __slots__ = ("models", "max_tokens", "repetitions", "seconds")
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REPETITIONS_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedCompositeFieldContainer[BenchmarkModelResult]
+    max_tokens: int
+    repetitions: int
+    seconds: float
+    def __init__(self, models: _Optional[_Iterable[_Union[BenchmarkModelResult, _Mapping]]] = ..., max_tokens: _Optional[int] = ..., repetitions: _Optional[int] = ..., seconds: _Optional[float] = ...) -> None: ...
+
+class PrefetchCacheRequest(_message.Message):
+    __slots__ = ("model", "prompts", "sampling", "ttl_seconds")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROMPTS_FIELD_NUMBER: _ClassVar[int]
+    SAMPLING_FIELD_NUMBER: _ClassVar[int]
+    TTL_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    model: _common_pb2.ModelRef
+    prompts: _containers.RepeatedScalarFieldContainer[str]
+    sampling: SamplingParams
+    ttl_seconds: float
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., prompts: _Optional[_Iterable[str]] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., ttl_seconds: _Optional[float] = ...) -> None: ...
+
+class PrefetchEntry(_message.Message):
+    __slots__ = ("prompt", "stored", "already_cached", "completion_tokens", "seconds", "expires_at", "error_code", "error_message")
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    ALREADY_CACHED_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_CODE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    prompt: str
+    stored: bool
+    already_cached: bool
+    completion_tokens: int
+    seconds: float
+    expires_at: float
+    error_code: str
+    error_message: str
+    def __init__(self, prompt: _Optional[str] = ..., stored: _Optional[bool] = ..., already_cached: _Optional[bool] = ..., completion_tokens: _Optional[int] = ..., seconds: _Optional[float] = ..., expires_at: _Optional[float] = ..., error_code: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
+
+class PrefetchCacheResponse(_message.Message):
+    __slots__ = ("model_name", "entries", "stats")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    STATS_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    entries: _containers.RepeatedCompositeFieldContainer[PrefetchEntry]
+    stats: GetCacheStatsResponse
+    def __init__(self, model_name: _Optional[str] = ..., entries: _Optional[_Iterable[_Union[PrefetchEntry, _Mapping]]] = ..., stats: _Optional[_Union[GetCacheStatsResponse, _Mapping]] = ...) -> None: ...
+
+class GetCacheStatsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetCacheStatsResponse(_message.Message):
+    __slots__ = ("entries", "capacity", "hits", "misses", "bypassed", "hit_rate", "stored", "evicted")
+    ENTRIES_FIELD_NUMBER: _ClassVar[int]
+    CAPACITY_FIELD_NUMBER: _ClassVar[int]
+    HITS_FIELD_NUMBER: _ClassVar[int]
+    MISSES_FIELD_NUMBER: _ClassVar[int]
+    BYPASSED_FIELD_NUMBER: _ClassVar[int]
+    HIT_RATE_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    EVICTED_FIELD_NUMBER: _ClassVar[int]
+    entries: int
+    capacity: int
+    hits: int
+    misses: int
+    bypassed: int
+    hit_rate: float
+    stored: int
+    evicted: int
+    def __init__(self, entries: _Optional[int] = ..., capacity: _Optional[int] = ..., hits: _Optional[int] = ..., misses: _Optional[int] = ..., bypassed: _Optional[int] = ..., hit_rate: _Optional[float] = ..., stored: _Optional[int] = ..., evicted: _Optional[int] = ...) -> None: ...

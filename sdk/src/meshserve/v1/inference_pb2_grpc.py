@@ -110,6 +110,26 @@ class InferenceServiceStub:
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.ConfigurePluginRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_inference__pb2.ConfigurePluginResponse.FromString,
                 _registered_method=True)
+        self.SelectModel = channel.unary_unary(
+                '/meshserve.v1.InferenceService/SelectModel',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.SelectModelRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.SelectModelResponse.FromString,
+                _registered_method=True)
+        self.RunBenchmark = channel.unary_unary(
+                '/meshserve.v1.InferenceService/RunBenchmark',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.RunBenchmarkRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.RunBenchmarkResponse.FromString,
+                _registered_method=True)
+        self.PrefetchCache = channel.unary_unary(
+                '/meshserve.v1.InferenceService/PrefetchCache',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.PrefetchCacheRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.PrefetchCacheResponse.FromString,
+                _registered_method=True)
+        self.GetCacheStats = channel.unary_unary(
+                '/meshserve.v1.InferenceService/GetCacheStats',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.GetCacheStatsRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.GetCacheStatsResponse.FromString,
+                _registered_method=True)
 
 
 class InferenceServiceServicer:
@@ -221,6 +241,36 @@ class InferenceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SelectModel(self, request, context):
+        """---- Advanced inference (document 003 /api/ai/advanced/*): routing, benchmarks, response cache ----
+        Picks the language model a request of a capability should run on, by measured latency or size.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RunBenchmark(self, request, context):
+        """Measures models on short built-in or given prompts: latency, time to first token, tokens/s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PrefetchCache(self, request, context):
+        """Generates deterministic completions now and keeps them, so identical later requests are cached.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCacheStats(self, request, context):
+        """Counters of the response cache.
+        ---- end of advanced inference ----
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_InferenceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -298,6 +348,26 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.ConfigurePlugin,
                     request_deserializer=meshserve_dot_v1_dot_inference__pb2.ConfigurePluginRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_inference__pb2.ConfigurePluginResponse.SerializeToString,
+            ),
+            'SelectModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.SelectModel,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.SelectModelRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.SelectModelResponse.SerializeToString,
+            ),
+            'RunBenchmark': grpc.unary_unary_rpc_method_handler(
+                    servicer.RunBenchmark,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.RunBenchmarkRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.RunBenchmarkResponse.SerializeToString,
+            ),
+            'PrefetchCache': grpc.unary_unary_rpc_method_handler(
+                    servicer.PrefetchCache,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.PrefetchCacheRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.PrefetchCacheResponse.SerializeToString,
+            ),
+            'GetCacheStats': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCacheStats,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.GetCacheStatsRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.GetCacheStatsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -706,6 +776,114 @@ class InferenceService:
             '/meshserve.v1.InferenceService/ConfigurePlugin',
             meshserve_dot_v1_dot_inference__pb2.ConfigurePluginRequest.SerializeToString,
             meshserve_dot_v1_dot_inference__pb2.ConfigurePluginResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SelectModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/SelectModel',
+            meshserve_dot_v1_dot_inference__pb2.SelectModelRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.SelectModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RunBenchmark(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/RunBenchmark',
+            meshserve_dot_v1_dot_inference__pb2.RunBenchmarkRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.RunBenchmarkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PrefetchCache(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/PrefetchCache',
+            meshserve_dot_v1_dot_inference__pb2.PrefetchCacheRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.PrefetchCacheResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCacheStats(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/GetCacheStats',
+            meshserve_dot_v1_dot_inference__pb2.GetCacheStatsRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.GetCacheStatsResponse.FromString,
             options,
             channel_credentials,
             insecure,
