@@ -37,7 +37,9 @@ class GenerationMixin(pb_grpc.InferenceServiceServicer):
         """The generation service, built on first use (it uses the worker pool when there is one)."""
         if self._generation_service is None:
             settings = GenerationSettings()
-            self._generation_service = GenerationService(settings, _placer_of(self, settings))
+            self._generation_service = GenerationService(
+                settings, _placer_of(self, settings), _registry_of(self)
+            )
         return self._generation_service
 
     def start_preload(self) -> None:
@@ -134,3 +136,8 @@ def _placer_of(servicer: Any, settings: GenerationSettings) -> Any:
     if pool is None or not hasattr(pool, "install_model_dir"):
         return None
     return PoolLLMPlacer(pool, settings)
+
+
+def _registry_of(servicer: Any) -> Any:
+    """The registry catalog the predictor uses (registered language models come from there), if any."""
+    return getattr(getattr(servicer, "predictor", None), "catalog", None)

@@ -23,7 +23,7 @@ from services.registry.validation import validate
 log = logging.getLogger("meshserve.registry")
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-FORMATS = ("onnx", "torchscript", "pytorch")
+FORMATS = ("onnx", "torchscript", "pytorch", "gguf")
 
 
 @dataclass(frozen=True)
@@ -87,13 +87,14 @@ class Registry:
         checked = await asyncio.to_thread(validate, writer.path, declared, dict(header.labels or {}))
         sha = self.blobs.commit(writer)
         record.format = checked.format
+        record.task = checked.task
         record.status = "ready"
         record.sha256 = sha
         record.size_bytes = writer.size
         record.spec = {
             "inputs": checked.inputs,
             "outputs": checked.outputs,
-            "capabilities": ["tensor"],
+            "capabilities": checked.capabilities,
             "labels": {**checked.labels, **(header.labels or {}), "filename": header.filename},
             "optimized": header.optimized,
         }

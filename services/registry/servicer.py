@@ -27,6 +27,7 @@ FORMAT_NAMES = {
     common.MODEL_FORMAT_ONNX: "onnx",
     common.MODEL_FORMAT_TORCHSCRIPT: "torchscript",
     common.MODEL_FORMAT_PYTORCH: "pytorch",
+    common.MODEL_FORMAT_GGUF: "gguf",
 }
 STATUS_NAMES = {
     common.MODEL_STATUS_READY: "ready",

@@ -5,6 +5,9 @@
 * TorchScript: loaded with ``torch.jit.load`` in a separate, time-limited process
   (:mod:`services.registry.torchscript_probe`); the signature comes from ``forward``'s schema and a
   trial run on zeros of the declared input shape.
+* GGUF (causal language models): the header, metadata and tensor table are read with the ``gguf``
+  package (memory-mapped, no weights de-quantized); the file must carry an architecture, a
+  tokenizer and tensors that fit inside it. Stored with task ``text-generation``.
 * Plain pickles (``torch.save`` files, raw pickles) are refused without being opened: unpickling
   runs arbitrary code.
 
@@ -35,6 +38,7 @@ _ONNX_TYPES = {
     11: "FP64",
 }
 ROOT = Path(__file__).resolve().parents[2]
+GGUF_MAGIC = b"GGUF"
 
 
 @dataclass
@@ -45,6 +49,8 @@ class Validated:
     inputs: list[dict] = field(default_factory=list)
     outputs: list[dict] = field(default_factory=list)
     labels: dict[str, str] = field(default_factory=dict)
+    task: str = "tensor"
+    capabilities: list[str] = field(default_factory=lambda: ["tensor"])
 
 
 def fail(message: str, suggestion: str = "", **details: object) -> ModelValidationFailed:
@@ -52,12 +58,18 @@ def fail(message: str, suggestion: str = "", **details: object) -> ModelValidati
     return ModelValidationFailed(message, details=details, suggestion=suggestion)
 
 
+#: What each detected kind of content is, for refusals.
+_DESCRIBED = {"torchscript": "is a TorchScript archive", "gguf": "is a GGUF file"}
+
+
 def sniff(path: Path) -> str:
-    """``empty``, ``torchscript``, ``pickle``, ``zip`` or ``other`` (ONNX has no magic number)."""
+    """``empty``, ``gguf``, ``torchscript``, ``pickle``, ``zip`` or ``other`` (ONNX has no magic number)."""
     with path.open("rb") as handle:
         head = handle.read(4)
     if not head:
         return "empty"
+    if head == GGUF_MAGIC:
+        return "gguf"
     if head[:1] == b"\x80" and len(head) > 1 and 2 <= head[1] <= 5:
         return "pickle"
     if zipfile.is_zipfile(path):
@@ -87,19 +99,29 @@ def validate(path: Path, declared: str, options: dict[str, str] | None = None) -
             "export the model with torch.jit.script/torch.jit.trace (TorchScript) or to ONNX",
             detected_format="pickle",
         )
-    detected = "torchscript" if kind == "torchscript" else "onnx"
+    detected = kind if kind in ("torchscript", "gguf") else "onnx"
     if declared in ("pytorch",) and detected == "torchscript":
         declared = "torchscript"
+    if declared == "gguf" and detected != "gguf":
+        raise fail(
+            "the file is not a GGUF model: it does not start with the GGUF magic bytes"
+            + (f" (it {_DESCRIBED[detected]})" if detected in _DESCRIBED else ""),
+            "upload the complete .gguf file",
+            declared_format="gguf",
+            detected_format=detected if detected in _DESCRIBED else "unknown",
+        )
     if declared and declared != detected:
         raise fail(
             f"declared format {declared!r} does not match the content, which "
-            + ("is a TorchScript archive" if detected == "torchscript" else "is not a TorchScript archive"),
+            + _DESCRIBED.get(detected, "is not a TorchScript archive"),
             "declare the format the file really has",
             declared_format=declared,
-            detected_format=detected if detected == "torchscript" else "unknown",
+            detected_format=detected if detected in _DESCRIBED else "unknown",
         )
     if detected == "torchscript":
         return _torchscript(path, options)
+    if detected == "gguf":
+        return _gguf(path)
     return _onnx(path, declared_onnx=declared == "onnx")
 
 
@@ -161,3 +183,56 @@ def _torchscript(path: Path, options: dict[str, str]) -> Validated:
     if "error" in result:
         raise fail(result["error"], result.get("suggestion", ""))
     return Validated("torchscript", result["inputs"], result["outputs"], result.get("labels", {}))
+
+
+def _gguf(path: Path) -> Validated:
+    """Reads a GGUF file's header, metadata and tensor table (memory-mapped; weights stay packed)."""
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(str(path))
+    except Exception as error:  # the reader raises whatever numpy does on a short or garbled file
+        raise fail(
+            f"the GGUF file cannot be read (truncated or corrupt?): {str(error)[:200]}",
+            "upload the complete .gguf file",
+            detected_format="gguf",
+        ) from None
+
+    def text(key: str) -> str:
+        value = reader.fields.get(key)
+        if value is None:
+            return ""
+        try:
+            return str(value.contents())
+        except Exception:
+            return ""
+
+    architecture = text("general.architecture")
+    if not architecture:
+        raise fail("the GGUF file names no model architecture (general.architecture)", detected_format="gguf")
+    if not text("tokenizer.ggml.model"):
+        raise fail(
+            "the GGUF file carries no tokenizer (tokenizer.ggml.*); meshserve needs one to serve it",
+            "convert the model with its tokenizer (llama.cpp convert_hf_to_gguf.py)",
+            detected_format="gguf",
+        )
+    if not reader.tensors:
+        raise fail("the GGUF file holds no tensors", detected_format="gguf")
+    parameters = sum(int(t.n_elements) for t in reader.tensors)
+    labels = {
+        "architecture": architecture,
+        "parameters": str(parameters),
+        "tensors": str(len(reader.tensors)),
+        "gguf_version": text("GGUF.version"),
+    }
+    for label, key in (
+        ("context_length", f"{architecture}.context_length"),
+        ("model_name", "general.name"),
+        ("file_type", "general.file_type"),
+        ("license", "general.license"),
+    ):
+        if value := text(key):
+            labels[label] = value
+    chat = bool(text("tokenizer.chat_template"))
+    capabilities = ["text-generation", "chat"] if chat else ["text-generation"]
+    return Validated("gguf", labels=labels, task="text-generation", capabilities=capabilities)

@@ -27,6 +27,7 @@ FORMATS = {
     "onnx": common.MODEL_FORMAT_ONNX,
     "torchscript": common.MODEL_FORMAT_TORCHSCRIPT,
     "pytorch": common.MODEL_FORMAT_PYTORCH,
+    "gguf": common.MODEL_FORMAT_GGUF,
 }
 
 
@@ -96,7 +97,8 @@ async def upload(
     key = (fmt or "").lower()
     if key not in FORMATS:
         raise InvalidInput(
-            f"unsupported format {fmt!r}; supported: onnx, torchscript, pytorch", details={"field": "format"}
+            f"unsupported format {fmt!r}; supported: onnx, torchscript, pytorch, gguf",
+            details={"field": "format"},
         )
     header = rpb.UploadHeader(
         name=name, format=FORMATS[key], filename=file.filename or "", labels=labels or {}

@@ -1,43 +1,131 @@
-"""Which language models exist: the bundled SmolLM2 plus any configured on disk."""
+"""Which language models exist: the bundled SmolLM2, any configured on disk, and any the registry holds.
+
+Names are looked up in that order. A name the process does not know is asked of the registry: a
+``text-generation`` model stored there as GGUF is fetched once (by sha256) into the inference
+service's artifact cache and served by the same engine as the bundled model. A new version of a
+registered model has another sha256 and so another Triton model name (:attr:`LLMSpec.triton_name`).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import os
+import shutil
 from pathlib import Path
+from typing import Protocol
 
+from meshserve.v1 import common_pb2 as common
 from services.common.bundled import SMOLLM2_GGUF
-from services.common.errors import ModelNotFound
+from services.common.errors import MeshError, ModelNotFound
 from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.settings import GenerationSettings
 
+log = logging.getLogger("meshserve.llm")
+
 BUNDLED_ID = "smollm2-135m-instruct"
 DEFAULT_ALIASES = ("", "default")
+#: Registry formats the engine loads, and the file name each is given on disk.
+SERVABLE_FORMATS = {common.MODEL_FORMAT_GGUF: "model.gguf"}
+
+
+class RegistryLookup(Protocol):
+    """What the catalog needs of the registry (:class:`services.inference.catalog.RegistryCatalog`)."""
+
+    #: The inference service's artifact cache (one file per sha256).
+    cache_dir: Path
+
+    async def resolve(self, name: str, version: str = "") -> object:
+        """The newest version of a model (an entry with ``.model``, a ``common.Model``)."""
+        ...
+
+    async def fetch(self, entry: object) -> Path:
+        """The entry's artifact on local disk."""
+        ...
 
 
 class LLMCatalog:
     """Resolves a requested model name to what a worker loads."""
 
-    def __init__(self, settings: GenerationSettings) -> None:
+    def __init__(self, settings: GenerationSettings, registry: RegistryLookup | None = None) -> None:
         self.settings = settings
+        self.registry = registry
         self.sources: dict[str, Path] = {}
         bundled = SMOLLM2_GGUF.path
         if bundled is not None:
             self.sources[BUNDLED_ID] = bundled
         for model_id, path in settings.models.items():
             self.sources[model_id] = Path(path)
+        self._fetching: dict[str, asyncio.Lock] = {}
 
     @property
     def ids(self) -> list[str]:
-        """Every known language model id."""
+        """Every language model id this process knows without asking the registry."""
         return sorted(self.sources)
 
-    def resolve(self, name: str) -> LLMSpec:
+    async def resolve(self, name: str) -> LLMSpec:
         """The spec of a model; the default for '' or 'default'; MODEL_NOT_FOUND otherwise."""
         model_id = self.settings.default_model if name in DEFAULT_ALIASES else name
         source = self.sources.get(model_id)
-        if source is None:
+        if source is not None:
+            return LLMSpec(model_id, source, self.settings.device, self.settings.max_batch)
+        if self.registry is not None:
+            return await self._from_registry(model_id, name)
+        raise self._not_found(name)
+
+    async def _from_registry(self, model_id: str, asked: str) -> LLMSpec:
+        try:
+            entry = await self.registry.resolve(model_id)  # type: ignore[union-attr]
+        except ModelNotFound:
+            raise self._not_found(asked) from None
+        model: common.Model = entry.model  # type: ignore[attr-defined]
+        if model.task != common.MODEL_TASK_TEXT_GENERATION or model.format not in SERVABLE_FORMATS:
+            kind = common.ModelFormat.Name(model.format).removeprefix("MODEL_FORMAT_").lower()
             raise ModelNotFound(
-                f"language model {name!r} is not available",
-                details={"model_id": name, "available_models": ", ".join(self.ids)},
-                suggestion="use one of the available models, or 'default'",
+                f"model {asked!r} is a {kind} model, not a language model",
+                details={"model_id": asked, "format": kind, "available_models": ", ".join(self.ids)},
+                suggestion="register a GGUF language model under that name, or use 'default'",
             )
-        return LLMSpec(model_id, source, self.settings.device, self.settings.max_batch)
+        if not model.sha256:
+            raise self._not_found(asked)
+        path = await self._materialize(entry, SERVABLE_FORMATS[model.format])
+        return LLMSpec(
+            model.name, path, self.settings.device, self.settings.max_batch, revision=model.sha256[:12]
+        )
+
+    async def _materialize(self, entry: object, filename: str) -> Path:
+        """The artifact as ``<cache>/llm/<sha256>/<filename>`` (fetched once, then hard-linked)."""
+        sha = entry.model.sha256  # type: ignore[attr-defined]
+        target = self.registry.cache_dir / "llm" / sha / filename  # type: ignore[union-attr]
+        if target.exists():
+            return target
+        lock = self._fetching.setdefault(sha, asyncio.Lock())
+        async with lock:
+            if not target.exists():
+                cached = await self.registry.fetch(entry)  # type: ignore[union-attr]
+                await asyncio.to_thread(_link_or_copy, cached, target)
+                log.info(
+                    "language model fetched from the registry", extra={"sha256": sha, "path": str(target)}
+                )
+        return target
+
+    def _not_found(self, name: str) -> MeshError:
+        return ModelNotFound(
+            f"language model {name!r} is not available",
+            details={"model_id": name, "available_models": ", ".join(self.ids)},
+            suggestion="use one of the available models or 'default', or register a GGUF model under that name",
+        )
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Places ``source`` at ``target`` atomically: a hard link where possible, else a copy."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}.part")
+    with contextlib.suppress(FileNotFoundError):
+        partial.unlink()
+    try:
+        os.link(source, partial)
+    except OSError:
+        shutil.copyfile(source, partial)
+    partial.replace(target)

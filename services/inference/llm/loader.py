@@ -37,6 +37,12 @@ def pick_device(preference: str = "auto") -> str:
     return "cpu"
 
 
+def is_gguf(path: Path) -> bool:
+    """Whether a file starts with the GGUF magic bytes (registry artifacts carry no suffix)."""
+    with path.open("rb") as handle:
+        return handle.read(4) == b"GGUF"
+
+
 def load_causal_lm(source: str | Path, device: str = "auto") -> LoadedModel:
     """Loads a ``.gguf`` file (de-quantized by transformers) or a Hugging Face model directory."""
     import torch
@@ -45,9 +51,9 @@ def load_causal_lm(source: str | Path, device: str = "auto") -> LoadedModel:
     path = Path(source)
     if not path.exists():
         raise ModelNotFound(f"language model source {path} does not exist", details={"path": str(path)})
-    if path.is_file() and path.suffix != ".gguf":
+    if path.is_file() and not is_gguf(path):
         raise ModelLoadFailed(
-            f"{path.name} is neither a .gguf file nor a model directory", details={"path": str(path)}
+            f"{path.name} is neither a GGUF file nor a model directory", details={"path": str(path)}
         )
     directory, kwargs = (path.parent, {"gguf_file": path.name}) if path.is_file() else (path, {})
     started = time.perf_counter()

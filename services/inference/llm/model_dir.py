@@ -20,11 +20,14 @@ class LLMSpec:
     source: Path
     device: str = "auto"
     max_batch: int = 16
+    #: Which weights (a registry model's sha256 prefix); a new version is another Triton model.
+    revision: str = ""
 
     @property
     def triton_name(self) -> str:
         """Triton model name (Triton names allow no '/' or ':')."""
-        return "llm--" + re.sub(r"[^A-Za-z0-9_.-]", "_", self.model_id)
+        name = "llm--" + re.sub(r"[^A-Za-z0-9_.-]", "_", self.model_id)
+        return f"{name}--{self.revision}" if self.revision else name
 
 
 def config_pbtxt(spec: LLMSpec) -> str:

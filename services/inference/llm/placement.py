@@ -62,11 +62,11 @@ class LocalLLMWorkers:
 
     async def place(self, spec: LLMSpec) -> Placement:
         """The worker with ``spec`` loaded; the first call starts Triton and loads (tens of seconds)."""
-        found = self._loaded.get(spec.model_id)
+        found = self._loaded.get(spec.triton_name)
         if found is not None:
             return found[1]
         async with self._lock:
-            found = self._loaded.get(spec.model_id)
+            found = self._loaded.get(spec.triton_name)
             if found is not None:
                 return found[1]
             client = await self._ensure_worker()
@@ -86,7 +86,7 @@ class LocalLLMWorkers:
             assert self._worker is not None
             stats = await fetch_stats(client, spec.triton_name)
             placement = Placement(self._worker.id, spec.triton_name, client, str(stats["device"]))
-            self._loaded[spec.model_id] = (spec, placement)
+            self._loaded[spec.triton_name] = (spec, placement)
             return placement
 
     def placed(self) -> list[tuple[LLMSpec, Placement]]:
@@ -137,13 +137,15 @@ class PoolLLMPlacer:
 
     async def place(self, spec: LLMSpec) -> Placement:
         """A worker holding the model, installing and loading it on first use."""
-        if spec.model_id not in self._installed:
+        if spec.triton_name not in self._installed:
             async with self._lock:
-                if spec.model_id not in self._installed:
-                    staging = self.settings.work_dir.resolve() / "models"
+                if spec.triton_name not in self._installed:
+                    # Staged inside the pool's own directory (the service's data dir), not the cwd.
+                    root = getattr(self.pool, "root", None)
+                    staging = (root / "llm-models") if root else self.settings.work_dir.resolve() / "models"
                     source = await asyncio.to_thread(write_model_directory, spec, staging)
                     await self.pool.install_model_dir(spec.triton_name, source)
-                    self._installed[spec.model_id] = spec
+                    self._installed[spec.triton_name] = spec
         client = await self.pool.client_for(spec.triton_name)
         worker_id = next((wid for wid, c in self.pool.clients.items() if c is client), "")
         device = getattr(self.pool.placements.get(spec.triton_name), "device", "cpu")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.common.errors import MeshError
-from services.inference.llm.catalog import LLMCatalog
+from services.inference.llm.catalog import LLMCatalog, RegistryLookup
 from services.inference.llm.client import fetch_stats, stream_events
 from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers
 from services.inference.llm.requests import GenerationJob
@@ -41,15 +41,20 @@ class Chunk:
 class GenerationService:
     """Streams generations from the workers and counts open streams."""
 
-    def __init__(self, settings: GenerationSettings, placer: LLMPlacer | None = None) -> None:
+    def __init__(
+        self,
+        settings: GenerationSettings,
+        placer: LLMPlacer | None = None,
+        registry: RegistryLookup | None = None,
+    ) -> None:
         self.settings = settings
-        self.catalog = LLMCatalog(settings)
+        self.catalog = LLMCatalog(settings, registry)
         self.placer: LLMPlacer = placer or LocalLLMWorkers(settings)
         self.open_streams = 0
 
     async def generate(self, job: GenerationJob) -> AsyncIterator[Chunk]:
         """The chunks of one generation; closing the iterator cancels it on the worker."""
-        spec = self.catalog.resolve(job.model)
+        spec = await self.catalog.resolve(job.model)
         placement = await self.placer.place(spec)
         created = int(time.time())
         self.open_streams += 1
@@ -83,7 +88,7 @@ class GenerationService:
         """
         started = time.perf_counter()
         try:
-            spec = self.catalog.resolve(name)
+            spec = await self.catalog.resolve(name)
         except MeshError as error:
             log.warning("language model preload skipped: %s", error.message, extra={"model": name})
             return
