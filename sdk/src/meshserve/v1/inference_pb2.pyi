@@ -155,7 +155,7 @@ class Usage(_message.Message):
     def __init__(self, prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ...) -> None: ...
 
 class GenerateResponse(_message.Message):
-    __slots__ = ("text", "index", "finish_reason", "usage", "model_name", "device", "request_id", "created", "cached")
+    __slots__ = ("text", "index", "finish_reason", "usage", "model_name", "device", "request_id", "created", "cached", "mean_logprob")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     INDEX_FIELD_NUMBER: _ClassVar[int]
     FINISH_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -165,6 +165,7 @@ class GenerateResponse(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     CACHED_FIELD_NUMBER: _ClassVar[int]
+    MEAN_LOGPROB_FIELD_NUMBER: _ClassVar[int]
     text: str
     index: int
     finish_reason: FinishReason
@@ -174,7 +175,8 @@ class GenerateResponse(_message.Message):
     request_id: str
     created: int
     cached: bool
-    def __init__(self, text: _Optional[str] = ..., index: _Optional[int] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., model_name: _Optional[str] = ..., device: _Optional[str] = ..., request_id: _Optional[str] = ..., created: _Optional[int] = ..., cached: _Optional[bool] = ...) -> None: ...
+    mean_logprob: float
+    def __init__(self, text: _Optional[str] = ..., index: _Optional[int] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., model_name: _Optional[str] = ..., device: _Optional[str] = ..., request_id: _Optional[str] = ..., created: _Optional[int] = ..., cached: _Optional[bool] = ..., mean_logprob: _Optional[float] = ...) -> None: ...
 
 class GetGenerationStatsRequest(_message.Message):
     __slots__ = ("model_name",)
