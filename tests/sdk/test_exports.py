@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
+import importlib.metadata
 import subprocess
 import sys
 
 import meshserve
+import meshserve.cli
 import meshserve.compat.ace3 as ace3
 from meshserve.compat import auterity, inferneo, llama_gpu
 
@@ -79,11 +82,25 @@ def test_document_error_names_are_the_sdk_tree() -> None:
 
 
 def test_core_imports_without_grpc_torch_or_numpy() -> None:
-    """Importing the SDK and every compat module pulls in neither grpc, protobuf, torch nor numpy."""
+    """Importing the SDK, the CLI and every compat module pulls in neither grpc, protobuf, torch nor numpy."""
     code = (
-        "import sys, meshserve, meshserve.compat.ace3, meshserve.compat.inferneo, "
+        "import sys, meshserve, meshserve.cli, meshserve.compat.ace3, meshserve.compat.inferneo, "
         "meshserve.compat.llama_gpu, meshserve.compat.auterity, meshserve.grpc; "
         "bad = [m for m in ('grpc', 'torch', 'google.protobuf', 'numpy') if m in sys.modules]; "
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return dict(actions[0].choices) if actions else {}
+
+
+def test_cli_entry_point_and_commands() -> None:
+    """The console script and its command set are public too."""
+    (script,) = importlib.metadata.entry_points(group="console_scripts", name="meshserve")
+    assert script.value == "meshserve.cli:main" and script.load() is meshserve.cli.main
+    commands = _commands(meshserve.cli.build_parser())
+    assert sorted(commands) == ["chat", "models", "predict", "speak", "status", "transcribe", "up"]
+    assert sorted(_commands(commands["models"])) == ["list", "load", "unload", "upload"]

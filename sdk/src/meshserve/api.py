@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote
 
 from meshserve import objects
@@ -244,9 +244,13 @@ def speak(text: str, voice: str = "alloy", response_format: str = "wav", speed: 
 
 
 def transcribe(
-    audio: bytes, filename: str = "audio.wav", response_format: str = "json", language: str | None = None
+    audio: bytes | IO[bytes],
+    filename: str = "audio.wav",
+    response_format: str = "json",
+    language: str | None = None,
 ) -> Call:
-    """``POST /v1/audio/transcriptions``: text (json/verbose_json as objects, text/srt/vtt as str)."""
+    """``POST /v1/audio/transcriptions``: text (json/verbose_json as objects, text/srt/vtt as str);
+    ``audio`` is the file's bytes or a binary file object (sent in pieces, rewound on retry)."""
     data = {"response_format": response_format, "model": "whisper-1", **_clean({"language": language})}
     files = {"file": (filename, audio, "application/octet-stream")}
     as_json = response_format in ("json", "verbose_json")

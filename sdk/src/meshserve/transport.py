@@ -1,6 +1,7 @@
 """The one HTTP transport under every client (sync and async over httpx): auth header, timeouts,
 pooling, bounded retries with exponential backoff and full jitter on 429/503 (and failed
-connections), honouring ``Retry-After``; request logging; optional GET cache; client-side metrics."""
+connections), honouring ``Retry-After``; request logging; optional GET cache; client-side metrics;
+SSE streams and streamed downloads."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import httpx
 
 from meshserve import config
 from meshserve.errors import APIError, NetworkError, TimeoutError, error_for, stream_error
+from meshserve.upload import Progress
 
 RETRY_STATUSES = frozenset({429, 503})
 USER_AGENT = "meshserve-python/0.1.0"
@@ -226,6 +228,37 @@ class Transport(_Base):
                             self._raise_for(response)
                         self._log(method, path, response.status_code, started, attempt)
                         yield from _raise_in_band(parse_sse(response.iter_lines()))
+                        self.metrics.record((time.perf_counter() - started) * 1000, False)
+                        return
+            except httpx.TimeoutException as exc:
+                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
+            except httpx.TransportError as exc:
+                raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
+            time.sleep(wait)
+
+    def download(
+        self, method: str, path: str, progress: Progress | None = None, **kwargs: Any
+    ) -> Iterator[bytes]:
+        """Yields a response body in pieces as they arrive (audio comes a sentence at a time),
+        reporting ``(received, total)`` bytes to ``progress``; total is 0 when the server does not
+        say (chunked transfer). Errors are settled, and 429/503 retried, before the first piece."""
+        for attempt in range(self.max_retries + 1):
+            started = time.perf_counter()
+            try:
+                with self.client.stream(method, path, **kwargs) as response:
+                    wait = self._wait(attempt, response)
+                    if wait is None:
+                        if response.status_code >= 400:
+                            response.read()
+                            self._raise_for(response)
+                        self._log(method, path, response.status_code, started, attempt)
+                        total = int(response.headers.get("content-length") or 0)
+                        received = 0
+                        for piece in response.iter_bytes():
+                            received += len(piece)
+                            if progress is not None:
+                                progress(received, total)
+                            yield piece
                         self.metrics.record((time.perf_counter() - started) * 1000, False)
                         return
             except httpx.TimeoutException as exc:

@@ -1,9 +1,9 @@
-"""Model files for upload: format detection and a file wrapper that reports progress."""
+"""Model files for upload: format detection and a file wrapper that reports progress (the
+``meshserve`` command draws it with :mod:`meshserve.cli.progress`)."""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -66,35 +66,3 @@ class ProgressFile:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._handle, name)
-
-
-class ProgressBar:
-    """A one-line text progress bar on stderr (no dependencies)."""
-
-    def __init__(self, label: str = "", width: int = 30, stream: IO[str] | None = None) -> None:
-        self.label = label
-        self.width = width
-        self.stream = stream or sys.stderr
-        self._last = -1
-
-    def __call__(self, done: int, total: int) -> None:
-        """Redraws when the percentage changes."""
-        percent = int(100 * done / total) if total else 100
-        if percent == self._last:
-            return
-        self._last = percent
-        filled = self.width * percent // 100
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r{self.label} [{bar}] {percent:3d}% {_human(done)}/{_human(total)}")
-        if done >= total:
-            self.stream.write("\n")
-        self.stream.flush()
-
-
-def _human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.1f}{unit}" if unit != "B" else f"{int(size)}B"
-        size /= 1024
-    return f"{n}B"
