@@ -10,6 +10,7 @@ and so frees the sequence's slot on the worker.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -91,11 +92,18 @@ class Completion:
     request_id: str
     created: int
     seconds: float
+    #: Mean log-probability of the generated tokens (None when the engine did not report one).
+    mean_logprob: float | None = None
 
     @property
     def total_tokens(self) -> int:
         """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
+
+    @property
+    def confidence(self) -> float | None:
+        """Geometric-mean probability of the generated tokens, in [0, 1] (None when unknown)."""
+        return None if self.mean_logprob is None else round(math.exp(self.mean_logprob), 4)
 
 
 async def collect(stream: GenerationStream) -> Completion:
@@ -115,6 +123,7 @@ async def collect(stream: GenerationStream) -> Completion:
         request_id=stream.first.request_id,
         created=stream.first.created or int(time.time()),
         seconds=time.perf_counter() - stream.started,
+        mean_logprob=last.mean_logprob if last.HasField("mean_logprob") else None,
     )
 
 

@@ -85,8 +85,8 @@ def _body(result: Completion, request_id: str) -> dict[str, Any]:
         "response": result.text,
         "tokens_used": result.total_tokens,
         "processing_time": round(result.seconds, 4),
-        # The engine reports no token probabilities, so no confidence is claimed.
-        "confidence_score": None,
+        # How likely the model found its own answer: the geometric mean of its tokens' probabilities.
+        "confidence_score": result.confidence,
         "metadata": {
             "model": result.model,
             "model_version": "1",

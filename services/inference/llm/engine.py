@@ -29,7 +29,8 @@ log = logging.getLogger("meshserve.llm")
 ROLES = ("system", "user", "assistant", "tool")
 
 #: Receives each event of a sequence: {"text", "index"} while running; the last one adds
-#: "finish_reason" and "usage"; a failure is {"error": {"code", "message", "details"}}; a sequence
+#: "finish_reason", "usage" and "mean_logprob" (the mean natural-log probability the model's own,
+#: unscaled distribution gave the tokens produced: a confidence, see :func:`token_logprobs`); a failure is {"error": {"code", "message", "details"}}; a sequence
 #: dropped because its caller went away ends with {"cancelled": true}.
 Emit = Callable[[dict[str, Any]], None]
 
@@ -46,6 +47,7 @@ class Sequence:
     sampler: Sampler = field(init=False)
     text: TextStream = field(init=False)
     output_ids: list[int] = field(default_factory=list)
+    logprob_sum: float = 0.0
     cache_len: int = 0
     chunks: int = 0
     cancelled: bool = False
@@ -214,7 +216,9 @@ class LLMEngine:
         out = self.loaded.model(input_ids=ids, use_cache=True)
         seq.cache_len = len(seq.prompt_ids)
         self._join(seq, out.past_key_values)
-        self._accept(seq, seq.sampler.next_token(out.logits[0, -1]))
+        logits = out.logits[:, -1, :]
+        token = seq.sampler.next_token(logits[0])
+        self._accept(seq, token, token_logprobs(logits, [token])[0])
 
     def _join(self, seq: Sequence, cache: Any) -> None:
         """Adds a prefilled sequence's cache as a new row, left-padding whichever side is shorter."""
@@ -258,15 +262,21 @@ class LLMEngine:
         )
         self._cache = out.past_key_values
         logits = out.logits[:, -1, :]
+        picked: list[tuple[Sequence, int]] = []
         for row, seq in enumerate(self._running):
             seq.cache_len += 1
+            # A finished row still holds its place in the batch; it gets a token nobody reads.
+            picked.append((seq, seq.sampler.next_token(logits[row]) if not seq.finish_reason else 0))
+        logprobs = token_logprobs(logits, [token for _, token in picked])
+        for (seq, token), logprob in zip(picked, logprobs, strict=True):
             if not seq.finish_reason:
-                self._accept(seq, seq.sampler.next_token(logits[row]))
+                self._accept(seq, token, logprob)
 
-    def _accept(self, seq: Sequence, token: int) -> None:
+    def _accept(self, seq: Sequence, token: int, logprob: float) -> None:
         """Records a sampled token, emits its text, decides whether the sequence is done."""
         self.tokens_generated += 1
         seq.output_ids.append(token)
+        seq.logprob_sum += logprob
         if token in self.loaded.eos_token_ids:
             seq.finish_reason = "stop"
         else:
@@ -290,6 +300,7 @@ class LLMEngine:
                     "index": seq.chunks,
                     "finish_reason": seq.finish_reason,
                     "usage": {"prompt_tokens": len(seq.prompt_ids), "completion_tokens": len(seq.output_ids)},
+                    "mean_logprob": seq.logprob_sum / len(seq.output_ids),
                 },
             )
 
@@ -336,6 +347,17 @@ class LLMEngine:
         event = error_event(error)
         for seq in victims:
             self._send(seq, event)
+
+
+def token_logprobs(logits: torch.Tensor, tokens: list[int]) -> list[float]:
+    """Log-probability of ``tokens[i]`` under row ``i`` of ``logits`` (one softmax for the batch).
+
+    The model's own distribution (temperature 1, no penalties or truncation), so the mean over a
+    sequence says how likely the model found the text, whatever sampling picked it.
+    """
+    rows = torch.arange(len(tokens), device=logits.device)
+    index = torch.tensor(tokens, dtype=torch.long, device=logits.device)
+    return torch.log_softmax(logits.float(), dim=-1)[rows, index].tolist()
 
 
 def _left_pad(tensor: torch.Tensor, width: int) -> torch.Tensor:

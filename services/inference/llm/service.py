@@ -36,6 +36,8 @@ class Chunk:
     finish_reason: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: Last chunk only: mean log-probability of the generated tokens (the engine's confidence).
+    mean_logprob: float | None = None
 
 
 class GenerationService:
@@ -76,6 +78,7 @@ class GenerationService:
                         finish_reason=str(event.get("finish_reason", "")),
                         prompt_tokens=int(usage.get("prompt_tokens", 0)),
                         completion_tokens=int(usage.get("completion_tokens", 0)),
+                        mean_logprob=event.get("mean_logprob"),
                     )
         finally:
             self.open_streams -= 1
