@@ -1,0 +1,446 @@
+"""The job queue: priority order, a fixed number of runners, retries, timeouts, progress, events.
+
+A job waits in a heap ordered by priority, then submission; ``runners`` jobs run at once, each
+generating ``concurrency`` of its items at a time. An item that fails with a transient reason is
+retried per the job's retry policy; unknown models and invalid input fail the item at once, never
+the whole job. A job whose every item failed is ``failed``; one that outlives its timeout is
+``failed`` with DEADLINE_EXCEEDED (its unfinished items too). Every change is saved, so jobs queued
+or running when the service stops resume (unfinished items only) when it starts again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import heapq
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from services.common.errors import (
+    Cancelled,
+    DeadlineExceeded,
+    FailedPrecondition,
+    InternalError,
+    InvalidInput,
+    MeshError,
+    NotFound,
+)
+from services.inference.jobs.records import (
+    BATCH_TYPES,
+    FINAL,
+    JOB_TYPES,
+    PRIORITIES,
+    RETRYABLE,
+    CallbackStatus,
+    ErrorInfo,
+    ItemResult,
+    ItemSpec,
+    Job,
+    JobConfig,
+    State,
+)
+from services.inference.jobs.settings import JobSettings
+from services.inference.jobs.store import JobStore
+from services.inference.jobs.webhooks import WebhookHub, validate_url
+
+log = logging.getLogger("meshserve.jobs")
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One finished generation."""
+
+    text: str
+    model: str
+    device: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = ""
+
+
+class Generator(Protocol):
+    """Runs one text generation (the inference service's language models)."""
+
+    def __call__(self, item: ItemSpec, request_id: str) -> Awaitable[Generated]:
+        """The whole generation, or a MeshError."""
+        ...
+
+
+#: Checks an item before it is queued (sampling ranges, prompt length); raises InvalidInput.
+Validator = Callable[[ItemSpec], None]
+
+
+class JobManager:
+    """Accepts, queues, runs and reports jobs."""
+
+    def __init__(
+        self,
+        store: JobStore,
+        generator: Generator,
+        hub: WebhookHub,
+        settings: JobSettings,
+        validate_item: Validator | None = None,
+    ) -> None:
+        self.store = store
+        self.generator = generator
+        self.hub = hub
+        self.settings = settings
+        self.validate_item = validate_item
+        self._jobs: dict[str, Job] = {}  # queued and running jobs (finished ones are read from the store)
+        self._heap: list[tuple[int, int, str]] = []
+        self._wakeup = asyncio.Event()
+        self._runners: list[asyncio.Task[None]] = []
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._cancelling: set[str] = set()  # jobs a caller cancelled (not the service stopping)
+        self._tick = asyncio.Event()  # replaced on every change; waiters hold the previous one
+        self._seq = store.next_seq()
+
+    # Lifecycle
+
+    async def start(self) -> None:
+        """Requeues what a previous run left unfinished, then starts the runners."""
+        for job in self.store.unfinished():
+            for result in job.results:
+                if result.state == State.RUNNING:
+                    result.state = State.QUEUED
+            job.state = State.QUEUED
+            self.store.update_job(job)
+            self._enqueue(job)
+            log.info(
+                "job resumed after restart",
+                extra={"job_id": job.job_id, "remaining": len(job.results) - job.done},
+            )
+        self._runners = [
+            asyncio.create_task(self._runner(), name=f"job-runner-{i}") for i in range(self.settings.runners)
+        ]
+
+    async def stop(self) -> None:
+        """Stops the runners; running jobs stay ``running`` in the store and resume at the next start."""
+        for task in self._runners:
+            task.cancel()
+        for task in self._runners:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._runners = []
+
+    # Requests
+
+    def submit(self, job_type: str, items: list[ItemSpec], config: JobConfig) -> Job:
+        """Validates and queues a job."""
+        self._validate(job_type, items, config)
+        job = Job(
+            job_id=f"job_{uuid.uuid4().hex[:20]}",
+            job_type=job_type,
+            config=config,
+            items=items,
+            results=[ItemResult(index=i, model=item.model or "default") for i, item in enumerate(items)],
+            callback=CallbackStatus(url=config.callback_url) if config.callback_url else None,
+            seq=self._next_seq(),
+        )
+        self.store.insert(job)
+        self._enqueue(job)
+        log.info("job queued", extra={"job_id": job.job_id, "job_type": job_type, "items": len(items)})
+        return job
+
+    def get(self, job_id: str) -> Job:
+        """A job by id, live while it runs."""
+        job = self._jobs.get(job_id) or self.store.load(job_id)
+        if job is None:
+            raise NotFound(
+                f"job {job_id!r} does not exist",
+                details={"job_id": job_id},
+                suggestion="use the job_id returned when the job was submitted",
+            )
+        return job
+
+    async def wait_until(self, predicate: Callable[[], bool]) -> None:
+        """Returns once ``predicate`` holds, re-checking it after every job or item change."""
+        while not predicate():
+            await self._tick.wait()
+
+    def _changed(self) -> None:
+        tick, self._tick = self._tick, asyncio.Event()
+        tick.set()
+
+    def queue_position(self, job: Job) -> int:
+        """Queued jobs that will run before this one."""
+        if job.state != State.QUEUED:
+            return 0
+        mine = (-PRIORITIES[job.config.priority], job.seq)
+        return sum(1 for p, s, i in self._heap if i in self._jobs and i != job.job_id and (p, s) < mine)
+
+    async def cancel(self, job_id: str) -> Job:
+        """Cancels a queued or running job; a finished one is refused."""
+        job = self.get(job_id)
+        if job.state in FINAL:
+            raise FailedPrecondition(
+                f"job {job_id!r} already {job.state.value}",
+                details={"job_id": job_id, "status": job.state.value},
+            )
+        task = self._running.get(job_id)
+        if task is not None:
+            self._cancelling.add(job_id)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        else:  # still queued: it leaves the queue and never runs
+            self._finish(job, State.CANCELLED, ErrorInfo.of(Cancelled("cancelled before it ran")))
+        return job
+
+    # Validation
+
+    def _validate(self, job_type: str, items: list[ItemSpec], config: JobConfig) -> None:
+        if job_type not in JOB_TYPES:
+            raise InvalidInput(
+                f"job_type {job_type!r} is not supported",
+                details={"field": "job_type", "provided": job_type, "supported": ", ".join(JOB_TYPES)},
+                suggestion="use one of the supported job types listed in details",
+            )
+        if not items:
+            raise InvalidInput("the job has no requests", details={"field": "requests"})
+        if job_type == "text_generation" and len(items) != 1:
+            raise InvalidInput(
+                "a text_generation job takes exactly one prompt; use batch_inference for several",
+                details={"field": "input_data", "provided": len(items)},
+            )
+        if len(items) > self.settings.max_items:
+            raise InvalidInput(
+                f"the job has {len(items)} requests; at most {self.settings.max_items} are accepted",
+                details={"field": "requests", "max": self.settings.max_items, "provided": len(items)},
+                suggestion="split the work into several jobs",
+            )
+        for position, item in enumerate(items):
+            if not item.prompt:
+                raise InvalidInput(
+                    f"requests[{position}].prompt is empty", details={"field": f"requests[{position}].prompt"}
+                )
+            if self.validate_item is not None:
+                try:
+                    self.validate_item(item)
+                except InvalidInput as error:
+                    field = error.details.get("field", "")
+                    error.details["field"] = (
+                        f"requests[{position}].{field}" if field else f"requests[{position}]"
+                    )
+                    raise
+        if config.priority not in PRIORITIES:
+            raise InvalidInput(
+                f"priority {config.priority!r} is not one of {', '.join(PRIORITIES)}",
+                details={"field": "config.priority", "supported": ", ".join(PRIORITIES)},
+            )
+        if config.callback_url:
+            validate_url(config.callback_url, "config.callback_url")
+        if not 0 < config.timeout_seconds <= self.settings.max_timeout_seconds:
+            raise InvalidInput(
+                f"timeout must be in (0, {self.settings.max_timeout_seconds:g}] seconds",
+                details={"field": "config.timeout", "max": self.settings.max_timeout_seconds},
+            )
+        if not 1 <= config.concurrency <= self.settings.max_concurrency:
+            raise InvalidInput(
+                f"batch_size must be 1 to {self.settings.max_concurrency}",
+                details={"field": "config.batch_size", "max": self.settings.max_concurrency},
+            )
+        retry = config.retry
+        if not 1 <= retry.max_attempts <= self.settings.max_attempts_limit:
+            raise InvalidInput(
+                f"retry_policy allows 1 to {self.settings.max_attempts_limit} attempts",
+                details={
+                    "field": "config.retry_policy.max_retries",
+                    "max": self.settings.max_attempts_limit - 1,
+                },
+            )
+        if retry.initial_backoff < 0 or retry.max_backoff < 0 or retry.multiplier < 1:
+            raise InvalidInput(
+                "retry_policy delays must be ≥ 0 and its multiplier ≥ 1",
+                details={"field": "config.retry_policy"},
+            )
+
+    # Queue
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _enqueue(self, job: Job) -> None:
+        self._jobs[job.job_id] = job
+        heapq.heappush(self._heap, (-PRIORITIES[job.config.priority], job.seq, job.job_id))
+        self._wakeup.set()
+
+    async def _next(self) -> Job:
+        while True:
+            while self._heap:
+                _, _, job_id = heapq.heappop(self._heap)
+                job = self._jobs.get(job_id)
+                if job is not None and job.state == State.QUEUED:  # cancelled ones are skipped
+                    return job
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    async def _runner(self) -> None:
+        while True:
+            job = await self._next()
+            task = asyncio.create_task(self._run(job), name=f"job-{job.job_id}")
+            self._running[job.job_id] = task
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():  # the runner is stopping: so is its job
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                    raise
+                # otherwise the job alone was cancelled (cancel()); the runner takes the next one
+            except Exception:
+                log.exception("job runner failed", extra={"job_id": job.job_id})
+            finally:
+                self._running.pop(job.job_id, None)
+
+    # Running
+
+    async def _run(self, job: Job) -> None:
+        job.state = State.RUNNING
+        job.started_at = job.started_at or time.time()
+        self.store.update_job(job)
+        limit = asyncio.Semaphore(job.config.concurrency)
+        pending = [r for r in job.results if r.state not in FINAL]
+        tasks = [asyncio.create_task(self._item(job, r, limit)) for r in pending]
+        remaining = job.config.timeout_seconds - (time.time() - job.started_at)
+        try:
+            if tasks:
+                _done, late = await asyncio.wait(tasks, timeout=max(0.0, remaining))
+            else:
+                late = set()
+        except asyncio.CancelledError:
+            await _cancel_all(tasks)
+            if job.job_id not in self._cancelling:
+                raise  # service shutdown: it stays running in the store and resumes at the next start
+            self._cancelling.discard(job.job_id)
+            self._settle(job, State.CANCELLED, Cancelled("the job was cancelled"))
+            self._finish(job, State.CANCELLED, ErrorInfo.of(Cancelled("the job was cancelled")))
+            return
+        if late:
+            await _cancel_all(list(late))
+            timeout = DeadlineExceeded(
+                f"the job did not finish within its timeout of {job.config.timeout_seconds:g} s",
+                details={"timeout": job.config.timeout_seconds},
+                suggestion="raise config.timeout or split the job",
+            )
+            self._settle(job, State.FAILED, timeout)
+            self._finish(job, State.FAILED, ErrorInfo.of(timeout))
+            return
+        if job.succeeded == 0:
+            first = next((r.error for r in job.results if r.error), None)
+            message = first.message if first and len(job.results) == 1 else "every item of the job failed"
+            error = ErrorInfo(first.reason, message, first.details, first.suggestion) if first else None
+            self._finish(job, State.FAILED, error)
+        else:
+            self._finish(job, State.COMPLETED, None)
+
+    def _settle(self, job: Job, state: State, error: MeshError) -> None:
+        """Marks every unfinished item with the job's fate."""
+        for result in job.results:
+            if result.state not in FINAL:
+                result.state = state
+                result.error = ErrorInfo.of(error)
+                self.store.update_item(job.job_id, result)
+
+    async def _item(self, job: Job, result: ItemResult, limit: asyncio.Semaphore) -> None:
+        spec = job.items[result.index]
+        policy = job.config.retry
+        async with limit:
+            result.state = State.RUNNING
+            while True:
+                result.attempts += 1
+                started = time.perf_counter()
+                try:
+                    out = await self.generator(spec, f"{job.job_id}-{result.index}-{result.attempts}")
+                except MeshError as error:
+                    failure: MeshError = error
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # a bug below: reported on the item, retried like INTERNAL
+                    log.exception("job item failed unexpectedly", extra={"job_id": job.job_id})
+                    failure = InternalError(f"unexpected error: {type(exc).__name__}")
+                else:
+                    result.seconds = round(time.perf_counter() - started, 4)
+                    result.state = State.COMPLETED
+                    result.error = None
+                    result.text, result.model, result.device = out.text, out.model, out.device
+                    result.prompt_tokens, result.completion_tokens = out.prompt_tokens, out.completion_tokens
+                    result.finish_reason = out.finish_reason
+                    break
+                result.seconds = round(time.perf_counter() - started, 4)
+                if failure.reason in RETRYABLE and policy.allows_retry(result.attempts):
+                    self.store.update_item(job.job_id, result)
+                    await asyncio.sleep(policy.delay(result.attempts))
+                    continue
+                result.state = State.FAILED
+                result.error = ErrorInfo.of(failure)
+                break
+        self.store.update_item(job.job_id, result)
+        self._changed()
+        if result.state == State.COMPLETED and self.hub.subscribed("inference.completed"):
+            self.hub.emit("inference.completed", inference_event(job, result))
+
+    def _finish(self, job: Job, state: State, error: ErrorInfo | None) -> None:
+        job.state = state
+        job.error = error
+        job.finished_at = time.time()
+        self.store.update_job(job)
+        self._jobs.pop(job.job_id, None)
+        self._changed()
+        log.info(
+            "job finished",
+            extra={
+                "job_id": job.job_id,
+                "status": state.value,
+                "succeeded": job.succeeded,
+                "failed": job.failed,
+            },
+        )
+        data = job.snapshot()
+        event = {State.COMPLETED: "job.completed", State.FAILED: "job.failed"}.get(state, "job.cancelled")
+        self.hub.emit(event, data)
+        if job.job_type in BATCH_TYPES:
+            self.hub.emit("batch.finished", data)
+        if job.callback is not None:
+            task = self.hub.callback(job.callback.url, job.config.callback_secret, event, data)
+            task.add_done_callback(lambda t: self._record_callback(job, t))
+
+    def _record_callback(self, job: Job, task: asyncio.Task[Any]) -> None:
+        if task.cancelled() or task.exception() is not None or job.callback is None:
+            return
+        outcome = task.result()
+        job.callback.delivered = outcome.delivered
+        job.callback.attempts = outcome.attempts
+        job.callback.last_status_code = outcome.status_code
+        job.callback.last_error = outcome.error
+        self.store.update_job(job)
+
+
+def inference_event(job: Job, result: ItemResult) -> dict[str, Any]:
+    """Payload of ``inference.completed`` for one job item."""
+    return {
+        "source": "job",
+        "job_id": job.job_id,
+        "index": result.index,
+        "model_id": result.model,
+        "response": result.text,
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "finish_reason": result.finish_reason,
+        "processing_time": result.seconds,
+    }
+
+
+async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task

@@ -1,0 +1,252 @@
+"""gRPC face of jobs and webhooks (``meshserve.v1.JobService``): message translation only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from meshserve.v1 import inference_pb2 as ipb
+from meshserve.v1 import jobs_pb2 as pb
+from meshserve.v1 import jobs_pb2_grpc as pb_grpc
+from services.inference.jobs.manager import JobManager
+from services.inference.jobs.records import (
+    CallbackStatus,
+    ErrorInfo,
+    ItemResult,
+    ItemSpec,
+    Job,
+    JobConfig,
+    RetryPolicy,
+    State,
+)
+from services.inference.jobs.settings import JobSettings
+from services.inference.jobs.store import WebhookRecord
+from services.inference.jobs.webhooks import WebhookHub
+
+STATES = {
+    State.QUEUED: pb.JOB_STATE_QUEUED,
+    State.RUNNING: pb.JOB_STATE_RUNNING,
+    State.COMPLETED: pb.JOB_STATE_COMPLETED,
+    State.FAILED: pb.JOB_STATE_FAILED,
+    State.CANCELLED: pb.JOB_STATE_CANCELLED,
+}
+PRIORITY_NAMES = {pb.JOB_PRIORITY_LOW: "low", pb.JOB_PRIORITY_NORMAL: "normal", pb.JOB_PRIORITY_HIGH: "high"}
+PRIORITY_ENUMS = {name: value for value, name in PRIORITY_NAMES.items()}
+STRATEGY_NAMES = {
+    pb.RETRY_STRATEGY_NONE: "none",
+    pb.RETRY_STRATEGY_FIXED: "fixed",
+    pb.RETRY_STRATEGY_EXPONENTIAL_BACKOFF: "exponential_backoff",
+}
+STRATEGY_ENUMS = {name: value for value, name in STRATEGY_NAMES.items()}
+
+
+def sampling_dict(sampling: ipb.SamplingParams) -> dict[str, Any]:
+    """Canonical sampling as the generation request builder takes it (unset stays None)."""
+    max_tokens: int | None = None
+    if sampling.HasField("max_completion_tokens"):
+        max_tokens = sampling.max_completion_tokens
+    elif sampling.max_tokens:
+        max_tokens = sampling.max_tokens
+    return {
+        "max_tokens": max_tokens,
+        "temperature": sampling.temperature if sampling.HasField("temperature") else None,
+        "top_p": sampling.top_p if sampling.HasField("top_p") else None,
+        "top_k": sampling.top_k,
+        "stop": list(sampling.stop),
+        "frequency_penalty": sampling.frequency_penalty,
+        "presence_penalty": sampling.presence_penalty,
+        "seed": sampling.seed if sampling.HasField("seed") else None,
+    }
+
+
+def sampling_message(sampling: dict[str, Any]) -> ipb.SamplingParams:
+    """Inverse of :func:`sampling_dict`."""
+    message = ipb.SamplingParams(
+        top_k=int(sampling.get("top_k") or 0),
+        stop=list(sampling.get("stop") or []),
+        frequency_penalty=float(sampling.get("frequency_penalty") or 0.0),
+        presence_penalty=float(sampling.get("presence_penalty") or 0.0),
+    )
+    if sampling.get("max_tokens") is not None:
+        message.max_completion_tokens = int(sampling["max_tokens"])
+    if sampling.get("temperature") is not None:
+        message.temperature = float(sampling["temperature"])
+    if sampling.get("top_p") is not None:
+        message.top_p = float(sampling["top_p"])
+    if sampling.get("seed") is not None:
+        message.seed = int(sampling["seed"])
+    return message
+
+
+def config_of(message: pb.JobConfig, settings: JobSettings) -> JobConfig:
+    """A JobConfig message with the server defaults filled in."""
+    retry = message.retry_policy
+    strategy = STRATEGY_NAMES.get(retry.strategy, "exponential_backoff")
+    return JobConfig(
+        priority=PRIORITY_NAMES.get(message.priority, "normal"),
+        retry=RetryPolicy(
+            strategy=strategy,
+            max_attempts=1 if strategy == "none" else retry.max_attempts or settings.retry_max_attempts,
+            initial_backoff=retry.initial_backoff_seconds or settings.retry_initial_backoff_seconds,
+            max_backoff=retry.max_backoff_seconds or settings.retry_max_backoff_seconds,
+            multiplier=retry.multiplier or 2.0,
+        ),
+        callback_url=message.callback_url,
+        callback_secret=message.callback_secret,
+        timeout_seconds=message.timeout_seconds or settings.default_timeout_seconds,
+        concurrency=message.concurrency or settings.default_concurrency,
+    )
+
+
+def _timestamp(ts: float | None) -> Timestamp | None:
+    if ts is None:
+        return None
+    stamp = Timestamp()
+    stamp.FromNanoseconds(int(ts * 1e9))
+    return stamp
+
+
+def error_message(error: ErrorInfo | None) -> pb.JobError | None:
+    """A recorded error as a JobError message."""
+    if error is None:
+        return None
+    return pb.JobError(
+        reason=error.reason, message=error.message, details=error.details, suggestion=error.suggestion
+    )
+
+
+def result_message(result: ItemResult) -> pb.JobItemResult:
+    """One item's outcome as a message."""
+    return pb.JobItemResult(
+        index=result.index,
+        state=STATES[result.state],
+        model=result.model,
+        text=result.text,
+        prompt_tokens=result.prompt_tokens,
+        completion_tokens=result.completion_tokens,
+        finish_reason=result.finish_reason,
+        seconds=result.seconds,
+        attempts=result.attempts,
+        error=error_message(result.error),
+        device=result.device,
+    )
+
+
+def callback_message(callback: CallbackStatus | None) -> pb.CallbackStatus | None:
+    """Callback delivery as a message."""
+    if callback is None:
+        return None
+    return pb.CallbackStatus(
+        url=callback.url,
+        delivered=callback.delivered,
+        attempts=callback.attempts,
+        last_status_code=callback.last_status_code,
+        last_error=callback.last_error,
+    )
+
+
+def job_message(job: Job, queue_position: int = 0) -> pb.Job:
+    """A job as a message."""
+    config = job.config
+    return pb.Job(
+        job_id=job.job_id,
+        job_type=job.job_type,
+        state=STATES[job.state],
+        priority=PRIORITY_ENUMS[config.priority],
+        progress=pb.JobProgress(
+            total=len(job.results),
+            done=job.done,
+            succeeded=job.succeeded,
+            failed=job.failed,
+            percent=job.percent,
+        ),
+        results=[result_message(r) for r in job.results],
+        error=error_message(job.error),
+        created_at=_timestamp(job.created_at),
+        started_at=_timestamp(job.started_at),
+        finished_at=_timestamp(job.finished_at),
+        config=pb.JobConfig(
+            priority=PRIORITY_ENUMS[config.priority],
+            retry_policy=pb.RetryPolicy(
+                strategy=STRATEGY_ENUMS[config.retry.strategy],
+                max_attempts=config.retry.max_attempts,
+                initial_backoff_seconds=config.retry.initial_backoff,
+                max_backoff_seconds=config.retry.max_backoff,
+                multiplier=config.retry.multiplier,
+            ),
+            callback_url=config.callback_url,
+            timeout_seconds=config.timeout_seconds,
+            concurrency=config.concurrency,
+        ),
+        callback=callback_message(job.callback),
+        queue_position=queue_position,
+    )
+
+
+def webhook_message(hook: WebhookRecord) -> pb.Webhook:
+    """A webhook as a message (never its secret)."""
+    return pb.Webhook(
+        webhook_id=hook.webhook_id,
+        url=hook.url,
+        events=list(hook.events),
+        retry_count=hook.retry_count,
+        timeout_seconds=hook.timeout_seconds,
+        created_at=_timestamp(hook.created_at),
+        delivered=hook.delivered,
+        failed=hook.failed,
+    )
+
+
+class JobServicer(pb_grpc.JobServiceServicer):
+    """Translates JobService calls to the job manager and webhook hub."""
+
+    def __init__(self, manager: JobManager, hub: WebhookHub, settings: JobSettings) -> None:
+        self.manager = manager
+        self.hub = hub
+        self.settings = settings
+
+    async def SubmitJob(
+        self, request: pb.SubmitJobRequest, context: grpc.aio.ServicerContext
+    ) -> pb.SubmitJobResponse:
+        """Validates and queues a job."""
+        items = [
+            ItemSpec(model=i.model.name, prompt=i.prompt, sampling=sampling_dict(i.sampling))
+            for i in request.items
+        ]
+        job = self.manager.submit(request.job_type, items, config_of(request.config, self.settings))
+        return pb.SubmitJobResponse(job=job_message(job, self.manager.queue_position(job)))
+
+    async def GetJob(self, request: pb.GetJobRequest, context: grpc.aio.ServicerContext) -> pb.GetJobResponse:
+        """A job's state, progress and results."""
+        job = self.manager.get(request.job_id)
+        return pb.GetJobResponse(job=job_message(job, self.manager.queue_position(job)))
+
+    async def CancelJob(
+        self, request: pb.CancelJobRequest, context: grpc.aio.ServicerContext
+    ) -> pb.CancelJobResponse:
+        """Cancels a job that has not finished."""
+        return pb.CancelJobResponse(job=job_message(await self.manager.cancel(request.job_id)))
+
+    async def RegisterWebhook(
+        self, request: pb.RegisterWebhookRequest, context: grpc.aio.ServicerContext
+    ) -> pb.RegisterWebhookResponse:
+        """Stores a webhook."""
+        hook, generated = self.hub.register(
+            request.url, list(request.events), request.secret, request.retry_count, request.timeout_seconds
+        )
+        return pb.RegisterWebhookResponse(webhook=webhook_message(hook), generated_secret=generated)
+
+    async def ListWebhooks(
+        self, request: pb.ListWebhooksRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListWebhooksResponse:
+        """Every webhook."""
+        return pb.ListWebhooksResponse(webhooks=[webhook_message(h) for h in self.hub.list()])
+
+    async def DeleteWebhook(
+        self, request: pb.DeleteWebhookRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteWebhookResponse:
+        """Removes a webhook."""
+        self.hub.delete(request.webhook_id)
+        return pb.DeleteWebhookResponse()
