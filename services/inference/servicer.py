@@ -17,6 +17,7 @@ from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from services.common.context import current_request_id, remaining_seconds
 from services.common.errors import MeshError
+from services.inference.advanced.servicer import AdvancedMixin
 from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.generation import GenerationMixin
 from services.inference.plugins.servicer import PluginsMixin
@@ -79,8 +80,9 @@ def queue_depth(counter: Counter, placement: Placement | None) -> int:
     return counter.waiting + max(0, dispatched - replicas)
 
 
-class InferenceServicer(PluginsMixin, GenerationMixin, pb_grpc.InferenceServiceServicer):
-    """Worker control plane and data path (plugins wrap generation: PluginsMixin comes first)."""
+class InferenceServicer(PluginsMixin, AdvancedMixin, GenerationMixin, pb_grpc.InferenceServiceServicer):
+    """Worker control plane and data path (plugins wrap generation: PluginsMixin comes first; the
+    response cache sits between them, so it sees preprocessed requests and raw model output)."""
 
     def __init__(self, pool: WorkerPool, predictor: Predictor, request_timeout: float = 60.0) -> None:
         self.pool = pool

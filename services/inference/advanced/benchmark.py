@@ -1,0 +1,174 @@
+"""Benchmarks of language models: each case run a few times, greedy, with a small token budget,
+measuring end-to-end latency, time to the first token and tokens per second. No transport imports.
+
+Prompts go to chat models as one user message (through their chat template, as an instruct model
+expects), to other models as raw text. Runs are sequential so one does not slow another, and they
+go straight to the generation service
+(below plugins and the response cache): a benchmark measures the model, not a cached answer. They
+are real requests and so show in the service's statistics like any other.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from dataclasses import dataclass, field
+
+from services.common.errors import InvalidInput, MeshError
+from services.inference.llm.requests import build_job
+from services.inference.llm.service import GenerationService
+
+#: Document 003's test case names, each with a short prompt of that kind.
+BUILTIN_CASES: dict[str, str] = {
+    "Simple Q&A": "What is the capital of France?",
+    "Code Generation": "Write a Python function that returns the sum of a list of numbers.",
+    "Creative Writing": "Write a two-line poem about the sea.",
+    "Mathematical Reasoning": "A train travels 60 km in 1.5 hours. What is its average speed in km/h?",
+    "Summarization": "Summarize in one sentence: The meeting moved to Friday because the room was booked.",
+    "Translation": "Translate to French: Good morning, how are you?",
+}
+DEFAULT_MAX_TOKENS = 16
+DEFAULT_REPETITIONS = 3
+LIMITS = {"models": 8, "cases": 8, "max_tokens": 128, "repetitions": 10}
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+_BY_NORMAL = {_normal(name): (name, prompt) for name, prompt in BUILTIN_CASES.items()}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A named prompt."""
+
+    name: str
+    prompt: str
+
+
+@dataclass
+class CaseResult:
+    """Measurements of one case on one model."""
+
+    case: Case
+    latencies_ms: list[float] = field(default_factory=list)
+    first_token_ms: list[float] = field(default_factory=list)
+    completion_tokens: int = 0
+    sample_output: str = ""
+
+    @property
+    def tokens_per_second(self) -> float:
+        """Completion tokens over the summed end-to-end time of the runs."""
+        seconds = sum(self.latencies_ms) / 1000
+        return self.completion_tokens / seconds if seconds else 0.0
+
+
+@dataclass
+class ModelResult:
+    """A model's results, or why it could not be measured."""
+
+    asked: str
+    resolved: str = ""
+    device: str = ""
+    error: MeshError | None = None
+    cases: list[CaseResult] = field(default_factory=list)
+
+
+def resolve_cases(cases: list[Case]) -> list[Case]:
+    """Built-in prompts for known names; every built-in case when none is given."""
+    if not cases:
+        return [Case(n, p) for n, p in BUILTIN_CASES.items()]
+    resolved = []
+    for position, case in enumerate(cases):
+        if case.prompt:
+            resolved.append(Case(case.name or f"case {position + 1}", case.prompt))
+            continue
+        known = _BY_NORMAL.get(_normal(case.name))
+        if known is None:
+            raise InvalidInput(
+                f"test case {case.name!r} is not a built-in case and has no prompt",
+                details={"field": f"test_cases[{position}]", "builtin_cases": ", ".join(BUILTIN_CASES)},
+                suggestion='use a built-in name, or give {"name": ..., "prompt": ...}',
+            )
+        resolved.append(Case(*known))
+    return resolved
+
+
+def check_limits(models: int, cases: int, max_tokens: int, repetitions: int) -> None:
+    """Refuses benchmarks too large to run inside one request."""
+    for name, value in (("models", models), ("cases", cases)):
+        if value > LIMITS[name]:
+            raise InvalidInput(
+                f"at most {LIMITS[name]} {name} per benchmark", details={"field": name, "provided": value}
+            )
+    if models < 1:
+        raise InvalidInput("name at least one model", details={"field": "models"})
+    for name, value in (("max_tokens", max_tokens), ("repetitions", repetitions)):
+        if not 1 <= value <= LIMITS[name]:
+            raise InvalidInput(
+                f"{name} must be between 1 and {LIMITS[name]}", details={"field": name, "provided": value}
+            )
+
+
+async def run_case(
+    service: GenerationService, model: str, case: Case, max_tokens: int, chat: bool
+) -> tuple[float, float, int, str, str]:
+    """One greedy run: (latency ms, first token ms, completion tokens, text, device)."""
+    job = build_job(
+        model=model,
+        prompt="" if chat else case.prompt,
+        messages=[("user", case.prompt)] if chat else [],
+        sampling={"max_tokens": max_tokens, "temperature": 0.0},
+        default_max_tokens=service.settings.default_max_tokens,
+        max_prompt_chars=service.settings.max_prompt_chars,
+    )
+    started = time.perf_counter()
+    first = 0.0
+    parts: list[str] = []
+    tokens, device = 0, ""
+    async for chunk in service.generate(job):
+        if chunk.text and not first:
+            first = time.perf_counter() - started
+        parts.append(chunk.text)
+        device = chunk.device
+        if chunk.finish_reason:
+            tokens = chunk.completion_tokens
+    latency = time.perf_counter() - started
+    return latency * 1000, (first or latency) * 1000, tokens, "".join(parts), device
+
+
+async def benchmark_model(
+    service: GenerationService,
+    model: str,
+    cases: list[Case],
+    max_tokens: int,
+    repetitions: int,
+    chat_models: set[str],
+) -> ModelResult:
+    """Every case on one model; a model that cannot run is reported, not raised."""
+    result = ModelResult(asked=model)
+    try:
+        spec = await service.catalog.resolve(model)
+        result.resolved = spec.model_id
+        for case in cases:
+            measured = CaseResult(case)
+            for _ in range(repetitions):
+                latency, first, tokens, text, device = await run_case(
+                    service, model, case, max_tokens, spec.model_id in chat_models
+                )
+                measured.latencies_ms.append(latency)
+                measured.first_token_ms.append(first)
+                measured.completion_tokens += tokens
+                measured.sample_output = text
+                result.device = device
+            result.cases.append(measured)
+    except MeshError as error:
+        result.error = error
+    return result
+
+
+def median(values: list[float]) -> float:
+    """The median, 0 for none."""
+    return statistics.median(values) if values else 0.0
