@@ -94,6 +94,8 @@ class Completion:
     seconds: float
     #: Mean log-probability of the generated tokens (None when the engine did not report one).
     mean_logprob: float | None = None
+    #: Served from the inference service's response cache rather than generated now.
+    cached: bool = False
 
     @property
     def total_tokens(self) -> int:
@@ -124,6 +126,7 @@ async def collect(stream: GenerationStream) -> Completion:
         created=stream.first.created or int(time.time()),
         seconds=time.perf_counter() - stream.started,
         mean_logprob=last.mean_logprob if last.HasField("mean_logprob") else None,
+        cached=stream.first.cached,
     )
 
 

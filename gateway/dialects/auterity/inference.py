@@ -99,7 +99,7 @@ def _body(result: Completion, request_id: str) -> dict[str, Any]:
             if result.seconds
             else 0.0,
         },
-        "cached": False,
+        "cached": result.cached,
     }
 
 

@@ -1,0 +1,120 @@
+"""Document 003 ``POST /api/gateway/route``: dispatches ``service`` + ``endpoint`` + ``method`` +
+``payload`` to the matching documented route of this gateway, in process, and returns that
+route's own response (status, body, content type).
+
+The target request passes through the whole gateway again, so the caller's credentials (the
+``Authorization`` or ``X-API-Key`` header, forwarded) decide access to the *target* route exactly
+as if it were called directly, and it is audited and rate-limited as a call of its own. Services:
+``ai_core`` (also ``ai``) is ``/api/ai/*``, ``analytics`` is ``/api/analytics/*``. An unknown
+service or endpoint is a 404 in 003's envelope, a known endpoint with another method a 400.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from starlette.routing import Match
+
+from gateway.request_id import request_id_of
+from services.common.errors import InvalidInput, NotFound
+
+router = APIRouter(tags=["auterity"])
+
+ROUTE_PATH = "/api/gateway/route"
+SERVICES = {"ai_core": "/api/ai", "ai": "/api/ai", "analytics": "/api/analytics"}
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+#: Headers carried to the target: credentials, tracing and the request id.
+FORWARDED = ("authorization", "x-api-key", "traceparent", "tracestate")
+#: Long enough for a generation or a benchmark behind the target route.
+TIMEOUT_SECONDS = 900.0
+
+
+class RouteRequest(BaseModel):
+    """003's route body."""
+
+    service: str = Field(..., description="ai_core (or ai) or analytics.")
+    endpoint: str = Field(..., description="Path under the service, such as /inference.")
+    method: str = Field("POST", description="HTTP method of the target.")
+    payload: dict[str, Any] | None = Field(None, description="JSON body; query parameters for GET.")
+    priority: str = Field("normal", description="Accepted for compatibility; routing is immediate.")
+
+
+def _target_path(body: RouteRequest) -> str:
+    prefix = SERVICES.get(body.service.strip().lower())
+    if prefix is None:
+        raise NotFound(
+            f"unknown service {body.service!r}",
+            details={"service": body.service, "available_services": ", ".join(SERVICES)},
+            suggestion="use ai_core or analytics",
+        )
+    endpoint = "/" + body.endpoint.strip().lstrip("/")
+    path = endpoint if endpoint.startswith(prefix + "/") else prefix + endpoint
+    if path == ROUTE_PATH:
+        raise InvalidInput("the route endpoint cannot route to itself", details={"field": "endpoint"})
+    return path
+
+
+def _check_route(request: Request, path: str, method: str, service: str) -> None:
+    """404 when no documented route has the path, 400 when it exists for other methods only."""
+    scope = {"type": "http", "path": path, "method": method}
+    partial = False
+    for route in request.app.routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL and path.startswith(("/api/ai/", "/api/analytics/")):
+            return
+        partial = partial or match is Match.PARTIAL
+    if partial:
+        raise InvalidInput(f"{path} does not accept {method}", details={"field": "method", "endpoint": path})
+    prefix = SERVICES[service.strip().lower()]
+    paths = request.app.openapi().get("paths", {})  # the documented routes (cached by FastAPI)
+    known = sorted(p.removeprefix(prefix) for p in paths if p.startswith(prefix + "/"))
+    raise NotFound(
+        f"no endpoint {path} in service {service!r}",
+        details={"endpoint": path, "available_endpoints": ", ".join(known)},
+        suggestion="use one of the service's documented endpoints",
+    )
+
+
+@router.post(
+    ROUTE_PATH, operation_id="auterity_gateway_route", summary="Route a call to a service (document 003)"
+)
+async def route(body: RouteRequest, request: Request) -> Response:
+    """Calls the target route in process with the caller's credentials and returns its response."""
+    method = body.method.strip().upper()
+    if method not in METHODS:
+        raise InvalidInput(
+            f"method {body.method!r} is not one of {', '.join(METHODS)}",
+            details={"field": "method", "allowed": ", ".join(METHODS)},
+        )
+    path = _target_path(body)
+    _check_route(request, path, method, body.service)
+    headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}
+    headers["x-request-id"] = request_id_of(request)
+    client = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
+    transport = httpx.ASGITransport(app=request.app, client=client)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://gateway", timeout=TIMEOUT_SECONDS
+    ) as http:
+        if method == "GET":
+            params = {k: str(v) for k, v in (body.payload or {}).items()}
+            reply = await http.request(method, path, params=params, headers=headers)
+        else:
+            reply = await http.request(method, path, json=body.payload or {}, headers=headers)
+    kept = {
+        "x-gateway-target": f"{method} {path}",
+        **{
+            k: v
+            for k, v in reply.headers.items()
+            if k.lower().startswith("x-ratelimit") or k.lower() == "retry-after"
+        },
+    }
+    return Response(
+        content=reply.content,
+        status_code=reply.status_code,
+        media_type=reply.headers.get("content-type"),
+        headers=kept,
+    )
