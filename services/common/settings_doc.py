@@ -27,6 +27,7 @@ SETTINGS_CLASSES: tuple[tuple[str, str], ...] = (
     ("registry", "services.registry.settings:RegistrySettings"),
     ("inference", "services.inference.settings:InferenceSettings"),
     ("inference (text generation)", "services.inference.llm.settings:GenerationSettings"),
+    ("inference (jobs and webhooks)", "services.inference.jobs.settings:JobSettings"),
     ("speech", "services.speech.settings:SpeechSettings"),
     ("autoscaler", "services.autoscaler.settings:AutoscalerSettings"),
 )

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import contextlib
 
+import grpc
 from prometheus_client import REGISTRY
 
 from meshserve.v1 import inference_pb2, inference_pb2_grpc
 from services.common.clients import ChannelPool
 from services.common.server import Registration, main
 from services.inference.catalog import RegistryCatalog
+from services.inference.jobs.events import EventedInferenceServicer
+from services.inference.jobs.wiring import SERVICE_NAME as JOBS_SERVICE_NAME
+from services.inference.jobs.wiring import build_jobs
 from services.inference.pool import WorkerPool
 from services.inference.predictor import Predictor
 from services.inference.repository import Batching
-from services.inference.servicer import InferenceServicer
 from services.inference.settings import InferenceSettings
 from services.inference.triton_metrics import TritonMetricsCollector
 
@@ -42,7 +45,10 @@ def build(settings: InferenceSettings) -> Registration:
         preferred_batch_sizes=tuple(settings.preferred_batch_sizes),
         max_queue_delay_microseconds=settings.max_queue_delay_microseconds,
     )
-    servicer = InferenceServicer(pool, Predictor(pool, catalog, batching), settings.request_timeout_seconds)
+    servicer = EventedInferenceServicer(
+        pool, Predictor(pool, catalog, batching), settings.request_timeout_seconds
+    )
+    jobs = build_jobs(root, servicer)  # JobService: 003's asynchronous jobs and webhooks
 
     # Triton's own metrics join this process's /metrics (metrics_port), labelled by worker.
     triton_metrics = TritonMetricsCollector(pool.metrics_targets)
@@ -50,18 +56,24 @@ def build(settings: InferenceSettings) -> Registration:
     async def on_start() -> None:
         REGISTRY.register(triton_metrics)
         await pool.start()
+        await jobs.start()
         servicer.start_preload()  # the default language model, in the background
 
     async def on_stop() -> None:
+        await jobs.stop()
         with contextlib.suppress(KeyError):
             REGISTRY.unregister(triton_metrics)
         await servicer.stop_preload()
         await pool.close()
         await channels.close()
 
+    def add(server: grpc.aio.Server) -> None:
+        inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server)
+        jobs.add(server)
+
     return Registration(
-        add=lambda server: inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server),
-        service_names=[SERVICE_NAME],
+        add=add,
+        service_names=[SERVICE_NAME, JOBS_SERVICE_NAME],
         on_start=on_start,
         on_stop=on_stop,
     )
