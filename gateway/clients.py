@@ -14,6 +14,7 @@ from meshserve.v1 import (
     auth_pb2_grpc,
     autoscaler_pb2_grpc,
     inference_pb2_grpc,
+    jobs_pb2_grpc,
     registry_pb2_grpc,
     speech_pb2_grpc,
 )
@@ -46,6 +47,8 @@ class MeshClients:
         self.auth = auth_pb2_grpc.AuthServiceStub(self.pool.channel("auth"))
         self.registry = registry_pb2_grpc.RegistryServiceStub(self.pool.channel("registry"))
         self.inference = inference_pb2_grpc.InferenceServiceStub(self.pool.channel("inference"))
+        # JobService is served by the inference process (jobs run its generations).
+        self.jobs = jobs_pb2_grpc.JobServiceStub(self.pool.channel("inference"))
         self.speech = speech_pb2_grpc.SpeechServiceStub(self.pool.channel("speech"))
         self.autoscaler = autoscaler_pb2_grpc.AutoscalerServiceStub(self.pool.channel("autoscaler"))
 

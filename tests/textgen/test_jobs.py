@@ -1,0 +1,419 @@
+"""Document 003's job group through the gateway on the session mesh: batch/create, job/submit,
+job status, webhooks (signed, retried) and completion callbacks, received by a real HTTP server
+in this test process."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.procs import Mesh
+
+pytestmark = pytest.mark.integration
+
+SECRET = "s3cret-for-tests"
+CALLBACK_SECRET = "callback-secret"
+
+
+@dataclass
+class Received:
+    """One POST the receiver got."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def json(self) -> dict[str, Any]:
+        return json.loads(self.body)
+
+
+class Receiver:
+    """A loopback HTTP server that records POSTs; paths in ``fail_first`` answer 500 once."""
+
+    def __init__(self) -> None:
+        self.received: list[Received] = []
+        self.fail_first: set[str] = set()
+        self._changed = threading.Condition()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver._changed:
+                    receiver.received.append(
+                        Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
+                    )
+                    fail = self.path in receiver.fail_first
+                    receiver.fail_first.discard(self.path)
+                    receiver._changed.notify_all()
+                self.send_response(500 if fail else 200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, predicate: Any, timeout: float = 60) -> list[Received]:
+        """Every POST so far matching ``predicate``, once there is at least one."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not (found := [r for r in self.received if predicate(r)]):
+                left = deadline - time.monotonic()
+                assert left > 0, (
+                    f"no matching POST; got {[(r.path, r.headers.get('x-webhook-event')) for r in self.received]}"
+                )
+                self._changed.wait(left)
+        return found
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    yield server
+    server.close()
+
+
+def signed_by(secret: str, post: Received) -> bool:
+    expected = "sha256=" + hmac.new(secret.encode(), post.body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(post.headers.get("x-webhook-signature", ""), expected)
+
+
+def assert_003_error(reply: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert reply.status_code == status, reply.text
+    body = reply.json()
+    assert set(body) >= {"error", "request_id", "timestamp"}, body
+    assert set(body["error"]) >= {"code", "message", "details", "suggestion"}
+    assert body["error"]["code"] == code, body
+    return body["error"]
+
+
+BAD_BODIES: list[tuple[str, str, dict[str, Any], str]] = [
+    ("batch without requests", "/api/ai/advanced/batch/create", {"config": {}}, "requests"),
+    ("batch with no requests", "/api/ai/advanced/batch/create", {"requests": []}, "requests"),
+    (
+        "batch with bad priority",
+        "/api/ai/advanced/batch/create",
+        {"requests": [{"prompt": "x"}], "config": {"priority": "urgent"}},
+        "config.priority",
+    ),
+    (
+        "batch with ftp callback",
+        "/api/ai/advanced/batch/create",
+        {"requests": [{"prompt": "x"}], "config": {"callback_url": "ftp://example.com/x"}},
+        "config.callback_url",
+    ),
+    (
+        "batch with unknown retry policy",
+        "/api/ai/advanced/batch/create",
+        {"requests": [{"prompt": "x"}], "config": {"retry_policy": "forever"}},
+        "config.retry_policy",
+    ),
+    (
+        "batch with temperature 9",
+        "/api/ai/advanced/batch/create",
+        {"requests": [{"prompt": "x", "parameters": {"temperature": 9}}]},
+        "requests[0].temperature",
+    ),
+    (
+        "unsupported job type",
+        "/api/ai/advanced/job/submit",
+        {
+            "job_type": "document_analysis",
+            "input_data": {"documents": ["doc1.pdf"], "analysis_type": "sentiment"},
+        },
+        "job_type",
+    ),
+    (
+        "job without prompt",
+        "/api/ai/advanced/job/submit",
+        {"job_type": "batch_inference", "input_data": {"requests": [{"model_id": "default"}]}},
+        "input_data.requests[0].prompt",
+    ),
+    (
+        "job with negative timeout",
+        "/api/ai/advanced/job/submit",
+        {"job_type": "x", "config": {"timeout": -1}},
+        "config.timeout",
+    ),
+    (
+        "webhook with ftp url",
+        "/api/ai/webhooks/register",
+        {"url": "ftp://x.example/h", "events": ["batch.finished"]},
+        "url",
+    ),
+    (
+        "webhook with unknown event",
+        "/api/ai/webhooks/register",
+        {"url": "http://x.example/h", "events": ["nope"]},
+        "events",
+    ),
+    (
+        "webhook without events",
+        "/api/ai/webhooks/register",
+        {"url": "http://x.example/h", "events": []},
+        "events",
+    ),
+    (
+        "webhook with huge retry count",
+        "/api/ai/webhooks/register",
+        {"url": "http://x.example/h", "events": ["job.failed"], "config": {"retry_count": 1000}},
+        "config.retry_count",
+    ),
+]
+
+
+@pytest.mark.parametrize(("case", "path", "body", "field"), BAD_BODIES, ids=[c[0] for c in BAD_BODIES])
+def test_bad_bodies_get_400_in_the_003_envelope(
+    mesh: Mesh, case: str, path: str, body: dict[str, Any], field: str
+) -> None:
+    error = assert_003_error(httpx.post(mesh.base_url + path, json=body, timeout=30), 400, "INVALID_INPUT")
+    assert error["details"].get("field", "").startswith(field), error
+    if case == "unsupported job type":
+        assert (
+            "text_generation" in error["details"]["supported"]
+            and "batch_inference" in error["details"]["supported"]
+        )
+    if case == "webhook with unknown event":
+        assert "batch.finished" in error["details"]["supported"]
+
+
+def test_unknown_job_is_404_in_the_003_envelope(mesh: Mesh) -> None:
+    reply = httpx.get(f"{mesh.base_url}/api/ai/advanced/job/job_does_not_exist/status", timeout=30)
+    error = assert_003_error(reply, 404, "NOT_FOUND")
+    assert error["details"]["job_id"] == "job_does_not_exist"
+
+
+def test_webhook_registration_generates_a_secret_and_is_listed(mesh: Mesh) -> None:
+    reply = httpx.post(
+        f"{mesh.base_url}/api/ai/webhooks/register",
+        json={
+            "url": "https://hooks.example/in",
+            "events": ["model.updated"],
+            "config": {"retry_count": 1, "timeout": 5},
+        },
+        timeout=30,
+    )
+    assert reply.status_code == 201, reply.text
+    body = reply.json()
+    assert len(body["secret"]) >= 32 and body["config"] == {"retry_count": 1, "timeout": 5.0}
+    listed = httpx.get(f"{mesh.base_url}/api/ai/webhooks", timeout=30).json()["webhooks"]
+    assert body["webhook_id"] in [h["webhook_id"] for h in listed]
+    assert all("secret" not in h for h in listed)
+    assert (
+        httpx.delete(f"{mesh.base_url}/api/ai/webhooks/{body['webhook_id']}", timeout=30).status_code == 200
+    )
+    gone = httpx.delete(f"{mesh.base_url}/api/ai/webhooks/{body['webhook_id']}", timeout=30)
+    assert_003_error(gone, 404, "NOT_FOUND")
+
+
+@pytest.mark.slow
+def test_batch_job_runs_and_notifies(llm_mesh: Mesh, receiver: Receiver) -> None:
+    base = llm_mesh.base_url
+    receiver.fail_first.add("/flaky")
+    hooks = [
+        httpx.post(
+            f"{base}/api/ai/webhooks/register",
+            json={
+                "url": f"{receiver.url}/hook",
+                "events": ["batch.finished", "job.completed", "inference.completed"],
+                "secret": SECRET,
+                "config": {"retry_count": 2, "timeout": 10},
+            },
+            timeout=30,
+        ),
+        httpx.post(
+            f"{base}/api/ai/webhooks/register",
+            json={
+                "url": f"{receiver.url}/flaky",
+                "events": ["batch.finished"],
+                "secret": SECRET,
+                "config": {"retry_count": 2},
+            },
+            timeout=30,
+        ),
+    ]
+    assert [h.status_code for h in hooks] == [201, 201], [h.text for h in hooks]
+    assert "secret" not in hooks[0].json()  # given, so not echoed
+    params = {"max_tokens": 3, "temperature": 0}
+    try:
+        reply = httpx.post(
+            f"{base}/api/ai/advanced/batch/create",
+            json={
+                "requests": [
+                    {"model_id": "default", "prompt": "Say hi", "parameters": params},
+                    {"model_id": "no-such-model", "prompt": "Say hi", "parameters": params},
+                    {"prompt": "Count to three", "parameters": params},
+                ],
+                "config": {
+                    "batch_size": 2,
+                    "retry_policy": "exponential_backoff",
+                    "callback_url": f"{receiver.url}/callback",
+                    "callback_secret": CALLBACK_SECRET,
+                    "priority": "high",
+                },
+            },
+            timeout=30,
+        )
+        assert reply.status_code == 202, reply.text
+        accepted = reply.json()
+        job_id = accepted["batch_id"]
+        assert accepted["job_id"] == job_id and accepted["total"] == 3
+        assert accepted["status_url"] == f"/api/ai/advanced/job/{job_id}/status"
+
+        seen: list[str] = []
+        deadline = time.monotonic() + 120
+        while True:
+            status = httpx.get(f"{base}{accepted['status_url']}", timeout=30)
+            assert status.status_code == 200, status.text
+            body = status.json()
+            seen.append(body["status"])
+            if body["status"] in ("completed", "failed", "cancelled"):
+                break
+            assert time.monotonic() < deadline, body
+            time.sleep(0.1)
+        assert seen[0] in ("queued", "running"), seen
+        assert body["status"] == "completed", body
+        assert body["progress"] == {"total": 3, "completed": 3, "succeeded": 2, "failed": 1, "percent": 100.0}
+        good, bad, third = body["results"]
+        for item in (good, third):
+            assert item["status"] == "completed" and item["success"] and item["response"], item
+            assert 1 <= item["metadata"]["completion_tokens"] <= 3
+            assert item["error"] is None and item["attempts"] == 1
+        assert bad["status"] == "failed" and bad["response"] is None
+        assert bad["error"]["code"] == "MODEL_NOT_FOUND" and bad["attempts"] == 1
+        assert body["started_at"] and body["completed_at"] and body["created_at"]
+
+        finished = receiver.wait_for(
+            lambda r: r.path == "/hook" and r.headers.get("x-webhook-event") == "batch.finished"
+        )
+        assert signed_by(SECRET, finished[0]), finished[0].headers
+        payload = finished[0].json
+        assert payload["event"] == "batch.finished" and payload["data"]["job_id"] == job_id
+        assert payload["data"]["progress"]["succeeded"] == 2
+        assert receiver.wait_for(
+            lambda r: r.path == "/hook" and r.headers.get("x-webhook-event") == "job.completed"
+        )
+        per_item = receiver.wait_for(
+            lambda r: (
+                r.path == "/hook"
+                and r.headers.get("x-webhook-event") == "inference.completed"
+                and r.json["data"].get("job_id") == job_id
+            )
+        )
+        assert all(signed_by(SECRET, p) for p in per_item)
+
+        callback = receiver.wait_for(lambda r: r.path == "/callback")
+        assert signed_by(CALLBACK_SECRET, callback[0])
+        assert (
+            callback[0].json["data"]["status"] == "completed" and callback[0].json["data"]["job_id"] == job_id
+        )
+
+        # The flaky endpoint answered 500 once: the same event came again and then succeeded.
+        flaky = receiver.wait_for(
+            lambda r: r.path == "/flaky" and len([x for x in receiver.received if x.path == "/flaky"]) >= 2
+        )
+        assert len({p.headers["x-webhook-id"] for p in flaky}) == 1 and len(flaky) == 2
+        assert all(signed_by(SECRET, p) for p in flaky)
+
+        deadline = time.monotonic() + 30
+        while not (cb := httpx.get(f"{base}{accepted['status_url']}", timeout=30).json()["callback"])[
+            "delivered"
+        ]:
+            assert time.monotonic() < deadline, cb
+            time.sleep(0.1)
+        assert cb["last_status_code"] == 200 and cb["url"] == f"{receiver.url}/callback"
+
+        # A plain 003 inference announces itself too.
+        infer = httpx.post(
+            f"{base}/api/ai/inference", json={"prompt": "Hi", "parameters": {"max_tokens": 2}}, timeout=120
+        )
+        assert infer.status_code == 200, infer.text
+        direct = receiver.wait_for(
+            lambda r: (
+                r.headers.get("x-webhook-event") == "inference.completed"
+                and r.json["data"]["source"] == "generate"
+            )
+        )
+        assert signed_by(SECRET, direct[0]) and direct[0].json["data"]["response"] == infer.json()["response"]
+    finally:
+        for hook in hooks:
+            if hook.status_code == 201:
+                httpx.delete(f"{base}/api/ai/webhooks/{hook.json()['webhook_id']}", timeout=30)
+
+
+@pytest.mark.slow
+def test_text_generation_job_and_unknown_model_job_fail_cleanly(llm_mesh: Mesh) -> None:
+    base = llm_mesh.base_url
+    submitted = {
+        name: httpx.post(
+            f"{base}/api/ai/advanced/job/submit",
+            json={
+                "job_type": "text_generation",
+                "input_data": {"model_id": model, "prompt": "What is AI?", "parameters": {"max_tokens": 2}},
+                "config": {
+                    "priority": "normal",
+                    "timeout": 300,
+                    "retry_policy": {"strategy": "fixed", "max_retries": 1},
+                },
+            },
+            timeout=30,
+        )
+        for name, model in (("good", "default"), ("bad", "no-such-model"))
+    }
+    assert {n: r.status_code for n, r in submitted.items()} == {"good": 202, "bad": 202}
+    final: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + 120
+    while len(final) < 2:
+        for name, reply in submitted.items():
+            body = httpx.get(f"{base}{reply.json()['status_url']}", timeout=30).json()
+            if body["status"] in ("completed", "failed"):
+                final[name] = body
+        assert time.monotonic() < deadline, final
+        time.sleep(0.1)
+    assert final["good"]["status"] == "completed" and final["good"]["results"][0]["response"]
+    assert final["good"]["config"]["retry_policy"]["max_retries"] == 1
+    assert final["bad"]["status"] == "failed"
+    assert final["bad"]["error"]["code"] == "MODEL_NOT_FOUND"  # never retried: attempts stay 1
+    assert final["bad"]["results"][0]["attempts"] == 1
+    again = httpx.post(f"{base}/api/ai/advanced/job/{final['good']['job_id']}/cancel", timeout=30)
+    assert_003_error(again, 409, "FAILED_PRECONDITION")
+
+
+def test_job_service_is_served_by_the_inference_process(mesh: Mesh) -> None:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from meshserve.v1 import jobs_pb2, jobs_pb2_grpc
+    from services.common.errors import MeshError
+
+    with grpc.insecure_channel(mesh.address("inference")) as channel:
+        health = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service="meshserve.v1.JobService"), timeout=10
+        )
+        assert health.status == health_pb2.HealthCheckResponse.SERVING
+        with pytest.raises(grpc.RpcError) as info:
+            jobs_pb2_grpc.JobServiceStub(channel).GetJob(
+                jobs_pb2.GetJobRequest(job_id="job_nope"), timeout=10
+            )
+    assert info.value.code() == grpc.StatusCode.NOT_FOUND
+    assert MeshError.from_rpc_error(info.value).details["job_id"] == "job_nope"
