@@ -22,7 +22,7 @@ from gateway.request_id import request_id_of
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import registry_pb2 as rpb
-from services.common.errors import InvalidInput
+from services.common.errors import InvalidInput, ModelNotFound
 
 router = APIRouter(tags=["auterity"])
 
@@ -44,9 +44,14 @@ async def _measured(clients: Clients) -> tuple[dict[str, int], dict[str, int]]:
     """(requests served per model name, weights size of each language model), as measured."""
     stats = await clients.call(clients.inference.GetStats, ipb.GetStatsRequest(), idempotent=True)
     counts = {m.model_name: int(m.requests) for m in stats.models}
-    routed = await clients.call(
-        clients.inference.SelectModel, ipb.SelectModelRequest(capability="text-generation"), idempotent=True
-    )
+    try:
+        routed = await clients.call(
+            clients.inference.SelectModel,
+            ipb.SelectModelRequest(capability="text-generation"),
+            idempotent=True,
+        )
+    except ModelNotFound:  # no language model installed: nothing to count
+        routed = ipb.SelectModelResponse()
     for c in routed.candidates:  # language models, under their public names
         counts[c.model_name] = int(c.requests)
     return counts, {c.model_name: int(c.size_bytes) for c in routed.candidates}
