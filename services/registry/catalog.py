@@ -23,7 +23,7 @@ from services.registry.validation import validate
 log = logging.getLogger("meshserve.registry")
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-FORMATS = ("onnx", "torchscript", "pytorch", "gguf")
+FORMATS = ("onnx", "torchscript", "pytorch", "gguf", "transformers")
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ FORMAT_NAMES = {
     common.MODEL_FORMAT_TORCHSCRIPT: "torchscript",
     common.MODEL_FORMAT_PYTORCH: "pytorch",
     common.MODEL_FORMAT_GGUF: "gguf",
+    common.MODEL_FORMAT_TRANSFORMERS: "transformers",
 }
 STATUS_NAMES = {
     common.MODEL_STATUS_READY: "ready",

@@ -8,6 +8,10 @@
 * GGUF (causal language models): the header, metadata and tensor table are read with the ``gguf``
   package (memory-mapped, no weights de-quantized); the file must carry an architecture, a
   tokenizer and tensors that fit inside it. Stored with task ``text-generation``.
+* Hugging Face directories (format ``transformers``), uploaded as one zip or tar(.gz) archive:
+  safe member names only (:mod:`services.common.model_archive`), a ``config.json`` naming a causal
+  LM architecture, a tokenizer and ``*.safetensors`` weights whose headers parse and fit; pickled
+  weights are never opened (and never extracted). Stored with task ``text-generation``.
 * Plain pickles (``torch.save`` files, raw pickles) are refused without being opened: unpickling
   runs arbitrary code.
 
@@ -17,6 +21,7 @@ No transport imports.
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 import zipfile
@@ -24,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from services.common.errors import ModelValidationFailed
+from services.common.model_archive import PICKLE_SUFFIXES, ModelArchive, UnsafeArchive
 
 _ONNX_TYPES = {
     1: "FP32",
@@ -99,6 +105,8 @@ def validate(path: Path, declared: str, options: dict[str, str] | None = None) -
             "export the model with torch.jit.script/torch.jit.trace (TorchScript) or to ONNX",
             detected_format="pickle",
         )
+    if declared == "transformers":
+        return _transformers(path)
     detected = kind if kind in ("torchscript", "gguf") else "onnx"
     if declared in ("pytorch",) and detected == "torchscript":
         declared = "torchscript"
@@ -236,3 +244,100 @@ def _gguf(path: Path) -> Validated:
     chat = bool(text("tokenizer.chat_template"))
     capabilities = ["text-generation", "chat"] if chat else ["text-generation"]
     return Validated("gguf", labels=labels, task="text-generation", capabilities=capabilities)
+
+
+#: Files any one of which gives the model a tokenizer.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json")
+
+
+def _transformers(path: Path) -> Validated:
+    """Checks an archive of a Hugging Face causal LM directory without loading any weights."""
+    suggestion = "archive the model directory (tar czf model.tgz -C path/to/model .) and upload that"
+    try:
+        archive = ModelArchive(path)
+    except UnsafeArchive as error:
+        raise fail(
+            f"the archive cannot be used: {error}", suggestion, declared_format="transformers"
+        ) from None
+    except Exception as error:  # tarfile and zipfile raise many kinds on a damaged archive
+        raise fail(f"the archive is corrupt: {str(error)[:200]}", suggestion) from None
+    with archive:
+        names = archive.names()
+        if "config.json" not in names:
+            raise fail("the archive has no config.json at its top level", suggestion, files=len(names))
+        try:
+            with archive.open("config.json") as handle:
+                config = json.loads(handle.read(1 << 20))
+        except (ValueError, OSError) as error:
+            raise fail(f"config.json is not valid JSON: {str(error)[:200]}") from None
+        architectures = [str(a) for a in config.get("architectures") or []]
+        causal = [a for a in architectures if a.endswith(("ForCausalLM", "LMHeadModel"))]
+        if not causal:
+            raise fail(
+                f"config.json names no causal language model architecture (got {architectures or 'none'})",
+                "text generation serves *ForCausalLM models",
+            )
+        if not any(n in names for n in TOKENIZER_FILES):
+            raise fail(
+                f"the archive has no tokenizer ({', '.join(TOKENIZER_FILES)})",
+                "save the tokenizer into the directory too (tokenizer.save_pretrained)",
+            )
+        weights = sorted(n for n in names if n.endswith(".safetensors"))
+        if not weights:
+            pickled = sorted(n for n in names if n.endswith(PICKLE_SUFFIXES))
+            if pickled:
+                raise fail(
+                    f"the weights ({', '.join(pickled[:3])}) are Python pickles; pickles are refused "
+                    "because loading one runs arbitrary code",
+                    "save the model with model.save_pretrained(dir, safe_serialization=True)",
+                    detected_format="pickle",
+                )
+            raise fail("the archive holds no *.safetensors weights", suggestion)
+        sizes = {m.name: m.size for m in archive.members}
+        parameters = sum(_safetensors_elements(archive, name, sizes[name]) for name in weights)
+        chat = "chat_template.jinja" in names or _has_chat_template(archive, names)
+    labels = {
+        "architecture": causal[0],
+        "model_type": str(config.get("model_type", "")),
+        "parameters": str(parameters),
+        "files": str(len(names)),
+    }
+    context = config.get("max_position_embeddings") or config.get("n_positions")
+    if context:
+        labels["context_length"] = str(context)
+    capabilities = ["text-generation", "chat"] if chat else ["text-generation"]
+    return Validated("transformers", labels=labels, task="text-generation", capabilities=capabilities)
+
+
+def _safetensors_elements(archive: ModelArchive, name: str, size: int) -> int:
+    """Elements of every tensor a safetensors file declares; its header must parse and fit the file."""
+    try:
+        with archive.open(name) as handle:
+            (length,) = struct.unpack("<Q", handle.read(8))
+            if length > min(size, 100 << 20):
+                raise ValueError(f"header of {length} bytes")
+            header = json.loads(handle.read(length))
+        elements, end = 0, 0
+        for key, tensor in header.items():
+            if key == "__metadata__":
+                continue
+            count = 1
+            for dim in tensor["shape"]:
+                count *= int(dim)
+            elements += count
+            end = max(end, int(tensor["data_offsets"][1]))
+        if 8 + length + end > size:
+            raise ValueError("the tensors run past the end of the file (truncated?)")
+    except (ValueError, KeyError, TypeError, struct.error, OSError) as error:
+        raise fail(f"{name} is not a readable safetensors file: {str(error)[:200]}") from None
+    return elements
+
+
+def _has_chat_template(archive: ModelArchive, names: set[str]) -> bool:
+    if "tokenizer_config.json" not in names:
+        return False
+    try:
+        with archive.open("tokenizer_config.json") as handle:
+            return bool(json.loads(handle.read(16 << 20)).get("chat_template"))
+    except (ValueError, OSError):
+        return False

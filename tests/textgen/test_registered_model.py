@@ -1,13 +1,20 @@
-"""Language models registered through the registry: a GGUF upload is served by name like the bundled
-model; a file that is not a sound GGUF model is refused with its reason and leaves nothing behind."""
+"""Language models registered through the registry: a GGUF upload, or an archive of a Hugging Face
+directory, is served by name like the bundled model; a file that is not a sound model is refused
+with its reason and leaves nothing behind."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
+import tarfile
+import zipfile
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import torch
 
 from services.common.bundled import SMOLLM2_GGUF
 from tests.procs import Mesh
@@ -98,3 +105,129 @@ def test_registered_gguf_generates_by_name(llm_mesh: Mesh) -> None:
     assert "Paris" in copy["choices"][0]["message"]["content"]
     assert copy["choices"][0]["message"]["content"] == bundled["choices"][0]["message"]["content"]
     assert copy["usage"] == bundled["usage"]
+
+
+def zip_of(files: dict[str, bytes]) -> bytes:
+    """A zip archive holding ``files``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def tar_of(files: dict[str, bytes]) -> bytes:
+    """A gzipped tar archive holding ``files`` (names taken as given, ``..`` included)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+CONFIG = json.dumps({"architectures": ["LlamaForCausalLM"], "model_type": "llama"}).encode()
+
+
+@pytest.mark.parametrize(
+    ("case", "data", "reason"),
+    [
+        ("not-an-archive", os.urandom(4096), "neither a zip nor a tar archive"),
+        ("climbs-out", tar_of({"../evil.json": b"{}", "config.json": CONFIG}), "outside the model directory"),
+        ("no-config", zip_of({"tokenizer.json": b"{}"}), "no config.json"),
+        (
+            "not-causal",
+            zip_of({"config.json": json.dumps({"architectures": ["BertModel"]}).encode()}),
+            "no causal language model",
+        ),
+        (
+            "pickled-weights",
+            zip_of({"config.json": CONFIG, "tokenizer.json": b"{}", "pytorch_model.bin": b"\x80\x04."}),
+            "pickles are refused",
+        ),
+        (
+            "bad-safetensors",
+            zip_of({"config.json": CONFIG, "tokenizer.json": b"{}", "model.safetensors": b"\xff" * 64}),
+            "not a readable safetensors file",
+        ),
+    ],
+)
+def test_bad_model_archive_is_refused_with_its_reason(
+    mesh: Mesh, case: str, data: bytes, reason: str
+) -> None:
+    before = names(mesh)
+    reply = httpx.post(
+        f"{mesh.base_url}/v1/models",
+        data={"name": f"bad-hf-{case}", "format": "transformers"},
+        files={"file": ("model.zip", data)},
+        timeout=120,
+    )
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert error["reason"] == "MODEL_VALIDATION_FAILED"
+    assert reason in error["message"], error
+    assert names(mesh) == before
+
+
+@pytest.fixture(scope="module")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small randomly initialised Llama with SmolLM2's tokenizer, saved as a Hugging Face directory."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    assert SMOLLM2_GGUF.path is not None
+    directory = tmp_path_factory.mktemp("tiny-llama")
+    source = Path(SMOLLM2_GGUF.path)
+    tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
+    tokenizer.save_pretrained(directory)
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        tie_word_embeddings=True,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+    )
+    LlamaForCausalLM(config).save_pretrained(directory, safe_serialization=True)
+    return directory
+
+
+@pytest.mark.slow
+def test_registered_hf_directory_generates_by_name(llm_mesh: Mesh, tiny_model_dir: Path) -> None:
+    """The directory, uploaded as a tar.gz, answers greedily exactly as transformers ``generate`` on
+    the same directory does."""
+    from services.inference.llm.loader import load_causal_lm
+
+    archive = tiny_model_dir.parent / "tiny-llama.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(tiny_model_dir, arcname="tiny-llama")  # one top-level folder, as users pack it
+    base = llm_mesh.base_url
+    with archive.open("rb") as handle:
+        reply = httpx.post(
+            f"{base}/v1/models",
+            data={"name": "tiny-llama", "format": "transformers"},
+            files={"file": ("tiny-llama.tgz", handle)},
+            timeout=300,
+        )
+    assert reply.status_code == 201, reply.text
+    assert reply.json()["format"] == "transformers"
+    prompt = "Once upon a time"
+    answer = httpx.post(
+        f"{base}/v1/completions",
+        json={"model": "tiny-llama", "prompt": prompt, "temperature": 0, "max_tokens": 8},
+        timeout=300,
+    )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    assert body["model"] == "tiny-llama"
+    local = load_causal_lm(tiny_model_dir, "cpu")
+    prompt_ids = local.tokenizer(prompt)["input_ids"]
+    output = local.model.generate(torch.tensor([prompt_ids]), max_new_tokens=8, do_sample=False)
+    expected = [t for t in output[0][len(prompt_ids) :].tolist() if t not in local.eos_token_ids]
+    assert body["choices"][0]["text"] == local.tokenizer.decode(expected, skip_special_tokens=True)
+    assert body["usage"]["prompt_tokens"] == len(prompt_ids)

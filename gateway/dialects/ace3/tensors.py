@@ -28,6 +28,7 @@ FORMATS = {
     "torchscript": common.MODEL_FORMAT_TORCHSCRIPT,
     "pytorch": common.MODEL_FORMAT_PYTORCH,
     "gguf": common.MODEL_FORMAT_GGUF,
+    "transformers": common.MODEL_FORMAT_TRANSFORMERS,
 }
 
 
@@ -97,7 +98,7 @@ async def upload(
     key = (fmt or "").lower()
     if key not in FORMATS:
         raise InvalidInput(
-            f"unsupported format {fmt!r}; supported: onnx, torchscript, pytorch, gguf",
+            f"unsupported format {fmt!r}; supported: onnx, torchscript, pytorch, gguf, transformers",
             details={"field": "format"},
         )
     header = rpb.UploadHeader(

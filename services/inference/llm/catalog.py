@@ -1,8 +1,9 @@
 """Which language models exist: the bundled SmolLM2, any configured on disk, and any the registry holds.
 
 Names are looked up in that order. A name the process does not know is asked of the registry: a
-``text-generation`` model stored there as GGUF is fetched once (by sha256) into the inference
-service's artifact cache and served by the same engine as the bundled model. A new version of a
+``text-generation`` model stored there as GGUF (a file) or as an archive of a Hugging Face directory
+is fetched once (by sha256) into the inference service's artifact cache (the archive extracted,
+pickles left out) and served by the same engine as the bundled model. A new version of a
 registered model has another sha256 and so another Triton model name (:attr:`LLMSpec.triton_name`).
 """
 
@@ -13,12 +14,14 @@ import contextlib
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from meshserve.v1 import common_pb2 as common
 from services.common.bundled import SMOLLM2_GGUF
-from services.common.errors import MeshError, ModelNotFound
+from services.common.errors import MeshError, ModelLoadFailed, ModelNotFound
+from services.common.model_archive import ModelArchive, UnsafeArchive
 from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.settings import GenerationSettings
 
@@ -26,8 +29,8 @@ log = logging.getLogger("meshserve.llm")
 
 BUNDLED_ID = "smollm2-135m-instruct"
 DEFAULT_ALIASES = ("", "default")
-#: Registry formats the engine loads, and the file name each is given on disk.
-SERVABLE_FORMATS = {common.MODEL_FORMAT_GGUF: "model.gguf"}
+#: Registry formats the engine loads, and the name each is given on disk (a file or a directory).
+SERVABLE_FORMATS = {common.MODEL_FORMAT_GGUF: "model.gguf", common.MODEL_FORMAT_TRANSFORMERS: "model"}
 
 
 class RegistryLookup(Protocol):
@@ -85,17 +88,18 @@ class LLMCatalog:
             raise ModelNotFound(
                 f"model {asked!r} is a {kind} model, not a language model",
                 details={"model_id": asked, "format": kind, "available_models": ", ".join(self.ids)},
-                suggestion="register a GGUF language model under that name, or use 'default'",
+                suggestion="register a GGUF or Hugging Face language model under that name, or use 'default'",
             )
         if not model.sha256:
             raise self._not_found(asked)
-        path = await self._materialize(entry, SERVABLE_FORMATS[model.format])
+        unpack = _extract if model.format == common.MODEL_FORMAT_TRANSFORMERS else _link_or_copy
+        path = await self._materialize(entry, SERVABLE_FORMATS[model.format], unpack)
         return LLMSpec(
             model.name, path, self.settings.device, self.settings.max_batch, revision=model.sha256[:12]
         )
 
-    async def _materialize(self, entry: object, filename: str) -> Path:
-        """The artifact as ``<cache>/llm/<sha256>/<filename>`` (fetched once, then hard-linked)."""
+    async def _materialize(self, entry: object, filename: str, unpack: Callable[[Path, Path], None]) -> Path:
+        """The artifact as ``<cache>/llm/<sha256>/<filename>`` (fetched once, then linked or extracted)."""
         sha = entry.model.sha256  # type: ignore[attr-defined]
         target = self.registry.cache_dir / "llm" / sha / filename  # type: ignore[union-attr]
         if target.exists():
@@ -104,7 +108,7 @@ class LLMCatalog:
         async with lock:
             if not target.exists():
                 cached = await self.registry.fetch(entry)  # type: ignore[union-attr]
-                await asyncio.to_thread(_link_or_copy, cached, target)
+                await asyncio.to_thread(unpack, cached, target)
                 log.info(
                     "language model fetched from the registry", extra={"sha256": sha, "path": str(target)}
                 )
@@ -114,8 +118,18 @@ class LLMCatalog:
         return ModelNotFound(
             f"language model {name!r} is not available",
             details={"model_id": name, "available_models": ", ".join(self.ids)},
-            suggestion="use one of the available models or 'default', or register a GGUF model under that name",
+            suggestion="use one of the available models or 'default', or register a language model under that name",
         )
+
+
+def _extract(source: Path, target: Path) -> None:
+    """Extracts a model directory archive to ``target`` (pickled weights left out)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with ModelArchive(source) as archive:
+            archive.extract(target)
+    except UnsafeArchive as error:  # the registry checked it; reaching here means a damaged cache
+        raise ModelLoadFailed(f"cannot unpack the model archive: {error}") from None
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
