@@ -76,7 +76,7 @@ class Model(Obj):
 
     def size_mb(self) -> float:
         """Stored size in megabytes (10^6 bytes)."""
-        return round(int(self.get("size_bytes", 0)) / 1_000_000, 3)
+        return round(int(self.get("size_bytes", 0)) / 1_000_000, 6)
 
     # -- inference --------------------------------------------------------------------------
     def predict(self, inputs: Any, **options: Any) -> Obj:

@@ -1,0 +1,1 @@
+model = client.load_model("https://example.com/model.onnx")

@@ -1,0 +1,1 @@
+client.models.list() -> List[Model]

@@ -1,0 +1,1 @@
+client.models.get(model_id: str) -> Model

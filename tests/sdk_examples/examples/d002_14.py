@@ -1,0 +1,1 @@
+client.info() -> ServerInfo

@@ -1,0 +1,6 @@
+class Model:
+    id: str
+    object: str
+    created: int
+    parameters: int
+    format: str
