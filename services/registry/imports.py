@@ -43,19 +43,38 @@ async def url_chunks(url: str, timeout: float, progress: Progress) -> AsyncItera
         ) from None
 
 
+def unreachable(url: str, timeout: float) -> str | None:
+    """Why ``url`` cannot be reached (one attempt), or None when it answers at all.
+
+    huggingface_hub retries a failed connection five times with backoff (about 25 s) before it
+    gives up; one probe first lets an offline machine learn that at once."""
+    try:
+        httpx.head(url, timeout=min(timeout, 10.0))
+    except httpx.HTTPError as error:
+        return f"{type(error).__name__}: {error}"
+    return None
+
+
+def _hub_unreachable(repo_id: str, revision: str, reason: str) -> ModelDownloadFailed:
+    return ModelDownloadFailed(
+        f"the Hugging Face hub could not be reached for {repo_id!r}: {reason}",
+        details={"source": f"huggingface:{repo_id}", "revision": revision or "main"},
+        suggestion="check network access to huggingface.co, or upload the file with POST /v1/models",
+    )
+
+
 def hub_file(repo_id: str, revision: str, timeout: float) -> tuple[Path, str]:
     """Downloads the ONNX (or TorchScript) file of a hub repository; (path, filename)."""
     import huggingface_hub
+    from huggingface_hub import constants
 
-    api = huggingface_hub.HfApi()
+    reason = unreachable(constants.ENDPOINT, timeout)
+    if reason is not None:
+        raise _hub_unreachable(repo_id, revision, reason)
     try:
-        files = api.list_repo_files(repo_id, revision=revision or None)
+        files = huggingface_hub.HfApi().list_repo_files(repo_id, revision=revision or None)
     except Exception as error:  # any failure here means the hub did not answer for this repository
-        raise ModelDownloadFailed(
-            f"the Hugging Face hub could not be reached for {repo_id!r}: {type(error).__name__}: {str(error)[:200]}",
-            details={"source": f"huggingface:{repo_id}", "revision": revision or "main"},
-            suggestion="check network access to huggingface.co, or upload the file with POST /v1/models",
-        ) from None
+        raise _hub_unreachable(repo_id, revision, f"{type(error).__name__}: {str(error)[:200]}") from None
     candidates = [f for f in files if f.endswith(".onnx")] or [
         f for f in files if f.endswith((".pt", ".torchscript"))
     ]
