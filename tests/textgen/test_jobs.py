@@ -296,7 +296,9 @@ def test_batch_job_runs_and_notifies(llm_mesh: Mesh, receiver: Receiver) -> None
         assert body["progress"] == {"total": 3, "completed": 3, "succeeded": 2, "failed": 1, "percent": 100.0}
         good, bad, third = body["results"]
         for item in (good, third):
-            assert item["status"] == "completed" and item["success"] and item["response"], item
+            assert item["status"] == "completed" and item["success"] and isinstance(item["response"], str), (
+                item
+            )
             assert 1 <= item["metadata"]["completion_tokens"] <= 3
             assert item["error"] is None and item["attempts"] == 1
         assert bad["status"] == "failed" and bad["response"] is None
@@ -369,7 +371,11 @@ def test_text_generation_job_and_unknown_model_job_fail_cleanly(llm_mesh: Mesh) 
             f"{base}/api/ai/advanced/job/submit",
             json={
                 "job_type": "text_generation",
-                "input_data": {"model_id": model, "prompt": "What is AI?", "parameters": {"max_tokens": 2}},
+                "input_data": {
+                    "model_id": model,
+                    "prompt": "What is AI?",
+                    "parameters": {"max_tokens": 4, "temperature": 0},
+                },
                 "config": {
                     "priority": "normal",
                     "timeout": 300,
@@ -390,7 +396,9 @@ def test_text_generation_job_and_unknown_model_job_fail_cleanly(llm_mesh: Mesh) 
                 final[name] = body
         assert time.monotonic() < deadline, final
         time.sleep(0.1)
-    assert final["good"]["status"] == "completed" and final["good"]["results"][0]["response"]
+    good = final["good"]["results"][0]
+    assert final["good"]["status"] == "completed" and isinstance(good["response"], str), final["good"]
+    assert 1 <= good["metadata"]["completion_tokens"] <= 4 and good["attempts"] == 1
     assert final["good"]["config"]["retry_policy"]["max_retries"] == 1
     assert final["bad"]["status"] == "failed"
     assert final["bad"]["error"]["code"] == "MODEL_NOT_FOUND"  # never retried: attempts stay 1
