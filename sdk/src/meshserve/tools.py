@@ -16,6 +16,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
+
 from meshserve import config
 from meshserve.errors import MeshserveError, ModelLoadError, UnsupportedError
 from meshserve.objects import Obj
@@ -213,6 +215,23 @@ def _bilinear(array: Any, height: int, width: int) -> Any:
     return top * (1 - wy) + bottom * wy
 
 
+def _hub_unreachable(name: str) -> str | None:
+    """Why the Hugging Face hub cannot be reached for ``name`` (one attempt), or None when ``name``
+    is a local directory, offline mode is on, or the hub answers. Offline, transformers would retry
+    the connection for about a minute; knowing first lets it read only its cache."""
+    if Path(name).exists():
+        return None
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return None
+    try:
+        httpx.head(constants.ENDPOINT, timeout=10.0)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 class TextPreprocessor:
     """Tokenizes text with a Hugging Face tokenizer (transformers; a local directory or a cached hub id)."""
 
@@ -223,10 +242,12 @@ class TextPreprocessor:
             from transformers import AutoTokenizer
         except ImportError as exc:
             raise UnsupportedError("TextPreprocessor needs transformers: pip install transformers") from exc
+        offline = _hub_unreachable(tokenizer)
         try:
-            self.tokenizer = AutoTokenizer.from_pretrained(tokenizer)
+            self.tokenizer = AutoTokenizer.from_pretrained(tokenizer, local_files_only=bool(offline))
         except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"tokenizer {tokenizer!r} could not be loaded: {exc}", None) from exc
+            why = f" (the Hugging Face hub cannot be reached: {offline})" if offline else ""
+            raise ModelLoadError(f"tokenizer {tokenizer!r} could not be loaded{why}: {exc}", None) from exc
         self.max_length = max_length
         self.padding = "max_length" if padding is True else padding
         self.truncation = truncation
