@@ -425,3 +425,23 @@ def test_job_service_is_served_by_the_inference_process(mesh: Mesh) -> None:
             )
     assert info.value.code() == grpc.StatusCode.NOT_FOUND
     assert MeshError.from_rpc_error(info.value).details["job_id"] == "job_nope"
+
+
+@pytest.mark.slow
+def test_model_load_announces_model_updated(mesh: Mesh, receiver: Receiver) -> None:
+    base = mesh.base_url
+    hook = httpx.post(
+        f"{base}/api/ai/webhooks/register",
+        json={"url": f"{receiver.url}/models", "events": ["model.updated"], "secret": SECRET},
+        timeout=30,
+    )
+    assert hook.status_code == 201, hook.text
+    try:
+        load = httpx.post(f"{base}/api/v1/models/example/load", json={"backend": "cpu"}, timeout=180)
+        assert load.status_code == 200, load.text
+        posts = receiver.wait_for(lambda r: r.path == "/models")
+        assert signed_by(SECRET, posts[0]) and posts[0].headers["x-webhook-event"] == "model.updated"
+        data = posts[0].json["data"]
+        assert data["model_id"] == "example" and data["action"] == "loaded" and data["workers"], data
+    finally:
+        httpx.delete(f"{base}/api/ai/webhooks/{hook.json()['webhook_id']}", timeout=30)
