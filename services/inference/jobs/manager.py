@@ -25,14 +25,12 @@ from services.common.errors import (
     DeadlineExceeded,
     FailedPrecondition,
     InternalError,
-    InvalidInput,
     MeshError,
     NotFound,
 )
 from services.inference.jobs.records import (
     BATCH_TYPES,
     FINAL,
-    JOB_TYPES,
     PRIORITIES,
     RETRYABLE,
     CallbackStatus,
@@ -45,7 +43,8 @@ from services.inference.jobs.records import (
 )
 from services.inference.jobs.settings import JobSettings
 from services.inference.jobs.store import JobStore
-from services.inference.jobs.webhooks import WebhookHub, validate_url
+from services.inference.jobs.validation import Validator, validate_submission
+from services.inference.jobs.webhooks import WebhookHub
 
 log = logging.getLogger("meshserve.jobs")
 
@@ -68,10 +67,6 @@ class Generator(Protocol):
     def __call__(self, item: ItemSpec, request_id: str) -> Awaitable[Generated]:
         """The whole generation, or a MeshError."""
         ...
-
-
-#: Checks an item before it is queued (sampling ranges, prompt length); raises InvalidInput.
-Validator = Callable[[ItemSpec], None]
 
 
 class JobManager:
@@ -131,7 +126,7 @@ class JobManager:
 
     def submit(self, job_type: str, items: list[ItemSpec], config: JobConfig) -> Job:
         """Validates and queues a job."""
-        self._validate(job_type, items, config)
+        validate_submission(job_type, items, config, self.settings, self.validate_item)
         job = Job(
             job_id=f"job_{uuid.uuid4().hex[:20]}",
             job_type=job_type,
@@ -190,74 +185,6 @@ class JobManager:
         else:  # still queued: it leaves the queue and never runs
             self._finish(job, State.CANCELLED, ErrorInfo.of(Cancelled("cancelled before it ran")))
         return job
-
-    # Validation
-
-    def _validate(self, job_type: str, items: list[ItemSpec], config: JobConfig) -> None:
-        if job_type not in JOB_TYPES:
-            raise InvalidInput(
-                f"job_type {job_type!r} is not supported",
-                details={"field": "job_type", "provided": job_type, "supported": ", ".join(JOB_TYPES)},
-                suggestion="use one of the supported job types listed in details",
-            )
-        if not items:
-            raise InvalidInput("the job has no requests", details={"field": "requests"})
-        if job_type == "text_generation" and len(items) != 1:
-            raise InvalidInput(
-                "a text_generation job takes exactly one prompt; use batch_inference for several",
-                details={"field": "input_data", "provided": len(items)},
-            )
-        if len(items) > self.settings.max_items:
-            raise InvalidInput(
-                f"the job has {len(items)} requests; at most {self.settings.max_items} are accepted",
-                details={"field": "requests", "max": self.settings.max_items, "provided": len(items)},
-                suggestion="split the work into several jobs",
-            )
-        for position, item in enumerate(items):
-            if not item.prompt:
-                raise InvalidInput(
-                    f"requests[{position}].prompt is empty", details={"field": f"requests[{position}].prompt"}
-                )
-            if self.validate_item is not None:
-                try:
-                    self.validate_item(item)
-                except InvalidInput as error:
-                    field = error.details.get("field", "")
-                    error.details["field"] = (
-                        f"requests[{position}].{field}" if field else f"requests[{position}]"
-                    )
-                    raise
-        if config.priority not in PRIORITIES:
-            raise InvalidInput(
-                f"priority {config.priority!r} is not one of {', '.join(PRIORITIES)}",
-                details={"field": "config.priority", "supported": ", ".join(PRIORITIES)},
-            )
-        if config.callback_url:
-            validate_url(config.callback_url, "config.callback_url")
-        if not 0 < config.timeout_seconds <= self.settings.max_timeout_seconds:
-            raise InvalidInput(
-                f"timeout must be in (0, {self.settings.max_timeout_seconds:g}] seconds",
-                details={"field": "config.timeout", "max": self.settings.max_timeout_seconds},
-            )
-        if not 1 <= config.concurrency <= self.settings.max_concurrency:
-            raise InvalidInput(
-                f"batch_size must be 1 to {self.settings.max_concurrency}",
-                details={"field": "config.batch_size", "max": self.settings.max_concurrency},
-            )
-        retry = config.retry
-        if not 1 <= retry.max_attempts <= self.settings.max_attempts_limit:
-            raise InvalidInput(
-                f"retry_policy allows 1 to {self.settings.max_attempts_limit} attempts",
-                details={
-                    "field": "config.retry_policy.max_retries",
-                    "max": self.settings.max_attempts_limit - 1,
-                },
-            )
-        if retry.initial_backoff < 0 or retry.max_backoff < 0 or retry.multiplier < 1:
-            raise InvalidInput(
-                "retry_policy delays must be ≥ 0 and its multiplier ≥ 1",
-                details={"field": "config.retry_policy"},
-            )
 
     # Queue
 
