@@ -4,13 +4,16 @@ answered from the inference service's response cache."""
 
 from __future__ import annotations
 
+import tarfile
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.procs import Mesh
 from tests.textgen.conftest import QUESTION
+from tests.textgen.test_registered_model import tiny_model_dir  # noqa: F401  (a fixture)
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -43,21 +46,54 @@ def test_smart_inference_routes_to_the_measured_model_and_answers(llm_mesh: Mesh
     assert reply.status_code == 200, reply.text
     body = reply.json()
     routing = body["routing"]
-    assert routing["selected_model"] == BUNDLED and body["metadata"]["model"] == BUNDLED
-    assert routing["prompt_format"] == "chat"  # the bundled model is an instruct (chat) model
-    assert "Paris" in body["response"] and body["tokens_used"] > 0 and body["cached"] is False
-    chosen = next(c for c in routing["candidates"] if c["model_id"] == BUNDLED)
-    # llm_mesh already ran a generation: the choice rests on a measured latency, and says so.
-    assert chosen["loaded"] and chosen["latency_p50_ms"] > 0 and chosen["requests"] >= 1
+    chosen = routing["candidates"][0]
+    assert routing["selected_model"] == chosen["model_id"] == body["metadata"]["model"]
+    # llm_mesh already ran a generation: the choice rests on measured latencies, and says so.
+    measured = [c["latency_p50_ms"] for c in routing["candidates"] if c["latency_p50_ms"] is not None]
+    assert chosen["latency_p50_ms"] == min(measured) > 0 and chosen["requests"] >= 1
     assert "lowest measured median latency" in routing["reason"] and "ms over" in routing["reason"]
-    assert chosen["size_bytes"] > 50_000_000  # the GGUF file on disk
+    assert body["tokens_used"] > 0 and body["cached"] is False
+    bundled = next(c for c in routing["candidates"] if c["model_id"] == BUNDLED)
+    assert bundled["loaded"] and bundled["size_bytes"] > 50_000_000  # the GGUF file on disk
+    if len(routing["candidates"]) == 1:  # alone in this session (no other language model registered)
+        assert routing["prompt_format"] == "chat"  # an instruct model gets a user message
+        assert "Paris" in body["response"]
 
-    cost = post(
-        llm_mesh,
-        "/api/ai/advanced/inference/smart",
-        {"prompt": "Hi", "priority": "cost", "parameters": {"max_tokens": 2}},
-    ).json()
-    assert cost["routing"]["selected_model"] == BUNDLED and "smallest model" in cost["routing"]["reason"]
+
+def test_cost_routes_to_the_smallest_model(llm_mesh: Mesh, request: pytest.FixtureRequest) -> None:
+    """A small Llama registered next to the bundled model: cost picks it (and runs it) although it
+    was never measured; performance then follows the measurements."""
+    model_dir: Path = request.getfixturevalue("tiny_model_dir")
+    name = f"tiny-route-{uuid.uuid4().hex[:6]}"
+    archive = model_dir.parent / f"{name}.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(model_dir, arcname=name)
+    with archive.open("rb") as handle:
+        stored = httpx.post(
+            f"{llm_mesh.base_url}/v1/models",
+            data={"name": name, "format": "transformers"},
+            files={"file": (archive.name, handle)},
+            timeout=300,
+        )
+    assert stored.status_code == 201, stored.text
+    smart = {"prompt": "Once upon a time", "parameters": {"max_tokens": 4, "temperature": 0}}
+    cost = post(llm_mesh, "/api/ai/advanced/inference/smart", {**smart, "priority": "cost"})
+    assert cost.status_code == 200, cost.text
+    routing = cost.json()["routing"]
+    sizes = {c["model_id"]: c["size_bytes"] for c in routing["candidates"]}
+    assert name in sizes and sizes[name] < sizes[BUNDLED]
+    assert sizes[routing["selected_model"]] == min(sizes.values())
+    assert "smallest model" in routing["reason"]
+    if routing["selected_model"] == name:  # (another test's tiny model may tie with it)
+        assert cost.json()["metadata"]["model"] == name
+        assert next(c for c in routing["candidates"] if c["model_id"] == name)["source"] == "registry"
+    fast = post(llm_mesh, "/api/ai/advanced/inference/smart", {**smart, "priority": "performance"}).json()
+    candidates = fast["routing"]["candidates"]
+    measured = [c["latency_p50_ms"] for c in candidates if c["latency_p50_ms"] is not None]
+    assert (
+        candidates[0]["latency_p50_ms"] == min(measured)
+        and fast["metadata"]["model"] == candidates[0]["model_id"]
+    )
 
 
 def test_smart_inference_bad_input(llm_mesh: Mesh) -> None:

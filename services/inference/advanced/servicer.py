@@ -34,7 +34,7 @@ from services.inference.advanced.cache import (
     cache_key,
 )
 from services.inference.advanced.routing import Candidate, Priority, choose, reason
-from services.inference.llm.catalog import BUNDLED_ID
+from services.inference.llm.catalog import BUNDLED_ID, SERVABLE_FORMATS
 from services.inference.llm.model_dir import LLMSpec
 
 log = logging.getLogger("meshserve.inference.advanced")
@@ -273,7 +273,7 @@ class AdvancedMixin(pb_grpc.InferenceServiceServicer):
         )
 
     async def _candidates(self) -> list[Candidate]:
-        """Every language model this service can run: its own, then the registry's GGUF models."""
+        """Every language model this service can run: its own, then the registry's."""
         service = self.generation  # type: ignore[attr-defined]
         catalog = service.catalog
         placed = {spec.model_id: spec.triton_name for spec, _ in service.placer.placed()}
@@ -312,7 +312,8 @@ class AdvancedMixin(pb_grpc.InferenceServiceServicer):
 
     @staticmethod
     async def _registry_language_models(registry: Any) -> list[common.Model]:
-        """GGUF text-generation models in the registry; none (logged) when it cannot be asked."""
+        """Servable text-generation models in the registry (GGUF or Hugging Face, with an artifact);
+        none (logged) when it cannot be asked."""
         stub = getattr(registry, "stub", None)
         if stub is None:
             return []
@@ -324,7 +325,7 @@ class AdvancedMixin(pb_grpc.InferenceServiceServicer):
         return [
             m
             for m in reply.models
-            if m.task == common.MODEL_TASK_TEXT_GENERATION and m.format == common.MODEL_FORMAT_GGUF
+            if m.task == common.MODEL_TASK_TEXT_GENERATION and m.format in SERVABLE_FORMATS and m.sha256
         ]
 
     async def RunBenchmark(
