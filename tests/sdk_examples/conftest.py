@@ -70,3 +70,18 @@ def user(mesh: Mesh) -> tuple[str, str]:
     response = httpx.post(f"{mesh.base_url}/auth/register", json=body, timeout=30)
     assert response.status_code in (200, 201), response.text
     return name, password
+
+
+@pytest.fixture(scope="session")
+def llm(mesh: Mesh) -> Mesh:
+    """The mesh after one generation has loaded the bundled language model onto a worker: the
+    examples' clients wait 30 s at most, and the first load alone can take longer on 2 cores."""
+    import httpx
+
+    reply = httpx.post(
+        f"{mesh.base_url}/v1/completions",
+        json={"prompt": "Hi", "max_tokens": 1, "temperature": 0},
+        timeout=300,
+    )
+    assert reply.status_code == 200, reply.text
+    return mesh

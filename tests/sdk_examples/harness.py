@@ -5,6 +5,7 @@ A section starts at a ``# comment`` line that follows a blank line; a failing se
 stop the next one, so an example whose first call needs unavailable weights still shows the rest."""
 
 from __future__ import annotations
+import __future__
 
 import ast
 import asyncio
@@ -126,3 +127,99 @@ def expected_copy(doc: str, block: str) -> str:
 def copies_of(doc: str) -> list[str]:
     """The names of document ``doc``'s copies here (``d<doc>_NN``), in order."""
     return sorted(p.stem for p in EXAMPLES.glob(f"d{doc}_*.py"))
+
+
+@dataclass
+class Signature:
+    """A documented call signature (002's ``client.completions.create(model: str, ...) -> X``)."""
+
+    callee: str
+    parameters: dict[str, Any]  # name -> documented default (``REQUIRED`` when there is none)
+    annotations: dict[str, str]
+    returns: str
+
+
+REQUIRED = object()
+
+
+def documented_signature(name: str) -> Signature:
+    """Reads an example that is a signature, not a statement, as a function definition."""
+    callee, _, rest = source(name).strip().partition("(")
+    (function,) = ast.parse(f"def documented({rest}:\n    pass\n").body
+    assert isinstance(function, ast.FunctionDef)
+    args = function.args
+    positional = args.args
+    defaults = [REQUIRED] * (len(positional) - len(args.defaults)) + [
+        ast.literal_eval(d) for d in args.defaults
+    ]
+    parameters = {a.arg: d for a, d in zip(positional, defaults, strict=True)}
+    annotations = {a.arg: ast.unparse(a.annotation) for a in positional if a.annotation}
+    if args.kwarg is not None:
+        parameters[f"**{args.kwarg.arg}"] = REQUIRED
+    returns = ast.unparse(function.returns) if function.returns else ""
+    return Signature(callee.strip(), parameters, annotations, returns)
+
+
+def documented_classes(*names: str) -> dict[str, dict[str, str]]:
+    """The classes the examples define (002's response objects): class name -> field -> annotation.
+
+    They are run as written with postponed evaluation of annotations (PEP 563): the document
+    neither imports ``typing`` nor defines ``Usage``/``LogProbs``, so they are read as text."""
+    namespace: dict[str, Any] = {}
+    for name in names:
+        flags = __future__.annotations.compiler_flag
+        exec(compile(source(name), f"{name}.py", "exec", flags=flags, dont_inherit=True), namespace)
+    return {
+        key: dict(value.__annotations__)
+        for key, value in namespace.items()
+        if isinstance(value, type) and value.__module__ == "builtins"
+    }
+
+
+_SCALARS: dict[str, tuple[type, ...]] = {"str": (str,), "int": (int,), "float": (int, float), "bool": (bool,)}
+
+
+def mismatches(value: Any, annotation: str, classes: dict[str, dict[str, str]], where: str = "") -> list[str]:
+    """Where ``value`` does not have the documented type (``List[X]``, ``Optional[X]``,
+    ``Dict[K, V]``, ``Union[...]``, scalars and the documented classes; undefined names such as
+    ``Usage`` only need to be present)."""
+    node = ast.parse(annotation, mode="eval").body
+    return _mismatches(value, node, classes, where or "value")
+
+
+def _mismatches(value: Any, node: ast.expr, classes: dict[str, dict[str, str]], where: str) -> list[str]:
+    if isinstance(node, ast.Subscript):
+        outer = ast.unparse(node.value)
+        args = list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+        if outer == "Optional":
+            return [] if value is None else _mismatches(value, args[0], classes, where)
+        if outer == "Union":
+            found = [_mismatches(value, a, classes, where) for a in args]
+            return [] if any(not f for f in found) else found[0]
+        if outer == "List":
+            if not isinstance(value, list):
+                return [f"{where}: {value!r} is not a list"]
+            return [m for i, v in enumerate(value) for m in _mismatches(v, args[0], classes, f"{where}[{i}]")]
+        if outer == "Dict":
+            if not isinstance(value, dict):
+                return [f"{where}: {value!r} is not a dict"]
+            return [m for k, v in value.items() for m in _mismatches(v, args[1], classes, f"{where}[{k!r}]")]
+    name = ast.unparse(node)
+    if name in _SCALARS:
+        ok = isinstance(value, _SCALARS[name]) and not (name != "bool" and isinstance(value, bool))
+        return [] if ok else [f"{where}: {value!r} is not {name}"]
+    if name in classes:
+        if not isinstance(value, dict):
+            return [f"{where}: {value!r} is not a {name}"]
+        return [
+            m
+            for field, annotation in classes[name].items()
+            for m in (
+                _mismatches(
+                    value[field], ast.parse(annotation, mode="eval").body, classes, f"{where}.{field}"
+                )
+                if field in value
+                else [f"{where}.{field}: missing"]
+            )
+        ]
+    return [] if value is not None else [f"{where}: missing ({name})"]
