@@ -12,27 +12,56 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.propagate import extract, inject
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
     SimpleSpanProcessor,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 
 _configured = False
 
 
 def configure_tracing(service: str, exporter: SpanExporter | None = None) -> None:
     """Installs a tracer provider: OTLP when ``OTEL_EXPORTER_OTLP_ENDPOINT`` is set, console when
-    ``MESHSERVE_TRACE_CONSOLE=1``, otherwise spans are created (ids propagate) but not exported."""
+    ``MESHSERVE_TRACE_CONSOLE=1``, otherwise ids are made and propagated but nothing is recorded.
+
+    Without an exporter a recorded span is pure cost (attributes, timestamps, events that no one
+    reads), tens of microseconds each on the predict hot path, which makes several; that case
+    samples nothing. Every span still gets a trace and span id and ``traceparent`` still travels
+    gateway → services → Triton, with the not-sampled flag. Export from every process or from
+    none (one ``OTEL_EXPORTER_OTLP_ENDPOINT`` for the mesh, as compose sets it): a process that
+    exports keeps the default parent-based sampler, which honours that flag from a caller that
+    does not export.
+    """
     global _configured
     if _configured:
         return
-    provider = TracerProvider(resource=Resource.create({"service.name": f"meshserve-{service}"}))
+    trace.set_tracer_provider(tracer_provider(service, exporter))
+    _configured = True
+    # The inference service has imported tritonclient by now; its Triton calls become spans.
+    if "tritonclient.grpc.aio" in sys.modules:
+        instrument_tritonclient()
+
+
+def tracer_provider(service: str, exporter: SpanExporter | None = None) -> TracerProvider:
+    """The provider :func:`configure_tracing` installs (recording only when spans go somewhere)."""
+    processor = _span_processor(exporter)
+    resource = Resource.create({"service.name": f"meshserve-{service}"})
+    if processor is None:
+        return TracerProvider(resource=resource, sampler=ALWAYS_OFF)
+    provider = TracerProvider(resource=resource)
+    provider.add_span_processor(processor)
+    return provider
+
+
+def _span_processor(exporter: SpanExporter | None) -> SpanProcessor | None:
+    """Where spans go: the given exporter, OTLP, the console, or nowhere (None)."""
     if exporter is not None:
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-    elif os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        return SimpleSpanProcessor(exporter)
+    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
         try:
             from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
         except ImportError:  # exporter package not installed: say so once, keep running
@@ -41,15 +70,11 @@ def configure_tracing(service: str, exporter: SpanExporter | None = None) -> Non
             logging.getLogger(__name__).warning(
                 "OTEL_EXPORTER_OTLP_ENDPOINT is set but opentelemetry-exporter-otlp is not installed"
             )
-        else:
-            provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
-    elif os.environ.get("MESHSERVE_TRACE_CONSOLE") == "1":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
-    trace.set_tracer_provider(provider)
-    _configured = True
-    # The inference service has imported tritonclient by now; its Triton calls become spans.
-    if "tritonclient.grpc.aio" in sys.modules:
-        instrument_tritonclient()
+            return None
+        return BatchSpanProcessor(OTLPSpanExporter())
+    if os.environ.get("MESHSERVE_TRACE_CONSOLE") == "1":
+        return BatchSpanProcessor(ConsoleSpanExporter())
+    return None
 
 
 def context_from_metadata(metadata: Iterable[tuple[str, str | bytes]] | None) -> otel_context.Context:
