@@ -3,8 +3,9 @@ in-flight, and, for inference requests, the ``inference_started`` / ``inference_
 the Socket.IO stream. (Server spans come from FastAPI's native telemetry, which continues a caller's
 ``traceparent`` as soon as ``configure_tracing`` has installed a tracer provider.)
 
-Streams pass through untouched: bodies are observed as they go by (the request's to name the model,
-at most the first 64 KiB of the response's to read token counts and the device), never buffered.
+Streams pass through untouched: while a client subscribes to ``inference_events``, bodies are
+observed as they go by (the request's to name the model, at most the first 64 KiB of the response's
+to read token counts and the device), never buffered; otherwise they are not looked at.
 """
 
 from __future__ import annotations
@@ -42,7 +43,10 @@ class ObservabilityMiddleware:
             return
         method, path = scope["method"], scope["path"]
         inference = method == "POST" and INFERENCE_PATHS.fullmatch(path) is not None
-        watch = _Watch(self.hub, scope, path) if inference else None
+        # Bodies are only looked at for the Socket.IO events: with no subscriber (the usual case)
+        # the predict hot path neither copies nor parses them.
+        listened = inference and self.hub.listening("inference_events")
+        watch = _Watch(self.hub, scope, path) if listened else None
         status = [500]
         started = time.perf_counter()
         HTTP_IN_FLIGHT.inc()
@@ -68,6 +72,8 @@ class ObservabilityMiddleware:
             route = _route_of(scope)
             HTTP_REQUESTS.labels(method, route, str(status[0])).inc()
             HTTP_LATENCY.labels(method, route).observe(elapsed)
+            if inference:
+                INFERENCE_EVENTS.labels("ok" if status[0] < 400 else "error").inc()
             if watch is not None:
                 await watch.completed(status[0], elapsed)
 
@@ -113,7 +119,6 @@ class _Watch:
 
     async def completed(self, status: int, elapsed: float) -> None:
         ok = status < 400
-        INFERENCE_EVENTS.labels("ok" if ok else "error").inc()
         facts = _response_facts(bytes(self.response))
         await self.hub.publish(
             "inference_completed",

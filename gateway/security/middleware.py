@@ -82,7 +82,6 @@ class SecurityMiddleware:
     async def _admit(
         self, state: SecurityState, scope: Scope, method: str, path: str
     ) -> tuple[Principal | None, MeshError | None]:
-        access = required_access(method, path)
         credential = extract_credential(scope.get("headers") or [])
         principal: Principal | None = None
         failure: MeshError | None = None
@@ -98,6 +97,7 @@ class SecurityMiddleware:
         if not state.settings.enable_auth:
             # Optional auth (document 001): bad or foreign credentials fall back to anonymous.
             return principal, None
+        access = required_access(method, path)
         if access is Access.PUBLIC:
             return principal, None
         if principal is None and not credential and credential_in_band(path):

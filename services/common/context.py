@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextvars
+import os
 import time
-import uuid
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 #: Absolute monotonic time by which the current inbound call must finish; None when unbounded.
@@ -17,8 +17,8 @@ CALLER_HEADER = "x-meshserve-user"
 
 
 def new_request_id() -> str:
-    """A fresh request id."""
-    return f"req_{uuid.uuid4().hex[:20]}"
+    """A fresh request id: 20 random hex digits (80 bits; a third of the cost of ``uuid4``)."""
+    return f"req_{os.urandom(10).hex()}"
 
 
 def current_request_id() -> str:
