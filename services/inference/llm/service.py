@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from services.common.errors import MeshError
+from services.common.errors import BackendUnavailable, MeshError
 from services.inference.llm.catalog import LLMCatalog, RegistryLookup
 from services.inference.llm.client import fetch_stats, stream_events
 from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers
@@ -90,11 +90,19 @@ class GenerationService:
         than starting a second one. A failed preload is only logged: the next request tries again.
         """
         started = time.perf_counter()
-        try:
-            spec = await self.catalog.resolve(name)
-        except MeshError as error:
-            log.warning("language model preload skipped: %s", error.message, extra={"model": name})
-            return
+        while True:
+            try:
+                spec = await self.catalog.resolve(name)
+                break
+            except BackendUnavailable as error:
+                # A registered model: the registry starts alongside this service and may not serve yet.
+                if time.perf_counter() - started > self.settings.load_timeout_seconds:
+                    log.warning("language model preload skipped: %s", error.message, extra={"model": name})
+                    return
+                await asyncio.sleep(1.0)
+            except MeshError as error:
+                log.warning("language model preload skipped: %s", error.message, extra={"model": name})
+                return
         log.info("preloading language model", extra={"model": spec.model_id, "source": str(spec.source)})
         loading = asyncio.ensure_future(self.placer.place(spec))
         try:
