@@ -86,11 +86,11 @@ class Statistics:
 
     def model(self, name: str) -> Counter:
         """The counter of a model, created on first use."""
-        return self.models.setdefault(name, Counter())
+        return _counter(self.models, name)
 
     def worker(self, worker_id: str) -> Counter:
         """The counter of a worker, created on first use."""
-        return self.workers.setdefault(worker_id, Counter())
+        return _counter(self.workers, worker_id)
 
     def utilization(self, worker_id: str, now: float | None = None) -> float:
         """Busy fraction of a worker over the last ``window_seconds`` (0 to 1).
@@ -105,3 +105,12 @@ class Statistics:
             return 0.0
         busy = self.worker(worker_id).busy_seconds(now - span, now)
         return max(0.0, min(1.0, busy / span))
+
+
+def _counter(counters: dict[str, Counter], key: str) -> Counter:
+    """``counters[key]``, created on first use (not ``setdefault``: that builds a Counter, with its
+    deques, on every call of the predict hot path)."""
+    counter = counters.get(key)
+    if counter is None:
+        counter = counters[key] = Counter()
+    return counter

@@ -24,17 +24,22 @@ NUMPY_OF: dict[str, np.dtype] = {
     "BYTES": np.dtype(np.object_),
 }
 NAME_OF_NUMPY = {v: k for k, v in NUMPY_OF.items()}
+#: The wire byte order of each datatype (raw contents are little-endian).
+_WIRE_DTYPE = {name: dtype.newbyteorder("<") for name, dtype in NUMPY_OF.items()}
+#: ``DataType`` number → short name, looked up once instead of per tensor.
+_DATATYPE_NAMES = {v.number: v.name.removeprefix("DATA_TYPE_") for v in common.DataType.DESCRIPTOR.values}
 
 
 def datatype_name(value: int) -> str:
     """``FP32`` for ``DATA_TYPE_FP32``."""
-    return common.DataType.Name(value).removeprefix("DATA_TYPE_")
+    name = _DATATYPE_NAMES.get(value)
+    return name if name is not None else common.DataType.Name(value).removeprefix("DATA_TYPE_")
 
 
 def to_numpy(tensor: common.Tensor) -> np.ndarray:
     """The array a Tensor message carries; :class:`InvalidInput` when its bytes do not fit."""
     name = datatype_name(tensor.datatype)
-    shape = tuple(int(d) for d in tensor.shape)
+    shape = tuple(tensor.shape)
     if name == "UNSPECIFIED":
         raise InvalidInput(f"input {tensor.name!r} has no datatype", details={"field": tensor.name})
     if any(d < 0 for d in shape):
@@ -42,10 +47,10 @@ def to_numpy(tensor: common.Tensor) -> np.ndarray:
     if name == "BYTES":
         array = np.array(list(tensor.bytes_contents), dtype=np.object_)
     else:
-        dtype = NUMPY_OF[name].newbyteorder("<")
-        if len(tensor.raw_contents) % dtype.itemsize:
+        dtype, raw = _WIRE_DTYPE[name], tensor.raw_contents
+        if len(raw) % dtype.itemsize:
             raise InvalidInput(f"input {tensor.name!r}: raw bytes are not a whole number of {name} values")
-        array = np.frombuffer(tensor.raw_contents, dtype=dtype).astype(NUMPY_OF[name])
+        array = np.frombuffer(raw, dtype=dtype).astype(NUMPY_OF[name])
     if array.size != math.prod(shape):  # math.prod: np.prod costs microseconds on a tuple
         raise InvalidInput(
             f"input {tensor.name!r}: {array.size} values do not fill shape {list(shape)}",
