@@ -1,5 +1,6 @@
 """Fixtures of the examples: the shared mesh as MESHSERVE_BASE_URL, a scratch working directory
-with the files the examples name (model.onnx, model.pt, ace3.config.json), and a logged-in user."""
+with the files the examples name (model.onnx, model.pt, ace3.config.json), a registered user, and
+the mesh with the bundled language model loaded (``llm``)."""
 
 from __future__ import annotations
 

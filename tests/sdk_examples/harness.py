@@ -13,6 +13,7 @@ import contextlib
 import io
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,7 @@ class Section:
     source: str
     stdout: str
     error: BaseException | None
+    seconds: float = 0.0
 
 
 def source(name: str) -> str:
@@ -70,6 +72,7 @@ def run(name: str, namespace: dict[str, Any], split: bool = True) -> list[Sectio
     for part in sections(text) if split else [text]:
         out = io.StringIO()
         error: BaseException | None = None
+        started = time.perf_counter()
         with contextlib.redirect_stdout(out):
             try:
                 code = compile(part, f"{name}.py", "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
@@ -78,7 +81,7 @@ def run(name: str, namespace: dict[str, Any], split: bool = True) -> list[Sectio
                     asyncio.run(result)
             except Exception as exc:
                 error = exc
-        results.append(Section(part, out.getvalue(), error))
+        results.append(Section(part, out.getvalue(), error, time.perf_counter() - started))
     return results
 
 
