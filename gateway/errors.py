@@ -44,6 +44,14 @@ def validation_error(exc: RequestValidationError) -> MeshError:
             details={"position": first.get("loc", ["", ""])[-1]},
             suggestion="send a valid JSON document with Content-Type: application/json",
         )
+    if first.get("type") == "string_too_long":
+        limit = (first.get("ctx") or {}).get("max_length")
+        provided = len(first["input"]) if isinstance(first.get("input"), str) else None
+        return InvalidInput(
+            f"{field or 'input'} exceeds maximum length of {limit} characters",
+            details={"field": field, "max_length": limit, "provided_length": provided},
+            suggestion="shorten the input",
+        )
     message = first.get("msg", "invalid request")
     return InvalidInput(
         f"{field}: {message}" if field else message,

@@ -54,15 +54,17 @@ def fresh_user_headers(mesh: Mesh) -> dict[str, str]:
     return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    run=False,  # as things are, the mesh generates 100 tokens after a 10,000-character prompt (minutes)
-    reason="gap: 004 §8.1/§8.4 refuse a text over 4096 characters with INVALID_INPUT "
-    "(details max_length, provided_length, field 'text'); the mesh accepts it",
-)
 def test_validation_error_names_the_provided_length(requests_at_mesh: Mesh) -> None:
     out = run_ok("d004_01", {})
     assert out == "Input too long: 10000\n"
+    # The whole §8.1 details: the limit, what was sent, and which field.
+    body = httpx.post(
+        f"{requests_at_mesh.base_url}/api/v1/infer", json={"text": "x" * 5200}, timeout=30
+    ).json()
+    assert body["success"] is False and body["error"]["code"] == "INVALID_INPUT"
+    details = body["error"]["details"]
+    assert details["field"] == "text"
+    assert int(details["max_length"]) == 4096 and int(details["provided_length"]) == 5200
 
 
 def test_rate_limited_requests_wait_as_told_then_give_up(requests_at_mesh: Mesh) -> None:

@@ -31,11 +31,14 @@ router = APIRouter(tags=["llama-gpu"])
 #: Concurrent generations of one batch_infer call (they share the engine's batch on the worker).
 BATCH_CONCURRENCY = 16
 
+#: Longest input text, in characters (004 §8.1: longer is INVALID_INPUT naming max/provided length).
+MAX_TEXT_CHARS = 4096
+
 
 class InferRequest(BaseModel):
     """Body of ``POST /api/v1/infer`` and ``/api/v1/stream_infer`` (004 §3.1 parameters)."""
 
-    text: str = Field(..., description="Input text for inference.")
+    text: str = Field(..., max_length=MAX_TEXT_CHARS, description="Input text for inference.")
     model: str = Field("default", description="Model identifier.")
     max_tokens: int = Field(100, description="Maximum tokens to generate.")
     temperature: float = Field(1.0, description="Sampling temperature.")
@@ -50,7 +53,7 @@ class BatchItem(BaseModel):
     """One input of ``batch_infer``."""
 
     id: str = Field("", description="Caller's id, echoed in the result.")
-    text: str = Field(..., description="Input text.")
+    text: str = Field(..., max_length=MAX_TEXT_CHARS, description="Input text.")
     max_tokens: int | None = Field(None, description="Maximum tokens for this input.")
     temperature: float | None = Field(None, description="Overrides the batch temperature.")
 
