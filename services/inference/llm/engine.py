@@ -293,6 +293,8 @@ class LLMEngine:
                 seq.text.emitted -= len(delta)  # sent with the final event below
         if seq.finish_reason:
             tail = seq.text.flush()
+            with self._lock:
+                self.completed += 1  # counted before the final event, so whoever gets it sees the count
             self._send(
                 seq,
                 {
@@ -322,7 +324,6 @@ class LLMEngine:
                 # A decoupled request must still be closed with a final reply, even when nobody reads it.
                 self._send(seq, {"cancelled": True})
         with self._lock:
-            self.completed += sum(1 for s in gone if s.finish_reason)
             if not keep:
                 self._running, self._cache, self._mask = [], None, None
                 return
