@@ -3,6 +3,10 @@
 
     python -m bench.generate                 # starts a mesh on free ports, prints one table
     python -m bench.generate --url http://127.0.0.1:8000 --inference 127.0.0.1:50053
+
+The gateway's share of time to first token is measured apart from the table: single requests
+alternating worker, gateway, worker, … (``--pairs``), so load that drifts during the run hits both
+paths alike; the table's rows run one path after the other and hold few single-stream samples.
 """
 
 from __future__ import annotations
@@ -128,9 +132,45 @@ async def measure(path: str, streams: int, one: Callable[[], Awaitable[Run]], ro
     )
 
 
-async def bench(url: str, inference: str, max_tokens: int, levels: list[int], rounds: int) -> list[Row]:
-    """Every path at every concurrency, after a warm-up."""
+@dataclass
+class Overhead:
+    """Single-stream time to first token on both paths, from alternating requests."""
+
+    worker: list[float]
+    gateway: list[float]
+
+    def line(self) -> str:
+        """One line: both medians and what the gateway adds (also as the median paired difference)."""
+        worker, gateway = statistics.median(self.worker), statistics.median(self.gateway)
+        paired = statistics.median(g - w for w, g in zip(self.worker, self.gateway, strict=True))
+        return (
+            f"TTFT, one stream, {len(self.worker)} alternating pairs: worker p50 {worker * 1000:.1f} ms, "
+            f"gateway p50 {gateway * 1000:.1f} ms; the gateway adds {(gateway - worker) * 1000:+.1f} ms "
+            f"({(gateway / worker - 1) * 100:+.1f}%), median paired difference {paired * 1000:+.1f} ms "
+            f"({paired / worker * 100:+.1f}%); target <= +5%"
+        )
+
+
+async def overhead(http: httpx.AsyncClient, url: str, triton: InferenceServerClient, pairs: int) -> Overhead:
+    """``pairs`` single generations on each path, alternating, with a short pause between."""
+    result = Overhead([], [])
+    for _ in range(pairs):
+        worker = await via_worker(triton, 2)
+        await asyncio.sleep(0.05)
+        gateway = await via_gateway(http, url, 2)
+        await asyncio.sleep(0.05)
+        if worker.arrivals and gateway.arrivals:
+            result.worker.append(worker.arrivals[0])
+            result.gateway.append(gateway.arrivals[0])
+    return result
+
+
+async def bench(
+    url: str, inference: str, max_tokens: int, levels: list[int], rounds: int, pairs: int = 0
+) -> tuple[list[Row], Overhead | None]:
+    """Every path at every concurrency, after a warm-up; then the alternating TTFT pairs."""
     rows = []
+    gap = None
     async with httpx.AsyncClient(timeout=600) as http:
         await via_gateway(http, url, 4)  # places and loads the model
         async with grpc.aio.insecure_channel(inference) as channel:
@@ -145,9 +185,11 @@ async def bench(url: str, inference: str, max_tokens: int, levels: list[int], ro
                 rows.append(
                     await measure("gateway", streams, lambda: via_gateway(http, url, max_tokens), rounds)
                 )
+            if pairs:
+                gap = await overhead(http, url, triton, pairs)
         finally:
             await triton.close()
-    return rows
+    return rows, gap
 
 
 def table(rows: list[Row], max_tokens: int) -> str:
@@ -167,10 +209,6 @@ def table(rows: list[Row], max_tokens: int) -> str:
     for path, base in single.items():
         best = next(r.tokens_per_second for r in rows if r.path == path and r.streams == top)
         lines.append(f"{path}: {top} streams give {best / base:.2f}x the tokens/s of one stream")
-    ttft = {r.path: r.ttft_p50 for r in rows if r.streams == 1}
-    if "worker" in ttft and "gateway" in ttft:
-        overhead = (ttft["gateway"] - ttft["worker"]) / ttft["worker"] * 100
-        lines.append(f"gateway adds {overhead:+.1f}% to the single-stream TTFT p50")
     return "\n".join(lines)
 
 
@@ -182,6 +220,9 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--streams", default="1,4,16")
     parser.add_argument("--rounds", type=int, default=3, help="repetitions of each concurrency level")
+    parser.add_argument(
+        "--pairs", type=int, default=20, help="alternating single requests for the gateway's TTFT share"
+    )
     args = parser.parse_args()
     levels = [int(s) for s in args.streams.split(",")]
     with ExitStack() as stack:
@@ -191,10 +232,13 @@ def main() -> None:
             sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
             from tests.procs import run_mesh
 
-            mesh = stack.enter_context(run_mesh(Path(stack.enter_context(tempfile.TemporaryDirectory()))))
+            directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            mesh = stack.enter_context(run_mesh(directory, preload_llm=True))
             url, inference = mesh.base_url, mesh.address("inference")
-        rows = asyncio.run(bench(url, inference, args.max_tokens, levels, args.rounds))
+        rows, gap = asyncio.run(bench(url, inference, args.max_tokens, levels, args.rounds, args.pairs))
     print(table(rows, args.max_tokens))
+    if gap is not None:
+        print(gap.line())
 
 
 if __name__ == "__main__":
