@@ -64,10 +64,9 @@ class AuditStore:
         self._db.script(SCHEMA)
 
     def append(self, records: list[AuditRecord]) -> None:
-        """Stores events."""
+        """Stores a batch of events in one transaction (the gateway sends hundreds at a time)."""
         sql = f"INSERT INTO audit ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        for record in records:
-            self._db.execute(sql, tuple(getattr(record, c) for c in COLUMNS))
+        self._db.execute_many(sql, [tuple(getattr(record, c) for c in COLUMNS) for record in records])
 
     def query(self, since: str, until: str, user_id: str, limit: int) -> list[AuditRecord]:
         """Events in [since, until) (RFC 3339 strings compare in time order), newest first."""

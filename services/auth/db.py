@@ -28,6 +28,18 @@ class Database:
         with self._lock:
             return self._db.execute(sql, params).rowcount
 
+    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Runs one statement per row in a single transaction: all rows or none, and one commit
+        (one WAL sync) for the lot instead of one per row."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            try:
+                self._db.executemany(sql, rows)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
         """Runs an INSERT; returns the new rowid."""
         with self._lock:
