@@ -16,6 +16,7 @@ import grpc
 
 from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
+from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.placement import PoolLLMPlacer
 from services.inference.llm.requests import build_job
 from services.inference.llm.service import GenerationService
@@ -41,6 +42,11 @@ class GenerationMixin(pb_grpc.InferenceServiceServicer):
                 settings, _placer_of(self, settings), _registry_of(self)
             )
         return self._generation_service
+
+    def language_model(self, triton_name: str) -> LLMSpec | None:
+        """The language model served under a Triton model name, if generation placed it."""
+        service = self._generation_service
+        return service.spec_of(triton_name) if service is not None else None
 
     def start_preload(self) -> None:
         """Starts loading the preload model in the background; the gRPC server does not wait for it."""

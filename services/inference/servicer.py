@@ -143,15 +143,18 @@ class InferenceServicer(PluginsMixin, AdvancedMixin, GenerationMixin, pb_grpc.In
         )
         return pb.UnloadModelResponse(freed_memory_bytes=freed)
 
+    def _public_ref(self, triton_name: str) -> common.ModelRef:
+        """The registry name (and version) of a Triton model: a tensor model's entry, or the language
+        model generation placed under it; the Triton name only for a model neither knows."""
+        entry = self.predictor.entries.get(triton_name)
+        if entry is not None:
+            return common.ModelRef(name=entry.spec.name, version=entry.spec.version)
+        spec = self.language_model(triton_name)
+        return common.ModelRef(name=spec.model_id if spec is not None else triton_name)
+
     def _state(self, placement: Placement) -> pb.ModelState:
-        entry = self.predictor.entries.get(placement.name)
-        ref = (
-            common.ModelRef(name=entry.spec.name, version=entry.spec.version)
-            if entry
-            else common.ModelRef(name=placement.name)
-        )
         return pb.ModelState(
-            model=ref,
+            model=self._public_ref(placement.name),
             status=STATUS.get(placement.status, common.MODEL_STATUS_UNSPECIFIED),
             worker_ids=sorted(placement.workers),
             memory_bytes=self.pool.memory_bytes(placement.name),
@@ -176,8 +179,7 @@ class InferenceServicer(PluginsMixin, AdvancedMixin, GenerationMixin, pb_grpc.In
         """Statistics per model (by registry name) and per worker."""
         models = []
         for tname, counter in list(self.pool.stats.models.items()):
-            entry = self.predictor.entries.get(tname)
-            name = entry.spec.name if entry else tname
+            name = self._public_ref(tname).name
             if request.model_name and request.model_name not in (name, tname):
                 continue
             queue_ms, _ = await self.pool.queue_ms(tname)

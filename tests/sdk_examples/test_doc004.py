@@ -18,6 +18,7 @@ import pytest
 
 import meshserve
 from meshserve.compat.llama_gpu import LlamaGPUClient
+from services.common.bundled import SMOLLM2_GGUF
 from tests.procs import Mesh
 from tests.sdk_examples.harness import Section, run, run_ok
 
@@ -156,12 +157,11 @@ def test_llama_gpu_client_example(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="gap: the inference service names a language model's state by its Triton model "
-    "(llm--smollm2-135m-instruct), so 004's list (and /info) never shows the loaded model as loaded",
-)
 def test_a_loaded_language_model_lists_as_loaded(at_mesh: Mesh, llm: Mesh) -> None:
     # The example prints "smollm2-135m-instruct: Loaded" once generation has placed it on a worker.
     client = LlamaGPUClient(base_url="http://localhost:5000", api_key="your_api_key_here")
-    assert {m.name: m.loaded for m in client.list_models()}["smollm2-135m-instruct"] is True
+    listed = {m.name: m for m in client.list_models()}["smollm2-135m-instruct"]
+    assert listed.loaded is True and listed.memory_bytes > 0
+    # 004's size is that of the weights file (the Q4_1 GGUF, ~94 MB), not "0B"
+    assert SMOLLM2_GGUF.path is not None
+    assert listed.size == f"{SMOLLM2_GGUF.path.stat().st_size / 2**20:.1f}MB"

@@ -13,7 +13,8 @@ from typing import Any
 from services.common.errors import BackendUnavailable, MeshError
 from services.inference.llm.catalog import LLMCatalog, RegistryLookup
 from services.inference.llm.client import fetch_stats, stream_events
-from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers
+from services.inference.llm.model_dir import LLMSpec
+from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers, Placement
 from services.inference.llm.requests import GenerationJob
 from services.inference.llm.settings import GenerationSettings
 
@@ -53,11 +54,22 @@ class GenerationService:
         self.catalog = LLMCatalog(settings, registry)
         self.placer: LLMPlacer = placer or LocalLLMWorkers(settings)
         self.open_streams = 0
+        #: Every model this service asked a worker to hold, by Triton model name.
+        self._specs: dict[str, LLMSpec] = {}
+
+    def spec_of(self, triton_name: str) -> LLMSpec | None:
+        """The language model behind a Triton model name this service placed (None if not one):
+        the service reports models by their public id, the Triton name stays internal."""
+        return self._specs.get(triton_name)
+
+    async def _place(self, spec: LLMSpec) -> Placement:
+        self._specs[spec.triton_name] = spec
+        return await self.placer.place(spec)
 
     async def generate(self, job: GenerationJob) -> AsyncIterator[Chunk]:
         """The chunks of one generation; closing the iterator cancels it on the worker."""
         spec = await self.catalog.resolve(job.model)
-        placement = await self.placer.place(spec)
+        placement = await self._place(spec)
         created = int(time.time())
         self.open_streams += 1
         tracking = getattr(self.placer, "track", None)
@@ -104,7 +116,7 @@ class GenerationService:
                 log.warning("language model preload skipped: %s", error.message, extra={"model": name})
                 return
         log.info("preloading language model", extra={"model": spec.model_id, "source": str(spec.source)})
-        loading = asyncio.ensure_future(self.placer.place(spec))
+        loading = asyncio.ensure_future(self._place(spec))
         try:
             while not (await asyncio.wait({loading}, timeout=PROGRESS_SECONDS))[0]:
                 log.info(
