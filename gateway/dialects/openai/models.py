@@ -47,13 +47,21 @@ def _specs(specs: Any) -> list[dict[str, Any]]:
     ]
 
 
+def parameter_count(model: common.Model) -> int | None:
+    """The parameter count the registry read from the weights (GGUF tensor table, safetensors
+    headers, TorchScript modules); None where it did not (ONNX graphs)."""
+    value = model.labels.get("parameters", "")
+    return int(value) if value.isdigit() else None
+
+
 def openai_object(model: common.Model) -> dict[str, Any]:
-    """An OpenAI model object."""
+    """An OpenAI model object, with 002's ``parameters`` (an extra field OpenAI clients keep)."""
     return {
         "id": model.name,
         "object": "model",
         "created": _created(model),
         "owned_by": model.source or "meshserve",
+        "parameters": parameter_count(model),
     }
 
 
