@@ -4,8 +4,12 @@ the dynamic-batching gain (throughput with batching / without) at concurrency 32
 and through meshserve, on a model whose compute dominates (a wide MLP).
 
 Starts its own mesh on free ports (one Triton worker). Run: ``.venv/bin/python bench/predict.py``.
-``--profile DIR`` records py-spy profiles (collapsed stacks) of the gateway and the inference service during the
-sequential REST cell (``py-spy`` from the dev extra; needs ptrace rights).
+``--profile DIR`` records py-spy profiles (collapsed stacks) of the gateway and the inference service during an
+extra sequential REST cell (``py-spy`` from the dev extra; needs ptrace rights).
+
+The sequential cells of all paths are measured in rounds (``--rounds``): each round runs a slice of
+every path, in an order that rotates, so the load other work puts on a shared machine comes and goes
+on every path alike and the paths compare like for like. Concurrency-32 cells run one after another.
 
 Two REST clients are measured: ``httpx`` (what most Python callers use) and a minimal
 keep-alive HTTP/1.1 client (like ``wrk``), whose own cost is close to nothing, so its numbers
@@ -73,6 +77,47 @@ async def measure(call: Call, requests: int, concurrency: int, warmup: int = 10)
     )
 
 
+async def measure_rounds(
+    paths: list[tuple[str, Call]], requests: int, rounds: int, processes: dict[str, int], warmup: int = 10
+) -> tuple[dict[str, Cell], dict[str, dict[str, float]]]:
+    """Sequential (p50 ms, p99 ms, requests/s) of every path and its CPU ms per request in each process,
+    ``requests`` per path measured in ``rounds`` slices; each round visits the paths in a rotated order."""
+    latencies: dict[str, list[float]] = {label: [] for label, _ in paths}
+    busy = dict.fromkeys(latencies, 0.0)
+    cpu = {label: dict.fromkeys(processes, 0.0) for label in latencies}
+    for _, call in paths:
+        for _ in range(warmup):
+            await call()
+    per_round = max(1, requests // rounds)
+    for turn in range(rounds):
+        shift = turn % len(paths)
+        for label, call in paths[shift:] + paths[:shift]:
+            await call()  # the connection may have idled through the other paths' slices
+            before = cpu_seconds(processes)
+            started = time.perf_counter()
+            for _ in range(per_round):
+                sent = time.perf_counter()
+                await call()
+                latencies[label].append((time.perf_counter() - sent) * 1000)
+            busy[label] += time.perf_counter() - started
+            after = cpu_seconds(processes)
+            for name in processes:
+                cpu[label][name] += after[name] - before[name]
+    cells: dict[str, Cell] = {}
+    for label, values in latencies.items():
+        ordered = sorted(values)
+        cells[label] = (
+            ordered[len(ordered) // 2],
+            ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],
+            len(ordered) / busy[label],
+        )
+    per_request = {
+        label: {name: used * 1000 / len(latencies[label]) for name, used in spent.items()}
+        for label, spent in cpu.items()
+    }
+    return cells, per_request
+
+
 class RawHttp:
     """A minimal keep-alive HTTP/1.1 client (one connection per concurrent caller), like wrk."""
 
@@ -83,16 +128,22 @@ class RawHttp:
 
     async def post_json(self, path: str, body: bytes) -> bytes:
         """POSTs a JSON body; returns the response body; raises on a non-200 status."""
-        if self.idle:
-            reader, writer = self.idle.pop()
-        else:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            self.opened.append(writer)
-        writer.write(
+        request = (
             b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
             % (path.encode(), self.host.encode(), len(body), body)
         )
-        head = await reader.readuntil(b"\r\n\r\n")
+        if self.idle:
+            reader, writer = self.idle.pop()
+            writer.write(request)
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except (asyncio.IncompleteReadError, ConnectionError):
+                # The server closed it while it idled (keep-alive timeout): once more on a new one.
+                reader, writer = await self._send_on_new(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+        else:
+            reader, writer = await self._send_on_new(request)
+            head = await reader.readuntil(b"\r\n\r\n")
         status = int(head.split(b" ", 2)[1])
         length = 0
         for line in head.split(b"\r\n")[1:]:
@@ -104,6 +155,12 @@ class RawHttp:
         if status != 200:
             raise RuntimeError(f"HTTP {status}: {payload[:200]!r}")
         return payload
+
+    async def _send_on_new(self, request: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        self.opened.append(writer)
+        writer.write(request)
+        return reader, writer
 
     async def close(self) -> None:
         """Closes every connection."""
@@ -196,7 +253,7 @@ def row(label: str, values: tuple[float, ...]) -> str:
     return f"{label:<34}" + "".join(f"{v:>9.2f}" for v in values)
 
 
-async def main(requests: int, profile: Path | None, latency_only: bool) -> None:
+async def main(requests: int, rounds: int, profile: Path | None, latency_only: bool) -> None:
     """Runs the benchmark and prints the tables."""
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -240,21 +297,19 @@ async def main(requests: int, profile: Path | None, latency_only: bool) -> None:
         }
         # Triton and its python-backend stub, as the inference service's children.
         processes = {**pids, "triton": workers[state.worker_ids[0]].pid}
-        print(f"\nmodel bench-small (MLP 4-8-3), {requests} requests per cell, 1 Triton worker, CPU")
+        print(
+            f"\nmodel bench-small (MLP 4-8-3), {requests} sequential requests per path in {rounds} rotating"
+            f" rounds, {requests * 2} per c32 cell, 1 Triton worker, CPU"
+        )
         print(
             f"{'path':<34}{'seq p50':>9}{'seq p99':>9}{'seq rps':>9}{'c32 p50':>9}{'c32 p99':>9}{'c32 rps':>9}"
         )
+        sequential, cpu = await measure_rounds(paths, requests, rounds, processes)
         results: dict[str, tuple[Cell, Cell]] = {}
-        cpu: dict[str, dict[str, float]] = {}
         for label, call in paths:
-            with profiled(profile if "keep-alive" in label else None, pids, "rest-sequential"):
-                before = cpu_seconds(processes)
-                seq = await measure(call, requests, 1)
-                after = cpu_seconds(processes)
-            cpu[label] = {k: (after[k] - before[k]) * 1000 / requests for k in processes}
             par = await measure(call, requests * 2, 32)
-            results[label] = (seq, par)
-            print(row(label, (*seq, *par)))
+            results[label] = (sequential[label], par)
+            print(row(label, (*sequential[label], *par)))
         print("\nCPU ms per request, sequential cell (process and its children):")
         print(f"{'path':<34}" + "".join(f"{k:>11}" for k in processes))
         for label, used in cpu.items():
@@ -266,6 +321,9 @@ async def main(requests: int, profile: Path | None, latency_only: bool) -> None:
                 f"p50 overhead over direct Triton, sequential, {label}: {results[label][0][0] - base:.2f} ms"
             )
         print("target: gateway (keep-alive) p50 overhead <= 2 ms")
+        if profile is not None:
+            with profiled(profile, pids, "rest-sequential"):
+                await measure(call_raw, requests, 1)
 
         if not latency_only:
             await heavy_batching(stub, workers, requests, HEAVY_WIDTH)
@@ -314,8 +372,11 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=300, help="requests per sequential cell")
+    parser.add_argument("--requests", type=int, default=300, help="sequential requests per path")
+    parser.add_argument(
+        "--rounds", type=int, default=10, help="rotating rounds the sequential cells are cut into"
+    )
     parser.add_argument("--profile", type=Path, default=None, help="write py-spy profiles into this folder")
     parser.add_argument("--latency-only", action="store_true", help="skip the batching-gain part")
     args = parser.parse_args()
-    asyncio.run(main(args.requests, args.profile, args.latency_only))
+    asyncio.run(main(args.requests, args.rounds, args.profile, args.latency_only))
