@@ -59,15 +59,19 @@ def test_speech_streaming_response_and_speed(client: openai.OpenAI) -> None:
 
 
 def test_pcm_is_raw_24khz_16bit(client: openai.OpenAI) -> None:
-    pcm = client.audio.speech.create(
-        model="tts-1", voice="alloy", input=SENTENCE, response_format="pcm"
-    ).read()
-    wav = client.audio.speech.create(
-        model="tts-1", voice="alloy", input=SENTENCE, response_format="wav"
-    ).read()
-    assert not pcm.startswith(b"RIFF") and len(pcm) % 2 == 0
-    # Same speech: 2 bytes a sample at 24 kHz lasts as long as the WAV at its own rate.
-    assert abs(len(pcm) / 2 / 24000 - decoded_seconds(wav)[1]) < 0.1
+    def speak(response_format: str) -> bytes:
+        return client.audio.speech.create(
+            model="tts-1", voice="alloy", input=SENTENCE, response_format=response_format
+        ).read()
+
+    # Piper draws phoneme durations at random, so one synthesis can be ~4% longer than the next:
+    # compare means of three. PCM at Piper's own 22.05 kHz would be 8.8% off; 24 kHz lines up.
+    pcms = [speak("pcm") for _ in range(3)]
+    wavs = [speak("wav") for _ in range(3)]
+    assert all(not pcm.startswith(b"RIFF") and len(pcm) % 2 == 0 for pcm in pcms)
+    pcm_seconds = sum(len(pcm) / 2 / 24000 for pcm in pcms) / 3
+    wav_seconds = sum(decoded_seconds(wav)[1] for wav in wavs) / 3
+    assert abs(pcm_seconds - wav_seconds) / wav_seconds < 0.04
 
 
 def test_transcriptions_verbose_json_with_words_and_segments(
