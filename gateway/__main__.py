@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+from types import FrameType
+
 import uvicorn
 
 from gateway.app import create_app
@@ -24,8 +28,16 @@ def run() -> None:
         access_log=False,
     )
     server = uvicorn.Server(config)
+    # uvicorn drains, restores the handlers it found and raises the signal again; with these the
+    # drained gateway then exits 0 like every gRPC service, instead of dying by the signal.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _exit_cleanly)
     print(f"MESHSERVE_READY service=gateway port={settings.port}", flush=True)
     server.run()
+
+
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    sys.exit(0)
 
 
 if __name__ == "__main__":
