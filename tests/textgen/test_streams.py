@@ -98,7 +98,7 @@ def test_auterity_inference_stream(llm_mesh: Mesh) -> None:
 def test_non_streaming_surfaces(llm_mesh: Mesh) -> None:
     base = llm_mesh.base_url
     infer = httpx.post(
-        f"{base}/api/v1/infer", json={"text": "Say hello.", "max_tokens": 8}, timeout=120
+        f"{base}/api/v1/infer", json={"text": "Say hello.", "max_tokens": 8, "temperature": 0}, timeout=120
     ).json()
     assert infer["success"] is True and infer["result"]["generated_text"]
     assert infer["result"]["model_used"] == "smollm2-135m-instruct" and infer["result"]["backend"] == "cpu"
@@ -116,7 +116,9 @@ def test_non_streaming_surfaces(llm_mesh: Mesh) -> None:
     assert [r["id"] for r in batch["results"]] == ["a", "b"]
     assert batch["metadata"]["items_processed"] == 2
     ai = httpx.post(
-        f"{base}/api/ai/inference", json={"prompt": "Say hi.", "parameters": {"max_tokens": 6}}, timeout=120
+        f"{base}/api/ai/inference",
+        json={"prompt": "Say hi.", "parameters": {"max_tokens": 6, "temperature": 0}},
+        timeout=120,
     ).json()
     assert ai["response"] and ai["tokens_used"] > 6 and ai["cached"] is False
     ai_batch = httpx.post(
