@@ -66,10 +66,13 @@ def spectral_centroid(samples: np.ndarray, rate: int) -> float:
 
 def test_speed_pitch_and_volume_controls(speech_stub: Any) -> None:
     normal, rate = samples_of(synthesize(speech_stub, whole_file=True)[1])
-    slow, _ = samples_of(synthesize(speech_stub, speed=0.5, whole_file=True)[1])
     high, _ = samples_of(synthesize(speech_stub, pitch=7.0, whole_file=True)[1])
     quiet, _ = samples_of(synthesize(speech_stub, volume=0.5, whole_file=True)[1])
-    assert 1.7 < len(slow) / len(normal) < 2.3
+    # Piper draws phoneme durations at random (a few % from one synthesis to the next): the speed
+    # ratio is taken over means of three syntheses each.
+    normals = [normal] + [samples_of(synthesize(speech_stub, whole_file=True)[1])[0] for _ in range(2)]
+    slows = [samples_of(synthesize(speech_stub, speed=0.5, whole_file=True)[1])[0] for _ in range(3)]
+    assert 1.7 < sum(map(len, slows)) / sum(map(len, normals)) < 2.3
     assert 0.85 < len(high) / len(normal) < 1.15, "pitch must not change the duration much"
     assert spectral_centroid(high, rate) > 1.2 * spectral_centroid(normal, rate)
     assert np.abs(normal).max() > 0.9 and 0.45 < np.abs(quiet).max() < 0.55
