@@ -21,7 +21,6 @@ from gateway.deps import Clients
 from gateway.dialects.auterity.inference import Parameters
 from gateway.dialects.envelope import iso_now
 from gateway.request_id import request_id_of
-from gateway.textgen import generate_request
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
 
@@ -85,18 +84,7 @@ def _entry_body(entry: pb.PrefetchEntry) -> dict[str, Any]:
 )
 async def prefetch(body: PrefetchRequest, request: Request, clients: Clients) -> JSONResponse:
     """Generates and stores each prompt; says what is cached until when."""
-    p = body.parameters
-    sampling = generate_request(
-        model=body.model_id,
-        max_tokens=p.max_tokens,
-        temperature=p.temperature,
-        top_p=p.top_p,
-        top_k=p.top_k,
-        stop=p.stop,
-        frequency_penalty=p.frequency_penalty,
-        presence_penalty=p.presence_penalty,
-        seed=p.seed,
-    ).sampling
+    sampling = body.parameters.request(body.model_id).sampling
     reply = await clients.call(
         clients.inference.PrefetchCache,
         pb.PrefetchCacheRequest(

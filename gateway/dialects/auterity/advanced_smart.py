@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from gateway.deps import Clients
 from gateway.dialects.auterity.inference import Parameters, _body
 from gateway.request_id import request_id_of
-from gateway.textgen import generate, generate_request
+from gateway.textgen import generate
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -75,23 +75,14 @@ async def smart_inference(body: SmartRequest, request: Request, clients: Clients
         pb.SelectModelRequest(capability=body.model_type, priority=priority),
         idempotent=True,
     )
-    p = body.parameters
     chosen = next((c for c in decision.candidates if c.model_name == decision.model_name), None)
     chat = chosen is not None and "chat" in chosen.capabilities
     result = await generate(
         clients,
-        generate_request(
-            model=decision.model_name,
+        body.parameters.request(
+            decision.model_name,
             prompt="" if chat else body.prompt,
             messages=[("user", body.prompt)] if chat else None,
-            max_tokens=p.max_tokens,
-            temperature=p.temperature,
-            top_p=p.top_p,
-            top_k=p.top_k,
-            stop=p.stop,
-            frequency_penalty=p.frequency_penalty,
-            presence_penalty=p.presence_penalty,
-            seed=p.seed,
         ),
     )
     reply = _body(result, request_id_of(request))

@@ -39,6 +39,22 @@ class Parameters(BaseModel):
     presence_penalty: float | None = Field(None, description="-2 to 2.")
     seed: int | None = Field(None, description="Same seed, same output.")
 
+    def request(self, model: str, prompt: str = "", messages: list[tuple[str, str]] | None = None) -> Any:
+        """The canonical generation request for ``model`` with these parameters."""
+        return generate_request(
+            model=model,
+            prompt=prompt,
+            messages=messages,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            stop=self.stop,
+            frequency_penalty=self.frequency_penalty,
+            presence_penalty=self.presence_penalty,
+            seed=self.seed,
+        )
+
 
 class InferenceRequest(BaseModel):
     """Body of ``POST /api/ai/inference`` and its stream."""
@@ -64,19 +80,7 @@ class BatchRequest(BaseModel):
 
 
 def _canonical(body: InferenceRequest) -> Any:
-    p = body.parameters
-    return generate_request(
-        model=body.model_id,
-        prompt=body.prompt,
-        max_tokens=p.max_tokens,
-        temperature=p.temperature,
-        top_p=p.top_p,
-        top_k=p.top_k,
-        stop=p.stop,
-        frequency_penalty=p.frequency_penalty,
-        presence_penalty=p.presence_penalty,
-        seed=p.seed,
-    )
+    return body.parameters.request(body.model_id, body.prompt)
 
 
 def _body(result: Completion, request_id: str) -> dict[str, Any]:
