@@ -48,16 +48,64 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, np.float32)
 
 
-def pitch_shift(samples: np.ndarray, rate: int, semitones: float) -> np.ndarray:
-    """Pitch moved by ``semitones`` with duration divided by the same factor (resampling).
+def time_stretch(samples: np.ndarray, rate: int, tempo: float) -> np.ndarray:
+    """Samples played ``tempo`` times faster at the same pitch (ffmpeg's WSOLA ``atempo`` filter).
 
-    The TTS engine stretches its speech by :func:`pitch_factor` beforehand, so the duration comes
-    out unchanged and only the pitch moves.
+    The duration comes out divided by ``tempo`` to the sample: ``atempo`` keeps back its last
+    partial window, so the input gets a short silent tail and the output is cut to length.
+    Factors outside ``atempo``'s best range [0.5, 2] run as a chain of stages inside it, as
+    ffmpeg advises.
+    """
+    if tempo == 1.0 or len(samples) == 0:
+        return samples
+    target = round(len(samples) / tempo)
+    padded = np.concatenate([samples, np.zeros(rate // 10, np.float32)])
+    graph = av.filter.Graph()
+    node = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", time_base=f"1/{rate}")
+    for stage in _atempo_stages(tempo):
+        stretch = graph.add("atempo", f"{stage:.6f}")
+        node.link_to(stretch)
+        node = stretch
+    sink = graph.add("abuffersink")
+    node.link_to(sink)
+    graph.configure()
+    frame = av.AudioFrame.from_ndarray(
+        padded.astype(np.float32, copy=False)[None, :], format="flt", layout="mono"
+    )
+    frame.sample_rate, frame.pts = rate, 0
+    graph.push(frame)
+    graph.push(None)
+    parts: list[np.ndarray] = []
+    while True:
+        try:
+            parts.append(graph.pull().to_ndarray()[0])
+        except (av.error.BlockingIOError, av.error.EOFError):
+            break
+    stretched = np.concatenate(parts).astype(np.float32, copy=False) if parts else np.zeros(0, np.float32)
+    return np.pad(stretched[:target], (0, max(0, target - len(stretched))))
+
+
+def _atempo_stages(tempo: float) -> list[float]:
+    """``tempo`` as a product of factors in [0.5, 2]."""
+    stages: list[float] = []
+    while tempo > 2.0:
+        stages.append(2.0)
+        tempo /= 2.0
+    while tempo < 0.5:
+        stages.append(0.5)
+        tempo /= 0.5
+    return [*stages, tempo]
+
+
+def pitch_and_tempo(samples: np.ndarray, rate: int, semitones: float, speed: float) -> np.ndarray:
+    """Pitch moved by ``semitones`` and the speech made ``speed`` times faster, both exactly.
+
+    Resampling raises the pitch by the factor and shortens by it too; the time stretch then
+    takes the duration to the one asked for (the original divided by ``speed``).
     """
     factor = pitch_factor(semitones)
-    if factor == 1.0:
-        return samples
-    return resample(samples, round(rate * factor), rate)
+    shifted = samples if factor == 1.0 else resample(samples, round(rate * factor), rate)
+    return time_stretch(shifted, rate, speed / factor)
 
 
 def pitch_factor(semitones: float) -> float:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from services.speech.audio import apply_volume, pitch_factor, pitch_shift
+from services.speech.audio import apply_volume, pitch_and_tempo
 
 log = logging.getLogger("meshserve.speech.tts")
 
@@ -42,12 +42,13 @@ class PiperEngine:
         """Mono float32 audio per sentence, produced lazily (each ``next`` runs the model once)."""
         from piper import SynthesisConfig
 
-        factor = pitch_factor(controls.pitch)
-        # Pitch is shifted by resampling, which shortens by the same factor: stretch first.
-        config = SynthesisConfig(length_scale=factor / controls.speed, volume=1.0)
+        # Speed and pitch are applied to the natural-rate speech afterwards: Piper's own
+        # length_scale rounds every phoneme up to whole frames, so speed 2 came out 1.55x faster
+        # and speed 4 only 2x. The time stretch is exact.
+        config = SynthesisConfig(volume=1.0)
         for chunk in self.voice.synthesize(text, syn_config=config):
             audio = chunk.audio_float_array.astype(np.float32, copy=False)
-            audio = pitch_shift(audio, self.sample_rate, controls.pitch)
+            audio = pitch_and_tempo(audio, self.sample_rate, controls.pitch, controls.speed)
             yield apply_volume(audio, controls.volume)
 
     def warm_up(self) -> None:

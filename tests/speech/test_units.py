@@ -12,7 +12,7 @@ from gateway.dialects.openai.audio import srt, vtt
 from meshserve.v1 import speech_pb2 as pb
 from services.common.errors import InvalidInput, ModelNotFound, ModelNotLoaded, PayloadTooLarge
 from services.speech import voices
-from services.speech.audio import decode, is_silent, pitch_factor, resample
+from services.speech.audio import decode, is_silent, pitch_and_tempo, pitch_factor, resample, time_stretch
 from services.speech.codecs import FORMATS, Encoder, available_formats, encoded_rate, output_format
 from tests.speech.audio_files import PNG_BYTES, long_wav, silence_wav, wav_bytes
 from tests.speech.wer import wer, words
@@ -73,6 +73,27 @@ def test_silence_is_detected() -> None:
 
 def test_pitch_factor_is_an_octave_at_twelve() -> None:
     assert pitch_factor(12) == 2.0 and pitch_factor(0) == 1.0
+
+
+def dominant_hz(samples: np.ndarray, rate: int) -> float:
+    spectrum = np.abs(np.fft.rfft(samples))
+    return float(np.fft.rfftfreq(len(samples), 1 / rate)[spectrum.argmax()])
+
+
+@pytest.mark.parametrize("tempo", [0.25, 0.5, 0.8, 2.0, 3.0, 4.0])
+def test_time_stretch_divides_the_duration_and_keeps_the_pitch(tempo: float) -> None:
+    stretched = time_stretch(TONE, 22050, tempo)
+    assert len(stretched) == round(22050 / tempo)
+    assert abs(dominant_hz(stretched, 22050) - 440) < 5
+
+
+def test_pitch_and_tempo_move_the_pitch_without_the_duration() -> None:
+    octave_up = pitch_and_tempo(TONE, 22050, semitones=12, speed=1.0)
+    assert abs(len(octave_up) / 22050 - 1.0) < 0.002
+    assert abs(dominant_hz(octave_up, 22050) - 880) < 5
+    fifth_up_fast = pitch_and_tempo(TONE, 22050, semitones=7, speed=2.0)
+    assert abs(len(fifth_up_fast) / 22050 - 0.5) < 0.002
+    assert abs(dominant_hz(fifth_up_fast, 22050) - 440 * pitch_factor(7)) < 5
 
 
 def test_catalogue_resolution() -> None:
