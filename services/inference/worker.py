@@ -109,6 +109,9 @@ class TritonWorker:
         """Starts tritonserver on fresh free ports (returns at once; see :meth:`wait_ready`)."""
         self.http_port, self.grpc_port, self.metrics_port = free_port(), free_port(), free_port()
         self.models = set()
+        # Forget the dead process first: the supervisor replaces a "starting" worker whose process
+        # has exited, and the spawn below awaits, so it would replace this one a second time.
+        self.process = None
         self.state = "starting"
         argv = [
             str(TRITONSERVER),
