@@ -1,4 +1,4 @@
-"""Webhook events from the inference servicer's own calls: ``inference.completed`` after every
+"""Webhook events from the inference servicer's own calls: ``inference.completed`` with every
 finished ``Generate`` and ``model.updated`` after ``LoadModel``/``UnloadModel``.
 
 A mixin over the inference servicer (:class:`EventedInferenceServicer`): it wraps those RPCs and
@@ -35,7 +35,11 @@ class WebhookEventsMixin(pb_grpc.InferenceServiceServicer):
     async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GenerateResponse]:
-        """The generation, unchanged; ``inference.completed`` once its last message went out."""
+        """The generation, unchanged; ``inference.completed`` as its last message goes out.
+
+        The event is sent before the last message is yielded: a caller that has what it wanted
+        cancels the call, and a generator cancelled at that ``yield`` would never get past it.
+        """
         hub = self._listening("inference.completed")
         stream = super().Generate(request, context)
         if hub is None:
@@ -45,26 +49,28 @@ class WebhookEventsMixin(pb_grpc.InferenceServiceServicer):
             return
         started = time.perf_counter()
         parts: list[str] = []
-        last: pb.GenerateResponse | None = None
         async with contextlib.aclosing(stream):  # type: ignore[type-var]
             async for reply in stream:
                 parts.append(reply.text)
-                last = reply
+                if reply.finish_reason:
+                    hub.emit("inference.completed", self._completed(request, reply, parts, started))
                 yield reply
-        if last is not None and last.finish_reason:
-            hub.emit(
-                "inference.completed",
-                {
-                    "source": "generate",
-                    "request_id": last.request_id or request.request_id,
-                    "model_id": last.model_name,
-                    "response": "".join(parts),
-                    "prompt_tokens": last.usage.prompt_tokens,
-                    "completion_tokens": last.usage.completion_tokens,
-                    "finish_reason": _FINISH_NAMES.get(last.finish_reason, "stop"),
-                    "processing_time": round(time.perf_counter() - started, 4),
-                },
-            )
+
+    @staticmethod
+    def _completed(
+        request: pb.GenerateRequest, last: pb.GenerateResponse, parts: list[str], started: float
+    ) -> dict[str, Any]:
+        """The ``inference.completed`` payload of a finished generation."""
+        return {
+            "source": "generate",
+            "request_id": last.request_id or request.request_id,
+            "model_id": last.model_name,
+            "response": "".join(parts),
+            "prompt_tokens": last.usage.prompt_tokens,
+            "completion_tokens": last.usage.completion_tokens,
+            "finish_reason": _FINISH_NAMES.get(last.finish_reason, "stop"),
+            "processing_time": round(time.perf_counter() - started, 4),
+        }
 
     async def LoadModel(self, request: pb.LoadModelRequest, context: grpc.aio.ServicerContext) -> Any:
         """Loads the model; ``model.updated`` with its new state."""
