@@ -1,7 +1,8 @@
 """The Triton worker pool: starts and supervises ``tritonserver`` processes, places models on
 them, routes each request to the least-loaded worker holding its model and retries idempotent
 requests once on another worker when one dies. No meshserve transport imports; workers are
-driven with ``tritonclient.grpc.aio`` (KServe v2 gRPC).
+driven with ``tritonclient.grpc.aio`` (KServe v2 gRPC), except tensor requests, which take the
+leaner keep-alive HTTP path of :mod:`services.inference.triton_http`.
 
 Interface for decoupled (streaming) models such as the text-generation engine
 -----------------------------------------------------------------------------
@@ -32,6 +33,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import psutil
 import tritonclient.grpc.aio as triton
 from tritonclient.utils import InferenceServerException
@@ -45,6 +47,7 @@ from services.common.errors import (
 )
 from services.inference.repository import Batching, ModelRepository
 from services.inference.stats import Statistics
+from services.inference.triton_http import HttpInferResult, TritonHttpClient
 from services.inference.worker import TritonWorker, prepare_backend_dir
 
 log = logging.getLogger("meshserve.inference.pool")
@@ -91,6 +94,7 @@ class WorkerPool:
         self.wait_timeout = wait_timeout
         self.workers: dict[str, TritonWorker] = {}
         self.clients: dict[str, triton.InferenceServerClient] = {}
+        self.http_clients: dict[str, TritonHttpClient] = {}
         self.placements: dict[str, Placement] = {}
         self.stats = Statistics(window_seconds=utilization_window)
         self._changed = asyncio.Condition()
@@ -116,7 +120,7 @@ class WorkerPool:
             self._supervisor.cancel()
         for task in list(self._tasks):
             task.cancel()
-        for client in self.clients.values():
+        for client in [*self.clients.values(), *self.http_clients.values()]:
             with contextlib.suppress(Exception):
                 await client.close()
         await asyncio.gather(*(w.stop() for w in self.workers.values()), return_exceptions=True)
@@ -151,6 +155,7 @@ class WorkerPool:
             worker.state = "failed"
             worker.kill_group()
             return
+        self.http_clients[worker.id] = TritonHttpClient(worker.http_address)
         self.clients[worker.id] = triton.InferenceServerClient(worker.grpc_address)
         log.info("worker ready", extra={"worker": worker.id, "grpc": worker.grpc_address, "pid": worker.pid})
         async with self._changed:
@@ -181,9 +186,9 @@ class WorkerPool:
         self._background(self._boot(worker))
 
     def _forget(self, worker: TritonWorker) -> None:
-        client = self.clients.pop(worker.id, None)
-        if client is not None:
-            self._background(client.close())
+        for client in (self.clients.pop(worker.id, None), self.http_clients.pop(worker.id, None)):
+            if client is not None:
+                self._background(client.close())
         for placement in self.placements.values():
             placement.workers.discard(worker.id)
         worker.models.clear()
@@ -405,13 +410,13 @@ class WorkerPool:
     async def infer(
         self,
         name: str,
-        inputs: list[triton.InferInput],
-        outputs: list[triton.InferRequestedOutput] | None,
+        inputs: dict[str, np.ndarray],
+        outputs: list[str],
         *,
         request_id: str = "",
         timeout: float | None = None,
         idempotent: bool = True,
-    ) -> tuple[triton.InferResult, TritonWorker]:
+    ) -> tuple[HttpInferResult, TritonWorker]:
         """Runs a request; on a worker failure retries once on another worker when idempotent.
 
         The model's counter holds the request from its arrival, so one still waiting for a worker
@@ -432,12 +437,12 @@ class WorkerPool:
     async def _infer_attempts(
         self,
         name: str,
-        inputs: list[triton.InferInput],
-        outputs: list[triton.InferRequestedOutput] | None,
+        inputs: dict[str, np.ndarray],
+        outputs: list[str],
         request_id: str,
         timeout: float | None,
         idempotent: bool,
-    ) -> tuple[triton.InferResult, TritonWorker]:
+    ) -> tuple[HttpInferResult, TritonWorker]:
         model = self.stats.model(name)
         excluded: frozenset[str] = frozenset()
         attempts = 2 if idempotent else 1
@@ -447,15 +452,13 @@ class WorkerPool:
                 worker = await self.pick(name, excluded)
             finally:
                 model.waiting -= 1
-            client = self.clients[worker.id]
+            client = self.http_clients[worker.id]
             counter = self.stats.worker(worker.id)
             counter.begin()
             sent = time.perf_counter()
             ok = False
             try:
-                result = await client.infer(
-                    name, inputs, outputs=outputs, request_id=request_id, client_timeout=timeout
-                )
+                result = await client.infer(name, inputs, outputs, request_id=request_id, timeout=timeout)
                 ok = True
                 return result, worker
             except InferenceServerException as error:

@@ -17,14 +17,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-import tritonclient.grpc.aio as triton
 
 from meshserve.v1 import common_pb2 as common
 from services.common.errors import InvalidInput, MeshError, ModelLoadFailed, ModelNotLoaded
 from services.inference.catalog import CatalogEntry, RegistryCatalog
 from services.inference.pool import Placement, WorkerPool
 from services.inference.repository import Batching, config_pbtxt, runtime_of, triton_name
-from services.inference.tensors import NAME_OF_NUMPY, conform
+from services.inference.tensors import conform
 
 RUNNABLE_FORMATS = ("onnx", "torchscript")
 
@@ -114,16 +113,10 @@ class Predictor:
                     f"batch of {rows} exceeds the model's max batch size {placement.batching.max_batch_size}",
                     details={"max_batch_size": placement.batching.max_batch_size, "batch_size": rows},
                 )
-        triton_inputs = []
-        for input_name, array in arrays.items():
-            item = triton.InferInput(input_name, list(array.shape), NAME_OF_NUMPY[array.dtype])
-            item.set_data_from_numpy(array)
-            triton_inputs.append(item)
-        requested = [triton.InferRequestedOutput(n) for n in output_names] or None
         was_loaded = placement.status == "loaded"
         try:
             result, worker = await self.pool.infer(
-                placement.name, triton_inputs, requested, request_id=request_id, timeout=timeout
+                placement.name, arrays, output_names, request_id=request_id, timeout=timeout
             )
         except ModelLoadFailed as error:
             await self.catalog.report(entry, common.MODEL_STATUS_FAILED, error.message)

@@ -1,0 +1,242 @@
+"""The tensor data path to one Triton worker: KServe v2 ``infer`` over keep-alive HTTP/1.1 with
+Triton's binary tensor extension.
+
+Why not ``tritonclient.grpc.aio`` here: each grpc.aio call hands its completion from gRPC's poller
+thread to the event loop, which costs about 0.3 ms a call on the build machine; a plain asyncio
+stream on a kept-alive connection costs a few tens of microseconds, and Triton's HTTP front end
+serves the same ``infer`` (measured: 1.0 ms against 1.3 ms p50 for a tiny ONNX model). Control
+calls (load, unload, statistics) and decoupled streaming models stay on gRPC.
+
+Failures are raised as ``tritonclient``'s :class:`InferenceServerException` with the gRPC status
+name Triton would have used (``StatusCode.INVALID_ARGUMENT``, ``StatusCode.UNAVAILABLE``, …), so
+the pool treats both front ends alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from opentelemetry import trace
+from opentelemetry.propagate import inject
+from tritonclient.utils import InferenceServerException
+
+from services.inference.tensors import NAME_OF_NUMPY, NUMPY_OF
+
+_TRACER = trace.get_tracer("meshserve.triton")
+#: HTTP status → the gRPC status name Triton's gRPC front end gives the same error.
+_STATUS_OF_HTTP = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
+#: Connections kept open per worker when idle; more may be open while calls run concurrently.
+MAX_IDLE_CONNECTIONS = 64
+
+
+@dataclass
+class HttpInferResult:
+    """Outputs of one ``infer``, by name (the part of ``tritonclient``'s ``InferResult`` used here)."""
+
+    outputs: dict[str, np.ndarray]
+    model_version: str = ""
+
+    def as_numpy(self, name: str) -> np.ndarray | None:
+        """The output named ``name``, or None when the model returned no such output."""
+        return self.outputs.get(name)
+
+
+def _failure(status: str, message: str) -> InferenceServerException:
+    return InferenceServerException(msg=message, status=f"StatusCode.{status}")
+
+
+def _binary(array: np.ndarray) -> bytes:
+    """An array in the binary tensor extension's layout (BYTES: 4-byte little-endian lengths)."""
+    if array.dtype == np.object_:
+        items = [v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1).tolist()]
+        return b"".join(struct.pack("<I", len(v)) + v for v in items)
+    return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
+
+
+def _from_binary(raw: bytes | memoryview, datatype: str, shape: list[int]) -> np.ndarray:
+    if datatype == "BYTES":
+        items, offset = [], 0
+        while offset < len(raw):
+            (length,) = struct.unpack_from("<I", raw, offset)
+            items.append(bytes(raw[offset + 4 : offset + 4 + length]))
+            offset += 4 + length
+        return np.array(items, dtype=np.object_).reshape(shape)
+    dtype = NUMPY_OF[datatype]
+    return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype, copy=False).reshape(shape)
+
+
+def encode_request(
+    inputs: dict[str, np.ndarray], outputs: list[str], request_id: str, parameters: dict[str, str]
+) -> tuple[bytes, int]:
+    """The request body (JSON header, then every input's bytes) and the header's length."""
+    described, parts = [], []
+    for name, array in inputs.items():
+        data = _binary(array)
+        described.append(
+            {
+                "name": name,
+                "shape": list(array.shape),
+                "datatype": NAME_OF_NUMPY[array.dtype] if array.dtype in NAME_OF_NUMPY else "BYTES",
+                "parameters": {"binary_data_size": len(data)},
+            }
+        )
+        parts.append(data)
+    header: dict[str, Any] = {"inputs": described, "parameters": {"binary_data_output": True, **parameters}}
+    if request_id:
+        header["id"] = request_id
+    if outputs:
+        header["outputs"] = [{"name": n, "parameters": {"binary_data": True}} for n in outputs]
+    head = json.dumps(header, separators=(",", ":")).encode()
+    return head + b"".join(parts), len(head)
+
+
+def decode_response(body: bytes, header_length: int | None) -> HttpInferResult:
+    """Outputs of a response body (JSON header, then the binary outputs in order)."""
+    size = len(body) if header_length is None else header_length
+    header = json.loads(body[:size])
+    tail, offset = memoryview(body)[size:], 0
+    outputs: dict[str, np.ndarray] = {}
+    for item in header.get("outputs", []):
+        datatype, shape = item["datatype"], [int(d) for d in item["shape"]]
+        length = (item.get("parameters") or {}).get("binary_data_size")
+        if length is None:  # a JSON output (Triton sends binary when asked; kept for completeness)
+            data = item.get("data", [])
+            if datatype == "BYTES":
+                outputs[item["name"]] = np.array([str(v).encode() for v in data], np.object_).reshape(shape)
+            else:
+                outputs[item["name"]] = np.asarray(data, dtype=NUMPY_OF[datatype]).reshape(shape)
+            continue
+        outputs[item["name"]] = _from_binary(tail[offset : offset + length], datatype, shape)
+        offset += length
+    return HttpInferResult(outputs, str(header.get("model_version", "")))
+
+
+class _Connection:
+    """One keep-alive HTTP/1.1 connection; one request at a time."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def exchange(self, request: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
+        """Sends a request; returns status, headers (lower-case names) and body."""
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        status = int(lines[0].split(b" ", 2)[1])
+        headers = {}
+        for line in lines[1:]:
+            key, sep, value = line.partition(b":")
+            if sep:
+                headers[key.strip().lower()] = value.strip()
+        length = int(headers.get(b"content-length", b"0"))
+        return status, headers, await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class TritonHttpClient:
+    """``infer`` on one Triton worker over a small pool of keep-alive connections."""
+
+    def __init__(self, address: str) -> None:
+        host, _, port = address.rpartition(":")
+        self.host, self.port = host, int(port)
+        self._idle: list[_Connection] = []
+        self._closed = False
+
+    async def infer(
+        self,
+        model: str,
+        inputs: dict[str, np.ndarray],
+        outputs: list[str],
+        *,
+        request_id: str = "",
+        timeout: float | None = None,
+    ) -> HttpInferResult:
+        """Runs one request; raises :class:`InferenceServerException` as the gRPC client would."""
+        with _TRACER.start_as_current_span(
+            f"triton ModelInfer {model}",
+            kind=trace.SpanKind.CLIENT,
+            attributes={"rpc.system": "http", "http.request.method": "POST", "triton.model": model},
+        ):
+            carrier: dict[str, str] = {}
+            inject(carrier)
+            body, header_length = encode_request(
+                inputs, outputs, request_id, {"traceparent": carrier["traceparent"]} if carrier else {}
+            )
+            extra = "".join(f"{k}: {v}\r\n" for k, v in carrier.items())
+            request = (
+                f"POST /v2/models/{model}/infer HTTP/1.1\r\nHost: {self.host}\r\n"
+                f"Content-Type: application/octet-stream\r\nInference-Header-Content-Length: {header_length}\r\n"
+                f"Content-Length: {len(body)}\r\n{extra}\r\n"
+            ).encode() + body
+            try:
+                async with asyncio.timeout(timeout):
+                    status, headers, payload = await self._exchange(request)
+            except TimeoutError:
+                raise _failure("DEADLINE_EXCEEDED", "Deadline Exceeded") from None
+        if status != 200:
+            try:
+                message = str(json.loads(payload).get("error", payload[:200]))
+            except ValueError:
+                message = payload[:200].decode("utf-8", "replace")
+            raise _failure(_STATUS_OF_HTTP.get(status, "INTERNAL"), message)
+        length = headers.get(b"inference-header-content-length")
+        return decode_response(payload, int(length) if length is not None else None)
+
+    async def _exchange(self, request: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
+        """One request on an idle connection (or a new one); a kept-alive connection the server
+        closed meanwhile is replaced once, and a worker that cannot be reached is UNAVAILABLE."""
+        while self._idle:
+            connection = self._idle.pop()
+            try:
+                answer = await connection.exchange(request)
+            except asyncio.IncompleteReadError as error:
+                connection.close()
+                if error.partial:  # it had started answering: the worker died mid-response
+                    raise _failure("UNAVAILABLE", "connection to the worker lost mid-response") from None
+                continue  # closed while idle: try the next one
+            except (ConnectionError, OSError):
+                connection.close()
+                continue
+            except BaseException:  # cancelled or timed out mid-exchange: the stream is out of step
+                connection.close()
+                raise
+            self._keep(connection)
+            return answer
+        try:
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+        except OSError as error:
+            raise _failure("UNAVAILABLE", f"cannot reach the worker: {error}") from None
+        connection = _Connection(reader, writer)
+        try:
+            answer = await connection.exchange(request)
+        except (asyncio.IncompleteReadError, ConnectionError, OSError) as error:
+            connection.close()
+            raise _failure("UNAVAILABLE", f"connection to the worker lost: {error!r}") from None
+        except BaseException:
+            connection.close()
+            raise
+        self._keep(connection)
+        return answer
+
+    def _keep(self, connection: _Connection) -> None:
+        if self._closed or len(self._idle) >= MAX_IDLE_CONNECTIONS:
+            connection.close()
+        else:
+            self._idle.append(connection)
+
+    async def close(self) -> None:
+        """Closes every idle connection."""
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+            with contextlib.suppress(Exception):
+                await connection.writer.wait_closed()
