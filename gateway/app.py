@@ -20,7 +20,7 @@ from gateway.dialects.openai import errors as _openai_errors  # noqa: F401
 from gateway.dialects.pytorch_if import errors as _pytorch_if_errors  # noqa: F401
 from gateway.errors import install_error_handlers
 from gateway.request_id import RequestIdMiddleware
-from gateway.routers import discover_routers
+from gateway.routers import discover_routers, install_hot_routes
 from gateway.security import install_security
 from gateway.settings import GatewaySettings
 from services.common.settings import MeshEndpoints
@@ -51,7 +51,9 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     install_security(app)  # auth, permissions, rate limits, audit; inside the request-id middleware
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
-    for router in discover_routers():
+    routers = discover_routers()
+    for router in routers:
         app.include_router(router)
+    install_hot_routes(app, routers)
     install_ops(app)  # /metrics, server spans, /socket.io events, /dashboard (outermost middleware)
     return app

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute
 
 from gateway import app as gateway_app
 from gateway.app import create_app
-from gateway.routers import HOT_PATH, dialect_modules, discover_routers
+from gateway.routers import HOT_PATH, HotRoute, dialect_modules, discover_routers
 
 
 def flat_routes(routes: list[BaseRoute]) -> list[Any]:
@@ -49,8 +49,17 @@ def sample(path: str) -> str:
 def test_hot_path_modules_come_first() -> None:
     assert dialect_modules()[: len(HOT_PATH)] == list(HOT_PATH)
     served = flat_routes(create_app().router.routes)
+    # The hot KServe infer endpoints are served first by plain routes, ahead of everything ...
+    assert [(type(r), r.path) for r in served[:2]] == [
+        (HotRoute, "/v2/models/{name}/versions/{version}/infer"),
+        (HotRoute, "/v2/models/{name}/infer"),
+    ]
+    assert all(r.endpoint is served[0].endpoint for r in served[:2])
+    # ... and the predict modules' FastAPI routes come before the other dialects'.
     api = [
-        r for r in served if getattr(r, "methods", None) and r.path.startswith(("/v2", "/predict", "/v1/"))
+        r
+        for r in served[2:]
+        if getattr(r, "methods", None) and r.path.startswith(("/v2", "/predict", "/v1/"))
     ]
     first_paths = [r.path for r in api[:10]]
     assert "/v2/models/{name}/infer" in first_paths and "/predict" in first_paths

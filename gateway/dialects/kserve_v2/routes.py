@@ -8,9 +8,11 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
+from gateway.clients import MeshClients
 from gateway.deps import Clients, Settings
 from gateway.dialects.kserve_v2.codec import HEADER, request_tensors, response_body, split_body
 from gateway.request_id import request_id_of
+from gateway.routers import hot
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import registry_pb2 as rpb
@@ -95,8 +97,11 @@ async def model_ready(name: str, clients: Clients, version: str = "") -> JSONRes
 
 @router.post("/v2/models/{name}/infer", operation_id="kserve_infer", summary="Inference (KServe v2)")
 @router.post("/v2/models/{name}/versions/{version}/infer", operation_id="kserve_version_infer")
-async def infer(name: str, request: Request, clients: Clients, version: str = "") -> Response:
+@hot
+async def infer(request: Request) -> Response:
     """Runs the request on a Triton worker; JSON or binary tensor data both ways."""
+    name, version = request.path_params["name"], request.path_params.get("version", "")
+    clients: MeshClients = request.app.state.clients
     payload, binary = split_body(
         await request.body(), request.headers.get(HEADER), request.headers.get("content-type", "")
     )
