@@ -275,7 +275,9 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
         item = triton.InferInput("x", [1, 4], "FP32")
         item.set_data_from_numpy(x)
         # Idle connections retire before uvicorn's 5 s keep-alive timeout, so no request races the server's close.
-        rest = httpx.AsyncClient(base_url=mesh.base_url, timeout=120, limits=httpx.Limits(max_connections=64, keepalive_expiry=2.0))
+        rest = httpx.AsyncClient(
+            base_url=mesh.base_url, timeout=120, limits=httpx.Limits(max_connections=64, keepalive_expiry=2.0)
+        )
         raw = RawHttp("127.0.0.1", mesh.ports["gateway"])
         v2 = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]}
         v2_body = json.dumps(v2).encode()
