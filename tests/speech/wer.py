@@ -26,3 +26,13 @@ def wer(references: list[str], hypotheses: list[str]) -> float:
     edits = sum(edit_distance(words(r), words(h)) for r, h in zip(references, hypotheses, strict=True))
     total = sum(len(words(r)) for r in references)
     return edits / total
+
+
+def heard_back(reference: str, hypothesis: str) -> bool:
+    """Whether a fresh synthesis of ``reference`` was transcribed back as it, give or take a word.
+
+    Piper draws every synthesis at random and Whisper tiny mishears one in many lossy encodings
+    by a word ("quit" for "quick"); one edit is allowed in a sentence. The issue's own bar, WER
+    of at most 10% over ten sentences, is checked by ``test_roundtrip.py``.
+    """
+    return edit_distance(words(reference), words(hypothesis)) <= 1
