@@ -112,23 +112,13 @@ async def serve(name: str, settings: ServiceSettings, registration: Registration
     log.info("stopped")
 
 
-def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop when it is installed (less CPU per call than asyncio's), else asyncio's."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop  # type: ignore[no-any-return]
-
-
 def main(name: str, settings_cls: type[ServiceSettings], build: Callable[[Any], Registration]) -> None:
     """Entry point of a service module: settings from the environment, logs, tracing, serve."""
     settings = settings_cls()
     configure_logging(name, settings.log_level)
     configure_tracing(name)
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            runner.run(serve(name, settings, build(settings)))
+        asyncio.run(serve(name, settings, build(settings)))
     except KeyboardInterrupt:
         pass
     sys.exit(0)
