@@ -52,6 +52,8 @@ from services.inference.worker import TritonWorker, prepare_backend_dir
 
 log = logging.getLogger("meshserve.inference.pool")
 
+#: Tries to start one worker before it is left failed.
+BOOT_ATTEMPTS = 3
 #: Writes a model's repository entry before its first load.
 Preparer = Callable[[], Awaitable[None]]
 
@@ -146,15 +148,28 @@ class WorkerPool:
         task.add_done_callback(self._tasks.discard)
 
     async def _boot(self, worker: TritonWorker) -> None:
-        """Starts a worker, connects, then restores the replicas models lack."""
-        try:
-            await worker.start()
-            await worker.wait_ready(self.start_timeout)
-        except Exception:
-            log.exception("worker %s failed to start", worker.id)
-            worker.state = "failed"
-            worker.kill_group()
-            return
+        """Starts a worker, connects, then restores the replicas models lack.
+
+        A start that fails (the process exits at once, or is not live in time) is tried again after
+        1 s and 2 s while the worker still belongs to the pool: requests waiting for a worker (a
+        cold start from zero) should not hang on one bad spawn.
+        """
+        for attempt in range(BOOT_ATTEMPTS):
+            try:
+                await worker.start()
+                await worker.wait_ready(self.start_timeout)
+                break
+            except Exception:
+                log.exception(
+                    "worker %s failed to start (attempt %d of %d)", worker.id, attempt + 1, BOOT_ATTEMPTS
+                )
+                worker.state = "failed"
+                worker.kill_group()
+                if attempt + 1 == BOOT_ATTEMPTS:
+                    return
+            await asyncio.sleep(2.0**attempt)
+            if self._closing or self.workers.get(worker.id) is not worker:
+                return  # closed or scaled away meanwhile
         self.http_clients[worker.id] = TritonHttpClient(worker.http_address)
         self.clients[worker.id] = triton.InferenceServerClient(worker.grpc_address)
         log.info("worker ready", extra={"worker": worker.id, "grpc": worker.grpc_address, "pid": worker.pid})
@@ -172,7 +187,7 @@ class WorkerPool:
         """Replaces any worker whose process exits while it should be running."""
         while not self._closing:
             for worker in list(self.workers.values()):
-                if worker.process is not None and not worker.alive and worker.state in ("ready", "starting"):
+                if worker.process is not None and not worker.alive and worker.state == "ready":
                     await self._replace(worker)
             await asyncio.sleep(0.1)
 

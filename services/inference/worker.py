@@ -151,7 +151,8 @@ class TritonWorker:
         async with httpx.AsyncClient(timeout=1.0) as client:
             while time.monotonic() < deadline:
                 if not self.alive:
-                    raise RuntimeError(f"tritonserver {self.id} exited; see {self.log_path}")
+                    code = self.process.returncode if self.process else None
+                    raise RuntimeError(f"tritonserver {self.id} exited with {code}; see {self.log_path}")
                 with contextlib.suppress(httpx.HTTPError):
                     reply = await client.get(f"http://{self.http_address}/v2/health/live")
                     if reply.status_code == 200:
