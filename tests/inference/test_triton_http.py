@@ -15,6 +15,8 @@ from tritonclient.utils import InferenceServerException
 from services.inference.triton_http import TritonHttpClient, decode_response, encode_request
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+#: Starts a server with a handler and returns a client of it.
+Serve = Callable[[Handler], Awaitable[TritonHttpClient]]
 
 
 def test_request_layout_is_triton_binary_extension() -> None:
@@ -74,7 +76,7 @@ X = {"x": np.ones((1,), np.float32)}
 
 
 @pytest.fixture
-async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[TritonHttpClient]]]:
+async def serve() -> AsyncIterator[Serve]:
     servers: list[asyncio.Server] = []
     clients: list[TritonHttpClient] = []
 
@@ -92,7 +94,7 @@ async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[TritonHttpClien
         server.close()
 
 
-async def test_connections_are_kept_alive_and_a_closed_one_is_replaced(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_connections_are_kept_alive_and_a_closed_one_is_replaced(serve: Serve) -> None:
     connections: list[int] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -117,7 +119,7 @@ async def test_connections_are_kept_alive_and_a_closed_one_is_replaced(serve) ->
     assert len(connections) == 2  # two on the first, the closed one replaced once
 
 
-async def test_errors_carry_triton_grpc_status_names(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_errors_carry_triton_grpc_status_names(serve: Serve) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(reply(400, b'{"error":"unexpected shape for input \'x\'"}'))
@@ -130,7 +132,7 @@ async def test_errors_carry_triton_grpc_status_names(serve) -> None:  # type: ig
     assert "unexpected shape" in caught.value.message()
 
 
-async def test_lost_worker_is_unavailable_and_slow_one_times_out(serve) -> None:  # type: ignore[no-untyped-def]
+async def test_lost_worker_is_unavailable_and_slow_one_times_out(serve: Serve) -> None:
     async def dies_mid_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(OK[:20])
