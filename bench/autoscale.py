@@ -3,10 +3,11 @@ the queue drains, and it removes the worker after the cooldown once the load sto
 listed with its reason.
 
 Starts its own mesh on free ports (one Triton worker, the local driver, a 0.5 s control period), puts
-a policy on the built-in ``example`` model (in-flight requests averaged over 3 s, 0.05 per replica,
-1 to 2 replicas, scale-up cooldown 2 s, scale-down cooldown 6 s, which is also the stabilisation
-window: the worker goes once fewer replicas were wanted for 6 s), then drives ``POST /predict``
-through the gateway at a fixed concurrency.
+a policy on the built-in ``example`` model (mean requests in flight, from the inference service's
+request-seconds, averaged over a 3 s window; 0.05 per replica, 1 to 2 replicas, scale-up cooldown
+2 s, scale-down cooldown 6 s, which is also the stabilisation window: the worker goes once fewer
+replicas were wanted for 6 s, so about 3 + 6 s after the load stops), then drives
+``POST /predict`` through the gateway at a fixed concurrency.
 
 The target is small because the model is: it answers in about a millisecond, so the load (bound by
 the gateway's CPU on a 2-core machine) keeps only some 0.2 to 0.5 requests in flight at the
@@ -39,9 +40,11 @@ from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from tests.procs import run_mesh
 
 PERIOD_SECONDS = 0.5
+WINDOW_SECONDS = 3.0
 MESH_ENV = {
     "MESHSERVE_INFERENCE_WORKERS": "1",
     "MESHSERVE_AUTOSCALER_PERIOD_SECONDS": str(PERIOD_SECONDS),
+    "MESHSERVE_AUTOSCALER_WINDOW_SECONDS": str(WINDOW_SECONDS),
     "MESHSERVE_AUTOSCALER_METRICS_PERIOD_SECONDS": "1",
 }
 
@@ -198,7 +201,7 @@ def render(report: RampReport) -> str:
         f"policy: {report.policy['target_metric']} target {report.policy['target_value']:g}/replica, "
         f"replicas {report.policy['min_replicas']}..{report.policy['max_replicas']}, cooldowns up "
         f"{report.policy['scale_up_cooldown_seconds']:g}s down {report.policy['scale_down_cooldown_seconds']:g}s, "
-        f"period {PERIOD_SECONDS}s",
+        f"period {PERIOD_SECONDS}s, metrics averaged over {WINDOW_SECONDS:g}s",
         f"requests ok {report.requests_ok}, failed {report.requests_failed}, peak in-flight {report.peak_in_flight}",
         f"scale-up decided {report.scale_up_after_s}s after the load started; second worker serving at "
         f"{report.worker_ready_after_s}s",

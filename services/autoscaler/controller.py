@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from services.autoscaler.decide import Memory, Reading, Verdict, evaluate, record_change
+from services.autoscaler.decide import Memory, Reading, Verdict, evaluate, mean_in_flight, record_change
 from services.autoscaler.drivers import Driver
 from services.autoscaler.policies import Policy, PolicyStore
 from services.autoscaler.sources import Sampler, StatsSource, target_metrics
@@ -139,6 +139,8 @@ class Autoscaler:
         # Requests finished since the last look: traffic too short to be caught in flight still counts.
         seen, memory.requests_seen = memory.requests_seen, total
         metrics["served"] = total - seen if seen is not None and total >= seen else 0.0
+        area = metrics.pop("in_flight_seconds")
+        metrics["in_flight"] = mean_in_flight(memory, area, now, metrics["in_flight"])
         metrics = self._smoothed(policy.target, metrics, now)
         reading = Reading(replicas=replicas, **metrics)
         verdict = evaluate(policy, reading, memory, now)

@@ -71,6 +71,8 @@ class Memory:
     low_since: float | None = None
     #: The target's request total at the previous evaluation (None before the first).
     requests_seen: float | None = None
+    #: The target's request-seconds in flight, and when they were read, at the previous evaluation.
+    in_flight_seconds_seen: tuple[float, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,17 @@ def raw_desired(policy: Policy, reading: Reading) -> int:
     if abs(ratio - 1.0) <= TOLERANCE:
         return reading.replicas
     return math.ceil(max(reading.replicas, 1) * ratio - 1e-9)
+
+
+def mean_in_flight(memory: Memory, in_flight_seconds: float, now: float, instant: float) -> float:
+    """Mean requests in flight since the previous evaluation, from the target's running total of
+    request-seconds (Little's law; what Knative's autoscaler averages): a single look at the count
+    under steady load often lands between requests. The count itself at the first look, or when the
+    total went back (the inference service restarted, a model was dropped)."""
+    previous, memory.in_flight_seconds_seen = memory.in_flight_seconds_seen, (in_flight_seconds, now)
+    if previous is None or now <= previous[1] or in_flight_seconds < previous[0]:
+        return instant
+    return (in_flight_seconds - previous[0]) / (now - previous[1])
 
 
 def evaluate(policy: Policy, reading: Reading, memory: Memory, now: float) -> Verdict:

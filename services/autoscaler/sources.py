@@ -52,7 +52,7 @@ class InferenceStatsSource:
 
 def target_metrics(stats: ipb.GetStatsResponse, target: str) -> dict[str, float]:
     """The policy metrics of one target (a model, or ``*`` for every model on the pool), with its
-    request total (``requests``)."""
+    request total (``requests``) and request-seconds in flight (``in_flight_seconds``)."""
     models = [m for m in stats.models if target == "*" or m.model_name == target]
     workers = list(stats.workers)
     utilization = sum(w.utilization for w in workers) / len(workers) if workers else 0.0
@@ -63,6 +63,7 @@ def target_metrics(stats: ipb.GetStatsResponse, target: str) -> dict[str, float]
         "request_rate": sum(m.request_rate for m in models),
         "utilization": utilization,
         "requests": float(sum(m.requests for m in models)),
+        "in_flight_seconds": sum(m.in_flight_seconds for m in models),
     }
 
 

@@ -200,6 +200,7 @@ class InferenceServicer(PluginsMixin, AdvancedMixin, GenerationMixin, pb_grpc.In
                     queue_ms=queue_ms,
                     request_rate=counter.rate(),
                     replicas=len(placement.workers) if placement else 0,
+                    in_flight_seconds=counter.in_flight_seconds(),
                 )
             )
         workers = [

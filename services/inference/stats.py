@@ -25,27 +25,44 @@ class Counter:
     recent_ms: deque[float] = field(default_factory=lambda: deque(maxlen=2048))
     stamps: deque[float] = field(default_factory=lambda: deque(maxlen=100_000))
     busy_since: float = 0.0
+    #: Request-seconds in flight up to ``_area_at`` (the integral of ``in_flight`` over time).
+    _area: float = 0.0
+    _area_at: float = field(default_factory=time.monotonic)
     #: Closed busy stretches (start, end), oldest first, pruned to the utilisation window.
     busy: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=100_000))
 
     def begin(self) -> None:
         """A request starts."""
+        now = time.monotonic()
+        self._accumulate(now)
         if self.in_flight == 0:
-            self.busy_since = time.monotonic()
+            self.busy_since = now
         self.in_flight += 1
 
     def end(self, latency_ms: float, ok: bool) -> None:
         """A request ends."""
+        now = time.monotonic()
+        self._accumulate(now)
         self.in_flight -= 1
         if self.in_flight == 0:
-            self.busy.append((self.busy_since, time.monotonic()))
+            self.busy.append((self.busy_since, now))
         self.requests += 1
         if not ok:
             self.failures += 1
             return
         self.histogram[bisect.bisect_left(BUCKETS_MS, latency_ms)] += 1
         self.recent_ms.append(latency_ms)
-        self.stamps.append(time.monotonic())
+        self.stamps.append(now)
+
+    def _accumulate(self, now: float) -> None:
+        self._area += self.in_flight * (now - self._area_at)
+        self._area_at = now
+
+    def in_flight_seconds(self, now: float | None = None) -> float:
+        """Request-seconds spent in flight so far: over an interval, its change divided by the
+        interval is the mean concurrency, which a single look at ``in_flight`` only samples."""
+        now = time.monotonic() if now is None else now
+        return self._area + self.in_flight * (now - self._area_at)
 
     def percentile(self, q: float) -> float:
         """A latency percentile over the recent window, in ms (0 when there is none)."""

@@ -13,15 +13,41 @@ from services.autoscaler.policies import Policy, PolicyStore
 from services.common.errors import BackendUnavailable, InvalidInput
 
 
-class FakeSource:
-    """Statistics set by the test; ``fail`` makes the inference service unreachable."""
-
+class Clock:
     def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FakeSource:
+    """Statistics set by the test; ``fail`` makes the inference service unreachable. Like the
+    inference service, it keeps the running total of request-seconds in flight (on the test's clock).
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or Clock()
         self.queue_depth = 0
-        self.in_flight = 0
+        self._in_flight = 0
+        self._area, self._area_at = 0.0, self.clock.now
+        #: Request-seconds added on top, as if requests came and went between two looks.
+        self.between_looks = 0.0
         self.rate = 0.0
         self.requests = 0
         self.fail = False
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    @in_flight.setter
+    def in_flight(self, value: int) -> None:
+        self._area += self._in_flight * (self.clock.now - self._area_at)
+        self._area_at, self._in_flight = self.clock.now, value
+
+    def in_flight_seconds(self) -> float:
+        return self._area + self._in_flight * (self.clock.now - self._area_at) + self.between_looks
 
     async def stats(self) -> ipb.GetStatsResponse:
         if self.fail:
@@ -29,6 +55,7 @@ class FakeSource:
         model = ipb.ModelStats(
             model_name="m",
             in_flight=self.in_flight,
+            in_flight_seconds=self.in_flight_seconds(),
             queue_depth=self.queue_depth,
             request_rate=self.rate,
             requests=self.requests,
@@ -62,18 +89,11 @@ class FakeDriver:
         self.replicas = replicas
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def make(policy: Policy, replicas: int = 1) -> tuple[Autoscaler, FakeSource, FakeDriver, Clock]:
     store = PolicyStore()
     store.put(policy)
-    source, driver, clock = FakeSource(), FakeDriver(replicas), Clock()
+    clock = Clock()
+    source, driver = FakeSource(clock), FakeDriver(replicas)
     return Autoscaler(store, source, driver, period_seconds=1.0, clock=clock), source, driver, clock
 
 
@@ -159,6 +179,36 @@ async def test_scale_to_zero_after_idle_and_cold_start_on_demand() -> None:
     assert cold.to_replicas == 1 and cold.reason.startswith("cold start")
 
 
+async def test_in_flight_is_the_mean_concurrency_between_looks_not_a_snapshot() -> None:
+    policy = Policy(
+        target="m",
+        target_metric="in_flight",
+        target_value=1,
+        max_replicas=4,
+        scale_up_cooldown_seconds=0,
+        scale_down_cooldown_seconds=5,
+    )
+    scaler, source, driver, clock = make(policy, replicas=2)
+    assert (
+        await scaler.evaluate_once() == []
+    )  # the first look has only the count (0): held by the scale-down cooldown
+    # Steady load of short requests: every look lands between two of them (count 0), yet 3
+    # request-seconds were in flight per second.
+    for _ in range(10):
+        clock.now += 1
+        source.between_looks += 3.0
+        decisions = await scaler.evaluate_once()
+        assert not any(d.to_replicas < d.from_replicas for d in decisions), "a steady load is not idle"
+    assert driver.replicas == 3 and scaler.status["m"].inputs["in_flight"] == pytest.approx(3.0)
+    # One long request held for 2 s out of every look's 4 s: mean 0.5, so one replica is enough.
+    source.in_flight = 1
+    clock.now += 2
+    source.in_flight = 0
+    clock.now += 2
+    await scaler.evaluate_once()
+    assert scaler.status["m"].inputs["in_flight"] == pytest.approx(0.5)
+
+
 async def test_requests_served_between_looks_reset_the_idle_clock_but_a_stale_rate_does_not() -> None:
     policy = Policy(
         target="m", target_metric="in_flight", target_value=4, min_replicas=0, idle_seconds_to_zero=5
@@ -234,7 +284,8 @@ async def test_metrics_series_samples_host_and_inference() -> None:
 async def test_window_smooths_jumpy_counts() -> None:
     store = PolicyStore()
     store.put(POLICY)
-    source, driver, clock = FakeSource(), FakeDriver(1), Clock()
+    clock = Clock()
+    source, driver = FakeSource(clock), FakeDriver(1)
     scaler = Autoscaler(store, source, driver, period_seconds=1.0, clock=clock, window_seconds=3.0)
     source.queue_depth = 9  # one spike among idle readings does not scale up ...
     assert [d.to_replicas for d in await scaler.evaluate_once()] == [

@@ -3,6 +3,7 @@ counts requests still waiting for a worker, and Triton metrics relabelled per wo
 
 from __future__ import annotations
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from services.inference.pool import Placement
@@ -17,6 +18,23 @@ def busy(stats: Statistics, worker: str, start: float, end: float) -> None:
     counter.busy_since = start
     counter.end(1.0, True)
     counter.busy[-1] = (start, end)
+
+
+def test_in_flight_seconds_integrate_the_count_over_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [10.0]
+    monkeypatch.setattr("services.inference.stats.time.monotonic", lambda: now[0])
+    counter = Counter()
+    counter.begin()  # one request from 10 s ...
+    now[0] = 12.0
+    counter.begin()  # ... a second from 12 s
+    now[0] = 13.0
+    counter.end(3000.0, True)
+    assert counter.in_flight_seconds() == 4.0  # 2 s alone, then 1 s of two
+    now[0] = 15.5
+    assert counter.in_flight_seconds() == 6.5  # the one still running counts up to now
+    counter.end(3000.0, False)
+    now[0] = 20.0
+    assert counter.in_flight_seconds() == 6.5  # idle time adds nothing
 
 
 def test_utilization_is_the_busy_fraction_of_the_trailing_window_for_every_reader() -> None:

@@ -297,7 +297,7 @@ class LatencySummary(_message.Message):
     def __init__(self, p50_ms: _Optional[float] = ..., p90_ms: _Optional[float] = ..., p99_ms: _Optional[float] = ..., mean_ms: _Optional[float] = ...) -> None: ...
 
 class ModelStats(_message.Message):
-    __slots__ = ("model_name", "requests", "failures", "in_flight", "queue_depth", "latency", "queue_ms", "request_rate", "tokens_per_second", "replicas")
+    __slots__ = ("model_name", "requests", "failures", "in_flight", "queue_depth", "latency", "queue_ms", "request_rate", "tokens_per_second", "replicas", "in_flight_seconds")
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     REQUESTS_FIELD_NUMBER: _ClassVar[int]
     FAILURES_FIELD_NUMBER: _ClassVar[int]
@@ -308,6 +308,7 @@ class ModelStats(_message.Message):
     REQUEST_RATE_FIELD_NUMBER: _ClassVar[int]
     TOKENS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
     REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     model_name: str
     requests: int
     failures: int
@@ -318,7 +319,8 @@ class ModelStats(_message.Message):
     request_rate: float
     tokens_per_second: float
     replicas: int
-    def __init__(self, model_name: _Optional[str] = ..., requests: _Optional[int] = ..., failures: _Optional[int] = ..., in_flight: _Optional[int] = ..., queue_depth: _Optional[int] = ..., latency: _Optional[_Union[LatencySummary, _Mapping]] = ..., queue_ms: _Optional[float] = ..., request_rate: _Optional[float] = ..., tokens_per_second: _Optional[float] = ..., replicas: _Optional[int] = ...) -> None: ...
+    in_flight_seconds: float
+    def __init__(self, model_name: _Optional[str] = ..., requests: _Optional[int] = ..., failures: _Optional[int] = ..., in_flight: _Optional[int] = ..., queue_depth: _Optional[int] = ..., latency: _Optional[_Union[LatencySummary, _Mapping]] = ..., queue_ms: _Optional[float] = ..., request_rate: _Optional[float] = ..., tokens_per_second: _Optional[float] = ..., replicas: _Optional[int] = ..., in_flight_seconds: _Optional[float] = ...) -> None: ...
 
 class WorkerStats(_message.Message):
     __slots__ = ("worker_id", "in_flight", "requests", "failures", "utilization")
