@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import pytest
 
@@ -60,6 +62,17 @@ def test_every_reason_has_a_grpc_code_and_a_class(reason: int) -> None:
     assert cls.reason == reason
 
 
+#: Facts of every JSON type; a Path is not one and travels as its text.
+FACTS = {
+    "model_id": "x",
+    "max_length": 4096,
+    "ratio": 0.5,
+    "strict": True,
+    "shape": [1, 3],
+    "path": Path("/m"),
+}
+
+
 class _Failing(pb_grpc.AutoscalerServiceServicer):
     async def GetPolicy(
         self, request: pb.GetPolicyRequest, context: grpc.aio.ServicerContext
@@ -67,7 +80,10 @@ class _Failing(pb_grpc.AutoscalerServiceServicer):
         if request.target == "boom":
             raise ZeroDivisionError("unexpected")
         raise errors.ModelNotFound(
-            "model 'x' not found", details={"model_id": "x"}, suggestion="list models first", retry_after=3
+            "model 'x' not found",
+            details=FACTS,
+            suggestion="list models first",
+            retry_after=3,
         )
 
 
@@ -92,7 +108,22 @@ async def test_error_survives_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
             rebuilt = MeshError.from_rpc_error(caught.value)
             assert isinstance(rebuilt, errors.ModelNotFound)
             assert rebuilt.code == "MODEL_NOT_FOUND"
-            assert rebuilt.details == {"model_id": "x"}
+            # Typed on the way through (a Struct holds doubles: whole numbers come back as ints) ...
+            assert rebuilt.details == {**FACTS, "path": "/m"}
+            assert type(rebuilt.details["max_length"]) is int and type(rebuilt.details["ratio"]) is float
+            # ... and as text for clients that read only google.rpc.ErrorDetail.metadata.
+            status = errors._status_from_error(caught.value)
+            assert status is not None
+            detail = common_pb2.ErrorDetail()
+            status.details[0].Unpack(detail)
+            assert dict(detail.metadata) == {
+                "model_id": "x",
+                "max_length": "4096",
+                "ratio": "0.5",
+                "strict": "true",
+                "shape": "[1, 3]",
+                "path": "/m",
+            }
             assert rebuilt.suggestion == "list models first"
             assert rebuilt.retry_after == 3
 
@@ -102,6 +133,10 @@ async def test_error_survives_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
             assert MeshError.from_rpc_error(caught.value).code == "INTERNAL"
     finally:
         await server.stop(None)
+
+
+def test_facts_from_a_peer_that_sends_only_text() -> None:
+    assert errors.facts_of(errors.facts_as_struct({}), {"max_length": "4096"}) == {"max_length": "4096"}
 
 
 def test_bare_status_maps_to_a_reason() -> None:

@@ -31,11 +31,12 @@ Exception tree::
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, json_format, struct_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 
@@ -131,7 +132,8 @@ class MeshError(Exception):
         self.message = message
         if reason is not None:
             self.reason = reason
-        self.details: dict[str, str] = {k: str(v) for k, v in (details or {}).items()}
+        #: Facts about the failure with their JSON types (a limit stays a number).
+        self.details: dict[str, Any] = {k: json_value(v) for k, v in (details or {}).items()}
         self.suggestion = suggestion
         self.retry_after = retry_after
 
@@ -154,9 +156,10 @@ class MeshError(Exception):
         """This error as a rich gRPC status (``grpc-status-details-bin``)."""
         detail = common_pb2.ErrorDetail(
             reason=self.reason,
-            metadata=self.details,
+            metadata=facts_as_text(self.details),
             suggestion=self.suggestion,
             retry_after_seconds=self.retry_after,
+            facts=facts_as_struct(self.details),
         )
         packed = any_pb2.Any()
         packed.Pack(detail)
@@ -176,12 +179,53 @@ class MeshError(Exception):
                     return _error_class_for(detail.reason)(
                         status.message or message,
                         reason=detail.reason,
-                        details=dict(detail.metadata),
+                        details=facts_of(detail.facts, detail.metadata),
                         suggestion=detail.suggestion,
                         retry_after=detail.retry_after_seconds,
                     )
         reason = GRPC_TO_REASON.get(code, Reason.REASON_INTERNAL)
         return _error_class_for(reason)(message, reason=reason)
+
+
+def json_value(value: Any) -> Any:
+    """``value`` as a JSON value: scalars and containers as they are, anything else as its text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return str(value)
+
+
+def facts_as_text(facts: Mapping[str, Any]) -> dict[str, str]:
+    """Facts as the text map that plain gRPC clients read (strings bare, the rest as JSON)."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in facts.items()}
+
+
+def facts_as_struct(facts: Mapping[str, Any]) -> struct_pb2.Struct:
+    """Facts as a ``google.protobuf.Struct``."""
+    struct = struct_pb2.Struct()
+    struct.update(facts)
+    return struct
+
+
+def facts_of(struct: struct_pb2.Struct, text: Mapping[str, str]) -> dict[str, Any]:
+    """The facts a peer sent: typed from ``struct`` (whole numbers back to ints: a Struct holds
+    doubles), else the text map of a peer that sends only that."""
+    if not struct.fields:
+        return dict(text)
+    return {k: _whole_numbers_as_ints(v) for k, v in json_format.MessageToDict(struct).items()}
+
+
+def _whole_numbers_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_ints(v) for v in value]
+    return value
 
 
 def _status_from_error(error: grpc.RpcError) -> status_pb2.Status | None:

@@ -115,7 +115,7 @@ def test_prompt_guard_rejects_or_trims_long_conversations() -> None:
     _load(manager, "prompt_guard", max_prompt_chars=10)
     with pytest.raises(InvalidInput) as refused:
         manager.pipeline().preprocess(TextRequest(model="m", prompt="x" * 11))
-    assert refused.value.details["provided_length"] == "11"
+    assert refused.value.details["provided_length"] == 11
     manager.configure(
         "prompt_guard", ConfigChange(settings={"max_prompt_chars": 10, "on_overflow": "truncate"})
     )

@@ -76,6 +76,6 @@ def test_request_validation() -> None:
         build_job(model="", prompt="", messages=[], sampling={}, **common)
     with pytest.raises(InvalidInput) as caught:
         build_job(model="", prompt="x" * 101, messages=[], sampling={}, **common)
-    assert caught.value.details == {"field": "prompt", "max_length": "100", "provided_length": "101"}
+    assert caught.value.details == {"field": "prompt", "max_length": 100, "provided_length": 101}
     job = build_job(model="", prompt="hi", messages=[], sampling={"temperature": 0}, **common)
     assert job.params.max_tokens == 64 and not job.max_tokens_explicit and job.params.greedy

@@ -21,7 +21,7 @@ from gateway.dialects.auterity.inference import InferenceRequest, _canonical
 from gateway.dialects.envelope import iso_now
 from gateway.request_id import request_id_of
 from meshserve.v1 import jobs_pb2 as pb
-from services.common.errors import InvalidInput, reason_name
+from services.common.errors import InvalidInput, facts_of, reason_name
 
 router = APIRouter(tags=["auterity"])
 
@@ -161,7 +161,7 @@ def _error(error: pb.JobError) -> dict[str, Any]:
     return {
         "code": reason_name(error.reason),
         "message": error.message,
-        "details": dict(error.details),
+        "details": facts_of(error.facts, error.details),
         "suggestion": error.suggestion,
     }
 

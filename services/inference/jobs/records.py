@@ -65,7 +65,7 @@ class ErrorInfo:
 
     reason: int
     message: str
-    details: dict[str, str] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
     suggestion: str = ""
 
     @classmethod

@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import jobs_pb2 as pb
 from meshserve.v1 import jobs_pb2_grpc as pb_grpc
+from services.common.errors import facts_as_struct, facts_as_text
 from services.inference.jobs.manager import JobManager
 from services.inference.jobs.records import (
     CallbackStatus,
@@ -113,7 +114,11 @@ def error_message(error: ErrorInfo | None) -> pb.JobError | None:
     if error is None:
         return None
     return pb.JobError(
-        reason=error.reason, message=error.message, details=error.details, suggestion=error.suggestion
+        reason=error.reason,
+        message=error.message,
+        details=facts_as_text(error.details),
+        suggestion=error.suggestion,
+        facts=facts_as_struct(error.details),
     )
 
 

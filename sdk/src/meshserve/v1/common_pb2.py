@@ -22,9 +22,10 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19meshserve/v1/common.proto\x12\x0cmeshserve.v1\"}\n\x06Tensor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x08\x64\x61tatype\x18\x02 \x01(\x0e\x32\x16.meshserve.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\x12\x14\n\x0craw_contents\x18\x04 \x01(\x0c\x12\x16\n\x0e\x62ytes_contents\x18\x05 \x03(\x0c\"S\n\nTensorSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x08\x64\x61tatype\x18\x02 \x01(\x0e\x32\x16.meshserve.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\")\n\x08ModelRef\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"\xd0\x01\n\x0b\x45rrorDetail\x12$\n\x06reason\x18\x01 \x01(\x0e\x32\x14.meshserve.v1.Reason\x12\x39\n\x08metadata\x18\x02 \x03(\x0b\x32\'.meshserve.v1.ErrorDetail.MetadataEntry\x12\x12\n\nsuggestion\x18\x03 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x04 \x01(\x05\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xec\x03\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12)\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x19.meshserve.v1.ModelFormat\x12%\n\x04task\x18\x05 \x01(\x0e\x32\x17.meshserve.v1.ModelTask\x12)\n\x06status\x18\x06 \x01(\x0e\x32\x19.meshserve.v1.ModelStatus\x12\x15\n\rstatus_reason\x18\x07 \x01(\t\x12(\n\x06inputs\x18\x08 \x03(\x0b\x32\x18.meshserve.v1.TensorSpec\x12)\n\x07outputs\x18\t \x03(\x0b\x32\x18.meshserve.v1.TensorSpec\x12\x0e\n\x06sha256\x18\n \x01(\t\x12\x12\n\nsize_bytes\x18\x0b \x01(\x03\x12\x0e\n\x06source\x18\x0c \x01(\t\x12\x12\n\ncreated_at\x18\r \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x0e \x03(\t\x12/\n\x06labels\x18\x0f \x03(\x0b\x32\x1f.meshserve.v1.Model.LabelsEntry\x12\x11\n\toptimized\x18\x10 \x01(\x08\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xf2\x01\n\x08\x44\x61taType\x12\x19\n\x15\x44\x41TA_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x41TA_TYPE_BOOL\x10\x01\x12\x13\n\x0f\x44\x41TA_TYPE_UINT8\x10\x02\x12\x12\n\x0e\x44\x41TA_TYPE_INT8\x10\x03\x12\x13\n\x0f\x44\x41TA_TYPE_INT16\x10\x04\x12\x13\n\x0f\x44\x41TA_TYPE_INT32\x10\x05\x12\x13\n\x0f\x44\x41TA_TYPE_INT64\x10\x06\x12\x12\n\x0e\x44\x41TA_TYPE_FP16\x10\x07\x12\x12\n\x0e\x44\x41TA_TYPE_FP32\x10\x08\x12\x12\n\x0e\x44\x41TA_TYPE_FP64\x10\t\x12\x13\n\x0f\x44\x41TA_TYPE_BYTES\x10\n*\xa4\x05\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14REASON_INVALID_INPUT\x10\x01\x12\x1a\n\x16REASON_MODEL_NOT_FOUND\x10\x02\x12\x1c\n\x18REASON_MODEL_LOAD_FAILED\x10\x03\x12\x1b\n\x17REASON_INFERENCE_FAILED\x10\x04\x12\x1b\n\x17REASON_PLUGIN_NOT_FOUND\x10\x05\x12\x1d\n\x19REASON_PLUGIN_LOAD_FAILED\x10\x06\x12\x1e\n\x1aREASON_RATE_LIMIT_EXCEEDED\x10\x07\x12\x1e\n\x1aREASON_INSUFFICIENT_MEMORY\x10\x08\x12\x1e\n\x1aREASON_BACKEND_UNAVAILABLE\x10\t\x12 \n\x1cREASON_AUTHENTICATION_FAILED\x10\n\x12\x1c\n\x18REASON_PERMISSION_DENIED\x10\x0b\x12\x1b\n\x17REASON_MODEL_NOT_LOADED\x10\x0c\x12 \n\x1cREASON_MODEL_DOWNLOAD_FAILED\x10\r\x12\"\n\x1eREASON_MODEL_VALIDATION_FAILED\x10\x0e\x12\x19\n\x15REASON_ALREADY_EXISTS\x10\x0f\x12\x1c\n\x18REASON_PAYLOAD_TOO_LARGE\x10\x10\x12\x1a\n\x16REASON_NOT_IMPLEMENTED\x10\x11\x12\x1c\n\x18REASON_DEADLINE_EXCEEDED\x10\x12\x12\x13\n\x0fREASON_INTERNAL\x10\x13\x12\x14\n\x10REASON_NOT_FOUND\x10\x14\x12\x14\n\x10REASON_CANCELLED\x10\x15\x12\x1e\n\x1aREASON_FAILED_PRECONDITION\x10\x16*\xc8\x01\n\x0bModelStatus\x12\x1c\n\x18MODEL_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16MODEL_STATUS_UPLOADING\x10\x01\x12\x1b\n\x17MODEL_STATUS_VALIDATING\x10\x02\x12\x16\n\x12MODEL_STATUS_READY\x10\x03\x12\x18\n\x14MODEL_STATUS_LOADING\x10\x04\x12\x17\n\x13MODEL_STATUS_LOADED\x10\x05\x12\x17\n\x13MODEL_STATUS_FAILED\x10\x06*\xca\x01\n\x0bModelFormat\x12\x1c\n\x18MODEL_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11MODEL_FORMAT_ONNX\x10\x01\x12\x1c\n\x18MODEL_FORMAT_TORCHSCRIPT\x10\x02\x12\x18\n\x14MODEL_FORMAT_PYTORCH\x10\x03\x12\x15\n\x11MODEL_FORMAT_GGUF\x10\x04\x12\x1d\n\x19MODEL_FORMAT_TRANSFORMERS\x10\x05\x12\x18\n\x14MODEL_FORMAT_BUILTIN\x10\x06*\x9c\x01\n\tModelTask\x12\x1a\n\x16MODEL_TASK_UNSPECIFIED\x10\x00\x12\x15\n\x11MODEL_TASK_TENSOR\x10\x01\x12\x1e\n\x1aMODEL_TASK_TEXT_GENERATION\x10\x02\x12\x1d\n\x19MODEL_TASK_TEXT_TO_SPEECH\x10\x03\x12\x1d\n\x19MODEL_TASK_SPEECH_TO_TEXT\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19meshserve/v1/common.proto\x12\x0cmeshserve.v1\x1a\x1cgoogle/protobuf/struct.proto\"}\n\x06Tensor\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x08\x64\x61tatype\x18\x02 \x01(\x0e\x32\x16.meshserve.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\x12\x14\n\x0craw_contents\x18\x04 \x01(\x0c\x12\x16\n\x0e\x62ytes_contents\x18\x05 \x03(\x0c\"S\n\nTensorSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12(\n\x08\x64\x61tatype\x18\x02 \x01(\x0e\x32\x16.meshserve.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\")\n\x08ModelRef\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\"\xf8\x01\n\x0b\x45rrorDetail\x12$\n\x06reason\x18\x01 \x01(\x0e\x32\x14.meshserve.v1.Reason\x12\x39\n\x08metadata\x18\x02 \x03(\x0b\x32\'.meshserve.v1.ErrorDetail.MetadataEntry\x12\x12\n\nsuggestion\x18\x03 \x01(\t\x12\x1b\n\x13retry_after_seconds\x18\x04 \x01(\x05\x12&\n\x05\x66\x61\x63ts\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xec\x03\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\t\x12)\n\x06\x66ormat\x18\x04 \x01(\x0e\x32\x19.meshserve.v1.ModelFormat\x12%\n\x04task\x18\x05 \x01(\x0e\x32\x17.meshserve.v1.ModelTask\x12)\n\x06status\x18\x06 \x01(\x0e\x32\x19.meshserve.v1.ModelStatus\x12\x15\n\rstatus_reason\x18\x07 \x01(\t\x12(\n\x06inputs\x18\x08 \x03(\x0b\x32\x18.meshserve.v1.TensorSpec\x12)\n\x07outputs\x18\t \x03(\x0b\x32\x18.meshserve.v1.TensorSpec\x12\x0e\n\x06sha256\x18\n \x01(\t\x12\x12\n\nsize_bytes\x18\x0b \x01(\x03\x12\x0e\n\x06source\x18\x0c \x01(\t\x12\x12\n\ncreated_at\x18\r \x01(\t\x12\x14\n\x0c\x63\x61pabilities\x18\x0e \x03(\t\x12/\n\x06labels\x18\x0f \x03(\x0b\x32\x1f.meshserve.v1.Model.LabelsEntry\x12\x11\n\toptimized\x18\x10 \x01(\x08\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*\xf2\x01\n\x08\x44\x61taType\x12\x19\n\x15\x44\x41TA_TYPE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x44\x41TA_TYPE_BOOL\x10\x01\x12\x13\n\x0f\x44\x41TA_TYPE_UINT8\x10\x02\x12\x12\n\x0e\x44\x41TA_TYPE_INT8\x10\x03\x12\x13\n\x0f\x44\x41TA_TYPE_INT16\x10\x04\x12\x13\n\x0f\x44\x41TA_TYPE_INT32\x10\x05\x12\x13\n\x0f\x44\x41TA_TYPE_INT64\x10\x06\x12\x12\n\x0e\x44\x41TA_TYPE_FP16\x10\x07\x12\x12\n\x0e\x44\x41TA_TYPE_FP32\x10\x08\x12\x12\n\x0e\x44\x41TA_TYPE_FP64\x10\t\x12\x13\n\x0f\x44\x41TA_TYPE_BYTES\x10\n*\xa4\x05\n\x06Reason\x12\x16\n\x12REASON_UNSPECIFIED\x10\x00\x12\x18\n\x14REASON_INVALID_INPUT\x10\x01\x12\x1a\n\x16REASON_MODEL_NOT_FOUND\x10\x02\x12\x1c\n\x18REASON_MODEL_LOAD_FAILED\x10\x03\x12\x1b\n\x17REASON_INFERENCE_FAILED\x10\x04\x12\x1b\n\x17REASON_PLUGIN_NOT_FOUND\x10\x05\x12\x1d\n\x19REASON_PLUGIN_LOAD_FAILED\x10\x06\x12\x1e\n\x1aREASON_RATE_LIMIT_EXCEEDED\x10\x07\x12\x1e\n\x1aREASON_INSUFFICIENT_MEMORY\x10\x08\x12\x1e\n\x1aREASON_BACKEND_UNAVAILABLE\x10\t\x12 \n\x1cREASON_AUTHENTICATION_FAILED\x10\n\x12\x1c\n\x18REASON_PERMISSION_DENIED\x10\x0b\x12\x1b\n\x17REASON_MODEL_NOT_LOADED\x10\x0c\x12 \n\x1cREASON_MODEL_DOWNLOAD_FAILED\x10\r\x12\"\n\x1eREASON_MODEL_VALIDATION_FAILED\x10\x0e\x12\x19\n\x15REASON_ALREADY_EXISTS\x10\x0f\x12\x1c\n\x18REASON_PAYLOAD_TOO_LARGE\x10\x10\x12\x1a\n\x16REASON_NOT_IMPLEMENTED\x10\x11\x12\x1c\n\x18REASON_DEADLINE_EXCEEDED\x10\x12\x12\x13\n\x0fREASON_INTERNAL\x10\x13\x12\x14\n\x10REASON_NOT_FOUND\x10\x14\x12\x14\n\x10REASON_CANCELLED\x10\x15\x12\x1e\n\x1aREASON_FAILED_PRECONDITION\x10\x16*\xc8\x01\n\x0bModelStatus\x12\x1c\n\x18MODEL_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16MODEL_STATUS_UPLOADING\x10\x01\x12\x1b\n\x17MODEL_STATUS_VALIDATING\x10\x02\x12\x16\n\x12MODEL_STATUS_READY\x10\x03\x12\x18\n\x14MODEL_STATUS_LOADING\x10\x04\x12\x17\n\x13MODEL_STATUS_LOADED\x10\x05\x12\x17\n\x13MODEL_STATUS_FAILED\x10\x06*\xca\x01\n\x0bModelFormat\x12\x1c\n\x18MODEL_FORMAT_UNSPECIFIED\x10\x00\x12\x15\n\x11MODEL_FORMAT_ONNX\x10\x01\x12\x1c\n\x18MODEL_FORMAT_TORCHSCRIPT\x10\x02\x12\x18\n\x14MODEL_FORMAT_PYTORCH\x10\x03\x12\x15\n\x11MODEL_FORMAT_GGUF\x10\x04\x12\x1d\n\x19MODEL_FORMAT_TRANSFORMERS\x10\x05\x12\x18\n\x14MODEL_FORMAT_BUILTIN\x10\x06*\x9c\x01\n\tModelTask\x12\x1a\n\x16MODEL_TASK_UNSPECIFIED\x10\x00\x12\x15\n\x11MODEL_TASK_TENSOR\x10\x01\x12\x1e\n\x1aMODEL_TASK_TEXT_GENERATION\x10\x02\x12\x1d\n\x19MODEL_TASK_TEXT_TO_SPEECH\x10\x03\x12\x1d\n\x19MODEL_TASK_SPEECH_TO_TEXT\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,28 +36,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ERRORDETAIL_METADATAENTRY']._serialized_options = b'8\001'
   _globals['_MODEL_LABELSENTRY']._loaded_options = None
   _globals['_MODEL_LABELSENTRY']._serialized_options = b'8\001'
-  _globals['_DATATYPE']._serialized_start=1005
-  _globals['_DATATYPE']._serialized_end=1247
-  _globals['_REASON']._serialized_start=1250
-  _globals['_REASON']._serialized_end=1926
-  _globals['_MODELSTATUS']._serialized_start=1929
-  _globals['_MODELSTATUS']._serialized_end=2129
-  _globals['_MODELFORMAT']._serialized_start=2132
-  _globals['_MODELFORMAT']._serialized_end=2334
-  _globals['_MODELTASK']._serialized_start=2337
-  _globals['_MODELTASK']._serialized_end=2493
-  _globals['_TENSOR']._serialized_start=43
-  _globals['_TENSOR']._serialized_end=168
-  _globals['_TENSORSPEC']._serialized_start=170
-  _globals['_TENSORSPEC']._serialized_end=253
-  _globals['_MODELREF']._serialized_start=255
-  _globals['_MODELREF']._serialized_end=296
-  _globals['_ERRORDETAIL']._serialized_start=299
-  _globals['_ERRORDETAIL']._serialized_end=507
-  _globals['_ERRORDETAIL_METADATAENTRY']._serialized_start=460
-  _globals['_ERRORDETAIL_METADATAENTRY']._serialized_end=507
-  _globals['_MODEL']._serialized_start=510
-  _globals['_MODEL']._serialized_end=1002
-  _globals['_MODEL_LABELSENTRY']._serialized_start=957
-  _globals['_MODEL_LABELSENTRY']._serialized_end=1002
+  _globals['_DATATYPE']._serialized_start=1075
+  _globals['_DATATYPE']._serialized_end=1317
+  _globals['_REASON']._serialized_start=1320
+  _globals['_REASON']._serialized_end=1996
+  _globals['_MODELSTATUS']._serialized_start=1999
+  _globals['_MODELSTATUS']._serialized_end=2199
+  _globals['_MODELFORMAT']._serialized_start=2202
+  _globals['_MODELFORMAT']._serialized_end=2404
+  _globals['_MODELTASK']._serialized_start=2407
+  _globals['_MODELTASK']._serialized_end=2563
+  _globals['_TENSOR']._serialized_start=73
+  _globals['_TENSOR']._serialized_end=198
+  _globals['_TENSORSPEC']._serialized_start=200
+  _globals['_TENSORSPEC']._serialized_end=283
+  _globals['_MODELREF']._serialized_start=285
+  _globals['_MODELREF']._serialized_end=326
+  _globals['_ERRORDETAIL']._serialized_start=329
+  _globals['_ERRORDETAIL']._serialized_end=577
+  _globals['_ERRORDETAIL_METADATAENTRY']._serialized_start=530
+  _globals['_ERRORDETAIL_METADATAENTRY']._serialized_end=577
+  _globals['_MODEL']._serialized_start=580
+  _globals['_MODEL']._serialized_end=1072
+  _globals['_MODEL_LABELSENTRY']._serialized_start=1027
+  _globals['_MODEL_LABELSENTRY']._serialized_end=1072
 # @@protoc_insertion_point(module_scope)

@@ -1,3 +1,4 @@
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -161,7 +162,7 @@ class ModelRef(_message.Message):
     def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ...) -> None: ...
 
 class ErrorDetail(_message.Message):
-    __slots__ = ("reason", "metadata", "suggestion", "retry_after_seconds")
+    __slots__ = ("reason", "metadata", "suggestion", "retry_after_seconds", "facts")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -173,11 +174,13 @@ class ErrorDetail(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     SUGGESTION_FIELD_NUMBER: _ClassVar[int]
     RETRY_AFTER_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    FACTS_FIELD_NUMBER: _ClassVar[int]
     reason: Reason
     metadata: _containers.ScalarMap[str, str]
     suggestion: str
     retry_after_seconds: int
-    def __init__(self, reason: _Optional[_Union[Reason, str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., suggestion: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ...) -> None: ...
+    facts: _struct_pb2.Struct
+    def __init__(self, reason: _Optional[_Union[Reason, str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., suggestion: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ..., facts: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class Model(_message.Message):
     __slots__ = ("id", "name", "version", "format", "task", "status", "status_reason", "inputs", "outputs", "sha256", "size_bytes", "source", "created_at", "capabilities", "labels", "optimized")

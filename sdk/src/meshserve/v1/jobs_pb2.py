@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from meshserve.v1 import common_pb2 as meshserve_dot_v1_dot_common__pb2
 from meshserve.v1 import inference_pb2 as meshserve_dot_v1_dot_inference__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17meshserve/v1/jobs.proto\x12\x0cmeshserve.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19meshserve/v1/common.proto\x1a\x1cmeshserve/v1/inference.proto\"\xa4\x01\n\x0bRetryPolicy\x12-\n\x08strategy\x18\x01 \x01(\x0e\x32\x1b.meshserve.v1.RetryStrategy\x12\x14\n\x0cmax_attempts\x18\x02 \x01(\r\x12\x1f\n\x17initial_backoff_seconds\x18\x03 \x01(\x01\x12\x1b\n\x13max_backoff_seconds\x18\x04 \x01(\x01\x12\x12\n\nmultiplier\x18\x05 \x01(\x01\"\xc6\x01\n\tJobConfig\x12+\n\x08priority\x18\x01 \x01(\x0e\x32\x19.meshserve.v1.JobPriority\x12/\n\x0cretry_policy\x18\x02 \x01(\x0b\x32\x19.meshserve.v1.RetryPolicy\x12\x14\n\x0c\x63\x61llback_url\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61llback_secret\x18\x04 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\x12\x13\n\x0b\x63oncurrency\x18\x06 \x01(\r\"p\n\x07JobItem\x12%\n\x05model\x18\x01 \x01(\x0b\x32\x16.meshserve.v1.ModelRef\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12.\n\x08sampling\x18\x03 \x01(\x0b\x32\x1c.meshserve.v1.SamplingParams\"\x87\x01\n\x10SubmitJobRequest\x12\x10\n\x08job_type\x18\x01 \x01(\t\x12$\n\x05items\x18\x02 \x03(\x0b\x32\x15.meshserve.v1.JobItem\x12\'\n\x06\x63onfig\x18\x03 \x01(\x0b\x32\x17.meshserve.v1.JobConfig\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"3\n\x11SubmitJobResponse\x12\x1e\n\x03job\x18\x01 \x01(\x0b\x32\x11.meshserve.v1.Job\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"0\n\x0eGetJobResponse\x12\x1e\n\x03job\x18\x01 \x01(\x0b\x32\x11.meshserve.v1.Job\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"3\n\x11\x43\x61ncelJobResponse\x12\x1e\n\x03job\x18\x01 \x01(\x0b\x32\x11.meshserve.v1.Job\"\xbb\x01\n\x08JobError\x12$\n\x06reason\x18\x01 \x01(\x0e\x32\x14.meshserve.v1.Reason\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x34\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32#.meshserve.v1.JobError.DetailsEntry\x12\x12\n\nsuggestion\x18\x04 \x01(\t\x1a.\n\x0c\x44\x65tailsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x85\x02\n\rJobItemResult\x12\r\n\x05index\x18\x01 \x01(\r\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.meshserve.v1.JobState\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x15\n\rprompt_tokens\x18\x05 \x01(\r\x12\x19\n\x11\x63ompletion_tokens\x18\x06 \x01(\r\x12\x15\n\rfinish_reason\x18\x07 \x01(\t\x12\x0f\n\x07seconds\x18\x08 \x01(\x01\x12\x10\n\x08\x61ttempts\x18\t \x01(\r\x12%\n\x05\x65rror\x18\n \x01(\x0b\x32\x16.meshserve.v1.JobError\x12\x0e\n\x06\x64\x65vice\x18\x0b \x01(\t\"^\n\x0bJobProgress\x12\r\n\x05total\x18\x01 \x01(\r\x12\x0c\n\x04\x64one\x18\x02 \x01(\r\x12\x11\n\tsucceeded\x18\x03 \x01(\r\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\r\x12\x0f\n\x07percent\x18\x05 \x01(\x01\"p\n\x0e\x43\x61llbackStatus\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x11\n\tdelivered\x18\x02 \x01(\x08\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\r\x12\x18\n\x10last_status_code\x18\x04 \x01(\r\x12\x12\n\nlast_error\x18\x05 \x01(\t\"\xff\x03\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08job_type\x18\x02 \x01(\t\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.meshserve.v1.JobState\x12+\n\x08priority\x18\x04 \x01(\x0e\x32\x19.meshserve.v1.JobPriority\x12+\n\x08progress\x18\x05 \x01(\x0b\x32\x19.meshserve.v1.JobProgress\x12,\n\x07results\x18\x06 \x03(\x0b\x32\x1b.meshserve.v1.JobItemResult\x12%\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x16.meshserve.v1.JobError\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06\x63onfig\x18\x0b \x01(\x0b\x32\x17.meshserve.v1.JobConfig\x12.\n\x08\x63\x61llback\x18\x0c \x01(\x0b\x32\x1c.meshserve.v1.CallbackStatus\x12\x16\n\x0equeue_position\x18\r \x01(\r\"s\n\x16RegisterWebhookRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x65vents\x18\x02 \x03(\t\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12\x13\n\x0bretry_count\x18\x04 \x01(\r\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"\xbb\x01\n\x07Webhook\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x0bretry_count\x18\x04 \x01(\r\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tdelivered\x18\x07 \x01(\x04\x12\x0e\n\x06\x66\x61iled\x18\x08 \x01(\x04\"[\n\x17RegisterWebhookResponse\x12&\n\x07webhook\x18\x01 \x01(\x0b\x32\x15.meshserve.v1.Webhook\x12\x18\n\x10generated_secret\x18\x02 \x01(\t\"\x15\n\x13ListWebhooksRequest\"?\n\x14ListWebhooksResponse\x12\'\n\x08webhooks\x18\x01 \x03(\x0b\x32\x15.meshserve.v1.Webhook\"*\n\x14\x44\x65leteWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse*q\n\x0bJobPriority\x12\x1c\n\x18JOB_PRIORITY_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_PRIORITY_LOW\x10\x01\x12\x17\n\x13JOB_PRIORITY_NORMAL\x10\x02\x12\x15\n\x11JOB_PRIORITY_HIGH\x10\x03*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_COMPLETED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*\x8a\x01\n\rRetryStrategy\x12\x1e\n\x1aRETRY_STRATEGY_UNSPECIFIED\x10\x00\x12\x17\n\x13RETRY_STRATEGY_NONE\x10\x01\x12\x18\n\x14RETRY_STRATEGY_FIXED\x10\x02\x12&\n\"RETRY_STRATEGY_EXPONENTIAL_BACKOFF\x10\x03\x32\xfe\x03\n\nJobService\x12L\n\tSubmitJob\x12\x1e.meshserve.v1.SubmitJobRequest\x1a\x1f.meshserve.v1.SubmitJobResponse\x12\x43\n\x06GetJob\x12\x1b.meshserve.v1.GetJobRequest\x1a\x1c.meshserve.v1.GetJobResponse\x12L\n\tCancelJob\x12\x1e.meshserve.v1.CancelJobRequest\x1a\x1f.meshserve.v1.CancelJobResponse\x12^\n\x0fRegisterWebhook\x12$.meshserve.v1.RegisterWebhookRequest\x1a%.meshserve.v1.RegisterWebhookResponse\x12U\n\x0cListWebhooks\x12!.meshserve.v1.ListWebhooksRequest\x1a\".meshserve.v1.ListWebhooksResponse\x12X\n\rDeleteWebhook\x12\".meshserve.v1.DeleteWebhookRequest\x1a#.meshserve.v1.DeleteWebhookResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17meshserve/v1/jobs.proto\x12\x0cmeshserve.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19meshserve/v1/common.proto\x1a\x1cmeshserve/v1/inference.proto\"\xa4\x01\n\x0bRetryPolicy\x12-\n\x08strategy\x18\x01 \x01(\x0e\x32\x1b.meshserve.v1.RetryStrategy\x12\x14\n\x0cmax_attempts\x18\x02 \x01(\r\x12\x1f\n\x17initial_backoff_seconds\x18\x03 \x01(\x01\x12\x1b\n\x13max_backoff_seconds\x18\x04 \x01(\x01\x12\x12\n\nmultiplier\x18\x05 \x01(\x01\"\xc6\x01\n\tJobConfig\x12+\n\x08priority\x18\x01 \x01(\x0e\x32\x19.meshserve.v1.JobPriority\x12/\n\x0cretry_policy\x18\x02 \x01(\x0b\x32\x19.meshserve.v1.RetryPolicy\x12\x14\n\x0c\x63\x61llback_url\x18\x03 \x01(\t\x12\x17\n\x0f\x63\x61llback_secret\x18\x04 \x01(\t\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\x12\x13\n\x0b\x63oncurrency\x18\x06 \x01(\r\"p\n\x07JobItem\x12%\n\x05model\x18\x01 \x01(\x0b\x32\x16.meshserve.v1.ModelRef\x12\x0e\n\x06prompt\x18\x02 \x01(\t\x12.\n\x08sampling\x18\x03 \x01(\x0b\x32\x1c.meshserve.v1.SamplingParams\"\x87\x01\n\x10SubmitJobRequest\x12\x10\n\x08job_type\x18\x01 \x01(\t\x12$\n\x05items\x18\x02 \x03(\x0b\x32\x15.meshserve.v1.JobItem\x12\'\n\x06\x63onfig\x18\x03 \x01(\x0b\x32\x17.meshserve.v1.JobConfig\x12\x12\n\nrequest_id\x18\x04 \x01(\t\"3\n\x11SubmitJobResponse\x12\x1e\n\x03job\x18\x01 \x01(\x0b\x32\x11.meshserve.v1.Job\"\x1f\n\rGetJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"0\n\x0eGetJobResponse\x12\x1e\n\x03job\x18\x01 \x01(\x0b\x32\x11.meshserve.v1.Job\"\"\n\x10\x43\x61ncelJobRequest\x12\x0e\n\x06job_id\x18\x01 \x01(\t\"3\n\x11\x43\x61ncelJobResponse\x12\x1e\n\x03job\x18\x01 \x01(\x0b\x32\x11.meshserve.v1.Job\"\xe3\x01\n\x08JobError\x12$\n\x06reason\x18\x01 \x01(\x0e\x32\x14.meshserve.v1.Reason\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x34\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32#.meshserve.v1.JobError.DetailsEntry\x12\x12\n\nsuggestion\x18\x04 \x01(\t\x12&\n\x05\x66\x61\x63ts\x18\x05 \x01(\x0b\x32\x17.google.protobuf.Struct\x1a.\n\x0c\x44\x65tailsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x85\x02\n\rJobItemResult\x12\r\n\x05index\x18\x01 \x01(\r\x12%\n\x05state\x18\x02 \x01(\x0e\x32\x16.meshserve.v1.JobState\x12\r\n\x05model\x18\x03 \x01(\t\x12\x0c\n\x04text\x18\x04 \x01(\t\x12\x15\n\rprompt_tokens\x18\x05 \x01(\r\x12\x19\n\x11\x63ompletion_tokens\x18\x06 \x01(\r\x12\x15\n\rfinish_reason\x18\x07 \x01(\t\x12\x0f\n\x07seconds\x18\x08 \x01(\x01\x12\x10\n\x08\x61ttempts\x18\t \x01(\r\x12%\n\x05\x65rror\x18\n \x01(\x0b\x32\x16.meshserve.v1.JobError\x12\x0e\n\x06\x64\x65vice\x18\x0b \x01(\t\"^\n\x0bJobProgress\x12\r\n\x05total\x18\x01 \x01(\r\x12\x0c\n\x04\x64one\x18\x02 \x01(\r\x12\x11\n\tsucceeded\x18\x03 \x01(\r\x12\x0e\n\x06\x66\x61iled\x18\x04 \x01(\r\x12\x0f\n\x07percent\x18\x05 \x01(\x01\"p\n\x0e\x43\x61llbackStatus\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x11\n\tdelivered\x18\x02 \x01(\x08\x12\x10\n\x08\x61ttempts\x18\x03 \x01(\r\x12\x18\n\x10last_status_code\x18\x04 \x01(\r\x12\x12\n\nlast_error\x18\x05 \x01(\t\"\xff\x03\n\x03Job\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x10\n\x08job_type\x18\x02 \x01(\t\x12%\n\x05state\x18\x03 \x01(\x0e\x32\x16.meshserve.v1.JobState\x12+\n\x08priority\x18\x04 \x01(\x0e\x32\x19.meshserve.v1.JobPriority\x12+\n\x08progress\x18\x05 \x01(\x0b\x32\x19.meshserve.v1.JobProgress\x12,\n\x07results\x18\x06 \x03(\x0b\x32\x1b.meshserve.v1.JobItemResult\x12%\n\x05\x65rror\x18\x07 \x01(\x0b\x32\x16.meshserve.v1.JobError\x12.\n\ncreated_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nstarted_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x66inished_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06\x63onfig\x18\x0b \x01(\x0b\x32\x17.meshserve.v1.JobConfig\x12.\n\x08\x63\x61llback\x18\x0c \x01(\x0b\x32\x1c.meshserve.v1.CallbackStatus\x12\x16\n\x0equeue_position\x18\r \x01(\r\"s\n\x16RegisterWebhookRequest\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x65vents\x18\x02 \x03(\t\x12\x0e\n\x06secret\x18\x03 \x01(\t\x12\x13\n\x0bretry_count\x18\x04 \x01(\r\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\"\xbb\x01\n\x07Webhook\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\x12\x0b\n\x03url\x18\x02 \x01(\t\x12\x0e\n\x06\x65vents\x18\x03 \x03(\t\x12\x13\n\x0bretry_count\x18\x04 \x01(\r\x12\x17\n\x0ftimeout_seconds\x18\x05 \x01(\x01\x12.\n\ncreated_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x11\n\tdelivered\x18\x07 \x01(\x04\x12\x0e\n\x06\x66\x61iled\x18\x08 \x01(\x04\"[\n\x17RegisterWebhookResponse\x12&\n\x07webhook\x18\x01 \x01(\x0b\x32\x15.meshserve.v1.Webhook\x12\x18\n\x10generated_secret\x18\x02 \x01(\t\"\x15\n\x13ListWebhooksRequest\"?\n\x14ListWebhooksResponse\x12\'\n\x08webhooks\x18\x01 \x03(\x0b\x32\x15.meshserve.v1.Webhook\"*\n\x14\x44\x65leteWebhookRequest\x12\x12\n\nwebhook_id\x18\x01 \x01(\t\"\x17\n\x15\x44\x65leteWebhookResponse*q\n\x0bJobPriority\x12\x1c\n\x18JOB_PRIORITY_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_PRIORITY_LOW\x10\x01\x12\x17\n\x13JOB_PRIORITY_NORMAL\x10\x02\x12\x15\n\x11JOB_PRIORITY_HIGH\x10\x03*\x9a\x01\n\x08JobState\x12\x19\n\x15JOB_STATE_UNSPECIFIED\x10\x00\x12\x14\n\x10JOB_STATE_QUEUED\x10\x01\x12\x15\n\x11JOB_STATE_RUNNING\x10\x02\x12\x17\n\x13JOB_STATE_COMPLETED\x10\x03\x12\x14\n\x10JOB_STATE_FAILED\x10\x04\x12\x17\n\x13JOB_STATE_CANCELLED\x10\x05*\x8a\x01\n\rRetryStrategy\x12\x1e\n\x1aRETRY_STRATEGY_UNSPECIFIED\x10\x00\x12\x17\n\x13RETRY_STRATEGY_NONE\x10\x01\x12\x18\n\x14RETRY_STRATEGY_FIXED\x10\x02\x12&\n\"RETRY_STRATEGY_EXPONENTIAL_BACKOFF\x10\x03\x32\xfe\x03\n\nJobService\x12L\n\tSubmitJob\x12\x1e.meshserve.v1.SubmitJobRequest\x1a\x1f.meshserve.v1.SubmitJobResponse\x12\x43\n\x06GetJob\x12\x1b.meshserve.v1.GetJobRequest\x1a\x1c.meshserve.v1.GetJobResponse\x12L\n\tCancelJob\x12\x1e.meshserve.v1.CancelJobRequest\x1a\x1f.meshserve.v1.CancelJobResponse\x12^\n\x0fRegisterWebhook\x12$.meshserve.v1.RegisterWebhookRequest\x1a%.meshserve.v1.RegisterWebhookResponse\x12U\n\x0cListWebhooks\x12!.meshserve.v1.ListWebhooksRequest\x1a\".meshserve.v1.ListWebhooksResponse\x12X\n\rDeleteWebhook\x12\".meshserve.v1.DeleteWebhookRequest\x1a#.meshserve.v1.DeleteWebhookResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,56 +37,56 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_JOBERROR_DETAILSENTRY']._loaded_options = None
   _globals['_JOBERROR_DETAILSENTRY']._serialized_options = b'8\001'
-  _globals['_JOBPRIORITY']._serialized_start=2711
-  _globals['_JOBPRIORITY']._serialized_end=2824
-  _globals['_JOBSTATE']._serialized_start=2827
-  _globals['_JOBSTATE']._serialized_end=2981
-  _globals['_RETRYSTRATEGY']._serialized_start=2984
-  _globals['_RETRYSTRATEGY']._serialized_end=3122
-  _globals['_RETRYPOLICY']._serialized_start=132
-  _globals['_RETRYPOLICY']._serialized_end=296
-  _globals['_JOBCONFIG']._serialized_start=299
-  _globals['_JOBCONFIG']._serialized_end=497
-  _globals['_JOBITEM']._serialized_start=499
-  _globals['_JOBITEM']._serialized_end=611
-  _globals['_SUBMITJOBREQUEST']._serialized_start=614
-  _globals['_SUBMITJOBREQUEST']._serialized_end=749
-  _globals['_SUBMITJOBRESPONSE']._serialized_start=751
-  _globals['_SUBMITJOBRESPONSE']._serialized_end=802
-  _globals['_GETJOBREQUEST']._serialized_start=804
-  _globals['_GETJOBREQUEST']._serialized_end=835
-  _globals['_GETJOBRESPONSE']._serialized_start=837
-  _globals['_GETJOBRESPONSE']._serialized_end=885
-  _globals['_CANCELJOBREQUEST']._serialized_start=887
-  _globals['_CANCELJOBREQUEST']._serialized_end=921
-  _globals['_CANCELJOBRESPONSE']._serialized_start=923
-  _globals['_CANCELJOBRESPONSE']._serialized_end=974
-  _globals['_JOBERROR']._serialized_start=977
-  _globals['_JOBERROR']._serialized_end=1164
-  _globals['_JOBERROR_DETAILSENTRY']._serialized_start=1118
-  _globals['_JOBERROR_DETAILSENTRY']._serialized_end=1164
-  _globals['_JOBITEMRESULT']._serialized_start=1167
-  _globals['_JOBITEMRESULT']._serialized_end=1428
-  _globals['_JOBPROGRESS']._serialized_start=1430
-  _globals['_JOBPROGRESS']._serialized_end=1524
-  _globals['_CALLBACKSTATUS']._serialized_start=1526
-  _globals['_CALLBACKSTATUS']._serialized_end=1638
-  _globals['_JOB']._serialized_start=1641
-  _globals['_JOB']._serialized_end=2152
-  _globals['_REGISTERWEBHOOKREQUEST']._serialized_start=2154
-  _globals['_REGISTERWEBHOOKREQUEST']._serialized_end=2269
-  _globals['_WEBHOOK']._serialized_start=2272
-  _globals['_WEBHOOK']._serialized_end=2459
-  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_start=2461
-  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_end=2552
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=2554
-  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=2575
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=2577
-  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=2640
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=2642
-  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=2684
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=2686
-  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=2709
-  _globals['_JOBSERVICE']._serialized_start=3125
-  _globals['_JOBSERVICE']._serialized_end=3635
+  _globals['_JOBPRIORITY']._serialized_start=2781
+  _globals['_JOBPRIORITY']._serialized_end=2894
+  _globals['_JOBSTATE']._serialized_start=2897
+  _globals['_JOBSTATE']._serialized_end=3051
+  _globals['_RETRYSTRATEGY']._serialized_start=3054
+  _globals['_RETRYSTRATEGY']._serialized_end=3192
+  _globals['_RETRYPOLICY']._serialized_start=162
+  _globals['_RETRYPOLICY']._serialized_end=326
+  _globals['_JOBCONFIG']._serialized_start=329
+  _globals['_JOBCONFIG']._serialized_end=527
+  _globals['_JOBITEM']._serialized_start=529
+  _globals['_JOBITEM']._serialized_end=641
+  _globals['_SUBMITJOBREQUEST']._serialized_start=644
+  _globals['_SUBMITJOBREQUEST']._serialized_end=779
+  _globals['_SUBMITJOBRESPONSE']._serialized_start=781
+  _globals['_SUBMITJOBRESPONSE']._serialized_end=832
+  _globals['_GETJOBREQUEST']._serialized_start=834
+  _globals['_GETJOBREQUEST']._serialized_end=865
+  _globals['_GETJOBRESPONSE']._serialized_start=867
+  _globals['_GETJOBRESPONSE']._serialized_end=915
+  _globals['_CANCELJOBREQUEST']._serialized_start=917
+  _globals['_CANCELJOBREQUEST']._serialized_end=951
+  _globals['_CANCELJOBRESPONSE']._serialized_start=953
+  _globals['_CANCELJOBRESPONSE']._serialized_end=1004
+  _globals['_JOBERROR']._serialized_start=1007
+  _globals['_JOBERROR']._serialized_end=1234
+  _globals['_JOBERROR_DETAILSENTRY']._serialized_start=1188
+  _globals['_JOBERROR_DETAILSENTRY']._serialized_end=1234
+  _globals['_JOBITEMRESULT']._serialized_start=1237
+  _globals['_JOBITEMRESULT']._serialized_end=1498
+  _globals['_JOBPROGRESS']._serialized_start=1500
+  _globals['_JOBPROGRESS']._serialized_end=1594
+  _globals['_CALLBACKSTATUS']._serialized_start=1596
+  _globals['_CALLBACKSTATUS']._serialized_end=1708
+  _globals['_JOB']._serialized_start=1711
+  _globals['_JOB']._serialized_end=2222
+  _globals['_REGISTERWEBHOOKREQUEST']._serialized_start=2224
+  _globals['_REGISTERWEBHOOKREQUEST']._serialized_end=2339
+  _globals['_WEBHOOK']._serialized_start=2342
+  _globals['_WEBHOOK']._serialized_end=2529
+  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_start=2531
+  _globals['_REGISTERWEBHOOKRESPONSE']._serialized_end=2622
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_start=2624
+  _globals['_LISTWEBHOOKSREQUEST']._serialized_end=2645
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_start=2647
+  _globals['_LISTWEBHOOKSRESPONSE']._serialized_end=2710
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_start=2712
+  _globals['_DELETEWEBHOOKREQUEST']._serialized_end=2754
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_start=2756
+  _globals['_DELETEWEBHOOKRESPONSE']._serialized_end=2779
+  _globals['_JOBSERVICE']._serialized_start=3195
+  _globals['_JOBSERVICE']._serialized_end=3705
 # @@protoc_insertion_point(module_scope)

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import struct_pb2 as _struct_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from meshserve.v1 import common_pb2 as _common_pb2
 from meshserve.v1 import inference_pb2 as _inference_pb2
@@ -132,7 +133,7 @@ class CancelJobResponse(_message.Message):
     def __init__(self, job: _Optional[_Union[Job, _Mapping]] = ...) -> None: ...
 
 class JobError(_message.Message):
-    __slots__ = ("reason", "message", "details", "suggestion")
+    __slots__ = ("reason", "message", "details", "suggestion", "facts")
     class DetailsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -144,11 +145,13 @@ class JobError(_message.Message):
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     DETAILS_FIELD_NUMBER: _ClassVar[int]
     SUGGESTION_FIELD_NUMBER: _ClassVar[int]
+    FACTS_FIELD_NUMBER: _ClassVar[int]
     reason: _common_pb2.Reason
     message: str
     details: _containers.ScalarMap[str, str]
     suggestion: str
-    def __init__(self, reason: _Optional[_Union[_common_pb2.Reason, str]] = ..., message: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ..., suggestion: _Optional[str] = ...) -> None: ...
+    facts: _struct_pb2.Struct
+    def __init__(self, reason: _Optional[_Union[_common_pb2.Reason, str]] = ..., message: _Optional[str] = ..., details: _Optional[_Mapping[str, str]] = ..., suggestion: _Optional[str] = ..., facts: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
 class JobItemResult(_message.Message):
     __slots__ = ("index", "state", "model", "text", "prompt_tokens", "completion_tokens", "finish_reason", "seconds", "attempts", "error", "device")
