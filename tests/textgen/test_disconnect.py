@@ -19,17 +19,33 @@ pytestmark = pytest.mark.slow
     [
         (
             "/v1/chat/completions",
-            {"messages": [{"role": "user", "content": "Tell a long story."}], "stream": True},
+            {
+                "messages": [{"role": "user", "content": "Tell a long story."}],
+                "stream": True,
+                "max_tokens": 400,
+            },
         ),
-        ("/api/v1/stream_infer", {"text": "Tell a long story.", "stream": True}),
+        ("/api/v1/stream_infer", {"text": "Tell a long story.", "stream": True, "max_tokens": 400}),
+        # 003's route to its stream: relayed event by event (the generation is still running when
+        # the third token arrives), and leaving the route leaves the target.
+        (
+            "/api/gateway/route",
+            {
+                "service": "ai_core",
+                "endpoint": "/inference/stream",
+                "payload": {
+                    "model_id": "default",
+                    "prompt": "Tell a long story.",
+                    "parameters": {"max_tokens": 400},
+                },
+            },
+        ),
     ],
 )
 def test_disconnect_frees_the_slot(llm_mesh: Mesh, inference_stub: Any, path: str, body: dict) -> None:
     assert active_sequences(inference_stub) == 0
     tokens = 0
-    with httpx.stream(
-        "POST", f"{llm_mesh.base_url}{path}", json={**body, "max_tokens": 400}, timeout=60
-    ) as reply:
+    with httpx.stream("POST", f"{llm_mesh.base_url}{path}", json=body, timeout=60) as reply:
         for line in reply.iter_lines():
             if line.startswith("data: "):
                 tokens += 1

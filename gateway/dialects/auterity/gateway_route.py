@@ -1,6 +1,7 @@
 """Document 003 ``POST /api/gateway/route``: dispatches ``service`` + ``endpoint`` + ``method`` +
 ``payload`` to the matching documented route of this gateway, in process, and returns that
-route's own response (status, body, content type).
+route's own response (status, body, content type), streamed as it is produced: a routed SSE
+stream arrives event by event, and a caller that leaves ends the target's work.
 
 The target request passes through the whole gateway again, so the caller's credentials (the
 ``Authorization`` or ``X-API-Key`` header, forwarded) decide access to the *target* route exactly
@@ -11,14 +12,16 @@ service or endpoint is a 404 in 003's envelope, a known endpoint with another me
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlencode
 
-import httpx
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.routing import Match
 
+from gateway import inprocess
 from gateway.request_id import request_id_of
 from services.common.errors import InvalidInput, NotFound
 
@@ -29,8 +32,6 @@ SERVICES = {"ai_core": "/api/ai", "ai": "/api/ai", "analytics": "/api/analytics"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 #: Headers carried to the target: credentials, tracing and the request id.
 FORWARDED = ("authorization", "x-api-key", "traceparent", "tracestate")
-#: Long enough for a generation or a benchmark behind the target route.
-TIMEOUT_SECONDS = 900.0
 
 
 class RouteRequest(BaseModel):
@@ -82,7 +83,7 @@ def _check_route(request: Request, path: str, method: str, service: str) -> None
 @router.post(
     ROUTE_PATH, operation_id="auterity_gateway_route", summary="Route a call to a service (document 003)"
 )
-async def route(body: RouteRequest, request: Request) -> Response:
+async def route(body: RouteRequest, request: Request) -> StreamingResponse:
     """Calls the target route in process with the caller's credentials and returns its response."""
     method = body.method.strip().upper()
     if method not in METHODS:
@@ -95,26 +96,25 @@ async def route(body: RouteRequest, request: Request) -> Response:
     headers = {k: v for k, v in request.headers.items() if k.lower() in FORWARDED}
     headers["x-request-id"] = request_id_of(request)
     client = (request.client.host, request.client.port) if request.client else ("127.0.0.1", 0)
-    transport = httpx.ASGITransport(app=request.app, client=client)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://gateway", timeout=TIMEOUT_SECONDS
-    ) as http:
-        if method == "GET":
-            params = {k: str(v) for k, v in (body.payload or {}).items()}
-            reply = await http.request(method, path, params=params, headers=headers)
-        else:
-            reply = await http.request(method, path, json=body.payload or {}, headers=headers)
+    if method == "GET":
+        query = urlencode({k: str(v) for k, v in (body.payload or {}).items()}).encode()
+        reply = await inprocess.call(request.app, method, path, headers=headers, query=query, client=client)
+    else:
+        payload = json.dumps(body.payload or {}).encode()
+        headers |= {"content-type": "application/json", "content-length": str(len(payload))}
+        reply = await inprocess.call(request.app, method, path, headers=headers, body=payload, client=client)
     kept = {
         "x-gateway-target": f"{method} {path}",
         **{
             k: v
-            for k, v in reply.headers.items()
+            for k, v in reply.headers
             if k.lower().startswith("x-ratelimit") or k.lower() == "retry-after"
         },
     }
-    return Response(
-        content=reply.content,
+    # Streamed as the target produces it: a routed SSE stream arrives event by event.
+    return StreamingResponse(
+        reply.body,
         status_code=reply.status_code,
-        media_type=reply.headers.get("content-type"),
+        media_type=reply.header("content-type"),
         headers=kept,
     )
