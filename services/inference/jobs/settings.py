@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.inference.jobs.destinations import Destinations
 
 
 class JobSettings(BaseSettings):
@@ -48,3 +50,20 @@ class JobSettings(BaseSettings):
     callback_retries: int = Field(
         3, ge=0, description="Retries of a job's callback_url POST after a failure."
     )
+    webhook_allowed_hosts: str = Field(
+        "",
+        description="Where webhooks and job callbacks may be delivered: comma-separated hosts, "
+        "`*.domain` suffixes, addresses or CIDR networks (a name must resolve inside them); empty "
+        "allows any destination.",
+    )
+
+    @field_validator("webhook_allowed_hosts")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        Destinations.parse(value)  # a bad entry stops the service at start, naming it
+        return value
+
+    @property
+    def destinations(self) -> Destinations:
+        """The parsed ``webhook_allowed_hosts``."""
+        return Destinations.parse(self.webhook_allowed_hosts)

@@ -59,7 +59,7 @@ def validate_submission(
             details={"field": "config.priority", "supported": ", ".join(PRIORITIES)},
         )
     if config.callback_url:
-        validate_url(config.callback_url, "config.callback_url")
+        validate_url(config.callback_url, "config.callback_url", settings.destinations)
     if not 0 < config.timeout_seconds <= settings.max_timeout_seconds:
         raise InvalidInput(
             f"timeout must be in (0, {settings.max_timeout_seconds:g}] seconds",

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from services.common.errors import InvalidInput, NotFound
+from services.inference.jobs.destinations import Destinations
 from services.inference.jobs.records import iso
 from services.inference.jobs.settings import JobSettings
 from services.inference.jobs.store import JobStore, WebhookRecord
@@ -46,14 +47,21 @@ SIGNATURE_HEADER = "X-Webhook-Signature"
 MAX_BACKOFF_SECONDS = 60.0
 
 
-def validate_url(url: str, field: str) -> str:
-    """An absolute http(s) URL with a host, or InvalidInput naming the field."""
+def validate_url(url: str, field: str, destinations: Destinations | None = None) -> str:
+    """An absolute http(s) URL with a host that ``destinations`` may allow, or InvalidInput naming
+    the field. (A name that only a network entry can allow is checked again at each delivery.)"""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(
             f"{field} must be an absolute http or https URL",
             details={"field": field, "provided": url[:200]},
             suggestion="use a URL such as https://your-app.example/webhook",
+        )
+    if destinations is not None and destinations.allows_name(parts.hostname) is False:
+        raise InvalidInput(
+            f"{field}: deliveries to {parts.hostname!r} are not allowed on this mesh",
+            details={"field": field, "host": parts.hostname, "allowed_hosts": destinations.describe()},
+            suggestion="use a host the operator allows (MESHSERVE_INFERENCE_JOBS_WEBHOOK_ALLOWED_HOSTS)",
         )
     return url.strip()
 
@@ -94,7 +102,7 @@ class WebhookHub:
         self, url: str, events: list[str], secret: str, retry_count: int, timeout_seconds: float
     ) -> tuple[WebhookRecord, str]:
         """Validates and stores a webhook; returns it and the secret when one was generated."""
-        url = validate_url(url, "url")
+        url = validate_url(url, "url", self.settings.destinations)
         if not events:
             raise InvalidInput(
                 "events must name at least one event",
@@ -205,6 +213,11 @@ class WebhookHub:
         if secret:
             headers[SIGNATURE_HEADER] = sign(secret, body)
         outcome = Outcome(delivered=False, attempts=0)
+        host = urlsplit(url).hostname or ""
+        if not await self.settings.destinations.allows(host):
+            # Registered before the allowlist changed, or a name now resolving elsewhere.
+            outcome.error = f"destination {host!r} is not allowed (webhook_allowed_hosts)"
+            return outcome
         for attempt in range(retries + 1):
             if attempt:
                 delay = min(MAX_BACKOFF_SECONDS, self.settings.webhook_backoff_seconds * 2 ** (attempt - 1))
