@@ -114,7 +114,7 @@ async def run_benchmark(body: BenchmarkRequest, request: Request, clients: Clien
     if unknown:
         raise InvalidInput(
             f"unknown metrics: {', '.join(unknown)}",
-            details={"field": "metrics", "allowed": ", ".join((*MEASURED, *NOT_MEASURED))},
+            details={"field": "metrics", "allowed": list((*MEASURED, *NOT_MEASURED))},
         )
     cases = [
         pb.BenchmarkCase(name=c) if isinstance(c, str) else pb.BenchmarkCase(name=c.name, prompt=c.prompt)

@@ -68,7 +68,7 @@ async def smart_inference(body: SmartRequest, request: Request, clients: Clients
     if priority is None:
         raise InvalidInput(
             f"priority {body.priority!r} is not one of {', '.join(PRIORITIES)}",
-            details={"field": "priority", "provided": body.priority, "allowed": ", ".join(PRIORITIES)},
+            details={"field": "priority", "provided": body.priority, "allowed": list(PRIORITIES)},
         )
     decision = await clients.call(
         clients.inference.SelectModel,

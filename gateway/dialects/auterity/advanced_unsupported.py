@@ -61,6 +61,6 @@ async def ab_test_create(body: ABTestRequest) -> None:
     """Refuses: no traffic splitting or outcome tracking exists."""
     raise NotImplementedYet(
         "A/B tests are not supported by this deployment: there is no traffic splitter or outcome tracking",
-        details={"test_name": body.test_name, "models": ", ".join(body.models)},
+        details={"test_name": body.test_name, "models": list(body.models)},
         suggestion="compare models with POST /api/ai/advanced/benchmark/run (measured latency and throughput)",
     )

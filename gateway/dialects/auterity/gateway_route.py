@@ -49,7 +49,7 @@ def _target_path(body: RouteRequest) -> str:
     if prefix is None:
         raise NotFound(
             f"unknown service {body.service!r}",
-            details={"service": body.service, "available_services": ", ".join(SERVICES)},
+            details={"service": body.service, "available_services": list(SERVICES)},
             suggestion="use ai_core or analytics",
         )
     endpoint = "/" + body.endpoint.strip().lstrip("/")
@@ -75,7 +75,7 @@ def _check_route(request: Request, path: str, method: str, service: str) -> None
     known = sorted(p.removeprefix(prefix) for p in paths if p.startswith(prefix + "/"))
     raise NotFound(
         f"no endpoint {path} in service {service!r}",
-        details={"endpoint": path, "available_endpoints": ", ".join(known)},
+        details={"endpoint": path, "available_endpoints": list(known)},
         suggestion="use one of the service's documented endpoints",
     )
 
@@ -89,7 +89,7 @@ async def route(body: RouteRequest, request: Request) -> StreamingResponse:
     if method not in METHODS:
         raise InvalidInput(
             f"method {body.method!r} is not one of {', '.join(METHODS)}",
-            details={"field": "method", "allowed": ", ".join(METHODS)},
+            details={"field": "method", "allowed": list(METHODS)},
         )
     path = _target_path(body)
     _check_route(request, path, method, body.service)

@@ -76,7 +76,7 @@ async def marketplace(
     if key not in SORTS:
         raise InvalidInput(
             f"sort_by {sort_by!r} is not one of {', '.join(SORTS)}",
-            details={"field": "sort_by", "allowed": ", ".join(SORTS)},
+            details={"field": "sort_by", "allowed": list(SORTS)},
         )
     direction = (order or SORTS[key]).strip().lower()
     if direction not in ("asc", "desc"):

@@ -9,9 +9,18 @@ from gateway.dialects.envelope import ErrorSurface, register_surface
 from services.common.errors import MeshError
 
 
+def _text(value: Any) -> str:
+    """A fact as 001's one-line ``detail`` shows it: ``shape=[1, 3]``, ``allowed=[cpu, cuda]``."""
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_text, value)) + "]"
+    return str(value)
+
+
 def render(error: MeshError, request_id: str) -> dict[str, Any]:
-    """The 001 error body."""
-    detail = "; ".join(f"{k}={v}" for k, v in error.details.items()) or error.suggestion or error.message
+    """The 001 error body: ``detail`` is a string there, so the facts are written out."""
+    detail = (
+        "; ".join(f"{k}={_text(v)}" for k, v in error.details.items()) or error.suggestion or error.message
+    )
     return {
         "success": False,
         "error": error.message,

@@ -89,7 +89,7 @@ def resolve_cases(cases: list[Case]) -> list[Case]:
         if known is None:
             raise InvalidInput(
                 f"test case {case.name!r} is not a built-in case and has no prompt",
-                details={"field": f"test_cases[{position}]", "builtin_cases": ", ".join(BUILTIN_CASES)},
+                details={"field": f"test_cases[{position}]", "builtin_cases": list(BUILTIN_CASES)},
                 suggestion='use a built-in name, or give {"name": ..., "prompt": ...}',
             )
         resolved.append(Case(*known))

@@ -81,7 +81,7 @@ def choose(candidates: list[Candidate], capability: str, priority: Priority) -> 
         known = sorted({cap for c in candidates for cap in c.capabilities})
         raise ModelNotFound(
             f"no model that takes a prompt has capability {wanted!r}",
-            details={"model_type": wanted, "available_model_types": ", ".join(known)},
+            details={"model_type": wanted, "available_model_types": list(known)},
             suggestion="use one of the available model types, or register a GGUF language model",
         )
     return rank(able, priority)

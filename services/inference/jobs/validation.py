@@ -25,7 +25,7 @@ def validate_submission(
     if job_type not in JOB_TYPES:
         raise InvalidInput(
             f"job_type {job_type!r} is not supported",
-            details={"field": "job_type", "provided": job_type, "supported": ", ".join(JOB_TYPES)},
+            details={"field": "job_type", "provided": job_type, "supported": list(JOB_TYPES)},
             suggestion="use one of the supported job types listed in details",
         )
     if not items:
@@ -56,7 +56,7 @@ def validate_submission(
     if config.priority not in PRIORITIES:
         raise InvalidInput(
             f"priority {config.priority!r} is not one of {', '.join(PRIORITIES)}",
-            details={"field": "config.priority", "supported": ", ".join(PRIORITIES)},
+            details={"field": "config.priority", "supported": list(PRIORITIES)},
         )
     if config.callback_url:
         validate_url(config.callback_url, "config.callback_url", settings.destinations)

@@ -106,13 +106,13 @@ class WebhookHub:
         if not events:
             raise InvalidInput(
                 "events must name at least one event",
-                details={"field": "events", "supported": ", ".join(EVENTS)},
+                details={"field": "events", "supported": list(EVENTS)},
             )
         unknown = [e for e in events if e not in EVENTS]
         if unknown:
             raise InvalidInput(
                 f"unsupported event {unknown[0]!r}",
-                details={"field": "events", "provided": unknown[0], "supported": ", ".join(EVENTS)},
+                details={"field": "events", "provided": unknown[0], "supported": list(EVENTS)},
                 suggestion="subscribe to the supported events listed in details",
             )
         if retry_count > self.settings.webhook_max_retries:

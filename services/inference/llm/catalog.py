@@ -87,7 +87,7 @@ class LLMCatalog:
             kind = common.ModelFormat.Name(model.format).removeprefix("MODEL_FORMAT_").lower()
             raise ModelNotFound(
                 f"model {asked!r} is a {kind} model, not a language model",
-                details={"model_id": asked, "format": kind, "available_models": ", ".join(self.ids)},
+                details={"model_id": asked, "format": kind, "available_models": list(self.ids)},
                 suggestion="register a GGUF or Hugging Face language model under that name, or use 'default'",
             )
         if not model.sha256:
@@ -117,7 +117,7 @@ class LLMCatalog:
     def _not_found(self, name: str) -> MeshError:
         return ModelNotFound(
             f"language model {name!r} is not available",
-            details={"model_id": name, "available_models": ", ".join(self.ids)},
+            details={"model_id": name, "available_models": list(self.ids)},
             suggestion="use one of the available models or 'default', or register a language model under that name",
         )
 

@@ -59,7 +59,7 @@ def build_job(
                 details={
                     "field": f"messages[{position}].role",
                     "provided": role,
-                    "allowed": ", ".join(ROLES),
+                    "allowed": list(ROLES),
                 },
             )
         chat.append({"role": role, "content": content})

@@ -164,7 +164,7 @@ class PluginManager:
         if found is None:
             raise PluginNotFound(
                 f"plugin {plugin_id!r} not found",
-                details={"plugin_id": plugin_id, "available": ", ".join(sorted(self.found))},
+                details={"plugin_id": plugin_id, "available": sorted(self.found)},
             )
         return found
 
