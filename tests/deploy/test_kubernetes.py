@@ -137,6 +137,22 @@ def test_autoscaler_rbac_is_least_privilege(overlay):
         assert account == ("meshserve-autoscaler" if name == "autoscaler" else "meshserve")
 
 
+def test_autoscaler_scales_a_deployment_that_exists_in_its_own_namespace(overlay):
+    """The Kubernetes driver's pool target is a rendered Deployment, in the namespace its Role
+    covers (the settings' defaults, ``default`` and ``meshserve-worker``, would be neither)."""
+    _, objects = overlay
+    deployments = by_kind(objects, "Deployment")
+    container = deployments["autoscaler"]["spec"]["template"]["spec"]["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    assert env["MESHSERVE_AUTOSCALER_DRIVER"]["value"] == "kubernetes"
+    namespace = env["MESHSERVE_AUTOSCALER_KUBERNETES_NAMESPACE"]["valueFrom"]["fieldRef"]
+    assert namespace["fieldPath"] == "metadata.namespace"
+    pool = env["MESHSERVE_AUTOSCALER_KUBERNETES_POOL_DEPLOYMENT"]["value"]
+    assert pool in deployments
+    role = by_kind(objects, "Role")["meshserve-autoscaler"]
+    assert role["metadata"].get("namespace") == deployments[pool]["metadata"].get("namespace")
+
+
 def test_gpu_overlay_puts_inference_on_gpu_nodes_and_dev_needs_none():
     gpu = by_kind(render(K8S / "overlays" / "gpu"), "Deployment")["inference"]["spec"]["template"]["spec"]
     container = gpu["containers"][0]
