@@ -7,6 +7,8 @@ from pathlib import Path
 import grpc
 import pytest
 
+import meshserve
+from meshserve.grpc import api_error, facts_of
 from meshserve.v1 import autoscaler_pb2 as pb
 from meshserve.v1 import autoscaler_pb2_grpc as pb_grpc
 from meshserve.v1 import common_pb2
@@ -79,6 +81,8 @@ class _Failing(pb_grpc.AutoscalerServiceServicer):
     ) -> pb.GetPolicyResponse:
         if request.target == "boom":
             raise ZeroDivisionError("unexpected")
+        if request.target == "limited":
+            raise errors.RateLimitExceeded("slow down", retry_after=7)
         raise errors.ModelNotFound(
             "model 'x' not found",
             details=FACTS,
@@ -127,16 +131,31 @@ async def test_error_survives_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
             assert rebuilt.suggestion == "list models first"
             assert rebuilt.retry_after == 3
 
+            # The SDK raises the same exception for it as for the REST call.
+            sdk_error = api_error(caught.value)
+            assert isinstance(sdk_error, meshserve.NotFoundError) and sdk_error.status_code == 404
+            assert (sdk_error.code, sdk_error.message) == ("MODEL_NOT_FOUND", "model 'x' not found")
+            assert (
+                sdk_error.details == {**FACTS, "path": "/m"} and sdk_error.suggestion == "list models first"
+            )
+
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await stub.GetPolicy(pb.GetPolicyRequest(target="limited"), timeout=5)
+            limited = api_error(caught.value)
+            assert isinstance(limited, meshserve.RateLimitError) and limited.retry_after == 7
+            assert limited.code == "RATE_LIMIT_EXCEEDED" and limited.status_code == 429
+
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await stub.GetPolicy(pb.GetPolicyRequest(target="boom"), timeout=5)
             assert caught.value.code() == grpc.StatusCode.INTERNAL
             assert MeshError.from_rpc_error(caught.value).code == "INTERNAL"
+            assert isinstance(api_error(caught.value), meshserve.ServerError)
     finally:
         await server.stop(None)
 
 
 def test_facts_from_a_peer_that_sends_only_text() -> None:
-    assert errors.facts_of(errors.facts_as_struct({}), {"max_length": "4096"}) == {"max_length": "4096"}
+    assert facts_of(errors.facts_as_struct({}), {"max_length": "4096"}) == {"max_length": "4096"}
 
 
 def test_bare_status_maps_to_a_reason() -> None:
@@ -153,3 +172,6 @@ def test_bare_status_maps_to_a_reason() -> None:
     rebuilt = MeshError.from_rpc_error(Bare())
     assert isinstance(rebuilt, errors.BackendUnavailable)
     assert rebuilt.http_status == 503
+    sdk_error = api_error(Bare())
+    assert isinstance(sdk_error, meshserve.ServerError) and sdk_error.status_code == 503
+    assert (sdk_error.code, sdk_error.message, sdk_error.details) == ("UNAVAILABLE", "connection refused", {})

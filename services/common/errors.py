@@ -36,10 +36,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2, json_format, struct_pb2
+from google.protobuf import any_pb2, struct_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 
+from meshserve.grpc import facts_of
 from meshserve.v1 import common_pb2
 
 Reason = common_pb2.Reason
@@ -208,24 +209,6 @@ def facts_as_struct(facts: Mapping[str, Any]) -> struct_pb2.Struct:
     struct = struct_pb2.Struct()
     struct.update(facts)
     return struct
-
-
-def facts_of(struct: struct_pb2.Struct, text: Mapping[str, str]) -> dict[str, Any]:
-    """The facts a peer sent: typed from ``struct`` (whole numbers back to ints: a Struct holds
-    doubles), else the text map of a peer that sends only that."""
-    if not struct.fields:
-        return dict(text)
-    return {k: _whole_numbers_as_ints(v) for k, v in json_format.MessageToDict(struct).items()}
-
-
-def _whole_numbers_as_ints(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole_numbers_as_ints(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers_as_ints(v) for v in value]
-    return value
 
 
 def _status_from_error(error: grpc.RpcError) -> status_pb2.Status | None:

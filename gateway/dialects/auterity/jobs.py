@@ -20,8 +20,9 @@ from gateway.deps import Clients
 from gateway.dialects.auterity.inference import InferenceRequest, _canonical
 from gateway.dialects.envelope import iso_now
 from gateway.request_id import request_id_of
+from meshserve.grpc import facts_of
 from meshserve.v1 import jobs_pb2 as pb
-from services.common.errors import InvalidInput, facts_of, reason_name
+from services.common.errors import InvalidInput, reason_name
 
 router = APIRouter(tags=["auterity"])
 

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
+
+from meshserve.errors import APIError, error_for
 
 if TYPE_CHECKING:  # types only; nothing is imported at run time until a channel opens
     from meshserve.v1.auth_pb2_grpc import AuthServiceStub
@@ -139,3 +142,75 @@ class ServiceClient:
 
 
 __all__ = ["DEFAULT_PORTS", "ServiceClient"]
+
+
+#: HTTP status of each gRPC status code, as the gateway maps them, so a failed gRPC call raises the
+#: same SDK exception as the REST call would (NotFoundError, RateLimitError …).
+_HTTP_OF_GRPC = {
+    "INVALID_ARGUMENT": 400,
+    "UNAUTHENTICATED": 401,
+    "PERMISSION_DENIED": 403,
+    "NOT_FOUND": 404,
+    "ALREADY_EXISTS": 409,
+    "FAILED_PRECONDITION": 409,
+    "RESOURCE_EXHAUSTED": 429,
+    "CANCELLED": 499,
+    "UNIMPLEMENTED": 501,
+    "UNAVAILABLE": 503,
+    "DEADLINE_EXCEEDED": 504,
+}
+
+
+def api_error(error: Any) -> APIError:
+    """A failed call (a ``grpc.RpcError``) as the SDK's exception, with the canonical reason
+    (``.code``, such as ``MODEL_NOT_FOUND``), the facts with their JSON types (``.details``), the
+    suggestion and, for rate limits, ``retry_after``::
+
+        try:
+            registry.registry.GetModel(request, timeout=5)
+        except grpc.RpcError as failure:
+            raise meshserve.grpc.api_error(failure) from failure
+    """
+    from google.rpc import status_pb2
+
+    from meshserve.v1 import common_pb2
+
+    status_name = error.code().name
+    body: dict[str, Any] = {"error": {"code": status_name, "message": error.details() or status_name}}
+    retry_after = 0
+    for key, value in error.trailing_metadata() or ():
+        if key != "grpc-status-details-bin":
+            continue
+        status = status_pb2.Status.FromString(value)
+        for packed in status.details:
+            detail = common_pb2.ErrorDetail()
+            if packed.Unpack(detail):
+                body["error"] = {
+                    "code": common_pb2.Reason.Name(detail.reason).removeprefix("REASON_"),
+                    "message": status.message or body["error"]["message"],
+                    "details": facts_of(detail.facts, detail.metadata),
+                    "suggestion": detail.suggestion,
+                }
+                retry_after = detail.retry_after_seconds
+    return error_for(_HTTP_OF_GRPC.get(status_name, 500), body, retry_after)
+
+
+def facts_of(facts: Any, text: Mapping[str, str]) -> dict[str, Any]:
+    """The facts of an error (``ErrorDetail.facts``, ``JobError.facts``: a Struct) with their JSON
+    types (whole numbers as ints: a Struct holds doubles), or their ``text`` copy when a peer sent
+    only that."""
+    if not facts.fields:
+        return dict(text)
+    from google.protobuf import json_format
+
+    return {k: _whole_numbers_as_ints(v) for k, v in json_format.MessageToDict(facts).items()}
+
+
+def _whole_numbers_as_ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers_as_ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers_as_ints(v) for v in value]
+    return value
