@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.procs import Mesh, run_mesh
+from tests.webhook_receiver import Receiver
 
 #: Fixtures of tests that generate text: when any is collected, the session mesh preloads the
 #: language model at start (it loads while the first tests run instead of inside the first one).
@@ -23,3 +24,11 @@ def mesh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     preload = _generates(request.session)
     with run_mesh(tmp_path_factory.mktemp("mesh"), preload_llm=preload) as running:
         yield running
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A loopback HTTP server recording the POSTs it gets (webhooks, job callbacks)."""
+    server = Receiver()
+    yield server
+    server.close()

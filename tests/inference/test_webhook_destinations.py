@@ -3,7 +3,6 @@ again before each delivery, against a real loopback receiver. No mesh."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,7 @@ from services.inference.jobs.settings import JobSettings
 from services.inference.jobs.store import JobStore
 from services.inference.jobs.validation import validate_submission
 from services.inference.jobs.webhooks import WebhookHub
-from tests.textgen.test_jobs import Receiver
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.close()
+from tests.webhook_receiver import Receiver
 
 
 def hub(tmp_path: Path, allowed: str) -> WebhookHub:

@@ -180,14 +180,8 @@ async def test_scale_to_zero_after_idle_and_cold_start_on_demand() -> None:
 
 
 async def test_in_flight_is_the_mean_concurrency_between_looks_not_a_snapshot() -> None:
-    policy = Policy(
-        target="m",
-        target_metric="in_flight",
-        target_value=1,
-        max_replicas=4,
-        scale_up_cooldown_seconds=0,
-        scale_down_cooldown_seconds=5,
-    )
+    # in_flight, 1 per replica, up to 4 replicas (the defaults' metric and maximum).
+    policy = Policy(target="m", target_value=1, scale_up_cooldown_seconds=0, scale_down_cooldown_seconds=5)
     scaler, source, driver, clock = make(policy, replicas=2)
     assert (
         await scaler.evaluate_once() == []
