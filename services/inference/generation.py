@@ -131,6 +131,9 @@ class GenerationMixin(pb_grpc.InferenceServiceServicer):
                     tokens_generated=r["tokens_generated"],
                     device=r["device"],
                     context_length=r["context_length"],
+                    engine=r.get("engine", ""),
+                    engine_reason=r.get("engine_reason", ""),
+                    threads=r.get("threads", 0),
                 )
                 for r in rows
             ],

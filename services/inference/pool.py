@@ -72,6 +72,9 @@ class Placement:
     reason: str = ""
     load_seconds: float = 0.0
     device: str = "cpu"
+    #: The language-model engine and why it was chosen, as the loaded model reported them.
+    engine: str = ""
+    engine_reason: str = ""
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -347,7 +350,10 @@ class WorkerPool:
             placement.load_seconds = round(time.perf_counter() - started, 3)
             placement.status = "loaded"
             placement.reason = ""
-            placement.device = self._runtime_device(placement.name) or placement.device
+            facts = self._runtime_facts(placement.name)
+            placement.device = str(facts.get("device") or placement.device)
+            placement.engine = str(facts.get("engine", ""))
+            placement.engine_reason = str(facts.get("engine_reason", ""))
 
     async def unload(self, name: str, *, standby: bool = False) -> int:
         """Unloads a model from every worker; returns the resident bytes its instances held.
@@ -514,9 +520,10 @@ class WorkerPool:
                 continue
         return facts
 
-    def _runtime_device(self, name: str) -> str:
+    def _runtime_facts(self, name: str) -> dict:
+        """What the first live instance of a model wrote about itself (device, engine …), or {}."""
         facts = self._stub_facts(name)
-        return str(facts[0][0].get("device", "")) if facts else ""
+        return facts[0][0] if facts else {}
 
     def memory_bytes(self, name: str) -> int:
         """Resident memory of the model's Triton stub processes, measured now (0 when unloaded)."""

@@ -163,6 +163,8 @@ class InferenceServicer(PluginsMixin, AdvancedMixin, GenerationMixin, pb_grpc.In
             batching=batching_to_proto(placement.batching),
             triton_name=placement.name,
             status_reason=placement.reason,
+            engine=placement.engine,
+            engine_reason=placement.engine_reason,
         )
 
     async def ListModelStates(

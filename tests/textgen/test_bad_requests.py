@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from meshserve.v1 import inference_pb2 as pb
 from tests.procs import Mesh
 
 pytestmark = pytest.mark.slow
@@ -51,18 +52,22 @@ def test_openai_envelope(llm_mesh: Mesh, case: str, body: dict, status: int, rea
             assert error["param"] == field
 
 
-def test_context_limit_details_on_004(llm_mesh: Mesh) -> None:
+def test_context_limit_details_on_004(llm_mesh: Mesh, inference_stub: Any) -> None:
     """004 §8.4: INVALID_INPUT with max_length and provided_length.
 
-    004's text is capped at 4096 characters, but 3000 emoji are ~9000 tokens: past the model's
-    context of 8192, which is what is reported (in tokens)."""
+    004's text is capped at 4096 characters, but 3000 emoji are ~9000 tokens: past the context a
+    sequence may hold (``MESHSERVE_INFERENCE_LLM_CONTEXT_TOKENS``, within the model's 8192), which
+    is what is reported (in tokens)."""
+    stats = inference_stub.GetGenerationStats(pb.GetGenerationStatsRequest(), timeout=5)
+    context = stats.models[0].context_length
+    assert 0 < context <= 8192
     reply = httpx.post(f"{llm_mesh.base_url}/api/v1/infer", json={"text": "\U0001f600" * 3000}, timeout=60)
     assert reply.status_code == 400
     body = reply.json()
     assert body["success"] is False and body["error"]["code"] == "INVALID_INPUT"
     details = body["error"]["details"]
     # Numbers as numbers, as §8.1 shows them.
-    assert details["max_length"] == 8192
+    assert details["max_length"] == context
     assert isinstance(details["provided_length"], int) and details["provided_length"] > 8192
     assert details["field"] == "prompt"
     assert body["request_id"] and body["timestamp"]

@@ -19,13 +19,15 @@ from tests.procs import Mesh
 pytestmark = pytest.mark.slow
 
 PROMPT = "Explain what a lighthouse does."
+#: A plain prompt (003 sends prompts as they are) that the bundled model continues rather than ends.
+PLAIN_PROMPT = "Explain what a lighthouse does:"
 
 
 def test_engine_mean_logprob_matches_a_forward_pass(reference_model: Any) -> None:
-    from services.inference.llm.engine import LLMEngine
+    from services.inference.llm.engines.transformers_engine import TransformersEngine
     from services.inference.llm.sampling import SamplingParams
 
-    engine = LLMEngine(reference_model, max_batch=4, name="test")
+    engine = TransformersEngine(reference_model, max_batch=4, name="test")
     finished = threading.Event()
     events: list[dict] = []
 
@@ -57,7 +59,7 @@ def confidence(mesh: Mesh, temperature: float) -> float:
     reply = httpx.post(
         f"{mesh.base_url}/api/ai/inference",
         json={
-            "prompt": PROMPT,
+            "prompt": PLAIN_PROMPT,
             "parameters": {"max_tokens": 32, "temperature": temperature, "seed": 11},
         },
         timeout=300,

@@ -1,5 +1,6 @@
-"""Must-show 2: greedy output through the gateway equals transformers ``generate``, token for token;
-and the continuous batch gives each sequence what it would get alone."""
+"""Greedy output through the gateway equals llama.cpp's own greedy output for the same GGUF, token for
+token, on ten prompts; and the transformers fallback's continuous batch gives each sequence what it
+would get alone (the llama.cpp engine's batch is checked in ``test_llamacpp_engine``)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,40 @@ import pytest
 import torch
 
 from tests.procs import Mesh
-from tests.textgen.conftest import QUESTION
+from tests.textgen.conftest import QUESTION, llama_greedy
 
 pytestmark = pytest.mark.slow
+
+PROMPTS = [
+    QUESTION,
+    "List three colors.",
+    "Explain gravity in one sentence.",
+    "Write a haiku about rain.",
+    "What is 12 times 7?",
+    "Name a famous painter.",
+    "Give me a synonym for happy.",
+    "Translate 'good morning' into Spanish.",
+    "What does a lighthouse keeper do?",
+    "Describe the smell of coffee in five words.",
+]
+
+
+def test_gateway_greedy_equals_llama_cpp(llm_mesh: Mesh, llama_reference: Any) -> None:
+    for prompt in PROMPTS:
+        messages = [{"role": "user", "content": prompt}]
+        reply = httpx.post(
+            f"{llm_mesh.base_url}/v1/chat/completions",
+            json={"model": "default", "messages": messages, "temperature": 0, "max_tokens": 48},
+            timeout=120,
+        ).json()
+        expected = llama_greedy(llama_reference, messages, 48)
+        got_text = reply["choices"][0]["message"]["content"]
+        want_text = expected["choices"][0]["message"]["content"]
+        # Token for token: the same text from the same number of tokens, after the same prompt.
+        assert got_text == want_text, prompt
+        assert reply["usage"]["completion_tokens"] == expected["usage"]["completion_tokens"], prompt
+        assert reply["usage"]["prompt_tokens"] == expected["usage"]["prompt_tokens"], prompt
+        assert reply["choices"][0]["finish_reason"] == expected["choices"][0]["finish_reason"], prompt
 
 
 def reference(loaded: Any, prompt_ids: list[int], max_new_tokens: int) -> list[int]:
@@ -25,28 +57,11 @@ def reference(loaded: Any, prompt_ids: list[int], max_new_tokens: int) -> list[i
     return [t for t in tokens if t not in loaded.eos_token_ids]
 
 
-def test_gateway_greedy_equals_transformers_generate(llm_mesh: Mesh, reference_model: Any) -> None:
-    messages = [{"role": "user", "content": QUESTION}]
-    reply = httpx.post(
-        f"{llm_mesh.base_url}/v1/chat/completions",
-        json={"model": "default", "messages": messages, "temperature": 0, "max_tokens": 40},
-        timeout=120,
-    ).json()
-    tokenizer = reference_model.tokenizer
-    prompt_ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, return_dict=True)[
-        "input_ids"
-    ]
-    expected = reference(reference_model, list(prompt_ids), 40)
-    got = tokenizer(reply["choices"][0]["message"]["content"], add_special_tokens=False)["input_ids"]
-    assert got == expected
-    assert reply["usage"]["prompt_tokens"] == len(prompt_ids)
-
-
-def test_batched_sequences_match_their_solo_runs(reference_model: Any) -> None:
-    from services.inference.llm.engine import LLMEngine
+def test_transformers_batched_sequences_match_their_solo_runs(reference_model: Any) -> None:
+    from services.inference.llm.engines.transformers_engine import TransformersEngine
     from services.inference.llm.sampling import SamplingParams
 
-    engine = LLMEngine(reference_model, max_batch=4, name="test")
+    engine = TransformersEngine(reference_model, max_batch=4, name="test")
     prompts = ["List three colors.", "Explain gravity in one sentence.", "Write a haiku about rain."]
     done = [threading.Event() for _ in prompts]
     outputs: list[list[str]] = [[] for _ in prompts]
@@ -64,6 +79,7 @@ def test_batched_sequences_match_their_solo_runs(reference_model: Any) -> None:
         for event in done:
             assert event.wait(120)
         assert engine.stats()["completed"] == len(prompts)
+        assert engine.stats()["engine"] == "transformers"
         for i, prompt_ids in enumerate(ids):
             expected = reference_model.tokenizer.decode(reference(reference_model, prompt_ids, 24 + 4 * i))
             assert "".join(outputs[i]) == expected

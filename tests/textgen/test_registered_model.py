@@ -201,7 +201,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_registered_hf_directory_generates_by_name(llm_mesh: Mesh, tiny_model_dir: Path) -> None:
     """The directory, uploaded as a tar.gz, answers greedily exactly as transformers ``generate`` on
     the same directory does."""
-    from services.inference.llm.loader import load_causal_lm
+    from services.inference.llm.engines.transformers_loader import load_causal_lm
 
     archive = tiny_model_dir.parent / "tiny-llama.tgz"
     with tarfile.open(archive, "w:gz") as tar:

@@ -60,6 +60,9 @@ def model_json(model: common.Model, state: ipb.ModelState | None) -> dict[str, A
         body["memory_bytes"] = state.memory_bytes
         body["backend"] = _backend(state.device)
         body["load_time"] = state.load_seconds
+        if state.engine:
+            body["engine"] = state.engine
+            body["engine_reason"] = state.engine_reason
     return body
 
 

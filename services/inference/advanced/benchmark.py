@@ -21,7 +21,7 @@ from services.inference.llm.service import GenerationService
 
 #: Document 003's test case names, each with a short prompt of that kind.
 BUILTIN_CASES: dict[str, str] = {
-    "Simple Q&A": "What is the capital of France?",
+    "Simple Q&A": "Which city is the capital of France?",
     "Code Generation": "Write a Python function that returns the sum of a list of numbers.",
     "Creative Writing": "Write a two-line poem about the sea.",
     "Mathematical Reasoning": "A train travels 60 km in 1.5 hours. What is its average speed in km/h?",

@@ -72,7 +72,7 @@ class LLMCatalog:
         model_id = self.settings.default_model if name in DEFAULT_ALIASES else name
         source = self.sources.get(model_id)
         if source is not None:
-            return LLMSpec(model_id, source, self.settings.device, self.settings.max_batch)
+            return self._spec(model_id, source)
         if self.registry is not None:
             return await self._from_registry(model_id, name)
         raise self._not_found(name)
@@ -94,8 +94,20 @@ class LLMCatalog:
             raise self._not_found(asked)
         unpack = _extract if model.format == common.MODEL_FORMAT_TRANSFORMERS else _link_or_copy
         path = await self._materialize(entry, SERVABLE_FORMATS[model.format], unpack)
+        return self._spec(model.name, path, revision=model.sha256[:12])
+
+    def _spec(self, model_id: str, source: Path, revision: str = "") -> LLMSpec:
+        """A spec with this service's engine settings."""
+        settings = self.settings
         return LLMSpec(
-            model.name, path, self.settings.device, self.settings.max_batch, revision=model.sha256[:12]
+            model_id,
+            source,
+            settings.device,
+            settings.max_batch,
+            revision=revision,
+            engine=settings.engine,
+            threads=settings.threads,
+            context_tokens=settings.context_tokens,
         )
 
     async def _materialize(self, entry: object, filename: str, unpack: Callable[[Path, Path], None]) -> Path:

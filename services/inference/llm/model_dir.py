@@ -22,6 +22,12 @@ class LLMSpec:
     max_batch: int = 16
     #: Which weights (a registry model's sha256 prefix); a new version is another Triton model.
     revision: str = ""
+    #: ``auto``, ``llama.cpp``, ``vllm`` or ``transformers`` (services.inference.llm.engines).
+    engine: str = "auto"
+    #: CPU threads of the engine (0: every core the worker may use).
+    threads: int = 0
+    #: Tokens one sequence may hold (0: the model's trained context).
+    context_tokens: int = 0
 
     @property
     def triton_name(self) -> str:
@@ -36,6 +42,9 @@ def config_pbtxt(spec: LLMSpec) -> str:
         "source": str(spec.source),
         "device": spec.device,
         "max_batch": str(spec.max_batch),
+        "engine": spec.engine,
+        "threads": str(spec.threads),
+        "context_tokens": str(spec.context_tokens),
         "code_root": str(CODE_ROOT),
     }
     lines = [

@@ -19,12 +19,13 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from services.common.errors import InvalidInput, MeshError
-from services.inference.llm.engine import LLMEngine, error_event
-from services.inference.llm.loader import load_causal_lm
+from services.inference.llm.engines import Engine, load_engine
 from services.inference.llm.sampling import SamplingParams
+from services.inference.llm.scheduler import error_event
 
 log = logging.getLogger("meshserve.llm")
 
@@ -40,14 +41,23 @@ def is_final(event: dict[str, Any]) -> bool:
 class WorkerModel:
     """One loaded language model answering protocol requests."""
 
-    def __init__(self, engine: LLMEngine) -> None:
+    def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     @classmethod
     def from_parameters(cls, name: str, params: dict[str, str]) -> WorkerModel:
-        """Loads the model a Triton config's parameters name (``source``, ``device``, ``max_batch``)."""
-        loaded = load_causal_lm(params["source"], params.get("device", "auto"))
-        return cls(LLMEngine(loaded, max_batch=int(params.get("max_batch", "16")), name=name))
+        """Loads the model a Triton config's parameters name (``source``, ``device``, ``max_batch``,
+        ``engine``, ``threads``, ``context_tokens``: see :func:`~services.inference.llm.model_dir.config_pbtxt`)."""
+        engine = load_engine(
+            Path(params["source"]),
+            name=name,
+            device=params.get("device", "auto"),
+            max_batch=int(params.get("max_batch", "16")),
+            engine=params.get("engine", "auto"),
+            threads=int(params.get("threads", "0")),
+            context_tokens=int(params.get("context_tokens", "0")),
+        )
+        return cls(engine)
 
     def handle(self, raw: bytes | str, send: Send, is_cancelled: Callable[[], bool]) -> None:
         """Starts one request; its events go through ``send`` (from the engine thread)."""

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.common.errors import InvalidInput
-from services.inference.llm.engine import ROLES
 from services.inference.llm.sampling import SamplingParams
+from services.inference.llm.scheduler import ROLES
 
 
 @dataclass(frozen=True)

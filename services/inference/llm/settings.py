@@ -33,6 +33,23 @@ class GenerationSettings(BaseSettings):
         16, description="Sequences one model decodes together (continuous batching slots)."
     )
     device: str = Field("auto", description="'auto', 'cpu' or 'cuda' for the language models.")
+    engine: str = Field(
+        "auto",
+        description="Language-model engine: 'auto' (llama.cpp for GGUF; vLLM for Hugging Face models on"
+        " CUDA; else transformers), 'llama.cpp', 'vllm' or 'transformers'.",
+    )
+    threads: int = Field(
+        0,
+        ge=0,
+        description="CPU threads of a language model's engine; 0 uses every core the worker may run on"
+        " (its CPU affinity).",
+    )
+    context_tokens: int = Field(
+        2048,
+        ge=0,
+        description="Tokens one sequence may hold, prompt and output (0: the model's trained context)."
+        " llama.cpp reserves this many KV-cache cells per batch slot.",
+    )
     load_timeout_seconds: float = Field(
         240.0, description="How long starting a worker and loading a model may take."
     )

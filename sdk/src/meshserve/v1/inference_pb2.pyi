@@ -185,7 +185,7 @@ class GetGenerationStatsRequest(_message.Message):
     def __init__(self, model_name: _Optional[str] = ...) -> None: ...
 
 class GenerationStats(_message.Message):
-    __slots__ = ("model_name", "worker_id", "active_sequences", "waiting_sequences", "slots", "completed", "tokens_generated", "device", "context_length")
+    __slots__ = ("model_name", "worker_id", "active_sequences", "waiting_sequences", "slots", "completed", "tokens_generated", "device", "context_length", "engine", "engine_reason", "threads")
     MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
     WORKER_ID_FIELD_NUMBER: _ClassVar[int]
     ACTIVE_SEQUENCES_FIELD_NUMBER: _ClassVar[int]
@@ -195,6 +195,9 @@ class GenerationStats(_message.Message):
     TOKENS_GENERATED_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     CONTEXT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_REASON_FIELD_NUMBER: _ClassVar[int]
+    THREADS_FIELD_NUMBER: _ClassVar[int]
     model_name: str
     worker_id: str
     active_sequences: int
@@ -204,7 +207,10 @@ class GenerationStats(_message.Message):
     tokens_generated: int
     device: str
     context_length: int
-    def __init__(self, model_name: _Optional[str] = ..., worker_id: _Optional[str] = ..., active_sequences: _Optional[int] = ..., waiting_sequences: _Optional[int] = ..., slots: _Optional[int] = ..., completed: _Optional[int] = ..., tokens_generated: _Optional[int] = ..., device: _Optional[str] = ..., context_length: _Optional[int] = ...) -> None: ...
+    engine: str
+    engine_reason: str
+    threads: int
+    def __init__(self, model_name: _Optional[str] = ..., worker_id: _Optional[str] = ..., active_sequences: _Optional[int] = ..., waiting_sequences: _Optional[int] = ..., slots: _Optional[int] = ..., completed: _Optional[int] = ..., tokens_generated: _Optional[int] = ..., device: _Optional[str] = ..., context_length: _Optional[int] = ..., engine: _Optional[str] = ..., engine_reason: _Optional[str] = ..., threads: _Optional[int] = ...) -> None: ...
 
 class GetGenerationStatsResponse(_message.Message):
     __slots__ = ("models", "open_streams")
@@ -227,7 +233,7 @@ class LoadModelRequest(_message.Message):
     def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., replicas: _Optional[int] = ...) -> None: ...
 
 class ModelState(_message.Message):
-    __slots__ = ("model", "status", "worker_ids", "memory_bytes", "load_seconds", "device", "batching", "triton_name", "status_reason")
+    __slots__ = ("model", "status", "worker_ids", "memory_bytes", "load_seconds", "device", "batching", "triton_name", "status_reason", "engine", "engine_reason")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     WORKER_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -237,6 +243,8 @@ class ModelState(_message.Message):
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     TRITON_NAME_FIELD_NUMBER: _ClassVar[int]
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_FIELD_NUMBER: _ClassVar[int]
+    ENGINE_REASON_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
     status: _common_pb2.ModelStatus
     worker_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -246,7 +254,9 @@ class ModelState(_message.Message):
     batching: BatchingConfig
     triton_name: str
     status_reason: str
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., status: _Optional[_Union[_common_pb2.ModelStatus, str]] = ..., worker_ids: _Optional[_Iterable[str]] = ..., memory_bytes: _Optional[int] = ..., load_seconds: _Optional[float] = ..., device: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., triton_name: _Optional[str] = ..., status_reason: _Optional[str] = ...) -> None: ...
+    engine: str
+    engine_reason: str
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., status: _Optional[_Union[_common_pb2.ModelStatus, str]] = ..., worker_ids: _Optional[_Iterable[str]] = ..., memory_bytes: _Optional[int] = ..., load_seconds: _Optional[float] = ..., device: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., triton_name: _Optional[str] = ..., status_reason: _Optional[str] = ..., engine: _Optional[str] = ..., engine_reason: _Optional[str] = ...) -> None: ...
 
 class LoadModelResponse(_message.Message):
     __slots__ = ("state",)

@@ -32,7 +32,14 @@ class TritonPythonModel:
         self.worker = WorkerModel.from_parameters(config["name"], params)
         # Measured facts for the pool (device really used, resident memory of this stub).
         here = Path(__file__).resolve().parent
-        facts = {"pid": os.getpid(), "device": self.worker.engine.loaded.device, "rss_after": _rss_bytes()}
+        stats = self.worker.engine.stats()
+        facts = {
+            "pid": os.getpid(),
+            "device": self.worker.engine.device,
+            "engine": stats["engine"],
+            "engine_reason": stats["engine_reason"],
+            "rss_after": _rss_bytes(),
+        }
         (here / f"runtime-{os.getpid()}.json").write_text(json.dumps(facts))
 
     def execute(self, requests: list) -> None:

@@ -1,4 +1,4 @@
-"""Loads a causal language model and its tokenizer from a GGUF file or a local Hugging Face directory."""
+"""Loads a causal language model and its tokenizer into transformers, from a GGUF file (de-quantized) or a local Hugging Face directory."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from services.common.errors import ModelLoadFailed, ModelNotFound
+from services.inference.llm.engines import is_gguf
 
 log = logging.getLogger("meshserve.llm")
 
@@ -35,12 +36,6 @@ def pick_device(preference: str = "auto") -> str:
     if preference.startswith("cuda") or (preference == "auto" and torch.cuda.is_available()):
         return preference if preference.startswith("cuda") else "cuda"
     return "cpu"
-
-
-def is_gguf(path: Path) -> bool:
-    """Whether a file starts with the GGUF magic bytes (registry artifacts carry no suffix)."""
-    with path.open("rb") as handle:
-        return handle.read(4) == b"GGUF"
 
 
 def load_causal_lm(source: str | Path, device: str = "auto") -> LoadedModel:

@@ -1,0 +1,209 @@
+"""The vLLM engine: Hugging Face models on CUDA, the way Triton's vLLM backend runs them.
+
+vLLM brings its own continuous batching, paged attention and prefix caching, so this engine does
+not use :class:`~services.inference.llm.scheduler.ContinuousBatcher`: it runs ``AsyncLLMEngine`` on
+an event loop in a thread of its own (as Triton's vLLM backend does), turns each request into
+``engine.generate(TokensPrompt, SamplingParams, request_id)`` and maps the outputs onto the
+worker protocol's events. A caller that leaves aborts its request (``engine.abort``).
+
+Only :func:`engine_args` and :func:`sampling_kwargs` (the configuration mapping) run without a GPU;
+they are unit-tested everywhere. The engine itself is exercised on a CUDA machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from services.inference.llm.sampling import SamplingParams
+from services.inference.llm.scheduler import Emit, EngineInfo, check_roles, error_event, fit_context
+
+log = logging.getLogger("meshserve.llm")
+
+#: Share of GPU memory vLLM may take for weights and its KV cache.
+GPU_MEMORY_UTILIZATION = 0.85
+
+
+def usable(device: str) -> bool:
+    """Whether vLLM can serve here: the package is installed, CUDA is present, and not forced off."""
+    if device == "cpu":
+        return False
+    try:
+        import torch
+        import vllm  # noqa: F401
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+def engine_args(source: Path, max_batch: int, context_tokens: int) -> dict[str, Any]:
+    """``AsyncEngineArgs`` keyword arguments for one model directory."""
+    args: dict[str, Any] = {
+        "model": str(source),
+        "tokenizer": str(source),
+        "max_num_seqs": max_batch,
+        "enable_prefix_caching": True,
+        "gpu_memory_utilization": GPU_MEMORY_UTILIZATION,
+        "disable_log_stats": True,
+    }
+    if context_tokens > 0:
+        args["max_model_len"] = context_tokens
+    return args
+
+
+def sampling_kwargs(params: SamplingParams) -> dict[str, Any]:
+    """vLLM ``SamplingParams`` keyword arguments with the same meaning as ours."""
+    return {
+        "n": 1,
+        "max_tokens": params.max_tokens,
+        "temperature": params.temperature,
+        "top_p": params.top_p,
+        "top_k": params.top_k if params.top_k > 0 else -1,  # vLLM: -1 disables top-k
+        "stop": list(params.stop),
+        "frequency_penalty": params.frequency_penalty,
+        "presence_penalty": params.presence_penalty,
+        "seed": params.seed,
+        "logprobs": 0,  # the sampled token's log-probability, for the mean confidence
+    }
+
+
+class VLLMEngine:
+    """``AsyncLLMEngine`` on its own event-loop thread, behind the worker protocol's engine calls."""
+
+    def __init__(self, source: Path, *, name: str, max_batch: int, context_tokens: int = 0) -> None:
+        from transformers import AutoTokenizer
+        from vllm import AsyncEngineArgs, AsyncLLMEngine
+
+        self.name = name
+        self.max_batch = max_batch
+        self._tokenizer = AutoTokenizer.from_pretrained(source)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name=f"vllm-{name}", daemon=True)
+        self._thread.start()
+        arguments = AsyncEngineArgs(**engine_args(source, max_batch, context_tokens))
+        self._engine = asyncio.run_coroutine_threadsafe(
+            self._create(AsyncLLMEngine, arguments), self._loop
+        ).result()
+        config = self._engine.model_config if hasattr(self._engine, "model_config") else None
+        context = int(getattr(config, "max_model_len", 0) or context_tokens or 4096)
+        self.info = EngineInfo("vllm", "cuda", context, "Hugging Face model on CUDA", 0)
+        self._live: dict[str, asyncio.Future[Any]] = {}
+        self.completed = 0
+        self.tokens_generated = 0
+
+    @staticmethod
+    async def _create(engine_class: Any, arguments: Any) -> Any:
+        return engine_class.from_engine_args(arguments)
+
+    @property
+    def device(self) -> str:
+        """Where the model runs."""
+        return "cuda"
+
+    @property
+    def context_length(self) -> int:
+        """The model's context as vLLM configured it."""
+        return self.info.context_length
+
+    def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
+        """Prompt token ids through the model's own tokenizer and chat template."""
+        if messages:
+            check_roles(messages)
+            rendered = self._tokenizer.apply_chat_template(
+                messages, add_generation_prompt=True, tokenize=True, return_dict=True
+            )
+            return list(rendered["input_ids"])
+        return list(self._tokenizer(prompt)["input_ids"])
+
+    def check_context(self, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
+        """The same rule as every engine."""
+        return fit_context(self.context_length, prompt_ids, max_tokens, explicit)
+
+    def submit(
+        self,
+        seq_id: str,
+        prompt_ids: list[int],
+        params: SamplingParams,
+        emit: Emit,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> None:
+        """Starts the request on the engine's loop."""
+        future = asyncio.run_coroutine_threadsafe(
+            self._run(seq_id, prompt_ids, params, emit, is_cancelled or (lambda: False)), self._loop
+        )
+        self._live[seq_id] = future  # type: ignore[assignment]
+        future.add_done_callback(lambda _: self._live.pop(seq_id, None))
+
+    async def _run(
+        self,
+        seq_id: str,
+        prompt_ids: list[int],
+        params: SamplingParams,
+        emit: Emit,
+        is_cancelled: Callable[[], bool],
+    ) -> None:
+        from vllm import SamplingParams as VSamplingParams
+        from vllm.sampling_params import RequestOutputKind
+
+        sampling = VSamplingParams(**sampling_kwargs(params), output_kind=RequestOutputKind.DELTA)
+        index = produced = 0
+        logprob_sum = 0.0
+        try:
+            async for output in self._engine.generate({"prompt_token_ids": prompt_ids}, sampling, seq_id):
+                if is_cancelled():
+                    await self._engine.abort(seq_id)
+                    emit({"cancelled": True})
+                    return
+                piece = output.outputs[0]
+                produced += len(piece.token_ids)
+                self.tokens_generated += len(piece.token_ids)
+                for step in piece.logprobs or []:
+                    logprob_sum += max(entry.logprob for entry in step.values())
+                if not output.finished:
+                    if piece.text:
+                        emit({"text": piece.text, "index": index})
+                        index += 1
+                    continue
+                self.completed += 1
+                emit(
+                    {
+                        "text": piece.text,
+                        "index": index,
+                        "finish_reason": "length" if piece.finish_reason == "length" else "stop",
+                        "usage": {"prompt_tokens": len(prompt_ids), "completion_tokens": produced},
+                        "mean_logprob": logprob_sum / produced if produced else 0.0,
+                    }
+                )
+        except Exception as error:  # one failed request must not stop the engine
+            log.exception("vLLM generation failed")
+            emit(error_event(error))
+
+    def stats(self) -> dict[str, Any]:
+        """Counters and facts; vLLM schedules internally, so live requests count as active."""
+        return {
+            "model": self.name,
+            "active": len(self._live),
+            "waiting": 0,
+            "slots": self.max_batch,
+            "completed": self.completed,
+            "tokens_generated": self.tokens_generated,
+            "device": "cuda",
+            "context_length": self.info.context_length,
+            "engine": "vllm",
+            "engine_reason": self.info.reason,
+            "threads": 0,
+        }
+
+    def stop(self) -> None:
+        """Aborts live requests and stops the loop."""
+        for future in list(self._live.values()):
+            future.cancel()
+        shutdown = getattr(self._engine, "shutdown", None)
+        if shutdown is not None:
+            self._loop.call_soon_threadsafe(shutdown)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)

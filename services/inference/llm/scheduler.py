@@ -1,0 +1,369 @@
+"""Continuous batching, independent of the engine: one scheduler thread, sequences joining and leaving.
+
+Iteration-level scheduling in the way of vLLM and llama.cpp's server: on each step the sequences
+waiting for a slot are admitted (as far as the engine has room), one forward pass runs for the whole
+batch, and finished or cancelled sequences leave at once, freeing their slot for the next step.
+
+:class:`ContinuousBatcher` holds what every engine shares: the queue, admission, cancellation, text
+streaming with stop sequences, finish reasons, usage and the event contract below. An engine
+subclass only runs the model (:meth:`ContinuousBatcher._step`) and frees a sequence's cache
+(:meth:`ContinuousBatcher._release`). No transport imports: the Triton model and tests drive it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from services.common.errors import InvalidInput, MeshError
+from services.inference.llm.detokenize import TextStream
+from services.inference.llm.sampling import SamplingParams
+
+log = logging.getLogger("meshserve.llm")
+
+ROLES = ("system", "user", "assistant", "tool")
+
+#: Receives each event of a sequence: {"text", "index"} while running; the last one adds
+#: "finish_reason", "usage" and "mean_logprob" (the mean natural-log probability the model's own,
+#: unscaled distribution gave the tokens produced: a confidence); a failure is
+#: {"error": {"code", "message", "details"}}; a sequence dropped because its caller went away ends
+#: with {"cancelled": true}.
+Emit = Callable[[dict[str, Any]], None]
+
+
+class Detokenizer(Protocol):
+    """What :class:`TextStream` needs of a tokenizer."""
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
+        """The text of a list of token ids."""
+        ...
+
+
+@dataclass(eq=False)
+class Sequence:
+    """One request being generated."""
+
+    id: str
+    prompt_ids: list[int]
+    params: SamplingParams
+    emit: Emit
+    text: TextStream
+    is_cancelled: Callable[[], bool] = lambda: False
+    output_ids: list[int] = field(default_factory=list)
+    logprob_sum: float = 0.0
+    #: Tokens of this sequence held in the engine's cache.
+    cache_len: int = 0
+    chunks: int = 0
+    cancelled: bool = False
+    finish_reason: str = ""
+    submitted_at: float = field(default_factory=time.monotonic)
+    #: The engine's own per-sequence state (a cache slot, a sampler).
+    state: Any = None
+
+    @property
+    def last_token(self) -> int:
+        """The token to feed next."""
+        return self.output_ids[-1]
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What an engine reports about itself (in statistics and the model's details)."""
+
+    #: ``llama.cpp``, ``transformers`` or ``vllm``.
+    engine: str
+    device: str
+    context_length: int
+    #: Why this engine serves the model (a fallback says so).
+    reason: str = ""
+    threads: int = 0
+
+
+class ContinuousBatcher(ABC):
+    """The scheduler thread and the sequence bookkeeping every engine shares."""
+
+    def __init__(
+        self, info: EngineInfo, detokenizer: Detokenizer, eos_ids: frozenset[int], max_batch: int, name: str
+    ) -> None:
+        self.info = info
+        self.name = name
+        self.max_batch = max_batch
+        self._detokenizer = detokenizer
+        self._eos_ids = eos_ids
+        self._waiting: deque[Sequence] = deque()
+        self._running: list[Sequence] = []
+        self._lock = threading.Condition()
+        self._stopping = False
+        self.completed = 0
+        self.tokens_generated = 0
+        self._thread = threading.Thread(target=self._loop, name=f"llm-{name}", daemon=True)
+
+    def _start(self) -> None:
+        """Starts the scheduler thread (subclasses call it once their model is ready)."""
+        self._thread.start()
+
+    @property
+    def device(self) -> str:
+        """Where the model runs."""
+        return self.info.device
+
+    @property
+    def context_length(self) -> int:
+        """Tokens one sequence may hold, prompt and output together."""
+        return self.info.context_length
+
+    # ---- requests -------------------------------------------------------------------------------
+
+    @abstractmethod
+    def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
+        """Prompt token ids: chat messages through the model's chat template, else the raw prompt."""
+
+    def check_context(self, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
+        """The max_tokens to use; INVALID_INPUT when the request cannot fit (see :func:`fit_context`)."""
+        return fit_context(self.context_length, prompt_ids, max_tokens, explicit)
+
+    def submit(
+        self,
+        seq_id: str,
+        prompt_ids: list[int],
+        params: SamplingParams,
+        emit: Emit,
+        is_cancelled: Callable[[], bool] | None = None,
+    ) -> Sequence:
+        """Queues a sequence; it joins the running batch on the next step."""
+        seq = Sequence(
+            seq_id,
+            prompt_ids,
+            params,
+            emit,
+            TextStream(self._detokenizer, params.stop),
+            is_cancelled or (lambda: False),
+        )
+        with self._lock:
+            self._waiting.append(seq)
+            self._lock.notify()
+        return seq
+
+    def cancel(self, seq_id: str) -> None:
+        """Marks a sequence cancelled; the scheduler drops it before its next step."""
+        with self._lock:
+            for seq in (*self._waiting, *self._running):
+                if seq.id == seq_id:
+                    seq.cancelled = True
+            self._lock.notify()
+
+    def stats(self) -> dict[str, Any]:
+        """Active and waiting sequences, slots, totals and what serves the model."""
+        with self._lock:
+            return {
+                "model": self.name,
+                "active": len(self._running),
+                "waiting": len(self._waiting),
+                "slots": self.max_batch,
+                "completed": self.completed,
+                "tokens_generated": self.tokens_generated,
+                "device": self.info.device,
+                "context_length": self.info.context_length,
+                "engine": self.info.engine,
+                "engine_reason": self.info.reason,
+                "threads": self.info.threads,
+            }
+
+    def stop(self) -> None:
+        """Ends the scheduler thread; sequences still live get an error event."""
+        with self._lock:
+            self._stopping = True
+            self._lock.notify()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._close()
+
+    # ---- what an engine provides ----------------------------------------------------------------
+
+    def _admissible(self, seq: Sequence, admitted: list[Sequence]) -> bool:
+        """Whether ``seq`` fits in this step beside ``admitted`` (room in the cache, the batch)."""
+        return True
+
+    @abstractmethod
+    def _step(self, admitted: list[Sequence]) -> None:
+        """One forward pass: prefills ``admitted``, decodes the running batch, and calls
+        :meth:`_accept` once per sequence that produced a token."""
+
+    @abstractmethod
+    def _release(self, gone: list[Sequence]) -> None:
+        """Frees what the engine holds for sequences leaving the batch (called under the lock,
+        while ``self._running`` still lists them in batch order)."""
+
+    def _close(self) -> None:  # noqa: B027 - optional hook
+        """Frees the model once the scheduler has stopped."""
+
+    # ---- scheduler ------------------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                while not self._stopping and not self._waiting and not self._running:
+                    self._lock.wait()
+                if self._stopping:
+                    break
+                admitted: list[Sequence] = []
+                while self._waiting and len(self._running) + len(admitted) < self.max_batch:
+                    if not self._admissible(self._waiting[0], admitted):
+                        break
+                    admitted.append(self._waiting.popleft())
+            try:
+                live = []
+                for seq in admitted:
+                    if self._dropped(seq):
+                        self._send(seq, {"cancelled": True})
+                    else:
+                        live.append(seq)
+                if live or self._running:
+                    self._step(live)
+                    self._drop_finished()
+            except Exception as error:  # one bad step must not kill the scheduler
+                log.exception("generation step failed")
+                self._fail_all(error)
+        self._fail_all(MeshError("the language model is shutting down"))
+
+    def _dropped(self, seq: Sequence) -> bool:
+        """Whether the caller went away (checked before spending compute on it)."""
+        if not seq.cancelled:
+            try:
+                seq.cancelled = bool(seq.is_cancelled())
+            except Exception:
+                seq.cancelled = True
+        return seq.cancelled
+
+    def _join(self, seq: Sequence) -> None:
+        """Adds a prefilled sequence to the running batch."""
+        with self._lock:
+            self._running.append(seq)
+
+    def _accept(self, seq: Sequence, token: int, logprob: float) -> None:
+        """Records a sampled token, emits its text, decides whether the sequence is done.
+
+        An end-of-generation token ends the sequence without joining its output: usage counts the
+        tokens of the text, as llama.cpp and the OpenAI API do. (Its log-probability stands in for
+        the confidence of an answer that is empty.)"""
+        self.tokens_generated += 1
+        if token in self._eos_ids:
+            seq.finish_reason = "stop"
+            if not seq.output_ids:
+                seq.logprob_sum = logprob
+        else:
+            seq.output_ids.append(token)
+            seq.logprob_sum += logprob
+            delta = seq.text.push(token)
+            if seq.text.stopped:
+                seq.finish_reason = "stop"
+            elif len(seq.output_ids) >= seq.params.max_tokens:
+                seq.finish_reason = "length"
+            if delta and not seq.finish_reason:
+                self._send(seq, {"text": delta, "index": seq.chunks})
+                seq.chunks += 1
+                return
+            if delta:
+                seq.text.emitted -= len(delta)  # sent with the final event below
+        if seq.finish_reason:
+            tail = seq.text.flush()
+            with self._lock:
+                self.completed += 1  # counted before the final event, so whoever gets it sees the count
+            self._send(
+                seq,
+                {
+                    "text": tail,
+                    "index": seq.chunks,
+                    "finish_reason": seq.finish_reason,
+                    "usage": {"prompt_tokens": len(seq.prompt_ids), "completion_tokens": len(seq.output_ids)},
+                    "mean_logprob": seq.logprob_sum / max(1, len(seq.output_ids)),
+                },
+            )
+
+    def _send(self, seq: Sequence, event: dict[str, Any]) -> None:
+        try:
+            seq.emit(event)
+        except Exception:  # the receiver is gone: treat as a cancel
+            log.info("sequence receiver gone", extra={"sequence": seq.id})
+            seq.cancelled = True
+
+    def _drop_finished(self) -> None:
+        """Removes finished and cancelled sequences from the batch and frees their cache."""
+        gone = [s for s in self._running if s.finish_reason or self._dropped(s)]
+        if not gone:
+            return
+        for seq in gone:
+            if not seq.finish_reason:
+                # A decoupled request must still be closed with a final reply, even when nobody reads it.
+                self._send(seq, {"cancelled": True})
+        with self._lock:
+            self._release(gone)  # before the batch changes: an engine may index its rows by it
+            self._running = [s for s in self._running if s not in gone]
+
+    def _fail_all(self, error: Exception) -> None:
+        with self._lock:
+            victims = [*self._waiting, *self._running]
+            self._waiting.clear()
+            try:
+                self._release(list(self._running))
+            except Exception:  # the cache is being reset after a failure: nothing more to free
+                log.exception("freeing the batch after a failure failed")
+            self._running = []
+        event = error_event(error)
+        for seq in victims:
+            self._send(seq, event)
+
+
+def fit_context(context: int, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
+    """The max_tokens to use for a prompt in a context of ``context`` tokens: an unasked-for
+    max_tokens shrinks to the room left; INVALID_INPUT (document 004 §8.4 details) when it cannot fit."""
+    if len(prompt_ids) >= context:
+        raise InvalidInput(
+            f"prompt is {len(prompt_ids)} tokens; the model's context holds {context}",
+            details={
+                "field": "prompt",
+                "max_length": context,
+                "provided_length": len(prompt_ids),
+                "unit": "tokens",
+            },
+            suggestion="shorten the prompt",
+        )
+    room = context - len(prompt_ids)
+    if max_tokens > room:
+        if not explicit:
+            return room
+        raise InvalidInput(
+            f"prompt ({len(prompt_ids)} tokens) plus max_tokens ({max_tokens}) exceeds the context of {context}",
+            details={
+                "field": "max_tokens",
+                "max_length": context,
+                "provided_length": len(prompt_ids) + max_tokens,
+                "prompt_tokens": len(prompt_ids),
+                "max_tokens_allowed": room,
+            },
+            suggestion=f"ask for at most {room} tokens",
+        )
+    return max_tokens
+
+
+def check_roles(messages: list[dict[str, str]]) -> None:
+    """INVALID_INPUT naming the first message whose role is not one of :data:`ROLES`."""
+    for position, message in enumerate(messages):
+        if message.get("role") not in ROLES:
+            raise InvalidInput(
+                f"messages[{position}].role must be one of {', '.join(ROLES)}",
+                details={"field": f"messages[{position}].role", "provided": message.get("role")},
+            )
+
+
+def error_event(error: Exception) -> dict[str, Any]:
+    """A failure as the event the receiver turns back into a canonical error."""
+    if isinstance(error, MeshError):
+        return {"error": {"code": error.code, "message": error.message, "details": error.details}}
+    return {"error": {"code": "INFERENCE_FAILED", "message": f"generation failed: {error}", "details": {}}}

@@ -1,0 +1,114 @@
+"""Which engine serves which model (no model is loaded), and the vLLM configuration mapping, which runs
+without a GPU everywhere (the engine itself is exercised on CUDA machines)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.common.errors import InvalidInput, ModelLoadFailed
+from services.inference.llm.engines import choose, llamacpp, vllm_engine
+from services.inference.llm.engines.vllm_engine import engine_args, sampling_kwargs
+from services.inference.llm.model_dir import LLMSpec, config_pbtxt
+from services.inference.llm.sampling import SamplingParams
+
+
+@pytest.fixture
+def gguf(tmp_path: Path) -> Path:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"GGUF" + bytes(60))
+    return path
+
+
+@pytest.fixture
+def hf_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "hf"
+    directory.mkdir()
+    (directory / "config.json").write_text("{}")
+    return directory
+
+
+def test_gguf_goes_to_llama_cpp(gguf: Path) -> None:
+    assert llamacpp.available()
+    assert choose(gguf, "auto").engine == "llama.cpp"
+    assert choose(gguf, "cpu", "llama.cpp").engine == "llama.cpp"
+
+
+def test_gguf_falls_back_to_transformers_when_llama_cpp_is_missing(
+    gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(llamacpp, "available", lambda: False)
+    choice = choose(gguf, "auto")
+    assert choice.engine == "transformers" and "llama-cpp-python is not installed" in choice.reason
+    with pytest.raises(ModelLoadFailed, match="not installed"):
+        choose(gguf, "auto", "llama.cpp")
+
+
+def test_hf_directory_uses_transformers_without_cuda(hf_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vllm_engine, "usable", lambda device: False)
+    choice = choose(hf_dir, "auto")
+    assert choice.engine == "transformers" and choice.reason.startswith("fallback")
+    assert choose(hf_dir, "cpu", "transformers").reason == "asked for in the settings"
+
+
+def test_hf_directory_uses_vllm_on_cuda(hf_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vllm_engine, "usable", lambda device: device != "cpu")
+    assert choose(hf_dir, "auto").engine == "vllm"
+    assert choose(hf_dir, "cpu").engine == "transformers"
+
+
+def test_impossible_choices_are_clear_errors(
+    gguf: Path, hf_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(vllm_engine, "usable", lambda device: False)
+    with pytest.raises(ModelLoadFailed, match="needs CUDA"):
+        choose(hf_dir, "auto", "vllm")
+    with pytest.raises(ModelLoadFailed, match="GGUF"):
+        choose(hf_dir, "auto", "llama.cpp")
+    with pytest.raises(InvalidInput) as caught:
+        choose(gguf, "auto", "onnx")
+    assert caught.value.details["allowed"] == ["auto", "llama.cpp", "vllm", "transformers"]
+
+
+def test_vllm_engine_arguments(hf_dir: Path) -> None:
+    args = engine_args(hf_dir, max_batch=16, context_tokens=2048)
+    assert args["model"] == args["tokenizer"] == str(hf_dir)
+    assert args["max_num_seqs"] == 16 and args["max_model_len"] == 2048
+    assert args["enable_prefix_caching"] is True
+    assert 0 < args["gpu_memory_utilization"] < 1
+    assert "max_model_len" not in engine_args(hf_dir, 4, 0)  # 0: the model's own context
+
+
+def test_vllm_sampling_mapping() -> None:
+    params = SamplingParams(
+        max_tokens=32,
+        temperature=0.7,
+        top_p=0.9,
+        top_k=0,
+        stop=("\n\n",),
+        frequency_penalty=0.5,
+        presence_penalty=-0.5,
+        seed=3,
+    )
+    kwargs = sampling_kwargs(params)
+    assert kwargs == {
+        "n": 1,
+        "max_tokens": 32,
+        "temperature": 0.7,
+        "top_p": 0.9,
+        "top_k": -1,  # vLLM's "off"
+        "stop": ["\n\n"],
+        "frequency_penalty": 0.5,
+        "presence_penalty": -0.5,
+        "seed": 3,
+        "logprobs": 0,
+    }
+    assert sampling_kwargs(SamplingParams(top_k=40))["top_k"] == 40
+
+
+def test_the_worker_config_carries_the_engine_settings(gguf: Path) -> None:
+    spec = LLMSpec("m", gguf, engine="llama.cpp", threads=3, context_tokens=1024)
+    config = config_pbtxt(spec)
+    for key, value in (("engine", "llama.cpp"), ("threads", "3"), ("context_tokens", "1024")):
+        assert f'parameters: {{ key: "{key}" value: {{ string_value: "{value}" }} }}' in config

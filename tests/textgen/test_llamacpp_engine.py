@@ -1,0 +1,182 @@
+"""The llama.cpp engine in this process: continuous batching keeps each sequence's greedy output, a
+cancelled sequence leaves within one step, sampling parameters act, and the reported log-probabilities
+are llama.cpp's own."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pytest
+
+from services.common.bundled import SMOLLM2_GGUF
+from services.inference.llm.engines import choose, load_engine
+from services.inference.llm.engines.llamacpp import LlamaCppEngine
+from services.inference.llm.sampling import SamplingParams
+from tests.textgen.conftest import llama_greedy
+
+pytestmark = pytest.mark.slow
+
+PROMPTS = [
+    "List three colors.",
+    "Explain gravity in one sentence.",
+    "Write a haiku about rain.",
+    "Count to five.",
+]
+
+
+@dataclass
+class Collected:
+    """The events of one sequence."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def emit(self, event: dict[str, Any]) -> None:
+        self.events.append(event)
+        if any(key in event for key in ("finish_reason", "error", "cancelled")):
+            self.done.set()
+
+    @property
+    def text(self) -> str:
+        return "".join(e.get("text", "") for e in self.events)
+
+    @property
+    def last(self) -> dict[str, Any]:
+        return self.events[-1]
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[LlamaCppEngine]:
+    assert SMOLLM2_GGUF.path is not None
+    engine = load_engine(SMOLLM2_GGUF.path, name="test", max_batch=4, context_tokens=1024, threads=2)
+    assert isinstance(engine, LlamaCppEngine)
+    yield engine
+    engine.stop()
+
+
+def chat(engine: LlamaCppEngine, prompt: str) -> list[int]:
+    return engine.encode("", [{"role": "user", "content": prompt}])
+
+
+def run(engine: LlamaCppEngine, jobs: list[tuple[list[int], SamplingParams]]) -> list[Collected]:
+    results = [Collected() for _ in jobs]
+    for i, (ids, params) in enumerate(jobs):
+        engine.submit(f"s{i}-{time.monotonic_ns()}", ids, params, results[i].emit)
+    for result in results:
+        assert result.done.wait(120)
+    return results
+
+
+def test_gguf_is_served_by_llama_cpp() -> None:
+    assert SMOLLM2_GGUF.path is not None
+    choice = choose(SMOLLM2_GGUF.path, "cpu")
+    assert (choice.engine, choice.reason) == ("llama.cpp", "GGUF file")
+
+
+def test_batched_sequences_equal_their_solo_runs_and_llama_cpp(
+    engine: LlamaCppEngine, llama_reference: Any
+) -> None:
+    greedy = [SamplingParams(max_tokens=24 + 6 * i, temperature=0.0) for i in range(len(PROMPTS))]
+    jobs = [(chat(engine, p), g) for p, g in zip(PROMPTS, greedy, strict=True)]
+    solo = [run(engine, [job])[0] for job in jobs]
+    # All four at once, then again with staggered arrivals so later ones join a running batch.
+    together = run(engine, jobs)
+    staggered = [Collected() for _ in jobs]
+    for i, (ids, params) in enumerate(jobs):
+        engine.submit(f"late{i}", ids, params, staggered[i].emit)
+        time.sleep(0.05)
+    for result in staggered:
+        assert result.done.wait(120)
+    for i, prompt in enumerate(PROMPTS):
+        expected = llama_greedy(llama_reference, [{"role": "user", "content": prompt}], greedy[i].max_tokens)
+        assert solo[i].text == expected["choices"][0]["message"]["content"], prompt
+        assert solo[i].last["usage"]["completion_tokens"] == expected["usage"]["completion_tokens"]
+        assert solo[i].last["usage"]["prompt_tokens"] == expected["usage"]["prompt_tokens"]
+        assert together[i].text == solo[i].text, prompt
+        assert staggered[i].text == solo[i].text, prompt
+    stats = engine.stats()
+    assert (stats["engine"], stats["device"], stats["threads"]) == ("llama.cpp", "cpu", 2)
+    assert stats["active"] == stats["waiting"] == 0
+
+
+def test_cancel_frees_the_slot_within_one_step(engine: LlamaCppEngine) -> None:
+    stay = Collected()
+    engine.submit(
+        "stay", chat(engine, "Tell a long story."), SamplingParams(max_tokens=300, temperature=0.0), stay.emit
+    )
+    leave = Collected()
+    cancelled = threading.Event()
+    engine.submit(
+        "leave",
+        chat(engine, "Tell another long story."),
+        SamplingParams(max_tokens=300, temperature=0.0),
+        leave.emit,
+        cancelled.is_set,
+    )
+    while len(leave.events) < 3:
+        time.sleep(0.005)
+    stay_tokens = len(stay.events)
+    cancelled.set()
+    assert leave.done.wait(5)
+    assert leave.last == {"cancelled": True}
+    # The step running when it left may still deliver one token; none after that.
+    assert len(stay.events) - stay_tokens <= 2
+    assert engine.stats()["active"] == 1
+    engine.cancel("stay")
+    assert stay.done.wait(5)
+    assert engine.stats()["active"] == 0
+
+
+def test_seeded_sampling_repeats_and_parameters_act(engine: LlamaCppEngine) -> None:
+    ids = chat(engine, "Write a sentence about the sea.")
+    hot = SamplingParams(max_tokens=24, temperature=1.2, top_p=0.95, seed=11)
+    first, second = run(engine, [(ids, hot), (ids, hot)])
+    assert first.text == second.text  # the same seed gives the same text, batched together
+    other = run(engine, [(ids, SamplingParams(max_tokens=24, temperature=1.2, top_p=0.95, seed=12))])[0]
+    assert other.text != first.text
+    greedy = run(engine, [(ids, SamplingParams(max_tokens=24, temperature=0.0))])[0]
+    top1 = run(engine, [(ids, SamplingParams(max_tokens=24, temperature=1.5, top_k=1, seed=3))])[0]
+    assert top1.text == greedy.text  # top_k=1 leaves only the arg-max
+    repeat = chat(engine, "Repeat the word 'cat' many times.")
+    plain = run(engine, [(repeat, SamplingParams(max_tokens=30, temperature=0.0))])[0]
+    penalised = run(
+        engine, [(repeat, SamplingParams(max_tokens=30, temperature=0.0, frequency_penalty=2.0))]
+    )[0]
+    assert plain.text.lower().count("cat") > penalised.text.lower().count("cat")
+    stopped = run(engine, [(ids, SamplingParams(max_tokens=40, temperature=0.0, stop=(" the",)))])[0]
+    assert " the" not in stopped.text and stopped.last["finish_reason"] == "stop"
+
+
+def test_mean_logprob_is_llama_cpp_distribution(engine: LlamaCppEngine, llama_reference: Any) -> None:
+    ids = chat(engine, "Explain what a lighthouse does.")
+    result = Collected()
+    seq = engine.submit("lp", ids, SamplingParams(max_tokens=12, temperature=1.3, seed=7), result.emit)
+    assert result.done.wait(60)
+    output = seq.output_ids
+    assert len(output) == result.last["usage"]["completion_tokens"]
+    llama_reference.reset()
+    llama_reference.eval(ids + output)
+    scores = np.asarray(llama_reference.scores[: len(ids) + len(output)], dtype=np.float64)
+    total = 0.0
+    for i, token in enumerate(output):
+        row = scores[len(ids) - 1 + i]  # the logits at position p predict token p + 1
+        total += row[token] - (row.max() + math.log(np.exp(row - row.max()).sum()))
+    assert result.last["mean_logprob"] == pytest.approx(total / len(output), abs=2e-3)
+
+
+def test_context_and_prompt_limits(engine: LlamaCppEngine) -> None:
+    from services.common.errors import InvalidInput
+
+    assert engine.context_length == 1024
+    with pytest.raises(InvalidInput) as caught:
+        engine.check_context(list(range(1024)), 16, explicit=False)
+    assert caught.value.details["max_length"] == 1024
+    assert engine.check_context([1, 2, 3], 5000, explicit=False) == 1021
+    with pytest.raises(InvalidInput):
+        engine.encode("", [{"role": "robot", "content": "hi"}])
