@@ -105,6 +105,19 @@ def test_batched_sequences_equal_their_solo_runs_and_llama_cpp(
     assert stats["active"] == stats["waiting"] == 0
 
 
+def test_prompt_cache_reuses_a_shared_prefix_and_keeps_the_output(engine: LlamaCppEngine) -> None:
+    first = chat(engine, "Name a famous painter.")
+    cold = run(engine, [(first, SamplingParams(max_tokens=16, temperature=0.0))])[0]
+    again = run(engine, [(first, SamplingParams(max_tokens=16, temperature=0.0))])[0]
+    # The whole prompt is cached but its last token, which is evaluated for the first logits.
+    assert again.last["usage"]["cached_tokens"] == len(first) - 1
+    assert again.text == cold.text
+    other = chat(engine, "Name a famous composer.")
+    shared = next(i for i, (a, b) in enumerate(zip(first, other, strict=False)) if a != b)
+    reused = run(engine, [(other, SamplingParams(max_tokens=16, temperature=0.0))])[0]
+    assert reused.last["usage"]["cached_tokens"] == shared > 20  # the chat template's system prompt
+
+
 def test_cancel_frees_the_slot_within_one_step(engine: LlamaCppEngine) -> None:
     stay = Collected()
     engine.submit(

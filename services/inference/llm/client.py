@@ -13,7 +13,7 @@ from tritonclient.grpc.aio import InferenceServerClient
 from tritonclient.utils import InferenceServerException
 
 from services.common.errors import BackendUnavailable, InferenceFailed, MeshError, Reason
-from services.inference.llm.protocol import is_final
+from services.inference.llm.outbox import is_final
 
 
 def _request(model: str, body: dict[str, Any], request_id: str = "") -> dict[str, Any]:

@@ -20,22 +20,14 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from services.common.errors import InvalidInput, MeshError
 from services.inference.llm.engines import Engine, load_engine
+from services.inference.llm.outbox import Outbox, Send
 from services.inference.llm.sampling import SamplingParams
 from services.inference.llm.scheduler import error_event
 
 log = logging.getLogger("meshserve.llm")
-
-#: Sends one event; ``final`` marks the last reply of the request.
-Send = Callable[[dict[str, Any], bool], None]
-
-
-def is_final(event: dict[str, Any]) -> bool:
-    """Whether an event ends its request."""
-    return any(key in event for key in ("finish_reason", "error", "stats", "cancelled"))
 
 
 class WorkerModel:
@@ -43,6 +35,7 @@ class WorkerModel:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self.outbox = Outbox()
 
     @classmethod
     def from_parameters(cls, name: str, params: dict[str, str]) -> WorkerModel:
@@ -60,7 +53,7 @@ class WorkerModel:
         return cls(engine)
 
     def handle(self, raw: bytes | str, send: Send, is_cancelled: Callable[[], bool]) -> None:
-        """Starts one request; its events go through ``send`` (from the engine thread)."""
+        """Starts one request; its events go through ``send`` (from the outbox's thread)."""
         try:
             body = json.loads(raw)
             if body.get("op") == "stats":
@@ -81,10 +74,11 @@ class WorkerModel:
             str(body.get("id", "")),
             prompt_ids,
             params,
-            lambda event: send(event, is_final(event)),
+            lambda event: self.outbox.post(send, event),
             is_cancelled,
         )
 
     def close(self) -> None:
-        """Stops the engine."""
+        """Stops the engine, then sends what it left queued."""
         self.engine.stop()
+        self.outbox.close()

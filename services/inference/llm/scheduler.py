@@ -59,6 +59,8 @@ class Sequence:
     logprob_sum: float = 0.0
     #: Tokens of this sequence held in the engine's cache.
     cache_len: int = 0
+    #: Prompt tokens whose cache an earlier sequence left (not evaluated again).
+    cached_tokens: int = 0
     chunks: int = 0
     cancelled: bool = False
     finish_reason: str = ""
@@ -281,7 +283,11 @@ class ContinuousBatcher(ABC):
                     "text": tail,
                     "index": seq.chunks,
                     "finish_reason": seq.finish_reason,
-                    "usage": {"prompt_tokens": len(seq.prompt_ids), "completion_tokens": len(seq.output_ids)},
+                    "usage": {
+                        "prompt_tokens": len(seq.prompt_ids),
+                        "completion_tokens": len(seq.output_ids),
+                        "cached_tokens": seq.cached_tokens,
+                    },
                     "mean_logprob": seq.logprob_sum / max(1, len(seq.output_ids)),
                 },
             )

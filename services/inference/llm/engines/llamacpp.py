@@ -1,11 +1,17 @@
 """The llama.cpp engine: GGUF models through ``llama-cpp-python``, continuously batched.
 
 Continuous batching the way llama.cpp's own server runs parallel slots: one context holds a KV
-cache per slot (``n_seq_max`` sequences, each with its own stream of cells), every step builds one
-``llama_batch`` holding the prompts of newly admitted sequences and the last token of every running
-one (one sequence id each), and a single ``llama_decode`` computes them all. Each sequence samples
-from its own row of logits with its own llama.cpp sampler chain; a sequence that leaves frees its
-cells (``llama_memory_seq_rm``) and its slot at once.
+cache per slot (``n_seq_max`` sequences, each with its own stream of cells). A newly admitted
+sequence's prompt is evaluated in a ``llama_decode`` of its own (a prompt mixed with other
+sequences' single tokens would be split into one-token micro-batches); then every step builds one
+``llama_batch`` with the last token of every running sequence (one sequence id each) and a single
+``llama_decode`` computes them all. Each sequence samples from its own row of logits with its own
+llama.cpp sampler chain; a sequence that leaves frees its slot at once.
+
+Prompt caching, as llama.cpp's server does per slot: a slot keeps the KV cells of its last
+sequence, and a new sequence takes the free slot whose cached tokens share the longest prefix
+with its prompt, evaluating only the rest (the chat template's system prompt, a conversation's
+earlier turns). ``usage.cached_tokens`` says how many prompt tokens came from the cache.
 
 The model, context, batch and sampler objects are llama-cpp-python's own wrappers
 (``llama_cpp._internals``, the layer its ``Llama`` class is built on); the version is pinned in
@@ -118,8 +124,8 @@ class LlamaCppEngine(ContinuousBatcher):
         # 16 sequences (measured 257 against 182 tokens/s here), but a sequence's cells then land
         # wherever the others left holes, and its greedy output changes with its batch neighbours.
         params.n_ctx = context * max_batch
-        # One decode carries the newly admitted prompts and one token per running sequence.
-        self._batch_tokens = context + max_batch
+        # One decode carries a whole prompt, or one token of every running sequence.
+        self._batch_tokens = max(context, max_batch)
         params.n_batch = self._batch_tokens
         params.n_ubatch = min(512, self._batch_tokens)
         params.n_threads = params.n_threads_batch = threads
@@ -138,7 +144,9 @@ class LlamaCppEngine(ContinuousBatcher):
         self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._model.vocab)
         eos = frozenset(t for t in range(self._n_vocab) if llama_cpp.llama_vocab_is_eog(self._model.vocab, t))
         self._chat = chat_formatter(self._model)
-        self._free_slots = list(range(max_batch - 1, -1, -1))
+        self._free_slots = list(range(max_batch))
+        #: The tokens whose KV cells each slot holds (kept after its sequence leaves: the prompt cache).
+        self._slot_tokens: list[list[int]] = [[] for _ in range(max_batch)]
         offloaded = gpu_layers != 0 and bool(llama_cpp.llama_supports_gpu_offload())
         info = EngineInfo("llama.cpp", "cuda" if offloaded else "cpu", context, reason, threads)
         super().__init__(info, _Pieces(self._model), eos, max_batch, name)
@@ -174,33 +182,58 @@ class LlamaCppEngine(ContinuousBatcher):
     # ---- engine ---------------------------------------------------------------------------------
 
     def _admissible(self, seq: Sequence, admitted: list[Sequence]) -> bool:
-        # The step's batch must hold every new prompt plus one token per running sequence.
-        planned = len(self._running) + len(admitted) + sum(len(s.prompt_ids) for s in admitted)
-        return planned + len(seq.prompt_ids) <= self._batch_tokens or not (admitted or self._running)
+        # Prompts are evaluated one by one before the step's decode: bound the prompt tokens one
+        # step evaluates, so running sequences wait for at most about one context's worth.
+        planned = sum(len(s.prompt_ids) for s in admitted)
+        return not admitted or planned + len(seq.prompt_ids) <= self._batch_tokens
 
     def _step(self, admitted: list[Sequence]) -> None:
-        batch = self._batch.batch
-        rows: list[tuple[Sequence, int]] = []
-        n = 0
-        for seq in self._running:
-            n = put_token(batch, n, seq.last_token, seq.cache_len, seq.state.seq_id, True)
-            rows.append((seq, n - 1))
+        running = [s for s in self._running if s.finish_reason == ""]
         for seq in admitted:
-            seq.state = _Slot(self._free_slots.pop(), self._sampler(seq.params))
-            for position, token in enumerate(seq.prompt_ids):
-                n = put_token(
-                    batch, n, token, position, seq.state.seq_id, position == len(seq.prompt_ids) - 1
-                )
-            rows.append((seq, n - 1))
-            self._join(seq)
-        batch.n_tokens = n
-        code = self._llama.llama_decode(self._ctx.ctx, batch)
+            self._prefill(seq)
+        if not running:
+            return
+        batch = self._batch.batch
+        for row, seq in enumerate(running):
+            put_token(batch, row, seq.last_token, seq.cache_len, seq.state.seq_id, True)
+            self._slot_tokens[seq.state.seq_id].append(seq.last_token)
+        batch.n_tokens = len(running)
+        self._decode(len(running))
+        for row, seq in enumerate(running):
+            seq.cache_len += 1
+            self._sample(seq, row)
+
+    def _prefill(self, seq: Sequence) -> None:
+        """Takes the free slot caching the longest prefix of the prompt and evaluates the rest."""
+        prompt = seq.prompt_ids
+        slot = max(self._free_slots, key=lambda s: _common_prefix(self._slot_tokens[s], prompt))
+        self._free_slots.remove(slot)
+        # At least the prompt's last token is evaluated: its logits pick the first output token.
+        cached = min(_common_prefix(self._slot_tokens[slot], prompt), len(prompt) - 1)
+        self._llama.llama_memory_seq_rm(self._ctx.memory, slot, cached, -1)
+        self._slot_tokens[slot] = list(prompt)
+        seq.state = _Slot(slot, self._sampler(seq.params))
+        seq.cached_tokens = cached
+        self._join(seq)
+        batch = self._batch.batch
+        for row, token in enumerate(prompt[cached:]):
+            put_token(batch, row, token, cached + row, slot, cached + row == len(prompt) - 1)
+        batch.n_tokens = len(prompt) - cached
+        self._decode(batch.n_tokens)
+        seq.cache_len = len(prompt)
+        self._sample(seq, batch.n_tokens - 1)
+
+    def _decode(self, tokens: int) -> None:
+        code = self._llama.llama_decode(self._ctx.ctx, self._batch.batch)
         if code != 0:
-            raise RuntimeError(f"llama_decode returned {code} for a batch of {n} tokens")
-        for seq, row in rows:
-            seq.cache_len = len(seq.prompt_ids) if seq in admitted else seq.cache_len + 1
-            token = self._llama.llama_sampler_sample(seq.state.sampler.sampler, self._ctx.ctx, row)
-            self._accept(seq, token, self._logprob(row, token))
+            # What the cells hold is unknown now: forget every cached prompt.
+            self._llama.llama_memory_clear(self._ctx.memory, True)
+            self._slot_tokens = [[] for _ in self._slot_tokens]
+            raise RuntimeError(f"llama_decode returned {code} for a batch of {tokens} tokens")
+
+    def _sample(self, seq: Sequence, row: int) -> None:
+        token = self._llama.llama_sampler_sample(seq.state.sampler.sampler, self._ctx.ctx, row)
+        self._accept(seq, token, self._logprob(row, token))
 
     def _logprob(self, row: int, token: int) -> float:
         """log softmax of the model's raw logits at ``row``, for ``token``."""
@@ -231,12 +264,11 @@ class LlamaCppEngine(ContinuousBatcher):
         return chain
 
     def _release(self, gone: list[Sequence]) -> None:
-        memory = self._ctx.memory
+        # The slot keeps its cells (and _slot_tokens says which): the next prompt may reuse them.
         for seq in gone:
             slot: _Slot | None = seq.state
             if slot is None:
                 continue
-            self._llama.llama_memory_seq_rm(memory, slot.seq_id, -1, -1)
             slot.sampler.close()
             self._free_slots.append(slot.seq_id)
             seq.state = None
@@ -245,6 +277,16 @@ class LlamaCppEngine(ContinuousBatcher):
         self._batch.close()
         self._ctx.close()
         self._model.close()
+
+
+def _common_prefix(cached: list[int], prompt: list[int]) -> int:
+    """How many leading tokens two lists share."""
+    size = 0
+    for a, b in zip(cached, prompt, strict=False):
+        if a != b:
+            break
+        size += 1
+    return size
 
 
 def put_token(batch: Any, n: int, token: int, position: int, seq_id: int, logits: bool) -> int:
