@@ -128,7 +128,9 @@ def test_llama_gpu_client_example(
     results = ns["results"]
     assert [r.id for r in results] == ["0", "1"]
     assert results[0].tokens_generated <= 100 and results[1].tokens_generated <= 150
-    assert all(r.tokens_generated > 0 and r.inference_time > 0 for r in results)
+    # Sampled at temperature 1, the model may end at once (7% for "What is AI?" on llama.cpp): an
+    # end-of-generation token is not counted, so no tokens means no text, and text means tokens.
+    assert all(r.inference_time > 0 and (r.tokens_generated > 0) == (r.generated_text != "") for r in results)
     assert batch.stdout == "".join(f"Result {r.id}: {r.generated_text}\n" for r in results)
 
     # Streaming: the tokens printed one after another are the final text of the stream's last event.
