@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-from services.inference.llm.engines.transformers_loader import LoadedModel
+from services.inference.llm.engines.transformers_loader import LoadedModel, encode_prompt
 from services.inference.llm.sampling import Sampler
-from services.inference.llm.scheduler import ContinuousBatcher, EngineInfo, Sequence, check_roles
+from services.inference.llm.scheduler import ContinuousBatcher, EngineInfo, Sequence
 
 
 class TransformersEngine(ContinuousBatcher):
@@ -38,14 +38,7 @@ class TransformersEngine(ContinuousBatcher):
 
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids: chat messages through the model's chat template, else the raw prompt."""
-        tokenizer = self.loaded.tokenizer
-        if messages:
-            check_roles(messages)
-            rendered = tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, tokenize=True, return_dict=True
-            )
-            return list(rendered["input_ids"])
-        return list(tokenizer(prompt)["input_ids"])
+        return encode_prompt(self.loaded.tokenizer, prompt, messages)
 
     def _step(self, admitted: list[Sequence]) -> None:
         with torch.inference_mode():

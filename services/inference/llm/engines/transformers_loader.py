@@ -72,3 +72,17 @@ def load_causal_lm(source: str | Path, device: str = "auto") -> LoadedModel:
         "language model loaded", extra={"path": str(path), "device": target, "seconds": round(seconds, 2)}
     )
     return LoadedModel(model, tokenizer, target, context, frozenset(eos_ids), seconds, parameters)
+
+
+def encode_prompt(tokenizer: Any, prompt: str, messages: list[dict[str, str]]) -> list[int]:
+    """Prompt token ids from a Hugging Face tokenizer: chat messages through its chat template,
+    else the raw prompt (the transformers and vLLM engines both tokenize this way)."""
+    from services.inference.llm.scheduler import check_roles
+
+    if messages:
+        check_roles(messages)
+        rendered = tokenizer.apply_chat_template(
+            messages, add_generation_prompt=True, tokenize=True, return_dict=True
+        )
+        return list(rendered["input_ids"])
+    return list(tokenizer(prompt)["input_ids"])

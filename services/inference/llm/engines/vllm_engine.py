@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from services.inference.llm.sampling import SamplingParams
-from services.inference.llm.scheduler import Emit, EngineInfo, check_roles, error_event, fit_context
+from services.inference.llm.scheduler import Emit, EngineInfo, error_event, fit_context
 
 log = logging.getLogger("meshserve.llm")
 
@@ -111,13 +111,9 @@ class VLLMEngine:
 
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids through the model's own tokenizer and chat template."""
-        if messages:
-            check_roles(messages)
-            rendered = self._tokenizer.apply_chat_template(
-                messages, add_generation_prompt=True, tokenize=True, return_dict=True
-            )
-            return list(rendered["input_ids"])
-        return list(self._tokenizer(prompt)["input_ids"])
+        from services.inference.llm.engines.transformers_loader import encode_prompt
+
+        return encode_prompt(self._tokenizer, prompt, messages)
 
     def check_context(self, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
         """The same rule as every engine."""
