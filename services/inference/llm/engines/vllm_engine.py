@@ -13,6 +13,7 @@ they are unit-tested everywhere. The engine itself is exercised on a CUDA machin
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 from collections.abc import Callable
@@ -91,7 +92,7 @@ class VLLMEngine:
         config = self._engine.model_config if hasattr(self._engine, "model_config") else None
         context = int(getattr(config, "max_model_len", 0) or context_tokens or 4096)
         self.info = EngineInfo("vllm", "cuda", context, "Hugging Face model on CUDA", 0)
-        self._live: dict[str, asyncio.Future[Any]] = {}
+        self._live: dict[str, concurrent.futures.Future[None]] = {}
         self.completed = 0
         self.tokens_generated = 0
 
@@ -131,7 +132,7 @@ class VLLMEngine:
         future = asyncio.run_coroutine_threadsafe(
             self._run(seq_id, prompt_ids, params, emit, is_cancelled or (lambda: False)), self._loop
         )
-        self._live[seq_id] = future  # type: ignore[assignment]
+        self._live[seq_id] = future
         future.add_done_callback(lambda _: self._live.pop(seq_id, None))
 
     async def _run(
