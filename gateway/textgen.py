@@ -96,6 +96,8 @@ class Completion:
     mean_logprob: float | None = None
     #: Served from the inference service's response cache rather than generated now.
     cached: bool = False
+    #: Prompt tokens not evaluated again (the engine's prompt cache, or the response cache).
+    cached_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:
@@ -120,6 +122,7 @@ async def collect(stream: GenerationStream) -> Completion:
         finish_reason=FINISH_NAMES.get(last.finish_reason, "stop"),
         prompt_tokens=last.usage.prompt_tokens,
         completion_tokens=last.usage.completion_tokens,
+        cached_tokens=last.usage.cached_tokens,
         model=last.model_name or stream.first.model_name,
         device=last.device or stream.first.device,
         request_id=stream.first.request_id,

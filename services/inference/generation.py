@@ -109,6 +109,7 @@ class GenerationMixin(pb_grpc.InferenceServiceServicer):
                 reply.finish_reason = _FINISH.get(chunk.finish_reason, pb.FINISH_REASON_STOP)
                 reply.usage.prompt_tokens = chunk.prompt_tokens
                 reply.usage.completion_tokens = chunk.completion_tokens
+                reply.usage.cached_tokens = chunk.cached_tokens
                 if chunk.mean_logprob is not None:
                     reply.mean_logprob = chunk.mean_logprob
             yield reply

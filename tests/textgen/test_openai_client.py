@@ -95,3 +95,25 @@ def test_unknown_model_is_an_openai_error(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         client.chat.completions.create(model="gpt-9", messages=[{"role": "user", "content": "hi"}])
     assert caught.value.body["code"] == "model_not_found"
+
+
+def test_usage_counts_the_prompt_tokens_the_prompt_cache_served(client: openai.OpenAI) -> None:
+    """The engine keeps each slot's cells: asking again evaluates only the prompt's last token, and
+    a different question reuses the chat template's system prompt. Both show in OpenAI's
+    ``prompt_tokens_details.cached_tokens``; the answer does not change."""
+    ask = {"model": "default", "temperature": 0, "max_tokens": 12}
+    messages = [{"role": "user", "content": "Name three fruits."}]
+    first = client.chat.completions.create(messages=messages, **ask)
+    again = client.chat.completions.create(messages=messages, **ask)
+    assert again.usage.prompt_tokens == first.usage.prompt_tokens
+    assert again.usage.prompt_tokens_details.cached_tokens == again.usage.prompt_tokens - 1
+    assert again.choices[0].message.content == first.choices[0].message.content
+    stream = client.chat.completions.create(
+        messages=messages, stream=True, stream_options={"include_usage": True}, **ask
+    )
+    (final,) = [chunk for chunk in stream if chunk.usage is not None]
+    assert final.usage.prompt_tokens_details.cached_tokens == final.usage.prompt_tokens - 1
+    other = client.chat.completions.create(
+        messages=[{"role": "user", "content": "Which planet is the largest?"}], **ask
+    )
+    assert 20 < other.usage.prompt_tokens_details.cached_tokens < other.usage.prompt_tokens - 5

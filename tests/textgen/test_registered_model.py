@@ -104,7 +104,9 @@ def test_registered_gguf_generates_by_name(llm_mesh: Mesh) -> None:
     assert copy["model"] == "smollm2-copy"
     assert "Paris" in copy["choices"][0]["message"]["content"]
     assert copy["choices"][0]["message"]["content"] == bundled["choices"][0]["message"]["content"]
-    assert copy["usage"] == bundled["usage"]
+    # The same tokens; what each model's prompt cache held depends on what it served before.
+    for key in ("prompt_tokens", "completion_tokens", "total_tokens"):
+        assert copy["usage"][key] == bundled["usage"][key], key
 
 
 def zip_of(files: dict[str, bytes]) -> bytes:

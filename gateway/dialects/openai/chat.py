@@ -98,7 +98,7 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
                         "finish_reason": result.finish_reason,
                     }
                 ],
-                "usage": usage(result.prompt_tokens, result.completion_tokens),
+                "usage": usage(result.prompt_tokens, result.completion_tokens, result.cached_tokens),
             }
         )
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -131,7 +131,11 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
                             "created": chunk.created,
                             "model": chunk.model_name,
                             "choices": [],
-                            "usage": usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens),
+                            "usage": usage(
+                                chunk.usage.prompt_tokens,
+                                chunk.usage.completion_tokens,
+                                chunk.usage.cached_tokens,
+                            ),
                         }
                     )
         yield sse_event("[DONE]")

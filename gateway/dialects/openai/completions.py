@@ -51,9 +51,14 @@ def single_choice(n: int) -> None:
         raise InvalidInput("n must be 1", details={"field": "n", "provided": n, "max": 1})
 
 
-def usage(prompt: int, completion: int) -> dict[str, int]:
-    """OpenAI usage object."""
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+def usage(prompt: int, completion: int, cached: int = 0) -> dict[str, Any]:
+    """OpenAI usage object, with the prompt tokens a cache served in ``prompt_tokens_details``."""
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": prompt + completion,
+        "prompt_tokens_details": {"cached_tokens": cached},
+    }
 
 
 def in_band_error(error: MeshError) -> list[bytes]:
@@ -98,7 +103,7 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
                 "choices": [
                     {"text": result.text, "index": 0, "logprobs": None, "finish_reason": result.finish_reason}
                 ],
-                "usage": usage(result.prompt_tokens, result.completion_tokens),
+                "usage": usage(result.prompt_tokens, result.completion_tokens, result.cached_tokens),
             }
         )
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -126,7 +131,11 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
                         "created": chunk.created,
                         "model": chunk.model_name,
                         "choices": [],
-                        "usage": usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens),
+                        "usage": usage(
+                            chunk.usage.prompt_tokens,
+                            chunk.usage.completion_tokens,
+                            chunk.usage.cached_tokens,
+                        ),
                     }
                 )
         yield sse_event("[DONE]")

@@ -154,6 +154,7 @@ class AdvancedMixin(pb_grpc.InferenceServiceServicer):
         last.finish_reason = entry.finish_reason  # type: ignore[assignment]
         last.usage.prompt_tokens = entry.prompt_tokens
         last.usage.completion_tokens = entry.completion_tokens
+        last.usage.cached_tokens = entry.prompt_tokens  # nothing of the prompt was evaluated
         return replies
 
     def _cache_stats(self) -> pb.GetCacheStatsResponse:

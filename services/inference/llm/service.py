@@ -37,6 +37,8 @@ class Chunk:
     finish_reason: str = ""
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    #: Prompt tokens the engine's prompt cache held (not evaluated again).
+    cached_tokens: int = 0
     #: Last chunk only: mean log-probability of the generated tokens (the engine's confidence).
     mean_logprob: float | None = None
 
@@ -90,6 +92,7 @@ class GenerationService:
                         finish_reason=str(event.get("finish_reason", "")),
                         prompt_tokens=int(usage.get("prompt_tokens", 0)),
                         completion_tokens=int(usage.get("completion_tokens", 0)),
+                        cached_tokens=int(usage.get("cached_tokens", 0)),
                         mean_logprob=event.get("mean_logprob"),
                     )
         finally:
