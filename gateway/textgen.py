@@ -23,7 +23,7 @@ from gateway.streams import OpenStream, first_message
 from meshserve.v1 import common_pb2
 from meshserve.v1 import inference_pb2 as pb
 from services.common.clients import call_metadata
-from services.common.errors import MeshError
+from services.common.errors import InvalidInput, MeshError
 
 FINISH_NAMES = {pb.FINISH_REASON_STOP: "stop", pb.FINISH_REASON_LENGTH: "length"}
 #: Deadline of a generation stream: long generations on CPU take minutes, not seconds.
@@ -43,14 +43,17 @@ def generate_request(
     frequency_penalty: float | None = None,
     presence_penalty: float | None = None,
     seed: int | None = None,
+    logit_bias: dict[str, float] | None = None,
     request_id: str = "",
 ) -> pb.GenerateRequest:
-    """The canonical request; ranges are checked by the inference service, not here."""
+    """The canonical request; ranges are checked by the inference service, not here (JSON's
+    string token ids only become the contract's integers)."""
     sampling = pb.SamplingParams(
         top_k=top_k or 0,
         stop=[stop] if isinstance(stop, str) else list(stop or []),
         frequency_penalty=frequency_penalty or 0.0,
         presence_penalty=presence_penalty or 0.0,
+        logit_bias=_token_ids(logit_bias or {}),
     )
     if max_tokens is not None:
         sampling.max_completion_tokens = max_tokens
@@ -67,6 +70,17 @@ def generate_request(
         sampling=sampling,
         request_id=request_id,
     )
+
+
+def _token_ids(bias: dict[str, float]) -> dict[int, float]:
+    """OpenAI's logit_bias keys (token ids written as strings) as integers."""
+    try:
+        return {int(token): float(value) for token, value in bias.items()}
+    except ValueError:
+        raise InvalidInput(
+            "logit_bias keys must be token ids (integers written as strings)",
+            details={"field": "logit_bias", "provided": sorted(bias)[:5]},
+        ) from None
 
 
 GenerationStream = OpenStream[pb.GenerateResponse]

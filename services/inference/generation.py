@@ -90,6 +90,7 @@ class GenerationMixin(pb_grpc.InferenceServiceServicer):
                 "stop": list(sampling.stop),
                 "frequency_penalty": sampling.frequency_penalty,
                 "presence_penalty": sampling.presence_penalty,
+                "logit_bias": dict(sampling.logit_bias),
                 "seed": sampling.seed if sampling.HasField("seed") else None,
             },
             default_max_tokens=service.settings.default_max_tokens,

@@ -103,7 +103,9 @@ def test_vllm_sampling_mapping() -> None:
         "presence_penalty": -0.5,
         "seed": 3,
         "logprobs": 0,
+        "logit_bias": None,
     }
+    assert sampling_kwargs(SamplingParams(logit_bias=((7, -100.0),)))["logit_bias"] == {7: -100.0}
     assert sampling_kwargs(SamplingParams(top_k=40))["top_k"] == 40
 
 

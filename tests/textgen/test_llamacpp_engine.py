@@ -166,6 +166,38 @@ def test_seeded_sampling_repeats_and_parameters_act(engine: LlamaCppEngine) -> N
     assert " the" not in stopped.text and stopped.last["finish_reason"] == "stop"
 
 
+def test_logit_bias_bans_and_forces_tokens(engine: LlamaCppEngine) -> None:
+    from services.common.errors import InvalidInput
+    from services.inference.llm.scheduler import check_token_ids
+
+    ids = chat(engine, "Write a sentence about the sea.")
+    plain = Collected()
+    seq = engine.submit("plain", ids, SamplingParams(max_tokens=8, temperature=0.0), plain.emit)
+    assert plain.done.wait(60)
+    first = seq.output_ids[0]
+    banned = Collected()
+    seq = engine.submit(
+        "banned",
+        ids,
+        SamplingParams(max_tokens=8, temperature=0.0, logit_bias=((first, -100.0),)),
+        banned.emit,
+    )
+    assert banned.done.wait(60)
+    assert first not in seq.output_ids
+    forced = Collected()
+    seq = engine.submit(
+        "forced",
+        ids,
+        SamplingParams(max_tokens=4, temperature=0.9, seed=5, logit_bias=((first, 100.0),)),
+        forced.emit,
+    )
+    assert forced.done.wait(60)
+    assert seq.output_ids == [first] * 4
+    with pytest.raises(InvalidInput) as caught:
+        check_token_ids(SamplingParams(logit_bias=((engine.vocab_size, 1.0),)), engine.vocab_size)
+    assert caught.value.details["max"] == engine.vocab_size - 1 == 49151
+
+
 def test_mean_logprob_is_llama_cpp_distribution(engine: LlamaCppEngine, llama_reference: Any) -> None:
     ids = chat(engine, "Explain what a lighthouse does.")
     result = Collected()

@@ -97,6 +97,26 @@ def test_unknown_model_is_an_openai_error(client: openai.OpenAI) -> None:
     assert caught.value.body["code"] == "model_not_found"
 
 
+def test_logit_bias_bans_a_token_and_bad_biases_are_refused(client: openai.OpenAI) -> None:
+    ask = {
+        "model": "default",
+        "temperature": 0,
+        "max_tokens": 8,
+        "messages": [{"role": "user", "content": QUESTION}],
+    }
+    plain = client.chat.completions.create(**ask)
+    assert plain.choices[0].message.content.startswith("The")
+    the = 504  # "The" in SmolLM2's vocabulary
+    biased = client.chat.completions.create(logit_bias={str(the): -100}, **ask)
+    assert not biased.choices[0].message.content.startswith("The")
+    for bias in ({"999999": 1}, {str(the): 500}):
+        with pytest.raises(openai.BadRequestError) as caught:
+            client.chat.completions.create(logit_bias=bias, **ask)
+        assert caught.value.body["param"] == "logit_bias", caught.value.body
+    with pytest.raises(openai.BadRequestError):
+        client.completions.create(model="default", prompt="Hi", max_tokens=2, logit_bias={"x": 1})
+
+
 def test_usage_counts_the_prompt_tokens_the_prompt_cache_served(client: openai.OpenAI) -> None:
     """The engine keeps each slot's cells: asking again evaluates only the prompt's last token, and
     a different question reuses the chat template's system prompt. Both show in OpenAI's

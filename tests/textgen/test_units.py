@@ -49,6 +49,8 @@ def test_partial_stop_prefix_is_held_then_released() -> None:
         (SamplingParams(top_k=-1), "top_k"),
         (SamplingParams(frequency_penalty=3), "frequency_penalty"),
         (SamplingParams(stop=("a", "b", "c", "d", "e")), "stop"),
+        (SamplingParams(logit_bias=((5, 101.0),)), "logit_bias"),
+        (SamplingParams(logit_bias=((-1, 1.0),)), "logit_bias"),
     ],
 )
 def test_out_of_range_parameters(params: SamplingParams, field: str) -> None:
@@ -68,6 +70,17 @@ def test_seeded_sampling_repeats_and_penalties_apply() -> None:
     greedy = Sampler(SamplingParams(temperature=0.0, presence_penalty=2.0, frequency_penalty=2.0))
     tokens = [greedy.next_token(logits) for _ in range(3)]
     assert len(set(tokens)) == 3, "penalties push the arg-max away from tokens already used"
+
+
+def test_logit_bias_moves_the_arg_max_and_travels_with_the_parameters() -> None:
+    logits = torch.randn(50, generator=torch.Generator().manual_seed(1))
+    top = int(torch.argmax(logits))
+    banned = Sampler(SamplingParams(temperature=0.0, logit_bias=((top, -100.0),)))
+    assert banned.next_token(logits) != top
+    forced = Sampler(SamplingParams(temperature=1.0, seed=3, logit_bias=((7, 100.0),)))
+    assert [forced.next_token(logits) for _ in range(5)] == [7] * 5
+    params = SamplingParams(logit_bias=((3, -2.5), (9, 1.0)))
+    assert SamplingParams.from_dict(params.to_dict()) == params
 
 
 def test_request_validation() -> None:

@@ -44,6 +44,9 @@ class ChatRequest(BaseModel):
     presence_penalty: float | None = Field(None, description="-2 to 2.")
     stop: str | list[str] | None = Field(None, description="Up to 4 stop sequences.")
     seed: int | None = Field(None, description="Same seed, same output.")
+    logit_bias: dict[str, float] | None = Field(
+        None, description="Token id (as a string) → bias from -100 to 100 added to its logit."
+    )
     n: int = Field(1, description="Choices to return; only 1 is supported.")
     stream: bool = Field(False, description="Stream SSE chunks ending with data: [DONE].")
     stream_options: StreamOptions | None = None
@@ -78,6 +81,7 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
         stop=body.stop,
         frequency_penalty=body.frequency_penalty,
         presence_penalty=body.presence_penalty,
+        logit_bias=body.logit_bias,
         seed=body.seed,
     )
     stream = await open_stream(clients, canonical)

@@ -25,7 +25,7 @@ from services.common.errors import InvalidInput, MeshError
 from services.inference.llm.engines import Engine, load_engine
 from services.inference.llm.outbox import Outbox, Send
 from services.inference.llm.sampling import SamplingParams
-from services.inference.llm.scheduler import error_event
+from services.inference.llm.scheduler import check_token_ids, error_event
 
 log = logging.getLogger("meshserve.llm")
 
@@ -61,6 +61,7 @@ class WorkerModel:
                 return
             prompt_ids = self.engine.encode(body.get("prompt", ""), body.get("messages") or [])
             params = SamplingParams.from_dict(body["sampling"])
+            check_token_ids(params, self.engine.vocab_size)
             explicit = bool(body.get("max_tokens_explicit"))
             params = replace(
                 params, max_tokens=self.engine.check_context(prompt_ids, params.max_tokens, explicit)

@@ -84,6 +84,7 @@ def build_job(
         stop=tuple(sampling.get("stop") or ()),
         frequency_penalty=float(sampling.get("frequency_penalty") or 0.0),
         presence_penalty=float(sampling.get("presence_penalty") or 0.0),
+        logit_bias=tuple(sorted((int(t), float(b)) for t, b in (sampling.get("logit_bias") or {}).items())),
         seed=sampling.get("seed"),
     )
     params.validate()

@@ -1,7 +1,8 @@
 """Sampling: validated parameters and the per-sequence logits processing (no transport imports).
 
 Ranges follow document 002 and the OpenAI API: temperature 0 to 2 (0 is greedy), top_p in (0, 1],
-top_k ≥ 0 (0 disables it), penalties -2 to 2, at most 4 stop sequences. Penalties use OpenAI's
+top_k ≥ 0 (0 disables it), penalties -2 to 2, at most 4 stop sequences, logit biases -100 to 100
+(added to the raw logits before everything else; whether a token id exists is the engine's check). Penalties use OpenAI's
 definition: ``logit -= count * frequency_penalty + (count > 0) * presence_penalty``.
 """
 
@@ -31,6 +32,8 @@ class SamplingParams:
     frequency_penalty: float = 0.0
     presence_penalty: float = 0.0
     seed: int | None = None
+    #: (token id, bias) pairs, sorted by token id.
+    logit_bias: tuple[tuple[int, float], ...] = ()
 
     @property
     def greedy(self) -> bool:
@@ -48,6 +51,7 @@ class SamplingParams:
             "frequency_penalty": self.frequency_penalty,
             "presence_penalty": self.presence_penalty,
             "seed": self.seed,
+            "logit_bias": {str(token): bias for token, bias in self.logit_bias},
         }
 
     @classmethod
@@ -62,6 +66,7 @@ class SamplingParams:
             frequency_penalty=float(data["frequency_penalty"]),
             presence_penalty=float(data["presence_penalty"]),
             seed=None if data.get("seed") is None else int(data["seed"]),
+            logit_bias=tuple(sorted((int(t), float(b)) for t, b in (data.get("logit_bias") or {}).items())),
         )
         params.validate()
         return params
@@ -83,6 +88,13 @@ class SamplingParams:
                 f"at most {MAX_STOP_SEQUENCES} stop sequences are allowed, got {len(self.stop)}",
                 details={"field": "stop", "max_items": MAX_STOP_SEQUENCES, "provided": len(self.stop)},
             )
+        for token, bias in self.logit_bias:
+            if token < 0:
+                raise InvalidInput(
+                    f"logit_bias token ids are not negative, got {token}",
+                    details={"field": "logit_bias", "provided": token},
+                )
+            _check_range("logit_bias", bias, -100.0, 100.0)
         for item in self.stop:
             if not item or len(item) > MAX_STOP_CHARS:
                 raise InvalidInput(
@@ -118,6 +130,13 @@ class Sampler:
     def next_token(self, logits: torch.Tensor) -> int:
         """The next token from a 1-D row of logits; records it for the penalties."""
         logits = logits.float()
+        if self.params.logit_bias:
+            ids = torch.tensor([t for t, _ in self.params.logit_bias], dtype=torch.long, device=logits.device)
+            bias = torch.tensor(
+                [b for _, b in self.params.logit_bias], dtype=logits.dtype, device=logits.device
+            )
+            logits = logits.clone()
+            logits[ids] += bias
         if self.counts and (self.params.frequency_penalty or self.params.presence_penalty):
             ids = torch.tensor(list(self.counts.keys()), dtype=torch.long, device=logits.device)
             counts = torch.tensor(list(self.counts.values()), dtype=logits.dtype, device=logits.device)

@@ -85,6 +85,8 @@ class EngineInfo:
     #: Why this engine serves the model (a fallback says so).
     reason: str = ""
     threads: int = 0
+    #: Token ids run from 0 to vocab_size - 1 (the width of the logits).
+    vocab_size: int = 0
 
 
 class ContinuousBatcher(ABC):
@@ -119,6 +121,11 @@ class ContinuousBatcher(ABC):
     def context_length(self) -> int:
         """Tokens one sequence may hold, prompt and output together."""
         return self.info.context_length
+
+    @property
+    def vocab_size(self) -> int:
+        """The width of the model's logits."""
+        return self.info.vocab_size
 
     # ---- requests -------------------------------------------------------------------------------
 
@@ -356,6 +363,16 @@ def fit_context(context: int, prompt_ids: list[int], max_tokens: int, explicit: 
             suggestion=f"ask for at most {room} tokens",
         )
     return max_tokens
+
+
+def check_token_ids(params: SamplingParams, vocab_size: int) -> None:
+    """INVALID_INPUT when a logit_bias names a token the model does not have."""
+    unknown = [token for token, _ in params.logit_bias if token >= vocab_size]
+    if unknown:
+        raise InvalidInput(
+            f"logit_bias names token {unknown[0]}, but the model's token ids run from 0 to {vocab_size - 1}",
+            details={"field": "logit_bias", "provided": unknown[0], "max": vocab_size - 1},
+        )
 
 
 def check_roles(messages: list[dict[str, str]]) -> None:

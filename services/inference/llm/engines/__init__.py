@@ -32,6 +32,11 @@ class Engine(Protocol):
         """Where the model runs."""
         ...
 
+    @property
+    def vocab_size(self) -> int:
+        """The width of the model's logits (token ids run below it)."""
+        ...
+
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids."""
         ...

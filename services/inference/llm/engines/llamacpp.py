@@ -148,7 +148,9 @@ class LlamaCppEngine(ContinuousBatcher):
         #: The tokens whose KV cells each slot holds (kept after its sequence leaves: the prompt cache).
         self._slot_tokens: list[list[int]] = [[] for _ in range(max_batch)]
         offloaded = gpu_layers != 0 and bool(llama_cpp.llama_supports_gpu_offload())
-        info = EngineInfo("llama.cpp", "cuda" if offloaded else "cpu", context, reason, threads)
+        info = EngineInfo(
+            "llama.cpp", "cuda" if offloaded else "cpu", context, reason, threads, self._n_vocab
+        )
         super().__init__(info, _Pieces(self._model), eos, max_batch, name)
         self.parameters = int(llama_cpp.llama_model_n_params(self._model.model))
         self.load_seconds = time.perf_counter() - started
@@ -243,11 +245,13 @@ class LlamaCppEngine(ContinuousBatcher):
         return float(logits[token]) - top - float(np.log(np.exp(logits - top).sum()))
 
     def _sampler(self, params: SamplingParams) -> Any:
-        """A llama.cpp sampler chain for one sequence, in the OpenAI order: penalties, temperature,
-        top-k, top-p, then a (seeded) draw; greedy takes the arg-max after the penalties."""
+        """A llama.cpp sampler chain for one sequence, in the OpenAI order: logit bias, penalties,
+        temperature, top-k, top-p, then a (seeded) draw; greedy takes the arg-max after the penalties."""
         from llama_cpp import _internals
 
         chain = _internals.LlamaSampler()
+        if params.logit_bias:
+            chain.add_logit_bias(self._n_vocab, dict(params.logit_bias))
         if params.frequency_penalty or params.presence_penalty:
             chain.add_penalties(
                 self._n_vocab, self.context_length, 1.0, params.frequency_penalty, params.presence_penalty

@@ -29,7 +29,8 @@ class TransformersEngine(ContinuousBatcher):
         context_tokens: int = 0,
     ) -> None:
         context = min(loaded.context_length, context_tokens) if context_tokens > 0 else loaded.context_length
-        info = EngineInfo("transformers", loaded.device, context, reason, torch.get_num_threads())
+        vocab = int(loaded.model.get_output_embeddings().weight.shape[0])
+        info = EngineInfo("transformers", loaded.device, context, reason, torch.get_num_threads(), vocab)
         super().__init__(info, loaded.tokenizer, loaded.eos_token_ids, max_batch, name)
         self.loaded = loaded
         self._cache: Any = None

@@ -69,6 +69,7 @@ def sampling_kwargs(params: SamplingParams) -> dict[str, Any]:
         "presence_penalty": params.presence_penalty,
         "seed": params.seed,
         "logprobs": 0,  # the sampled token's log-probability, for the mean confidence
+        "logit_bias": dict(params.logit_bias) or None,
     }
 
 
@@ -91,7 +92,7 @@ class VLLMEngine:
         ).result()
         config = self._engine.model_config if hasattr(self._engine, "model_config") else None
         context = int(getattr(config, "max_model_len", 0) or context_tokens or 4096)
-        self.info = EngineInfo("vllm", "cuda", context, "Hugging Face model on CUDA", 0)
+        self.info = EngineInfo("vllm", "cuda", context, "Hugging Face model on CUDA", 0, len(self._tokenizer))
         self._live: dict[str, concurrent.futures.Future[None]] = {}
         self.completed = 0
         self.tokens_generated = 0
@@ -109,6 +110,11 @@ class VLLMEngine:
     def context_length(self) -> int:
         """The model's context as vLLM configured it."""
         return self.info.context_length
+
+    @property
+    def vocab_size(self) -> int:
+        """Token ids the tokenizer knows."""
+        return self.info.vocab_size
 
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids through the model's own tokenizer and chat template."""
