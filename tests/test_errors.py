@@ -15,7 +15,7 @@ from meshserve.v1 import common_pb2
 from services.common import errors
 from services.common.errors import GRPC_TO_HTTP, REASON_TO_GRPC, MeshError
 
-DOCUMENTED_HTTP = {  # DESIGN.md § Errors
+DOCUMENTED_HTTP = {  # ARCHITECTURE.md, "Errors"
     grpc.StatusCode.INVALID_ARGUMENT: 400,
     grpc.StatusCode.UNAUTHENTICATED: 401,
     grpc.StatusCode.PERMISSION_DENIED: 403,

@@ -1,6 +1,6 @@
 """The one canonical error model of meshserve.
 
-Every failure is a :class:`MeshError` carrying a :class:`Reason` (DESIGN.md § Errors). The reason
+Every failure is a :class:`MeshError` carrying a :class:`Reason` (ARCHITECTURE.md, "Errors"). The reason
 decides the gRPC status code through :data:`REASON_TO_GRPC`; on the wire the error travels as a
 ``google.rpc.Status`` whose details hold a packed :class:`ErrorDetail`. Gateway dialects render it
 through :func:`http_status_for` and their own envelopes.

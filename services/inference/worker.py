@@ -1,6 +1,6 @@
 """One Triton worker: a real ``tritonserver`` process from the nvidia-pytriton wheel.
 
-The environment follows FACTS.md: the python backend and the stub of this interpreter's version
+The environment is what the python backend needs on a pyenv interpreter: the python backend and the stub of this interpreter's version
 are copied into a backend directory; ``LD_LIBRARY_PATH`` carries this interpreter's LIBDIR (so
 the stub links pyenv's libpython, not Debian's) and ``nvidia_pytriton.libs``; this virtual
 environment's ``bin/`` comes first on ``PATH`` (so the stub imports the venv's numpy). No

@@ -31,7 +31,7 @@ SETTINGS_MODULES = (
     "gateway.settings",
     "gateway.security.settings",
 )
-#: Variables read by libraries or documented in DESIGN.md rather than by a settings class.
+#: Variables read by libraries or documented in ARCHITECTURE.md rather than by a settings class.
 OTHER_VARIABLES = {
     "DATABASE_URL",
     "REDIS_URL",

@@ -1,4 +1,4 @@
-"""The shared ``/v1/models`` surface (DESIGN.md): OpenAI's model list and retrieval plus document
+"""The shared ``/v1/models`` surface (ARCHITECTURE.md, "Shared paths"): OpenAI's model list and retrieval plus document
 000's list and multipart upload.
 
 * ``GET /v1/models`` → ``{"object": "list", "data": [OpenAI model objects], "models": [000 objects]}``
