@@ -225,3 +225,33 @@ def test_context_and_prompt_limits(engine: LlamaCppEngine) -> None:
     assert engine.check_context([1, 2, 3], 5000, explicit=False) == 1021
     with pytest.raises(InvalidInput):
         engine.encode("", [{"role": "robot", "content": "hi"}])
+
+
+def test_a_failed_step_ends_every_sequence_it_held(
+    engine: LlamaCppEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A decode that fails ends the running, the admitted and the waiting sequences with an error
+    event (none is left waiting forever), and the engine serves the next request."""
+    calls = {"n": 0}
+    real = engine._decode
+
+    def failing(tokens: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("simulated llama_decode failure")
+        real(tokens)
+
+    monkeypatch.setattr(engine, "_decode", failing)
+    results = [Collected() for _ in range(3)]
+    for i, result in enumerate(results):
+        engine.submit(
+            f"f{i}", chat(engine, PROMPTS[i]), SamplingParams(max_tokens=8, temperature=0.0), result.emit
+        )
+    for result in results:
+        assert result.done.wait(30)
+    failed = [r for r in results if "error" in r.last]
+    assert failed and all(r.last["error"]["code"] == "INFERENCE_FAILED" for r in failed)
+    assert all("error" in r.last or r.last.get("finish_reason") for r in results)
+    after = run(engine, [(chat(engine, PROMPTS[0]), SamplingParams(max_tokens=4, temperature=0.0))])[0]
+    assert after.last["finish_reason"] in ("stop", "length")
+    assert engine.stats()["active"] == 0

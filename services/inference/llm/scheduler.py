@@ -191,7 +191,8 @@ class ContinuousBatcher(ABC):
             self._lock.notify()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
-        self._close()
+        if not self._thread.is_alive():  # never free the model under a step still running
+            self._close()
 
     # ---- what an engine provides ----------------------------------------------------------------
 
@@ -212,6 +213,10 @@ class ContinuousBatcher(ABC):
     def _close(self) -> None:  # noqa: B027 - optional hook
         """Frees the model once the scheduler has stopped."""
 
+    def _forget(self) -> None:  # noqa: B027 - optional hook
+        """Drops whatever the engine's cache holds beyond the running batch (after a failed step,
+        what it holds is unknown)."""
+
     # ---- scheduler ------------------------------------------------------------------------------
 
     def _loop(self) -> None:
@@ -226,8 +231,8 @@ class ContinuousBatcher(ABC):
                     if not self._admissible(self._waiting[0], admitted):
                         break
                     admitted.append(self._waiting.popleft())
+            live: list[Sequence] = []
             try:
-                live = []
                 for seq in admitted:
                     if self._dropped(seq):
                         self._send(seq, {"cancelled": True})
@@ -238,7 +243,8 @@ class ContinuousBatcher(ABC):
                     self._drop_finished()
             except Exception as error:  # one bad step must not kill the scheduler
                 log.exception("generation step failed")
-                self._fail_all(error)
+                # Admitted sequences the step had not joined yet are in neither queue: end them too.
+                self._fail_all(error, [s for s in live if s not in self._running])
         self._fail_all(MeshError("the language model is shutting down"))
 
     def _dropped(self, seq: Sequence) -> bool:
@@ -319,12 +325,13 @@ class ContinuousBatcher(ABC):
             self._release(gone)  # before the batch changes: an engine may index its rows by it
             self._running = [s for s in self._running if s not in gone]
 
-    def _fail_all(self, error: Exception) -> None:
+    def _fail_all(self, error: Exception, unjoined: list[Sequence] | None = None) -> None:
         with self._lock:
-            victims = [*self._waiting, *self._running]
+            victims = [*self._waiting, *self._running, *(unjoined or [])]
             self._waiting.clear()
             try:
                 self._release(list(self._running))
+                self._forget()
             except Exception:  # the cache is being reset after a failure: nothing more to free
                 log.exception("freeing the batch after a failure failed")
             self._running = []

@@ -228,9 +228,6 @@ class LlamaCppEngine(ContinuousBatcher):
     def _decode(self, tokens: int) -> None:
         code = self._llama.llama_decode(self._ctx.ctx, self._batch.batch)
         if code != 0:
-            # What the cells hold is unknown now: forget every cached prompt.
-            self._llama.llama_memory_clear(self._ctx.memory, True)
-            self._slot_tokens = [[] for _ in self._slot_tokens]
             raise RuntimeError(f"llama_decode returned {code} for a batch of {tokens} tokens")
 
     def _sample(self, seq: Sequence, row: int) -> None:
@@ -276,6 +273,11 @@ class LlamaCppEngine(ContinuousBatcher):
             slot.sampler.close()
             self._free_slots.append(slot.seq_id)
             seq.state = None
+
+    def _forget(self) -> None:
+        # After a failed step the cells may not hold what _slot_tokens says: no prompt is cached.
+        self._llama.llama_memory_clear(self._ctx.memory, True)
+        self._slot_tokens = [[] for _ in self._slot_tokens]
 
     def _close(self) -> None:
         self._batch.close()
