@@ -88,6 +88,24 @@ class EngineInfo:
     #: Token ids run from 0 to vocab_size - 1 (the width of the logits).
     vocab_size: int = 0
 
+    def stats(
+        self, model: str, *, active: int, waiting: int, slots: int, completed: int, tokens_generated: int
+    ) -> dict[str, Any]:
+        """The worker protocol's statistics row (``{"stats": …}``), the same for every engine."""
+        return {
+            "model": model,
+            "active": active,
+            "waiting": waiting,
+            "slots": slots,
+            "completed": completed,
+            "tokens_generated": tokens_generated,
+            "device": self.device,
+            "context_length": self.context_length,
+            "engine": self.engine,
+            "engine_reason": self.reason,
+            "threads": self.threads,
+        }
+
 
 class ContinuousBatcher(ABC):
     """The scheduler thread and the sequence bookkeeping every engine shares."""
@@ -170,19 +188,14 @@ class ContinuousBatcher(ABC):
     def stats(self) -> dict[str, Any]:
         """Active and waiting sequences, slots, totals and what serves the model."""
         with self._lock:
-            return {
-                "model": self.name,
-                "active": len(self._running),
-                "waiting": len(self._waiting),
-                "slots": self.max_batch,
-                "completed": self.completed,
-                "tokens_generated": self.tokens_generated,
-                "device": self.info.device,
-                "context_length": self.info.context_length,
-                "engine": self.info.engine,
-                "engine_reason": self.info.reason,
-                "threads": self.info.threads,
-            }
+            return self.info.stats(
+                self.name,
+                active=len(self._running),
+                waiting=len(self._waiting),
+                slots=self.max_batch,
+                completed=self.completed,
+                tokens_generated=self.tokens_generated,
+            )
 
     def stop(self) -> None:
         """Ends the scheduler thread; sequences still live get an error event."""

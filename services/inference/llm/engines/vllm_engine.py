@@ -187,19 +187,14 @@ class VLLMEngine:
 
     def stats(self) -> dict[str, Any]:
         """Counters and facts; vLLM schedules internally, so live requests count as active."""
-        return {
-            "model": self.name,
-            "active": len(self._live),
-            "waiting": 0,
-            "slots": self.max_batch,
-            "completed": self.completed,
-            "tokens_generated": self.tokens_generated,
-            "device": "cuda",
-            "context_length": self.info.context_length,
-            "engine": "vllm",
-            "engine_reason": self.info.reason,
-            "threads": 0,
-        }
+        return self.info.stats(
+            self.name,
+            active=len(self._live),
+            waiting=0,
+            slots=self.max_batch,
+            completed=self.completed,
+            tokens_generated=self.tokens_generated,
+        )
 
     def stop(self) -> None:
         """Aborts live requests and stops the loop."""
