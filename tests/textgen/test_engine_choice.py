@@ -4,12 +4,18 @@ without a GPU everywhere (the engine itself is exercised on CUDA machines)."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from services.common.errors import InvalidInput, ModelLoadFailed
 from services.inference.llm.engines import choose, llamacpp, vllm_engine
-from services.inference.llm.engines.vllm_engine import engine_args, sampling_kwargs
+from services.inference.llm.engines.vllm_engine import (
+    engine_args,
+    json_schema_of,
+    logprob_entries,
+    sampling_kwargs,
+)
 from services.inference.llm.model_dir import LLMSpec, config_pbtxt
 from services.inference.llm.sampling import SamplingParams
 
@@ -107,6 +113,32 @@ def test_vllm_sampling_mapping() -> None:
     }
     assert sampling_kwargs(SamplingParams(logit_bias=((7, -100.0),)))["logit_bias"] == {7: -100.0}
     assert sampling_kwargs(SamplingParams(top_k=40))["top_k"] == 40
+    assert sampling_kwargs(SamplingParams(logprobs=True, top_logprobs=5))["logprobs"] == 5
+
+
+def test_vllm_structured_outputs_and_logprobs_mapping() -> None:
+    assert json_schema_of(SamplingParams()) is None
+    assert json_schema_of(SamplingParams(response_format={"type": "json_object"})) == {"type": "object"}
+    schema = {"type": "object", "properties": {"a": {"type": "integer"}}}
+    assert json_schema_of(SamplingParams(response_format={"type": "json_schema", "schema": schema})) == schema
+    # vLLM's Logprob objects carry logprob and rank (the sampled token may be outside the top k).
+    step = {
+        5: SimpleNamespace(logprob=-2.0, rank=3),
+        1: SimpleNamespace(logprob=-0.1, rank=1),
+        2: SimpleNamespace(logprob=-1.0, rank=2),
+    }
+    entries = logprob_entries([5], [step], 2, lambda t: f"t{t}".encode())
+    assert entries == [
+        {
+            "token": "t5",
+            "bytes": list(b"t5"),
+            "logprob": -2.0,
+            "top": [
+                {"token": "t1", "bytes": list(b"t1"), "logprob": -0.1},
+                {"token": "t2", "bytes": list(b"t2"), "logprob": -1.0},
+            ],
+        }
+    ]
 
 
 def test_the_worker_config_carries_the_engine_settings(gguf: Path) -> None:

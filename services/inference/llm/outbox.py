@@ -5,7 +5,7 @@ python backend's stub to the server (and on over gRPC), and on a 2-core machine 
 in series with the forward pass cost the batch about a third of its speed. The scheduler only posts
 events here; one sender thread sends them. While it keeps up, every token leaves as its own event;
 when it falls behind, the text events a request has queued go out as one (its final event takes the
-text queued before it), so the cost of sending grows with the number of streams, not of tokens.
+text queued before it; their token log-probabilities are joined the same way), so the cost of sending grows with the number of streams, not of tokens.
 """
 
 from __future__ import annotations
@@ -71,14 +71,19 @@ class Outbox:
 
     def _merged(self, key: int, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The events to send for one request: queued text as one event, or inside its final one."""
-        text = "".join(e.get("text", "") for e in events if not is_final(e))
+        running = [e for e in events if not is_final(e)]
+        text = "".join(e.get("text", "") for e in running)
+        logprobs = [entry for e in running for entry in e.get("logprobs", ())]
         last = events[-1]
         out: list[dict[str, Any]] = []
         if is_final(last) and "finish_reason" in last:
-            out.append({**last, "text": text + last.get("text", "")})
+            merged = {**last, "text": text + last.get("text", "")}
+            if logprobs or "logprobs" in last:
+                merged["logprobs"] = logprobs + list(last.get("logprobs", ()))
+            out.append(merged)
         else:
             if text:
-                out.append({"text": text})
+                out.append({"text": text, **({"logprobs": logprobs} if logprobs else {})})
             if is_final(last):
                 out.append(last)
         chunk = self._chunks.get(key, 0)

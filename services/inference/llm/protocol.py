@@ -66,6 +66,7 @@ class WorkerModel:
             params = replace(
                 params, max_tokens=self.engine.check_context(prompt_ids, params.max_tokens, explicit)
             )
+            grammar = self.engine.grammar(params)
         except (MeshError, ValueError, KeyError, TypeError) as error:
             if not isinstance(error, MeshError):
                 error = InvalidInput(f"malformed generation request: {error}")
@@ -77,6 +78,7 @@ class WorkerModel:
             params,
             lambda event: self.outbox.post(send, event),
             is_cancelled,
+            grammar,
         )
 
     def close(self) -> None:

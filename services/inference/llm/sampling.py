@@ -3,7 +3,9 @@
 Ranges follow document 002 and the OpenAI API: temperature 0 to 2 (0 is greedy), top_p in (0, 1],
 top_k ≥ 0 (0 disables it), penalties -2 to 2, at most 4 stop sequences, logit biases -100 to 100
 (added to the raw logits before everything else; whether a token id exists is the engine's check). Penalties use OpenAI's
-definition: ``logit -= count * frequency_penalty + (count > 0) * presence_penalty``.
+definition: ``logit -= count * frequency_penalty + (count > 0) * presence_penalty``. ``top_logprobs``
+0 to 20 (it needs ``logprobs``); ``response_format`` is ``{"type": "text" | "json_object"}`` or
+``{"type": "json_schema", "schema": {...}}`` (whether the schema compiles is the grammar's check).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from services.common.errors import InvalidInput
 
 MAX_STOP_SEQUENCES = 4
 MAX_STOP_CHARS = 256
+MAX_TOP_LOGPROBS = 20
+RESPONSE_FORMATS = ("text", "json_object", "json_schema")
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,16 @@ class SamplingParams:
     seed: int | None = None
     #: (token id, bias) pairs, sorted by token id.
     logit_bias: tuple[tuple[int, float], ...] = ()
+    #: Report each token's log-probability, with ``top_logprobs`` alternatives.
+    logprobs: bool = False
+    top_logprobs: int = 0
+    #: A constraint on the output (see the module docstring); None is free text.
+    response_format: dict[str, Any] | None = None
+
+    @property
+    def constrained(self) -> bool:
+        """Whether a grammar constrains the output."""
+        return self.response_format is not None and self.response_format.get("type", "text") != "text"
 
     @property
     def greedy(self) -> bool:
@@ -52,6 +66,9 @@ class SamplingParams:
             "presence_penalty": self.presence_penalty,
             "seed": self.seed,
             "logit_bias": {str(token): bias for token, bias in self.logit_bias},
+            "logprobs": self.logprobs,
+            "top_logprobs": self.top_logprobs,
+            "response_format": self.response_format,
         }
 
     @classmethod
@@ -67,6 +84,9 @@ class SamplingParams:
             presence_penalty=float(data["presence_penalty"]),
             seed=None if data.get("seed") is None else int(data["seed"]),
             logit_bias=tuple(sorted((int(t), float(b)) for t, b in (data.get("logit_bias") or {}).items())),
+            logprobs=bool(data.get("logprobs", False)),
+            top_logprobs=int(data.get("top_logprobs") or 0),
+            response_format=data.get("response_format"),
         )
         params.validate()
         return params
@@ -95,12 +115,36 @@ class SamplingParams:
                     details={"field": "logit_bias", "provided": token},
                 )
             _check_range("logit_bias", bias, -100.0, 100.0)
+        _check_range("top_logprobs", self.top_logprobs, 0, MAX_TOP_LOGPROBS)
+        if self.top_logprobs and not self.logprobs:
+            raise InvalidInput(
+                "top_logprobs needs logprobs to be true",
+                details={"field": "top_logprobs", "provided": self.top_logprobs},
+                suggestion="set logprobs: true, or leave top_logprobs out",
+            )
+        _check_response_format(self.response_format)
         for item in self.stop:
             if not item or len(item) > MAX_STOP_CHARS:
                 raise InvalidInput(
                     f"each stop sequence must have 1 to {MAX_STOP_CHARS} characters",
                     details={"field": "stop", "max_length": MAX_STOP_CHARS, "provided_length": len(item)},
                 )
+
+
+def _check_response_format(value: dict[str, Any] | None) -> None:
+    if value is None:
+        return
+    kind = value.get("type", "text") if isinstance(value, dict) else None
+    if kind not in RESPONSE_FORMATS:
+        raise InvalidInput(
+            f"response_format.type must be one of {', '.join(RESPONSE_FORMATS)}, got {kind!r}",
+            details={"field": "response_format.type", "provided": kind, "allowed": list(RESPONSE_FORMATS)},
+        )
+    if kind == "json_schema" and not isinstance(value.get("schema"), dict):
+        raise InvalidInput(
+            "response_format json_schema needs a schema (a JSON object)",
+            details={"field": "response_format.json_schema.schema"},
+        )
 
 
 def _check_range(name: str, value: float, low: float, high: float | None) -> None:

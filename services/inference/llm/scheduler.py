@@ -21,8 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
+
 from services.common.errors import InvalidInput, MeshError
 from services.inference.llm.detokenize import TextStream
+from services.inference.llm.grammar import Grammar, GrammarCompiler
 from services.inference.llm.sampling import SamplingParams
 
 log = logging.getLogger("meshserve.llm")
@@ -31,7 +34,9 @@ ROLES = ("system", "user", "assistant", "tool")
 
 #: Receives each event of a sequence: {"text", "index"} while running; the last one adds
 #: "finish_reason", "usage" and "mean_logprob" (the mean natural-log probability the model's own,
-#: unscaled distribution gave the tokens produced: a confidence); a failure is
+#: unscaled distribution gave the tokens produced: a confidence). With ``logprobs``, an event also
+#: carries "logprobs": [{"token", "bytes", "logprob", "top": [{"token", "bytes", "logprob"}]}] for
+#: the tokens produced since the previous event (under the same distribution); a failure is
 #: {"error": {"code", "message", "details"}}; a sequence dropped because its caller went away ends
 #: with {"cancelled": true}.
 Emit = Callable[[dict[str, Any]], None]
@@ -67,6 +72,10 @@ class Sequence:
     submitted_at: float = field(default_factory=time.monotonic)
     #: The engine's own per-sequence state (a cache slot, a sampler).
     state: Any = None
+    #: The constraint of a structured-output request.
+    grammar: Grammar | None = None
+    #: With ``logprobs``: entries of the tokens not yet sent.
+    pending_logprobs: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def last_token(self) -> int:
@@ -125,6 +134,7 @@ class ContinuousBatcher(ABC):
         self.completed = 0
         self.tokens_generated = 0
         self._thread = threading.Thread(target=self._loop, name=f"llm-{name}", daemon=True)
+        self.grammars = GrammarCompiler(self._grammar_tokenizer, info.vocab_size)
 
     def _start(self) -> None:
         """Starts the scheduler thread (subclasses call it once their model is ready)."""
@@ -151,6 +161,15 @@ class ContinuousBatcher(ABC):
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids: chat messages through the model's chat template, else the raw prompt."""
 
+    def grammar(self, params: SamplingParams) -> Grammar | None:
+        """The constraint of a request's response_format (None for free text); INVALID_INPUT when
+        it cannot be compiled."""
+        return self.grammars.compile(params.response_format or {}) if params.constrained else None
+
+    def token_bytes(self, token: int) -> bytes:
+        """The UTF-8 bytes of one token (a token may hold part of a character)."""
+        return self._detokenizer.decode([token], skip_special_tokens=False).encode()
+
     def check_context(self, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
         """The max_tokens to use; INVALID_INPUT when the request cannot fit (see :func:`fit_context`)."""
         return fit_context(self.context_length, prompt_ids, max_tokens, explicit)
@@ -162,6 +181,7 @@ class ContinuousBatcher(ABC):
         params: SamplingParams,
         emit: Emit,
         is_cancelled: Callable[[], bool] | None = None,
+        grammar: Grammar | None = None,
     ) -> Sequence:
         """Queues a sequence; it joins the running batch on the next step."""
         seq = Sequence(
@@ -171,6 +191,7 @@ class ContinuousBatcher(ABC):
             emit,
             TextStream(self._detokenizer, params.stop),
             is_cancelled or (lambda: False),
+            grammar=grammar,
         )
         with self._lock:
             self._waiting.append(seq)
@@ -223,6 +244,13 @@ class ContinuousBatcher(ABC):
         """Frees what the engine holds for sequences leaving the batch (called under the lock,
         while ``self._running`` still lists them in batch order)."""
 
+    def _grammar_tokenizer(self) -> Any:
+        """The model's vocabulary as an llguidance tokenizer (for structured output)."""
+        raise InvalidInput(
+            f"the {self.info.engine} engine does not constrain output",
+            details={"field": "response_format"},
+        )
+
     def _close(self) -> None:  # noqa: B027 - optional hook
         """Frees the model once the scheduler has stopped."""
 
@@ -274,12 +302,50 @@ class ContinuousBatcher(ABC):
         with self._lock:
             self._running.append(seq)
 
-    def _accept(self, seq: Sequence, token: int, logprob: float) -> None:
+    def _choose(self, seq: Sequence, logits: np.ndarray, sample: Callable[[], int]) -> None:
+        """Picks ``seq``'s next token and accepts it.
+
+        ``logits`` is the sequence's row of raw logits, a float32 array that ``sample`` (the engine's
+        sampler) reads: the grammar's mask is written into it first. Log-probabilities come from the
+        row as the model gave it (temperature 1, before any mask, bias or penalty).
+        """
+        top = float(logits.max())
+        log_total = top + float(np.log(np.exp(logits - top).sum()))
+        alternatives: list[tuple[int, float]] = []
+        k = seq.params.top_logprobs if seq.params.logprobs else 0
+        if k:
+            best = np.argpartition(logits, -k)[-k:]
+            alternatives = [(int(t), float(logits[t]) - log_total) for t in best[np.argsort(-logits[best])]]
+        if seq.grammar is not None:
+            seq.grammar.mask(logits)
+        token = sample()
+        logprob = float(logits[token]) - log_total  # the mask never touches the token it allowed
+        if seq.grammar is not None:
+            seq.grammar.accept(token)
+        self._accept(seq, token, logprob, alternatives)
+
+    def _logprob_entry(
+        self, token: int, logprob: float, alternatives: list[tuple[int, float]]
+    ) -> dict[str, Any]:
+        raw = self.token_bytes(token)
+        return {
+            "token": raw.decode("utf-8", errors="replace"),
+            "bytes": list(raw),
+            "logprob": logprob,
+            "top": [
+                {"token": b.decode("utf-8", errors="replace"), "bytes": list(b), "logprob": lp}
+                for b, lp in ((self.token_bytes(t), lp) for t, lp in alternatives)
+            ],
+        }
+
+    def _accept(
+        self, seq: Sequence, token: int, logprob: float, alternatives: list[tuple[int, float]] | None = None
+    ) -> None:
         """Records a sampled token, emits its text, decides whether the sequence is done.
 
         An end-of-generation token ends the sequence without joining its output: usage counts the
-        tokens of the text, as llama.cpp and the OpenAI API do. (Its log-probability stands in for
-        the confidence of an answer that is empty.)"""
+        tokens of the text, as llama.cpp and the OpenAI API do, and so do the logprobs. (Its
+        log-probability stands in for the confidence of an answer that is empty.)"""
         self.tokens_generated += 1
         if token in self._eos_ids:
             seq.finish_reason = "stop"
@@ -288,13 +354,15 @@ class ContinuousBatcher(ABC):
         else:
             seq.output_ids.append(token)
             seq.logprob_sum += logprob
+            if seq.params.logprobs:
+                seq.pending_logprobs.append(self._logprob_entry(token, logprob, alternatives or []))
             delta = seq.text.push(token)
             if seq.text.stopped:
                 seq.finish_reason = "stop"
             elif len(seq.output_ids) >= seq.params.max_tokens:
                 seq.finish_reason = "length"
             if delta and not seq.finish_reason:
-                self._send(seq, {"text": delta, "index": seq.chunks})
+                self._send(seq, {"text": delta, "index": seq.chunks, **self._logprobs_of(seq)})
                 seq.chunks += 1
                 return
             if delta:
@@ -315,8 +383,17 @@ class ContinuousBatcher(ABC):
                         "cached_tokens": seq.cached_tokens,
                     },
                     "mean_logprob": seq.logprob_sum / max(1, len(seq.output_ids)),
+                    **self._logprobs_of(seq),
                 },
             )
+
+    @staticmethod
+    def _logprobs_of(seq: Sequence) -> dict[str, Any]:
+        """The ``logprobs`` of an event: the entries not sent yet (none without ``logprobs``)."""
+        if not seq.params.logprobs:
+            return {}
+        entries, seq.pending_logprobs = seq.pending_logprobs, []
+        return {"logprobs": entries}
 
     def _send(self, seq: Sequence, event: dict[str, Any]) -> None:
         try:

@@ -45,8 +45,19 @@ class Engine(Protocol):
         """The max_tokens to use, or INVALID_INPUT when the request cannot fit the context."""
         ...
 
+    def grammar(self, params: SamplingParams) -> Any:
+        """The constraint a request's response_format compiles to (None: free text, or an engine that
+        constrains output itself); INVALID_INPUT when it cannot be compiled."""
+        ...
+
     def submit(
-        self, seq_id: str, prompt_ids: list[int], params: SamplingParams, emit: Emit, is_cancelled: Any = None
+        self,
+        seq_id: str,
+        prompt_ids: list[int],
+        params: SamplingParams,
+        emit: Emit,
+        is_cancelled: Any = None,
+        grammar: Any = None,
     ) -> Any:
         """Starts one sequence; its events go to ``emit``."""
         ...

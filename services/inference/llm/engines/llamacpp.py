@@ -151,7 +151,8 @@ class LlamaCppEngine(ContinuousBatcher):
         info = EngineInfo(
             "llama.cpp", "cuda" if offloaded else "cpu", context, reason, threads, self._n_vocab
         )
-        super().__init__(info, _Pieces(self._model), eos, max_batch, name)
+        self._pieces = _Pieces(self._model)
+        super().__init__(info, self._pieces, eos, max_batch, name)
         self.parameters = int(llama_cpp.llama_model_n_params(self._model.model))
         self.load_seconds = time.perf_counter() - started
         log.info(
@@ -231,15 +232,21 @@ class LlamaCppEngine(ContinuousBatcher):
             raise RuntimeError(f"llama_decode returned {code} for a batch of {tokens} tokens")
 
     def _sample(self, seq: Sequence, row: int) -> None:
-        token = self._llama.llama_sampler_sample(seq.state.sampler.sampler, self._ctx.ctx, row)
-        self._accept(seq, token, self._logprob(row, token))
-
-    def _logprob(self, row: int, token: int) -> float:
-        """log softmax of the model's raw logits at ``row``, for ``token``."""
+        # The row is llama.cpp's own logits buffer: a grammar's mask written into it is what the
+        # sampler chain reads.
         pointer = self._llama.llama_get_logits_ith(self._ctx.ctx, row)
         logits = np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), (self._n_vocab,))
-        top = float(logits.max())
-        return float(logits[token]) - top - float(np.log(np.exp(logits - top).sum()))
+        sampler = seq.state.sampler.sampler
+        self._choose(seq, logits, lambda: self._llama.llama_sampler_sample(sampler, self._ctx.ctx, row))
+
+    def token_bytes(self, token: int) -> bytes:
+        """The bytes of one token, as llama.cpp's vocabulary holds them (empty for control tokens)."""
+        return self._pieces.piece(token)
+
+    def _grammar_tokenizer(self) -> Any:
+        from llguidance.llamacpp import lltokenizer_from_vocab
+
+        return lltokenizer_from_vocab(self._model.vocab, n_vocab=self._n_vocab)
 
     def _sampler(self, params: SamplingParams) -> Any:
         """A llama.cpp sampler chain for one sequence, in the OpenAI order: logit bias, penalties,

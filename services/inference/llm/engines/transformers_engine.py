@@ -56,9 +56,18 @@ class TransformersEngine(ContinuousBatcher):
         out = self.loaded.model(input_ids=ids, use_cache=True)
         seq.cache_len = len(seq.prompt_ids)
         self._join_cache(seq, out.past_key_values)
-        logits = out.logits[:, -1, :]
-        token = seq.state.next_token(logits[0])
-        self._accept(seq, token, token_logprobs(logits, [token])[0])
+        self._pick(seq, out.logits[0, -1, :])
+
+    def _pick(self, seq: Sequence, logits: torch.Tensor) -> None:
+        """Samples ``seq``'s next token from its row of logits (a float32 copy on the CPU, which a
+        grammar's mask is written into)."""
+        row = logits.float().cpu().numpy().copy()
+        self._choose(seq, row, lambda: seq.state.next_token(torch.from_numpy(row)))
+
+    def _grammar_tokenizer(self) -> Any:
+        from llguidance.hf import from_tokenizer
+
+        return from_tokenizer(self.loaded.tokenizer, n_vocab=self.vocab_size)
 
     def _join_cache(self, seq: Sequence, cache: Any) -> None:
         """Adds a prefilled sequence's cache as a new row, left-padding whichever side is shorter."""
@@ -102,15 +111,10 @@ class TransformersEngine(ContinuousBatcher):
         )
         self._cache = out.past_key_values
         logits = out.logits[:, -1, :]
-        picked: list[tuple[Sequence, int]] = []
         for row, seq in enumerate(self._running):
             seq.cache_len += 1
-            # A finished row still holds its place in the batch; it gets a token nobody reads.
-            picked.append((seq, seq.state.next_token(logits[row]) if not seq.finish_reason else 0))
-        logprobs = token_logprobs(logits, [token for _, token in picked])
-        for (seq, token), logprob in zip(picked, logprobs, strict=True):
-            if not seq.finish_reason:
-                self._accept(seq, token, logprob)
+            if not seq.finish_reason:  # a finished row keeps its place in the batch until released
+                self._pick(seq, logits[row])
 
     def _release(self, gone: list[Sequence]) -> None:
         """Drops the rows of ``gone`` from the cache and trims padding no row needs."""
@@ -129,17 +133,6 @@ class TransformersEngine(ContinuousBatcher):
                 layer.values = layer.values[:, :, first:, :]
             mask = mask[:, first:]
         self._mask = mask
-
-
-def token_logprobs(logits: torch.Tensor, tokens: list[int]) -> list[float]:
-    """Log-probability of ``tokens[i]`` under row ``i`` of ``logits`` (one softmax for the batch).
-
-    The model's own distribution (temperature 1, no penalties or truncation), so the mean over a
-    sequence says how likely the model found the text, whatever sampling picked it.
-    """
-    rows = torch.arange(len(tokens), device=logits.device)
-    index = torch.tensor(tokens, dtype=torch.long, device=logits.device)
-    return torch.log_softmax(logits.float(), dim=-1)[rows, index].tolist()
 
 
 def _left_pad(tensor: torch.Tensor, width: int) -> torch.Tensor:

@@ -68,9 +68,44 @@ def sampling_kwargs(params: SamplingParams) -> dict[str, Any]:
         "frequency_penalty": params.frequency_penalty,
         "presence_penalty": params.presence_penalty,
         "seed": params.seed,
-        "logprobs": 0,  # the sampled token's log-probability, for the mean confidence
+        # The sampled token's log-probability (for the mean confidence), and the top alternatives.
+        "logprobs": params.top_logprobs if params.logprobs else 0,
         "logit_bias": dict(params.logit_bias) or None,
     }
+
+
+def json_schema_of(params: SamplingParams) -> dict[str, Any] | None:
+    """The JSON Schema vLLM's structured outputs must follow (None for free text)."""
+    if not params.constrained or params.response_format is None:
+        return None
+    return params.response_format.get("schema") or {"type": "object"}
+
+
+def logprob_entries(
+    token_ids: list[int], steps: list[dict[int, Any]], k: int, token_bytes: Callable[[int], bytes]
+) -> list[dict[str, Any]]:
+    """vLLM's per-step logprobs (token id → Logprob with ``logprob`` and ``rank``) as the worker
+    protocol's entries: the sampled token, then the ``k`` best by rank."""
+    entries = []
+    for token, step in zip(token_ids, steps, strict=False):
+        best = sorted((t for t in step.items() if t[1].rank is not None), key=lambda t: t[1].rank)[:k]
+        raw = token_bytes(token)
+        entries.append(
+            {
+                "token": raw.decode("utf-8", errors="replace"),
+                "bytes": list(raw),
+                "logprob": float(step[token].logprob),
+                "top": [
+                    {
+                        "token": token_bytes(t).decode("utf-8", errors="replace"),
+                        "bytes": list(token_bytes(t)),
+                        "logprob": float(lp.logprob),
+                    }
+                    for t, lp in best
+                ],
+            }
+        )
+    return entries
 
 
 class VLLMEngine:
@@ -126,6 +161,14 @@ class VLLMEngine:
         """The same rule as every engine."""
         return fit_context(self.context_length, prompt_ids, max_tokens, explicit)
 
+    def grammar(self, params: SamplingParams) -> None:
+        """vLLM constrains output itself (its structured outputs, from :func:`json_schema_of`)."""
+        return None
+
+    def token_bytes(self, token: int) -> bytes:
+        """The UTF-8 bytes of one token."""
+        return str(self._tokenizer.decode([token])).encode()
+
     def submit(
         self,
         seq_id: str,
@@ -133,6 +176,7 @@ class VLLMEngine:
         params: SamplingParams,
         emit: Emit,
         is_cancelled: Callable[[], bool] | None = None,
+        grammar: None = None,
     ) -> None:
         """Starts the request on the engine's loop."""
         future = asyncio.run_coroutine_threadsafe(
@@ -152,7 +196,13 @@ class VLLMEngine:
         from vllm import SamplingParams as VSamplingParams
         from vllm.sampling_params import RequestOutputKind
 
-        sampling = VSamplingParams(**sampling_kwargs(params), output_kind=RequestOutputKind.DELTA)
+        extra: dict[str, Any] = {}
+        schema = json_schema_of(params)
+        if schema is not None:
+            from vllm.sampling_params import StructuredOutputsParams
+
+            extra["structured_outputs"] = StructuredOutputsParams(json=schema)
+        sampling = VSamplingParams(**sampling_kwargs(params), **extra, output_kind=RequestOutputKind.DELTA)
         index = produced = 0
         logprob_sum = 0.0
         try:
@@ -164,11 +214,20 @@ class VLLMEngine:
                 piece = output.outputs[0]
                 produced += len(piece.token_ids)
                 self.tokens_generated += len(piece.token_ids)
-                for step in piece.logprobs or []:
-                    logprob_sum += max(entry.logprob for entry in step.values())
+                for token, step in zip(piece.token_ids, piece.logprobs or [], strict=False):
+                    logprob_sum += step[token].logprob
+                listed: dict[str, Any] = {}
+                if params.logprobs:
+                    entries = logprob_entries(
+                        list(piece.token_ids),
+                        list(piece.logprobs or []),
+                        params.top_logprobs,
+                        self.token_bytes,
+                    )
+                    listed = {"logprobs": entries}
                 if not output.finished:
                     if piece.text:
-                        emit({"text": piece.text, "index": index})
+                        emit({"text": piece.text, "index": index, **listed})
                         index += 1
                     continue
                 self.completed += 1
@@ -179,6 +238,7 @@ class VLLMEngine:
                         "finish_reason": "length" if piece.finish_reason == "length" else "stop",
                         "usage": {"prompt_tokens": len(prompt_ids), "completion_tokens": produced},
                         "mean_logprob": logprob_sum / produced if produced else 0.0,
+                        **listed,
                     }
                 )
         except Exception as error:  # one failed request must not stop the engine
