@@ -13,13 +13,16 @@ Paths, at each concurrency, in one run:
 
 Each row shows its ratio to the reference at the same concurrency, and the run ends with the
 engine targets (pass or fail). The gateway's share of time to first token is also measured apart
-from the table: single requests alternating worker, gateway, … (``--pairs``).
+from the table: single requests alternating worker, gateway, … (``--pairs``). Then what two OpenAI
+features cost (``--features``): one request with ``n=4`` against four separate requests, and
+structured decoding (a JSON Schema) against free text, per token.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import statistics
 import sys
@@ -41,7 +44,8 @@ from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from services.common.bundled import SMOLLM2_GGUF
 from services.inference.llm.client import stream_events
 from services.inference.llm.engines.llamacpp import chat_formatter, put_token, usable_cores
-from services.inference.llm.requests import build_job
+from services.inference.llm.requests import GenerationRequest, SamplingRequest, build_job
+from services.inference.plugins.base import Message
 
 MODEL = "smollm2-135m-instruct"
 TRITON_MODEL = "llm--" + MODEL
@@ -108,10 +112,11 @@ async def via_gateway(client: httpx.AsyncClient, url: str, max_tokens: int) -> R
 async def via_worker(client: InferenceServerClient, max_tokens: int) -> Run:
     """The same generation sent straight to the Triton worker's decoupled model."""
     job = build_job(
-        model=MODEL,
-        prompt="",
-        messages=[("user", PROMPT)],
-        sampling={"max_tokens": max_tokens, "temperature": 0.0},
+        GenerationRequest(
+            MODEL,
+            messages=(Message("user", PROMPT),),
+            sampling=SamplingRequest(max_tokens=max_tokens, temperature=0.0),
+        ),
         default_max_tokens=max_tokens,
         max_prompt_chars=1 << 20,
     )
@@ -316,12 +321,106 @@ async def overhead(http: httpx.AsyncClient, url: str, triton: InferenceServerCli
     return result
 
 
+JSON_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string", "maxLength": 60},
+        "characters": {"type": "array", "items": {"type": "string", "maxLength": 30}, "maxItems": 4},
+        "story": {"type": "string"},
+    },
+    "required": ["title", "characters", "story"],
+}
+
+
+@dataclass
+class Features:
+    """What ``n`` and structured decoding cost, from the same run."""
+
+    #: Wall-clock seconds: one request with n=4, four requests at once, four one after another.
+    n4: float
+    separate_concurrent: float
+    separate_sequential: float
+    #: Mean inter-token latency (ms) of a streamed completion: free text, then a JSON Schema.
+    itl_free: float
+    itl_json: float
+
+    def lines(self) -> list[str]:
+        """The comparison, as printed after the table."""
+        return [
+            f"n=4 in one request: {self.n4:.2f} s; 4 separate requests at once {self.separate_concurrent:.2f} s "
+            f"({self.n4 / self.separate_concurrent:.2f}x), one after another {self.separate_sequential:.2f} s "
+            f"({self.n4 / self.separate_sequential:.2f}x)",
+            f"structured decoding (JSON Schema): {self.itl_json:.2f} ms per token against {self.itl_free:.2f} ms "
+            f"for free text ({self.itl_json - self.itl_free:+.2f} ms per token)",
+        ]
+
+
+async def completion(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
+    """One non-streamed chat completion."""
+    request = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "temperature": 0, **body}
+    reply = await client.post(f"{url}/v1/chat/completions", json=request)
+    reply.raise_for_status()
+    return dict(reply.json())
+
+
+async def streamed_itl(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> list[float]:
+    """Gaps (ms) between the content chunks of one streamed chat completion."""
+    request = {"model": MODEL, "messages": [{"role": "user", "content": PROMPT}], "temperature": 0, **body}
+    arrivals = []
+    async with client.stream("POST", f"{url}/v1/chat/completions", json={**request, "stream": True}) as reply:
+        reply.raise_for_status()
+        async for line in reply.aiter_lines():
+            if not line.startswith("data: {"):
+                continue
+            choices = json.loads(line[6:])["choices"]
+            if choices and choices[0]["delta"].get("content"):
+                arrivals.append(time.perf_counter())
+    return [(b - a) * 1000 for a, b in itertools.pairwise(arrivals)]
+
+
+async def features(client: httpx.AsyncClient, url: str, max_tokens: int, rounds: int) -> Features:
+    """``n=4`` against 4 separate requests, and structured against free decoding (best of ``rounds``)."""
+    fixed = {"max_tokens": max_tokens, "stop": None}
+    n4, concurrent, sequential = [], [], []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        await completion(client, url, {**fixed, "n": 4})
+        n4.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        await asyncio.gather(*(completion(client, url, fixed) for _ in range(4)))
+        concurrent.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        for _ in range(4):
+            await completion(client, url, fixed)
+        sequential.append(time.perf_counter() - started)
+    free: list[float] = []
+    structured: list[float] = []
+    schema = {"type": "json_schema", "json_schema": {"name": "story", "schema": JSON_SCHEMA}}
+    for _ in range(rounds):
+        free += await streamed_itl(client, url, fixed)
+        structured += await streamed_itl(client, url, {**fixed, "response_format": schema})
+    return Features(
+        n4=min(n4),
+        separate_concurrent=min(concurrent),
+        separate_sequential=min(sequential),
+        itl_free=statistics.mean(free) if free else 0.0,
+        itl_json=statistics.mean(structured) if structured else 0.0,
+    )
+
+
 async def bench(
-    url: str, inference: str, max_tokens: int, levels: list[int], rounds: int, pairs: int = 0
-) -> tuple[list[Row], Overhead | None]:
+    url: str,
+    inference: str,
+    max_tokens: int,
+    levels: list[int],
+    rounds: int,
+    pairs: int = 0,
+    with_features: bool = False,
+) -> tuple[list[Row], Overhead | None, Features | None]:
     """The reference, then the worker and the gateway at every concurrency, after a warm-up; then
-    the alternating TTFT pairs."""
+    the alternating TTFT pairs, and what ``n`` and structured decoding cost."""
     gap = None
+    costs = None
     async with httpx.AsyncClient(timeout=600) as http:
         await via_gateway(http, url, 4)  # places and loads the model
         # The mesh is idle while the reference runs in this process.
@@ -342,9 +441,11 @@ async def bench(
                 )
             if pairs:
                 gap = await overhead(http, url, triton, pairs)
+            if with_features:
+                costs = await features(http, url, max_tokens, rounds)
         finally:
             await triton.close()
-    return rows, gap
+    return rows, gap, costs
 
 
 def table(rows: list[Row], max_tokens: int) -> str:
@@ -410,6 +511,12 @@ def main() -> None:
     parser.add_argument(
         "--pairs", type=int, default=20, help="alternating single requests for the gateway's TTFT share"
     )
+    parser.add_argument(
+        "--features",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure n=4 against separate requests, and structured decoding against free text",
+    )
     args = parser.parse_args()
     levels = [int(s) for s in args.streams.split(",")]
     with ExitStack() as stack:
@@ -422,10 +529,14 @@ def main() -> None:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             mesh = stack.enter_context(run_mesh(directory, preload_llm=True))
             url, inference = mesh.base_url, mesh.address("inference")
-        rows, gap = asyncio.run(bench(url, inference, args.max_tokens, levels, args.rounds, args.pairs))
+        rows, gap, costs = asyncio.run(
+            bench(url, inference, args.max_tokens, levels, args.rounds, args.pairs, args.features)
+        )
     print(table(rows, args.max_tokens))
     if gap is not None:
         print(gap.line())
+    for line in costs.lines() if costs is not None else []:
+        print(line)
     for line, met in targets(rows):
         print(f"{'PASS' if met else 'FAIL'}: {line}")
 

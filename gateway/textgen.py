@@ -13,7 +13,7 @@ import json
 import math
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -25,7 +25,11 @@ from meshserve.v1 import inference_pb2 as pb
 from services.common.clients import call_metadata
 from services.common.errors import InvalidInput, MeshError
 
-FINISH_NAMES = {pb.FINISH_REASON_STOP: "stop", pb.FINISH_REASON_LENGTH: "length"}
+FINISH_NAMES = {
+    pb.FINISH_REASON_STOP: "stop",
+    pb.FINISH_REASON_LENGTH: "length",
+    pb.FINISH_REASON_TOOL_CALLS: "tool_calls",
+}
 #: Deadline of a generation stream: long generations on CPU take minutes, not seconds.
 STREAM_TIMEOUT_SECONDS = 900.0
 
@@ -34,7 +38,7 @@ def generate_request(
     *,
     model: str | None,
     prompt: str = "",
-    messages: list[tuple[str, str]] | None = None,
+    messages: list[tuple[str, str]] | list[pb.ChatMessage] | None = None,
     max_tokens: int | None = None,
     temperature: float | None = None,
     top_p: float | None = None,
@@ -44,6 +48,13 @@ def generate_request(
     presence_penalty: float | None = None,
     seed: int | None = None,
     logit_bias: dict[str, float] | None = None,
+    n: int = 1,
+    logprobs: bool = False,
+    top_logprobs: int | None = None,
+    response_format: pb.ResponseFormat | None = None,
+    tools: list[pb.Tool] | None = None,
+    tool_choice: str = "",
+    tool_choice_name: str = "",
     request_id: str = "",
 ) -> pb.GenerateRequest:
     """The canonical request; ranges are checked by the inference service, not here (JSON's
@@ -54,6 +65,10 @@ def generate_request(
         frequency_penalty=frequency_penalty or 0.0,
         presence_penalty=presence_penalty or 0.0,
         logit_bias=_token_ids(logit_bias or {}),
+        n=n,
+        logprobs=logprobs,
+        top_logprobs=top_logprobs or 0,
+        response_format=response_format,
     )
     if max_tokens is not None:
         sampling.max_completion_tokens = max_tokens
@@ -66,9 +81,15 @@ def generate_request(
     return pb.GenerateRequest(
         model=common_pb2.ModelRef(name=model or ""),
         prompt=prompt,
-        messages=[pb.ChatMessage(role=r, content=c) for r, c in messages or []],
+        messages=[
+            m if isinstance(m, pb.ChatMessage) else pb.ChatMessage(role=m[0], content=m[1])
+            for m in messages or []
+        ],
         sampling=sampling,
         request_id=request_id,
+        tools=tools or [],
+        tool_choice=tool_choice,
+        tool_choice_name=tool_choice_name,
     )
 
 
@@ -87,10 +108,32 @@ GenerationStream = OpenStream[pb.GenerateResponse]
 
 
 async def open_stream(clients: MeshClients, request: pb.GenerateRequest) -> GenerationStream:
-    """Starts a generation and waits for its first chunk (errors raise before any byte is sent)."""
+    """Starts a generation and waits for its first chunk (errors raise before any byte is sent).
+    The stream ends once each of the request's ``n`` choices has finished."""
     call = clients.inference.Generate(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=call_metadata())
     first = await first_message(call, "generation")
-    return OpenStream(call, first, lambda chunk: bool(chunk.finish_reason))
+    unfinished = {"choices": max(1, request.sampling.n)}
+
+    def is_last(chunk: pb.GenerateResponse) -> bool:
+        if chunk.finish_reason:
+            unfinished["choices"] -= 1
+        return unfinished["choices"] == 0
+
+    return OpenStream(call, first, is_last)
+
+
+@dataclass
+class Choice:
+    """One of a generation's ``n`` choices, whole."""
+
+    index: int
+    text: str = ""
+    finish_reason: str = ""
+    completion_tokens: int = 0
+    #: With logprobs: one entry per generated token.
+    logprobs: list[pb.TokenLogprob] = field(default_factory=list)
+    #: The calls of the request's tools its reply made (finish_reason "tool_calls").
+    tool_calls: list[pb.ToolCall] = field(default_factory=list)
 
 
 @dataclass
@@ -112,6 +155,8 @@ class Completion:
     cached: bool = False
     #: Prompt tokens not evaluated again (the engine's prompt cache, or the response cache).
     cached_tokens: int = 0
+    #: Every choice, by index (``text`` and ``finish_reason`` above are choice 0's).
+    choices: list[Choice] = field(default_factory=list)
 
     @property
     def total_tokens(self) -> int:
@@ -125,18 +170,29 @@ class Completion:
 
 
 async def collect(stream: GenerationStream) -> Completion:
-    """Reads a stream to its end."""
-    parts: list[str] = []
+    """Reads a stream to its end. Usage counts the prompt once and the tokens of every choice."""
+    choices: dict[int, Choice] = {}
+    parts: dict[int, list[str]] = {}
     last = stream.first
     async for chunk in stream:
-        parts.append(chunk.text)
-        last = chunk
+        choice = choices.setdefault(chunk.choice, Choice(chunk.choice))
+        parts.setdefault(chunk.choice, []).append(chunk.text)
+        choice.logprobs.extend(chunk.logprobs)
+        if chunk.finish_reason:
+            choice.finish_reason = FINISH_NAMES.get(chunk.finish_reason, "stop")
+            choice.completion_tokens = chunk.usage.completion_tokens
+            choice.tool_calls.extend(chunk.tool_calls)
+            last = chunk
+    for index, choice in choices.items():
+        choice.text = "".join(parts[index])
+    ordered = [choices[i] for i in sorted(choices)]
     return Completion(
-        text="".join(parts),
-        finish_reason=FINISH_NAMES.get(last.finish_reason, "stop"),
+        text=ordered[0].text if ordered else "",
+        finish_reason=ordered[0].finish_reason if ordered else "stop",
         prompt_tokens=last.usage.prompt_tokens,
-        completion_tokens=last.usage.completion_tokens,
+        completion_tokens=sum(c.completion_tokens for c in ordered),
         cached_tokens=last.usage.cached_tokens,
+        choices=ordered,
         model=last.model_name or stream.first.model_name,
         device=last.device or stream.first.device,
         request_id=stream.first.request_id,

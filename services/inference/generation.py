@@ -1,126 +1,194 @@
-"""Text generation (``InferenceService.Generate``): a mixin of the inference servicer.
+"""gRPC face of text generation: ``Generate`` and ``GetGenerationStats``, translated to and from the
+generation pipeline (:mod:`services.inference.llm.pipeline`), which does the work.
 
-Kept apart from tensor prediction so each evolves on its own; the servicer composes both. The
-work happens in :mod:`services.inference.llm.service`; this module only translates messages.
+The converters here are the only place a GenerateRequest or SamplingParams message becomes a
+canonical :class:`~services.inference.llm.requests.GenerationRequest` (job items use them too).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
+import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 
 from meshserve.v1 import inference_pb2 as pb
-from meshserve.v1 import inference_pb2_grpc as pb_grpc
-from services.inference.llm.model_dir import LLMSpec
-from services.inference.llm.placement import PoolLLMPlacer
-from services.inference.llm.requests import build_job
-from services.inference.llm.service import GenerationService
-from services.inference.llm.settings import GenerationSettings
+from services.common.errors import InvalidInput
+from services.inference.llm.pipeline import GenerationPipeline
+from services.inference.llm.requests import GenerationRequest, SamplingRequest
+from services.inference.llm.service import Chunk, GenerationService
+from services.inference.llm.tools import ToolCall, ToolSpec, ToolUse, render_calls
+from services.inference.plugins.base import Message
 
-log = logging.getLogger("meshserve.llm")
+FINISH_REASONS = {
+    "stop": pb.FINISH_REASON_STOP,
+    "length": pb.FINISH_REASON_LENGTH,
+    "tool_calls": pb.FINISH_REASON_TOOL_CALLS,
+}
 
-_FINISH = {"stop": pb.FINISH_REASON_STOP, "length": pb.FINISH_REASON_LENGTH}
+
+def sampling_from_proto(s: pb.SamplingParams) -> SamplingRequest:
+    """A SamplingParams message in canonical terms (max_completion_tokens wins over max_tokens; a
+    max_tokens of 0 means "not said")."""
+    max_tokens: int | None = None
+    if s.HasField("max_completion_tokens"):
+        max_tokens = s.max_completion_tokens
+    elif s.max_tokens:
+        max_tokens = s.max_tokens
+    return SamplingRequest(
+        max_tokens=max_tokens,
+        temperature=s.temperature if s.HasField("temperature") else None,
+        top_p=s.top_p if s.HasField("top_p") else None,
+        top_k=s.top_k,
+        stop=tuple(s.stop),
+        frequency_penalty=s.frequency_penalty,
+        presence_penalty=s.presence_penalty,
+        seed=s.seed if s.HasField("seed") else None,
+        logit_bias=tuple(sorted(s.logit_bias.items())),
+        n=s.n or 1,
+        logprobs=s.logprobs,
+        top_logprobs=s.top_logprobs,
+        response_format=response_format_from_proto(s.response_format)
+        if s.HasField("response_format")
+        else None,
+    )
 
 
-class GenerationMixin(pb_grpc.InferenceServiceServicer):
-    """Generate, streamed chunk by chunk, and the generation statistics."""
+def response_format_from_proto(message: pb.ResponseFormat) -> dict[str, object]:
+    """A ResponseFormat message as the canonical dict (its schema parsed)."""
+    kind = message.type or "text"
+    if kind != "json_schema":
+        return {"type": kind}
+    try:
+        schema = json.loads(message.schema_json)
+    except ValueError as error:
+        raise InvalidInput(
+            f"response_format schema is not JSON: {error}", details={"field": "response_format.schema"}
+        ) from None
+    return {"type": kind, "schema": schema}
 
-    _generation_service: GenerationService | None = None
-    _preload_task: asyncio.Task[None] | None = None
+
+def sampling_to_proto(s: SamplingRequest) -> pb.SamplingParams:
+    """Inverse of :func:`sampling_from_proto`."""
+    message = pb.SamplingParams(
+        top_k=s.top_k,
+        stop=list(s.stop),
+        frequency_penalty=s.frequency_penalty,
+        presence_penalty=s.presence_penalty,
+        logit_bias=dict(s.logit_bias),
+        n=s.n,
+        logprobs=s.logprobs,
+        top_logprobs=s.top_logprobs,
+    )
+    if s.max_tokens is not None:
+        message.max_completion_tokens = s.max_tokens
+    if s.temperature is not None:
+        message.temperature = s.temperature
+    if s.top_p is not None:
+        message.top_p = s.top_p
+    if s.seed is not None:
+        message.seed = s.seed
+    if s.response_format is not None:
+        message.response_format.type = str(s.response_format.get("type", "text"))
+        if "schema" in s.response_format:
+            message.response_format.schema_json = json.dumps(s.response_format["schema"])
+    return message
+
+
+def request_from_proto(request: pb.GenerateRequest) -> GenerationRequest:
+    """A GenerateRequest message in canonical terms (an assistant message's tool calls become its
+    text, in the convention the model is told to call tools with)."""
+    return GenerationRequest(
+        model=request.model.name,
+        prompt=request.prompt,
+        messages=tuple(message_from_proto(m) for m in request.messages),
+        sampling=sampling_from_proto(request.sampling),
+        request_id=request.request_id,
+        tools=ToolUse(
+            tools=tuple(tool_from_proto(i, t) for i, t in enumerate(request.tools)),
+            choice=request.tool_choice or "auto",
+            name=request.tool_choice_name,
+        ),
+    )
+
+
+def message_from_proto(message: pb.ChatMessage) -> Message:
+    """One chat message as text."""
+    if not message.tool_calls:
+        return Message(message.role, message.content)
+    calls = render_calls([ToolCall(c.id, c.name, c.arguments_json) for c in message.tool_calls])
+    return Message(message.role, f"{message.content}\n{calls}" if message.content else calls)
+
+
+def tool_from_proto(position: int, tool: pb.Tool) -> ToolSpec:
+    """A Tool message with its schema parsed."""
+    try:
+        parameters = json.loads(tool.parameters_json) if tool.parameters_json else None
+    except ValueError as error:
+        raise InvalidInput(
+            f"tools[{position}] parameters are not JSON: {error}",
+            details={"field": f"tools[{position}].function.parameters"},
+        ) from None
+    return ToolSpec(tool.name, tool.description, parameters)
+
+
+def reply_of(chunk: Chunk) -> pb.GenerateResponse:
+    """A chunk as a GenerateResponse message."""
+    reply = pb.GenerateResponse(
+        text=chunk.text,
+        index=chunk.index,
+        model_name=chunk.model,
+        device=chunk.device,
+        request_id=chunk.request_id,
+        created=chunk.created,
+        cached=chunk.cached,
+        choice=chunk.choice,
+        tool_calls=[pb.ToolCall(id=c.id, name=c.name, arguments_json=c.arguments) for c in chunk.tool_calls],
+        logprobs=[
+            pb.TokenLogprob(
+                token=t.token,
+                logprob=t.logprob,
+                bytes=t.bytes,
+                top=[pb.TopLogprob(token=a.token, logprob=a.logprob, bytes=a.bytes) for a in t.top],
+            )
+            for t in chunk.logprobs
+        ],
+    )
+    if chunk.finish_reason:
+        reply.finish_reason = FINISH_REASONS.get(chunk.finish_reason, pb.FINISH_REASON_STOP)
+        reply.usage.prompt_tokens = chunk.prompt_tokens
+        reply.usage.completion_tokens = chunk.completion_tokens
+        reply.usage.cached_tokens = chunk.cached_tokens
+        if chunk.mean_logprob is not None:
+            reply.mean_logprob = chunk.mean_logprob
+    return reply
+
+
+class GenerationServicer:
+    """``Generate`` streamed chunk by chunk, and the engines' statistics."""
+
+    def __init__(self, pipeline: GenerationPipeline) -> None:
+        self.pipeline = pipeline
 
     @property
-    def generation(self) -> GenerationService:
-        """The generation service, built on first use (it uses the worker pool when there is one)."""
-        if self._generation_service is None:
-            settings = GenerationSettings()
-            self._generation_service = GenerationService(
-                settings, _placer_of(self, settings), _registry_of(self)
-            )
-        return self._generation_service
-
-    def language_model(self, triton_name: str) -> LLMSpec | None:
-        """The language model served under a Triton model name, if generation placed it."""
-        service = self._generation_service
-        return service.spec_of(triton_name) if service is not None else None
-
-    def start_preload(self) -> None:
-        """Starts loading the preload model in the background; the gRPC server does not wait for it."""
-        service = self.generation
-        name = service.settings.preload
-        if not name:
-            return
-        if getattr(getattr(self, "pool", None), "target", 1) == 0:
-            log.info("language model preload skipped: the worker pool starts with no workers")
-            return
-        self._preload_task = asyncio.create_task(service.preload(name), name="llm-preload")
-
-    async def stop_preload(self) -> None:
-        """Abandons a preload still running (at shutdown)."""
-        task, self._preload_task = self._preload_task, None
-        if task is not None and not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    def service(self) -> GenerationService:
+        """The engine side of the pipeline."""
+        return self.pipeline.service
 
     async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GenerateResponse]:
-        """Streams a generation; a cancelled call cancels the sequence on the worker."""
-        service = self.generation
-        sampling = request.sampling
-        max_tokens: int | None = None
-        if sampling.HasField("max_completion_tokens"):
-            max_tokens = sampling.max_completion_tokens
-        elif sampling.max_tokens:
-            max_tokens = sampling.max_tokens
-        job = build_job(
-            model=request.model.name,
-            prompt=request.prompt,
-            messages=[(m.role, m.content) for m in request.messages],
-            sampling={
-                "max_tokens": max_tokens,
-                "temperature": sampling.temperature if sampling.HasField("temperature") else None,
-                "top_p": sampling.top_p if sampling.HasField("top_p") else None,
-                "top_k": sampling.top_k,
-                "stop": list(sampling.stop),
-                "frequency_penalty": sampling.frequency_penalty,
-                "presence_penalty": sampling.presence_penalty,
-                "logit_bias": dict(sampling.logit_bias),
-                "seed": sampling.seed if sampling.HasField("seed") else None,
-            },
-            default_max_tokens=service.settings.default_max_tokens,
-            max_prompt_chars=service.settings.max_prompt_chars,
-            request_id=request.request_id,
-        )
-        async for chunk in service.generate(job):
-            reply = pb.GenerateResponse(
-                text=chunk.text,
-                index=chunk.index,
-                model_name=chunk.model,
-                device=chunk.device,
-                request_id=chunk.request_id,
-                created=chunk.created,
-            )
-            if chunk.finish_reason:
-                reply.finish_reason = _FINISH.get(chunk.finish_reason, pb.FINISH_REASON_STOP)
-                reply.usage.prompt_tokens = chunk.prompt_tokens
-                reply.usage.completion_tokens = chunk.completion_tokens
-                reply.usage.cached_tokens = chunk.cached_tokens
-                if chunk.mean_logprob is not None:
-                    reply.mean_logprob = chunk.mean_logprob
-            yield reply
+        """Streams a generation; a cancelled call cancels its sequences on the worker."""
+        async with contextlib.aclosing(self.pipeline.generate(request_from_proto(request))) as chunks:
+            async for chunk in chunks:
+                yield reply_of(chunk)
 
     async def GetGenerationStats(
         self, request: pb.GetGenerationStatsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetGenerationStatsResponse:
         """Live sequences per language model, as the engines on the workers count them."""
-        service = self.generation
-        rows = await service.stats(request.model_name)
+        rows = await self.service.stats(request.model_name)
         return pb.GetGenerationStatsResponse(
             models=[
                 pb.GenerationStats(
@@ -139,18 +207,5 @@ class GenerationMixin(pb_grpc.InferenceServiceServicer):
                 )
                 for r in rows
             ],
-            open_streams=service.open_streams,
+            open_streams=self.service.open_streams,
         )
-
-
-def _placer_of(servicer: Any, settings: GenerationSettings) -> Any:
-    """The worker pool's placer when the servicer has a pool, else None (generation's own worker)."""
-    pool = getattr(servicer, "pool", None)
-    if pool is None or not hasattr(pool, "install_model_dir"):
-        return None
-    return PoolLLMPlacer(pool, settings)
-
-
-def _registry_of(servicer: Any) -> Any:
-    """The registry catalog the predictor uses (registered language models come from there), if any."""
-    return getattr(getattr(servicer, "predictor", None), "catalog", None)

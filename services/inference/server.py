@@ -1,4 +1,5 @@
-"""Wires the inference service: settings, worker pool, registry catalog, predictor, servicer.
+"""Wires the inference service: settings, worker pool, registry catalog, the generation pipeline,
+jobs, and the gRPC faces composed into InferenceService.
 
 Workers start in the background once the gRPC server serves, so the mesh starts fast; requests
 that arrive before a worker is ready wait for one (``worker_wait_seconds``).
@@ -7,6 +8,7 @@ that arrive before a worker is ready wait for one (``worker_wait_seconds``).
 from __future__ import annotations
 
 import contextlib
+import logging
 
 import grpc
 from prometheus_client import REGISTRY
@@ -14,17 +16,33 @@ from prometheus_client import REGISTRY
 from meshserve.v1 import inference_pb2, inference_pb2_grpc
 from services.common.clients import ChannelPool
 from services.common.server import Registration, main
+from services.common.servicers import compose
+from services.inference.advanced.cache import ResponseCache
+from services.inference.advanced.servicer import AdvancedServicer
 from services.inference.catalog import RegistryCatalog
-from services.inference.jobs.events import EventedInferenceServicer
+from services.inference.generation import GenerationServicer
+from services.inference.jobs.settings import JobSettings
+from services.inference.jobs.store import JobStore
+from services.inference.jobs.webhooks import WebhookHub
 from services.inference.jobs.wiring import SERVICE_NAME as JOBS_SERVICE_NAME
 from services.inference.jobs.wiring import build_jobs
+from services.inference.llm.pipeline import GenerationPipeline
+from services.inference.llm.placement import PoolLLMPlacer
+from services.inference.llm.service import GenerationService
+from services.inference.llm.settings import GenerationSettings
+from services.inference.plugins.manager import PluginManager
+from services.inference.plugins.servicer import PluginServicer
 from services.inference.pool import WorkerPool
 from services.inference.predictor import Predictor
 from services.inference.repository import Batching
+from services.inference.servicer import InferenceServicer
 from services.inference.settings import InferenceSettings
 from services.inference.triton_metrics import TritonMetricsCollector
 
-SERVICE_NAME = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name
+SERVICE = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"]
+SERVICE_NAME = SERVICE.full_name
+
+log = logging.getLogger("meshserve.inference")
 
 
 def build(settings: InferenceSettings) -> Registration:
@@ -45,10 +63,22 @@ def build(settings: InferenceSettings) -> Registration:
         preferred_batch_sizes=tuple(settings.preferred_batch_sizes),
         max_queue_delay_microseconds=settings.max_queue_delay_microseconds,
     )
-    servicer = EventedInferenceServicer(
-        pool, Predictor(pool, catalog, batching), settings.request_timeout_seconds
+    job_settings = JobSettings()
+    store = JobStore(root / "jobs.sqlite3")
+    webhooks = WebhookHub(store, job_settings)
+    generation_settings = GenerationSettings()
+    generation = GenerationService(generation_settings, PoolLLMPlacer(pool, generation_settings), catalog)
+    pipeline = GenerationPipeline(generation, PluginManager(), ResponseCache(), webhooks)
+    jobs = build_jobs(store, webhooks, pipeline, job_settings)  # JobService: 003's asynchronous jobs
+    servicer = compose(
+        SERVICE,
+        InferenceServicer(
+            pool, Predictor(pool, catalog, batching), generation, settings.request_timeout_seconds, webhooks
+        ),
+        GenerationServicer(pipeline),
+        PluginServicer(pipeline.plugins),
+        AdvancedServicer(pipeline, pool.stats),
     )
-    jobs = build_jobs(root, servicer)  # JobService: 003's asynchronous jobs and webhooks
 
     # Triton's own metrics join this process's /metrics (metrics_port), labelled by worker.
     triton_metrics = TritonMetricsCollector(pool.metrics_targets)
@@ -57,13 +87,16 @@ def build(settings: InferenceSettings) -> Registration:
         REGISTRY.register(triton_metrics)
         await pool.start()
         await jobs.start()
-        servicer.start_preload()  # the default language model, in the background
+        if pool.target == 0:
+            log.info("language model preload skipped: the worker pool starts with no workers")
+        else:
+            generation.start_preload()  # the default language model, in the background
 
     async def on_stop() -> None:
         await jobs.stop()
         with contextlib.suppress(KeyError):
             REGISTRY.unregister(triton_metrics)
-        await servicer.stop_preload()
+        await generation.stop_preload()
         await pool.close()
         await channels.close()
 

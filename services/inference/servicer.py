@@ -1,7 +1,8 @@
-"""gRPC face of the inference service: translates messages to and from the predictor and pool.
+"""gRPC face of tensor inference and the worker pool: translates messages to and from the predictor
+and the pool (:class:`~services.inference.pool.WorkerPool`).
 
-``self.pool`` is the :class:`~services.inference.pool.WorkerPool` (the generation mixin uses it;
-see that module's docstring for the interface of decoupled models).
+Text generation, plugins and advanced inference have faces of their own; ``server.py`` composes
+them into the one InferenceService (:func:`services.common.servicers.compose`).
 """
 
 from __future__ import annotations
@@ -14,13 +15,11 @@ import grpc
 
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
-from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from services.common.context import current_request_id, remaining_seconds
 from services.common.errors import MeshError
-from services.inference.advanced.servicer import AdvancedMixin
 from services.inference.devices import DeviceFacts, machine_facts
-from services.inference.generation import GenerationMixin
-from services.inference.plugins.servicer import PluginsMixin
+from services.inference.jobs.webhooks import WebhookHub
+from services.inference.llm.service import GenerationService
 from services.inference.pool import Placement, WorkerPool
 from services.inference.predictor import Predictor
 from services.inference.repository import Batching
@@ -80,14 +79,28 @@ def queue_depth(counter: Counter, placement: Placement | None) -> int:
     return counter.waiting + max(0, dispatched - replicas)
 
 
-class InferenceServicer(PluginsMixin, AdvancedMixin, GenerationMixin, pb_grpc.InferenceServiceServicer):
-    """Worker control plane and data path (plugins wrap generation: PluginsMixin comes first; the
-    response cache sits between them, so it sees preprocessed requests and raw model output)."""
+class InferenceServicer:
+    """Worker control plane and the tensor data path; ``model.updated`` webhooks after loads and
+    unloads when anyone listens."""
 
-    def __init__(self, pool: WorkerPool, predictor: Predictor, request_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        pool: WorkerPool,
+        predictor: Predictor,
+        generation: GenerationService,
+        request_timeout: float = 60.0,
+        webhooks: WebhookHub | None = None,
+    ) -> None:
         self.pool = pool
         self.predictor = predictor
+        self.generation = generation
         self.request_timeout = request_timeout
+        self.webhooks = webhooks
+
+    def _announce(self, payload: dict[str, object]) -> None:
+        hub = self.webhooks
+        if hub is not None and hub.subscribed("model.updated"):
+            hub.emit("model.updated", payload)
 
     async def Predict(
         self, request: pb.PredictRequest, context: grpc.aio.ServicerContext
@@ -132,7 +145,17 @@ class InferenceServicer(PluginsMixin, AdvancedMixin, GenerationMixin, pb_grpc.In
         _entry, placement = await self.predictor.load(
             request.model.name, request.model.version, batching, request.device or "auto", request.replicas
         )
-        return pb.LoadModelResponse(state=self._state(placement))
+        state = self._state(placement)
+        self._announce(
+            {
+                "model_id": request.model.name,
+                "version": request.model.version,
+                "action": "loaded",
+                "workers": list(state.worker_ids),
+                "device": state.device,
+            }
+        )
+        return pb.LoadModelResponse(state=state)
 
     async def UnloadModel(
         self, request: pb.UnloadModelRequest, context: grpc.aio.ServicerContext
@@ -140,6 +163,14 @@ class InferenceServicer(PluginsMixin, AdvancedMixin, GenerationMixin, pb_grpc.In
         """Unloads a model from every worker."""
         freed = await self.predictor.unload(
             request.model.name, request.model.version, standby=request.standby
+        )
+        self._announce(
+            {
+                "model_id": request.model.name,
+                "version": request.model.version,
+                "action": "unloaded",
+                "freed_memory_bytes": freed,
+            }
         )
         return pb.UnloadModelResponse(freed_memory_bytes=freed)
 
@@ -149,7 +180,7 @@ class InferenceServicer(PluginsMixin, AdvancedMixin, GenerationMixin, pb_grpc.In
         entry = self.predictor.entries.get(triton_name)
         if entry is not None:
             return common.ModelRef(name=entry.spec.name, version=entry.spec.version)
-        spec = self.language_model(triton_name)
+        spec = self.generation.spec_of(triton_name)
         return common.ModelRef(name=spec.model_id if spec is not None else triton_name)
 
     def _state(self, placement: Placement) -> pb.ModelState:

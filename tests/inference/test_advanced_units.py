@@ -8,10 +8,13 @@ from services.common.errors import InvalidInput, ModelNotFound
 from services.inference.advanced import benchmark as bench
 from services.inference.advanced.cache import CachedCompletion, ResponseCache, cache_key
 from services.inference.advanced.routing import Candidate, Priority, choose, reason
+from services.inference.llm.service import Chunk
 
 
 def entry(expires_at: float) -> CachedCompletion:
-    return CachedCompletion(["Paris", "."], 1, 5, 2, "m", "cpu", expires_at)
+    return CachedCompletion(
+        [Chunk("Paris", 0, "m", "cpu", "r", 0), Chunk(".", 1, "m", "cpu", "r", 0, "stop")], expires_at
+    )
 
 
 def test_cache_expires_and_evicts_least_recently_used() -> None:

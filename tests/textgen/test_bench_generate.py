@@ -12,7 +12,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 
 async def test_bench_prints_both_paths_and_the_gateway_share(llm_mesh: Mesh) -> None:
-    rows, gap = await bench(llm_mesh.base_url, llm_mesh.address("inference"), 4, [1, 2], 1, pairs=2)
+    rows, gap, costs = await bench(
+        llm_mesh.base_url, llm_mesh.address("inference"), 4, [1, 2], 1, pairs=2, with_features=True
+    )
     assert [(r.path, r.streams) for r in rows] == [
         ("llama.cpp", 1),
         ("worker", 1),
@@ -32,3 +34,8 @@ async def test_bench_prints_both_paths_and_the_gateway_share(llm_mesh: Mesh) -> 
     assert "one stream through the gateway" in lines[0] and "llama.cpp's batched decode" in lines[2]
     assert gap is not None and len(gap.worker) == len(gap.gateway) == 2
     assert "the gateway adds" in gap.line() and "target <= +5%" in gap.line()
+    assert costs is not None and costs.n4 > 0 and costs.separate_sequential > 0
+    assert costs.itl_free > 0 and costs.itl_json > 0
+    n_line, json_line = costs.lines()
+    assert "n=4 in one request" in n_line and "one after another" in n_line
+    assert "structured decoding (JSON Schema)" in json_line and "ms per token" in json_line

@@ -7,7 +7,7 @@ import torch
 
 from services.common.errors import InvalidInput
 from services.inference.llm.detokenize import TextStream
-from services.inference.llm.requests import build_job
+from services.inference.llm.requests import GenerationRequest, SamplingRequest, build_job
 from services.inference.llm.sampling import Sampler, SamplingParams
 
 
@@ -86,9 +86,19 @@ def test_logit_bias_moves_the_arg_max_and_travels_with_the_parameters() -> None:
 def test_request_validation() -> None:
     common = {"default_max_tokens": 64, "max_prompt_chars": 100}
     with pytest.raises(InvalidInput, match="neither messages nor a prompt"):
-        build_job(model="", prompt="", messages=[], sampling={}, **common)
+        build_job(GenerationRequest(""), **common)
     with pytest.raises(InvalidInput) as caught:
-        build_job(model="", prompt="x" * 101, messages=[], sampling={}, **common)
+        build_job(GenerationRequest("", "x" * 101), **common)
     assert caught.value.details == {"field": "prompt", "max_length": 100, "provided_length": 101}
-    job = build_job(model="", prompt="hi", messages=[], sampling={"temperature": 0}, **common)
+    with pytest.raises(InvalidInput) as caught:
+        build_job(GenerationRequest("", "hi", sampling=SamplingRequest(n=9)), **common)
+    assert caught.value.details == {"field": "n", "min": 1, "max": 8, "provided": 9}
+    with pytest.raises(InvalidInput, match="top_logprobs needs logprobs"):
+        build_job(GenerationRequest("", "hi", sampling=SamplingRequest(top_logprobs=3)), **common)
+    with pytest.raises(InvalidInput) as caught:
+        build_job(
+            GenerationRequest("", "hi", sampling=SamplingRequest(response_format={"type": "xml"})), **common
+        )
+    assert caught.value.details["field"] == "response_format.type"
+    job = build_job(GenerationRequest("", "hi", sampling=SamplingRequest(temperature=0)), **common)
     assert job.params.max_tokens == 64 and not job.max_tokens_explicit and job.params.greedy

@@ -2,21 +2,60 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import Clients
-from gateway.dialects.openai.completions import StreamOptions, in_band_error, single_choice, usage
+from gateway.dialects.openai.completions import in_band_error
+from gateway.dialects.openai.shapes import (
+    ResponseFormat,
+    StreamOptions,
+    chat_logprobs,
+    response_format_of,
+    usage,
+)
 from gateway.request_id import request_id_of
 from gateway.textgen import FINISH_NAMES, collect, generate_request, open_stream, sse_event, sse_response
+from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
 router = APIRouter(tags=["openai"])
+
+
+class FunctionCall(BaseModel):
+    """A call's function: its name and arguments (JSON text)."""
+
+    name: str
+    arguments: str = "{}"
+
+
+class ToolCallIn(BaseModel):
+    """A tool call in an earlier assistant message."""
+
+    id: str = ""
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class FunctionSpec(BaseModel):
+    """A tool's function: name, description and JSON Schema of its arguments."""
+
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+
+
+class ToolSpec(BaseModel):
+    """One of ``tools``."""
+
+    type: Literal["function"] = "function"
+    function: FunctionSpec
 
 
 class ChatMessage(BaseModel):
@@ -26,6 +65,8 @@ class ChatMessage(BaseModel):
 
     role: str
     content: str | list[dict[str, Any]] | None = None
+    tool_calls: list[ToolCallIn] | None = None
+    tool_call_id: str | None = None
 
 
 class ChatRequest(BaseModel):
@@ -47,9 +88,56 @@ class ChatRequest(BaseModel):
     logit_bias: dict[str, float] | None = Field(
         None, description="Token id (as a string) → bias from -100 to 100 added to its logit."
     )
-    n: int = Field(1, description="Choices to return; only 1 is supported.")
+    logprobs: bool = Field(False, description="Return each generated token's log-probability.")
+    top_logprobs: int | None = Field(None, description="With logprobs: alternatives per token, 0 to 20.")
+    response_format: ResponseFormat | None = Field(
+        None, description="json_object or json_schema: the output is constrained to it while decoding."
+    )
+    tools: list[ToolSpec] | None = Field(None, description="Functions the model may call.")
+    tool_choice: str | dict[str, Any] | None = Field(
+        None,
+        description='"auto" (default), "none", "required" or {"type": "function", "function": {"name": …}}.',
+    )
+    n: int = Field(1, description="Choices to generate, 1 to 8, in the same continuous batch.")
     stream: bool = Field(False, description="Stream SSE chunks ending with data: [DONE].")
     stream_options: StreamOptions | None = None
+
+
+def message_of(position: int, message: ChatMessage) -> pb.ChatMessage:
+    """One OpenAI message as the canonical one."""
+    return pb.ChatMessage(
+        role=message.role,
+        content=text_of(position, message),
+        tool_calls=[
+            pb.ToolCall(id=c.id, name=c.function.name, arguments_json=c.function.arguments)
+            for c in message.tool_calls or []
+        ],
+        tool_call_id=message.tool_call_id or "",
+    )
+
+
+def tools_of(body: ChatRequest) -> tuple[list[pb.Tool], str, str]:
+    """The canonical tools, tool_choice and the named function's name."""
+    tools = [
+        pb.Tool(
+            name=t.function.name,
+            description=t.function.description or "",
+            parameters_json=json.dumps(t.function.parameters) if t.function.parameters is not None else "",
+        )
+        for t in body.tools or []
+    ]
+    choice = body.tool_choice
+    if isinstance(choice, dict):
+        return tools, "function", str((choice.get("function") or {}).get("name", ""))
+    return tools, choice or "", ""
+
+
+def tool_calls_of(calls: list[pb.ToolCall]) -> list[dict[str, Any]]:
+    """Calls as OpenAI's ``tool_calls``."""
+    return [
+        {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments_json}}
+        for c in calls
+    ]
 
 
 def text_of(position: int, message: ChatMessage) -> str:
@@ -70,10 +158,10 @@ def text_of(position: int, message: ChatMessage) -> str:
 @router.post("/v1/chat/completions", operation_id="openai_create_chat_completion", summary="Chat completion")
 async def create_chat_completion(body: ChatRequest, request: Request, clients: Clients) -> Any:
     """Answers a conversation; ``stream: true`` answers with SSE chunks."""
-    single_choice(body.n)
+    tools, tool_choice, tool_choice_name = tools_of(body)
     canonical = generate_request(
         model=body.model,
-        messages=[(m.role, text_of(i, m)) for i, m in enumerate(body.messages)],
+        messages=[message_of(i, m) for i, m in enumerate(body.messages)],
         max_tokens=body.max_completion_tokens if body.max_completion_tokens is not None else body.max_tokens,
         temperature=body.temperature,
         top_p=body.top_p,
@@ -83,6 +171,13 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
         presence_penalty=body.presence_penalty,
         logit_bias=body.logit_bias,
         seed=body.seed,
+        n=body.n,
+        logprobs=body.logprobs,
+        top_logprobs=body.top_logprobs,
+        response_format=response_format_of(body.response_format),
+        tools=tools,
+        tool_choice=tool_choice,
+        tool_choice_name=tool_choice_name,
     )
     stream = await open_stream(clients, canonical)
     chat_id = f"chatcmpl-{uuid.uuid4().hex}"
@@ -96,52 +191,66 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
                 "model": result.model,
                 "choices": [
                     {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": result.text},
-                        "logprobs": None,
-                        "finish_reason": result.finish_reason,
+                        "index": c.index,
+                        "message": {"role": "assistant", "content": c.text}
+                        if not c.tool_calls
+                        else {
+                            "role": "assistant",
+                            "content": None,
+                            "tool_calls": tool_calls_of(c.tool_calls),
+                        },
+                        "logprobs": chat_logprobs(c.logprobs) if body.logprobs else None,
+                        "finish_reason": c.finish_reason,
                     }
+                    for c in result.choices
                 ],
                 "usage": usage(result.prompt_tokens, result.completion_tokens, result.cached_tokens),
             }
         )
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
-    def chunk_of(created: int, model: str, delta: dict[str, Any], finish: str | None) -> bytes:
+    def chunk_of(created: int, model: str, choices: list[dict[str, Any]], **extra: Any) -> bytes:
         return sse_event(
             {
                 "id": chat_id,
                 "object": "chat.completion.chunk",
                 "created": created,
                 "model": model,
-                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+                "choices": choices,
+                **extra,
             }
         )
 
+    def choice_of(index: int, delta: dict[str, Any], logprobs: Any, finish: str | None) -> dict[str, Any]:
+        return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+
     async def events() -> AsyncIterator[bytes]:
         first = stream.first
-        yield chunk_of(first.created, first.model_name, {"role": "assistant", "content": ""}, None)
+        created, model = first.created, first.model_name
+        for index in range(body.n):
+            opening = choice_of(index, {"role": "assistant", "content": ""}, None, None)
+            yield chunk_of(created, model, [opening])
+        prompt_tokens = completion_tokens = cached_tokens = 0
         async for chunk in stream:
             finish = FINISH_NAMES.get(chunk.finish_reason)
+            logprobs = chat_logprobs(chunk.logprobs) if body.logprobs else None
             if chunk.text:
-                yield chunk_of(chunk.created, chunk.model_name, {"content": chunk.text}, None)
+                content = choice_of(chunk.choice, {"content": chunk.text}, logprobs, None)
+                yield chunk_of(chunk.created, chunk.model_name, [content])
+            if chunk.tool_calls:
+                calls = [{"index": i, **call} for i, call in enumerate(tool_calls_of(list(chunk.tool_calls)))]
+                yield chunk_of(
+                    chunk.created,
+                    chunk.model_name,
+                    [choice_of(chunk.choice, {"tool_calls": calls}, None, None)],
+                )
             if finish:
-                yield chunk_of(chunk.created, chunk.model_name, {}, finish)
-                if include_usage:
-                    yield sse_event(
-                        {
-                            "id": chat_id,
-                            "object": "chat.completion.chunk",
-                            "created": chunk.created,
-                            "model": chunk.model_name,
-                            "choices": [],
-                            "usage": usage(
-                                chunk.usage.prompt_tokens,
-                                chunk.usage.completion_tokens,
-                                chunk.usage.cached_tokens,
-                            ),
-                        }
-                    )
+                held = None if chunk.text else logprobs  # tokens whose text a stop sequence cut
+                yield chunk_of(chunk.created, chunk.model_name, [choice_of(chunk.choice, {}, held, finish)])
+                prompt_tokens, cached_tokens = chunk.usage.prompt_tokens, chunk.usage.cached_tokens
+                completion_tokens += chunk.usage.completion_tokens
+        if include_usage:
+            yield chunk_of(created, model, [], usage=usage(prompt_tokens, completion_tokens, cached_tokens))
         yield sse_event("[DONE]")
 
     return sse_response(stream, events(), in_band_error, request_id_of(request))

@@ -12,17 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import Clients
 from gateway.dialects.openai.errors import render
+from gateway.dialects.openai.shapes import StreamOptions, legacy_logprobs, usage
 from gateway.request_id import request_id_of
 from gateway.textgen import FINISH_NAMES, collect, generate_request, open_stream, sse_event, sse_response
 from services.common.errors import InvalidInput, MeshError
 
 router = APIRouter(tags=["openai"])
-
-
-class StreamOptions(BaseModel):
-    """OpenAI stream options."""
-
-    include_usage: bool = False
 
 
 class CompletionRequest(BaseModel):
@@ -43,25 +38,12 @@ class CompletionRequest(BaseModel):
     logit_bias: dict[str, float] | None = Field(
         None, description="Token id (as a string) → bias from -100 to 100 added to its logit."
     )
-    n: int = Field(1, description="Choices to return; only 1 is supported.")
+    logprobs: int | None = Field(
+        None, description="Return each token's log-probability with this many alternatives (0 to 20)."
+    )
+    n: int = Field(1, description="Choices to generate, 1 to 8, in the same continuous batch.")
     stream: bool = Field(False, description="Stream SSE chunks ending with data: [DONE].")
     stream_options: StreamOptions | None = None
-
-
-def single_choice(n: int) -> None:
-    """Only one choice per request is generated."""
-    if n != 1:
-        raise InvalidInput("n must be 1", details={"field": "n", "provided": n, "max": 1})
-
-
-def usage(prompt: int, completion: int, cached: int = 0) -> dict[str, Any]:
-    """OpenAI usage object, with the prompt tokens a cache served in ``prompt_tokens_details``."""
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "total_tokens": prompt + completion,
-        "prompt_tokens_details": {"cached_tokens": cached},
-    }
 
 
 def in_band_error(error: MeshError) -> list[bytes]:
@@ -69,21 +51,24 @@ def in_band_error(error: MeshError) -> list[bytes]:
     return [sse_event(render(error, "")), sse_event("[DONE]")]
 
 
+def single_prompt(prompt: str | list[str]) -> str:
+    """The one prompt of a request (a list must hold exactly one)."""
+    if isinstance(prompt, str):
+        return prompt
+    if len(prompt) != 1:
+        raise InvalidInput(
+            "prompt as a list must hold exactly one string",
+            details={"field": "prompt", "provided": len(prompt), "max_items": 1},
+        )
+    return prompt[0]
+
+
 @router.post("/v1/completions", operation_id="openai_create_completion", summary="Text completion")
 async def create_completion(body: CompletionRequest, request: Request, clients: Clients) -> Any:
     """Completes a prompt; ``stream: true`` answers with SSE chunks."""
-    single_choice(body.n)
-    prompt = body.prompt
-    if isinstance(prompt, list):
-        if len(prompt) != 1:
-            raise InvalidInput(
-                "prompt as a list must hold exactly one string",
-                details={"field": "prompt", "provided": len(prompt), "max_items": 1},
-            )
-        prompt = prompt[0]
     canonical = generate_request(
         model=body.model,
-        prompt=prompt,
+        prompt=single_prompt(body.prompt),
         max_tokens=body.max_tokens,
         temperature=body.temperature,
         top_p=body.top_p,
@@ -93,9 +78,13 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
         presence_penalty=body.presence_penalty,
         logit_bias=body.logit_bias,
         seed=body.seed,
+        n=body.n,
+        logprobs=body.logprobs is not None,
+        top_logprobs=body.logprobs,
     )
     stream = await open_stream(clients, canonical)
     completion_id = f"cmpl-{uuid.uuid4().hex}"
+    with_logprobs = body.logprobs is not None
     if not body.stream:
         result = await collect(stream)
         return JSONResponse(
@@ -105,7 +94,13 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
                 "created": result.created,
                 "model": result.model,
                 "choices": [
-                    {"text": result.text, "index": 0, "logprobs": None, "finish_reason": result.finish_reason}
+                    {
+                        "text": c.text,
+                        "index": c.index,
+                        "logprobs": legacy_logprobs(c.logprobs) if with_logprobs else None,
+                        "finish_reason": c.finish_reason,
+                    }
+                    for c in result.choices
                 ],
                 "usage": usage(result.prompt_tokens, result.completion_tokens, result.cached_tokens),
             }
@@ -113,9 +108,14 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
 
     async def events() -> AsyncIterator[bytes]:
+        offsets: dict[int, int] = {}
+        prompt_tokens = completion_tokens = cached_tokens = 0
+        created, model = stream.first.created, stream.first.model_name
         async for chunk in stream:
             finish = FINISH_NAMES.get(chunk.finish_reason)
             if chunk.text or finish:
+                offset = offsets.get(chunk.choice, 0)
+                offsets[chunk.choice] = offset + len(chunk.text)
                 yield sse_event(
                     {
                         "id": completion_id,
@@ -123,25 +123,31 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
                         "created": chunk.created,
                         "model": chunk.model_name,
                         "choices": [
-                            {"text": chunk.text, "index": 0, "logprobs": None, "finish_reason": finish}
+                            {
+                                "text": chunk.text,
+                                "index": chunk.choice,
+                                "logprobs": legacy_logprobs(list(chunk.logprobs), offset)
+                                if with_logprobs
+                                else None,
+                                "finish_reason": finish,
+                            }
                         ],
                     }
                 )
-            if finish and include_usage:
-                yield sse_event(
-                    {
-                        "id": completion_id,
-                        "object": "text_completion",
-                        "created": chunk.created,
-                        "model": chunk.model_name,
-                        "choices": [],
-                        "usage": usage(
-                            chunk.usage.prompt_tokens,
-                            chunk.usage.completion_tokens,
-                            chunk.usage.cached_tokens,
-                        ),
-                    }
-                )
+            if finish:
+                prompt_tokens, cached_tokens = chunk.usage.prompt_tokens, chunk.usage.cached_tokens
+                completion_tokens += chunk.usage.completion_tokens
+        if include_usage:
+            yield sse_event(
+                {
+                    "id": completion_id,
+                    "object": "text_completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [],
+                    "usage": usage(prompt_tokens, completion_tokens, cached_tokens),
+                }
+            )
         yield sse_event("[DONE]")
 
     response: StreamingResponse = sse_response(stream, events(), in_band_error, request_id_of(request))

@@ -16,8 +16,9 @@ import time
 from dataclasses import dataclass, field
 
 from services.common.errors import InvalidInput, MeshError
-from services.inference.llm.requests import build_job
+from services.inference.llm.requests import GenerationRequest, SamplingRequest
 from services.inference.llm.service import GenerationService
+from services.inference.plugins.base import Message
 
 #: Document 003's test case names, each with a short prompt of that kind.
 BUILTIN_CASES: dict[str, str] = {
@@ -116,13 +117,13 @@ async def run_case(
     service: GenerationService, model: str, case: Case, max_tokens: int, chat: bool
 ) -> tuple[float, float, int, str, str]:
     """One greedy run: (latency ms, first token ms, completion tokens, text, device)."""
-    job = build_job(
-        model=model,
-        prompt="" if chat else case.prompt,
-        messages=[("user", case.prompt)] if chat else [],
-        sampling={"max_tokens": max_tokens, "temperature": 0.0},
-        default_max_tokens=service.settings.default_max_tokens,
-        max_prompt_chars=service.settings.max_prompt_chars,
+    job = service.job(
+        GenerationRequest(
+            model=model,
+            prompt="" if chat else case.prompt,
+            messages=(Message("user", case.prompt),) if chat else (),
+            sampling=SamplingRequest(max_tokens=max_tokens, temperature=0.0),
+        )
     )
     started = time.perf_counter()
     first = 0.0

@@ -3,8 +3,8 @@ served to later requests identical to the prefetched one.
 
 Only greedy (temperature 0) or seeded requests are cached: they are the ones whose output is a
 function of the request, so serving a stored answer changes nothing but the time it takes. The key
-is the resolved model (id and weights revision) plus the whole request as sent, less its request
-id and model alias; any other difference (a parameter, a stop sequence) is another key. Entries
+is the resolved model (id and weights revision) plus the validated request (after preprocessing
+plugins), less its request id and model alias; any other difference (a parameter, a stop sequence) is another key. Entries
 expire after their TTL; past ``capacity`` the least recently used go first. No transport imports.
 """
 
@@ -15,6 +15,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from services.inference.llm.service import Chunk
 
 #: Entries kept at most (each holds one completion's text).
 DEFAULT_CAPACITY = 1024
@@ -33,14 +35,9 @@ def cache_key(model_id: str, revision: str, request_bytes: bytes) -> str:
 
 @dataclass
 class CachedCompletion:
-    """One stored generation: its text pieces as they streamed, and its final figures."""
+    """One stored generation: its chunks as they streamed (every choice, with their final figures)."""
 
-    pieces: list[str]
-    finish_reason: int
-    prompt_tokens: int
-    completion_tokens: int
-    model_name: str
-    device: str
+    chunks: list[Chunk]
     expires_at: float
     stored_at: float = field(default_factory=time.time)
 

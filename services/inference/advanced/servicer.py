@@ -1,9 +1,9 @@
-"""gRPC face of advanced inference: ``SelectModel``, ``RunBenchmark``, ``PrefetchCache``,
-``GetCacheStats``, and ``Generate`` answered from the response cache when a prefetch stored it.
+"""gRPC face of advanced inference: ``SelectModel``, ``RunBenchmark``, ``PrefetchCache`` and
+``GetCacheStats``.
 
-A mixin of the inference servicer placed after the plugins mixin and before the generation mixin:
-preprocessing plugins have rewritten the request before the cache looks it up (so the key is what
-the model would see), and postprocessing plugins rewrite cached text like generated text.
+The response cache itself is a stage of the generation pipeline (:mod:`services.inference.llm.pipeline`):
+a prefetch runs each prompt through that pipeline, which stores what it produces, so plugins see a
+prefetched prompt exactly as they see a live one.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextvars import ContextVar
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -20,27 +19,21 @@ import grpc
 
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
-from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from meshserve.v1 import registry_pb2 as rpb
 from services.common.clients import unary_call
-from services.common.context import current_request_id
 from services.common.errors import InvalidInput, MeshError
 from services.inference.advanced import benchmark as bench
-from services.inference.advanced.cache import (
-    DEFAULT_TTL_SECONDS,
-    MAX_TTL_SECONDS,
-    CachedCompletion,
-    ResponseCache,
-    cache_key,
-)
+from services.inference.advanced.cache import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, ResponseCache
 from services.inference.advanced.routing import Candidate, Priority, choose, reason
+from services.inference.generation import sampling_from_proto
 from services.inference.llm.catalog import BUNDLED_ID, SERVABLE_FORMATS
 from services.inference.llm.model_dir import LLMSpec
+from services.inference.llm.pipeline import GenerationPipeline
+from services.inference.llm.requests import GenerationRequest
+from services.inference.llm.service import GenerationService
+from services.inference.stats import Statistics
 
 log = logging.getLogger("meshserve.inference.advanced")
-
-#: Set while a prefetch runs its generations: their TTL; the cache then stores what they produce.
-_PREFETCH_TTL: ContextVar[float | None] = ContextVar("prefetch_ttl", default=None)
 
 PRIORITIES = {
     pb.ROUTING_PRIORITY_UNSPECIFIED: Priority.BALANCED,
@@ -49,12 +42,6 @@ PRIORITIES = {
     pb.ROUTING_PRIORITY_COST: Priority.COST,
 }
 MAX_PREFETCH_PROMPTS = 64
-
-
-def deterministic(request: pb.GenerateRequest) -> bool:
-    """Greedy or seeded: the output is a function of the request."""
-    s = request.sampling
-    return (s.HasField("temperature") and s.temperature == 0) or s.HasField("seed")
 
 
 def _size_of(path: Path) -> int:
@@ -67,95 +54,23 @@ def _size_of(path: Path) -> int:
         return 0
 
 
-class AdvancedMixin(pb_grpc.InferenceServiceServicer):
-    """Routing, benchmarks and the response cache over the generation service."""
+class AdvancedServicer:
+    """Routing, benchmarks and the response cache's prefetch and counters."""
 
-    _response_cache: ResponseCache | None = None
+    def __init__(self, pipeline: GenerationPipeline, stats: Statistics | None = None) -> None:
+        self.pipeline = pipeline
+        #: Request latencies per Triton model (the worker pool's), for routing by measured speed.
+        self.stats = stats
+
+    @property
+    def generation(self) -> GenerationService:
+        """The engine side of the pipeline."""
+        return self.pipeline.service
 
     @property
     def response_cache(self) -> ResponseCache:
-        """The cache, created on first use."""
-        if self._response_cache is None:
-            self._response_cache = ResponseCache()
-        return self._response_cache
-
-    async def _key(self, request: pb.GenerateRequest) -> str:
-        spec = await self.generation.catalog.resolve(request.model.name)  # type: ignore[attr-defined]
-        stripped = pb.GenerateRequest()
-        stripped.CopyFrom(request)
-        stripped.ClearField("request_id")
-        stripped.ClearField("model")
-        return cache_key(spec.model_id, spec.revision, stripped.SerializeToString(deterministic=True))
-
-    async def Generate(
-        self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.GenerateResponse]:
-        """A cached answer when a prefetch stored this request; otherwise the generation itself."""
-        cache = self.response_cache
-        prefetch_ttl = _PREFETCH_TTL.get()
-        upstream = super().Generate(request, context)  # type: ignore[misc]
-        if not deterministic(request):
-            if prefetch_ttl is None:
-                cache.counters.bypassed += 1
-            async with contextlib.aclosing(upstream):
-                async for reply in upstream:
-                    yield reply
-            return
-        key = await self._key(request)
-        entry = cache.get(key)
-        if entry is not None:
-            await upstream.aclose()
-            if prefetch_ttl is None:
-                cache.counters.hits += 1
-            else:
-                entry.expires_at = time.time() + prefetch_ttl  # a repeated prefetch renews the entry
-            for reply in self._replay(entry, request.request_id or current_request_id()):
-                yield reply
-            return
-        if prefetch_ttl is None:
-            cache.counters.misses += 1
-        pieces: list[str] = []
-        last: pb.GenerateResponse | None = None
-        async with contextlib.aclosing(upstream):
-            async for reply in upstream:
-                pieces.append(reply.text)
-                last = reply
-                yield reply
-        if prefetch_ttl is not None and last is not None and last.finish_reason:
-            cache.put(
-                key,
-                CachedCompletion(
-                    pieces=pieces,
-                    finish_reason=last.finish_reason,
-                    prompt_tokens=last.usage.prompt_tokens,
-                    completion_tokens=last.usage.completion_tokens,
-                    model_name=last.model_name,
-                    device=last.device,
-                    expires_at=time.time() + prefetch_ttl,
-                ),
-            )
-
-    @staticmethod
-    def _replay(entry: CachedCompletion, request_id: str) -> list[pb.GenerateResponse]:
-        created = int(time.time())
-        replies = [
-            pb.GenerateResponse(
-                text=text,
-                index=i,
-                model_name=entry.model_name,
-                device=entry.device,
-                request_id=request_id,
-                created=created,
-                cached=True,
-            )
-            for i, text in enumerate(entry.pieces)
-        ]
-        last = replies[-1]
-        last.finish_reason = entry.finish_reason  # type: ignore[assignment]
-        last.usage.prompt_tokens = entry.prompt_tokens
-        last.usage.completion_tokens = entry.completion_tokens
-        last.usage.cached_tokens = entry.prompt_tokens  # nothing of the prompt was evaluated
-        return replies
+        """The pipeline's response cache."""
+        return self.pipeline.cache
 
     def _cache_stats(self) -> pb.GetCacheStatsResponse:
         cache = self.response_cache
@@ -198,47 +113,33 @@ class AdvancedMixin(pb_grpc.InferenceServiceServicer):
                 f"ttl must be between 1 and {int(MAX_TTL_SECONDS)} seconds",
                 details={"field": "config.ttl", "provided": request.ttl_seconds},
             )
-        sampling = pb.SamplingParams()
-        sampling.CopyFrom(request.sampling)
-        if not sampling.HasField("temperature") and not sampling.HasField("seed"):
-            sampling.temperature = 0.0  # greedy unless told otherwise
-        probe = pb.GenerateRequest(model=request.model, sampling=sampling)
-        if not deterministic(probe):
+        sampling = sampling_from_proto(request.sampling)
+        if sampling.temperature is None and sampling.seed is None:
+            sampling = replace(sampling, temperature=0.0)  # greedy unless told otherwise
+        if not sampling.deterministic:
             raise InvalidInput(
                 "only deterministic requests are cached: temperature 0 or a seed",
                 details={"field": "parameters.temperature", "provided": sampling.temperature},
                 suggestion="set temperature to 0, or give a seed",
             )
-        spec = await self.generation.catalog.resolve(request.model.name)  # type: ignore[attr-defined]
-        entries = []
-        token = _PREFETCH_TTL.set(ttl)
-        try:
-            for prompt in prompts:
-                entries.append(await self._prefetch_one(request.model, prompt, sampling, ttl, context))
-        finally:
-            _PREFETCH_TTL.reset(token)
+        spec = await self.generation.catalog.resolve(request.model.name)
+        entries = [
+            await self._prefetch_one(GenerationRequest(request.model.name, prompt, sampling=sampling), ttl)
+            for prompt in prompts
+        ]
         return pb.PrefetchCacheResponse(model_name=spec.model_id, entries=entries, stats=self._cache_stats())
 
-    async def _prefetch_one(
-        self,
-        model: common.ModelRef,
-        prompt: str,
-        sampling: pb.SamplingParams,
-        ttl: float,
-        context: grpc.aio.ServicerContext,
-    ) -> pb.PrefetchEntry:
-        entry = pb.PrefetchEntry(prompt=prompt)
+    async def _prefetch_one(self, request: GenerationRequest, ttl: float) -> pb.PrefetchEntry:
+        entry = pb.PrefetchEntry(prompt=request.prompt)
         started = time.perf_counter()
         cached, tokens = False, 0
         try:
-            replies = self.Generate(
-                pb.GenerateRequest(model=model, prompt=prompt, sampling=sampling), context
-            )
-            async with contextlib.aclosing(replies):  # type: ignore[type-var]
-                async for reply in replies:
-                    cached = cached or reply.cached
-                    if reply.finish_reason:
-                        tokens = reply.usage.completion_tokens
+            chunks = self.pipeline.generate(request, store_ttl=ttl)
+            async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+                async for chunk in chunks:
+                    cached = cached or chunk.cached
+                    if chunk.finish_reason:
+                        tokens = chunk.completion_tokens
         except MeshError as error:
             entry.error_code, entry.error_message = error.code, error.message
             return entry
@@ -275,7 +176,7 @@ class AdvancedMixin(pb_grpc.InferenceServiceServicer):
 
     async def _candidates(self) -> list[Candidate]:
         """Every language model this service can run: its own, then the registry's."""
-        service = self.generation  # type: ignore[attr-defined]
+        service = self.generation
         catalog = service.catalog
         placed = {spec.model_id: spec.triton_name for spec, _ in service.placer.placed()}
         registered = {m.name: m for m in await self._registry_language_models(catalog.registry)}
@@ -292,7 +193,7 @@ class AdvancedMixin(pb_grpc.InferenceServiceServicer):
             triton = LLMSpec(name, Path(), revision=model.sha256[:12]).triton_name
             caps = tuple(model.capabilities) or ("text-generation",)
             rows.append((name, "registry", model.size_bytes, triton, caps))
-        stats = getattr(getattr(self, "pool", None), "stats", None)
+        stats = self.stats
         candidates = []
         for name, source, size, triton, caps in rows:
             triton = placed.get(name, triton)
@@ -341,7 +242,7 @@ class AdvancedMixin(pb_grpc.InferenceServiceServicer):
         started = time.perf_counter()
         results = [
             await bench.benchmark_model(
-                self.generation,  # type: ignore[attr-defined]
+                self.generation,  # the engine itself: a benchmark measures the model, not the cache
                 model,
                 cases,
                 max_tokens,

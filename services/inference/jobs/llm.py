@@ -1,51 +1,47 @@
-"""Jobs run their items on the service's own text generation (the API ``Generate`` uses).
+"""Jobs run their items through the generation pipeline, like every other generation.
 
-In-process: the item goes through the same request validation (``build_job``) and the same
-``GenerationService`` (placement, continuous batching on a Triton worker) as a ``Generate`` call,
+In-process: an item goes through the same plugins, validation, response cache, engine and webhook
+events as a ``Generate`` call (:class:`~services.inference.llm.pipeline.GenerationPipeline`),
 without a loopback gRPC hop.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 
 from services.inference.jobs.manager import Generated
 from services.inference.jobs.records import ItemSpec
-from services.inference.llm.requests import GenerationJob, build_job
-from services.inference.llm.service import GenerationService
+from services.inference.llm.pipeline import GenerationPipeline
+from services.inference.llm.requests import GenerationRequest, SamplingRequest
+
+
+def item_request(item: ItemSpec, request_id: str = "") -> GenerationRequest:
+    """A job item as a canonical generation request."""
+    return GenerationRequest(
+        model=item.model,
+        prompt=item.prompt,
+        sampling=SamplingRequest.from_json(item.sampling),
+        request_id=request_id,
+    )
 
 
 class LLMGenerator:
     """Generates a job item's whole text."""
 
-    def __init__(self, service: Callable[[], GenerationService]) -> None:
-        self._service = service  # resolved per call: the servicer builds its service lazily
-
-    def request(self, item: ItemSpec, request_id: str = "") -> GenerationJob:
-        """The validated generation request of an item; raises InvalidInput."""
-        settings = self._service().settings
-        return build_job(
-            model=item.model,
-            prompt=item.prompt,
-            messages=[],
-            sampling=item.sampling,
-            default_max_tokens=settings.default_max_tokens,
-            max_prompt_chars=settings.max_prompt_chars,
-            request_id=request_id,
-        )
+    def __init__(self, pipeline: GenerationPipeline) -> None:
+        self.pipeline = pipeline
 
     def validate(self, item: ItemSpec) -> None:
-        """Checks an item before it is queued."""
-        self.request(item)
+        """Checks an item before it is queued (raises InvalidInput)."""
+        self.pipeline.job(item_request(item))
 
     async def __call__(self, item: ItemSpec, request_id: str) -> Generated:
         """Runs the generation to its end."""
-        service = self._service()
-        job = self.request(item, request_id)
         parts: list[str] = []
         last = None
-        async with contextlib.aclosing(service.generate(job)) as chunks:
+        async with contextlib.aclosing(
+            self.pipeline.generate(item_request(item, request_id), source="job")
+        ) as chunks:
             async for chunk in chunks:
                 parts.append(chunk.text)
                 last = chunk

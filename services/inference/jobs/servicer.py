@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import jobs_pb2 as pb
 from meshserve.v1 import jobs_pb2_grpc as pb_grpc
 from services.common.errors import facts_as_struct, facts_as_text
+from services.inference.generation import sampling_from_proto
 from services.inference.jobs.manager import JobManager
 from services.inference.jobs.records import (
     CallbackStatus,
@@ -41,44 +39,6 @@ STRATEGY_NAMES = {
     pb.RETRY_STRATEGY_EXPONENTIAL_BACKOFF: "exponential_backoff",
 }
 STRATEGY_ENUMS = {name: value for value, name in STRATEGY_NAMES.items()}
-
-
-def sampling_dict(sampling: ipb.SamplingParams) -> dict[str, Any]:
-    """Canonical sampling as the generation request builder takes it (unset stays None)."""
-    max_tokens: int | None = None
-    if sampling.HasField("max_completion_tokens"):
-        max_tokens = sampling.max_completion_tokens
-    elif sampling.max_tokens:
-        max_tokens = sampling.max_tokens
-    return {
-        "max_tokens": max_tokens,
-        "temperature": sampling.temperature if sampling.HasField("temperature") else None,
-        "top_p": sampling.top_p if sampling.HasField("top_p") else None,
-        "top_k": sampling.top_k,
-        "stop": list(sampling.stop),
-        "frequency_penalty": sampling.frequency_penalty,
-        "presence_penalty": sampling.presence_penalty,
-        "seed": sampling.seed if sampling.HasField("seed") else None,
-    }
-
-
-def sampling_message(sampling: dict[str, Any]) -> ipb.SamplingParams:
-    """Inverse of :func:`sampling_dict`."""
-    message = ipb.SamplingParams(
-        top_k=int(sampling.get("top_k") or 0),
-        stop=list(sampling.get("stop") or []),
-        frequency_penalty=float(sampling.get("frequency_penalty") or 0.0),
-        presence_penalty=float(sampling.get("presence_penalty") or 0.0),
-    )
-    if sampling.get("max_tokens") is not None:
-        message.max_completion_tokens = int(sampling["max_tokens"])
-    if sampling.get("temperature") is not None:
-        message.temperature = float(sampling["temperature"])
-    if sampling.get("top_p") is not None:
-        message.top_p = float(sampling["top_p"])
-    if sampling.get("seed") is not None:
-        message.seed = int(sampling["seed"])
-    return message
 
 
 def config_of(message: pb.JobConfig, settings: JobSettings) -> JobConfig:
@@ -217,7 +177,7 @@ class JobServicer(pb_grpc.JobServiceServicer):
     ) -> pb.SubmitJobResponse:
         """Validates and queues a job."""
         items = [
-            ItemSpec(model=i.model.name, prompt=i.prompt, sampling=sampling_dict(i.sampling))
+            ItemSpec(model=i.model.name, prompt=i.prompt, sampling=sampling_from_proto(i.sampling).to_json())
             for i in request.items
         ]
         job = self.manager.submit(request.job_type, items, config_of(request.config, self.settings))

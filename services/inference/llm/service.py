@@ -15,13 +15,46 @@ from services.inference.llm.catalog import LLMCatalog, RegistryLookup
 from services.inference.llm.client import fetch_stats, stream_events
 from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers, Placement
-from services.inference.llm.requests import GenerationJob
+from services.inference.llm.requests import GenerationJob, GenerationRequest, build_job
 from services.inference.llm.settings import GenerationSettings
+from services.inference.llm.tools import ToolCall
 
 log = logging.getLogger("meshserve.llm")
 
 #: How often a preload that is still running says so in the log.
 PROGRESS_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class TopLogprob:
+    """One alternative at a token's position."""
+
+    token: str
+    logprob: float
+    bytes: bytes
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    """A generated token, its log-probability, and the most likely alternatives at its position."""
+
+    token: str
+    logprob: float
+    bytes: bytes
+    top: tuple[TopLogprob, ...] = ()
+
+    @classmethod
+    def from_event(cls, item: dict[str, Any]) -> TokenLogprob:
+        """One entry of a worker event's ``logprobs`` list."""
+        return cls(
+            token=str(item["token"]),
+            logprob=float(item["logprob"]),
+            bytes=bytes(item["bytes"]),
+            top=tuple(
+                TopLogprob(str(t["token"]), float(t["logprob"]), bytes(t["bytes"]))
+                for t in item.get("top", ())
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -41,6 +74,14 @@ class Chunk:
     cached_tokens: int = 0
     #: Last chunk only: mean log-probability of the generated tokens (the engine's confidence).
     mean_logprob: float | None = None
+    #: Which of the request's ``n`` choices this chunk belongs to.
+    choice: int = 0
+    #: With ``logprobs``: the tokens whose text this chunk carries.
+    logprobs: tuple[TokenLogprob, ...] = ()
+    #: Served from the response cache rather than generated now.
+    cached: bool = False
+    #: A choice's last chunk, when its reply was a call of the request's tools.
+    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class GenerationService:
@@ -58,18 +99,28 @@ class GenerationService:
         self.open_streams = 0
         #: Every model this service asked a worker to hold, by Triton model name.
         self._specs: dict[str, LLMSpec] = {}
+        self._preload_task: asyncio.Task[None] | None = None
 
     def spec_of(self, triton_name: str) -> LLMSpec | None:
         """The language model behind a Triton model name this service placed (None if not one):
         the service reports models by their public id, the Triton name stays internal."""
         return self._specs.get(triton_name)
 
+    def job(self, request: GenerationRequest) -> GenerationJob:
+        """The validated request, with this service's defaults and limits."""
+        return build_job(
+            request,
+            default_max_tokens=self.settings.default_max_tokens,
+            max_prompt_chars=self.settings.max_prompt_chars,
+        )
+
     async def _place(self, spec: LLMSpec) -> Placement:
         self._specs[spec.triton_name] = spec
         return await self.placer.place(spec)
 
     async def generate(self, job: GenerationJob) -> AsyncIterator[Chunk]:
-        """The chunks of one generation; closing the iterator cancels it on the worker."""
+        """The chunks of one generation, its ``n`` choices interleaved as they come (each choice is
+        a sequence of its own in the worker's continuous batch); closing the iterator cancels them."""
         spec = await self.catalog.resolve(job.model)
         placement = await self._place(spec)
         created = int(time.time())
@@ -78,25 +129,38 @@ class GenerationService:
         counter = tracking(spec, placement) if tracking else contextlib.nullcontext()
         try:
             async with counter:
-                async for event in stream_events(placement.client, placement.triton_name, job.body()):
-                    if event.get("cancelled"):
-                        return
-                    usage = event.get("usage") or {}
-                    yield Chunk(
-                        text=str(event.get("text", "")),
-                        index=int(event.get("index", 0)),
-                        model=spec.model_id,
-                        device=placement.device,
-                        request_id=job.request_id,
-                        created=created,
-                        finish_reason=str(event.get("finish_reason", "")),
-                        prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                        completion_tokens=int(usage.get("completion_tokens", 0)),
-                        cached_tokens=int(usage.get("cached_tokens", 0)),
-                        mean_logprob=event.get("mean_logprob"),
-                    )
+                if job.n == 1:
+                    async for chunk in self._choice(spec, placement, job, 0, created):
+                        yield chunk
+                    return
+                choices = [self._choice(spec, placement, job, i, created) for i in range(job.n)]
+                async for chunk in _interleaved(choices):
+                    yield chunk
         finally:
             self.open_streams -= 1
+
+    async def _choice(
+        self, spec: LLMSpec, placement: Placement, job: GenerationJob, choice: int, created: int
+    ) -> AsyncIterator[Chunk]:
+        async for event in stream_events(placement.client, placement.triton_name, job.body(choice)):
+            if event.get("cancelled"):
+                return
+            usage = event.get("usage") or {}
+            yield Chunk(
+                text=str(event.get("text", "")),
+                index=int(event.get("index", 0)),
+                model=spec.model_id,
+                device=placement.device,
+                request_id=job.request_id,
+                created=created,
+                finish_reason=str(event.get("finish_reason", "")),
+                prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                completion_tokens=int(usage.get("completion_tokens", 0)),
+                cached_tokens=int(usage.get("cached_tokens", 0)),
+                mean_logprob=event.get("mean_logprob"),
+                choice=choice,
+                logprobs=tuple(TokenLogprob.from_event(t) for t in event.get("logprobs", ())),
+            )
 
     async def preload(self, name: str) -> None:
         """Places a model before anyone asks for it, logging progress; never raises.
@@ -159,6 +223,53 @@ class GenerationService:
             rows.append({**stats, "model": spec.model_id, "worker_id": placement.worker_id})
         return rows
 
+    def start_preload(self) -> None:
+        """Starts loading the preload model in the background; the caller does not wait for it."""
+        if self.settings.preload and self._preload_task is None:
+            self._preload_task = asyncio.create_task(self.preload(self.settings.preload), name="llm-preload")
+
+    async def stop_preload(self) -> None:
+        """Abandons a preload still running (at shutdown)."""
+        task, self._preload_task = self._preload_task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def close(self) -> None:
         """Stops workers this service started."""
         await self.placer.close()
+
+
+_END = object()
+
+
+async def _interleaved(streams: list[AsyncIterator[Chunk]]) -> AsyncIterator[Chunk]:
+    """The items of several streams as each produces them; the first failure ends them all."""
+    queue: asyncio.Queue[Any] = asyncio.Queue()
+
+    async def pump(stream: AsyncIterator[Chunk]) -> None:
+        try:
+            async with contextlib.aclosing(stream):  # type: ignore[type-var]
+                async for item in stream:
+                    await queue.put(item)
+        except Exception as error:
+            await queue.put(error)
+        finally:
+            await queue.put(_END)
+
+    tasks = [asyncio.create_task(pump(s)) for s in streams]
+    try:
+        running = len(tasks)
+        while running:
+            item = await queue.get()
+            if item is _END:
+                running -= 1
+            elif isinstance(item, Exception):
+                raise item
+            else:
+                yield item
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,21 +1,17 @@
-"""gRPC face of the plugins: the four plugin RPCs, and ``Generate`` run through the loaded stages.
+"""gRPC face of the plugins: list, load, unload and configure them.
 
-A mixin of the inference servicer placed before the generation mixin, so its ``Generate`` wraps the
-generation one: preprocessing rewrites the request on its way in, postprocessing rewrites each
-chunk's text on its way out. Generation itself knows nothing about plugins.
+Running them is the generation pipeline's job (:mod:`services.inference.llm.pipeline`):
+preprocessing rewrites a request on its way in, postprocessing each chunk's text on its way out.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator
 
 import grpc
 
 from meshserve.v1 import inference_pb2 as pb
-from meshserve.v1 import inference_pb2_grpc as pb_grpc
-from services.inference.plugins.base import Category, Message, TextRequest, settings_schema
+from services.inference.plugins.base import Category, settings_schema
 from services.inference.plugins.manager import ConfigChange, PluginManager, PluginView
 
 CATEGORY = {
@@ -27,51 +23,6 @@ STATUS = {
     "loaded": pb.PLUGIN_STATUS_LOADED,
     "failed": pb.PLUGIN_STATUS_FAILED,
 }
-
-
-def text_request_from_proto(request: pb.GenerateRequest) -> TextRequest:
-    """The parts of a GenerateRequest plugins see."""
-    s = request.sampling
-    max_tokens: int | None = None
-    if s.HasField("max_completion_tokens"):
-        max_tokens = s.max_completion_tokens
-    elif s.max_tokens:
-        max_tokens = s.max_tokens
-    return TextRequest(
-        model=request.model.name,
-        prompt=request.prompt,
-        messages=tuple(Message(m.role, m.content) for m in request.messages),
-        max_tokens=max_tokens,
-        temperature=s.temperature if s.HasField("temperature") else None,
-        top_p=s.top_p if s.HasField("top_p") else None,
-        stop=tuple(s.stop),
-    )
-
-
-def apply_to_proto(request: pb.GenerateRequest, text: TextRequest) -> pb.GenerateRequest:
-    """A copy of the request carrying what the plugins rewrote."""
-    out = pb.GenerateRequest()
-    out.CopyFrom(request)
-    out.model.name = text.model
-    out.prompt = text.prompt
-    del out.messages[:]
-    out.messages.extend(pb.ChatMessage(role=m.role, content=m.content) for m in text.messages)
-    s = out.sampling
-    if text.max_tokens != text_request_from_proto(request).max_tokens:
-        s.max_tokens = 0
-        if text.max_tokens is None:
-            s.ClearField("max_completion_tokens")
-        else:
-            s.max_completion_tokens = text.max_tokens
-    for name in ("temperature", "top_p"):
-        value = getattr(text, name)
-        if value is None:
-            s.ClearField(name)
-        else:
-            setattr(s, name, value)
-    del s.stop[:]
-    s.stop.extend(text.stop)
-    return out
 
 
 def config_change(config: pb.PluginConfig) -> ConfigChange:
@@ -119,37 +70,11 @@ def plugin_to_proto(view: PluginView) -> pb.Plugin:
     return message
 
 
-class PluginsMixin(pb_grpc.InferenceServiceServicer):
-    """Plugin management and the plugin stages of Generate."""
+class PluginServicer:
+    """The plugin RPCs over the plugin manager (the generation pipeline runs the loaded stages)."""
 
-    _plugin_manager: PluginManager | None = None
-
-    @property
-    def plugins(self) -> PluginManager:
-        """The plugin manager, discovering plugins on first use."""
-        if self._plugin_manager is None:
-            self._plugin_manager = PluginManager()
-        return self._plugin_manager
-
-    async def Generate(
-        self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
-    ) -> AsyncIterator[pb.GenerateResponse]:
-        """The generation with the loaded plugins applied (as they were when it started)."""
-        pipeline = self.plugins.pipeline()
-        if pipeline.pre:
-            request = apply_to_proto(request, pipeline.preprocess(text_request_from_proto(request)))
-        output = pipeline.output() if pipeline.post else None
-        async with contextlib.aclosing(super().Generate(request, context)) as replies:  # type: ignore[attr-defined]
-            async for reply in replies:
-                if output is not None:
-                    had_text = bool(reply.text)
-                    text = output.feed(reply.text) if had_text else ""
-                    if reply.finish_reason:
-                        text += output.finish()
-                    elif had_text and not text:
-                        continue  # held back by a stage: sent with a later chunk
-                    reply.text = text
-                yield reply
+    def __init__(self, plugins: PluginManager) -> None:
+        self.plugins = plugins
 
     async def ListPlugins(
         self, request: pb.ListPluginsRequest, context: grpc.aio.ServicerContext

@@ -1,0 +1,195 @@
+"""One generation pipeline: every text generation, whoever asks for it, goes through :meth:`generate`.
+
+The stages, in order, composed here rather than through class inheritance:
+
+1. **preprocessing plugins** rewrite (or refuse) the request, as they were loaded when it started;
+2. **validation** (:func:`~services.inference.llm.requests.build_job`) before any worker sees it;
+3. the **response cache** answers a deterministic request that a prefetch stored, else
+4. the **engine** generates it (:class:`~services.inference.llm.service.GenerationService`: placement
+   and continuous batching on a Triton worker, ``n`` choices as ``n`` sequences);
+5. with **tools**, each choice's reply is held until it ends and becomes a tool call when it is one
+   (:mod:`services.inference.llm.tools`);
+6. **postprocessing plugins** rewrite each choice's text as it streams;
+7. **webhooks** hear ``inference.completed`` as each choice finishes.
+
+The gRPC ``Generate``, job items, cache prefetches and the 003 routes all call :meth:`generate`, so
+none of them can skip a stage. No transport imports.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from typing import Any
+
+from services.common.context import current_request_id
+from services.inference.advanced.cache import CachedCompletion, ResponseCache, cache_key
+from services.inference.jobs.webhooks import WebhookHub
+from services.inference.llm.requests import GenerationJob, GenerationRequest
+from services.inference.llm.service import Chunk, GenerationService, TokenLogprob
+from services.inference.llm.tools import ToolUse
+from services.inference.plugins.manager import PluginManager
+from services.inference.plugins.pipeline import OutputStream
+
+
+class GenerationPipeline:
+    """Plugins, the response cache, the engine and webhook events around one generation."""
+
+    def __init__(
+        self,
+        service: GenerationService,
+        plugins: PluginManager,
+        cache: ResponseCache,
+        webhooks: WebhookHub | None = None,
+    ) -> None:
+        self.service = service
+        self.plugins = plugins
+        self.cache = cache
+        self.webhooks = webhooks
+
+    def job(self, request: GenerationRequest) -> GenerationJob:
+        """The validated request (raises InvalidInput naming the field at fault)."""
+        return self.service.job(request)
+
+    async def generate(
+        self, request: GenerationRequest, *, store_ttl: float | None = None, source: str = "generate"
+    ) -> AsyncIterator[Chunk]:
+        """The chunks of one generation; closing the iterator cancels it on the worker.
+
+        ``store_ttl`` (a prefetch) stores the result in the response cache for that many seconds;
+        ``source`` names the caller in ``inference.completed`` events (``generate``, ``job``).
+        """
+        stages = self.plugins.pipeline()
+        if stages.pre:
+            request = request.with_text(stages.preprocess(request.text()))
+        job = self.job(request)
+        chunks = self._cached_or_generated(job, store_ttl)
+        if job.tools.active:
+            chunks = _tool_calls(chunks, job.tools)
+        if stages.post:
+            chunks = _postprocessed(chunks, stages.output)
+        hub = self.webhooks
+        if hub is not None and hub.subscribed("inference.completed"):
+            chunks = _announced(chunks, hub, source)
+        async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+            async for chunk in chunks:
+                yield chunk
+
+    async def _cached_or_generated(self, job: GenerationJob, store_ttl: float | None) -> AsyncIterator[Chunk]:
+        """A stored answer when a prefetch stored this request; otherwise the engine's."""
+        cache = self.cache
+        params = job.params
+        if not (params.greedy or params.seed is not None):
+            if store_ttl is None:
+                cache.counters.bypassed += 1
+            async with contextlib.aclosing(self.service.generate(job)) as generated:  # type: ignore[type-var]
+                async for chunk in generated:
+                    yield chunk
+            return
+        spec = await self.service.catalog.resolve(job.model)
+        key = cache_key(spec.model_id, spec.revision, job.key())
+        entry = cache.get(key)
+        if entry is not None:
+            if store_ttl is None:
+                cache.counters.hits += 1
+            else:
+                entry.expires_at = time.time() + store_ttl  # a repeated prefetch renews the entry
+            for chunk in _replayed(entry, job.request_id or current_request_id()):
+                yield chunk
+            return
+        if store_ttl is None:
+            cache.counters.misses += 1
+        produced: list[Chunk] = []
+        async with contextlib.aclosing(self.service.generate(job)) as generated:  # type: ignore[type-var]
+            async for chunk in generated:
+                produced.append(chunk)
+                yield chunk
+        finished = sum(1 for c in produced if c.finish_reason)
+        if store_ttl is not None and finished == job.n:
+            cache.put(key, CachedCompletion(chunks=produced, expires_at=time.time() + store_ttl))
+
+
+def _replayed(entry: CachedCompletion, request_id: str) -> list[Chunk]:
+    """A stored generation as this request's chunks: nothing of its prompt was evaluated."""
+    created = int(time.time())
+    return [
+        replace(
+            chunk,
+            request_id=request_id,
+            created=created,
+            cached=True,
+            cached_tokens=chunk.prompt_tokens if chunk.finish_reason else 0,
+        )
+        for chunk in entry.chunks
+    ]
+
+
+async def _tool_calls(chunks: AsyncIterator[Chunk], tools: ToolUse) -> AsyncIterator[Chunk]:
+    """Each choice's reply whole, at its end: a tool call when it is one, else its text."""
+    held: dict[int, list[Chunk]] = {}
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        async for chunk in chunks:
+            held.setdefault(chunk.choice, []).append(chunk)
+            if not chunk.finish_reason:
+                continue
+            parts = held.pop(chunk.choice)
+            text = "".join(c.text for c in parts)
+            logprobs = tuple(t for c in parts for t in c.logprobs)
+            call = tools.call_in(text) if chunk.finish_reason == "stop" else None
+            if call is None:
+                yield replace(chunk, text=text, logprobs=logprobs, index=0)
+            else:
+                yield replace(
+                    chunk, text="", logprobs=logprobs, index=0, finish_reason="tool_calls", tool_calls=(call,)
+                )
+
+
+async def _postprocessed(chunks: AsyncIterator[Chunk], output: Any) -> AsyncIterator[Chunk]:
+    """Each choice's text through the postprocessing stages (a stream per choice). Text a stage holds
+    back is sent with a later chunk of its choice, and so are the logprobs of its tokens."""
+    streams: dict[int, OutputStream] = {}
+    held: dict[int, tuple[TokenLogprob, ...]] = {}
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        async for chunk in chunks:
+            stream = streams.get(chunk.choice)
+            if stream is None:
+                stream = streams[chunk.choice] = output()
+            text = stream.feed(chunk.text) if chunk.text else ""
+            if chunk.finish_reason:
+                text += stream.finish()
+            elif chunk.text and not text:
+                held[chunk.choice] = held.get(chunk.choice, ()) + chunk.logprobs
+                continue
+            logprobs = held.pop(chunk.choice, ()) + chunk.logprobs
+            yield replace(chunk, text=text, logprobs=logprobs)
+
+
+async def _announced(chunks: AsyncIterator[Chunk], hub: WebhookHub, source: str) -> AsyncIterator[Chunk]:
+    """The chunks unchanged; ``inference.completed`` as each choice's last chunk goes out.
+
+    The event is sent before that chunk is yielded: a caller that has what it wanted closes the
+    stream, and a generator closed at that ``yield`` would never get past it.
+    """
+    started = time.perf_counter()
+    parts: dict[int, list[str]] = {}
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        async for chunk in chunks:
+            parts.setdefault(chunk.choice, []).append(chunk.text)
+            if chunk.finish_reason:
+                hub.emit(
+                    "inference.completed",
+                    {
+                        "source": source,
+                        "request_id": chunk.request_id,
+                        "model_id": chunk.model,
+                        "choice": chunk.choice,
+                        "response": "".join(parts[chunk.choice]),
+                        "prompt_tokens": chunk.prompt_tokens,
+                        "completion_tokens": chunk.completion_tokens,
+                        "finish_reason": chunk.finish_reason,
+                        "processing_time": round(time.perf_counter() - started, 4),
+                    },
+                )
+            yield chunk
