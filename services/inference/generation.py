@@ -1,5 +1,5 @@
-"""gRPC face of text generation: ``Generate`` and ``GetGenerationStats``, translated to and from the
-generation pipeline (:mod:`services.inference.llm.pipeline`), which does the work.
+"""gRPC face of text generation: ``Generate``, ``Embed`` and ``GetGenerationStats``, translated to and
+from the generation pipeline (:mod:`services.inference.llm.pipeline`), which does the work.
 
 The converters here are the only place a GenerateRequest or SamplingParams message becomes a
 canonical :class:`~services.inference.llm.requests.GenerationRequest` (job items use them too).
@@ -183,6 +183,16 @@ class GenerationServicer:
         async with contextlib.aclosing(self.pipeline.generate(request_from_proto(request))) as chunks:
             async for chunk in chunks:
                 yield reply_of(chunk)
+
+    async def Embed(self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext) -> pb.EmbedResponse:
+        """Unit vectors of the inputs, from a language model's final hidden states."""
+        embedded = await self.service.embed(request.model.name, list(request.inputs), request.dimensions)
+        return pb.EmbedResponse(
+            model_name=embedded.model,
+            embeddings=[pb.Embedding(values=v) for v in embedded.vectors],
+            usage=pb.Usage(prompt_tokens=embedded.prompt_tokens),
+            device=embedded.device,
+        )
 
     async def GetGenerationStats(
         self, request: pb.GetGenerationStatsRequest, context: grpc.aio.ServicerContext

@@ -5,11 +5,12 @@ Request (``REQUEST``, one BYTES element)::
     {"op": "generate", "id": str, "prompt": str, "messages": [{"role", "content"}],
      "sampling": SamplingParams.to_dict(), "max_tokens_explicit": bool}
     {"op": "stats"}
+    {"op": "embed", "inputs": [str]}
 
 Events (``EVENT``, one per reply): ``{"text", "index"}`` while generating; the last adds
 ``"finish_reason"`` and ``"usage"``; a failure is ``{"error": {"code", "message", "details"}}``;
 a sequence dropped on cancel ends with ``{"cancelled": true}``; a stats reply is
-``{"stats": {...}}``. This module holds the worker side (:class:`WorkerModel`),
+``{"stats": {...}}``; an embed reply is ``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side (:class:`WorkerModel`),
 free of Triton imports so it is tested directly.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,6 +38,8 @@ class WorkerModel:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.outbox = Outbox()
+        # Embeddings are computed off Triton's thread, one request at a time, beside generation.
+        self._embedder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="llm-embed")
 
     @classmethod
     def from_parameters(cls, name: str, params: dict[str, str]) -> WorkerModel:
@@ -59,6 +63,9 @@ class WorkerModel:
             if body.get("op") == "stats":
                 send({"stats": self.engine.stats()}, True)
                 return
+            if body.get("op") == "embed":
+                self._embedder.submit(self._embed, [str(t) for t in body["inputs"]], send)
+                return
             prompt_ids = self.engine.encode(body.get("prompt", ""), body.get("messages") or [])
             params = SamplingParams.from_dict(body["sampling"])
             check_token_ids(params, self.engine.vocab_size)
@@ -81,7 +88,16 @@ class WorkerModel:
             grammar,
         )
 
+    def _embed(self, inputs: list[str], send: Send) -> None:
+        try:
+            vectors, tokens = self.engine.embed(inputs)
+        except Exception as error:
+            send(error_event(error), True)
+            return
+        send({"embeddings": vectors, "usage": {"prompt_tokens": tokens}}, True)
+
     def close(self) -> None:
         """Stops the engine, then sends what it left queued."""
+        self._embedder.shutdown(wait=True, cancel_futures=True)
         self.engine.stop()
         self.outbox.close()

@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from services.common.errors import BackendUnavailable, MeshError
+from services.common.errors import BackendUnavailable, InferenceFailed, MeshError
 from services.inference.llm.catalog import LLMCatalog, RegistryLookup
 from services.inference.llm.client import fetch_stats, stream_events
+from services.inference.llm.embeddings import check_inputs, shaped
 from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers, Placement
 from services.inference.llm.requests import GenerationJob, GenerationRequest, build_job
@@ -23,6 +24,16 @@ log = logging.getLogger("meshserve.llm")
 
 #: How often a preload that is still running says so in the log.
 PROGRESS_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Embedded:
+    """Embeddings of some texts, in their order."""
+
+    vectors: list[list[float]]
+    prompt_tokens: int
+    model: str
+    device: str
 
 
 @dataclass(frozen=True)
@@ -161,6 +172,23 @@ class GenerationService:
                 choice=choice,
                 logprobs=tuple(TokenLogprob.from_event(t) for t in event.get("logprobs", ())),
             )
+
+    async def embed(self, model: str, inputs: list[str], dimensions: int = 0) -> Embedded:
+        """Unit vectors of ``inputs`` from a language model's worker (placing it on first use)."""
+        check_inputs(inputs, self.settings.max_prompt_chars)
+        spec = await self.catalog.resolve(model)
+        placement = await self._place(spec)
+        async for event in stream_events(
+            placement.client, placement.triton_name, {"op": "embed", "inputs": inputs}
+        ):
+            if "embeddings" in event:
+                return Embedded(
+                    vectors=shaped(event["embeddings"], dimensions),
+                    prompt_tokens=int(event["usage"]["prompt_tokens"]),
+                    model=spec.model_id,
+                    device=placement.device,
+                )
+        raise InferenceFailed("the worker sent no embeddings")
 
     async def preload(self, name: str) -> None:
         """Places a model before anyone asks for it, logging progress; never raises.

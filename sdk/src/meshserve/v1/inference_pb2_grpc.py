@@ -50,6 +50,11 @@ class InferenceServiceStub:
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.GenerateRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_inference__pb2.GenerateResponse.FromString,
                 _registered_method=True)
+        self.Embed = channel.unary_unary(
+                '/meshserve.v1.InferenceService/Embed',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.EmbedRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.EmbedResponse.FromString,
+                _registered_method=True)
         self.LoadModel = channel.unary_unary(
                 '/meshserve.v1.InferenceService/LoadModel',
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.LoadModelRequest.SerializeToString,
@@ -152,6 +157,13 @@ class InferenceServiceServicer:
 
     def Generate(self, request, context):
         """Generates text from a language model, one message per token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Embed(self, request, context):
+        """Embeds texts with a language model: its final hidden states, mean-pooled and L2-normalized.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -288,6 +300,11 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.Generate,
                     request_deserializer=meshserve_dot_v1_dot_inference__pb2.GenerateRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_inference__pb2.GenerateResponse.SerializeToString,
+            ),
+            'Embed': grpc.unary_unary_rpc_method_handler(
+                    servicer.Embed,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.EmbedRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.EmbedResponse.SerializeToString,
             ),
             'LoadModel': grpc.unary_unary_rpc_method_handler(
                     servicer.LoadModel,
@@ -452,6 +469,33 @@ class InferenceService:
             '/meshserve.v1.InferenceService/Generate',
             meshserve_dot_v1_dot_inference__pb2.GenerateRequest.SerializeToString,
             meshserve_dot_v1_dot_inference__pb2.GenerateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Embed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/Embed',
+            meshserve_dot_v1_dot_inference__pb2.EmbedRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.EmbedResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -62,6 +62,10 @@ class Engine(Protocol):
         """Starts one sequence; its events go to ``emit``."""
         ...
 
+    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        """Each text's mean-pooled final hidden states (each text alone), and the tokens read."""
+        ...
+
     def stats(self) -> dict[str, Any]:
         """Counters and facts (active, waiting, slots, completed, tokens_generated, device, engine …)."""
         ...

@@ -25,6 +25,7 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,6 +153,9 @@ class LlamaCppEngine(ContinuousBatcher):
             "llama.cpp", "cuda" if offloaded else "cpu", context, reason, threads, self._n_vocab
         )
         self._pieces = _Pieces(self._model)
+        self._embedding: Any = None  # a second context, for embeddings (made on first use)
+        self._embedding_batch: Any = None
+        self._embedding_lock = threading.Lock()
         super().__init__(info, self._pieces, eos, max_batch, name)
         self.parameters = int(llama_cpp.llama_model_n_params(self._model.model))
         self.load_seconds = time.perf_counter() - started
@@ -286,7 +290,63 @@ class LlamaCppEngine(ContinuousBatcher):
         self._llama.llama_memory_clear(self._ctx.memory, True)
         self._slot_tokens = [[] for _ in self._slot_tokens]
 
+    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        """Each text's final hidden states, mean-pooled, in a context of its own (embeddings on,
+        one sequence) that is cleared before every text; and the tokens read."""
+        with self._embedding_lock:
+            ctx = self._embedding_context()
+            n_embd = self._llama.llama_model_n_embd(self._model.model)
+            batch = self._embedding_batch.batch
+            vectors, tokens = [], 0
+            for position, text in enumerate(texts):
+                ids = self._model.tokenize(text.encode(), add_bos=True, special=False)
+                if len(ids) > self.context_length:
+                    raise InvalidInput(
+                        f"input[{position}] is {len(ids)} tokens; the model's context holds {self.context_length}",
+                        details={
+                            "field": f"input[{position}]",
+                            "max_length": self.context_length,
+                            "unit": "tokens",
+                        },
+                    )
+                self._llama.llama_memory_clear(ctx.memory, True)
+                for row, token in enumerate(ids):
+                    put_token(batch, row, token, row, 0, True)
+                batch.n_tokens = len(ids)
+                code = self._llama.llama_decode(ctx.ctx, batch)
+                if code != 0:
+                    raise RuntimeError(f"llama_decode returned {code} embedding {len(ids)} tokens")
+                pointer = self._llama.llama_get_embeddings_seq(ctx.ctx, 0)
+                values = np.ctypeslib.as_array(
+                    ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), (n_embd,)
+                )
+                vectors.append(values.tolist())
+                tokens += len(ids)
+            return vectors, tokens
+
+    def _embedding_context(self) -> Any:
+        """The context embeddings are computed in, made on first use (its own small KV cache)."""
+        if self._embedding is None:
+            from llama_cpp import _internals
+
+            params = self._llama.llama_context_default_params()
+            params.embeddings = True
+            params.pooling_type = self._llama.LLAMA_POOLING_TYPE_MEAN
+            params.n_seq_max = 1
+            params.n_ctx = params.n_batch = params.n_ubatch = self.context_length
+            params.n_threads = params.n_threads_batch = self.info.threads
+            params.no_perf = True
+            self._embedding = _internals.LlamaContext(model=self._model, params=params, verbose=False)
+            self._embedding_batch = _internals.LlamaBatch(
+                n_tokens=self.context_length, embd=0, n_seq_max=1, verbose=False
+            )
+        return self._embedding
+
     def _close(self) -> None:
+        with self._embedding_lock:
+            if self._embedding is not None:
+                self._embedding_batch.close()
+                self._embedding.close()
         self._batch.close()
         self._ctx.close()
         self._model.close()

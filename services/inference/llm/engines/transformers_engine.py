@@ -41,6 +41,17 @@ class TransformersEngine(ContinuousBatcher):
         """Prompt token ids: chat messages through the model's chat template, else the raw prompt."""
         return encode_prompt(self.loaded.tokenizer, prompt, messages)
 
+    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        """Each text's final hidden states, mean-pooled (each text alone); and the tokens read."""
+        vectors, tokens = [], 0
+        with torch.inference_mode():
+            for text in texts:
+                ids = self.loaded.tokenizer(text, return_tensors="pt").input_ids.to(self.loaded.device)
+                out = self.loaded.model(input_ids=ids, output_hidden_states=True)
+                vectors.append(out.hidden_states[-1][0].float().mean(dim=0).cpu().tolist())
+                tokens += int(ids.shape[1])
+        return vectors, tokens
+
     def _step(self, admitted: list[Sequence]) -> None:
         with torch.inference_mode():
             for seq in admitted:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from services.common.errors import InvalidInput
 from services.inference.llm.sampling import SamplingParams
 from services.inference.llm.scheduler import Emit, EngineInfo, error_event, fit_context
 
@@ -160,6 +161,13 @@ class VLLMEngine:
     def check_context(self, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
         """The same rule as every engine."""
         return fit_context(self.context_length, prompt_ids, max_tokens, explicit)
+
+    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+        """A generating vLLM engine has no pooling output: embeddings need another engine."""
+        raise InvalidInput(
+            "embeddings are not served by the vLLM engine; register the model as GGUF (llama.cpp)",
+            details={"field": "model"},
+        )
 
     def grammar(self, params: SamplingParams) -> None:
         """vLLM constrains output itself (its structured outputs, from :func:`json_schema_of`)."""

@@ -1,0 +1,91 @@
+"""OpenAI ``POST /v1/embeddings``: vectors from a language model (``InferenceService.Embed``)."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from gateway.deps import Clients
+from meshserve.v1 import common_pb2
+from meshserve.v1 import inference_pb2 as pb
+from services.common.errors import InvalidInput
+
+router = APIRouter(tags=["openai"])
+
+#: Embedding a batch of long texts on a CPU takes a while.
+EMBED_TIMEOUT_SECONDS = 300.0
+
+
+class EmbeddingRequest(BaseModel):
+    """Body of ``POST /v1/embeddings``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field("default", description="A language model; 'default' picks the bundled one.")
+    input: str | list[str] | list[int] | list[list[int]] = Field(
+        ..., description="A text or a list of texts."
+    )
+    encoding_format: Literal["float", "base64"] = Field(
+        "float", description="Floats, or base64 of float32 bytes."
+    )
+    dimensions: int | None = Field(
+        None, description="Keep the first this many dimensions (normalized again)."
+    )
+
+
+def texts_of(value: str | list[str] | list[int] | list[list[int]]) -> list[str]:
+    """The texts to embed; token arrays are refused (this surface embeds text)."""
+    items = [value] if isinstance(value, str) else value
+    if not all(isinstance(item, str) for item in items):
+        raise InvalidInput(
+            "input must be a string or a list of strings; token arrays are not accepted",
+            details={"field": "input"},
+        )
+    return [str(item) for item in items]
+
+
+def encoded(values: list[float], encoding_format: str) -> list[float] | str:
+    """A vector as OpenAI sends it: floats, or base64 of its little-endian float32 bytes."""
+    if encoding_format == "base64":
+        return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode()
+    return list(values)
+
+
+@router.post("/v1/embeddings", operation_id="openai_create_embedding", summary="Embeddings")
+async def create_embedding(body: EmbeddingRequest, clients: Clients) -> Any:
+    """One unit vector per input text, in the order given."""
+    if body.dimensions is not None and body.dimensions < 1:
+        raise InvalidInput(
+            "dimensions must be at least 1",
+            details={"field": "dimensions", "min": 1, "provided": body.dimensions},
+        )
+    reply = await clients.call(
+        clients.inference.Embed,
+        pb.EmbedRequest(
+            model=common_pb2.ModelRef(name=body.model),
+            inputs=texts_of(body.input),
+            dimensions=body.dimensions or 0,
+        ),
+        timeout=EMBED_TIMEOUT_SECONDS,
+        idempotent=True,
+    )
+    return JSONResponse(
+        {
+            "object": "list",
+            "data": [
+                {
+                    "object": "embedding",
+                    "index": i,
+                    "embedding": encoded(list(e.values), body.encoding_format),
+                }
+                for i, e in enumerate(reply.embeddings)
+            ],
+            "model": reply.model_name,
+            "usage": {"prompt_tokens": reply.usage.prompt_tokens, "total_tokens": reply.usage.prompt_tokens},
+        }
+    )
