@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 import tritonclient.grpc.aio as triton
+from prometheus_client import Counter, Gauge
 from tritonclient.utils import InferenceServerException
 
 from services.common.errors import (
@@ -45,12 +46,19 @@ from services.common.errors import (
     ModelLoadFailed,
     ModelNotLoaded,
 )
+from services.inference.budget import Resident, plan_room
 from services.inference.repository import Batching, ModelRepository
 from services.inference.stats import Statistics
 from services.inference.triton_http import HttpInferResult, TritonHttpClient
 from services.inference.worker import TritonWorker, prepare_backend_dir
 
 log = logging.getLogger("meshserve.inference.pool")
+
+MODEL_LOADS = Counter("meshserve_model_loads_total", "Model instances loaded on a worker", ["model"])
+MODEL_EVICTIONS = Counter(
+    "meshserve_model_evictions_total", "Models unloaded to make room under the memory budget", ["model"]
+)
+RESIDENT_BYTES = Gauge("meshserve_model_resident_bytes", "Resident memory of a model's instances", ["model"])
 
 #: Tries to start one worker before it is left failed.
 BOOT_ATTEMPTS = 3
@@ -75,7 +83,21 @@ class Placement:
     #: The language-model engine and why it was chosen, as the loaded model reported them.
     engine: str = ""
     engine_reason: str = ""
+    #: Resident bytes one instance needs before its first load is measured (0: unknown).
+    estimate_bytes: int = 0
+    #: Resident bytes one instance measured after its last load.
+    measured_bytes: int = 0
+    #: Loads (instances placed) and evictions (unloaded to make room under the memory budget).
+    loads: int = 0
+    evictions: int = 0
+    #: When a request last asked for it (monotonic seconds).
+    last_used: float = 0.0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def need_bytes(self) -> int:
+        """What one more instance is expected to hold: measured when known, else the estimate."""
+        return self.measured_bytes or self.estimate_bytes
 
 
 class WorkerPool:
@@ -90,8 +112,12 @@ class WorkerPool:
         start_timeout: float = 60.0,
         wait_timeout: float = 120.0,
         utilization_window: float = 10.0,
+        memory_budget_bytes: int = 0,
     ) -> None:
         self.root = root
+        #: Resident memory every loaded model together may hold (0: no budget; see budget.py).
+        self.memory_budget_bytes = memory_budget_bytes
+        self._budget_lock = asyncio.Lock()
         self.repository = ModelRepository(root / "models")
         self.target = worker_count
         self.model_threads = model_threads
@@ -286,13 +312,16 @@ class WorkerPool:
         batching: Batching | None = None,
         device: str = "auto",
         replicas: int = 1,
+        estimate_bytes: int = 0,
     ) -> Placement:
-        """Records how to place a model (its repository entry is written on first load)."""
+        """Records how to place a model (its repository entry is written on first load);
+        ``estimate_bytes`` is what one instance will hold, for the memory budget's first load."""
         placement = self.placements.get(name)
         if placement is None:
             placement = Placement(name=name)
             self.placements[name] = placement
         placement.prepare = prepare
+        placement.estimate_bytes = estimate_bytes or placement.estimate_bytes
         if batching is not None:
             placement.batching = batching
         placement.device_preference = device
@@ -325,35 +354,77 @@ class WorkerPool:
             )[:missing]
             if not candidates and not placement.workers:
                 raise BackendUnavailable("no worker can take the model", details={"model": placement.name})
-            placement.status = "loading"
-            started = time.perf_counter()
-            try:
-                if placement.prepare is not None and (
-                    not self.repository.has(placement.name) or not placement.workers
-                ):
-                    await placement.prepare()
-                for worker in candidates:
-                    await self.clients[worker.id].load_model(placement.name)
-                    worker.models.add(placement.name)
-                    placement.workers.add(worker.id)
-            except InferenceServerException as error:
-                placement.status = "failed"
-                placement.reason = error.message() or str(error)
-                raise ModelLoadFailed(
-                    f"Triton could not load {placement.name!r}: {placement.reason}",
-                    details={"model": placement.name},
-                ) from None
-            except Exception as error:
-                placement.status = "failed"
-                placement.reason = str(error)
-                raise
-            placement.load_seconds = round(time.perf_counter() - started, 3)
-            placement.status = "loaded"
-            placement.reason = ""
-            facts = self._runtime_facts(placement.name)
-            placement.device = str(facts.get("device") or placement.device)
-            placement.engine = str(facts.get("engine", ""))
-            placement.engine_reason = str(facts.get("engine_reason", ""))
+            async with self._budget_lock if self.memory_budget_bytes else contextlib.nullcontext():
+                if self.memory_budget_bytes:
+                    await self._make_room(placement, len(candidates))
+                await self._place_instances(placement, candidates)
+
+    async def _place_instances(self, placement: Placement, candidates: list[TritonWorker]) -> None:
+        """Loads the model on ``candidates`` and records what the load measured."""
+        placement.status = "loading"
+        started = time.perf_counter()
+        try:
+            if placement.prepare is not None and (
+                not self.repository.has(placement.name) or not placement.workers
+            ):
+                await placement.prepare()
+            for worker in candidates:
+                await self.clients[worker.id].load_model(placement.name)
+                worker.models.add(placement.name)
+                placement.workers.add(worker.id)
+                placement.loads += 1
+                MODEL_LOADS.labels(placement.name).inc()
+        except InferenceServerException as error:
+            placement.status = "failed"
+            placement.reason = error.message() or str(error)
+            raise ModelLoadFailed(
+                f"Triton could not load {placement.name!r}: {placement.reason}",
+                details={"model": placement.name},
+            ) from None
+        except Exception as error:
+            placement.status = "failed"
+            placement.reason = str(error)
+            raise
+        placement.load_seconds = round(time.perf_counter() - started, 3)
+        placement.status = "loaded"
+        placement.reason = ""
+        facts = self._runtime_facts(placement.name)
+        placement.device = str(facts.get("device") or placement.device)
+        placement.engine = str(facts.get("engine", ""))
+        placement.engine_reason = str(facts.get("engine_reason", ""))
+        instances = len(placement.workers)
+        if instances:
+            placement.measured_bytes = self.memory_bytes(placement.name) // instances
+        RESIDENT_BYTES.labels(placement.name).set(self.memory_bytes(placement.name))
+
+    async def _make_room(self, placement: Placement, instances: int) -> None:
+        """Unloads the least recently used idle models until ``instances`` more of this one fit in
+        the budget (see budget.py); INSUFFICIENT_MEMORY when they cannot."""
+        loaded = [
+            Resident(
+                name=p.name,
+                bytes=self.memory_bytes(p.name),
+                last_used=p.last_used,
+                # A request in flight (counted from its arrival; a generation from its routing, with
+                # no suspension in between), or a load or unload under way.
+                busy=self.stats.model(p.name).in_flight > 0 or p.lock.locked(),
+            )
+            for p in self.placements.values()
+            if p.workers and p is not placement
+        ]
+        need = placement.need_bytes * instances
+        for victim in plan_room(self.memory_budget_bytes, placement.name, need, loaded):
+            log.info(
+                "model unloaded to make room under the memory budget",
+                extra={
+                    "model": victim,
+                    "for_model": placement.name,
+                    "budget_bytes": self.memory_budget_bytes,
+                },
+            )
+            await self.unload(victim, standby=True)
+            self.placements[victim].evictions += 1
+            MODEL_EVICTIONS.labels(victim).inc()
 
     async def unload(self, name: str, *, standby: bool = False) -> int:
         """Unloads a model from every worker; returns the resident bytes its instances held.
@@ -376,21 +447,27 @@ class WorkerPool:
                     worker.models.discard(name)
             placement.workers.clear()
             placement.status = "ready" if standby else "unloaded"
+            RESIDENT_BYTES.labels(name).set(0)
             return freed
 
-    async def install_model_dir(self, name: str, source: Path, replicas: int = 1) -> Placement:
+    async def install_model_dir(
+        self, name: str, source: Path, replicas: int = 1, estimate_bytes: int = 0
+    ) -> Placement:
         """Places a complete Triton model directory (e.g. a decoupled LLM) and loads it."""
 
         async def prepare() -> None:
             await asyncio.to_thread(self.repository.install_directory, name, source)
 
-        self.register(name, prepare, replicas=replicas)
+        self.register(name, prepare, replicas=replicas, estimate_bytes=estimate_bytes)
         return await self.load(name)
 
     # ---- data path -------------------------------------------------------------------------
 
     async def pick(self, name: str, exclude: frozenset[str] = frozenset()) -> TritonWorker:
         """The least-loaded ready worker holding the model, loading it on demand."""
+        placement = self.placements.get(name)
+        if placement is not None:
+            placement.last_used = time.monotonic()
         holders = [w for w in self._holders(name) if w.id not in exclude]
         if not holders:
             placement = self.placements[name]

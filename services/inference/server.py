@@ -55,6 +55,7 @@ def build(settings: InferenceSettings) -> Registration:
         start_timeout=settings.worker_start_timeout_seconds,
         wait_timeout=settings.worker_wait_seconds,
         utilization_window=settings.utilization_window_seconds,
+        memory_budget_bytes=settings.memory_budget_mb * 2**20,
     )
     channels = ChannelPool()
     catalog = RegistryCatalog(channels, root / "artifacts")

@@ -140,12 +140,23 @@ class InferenceServicer:
     async def LoadModel(
         self, request: pb.LoadModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.LoadModelResponse:
-        """Loads a model with the given batching, device preference and replicas."""
-        batching = batching_from_proto(request.batching) if request.HasField("batching") else None
-        _entry, placement = await self.predictor.load(
-            request.model.name, request.model.version, batching, request.device or "auto", request.replicas
-        )
+        """Loads a model with the given batching, device preference and replicas (a language model
+        through text generation, with its engine's settings)."""
+        spec = await self.generation.language_model(request.model.name)
+        if spec is not None:
+            await self.generation.load(spec, request.device or "auto")
+            placement = self.pool.placements[spec.triton_name]
+        else:
+            batching = batching_from_proto(request.batching) if request.HasField("batching") else None
+            _entry, placement = await self.predictor.load(
+                request.model.name,
+                request.model.version,
+                batching,
+                request.device or "auto",
+                request.replicas,
+            )
         state = self._state(placement)
+        await self._describe_language_models([state])
         self._announce(
             {
                 "model_id": request.model.name,
@@ -160,10 +171,14 @@ class InferenceServicer:
     async def UnloadModel(
         self, request: pb.UnloadModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.UnloadModelResponse:
-        """Unloads a model from every worker."""
-        freed = await self.predictor.unload(
-            request.model.name, request.model.version, standby=request.standby
-        )
+        """Unloads a model from every worker (a language model loads again on its next request)."""
+        spec = await self.generation.language_model(request.model.name)
+        if spec is not None:
+            freed = await self.generation.unload(spec)
+        else:
+            freed = await self.predictor.unload(
+                request.model.name, request.model.version, standby=request.standby
+            )
         self._announce(
             {
                 "model_id": request.model.name,
@@ -196,6 +211,8 @@ class InferenceServicer:
             status_reason=placement.reason,
             engine=placement.engine,
             engine_reason=placement.engine_reason,
+            loads=placement.loads,
+            evictions=placement.evictions,
         )
 
     async def ListModelStates(
@@ -204,7 +221,33 @@ class InferenceServicer:
         """Every model the pool knows, with placement and measured memory."""
         placements = list(self.pool.placements.values())
         states = await asyncio.to_thread(lambda: [self._state(p) for p in placements])
+        await self._describe_language_models(states)
         return pb.ListModelStatesResponse(states=states)
+
+    async def _describe_language_models(self, states: list[pb.ModelState]) -> None:
+        """Adds what the engines report (context, vocabulary, quantization, recent tokens/s) to the
+        states of loaded language models."""
+        loaded = [
+            s
+            for s in states
+            if s.status == common.MODEL_STATUS_LOADED and self.generation.spec_of(s.triton_name)
+        ]
+        if not loaded:
+            return
+        try:
+            rows = await self.generation.stats()
+        except MeshError:  # a worker going away: the states stay without the engine's figures
+            return
+        by_name = {row["model"]: row for row in rows}
+        for state in loaded:
+            row = by_name.get(state.model.name)
+            if row is None:
+                continue
+            state.context_length = int(row.get("context_length", 0))
+            state.vocab_size = int(row.get("vocab_size", 0))
+            state.quantization = str(row.get("quantization", ""))
+            state.tokens_per_second = float(row.get("tokens_per_second", 0.0))
+            state.engine = state.engine or str(row.get("engine", ""))
 
     async def GetStats(
         self, request: pb.GetStatsRequest, context: grpc.aio.ServicerContext

@@ -22,6 +22,12 @@ class InferenceSettings(ServiceSettings):
     worker_wait_seconds: float = Field(
         120.0, description="How long a request waits for a worker when none is ready (startup, replacement)."
     )
+    memory_budget_mb: int = Field(
+        0,
+        ge=0,
+        description="Resident memory every loaded model together may hold, in MB (0: no budget). A load"
+        " that would exceed it unloads the least recently used idle models first.",
+    )
     max_batch_size: int = Field(32, ge=0, description="Default Triton max batch size; 0 disables batching.")
     preferred_batch_sizes: list[int] = Field(
         default_factory=lambda: [8, 16, 32], description="Default batch sizes Triton prefers to form."

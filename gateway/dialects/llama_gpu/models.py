@@ -55,6 +55,9 @@ def model_json(model: common.Model, state: ipb.ModelState | None) -> dict[str, A
         "version": model.version,
         "status": common.ModelStatus.Name(model.status).removeprefix("MODEL_STATUS_").lower(),
     }
+    if state is not None:
+        body["loads"] = state.loads
+        body["evictions"] = state.evictions
     if loaded and state is not None:
         body["memory_usage"] = human_bytes(state.memory_bytes)
         body["memory_bytes"] = state.memory_bytes
@@ -63,6 +66,10 @@ def model_json(model: common.Model, state: ipb.ModelState | None) -> dict[str, A
         if state.engine:
             body["engine"] = state.engine
             body["engine_reason"] = state.engine_reason
+            body["context_length"] = state.context_length
+            body["vocab_size"] = state.vocab_size
+            body["quantization"] = state.quantization
+            body["tokens_per_second"] = round(state.tokens_per_second, 3)
     return body
 
 
@@ -127,7 +134,9 @@ class LoadBody(BaseModel):
     """004's load request."""
 
     backend: str = Field("auto", description="cuda, cpu or auto.")
-    quantization: str = Field("", description="Accepted; tensor models run in their stored precision.")
+    quantization: str = Field(
+        "", description="Accepted; models run in their stored precision (a GGUF's own quantization)."
+    )
     max_memory: str = Field("", description="Accepted; not enforced.")
     replicas: int = Field(1, ge=1, le=16, description="Workers to place the model on.")
 
@@ -158,6 +167,16 @@ async def load_model(model_id: str, clients: Clients, body: LoadBody | None = No
             "memory_bytes": state.memory_bytes,
             "load_time": state.load_seconds,
             "workers": list(state.worker_ids),
+            **(
+                {
+                    "engine": state.engine,
+                    "context_length": state.context_length,
+                    "vocab_size": state.vocab_size,
+                    "quantization": state.quantization,
+                }
+                if state.engine
+                else {}
+            ),
         },
     }
 

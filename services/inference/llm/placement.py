@@ -18,6 +18,7 @@ from tritonclient.utils import InferenceServerException
 
 from services.common.errors import BackendUnavailable, ModelLoadFailed
 from services.inference.llm.client import fetch_stats
+from services.inference.llm.memory import estimate_bytes
 from services.inference.llm.model_dir import LLMSpec, write_model_directory
 from services.inference.llm.settings import GenerationSettings
 
@@ -43,6 +44,10 @@ class LLMPlacer(Protocol):
 
     def placed(self) -> list[tuple[LLMSpec, Placement]]:
         """Models loaded now."""
+        ...
+
+    async def unload(self, spec: LLMSpec) -> int:
+        """Unloads a model (the next request loads it again); the resident bytes it held."""
         ...
 
     async def close(self) -> None:
@@ -92,6 +97,14 @@ class LocalLLMWorkers:
     def placed(self) -> list[tuple[LLMSpec, Placement]]:
         """Models loaded now."""
         return list(self._loaded.values())
+
+    async def unload(self, spec: LLMSpec) -> int:
+        """Unloads the model from this worker (the next request loads it again); its memory is not
+        measured here."""
+        found = self._loaded.pop(spec.triton_name, None)
+        if found is not None and self._client is not None:
+            await self._client.unload_model(spec.triton_name)
+        return 0
 
     async def _ensure_worker(self) -> InferenceServerClient:
         from services.inference.worker import TritonWorker, prepare_backend_dir
@@ -144,7 +157,8 @@ class PoolLLMPlacer:
                     root = getattr(self.pool, "root", None)
                     staging = (root / "llm-models") if root else self.settings.work_dir.resolve() / "models"
                     source = await asyncio.to_thread(write_model_directory, spec, staging)
-                    await self.pool.install_model_dir(spec.triton_name, source)
+                    estimate = await asyncio.to_thread(estimate_bytes, spec)
+                    await self.pool.install_model_dir(spec.triton_name, source, estimate_bytes=estimate)
                     self._installed[spec.triton_name] = spec
         client = await self.pool.client_for(spec.triton_name)
         worker_id = next((wid for wid, c in self.pool.clients.items() if c is client), "")
@@ -165,6 +179,12 @@ class PoolLLMPlacer:
     def track(self, spec: LLMSpec, placement: Placement) -> Any:
         """Counts one generation in the pool's per-model and per-worker statistics."""
         return self.pool.track(spec.triton_name, placement.worker_id)
+
+    async def unload(self, spec: LLMSpec) -> int:
+        """Scales the model to zero on the pool (standby): the next request loads it again."""
+        if spec.triton_name not in self._installed:
+            return 0
+        return int(await self.pool.unload(spec.triton_name, standby=True))
 
     async def close(self) -> None:
         """The pool is closed by the service that owns it."""

@@ -96,9 +96,19 @@ class EngineInfo:
     threads: int = 0
     #: Token ids run from 0 to vocab_size - 1 (the width of the logits).
     vocab_size: int = 0
+    #: The weights' precision as the engine names it (Q4_1, F16, F32 …).
+    quantization: str = ""
 
     def stats(
-        self, model: str, *, active: int, waiting: int, slots: int, completed: int, tokens_generated: int
+        self,
+        model: str,
+        *,
+        active: int,
+        waiting: int,
+        slots: int,
+        completed: int,
+        tokens_generated: int,
+        tokens_per_second: float = 0.0,
     ) -> dict[str, Any]:
         """The worker protocol's statistics row (``{"stats": …}``), the same for every engine."""
         return {
@@ -113,7 +123,36 @@ class EngineInfo:
             "engine": self.engine,
             "engine_reason": self.reason,
             "threads": self.threads,
+            "vocab_size": self.vocab_size,
+            "quantization": self.quantization,
+            "tokens_per_second": tokens_per_second,
         }
+
+
+class TokenRate:
+    """Tokens per second over a sliding window, from the running total sampled about once a second."""
+
+    def __init__(self, window_seconds: float = 60.0) -> None:
+        self.window = window_seconds
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def note(self, total: int, now: float | None = None) -> None:
+        """Records the running total (at most one sample a second is kept)."""
+        now = time.monotonic() if now is None else now
+        if not self._samples or now - self._samples[-1][0] >= 1.0:
+            self._samples.append((now, total))
+        while self._samples and now - self._samples[0][0] > self.window:
+            self._samples.popleft()
+
+    def per_second(self, total: int, now: float | None = None) -> float:
+        """The rate from the oldest sample in the window to ``total`` now (0 with no history)."""
+        now = time.monotonic() if now is None else now
+        while self._samples and now - self._samples[0][0] > self.window:
+            self._samples.popleft()
+        if not self._samples or now <= self._samples[0][0]:
+            return 0.0
+        first_time, first_total = self._samples[0]
+        return (total - first_total) / (now - first_time)
 
 
 class ContinuousBatcher(ABC):
@@ -133,6 +172,7 @@ class ContinuousBatcher(ABC):
         self._stopping = False
         self.completed = 0
         self.tokens_generated = 0
+        self.rate = TokenRate()
         self._thread = threading.Thread(target=self._loop, name=f"llm-{name}", daemon=True)
         self.grammars = GrammarCompiler(self._grammar_tokenizer, info.vocab_size)
 
@@ -216,6 +256,7 @@ class ContinuousBatcher(ABC):
                 slots=self.max_batch,
                 completed=self.completed,
                 tokens_generated=self.tokens_generated,
+                tokens_per_second=round(self.rate.per_second(self.tokens_generated), 3),
             )
 
     def stop(self) -> None:
@@ -263,8 +304,10 @@ class ContinuousBatcher(ABC):
     def _loop(self) -> None:
         while True:
             with self._lock:
+                self.rate.note(self.tokens_generated)
                 while not self._stopping and not self._waiting and not self._running:
                     self._lock.wait()
+                    self.rate.note(self.tokens_generated)
                 if self._stopping:
                     break
                 admitted: list[Sequence] = []

@@ -10,7 +10,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from services.common.errors import BackendUnavailable, InferenceFailed, MeshError
+from services.common.errors import BackendUnavailable, InferenceFailed, InvalidInput, MeshError, ModelNotFound
+from services.inference.devices import machine_facts
 from services.inference.llm.catalog import LLMCatalog, RegistryLookup
 from services.inference.llm.client import fetch_stats, stream_events
 from services.inference.llm.embeddings import check_inputs, shaped
@@ -172,6 +173,30 @@ class GenerationService:
                 choice=choice,
                 logprobs=tuple(TokenLogprob.from_event(t) for t in event.get("logprobs", ())),
             )
+
+    async def language_model(self, name: str) -> LLMSpec | None:
+        """The language model served under ``name``, or None when it is not one (a tensor model, an
+        unknown name: the caller's own lookup says which)."""
+        try:
+            return await self.catalog.resolve(name)
+        except ModelNotFound:
+            return None
+
+    async def load(self, spec: LLMSpec, device: str = "auto") -> Placement:
+        """Places a language model now (004's load); ``cuda`` without CUDA is refused, never run on
+        the CPU instead."""
+        if device.startswith("cuda") and not (await asyncio.to_thread(machine_facts)).cuda_available:
+            raise InvalidInput(
+                "backend cuda was asked for, but this machine has no CUDA device",
+                details={"field": "backend", "provided": device},
+                suggestion="use backend cpu or auto",
+            )
+        return await self._place(spec)
+
+    async def unload(self, spec: LLMSpec) -> int:
+        """Unloads a language model from its workers (the next request loads it again); returns the
+        resident bytes it held."""
+        return await self.placer.unload(spec)
 
     async def embed(self, model: str, inputs: list[str], dimensions: int = 0) -> Embedded:
         """Unit vectors of ``inputs`` from a language model's worker (placing it on first use)."""

@@ -350,7 +350,7 @@ class LoadModelRequest(_message.Message):
     def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., replicas: _Optional[int] = ...) -> None: ...
 
 class ModelState(_message.Message):
-    __slots__ = ("model", "status", "worker_ids", "memory_bytes", "load_seconds", "device", "batching", "triton_name", "status_reason", "engine", "engine_reason")
+    __slots__ = ("model", "status", "worker_ids", "memory_bytes", "load_seconds", "device", "batching", "triton_name", "status_reason", "engine", "engine_reason", "context_length", "vocab_size", "quantization", "tokens_per_second", "loads", "evictions")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     WORKER_IDS_FIELD_NUMBER: _ClassVar[int]
@@ -362,6 +362,12 @@ class ModelState(_message.Message):
     STATUS_REASON_FIELD_NUMBER: _ClassVar[int]
     ENGINE_FIELD_NUMBER: _ClassVar[int]
     ENGINE_REASON_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_LENGTH_FIELD_NUMBER: _ClassVar[int]
+    VOCAB_SIZE_FIELD_NUMBER: _ClassVar[int]
+    QUANTIZATION_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    LOADS_FIELD_NUMBER: _ClassVar[int]
+    EVICTIONS_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
     status: _common_pb2.ModelStatus
     worker_ids: _containers.RepeatedScalarFieldContainer[str]
@@ -373,7 +379,13 @@ class ModelState(_message.Message):
     status_reason: str
     engine: str
     engine_reason: str
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., status: _Optional[_Union[_common_pb2.ModelStatus, str]] = ..., worker_ids: _Optional[_Iterable[str]] = ..., memory_bytes: _Optional[int] = ..., load_seconds: _Optional[float] = ..., device: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., triton_name: _Optional[str] = ..., status_reason: _Optional[str] = ..., engine: _Optional[str] = ..., engine_reason: _Optional[str] = ...) -> None: ...
+    context_length: int
+    vocab_size: int
+    quantization: str
+    tokens_per_second: float
+    loads: int
+    evictions: int
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., status: _Optional[_Union[_common_pb2.ModelStatus, str]] = ..., worker_ids: _Optional[_Iterable[str]] = ..., memory_bytes: _Optional[int] = ..., load_seconds: _Optional[float] = ..., device: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., triton_name: _Optional[str] = ..., status_reason: _Optional[str] = ..., engine: _Optional[str] = ..., engine_reason: _Optional[str] = ..., context_length: _Optional[int] = ..., vocab_size: _Optional[int] = ..., quantization: _Optional[str] = ..., tokens_per_second: _Optional[float] = ..., loads: _Optional[int] = ..., evictions: _Optional[int] = ...) -> None: ...
 
 class LoadModelResponse(_message.Message):
     __slots__ = ("state",)

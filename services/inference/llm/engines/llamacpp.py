@@ -150,7 +150,13 @@ class LlamaCppEngine(ContinuousBatcher):
         self._slot_tokens: list[list[int]] = [[] for _ in range(max_batch)]
         offloaded = gpu_layers != 0 and bool(llama_cpp.llama_supports_gpu_offload())
         info = EngineInfo(
-            "llama.cpp", "cuda" if offloaded else "cpu", context, reason, threads, self._n_vocab
+            "llama.cpp",
+            "cuda" if offloaded else "cpu",
+            context,
+            reason,
+            threads,
+            self._n_vocab,
+            quantization=self._model.desc().rsplit(" ", 1)[-1],  # "llama 135M Q4_1"
         )
         self._pieces = _Pieces(self._model)
         self._embedding: Any = None  # a second context, for embeddings (made on first use)

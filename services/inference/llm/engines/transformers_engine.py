@@ -30,7 +30,11 @@ class TransformersEngine(ContinuousBatcher):
     ) -> None:
         context = min(loaded.context_length, context_tokens) if context_tokens > 0 else loaded.context_length
         vocab = int(loaded.model.get_output_embeddings().weight.shape[0])
-        info = EngineInfo("transformers", loaded.device, context, reason, torch.get_num_threads(), vocab)
+        dtype = str(next(loaded.model.parameters()).dtype).removeprefix("torch.")
+        quantization = {"float32": "F32", "float16": "F16", "bfloat16": "BF16"}.get(dtype, dtype)
+        info = EngineInfo(
+            "transformers", loaded.device, context, reason, torch.get_num_threads(), vocab, quantization
+        )
         super().__init__(info, loaded.tokenizer, loaded.eos_token_ids, max_batch, name)
         self.loaded = loaded
         self._cache: Any = None

@@ -22,7 +22,7 @@ from typing import Any
 
 from services.common.errors import InvalidInput
 from services.inference.llm.sampling import SamplingParams
-from services.inference.llm.scheduler import Emit, EngineInfo, error_event, fit_context
+from services.inference.llm.scheduler import Emit, EngineInfo, TokenRate, error_event, fit_context
 
 log = logging.getLogger("meshserve.llm")
 
@@ -132,6 +132,7 @@ class VLLMEngine:
         self._live: dict[str, concurrent.futures.Future[None]] = {}
         self.completed = 0
         self.tokens_generated = 0
+        self.rate = TokenRate()
 
     @staticmethod
     async def _create(engine_class: Any, arguments: Any) -> Any:
@@ -222,6 +223,7 @@ class VLLMEngine:
                 piece = output.outputs[0]
                 produced += len(piece.token_ids)
                 self.tokens_generated += len(piece.token_ids)
+                self.rate.note(self.tokens_generated)
                 for token, step in zip(piece.token_ids, piece.logprobs or [], strict=False):
                     logprob_sum += step[token].logprob
                 listed: dict[str, Any] = {}
@@ -262,6 +264,7 @@ class VLLMEngine:
             slots=self.max_batch,
             completed=self.completed,
             tokens_generated=self.tokens_generated,
+            tokens_per_second=round(self.rate.per_second(self.tokens_generated), 3),
         )
 
     def stop(self) -> None:

@@ -1,0 +1,138 @@
+"""Language models load and unload like any model (document 004), and on demand under a memory
+budget: a mesh whose budget holds one of two registered language models serves requests to both,
+alternately, unloading the least recently used one, and never holds more than the budget."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import pytest
+
+from meshserve.v1 import common_pb2 as common
+from meshserve.v1 import inference_pb2 as pb
+from meshserve.v1 import inference_pb2_grpc as pb_grpc
+from services.common.bundled import SMOLLM2_GGUF
+from tests.procs import Mesh, free_port, run_mesh
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+BUDGET_MB = 900  # one SmolLM2 with 2 slots (about 600 MB estimated, less measured), not two
+METRICS_PORT = free_port()
+MODELS = ("budget-llm-a", "budget-llm-b")
+
+
+@pytest.fixture(scope="module")
+def budget_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+    env = {
+        "MESHSERVE_INFERENCE_MEMORY_BUDGET_MB": str(BUDGET_MB),
+        "MESHSERVE_INFERENCE_LLM_MAX_BATCH": "2",
+        "MESHSERVE_INFERENCE_METRICS_PORT": str(METRICS_PORT),
+    }
+    with run_mesh(tmp_path_factory.mktemp("budget"), env) as mesh:
+        assert SMOLLM2_GGUF.path is not None
+        for name in MODELS:
+            with Path(SMOLLM2_GGUF.path).open("rb") as weights:
+                reply = httpx.post(
+                    f"{mesh.base_url}/v1/models",
+                    data={"name": name, "format": "gguf"},
+                    files={"file": ("model.gguf", weights)},
+                    timeout=300,
+                )
+            assert reply.status_code == 201, reply.text
+        yield mesh
+
+
+def chat(mesh: Mesh, model: str) -> dict[str, Any]:
+    reply = httpx.post(
+        f"{mesh.base_url}/v1/chat/completions",
+        json={
+            "model": model,
+            "messages": [{"role": "user", "content": "Say hi."}],
+            "temperature": 0,
+            "max_tokens": 6,
+        },
+        timeout=300,
+    )
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())
+
+
+def details(mesh: Mesh, model: str) -> dict[str, Any]:
+    reply = httpx.get(f"{mesh.base_url}/api/v1/models/{model}", timeout=60)
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json()["model"])
+
+
+def resident_bytes(mesh: Mesh) -> int:
+    """What every loaded model holds now, as the workers measure it."""
+    with grpc.insecure_channel(mesh.address("inference")) as channel:
+        states = (
+            pb_grpc.InferenceServiceStub(channel)
+            .ListModelStates(pb.ListModelStatesRequest(), timeout=60)
+            .states
+        )
+    return sum(s.memory_bytes for s in states if s.status == common.MODEL_STATUS_LOADED)
+
+
+def metric(name: str, model: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=30).text
+    found = re.search(rf'^{name}\{{model="llm--{model}--[0-9a-f]+"\}} ([0-9.e+]+)$', text, re.M)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_language_model_load_details_and_unload(budget_mesh: Mesh) -> None:
+    model = MODELS[0]
+    loaded = httpx.post(
+        f"{budget_mesh.base_url}/api/v1/models/{model}/load", json={"backend": "cpu"}, timeout=300
+    )
+    assert loaded.status_code == 200, loaded.text
+    body = loaded.json()["model"]
+    assert body["loaded"] is True and body["memory_bytes"] > 90 * 2**20 and body["workers"]
+    assert body["engine"] == "llama.cpp" and body["quantization"] == "Q4_1"
+    chat(budget_mesh, model)
+    shown = details(budget_mesh, model)
+    assert shown["loaded"] is True and shown["engine"] == "llama.cpp"
+    assert (
+        shown["context_length"] == 2048 and shown["vocab_size"] == 49152 and shown["quantization"] == "Q4_1"
+    )
+    assert shown["tokens_per_second"] > 0  # over the last minute, this test's generation included
+
+    unloaded = httpx.delete(f"{budget_mesh.base_url}/api/v1/models/{model}/unload", timeout=120)
+    assert unloaded.status_code == 200, unloaded.text
+    assert unloaded.json()["freed_memory_bytes"] > 90 * 2**20
+    assert details(budget_mesh, model)["loaded"] is False
+    assert chat(budget_mesh, model)["choices"][0]["message"]["content"]  # loads again on demand
+    assert details(budget_mesh, model)["loaded"] is True
+
+
+def test_cuda_backend_without_cuda_is_refused(budget_mesh: Mesh) -> None:
+    reply = httpx.post(
+        f"{budget_mesh.base_url}/api/v1/models/{MODELS[0]}/load", json={"backend": "cuda"}, timeout=60
+    )
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert "CUDA" in error["message"] and error["details"]["field"] == "backend"
+
+
+def test_alternating_models_share_a_budget_that_fits_one(budget_mesh: Mesh) -> None:
+    budget = BUDGET_MB * 2**20
+    evictions_before = {m: metric("meshserve_model_evictions_total", m) for m in MODELS}
+    for round_ in range(3):
+        for model in MODELS:
+            assert chat(budget_mesh, model)["choices"][0]["message"]["content"], (round_, model)
+            resident = resident_bytes(budget_mesh)
+            assert 0 < resident <= budget, f"{resident / 2**20:.0f} MB loaded, budget {BUDGET_MB} MB"
+    listed = {
+        m["id"]: m for m in httpx.get(f"{budget_mesh.base_url}/api/v1/models", timeout=60).json()["models"]
+    }
+    assert listed[MODELS[1]]["loaded"] is True and listed[MODELS[0]]["loaded"] is False
+    assert listed[MODELS[0]]["evictions"] >= 2 and listed[MODELS[1]]["evictions"] >= 2
+    assert listed[MODELS[0]]["loads"] >= 3 and listed[MODELS[1]]["loads"] >= 3
+    for model in MODELS:
+        assert metric("meshserve_model_evictions_total", model) - evictions_before[model] >= 2
+        assert metric("meshserve_model_loads_total", model) >= 3
