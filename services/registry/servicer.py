@@ -7,6 +7,7 @@ import contextlib
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -18,6 +19,7 @@ from services.common.errors import InvalidInput, MeshError
 from services.registry.catalog import Registry, UploadRequest, check_name
 from services.registry.conversion import torchscript_to_onnx
 from services.registry.converters import model_to_proto
+from services.registry.gguf_optimization import optimize_gguf
 from services.registry.imports import file_chunks, hub_file, url_chunks
 from services.registry.optimization import optimize_onnx, plan
 
@@ -249,9 +251,13 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def OptimizeModel(
         self, request: pb.OptimizeModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.OptimizeModelResponse:
-        """onnxruntime graph optimisation (and FP16 when asked), stored as a new optimised version."""
-        chosen = plan(request.target, request.level, dict(request.options))
+        """onnxruntime graph optimisation (and FP16 when asked) of an ONNX model, llama.cpp
+        re-quantization of a GGUF one; stored as a new optimised version."""
         record = self.registry.get(request.ref.name, request.ref.version)
+        if record.format == "gguf":
+            plan(request.target, "", {})  # the target must be inference
+            return await self._optimize_gguf(record, dict(request.options))
+        chosen = plan(request.target, request.level, dict(request.options))
         if record.format != "onnx":
             raise InvalidInput(
                 f"model {record.name!r} is {record.format}; optimisation takes an ONNX model",
@@ -275,6 +281,31 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                     name=record.name,
                     format="onnx",
                     filename="model.onnx",
+                    source="optimization",
+                    labels=labels,
+                    optimized=True,
+                ),
+                file_chunks(target, lambda done, total: None),
+            )
+        return pb.OptimizeModelResponse(model=model_to_proto(optimized), applied=applied)
+
+    async def _optimize_gguf(self, record: Any, options: dict[str, str]) -> pb.OptimizeModelResponse:
+        """A re-quantized GGUF, with its size and decode speed measured against the original."""
+        source = self.registry.artifact(record.id)
+        with tempfile.TemporaryDirectory() as tmp:
+            target = Path(tmp) / "model.gguf"
+            applied, measured = await asyncio.to_thread(optimize_gguf, source, target, options)
+            labels = {
+                **{k: str(v) for k, v in record.spec.get("labels", {}).items()},
+                **measured,
+                "optimized_from": f"{record.name}:{record.version}",
+            }
+            labels.pop("filename", None)
+            optimized = await self.registry.receive(
+                UploadRequest(
+                    name=record.name,
+                    format="gguf",
+                    filename="model.gguf",
                     source="optimization",
                     labels=labels,
                     optimized=True,
