@@ -3,6 +3,8 @@ cannot fit is refused with INSUFFICIENT_MEMORY naming the budget and the need.""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from services.common.errors import InsufficientMemory
@@ -38,3 +40,18 @@ def test_busy_models_are_never_unloaded() -> None:
     with pytest.raises(InsufficientMemory) as caught:
         plan_room(1000 * MB, "new", 500 * MB, [resident("busy", 600, 1.0, busy=True)])
     assert caught.value.details["busy_bytes"] == 600 * MB
+
+
+def test_language_model_estimates_err_high(tmp_path: Path) -> None:
+    from services.common.bundled import SMOLLM2_GGUF
+    from services.inference.llm.memory import RUNTIME_BYTES, estimate_bytes
+    from services.inference.llm.model_dir import LLMSpec
+
+    assert SMOLLM2_GGUF.path is not None
+    spec = LLMSpec("m", SMOLLM2_GGUF.path, max_batch=16, context_tokens=2048)
+    kv = 30 * 2048 * 16 * 3 * (64 + 64) * 2  # layers x cells x kv heads x (key + value) x f16
+    assert estimate_bytes(spec) == RUNTIME_BYTES + SMOLLM2_GGUF.path.stat().st_size + kv
+    directory = tmp_path / "hf"
+    directory.mkdir()
+    (directory / "model.safetensors").write_bytes(b"x" * 1000)
+    assert estimate_bytes(LLMSpec("d", directory)) == RUNTIME_BYTES + 2000

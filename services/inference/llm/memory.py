@@ -25,7 +25,7 @@ KV_ELEMENT_BYTES = 2
 
 def estimate_bytes(spec: LLMSpec) -> int:
     """Resident bytes one instance of the model is expected to hold once loaded."""
-    if is_gguf(spec.source):
+    if spec.source.is_file() and is_gguf(spec.source):
         return RUNTIME_BYTES + spec.source.stat().st_size + gguf_kv_bytes(spec.source, spec)
     return RUNTIME_BYTES + 2 * _size_of(spec.source)
 
