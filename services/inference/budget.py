@@ -14,9 +14,12 @@ so that the budget holds from the first load on. No transport imports.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
-from services.common.errors import InsufficientMemory
+import psutil
+
+from services.common.errors import InsufficientMemory, InvalidInput
 
 MB = 2**20
 
@@ -60,3 +63,27 @@ def plan_room(budget: int, name: str, need: int, loaded: list[Resident]) -> list
         details={"model": name, "budget_bytes": budget, "required_bytes": need, "busy_bytes": used},
         suggestion="retry when the running requests finish, or raise MESHSERVE_INFERENCE_MEMORY_BUDGET_MB",
     )
+
+
+_UNITS = {"": 1, "b": 1, "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
+
+
+def parse_memory(text: str, field: str) -> int:
+    """Bytes from ``"12GB"``, ``"512MiB"``, ``"1000000"`` or ``"80%"`` (of this machine's memory)."""
+    value = text.strip().lower().replace(" ", "")
+    if value.endswith("%"):
+        try:
+            share = float(value[:-1])
+        except ValueError:
+            share = -1.0
+        if not 0 < share <= 100:
+            raise InvalidInput(f"{field} {text!r} must be a share from 0 to 100%", details={"field": field})
+        return int(psutil.virtual_memory().total * share / 100)
+    found = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)([a-z]*)", value)
+    if found is None or found.group(2) not in _UNITS or float(found.group(1)) <= 0:
+        raise InvalidInput(
+            f"{field} {text!r} is not a memory size",
+            details={"field": field, "provided": text},
+            suggestion='write it like "2GB", "512MiB" or "80%"',
+        )
+    return int(float(found.group(1)) * _UNITS[found.group(2)])

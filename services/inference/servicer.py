@@ -144,7 +144,9 @@ class InferenceServicer:
         through text generation, with its engine's settings)."""
         spec = await self.generation.language_model(request.model.name)
         if spec is not None:
-            await self.generation.load(spec, request.device or "auto")
+            spec = await self.generation.load(
+                spec, request.device or "auto", request.quantization, request.max_memory
+            )
             placement = self.pool.placements[spec.triton_name]
         else:
             batching = batching_from_proto(request.batching) if request.HasField("batching") else None

@@ -2,37 +2,20 @@
 
 Document 003's optimize endpoint names widths (4-, 8- and 16-bit); for a GGUF file they map onto
 llama.cpp's quantization types (``Q4_0``, ``Q8_0``, ``F16``; the type names are accepted too) and
-``llama_model_quantize`` writes the new file (a model already quantized is de-quantized and
-quantized again: ``allow_requantize``). The new version's size and greedy decode speed are
+llama.cpp's quantizer writes the new file (:mod:`services.common.gguf_quant`). The new version's size and greedy decode speed are
 measured against the original's on this machine, in this process, with the same prompt, and
 recorded as labels (best of three interleaved rounds). No transport imports.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common.errors import InvalidInput
+from services.common.gguf_quant import gguf_type, quantize
 
-#: Width names (document 003) and llama.cpp type names → the llama.cpp type.
-QUANTIZATIONS = {
-    "4-bit": "Q4_0",
-    "4bit": "Q4_0",
-    "int4": "Q4_0",
-    "q4_0": "Q4_0",
-    "8-bit": "Q8_0",
-    "8bit": "Q8_0",
-    "int8": "Q8_0",
-    "q8_0": "Q8_0",
-    "16-bit": "F16",
-    "16bit": "F16",
-    "fp16": "F16",
-    "f16": "F16",
-}
 #: Used when a request names no width: the smallest llama.cpp type every tensor shape takes.
 DEFAULT_QUANTIZATION = "Q4_0"
 PROMPT = "Once upon a time"
@@ -48,29 +31,9 @@ class Measured:
 
 
 def quantization_of(options: dict[str, str]) -> str:
-    """The llama.cpp type a request asks for; INVALID_INPUT naming the accepted ones otherwise."""
-    asked = options.get("quantization", "").strip().lower().replace(" ", "")
-    if not asked:
-        return DEFAULT_QUANTIZATION
-    if asked not in QUANTIZATIONS:
-        raise InvalidInput(
-            f"quantization {options['quantization']!r} is not supported for GGUF models",
-            details={"field": "quantization", "allowed": ["4-bit", "8-bit", "16-bit", "Q4_0", "Q8_0", "F16"]},
-        )
-    return QUANTIZATIONS[asked]
-
-
-def quantize(source: Path, target: Path, kind: str) -> None:
-    """Writes ``source`` re-quantized to ``kind`` at ``target`` with llama.cpp's quantizer."""
-    import llama_cpp
-
-    params = llama_cpp.llama_model_quantize_default_params()
-    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{kind}")
-    params.allow_requantize = True
-    params.nthread = len(os.sched_getaffinity(0))
-    code = llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params))
-    if code != 0 or not target.exists():
-        raise InvalidInput(f"llama.cpp could not quantize the model to {kind} (code {code})")
+    """The llama.cpp type a request asks for (the default when it names none)."""
+    asked = options.get("quantization", "").strip()
+    return gguf_type(asked) if asked else DEFAULT_QUANTIZATION
 
 
 def measure(paths: list[Path], rounds: int = 3) -> list[Measured]:

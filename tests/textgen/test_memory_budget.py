@@ -136,3 +136,25 @@ def test_alternating_models_share_a_budget_that_fits_one(budget_mesh: Mesh) -> N
     for model in MODELS:
         assert metric("meshserve_model_evictions_total", model) - evictions_before[model] >= 2
         assert metric("meshserve_model_loads_total", model) >= 3
+
+
+def test_load_with_quantization_and_max_memory(budget_mesh: Mesh) -> None:
+    model = MODELS[0]
+    url = f"{budget_mesh.base_url}/api/v1/models/{model}/load"
+    loaded = httpx.post(url, json={"quantization": "int8", "max_memory": "1GB"}, timeout=600)
+    assert loaded.status_code == 200, loaded.text
+    assert loaded.json()["model"]["quantization"] == "Q8_0"  # llama.cpp re-quantized the Q4_1 file
+    assert chat(budget_mesh, model)["choices"][0]["message"]["content"]
+    assert details(budget_mesh, model)["quantization"] == "Q8_0"  # the name now serves the variant
+
+    back = httpx.post(url, json={"quantization": "none"}, timeout=600)
+    assert back.status_code == 200, back.text
+    assert back.json()["model"]["quantization"] == "Q4_1"
+
+    too_small = httpx.post(url, json={"max_memory": "100MB"}, timeout=60)
+    assert too_small.status_code == 503, too_small.text
+    error = too_small.json()["error"]
+    assert error["code"] == "INSUFFICIENT_MEMORY" and error["details"]["max_memory_bytes"] == 100 * 10**6
+    assert error["details"]["required_bytes"] > 100 * 10**6
+    bad = httpx.post(url, json={"quantization": "3-bit"}, timeout=60)
+    assert bad.status_code == 400 and bad.json()["error"]["details"]["field"] == "quantization"

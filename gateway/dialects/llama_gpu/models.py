@@ -127,6 +127,8 @@ async def get_model(model_id: str, clients: Clients) -> dict[str, Any]:
             "failures": entry.failures,
             "request_rate": entry.request_rate,
         }
+        if "tokens_per_second" in body:
+            body["performance"]["tokens_per_second"] = body["tokens_per_second"]
     return {"success": True, "model": body}
 
 
@@ -135,9 +137,13 @@ class LoadBody(BaseModel):
 
     backend: str = Field("auto", description="cuda, cpu or auto.")
     quantization: str = Field(
-        "", description="Accepted; models run in their stored precision (a GGUF's own quantization)."
+        "",
+        description="Language models (GGUF): int4, int8 or fp16 serves a llama.cpp re-quantized variant;"
+        " none the stored weights. Tensor models run in their stored precision.",
     )
-    max_memory: str = Field("", description="Accepted; not enforced.")
+    max_memory: str = Field(
+        "", description='Language models: refuse the load above this ("2GB", "512MiB", "80%").'
+    )
     replicas: int = Field(1, ge=1, le=16, description="Workers to place the model on.")
 
 
@@ -152,7 +158,11 @@ async def load_model(model_id: str, clients: Clients, body: LoadBody | None = No
     reply = await clients.call(
         clients.inference.LoadModel,
         ipb.LoadModelRequest(
-            model=common.ModelRef(name=model_id), device=BACKENDS[body.backend], replicas=body.replicas
+            model=common.ModelRef(name=model_id),
+            device=BACKENDS[body.backend],
+            replicas=body.replicas,
+            quantization=body.quantization,
+            max_memory=body.max_memory,
         ),
     )
     state = reply.state

@@ -15,13 +15,16 @@ import logging
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
 from meshserve.v1 import common_pb2 as common
 from services.common.bundled import SMOLLM2_GGUF
-from services.common.errors import MeshError, ModelLoadFailed, ModelNotFound
+from services.common.errors import InvalidInput, MeshError, ModelLoadFailed, ModelNotFound
+from services.common.gguf_quant import quantize
 from services.common.model_archive import ModelArchive, UnsafeArchive
+from services.inference.llm.engines import is_gguf
 from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.settings import GenerationSettings
 
@@ -61,6 +64,8 @@ class LLMCatalog:
         for model_id, path in settings.models.items():
             self.sources[model_id] = Path(path)
         self._fetching: dict[str, asyncio.Lock] = {}
+        #: Quantized variants a load asked for, served under the model's own id until unloaded.
+        self.variants: dict[str, LLMSpec] = {}
 
     @property
     def ids(self) -> list[str]:
@@ -70,6 +75,9 @@ class LLMCatalog:
     async def resolve(self, name: str) -> LLMSpec:
         """The spec of a model; the default for '' or 'default'; MODEL_NOT_FOUND otherwise."""
         model_id = self.settings.default_model if name in DEFAULT_ALIASES else name
+        variant = self.variants.get(model_id)
+        if variant is not None:
+            return variant
         source = self.sources.get(model_id)
         if source is not None:
             return self._spec(model_id, source)
@@ -125,6 +133,33 @@ class LLMCatalog:
                     "language model fetched from the registry", extra={"sha256": sha, "path": str(target)}
                 )
         return target
+
+    async def quantized(self, spec: LLMSpec, kind: str, directory: Path) -> LLMSpec:
+        """The model (as stored: resolve it with no variant in force) re-quantized to ``kind`` by
+        llama.cpp, written once under ``directory``; from now on its id resolves to this variant,
+        until :meth:`forget_variant`."""
+        if not spec.source.is_file() or not is_gguf(spec.source):
+            raise InvalidInput(
+                f"model {spec.model_id!r} is not a GGUF file: only GGUF models are quantized on load",
+                details={"field": "quantization", "model_id": spec.model_id},
+                suggestion="register the model as GGUF, or load it without quantization",
+            )
+        original = spec
+        target = directory / f"{original.triton_name}-{kind}.gguf"
+        if not target.exists():
+            lock = self._fetching.setdefault(str(target), asyncio.Lock())
+            async with lock:
+                if not target.exists():
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    log.info("quantizing language model", extra={"model": spec.model_id, "type": kind})
+                    await asyncio.to_thread(quantize, original.source, target, kind)
+        variant = replace(original, source=target, revision=f"{original.revision}{kind.lower()}")
+        self.variants[spec.model_id] = variant
+        return variant
+
+    def forget_variant(self, model_id: str) -> LLMSpec | None:
+        """Serves the model as stored again; the variant that served it, if any."""
+        return self.variants.pop(model_id, None)
 
     def _not_found(self, name: str) -> MeshError:
         return ModelNotFound(

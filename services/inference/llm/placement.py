@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from tritonclient.grpc.aio import InferenceServerClient
@@ -48,6 +49,10 @@ class LLMPlacer(Protocol):
 
     async def unload(self, spec: LLMSpec) -> int:
         """Unloads a model (the next request loads it again); the resident bytes it held."""
+        ...
+
+    def need_bytes(self, spec: LLMSpec) -> int:
+        """Resident bytes one instance of the model holds: measured once it was loaded, else estimated."""
         ...
 
     async def close(self) -> None:
@@ -97,6 +102,10 @@ class LocalLLMWorkers:
     def placed(self) -> list[tuple[LLMSpec, Placement]]:
         """Models loaded now."""
         return list(self._loaded.values())
+
+    def need_bytes(self, spec: LLMSpec) -> int:
+        """The estimate (this placer measures no memory)."""
+        return estimate_bytes(spec)
 
     async def unload(self, spec: LLMSpec) -> int:
         """Unloads the model from this worker (the next request loads it again); its memory is not
@@ -179,6 +188,17 @@ class PoolLLMPlacer:
     def track(self, spec: LLMSpec, placement: Placement) -> Any:
         """Counts one generation in the pool's per-model and per-worker statistics."""
         return self.pool.track(spec.triton_name, placement.worker_id)
+
+    @property
+    def root(self) -> Path | None:
+        """The pool's own directory (quantized variants are written under it)."""
+        return getattr(self.pool, "root", None)
+
+    def need_bytes(self, spec: LLMSpec) -> int:
+        """What the pool measured after the model's last load, else the estimate."""
+        placement = self.pool.placements.get(spec.triton_name)
+        measured = getattr(placement, "measured_bytes", 0) if placement is not None else 0
+        return int(measured) or estimate_bytes(spec)
 
     async def unload(self, spec: LLMSpec) -> int:
         """Scales the model to zero on the pool (standby): the next request loads it again."""

@@ -8,9 +8,19 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from services.common.errors import BackendUnavailable, InferenceFailed, InvalidInput, MeshError, ModelNotFound
+from services.common.errors import (
+    BackendUnavailable,
+    InferenceFailed,
+    InsufficientMemory,
+    InvalidInput,
+    MeshError,
+    ModelNotFound,
+)
+from services.common.gguf_quant import gguf_type
+from services.inference.budget import parse_memory
 from services.inference.devices import machine_facts
 from services.inference.llm.catalog import LLMCatalog, RegistryLookup
 from services.inference.llm.client import fetch_stats, stream_events
@@ -182,16 +192,45 @@ class GenerationService:
         except ModelNotFound:
             return None
 
-    async def load(self, spec: LLMSpec, device: str = "auto") -> Placement:
-        """Places a language model now (004's load); ``cuda`` without CUDA is refused, never run on
-        the CPU instead."""
+    async def load(
+        self, spec: LLMSpec, device: str = "auto", quantization: str = "", max_memory: str = ""
+    ) -> LLMSpec:
+        """Places a language model now (004's load) and returns what serves it.
+
+        ``cuda`` without CUDA is refused, never run on the CPU instead. ``quantization`` (``int8``,
+        ``int4``, ``fp16`` …) serves a llama.cpp re-quantized variant of a GGUF model under its id
+        from now on (``none`` goes back to the stored weights); ``max_memory`` (``"2GB"``,
+        ``"80%"`` of the machine's memory) refuses a model that would need more.
+        """
         if device.startswith("cuda") and not (await asyncio.to_thread(machine_facts)).cuda_available:
             raise InvalidInput(
                 "backend cuda was asked for, but this machine has no CUDA device",
                 details={"field": "backend", "provided": device},
                 suggestion="use backend cpu or auto",
             )
-        return await self._place(spec)
+        if quantization:
+            previous = self.catalog.forget_variant(spec.model_id)
+            spec = await self.catalog.resolve(spec.model_id)  # the stored weights
+            if quantization.strip().lower() not in ("none", "original"):
+                spec = await self.catalog.quantized(spec, gguf_type(quantization), self._variant_dir())
+            if previous is not None and previous.triton_name != spec.triton_name:
+                await self.placer.unload(previous)
+        if max_memory:
+            need = self.placer.need_bytes(spec)
+            limit = parse_memory(max_memory, "max_memory")
+            if need > limit:
+                raise InsufficientMemory(
+                    f"model {spec.model_id!r} needs {need / 2**20:.0f} MB, more than max_memory {max_memory}",
+                    details={"field": "max_memory", "required_bytes": need, "max_memory_bytes": limit},
+                    suggestion="raise max_memory, or load it with a smaller quantization (int4)",
+                )
+        await self._place(spec)
+        return spec
+
+    def _variant_dir(self) -> Path:
+        """Where quantized variants are written."""
+        root = getattr(self.placer, "root", None)
+        return (root if root is not None else self.settings.work_dir.resolve()) / "llm-variants"
 
     async def unload(self, spec: LLMSpec) -> int:
         """Unloads a language model from its workers (the next request loads it again); returns the

@@ -338,16 +338,20 @@ class GetGenerationStatsResponse(_message.Message):
     def __init__(self, models: _Optional[_Iterable[_Union[GenerationStats, _Mapping]]] = ..., open_streams: _Optional[int] = ...) -> None: ...
 
 class LoadModelRequest(_message.Message):
-    __slots__ = ("model", "batching", "device", "replicas")
+    __slots__ = ("model", "batching", "device", "replicas", "quantization", "max_memory")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    QUANTIZATION_FIELD_NUMBER: _ClassVar[int]
+    MAX_MEMORY_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
     batching: BatchingConfig
     device: str
     replicas: int
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., replicas: _Optional[int] = ...) -> None: ...
+    quantization: str
+    max_memory: str
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., replicas: _Optional[int] = ..., quantization: _Optional[str] = ..., max_memory: _Optional[str] = ...) -> None: ...
 
 class ModelState(_message.Message):
     __slots__ = ("model", "status", "worker_ids", "memory_bytes", "load_seconds", "device", "batching", "triton_name", "status_reason", "engine", "engine_reason", "context_length", "vocab_size", "quantization", "tokens_per_second", "loads", "evictions")
