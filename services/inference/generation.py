@@ -69,33 +69,6 @@ def response_format_from_proto(message: pb.ResponseFormat) -> dict[str, object]:
     return {"type": kind, "schema": schema}
 
 
-def sampling_to_proto(s: SamplingRequest) -> pb.SamplingParams:
-    """Inverse of :func:`sampling_from_proto`."""
-    message = pb.SamplingParams(
-        top_k=s.top_k,
-        stop=list(s.stop),
-        frequency_penalty=s.frequency_penalty,
-        presence_penalty=s.presence_penalty,
-        logit_bias=dict(s.logit_bias),
-        n=s.n,
-        logprobs=s.logprobs,
-        top_logprobs=s.top_logprobs,
-    )
-    if s.max_tokens is not None:
-        message.max_completion_tokens = s.max_tokens
-    if s.temperature is not None:
-        message.temperature = s.temperature
-    if s.top_p is not None:
-        message.top_p = s.top_p
-    if s.seed is not None:
-        message.seed = s.seed
-    if s.response_format is not None:
-        message.response_format.type = str(s.response_format.get("type", "text"))
-        if "schema" in s.response_format:
-            message.response_format.schema_json = json.dumps(s.response_format["schema"])
-    return message
-
-
 def request_from_proto(request: pb.GenerateRequest) -> GenerationRequest:
     """A GenerateRequest message in canonical terms (an assistant message's tool calls become its
     text, in the convention the model is told to call tools with)."""

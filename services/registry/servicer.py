@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -254,58 +254,54 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         """onnxruntime graph optimisation (and FP16 when asked) of an ONNX model, llama.cpp
         re-quantization of a GGUF one; stored as a new optimised version."""
         record = self.registry.get(request.ref.name, request.ref.version)
+        options = dict(request.options)
         if record.format == "gguf":
             plan(request.target, "", {})  # the target must be inference
-            return await self._optimize_gguf(record, dict(request.options))
-        chosen = plan(request.target, request.level, dict(request.options))
+            return await self._store_optimized(
+                record, "gguf", lambda src, dst: optimize_gguf(src, dst, options)
+            )
+        chosen = plan(request.target, request.level, options)
         if record.format != "onnx":
             raise InvalidInput(
                 f"model {record.name!r} is {record.format}; optimisation takes an ONNX model",
                 details={"format": record.format},
                 suggestion="convert it to ONNX first (ConvertModel)",
             )
-        source = self.registry.artifact(record.id)
-        with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / "model.onnx"
-            applied = await asyncio.to_thread(optimize_onnx, source, target, chosen)
-            labels = {
-                **{k: str(v) for k, v in record.spec.get("labels", {}).items()},  # type: ignore[attr-defined]
+
+        def onnx(source: Path, target: Path) -> tuple[list[str], dict[str, str]]:
+            applied = optimize_onnx(source, target, chosen)
+            return applied, {
                 **chosen.labels,
-                "optimized_from": f"{record.name}:{record.version}",
                 "optimization_level": chosen.level,
                 "fp16": str(chosen.fp16).lower(),
             }
-            labels.pop("filename", None)
-            optimized = await self.registry.receive(
-                UploadRequest(
-                    name=record.name,
-                    format="onnx",
-                    filename="model.onnx",
-                    source="optimization",
-                    labels=labels,
-                    optimized=True,
-                ),
-                file_chunks(target, lambda done, total: None),
-            )
-        return pb.OptimizeModelResponse(model=model_to_proto(optimized), applied=applied)
 
-    async def _optimize_gguf(self, record: Any, options: dict[str, str]) -> pb.OptimizeModelResponse:
-        """A re-quantized GGUF, with its size and decode speed measured against the original."""
+        return await self._store_optimized(record, "onnx", onnx)
+
+    async def _store_optimized(
+        self,
+        record: Any,
+        fmt: str,
+        optimize: Callable[[Path, Path], tuple[list[str], dict[str, str]]],
+    ) -> pb.OptimizeModelResponse:
+        """Runs ``optimize(source, target)`` off the event loop (it returns what it did and the labels
+        to record) and stores the result as a new optimised version of ``record``."""
         source = self.registry.artifact(record.id)
+        filename = f"model.{fmt}"
         with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / "model.gguf"
-            applied, measured = await asyncio.to_thread(optimize_gguf, source, target, options)
+            target = Path(tmp) / filename
+            applied, added = await asyncio.to_thread(optimize, source, target)
             labels = {
                 **{k: str(v) for k, v in record.spec.get("labels", {}).items()},
-                **measured,
+                **added,
                 "optimized_from": f"{record.name}:{record.version}",
             }
             labels.pop("filename", None)
             optimized = await self.registry.receive(
                 UploadRequest(
                     name=record.name,
-                    format="gguf",
-                    filename="model.gguf",
+                    format=fmt,
+                    filename=filename,
                     source="optimization",
                     labels=labels,
                     optimized=True,

@@ -27,6 +27,7 @@ from services.inference.advanced.cache import DEFAULT_TTL_SECONDS, MAX_TTL_SECON
 from services.inference.advanced.routing import Candidate, Priority, choose, reason
 from services.inference.generation import sampling_from_proto
 from services.inference.llm.catalog import BUNDLED_ID, SERVABLE_FORMATS
+from services.inference.llm.memory import size_of
 from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.pipeline import GenerationPipeline
 from services.inference.llm.requests import GenerationRequest
@@ -42,16 +43,6 @@ PRIORITIES = {
     pb.ROUTING_PRIORITY_COST: Priority.COST,
 }
 MAX_PREFETCH_PROMPTS = 64
-
-
-def _size_of(path: Path) -> int:
-    """Bytes of a weights file, or of every file under a model directory."""
-    try:
-        if path.is_dir():
-            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 class AdvancedServicer:
@@ -187,7 +178,7 @@ class AdvancedServicer:
             source = "builtin" if model_id == BUNDLED_ID else "configured"
             default_caps = ("text-generation", "chat") if source == "builtin" else ("text-generation",)
             rows.append(
-                (model_id, source, _size_of(path), LLMSpec(model_id, path).triton_name, caps or default_caps)
+                (model_id, source, size_of(path), LLMSpec(model_id, path).triton_name, caps or default_caps)
             )
         for name, model in sorted(registered.items()):
             triton = LLMSpec(name, Path(), revision=model.sha256[:12]).triton_name

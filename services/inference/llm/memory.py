@@ -27,7 +27,7 @@ def estimate_bytes(spec: LLMSpec) -> int:
     """Resident bytes one instance of the model is expected to hold once loaded."""
     if spec.source.is_file() and is_gguf(spec.source):
         return RUNTIME_BYTES + spec.source.stat().st_size + gguf_kv_bytes(spec.source, spec)
-    return RUNTIME_BYTES + 2 * _size_of(spec.source)
+    return RUNTIME_BYTES + 2 * size_of(spec.source)
 
 
 def gguf_kv_bytes(path: Path, spec: LLMSpec) -> int:
@@ -53,7 +53,11 @@ def gguf_kv_bytes(path: Path, spec: LLMSpec) -> int:
     return layers * cells * kv_heads * (key_length + value_length) * KV_ELEMENT_BYTES
 
 
-def _size_of(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size
+def size_of(path: Path) -> int:
+    """Bytes of a weights file, or of every file under a model directory (0 when unreadable)."""
+    try:
+        if path.is_dir():
+            return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+        return path.stat().st_size
+    except OSError:
+        return 0
