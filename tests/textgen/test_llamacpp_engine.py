@@ -255,3 +255,30 @@ def test_a_failed_step_ends_every_sequence_it_held(
     after = run(engine, [(chat(engine, PROMPTS[0]), SamplingParams(max_tokens=4, temperature=0.0))])[0]
     assert after.last["finish_reason"] in ("stop", "length")
     assert engine.stats()["active"] == 0
+
+
+class BrokenGrammar:
+    """A constraint whose matcher fails after a few tokens."""
+
+    def __init__(self) -> None:
+        self.accepted = 0
+
+    def mask(self, logits: np.ndarray) -> None:
+        if self.accepted >= 3:
+            raise RuntimeError("simulated grammar failure")
+
+    def accept(self, token: int) -> None:
+        self.accepted += 1
+
+
+def test_a_broken_grammar_ends_its_sequence_only(engine: LlamaCppEngine) -> None:
+    broken, healthy = Collected(), Collected()
+    params = SamplingParams(max_tokens=12, temperature=0.0)
+    engine.submit("g-broken", chat(engine, PROMPTS[0]), params, broken.emit, grammar=BrokenGrammar())
+    engine.submit("g-healthy", chat(engine, PROMPTS[1]), params, healthy.emit)
+    assert broken.done.wait(60) and healthy.done.wait(60)
+    assert (
+        broken.last["error"]["code"] == "INFERENCE_FAILED" and len(broken.events) == 4
+    )  # 3 tokens, then the error
+    assert healthy.last["finish_reason"] in ("stop", "length")
+    assert engine.stats()["active"] == 0

@@ -315,3 +315,22 @@ def test_unknown_named_tool_is_an_openai_error(llm_mesh: Mesh) -> None:
     )
     assert reply.status_code == 400, reply.text
     assert reply.json()["error"]["param"] == "tool_choice.function.name"
+
+
+def test_streamed_json_schema_validates(client: openai.OpenAI) -> None:
+    stream = client.chat.completions.create(
+        model="default",
+        messages=[{"role": "user", "content": "Describe Rome as JSON."}],
+        temperature=1.0,
+        seed=7,
+        max_tokens=96,
+        stream=True,
+        response_format={"type": "json_schema", "json_schema": {"name": "city", "schema": CITY_SCHEMA}},  # type: ignore[typeddict-item]
+    )
+    text, finish = "", None
+    for chunk in stream:
+        for choice in chunk.choices:
+            text += choice.delta.content or ""
+            finish = choice.finish_reason or finish
+    assert finish == "stop"
+    jsonschema.validate(json.loads(text), CITY_SCHEMA)

@@ -75,7 +75,15 @@ class GrammarCompiler:
         """The llguidance tokenizer of the model (building it reads the whole vocabulary once)."""
         with self._lock:
             if self._tokenizer is None:
-                self._tokenizer = self._make_tokenizer()
+                try:
+                    self._tokenizer = self._make_tokenizer()
+                except InvalidInput:
+                    raise
+                except Exception as error:  # e.g. a slow (non-Rust) Hugging Face tokenizer
+                    raise InvalidInput(
+                        f"this model's tokenizer cannot drive structured output: {error}",
+                        details={"field": "response_format"},
+                    ) from None
             return self._tokenizer
 
 

@@ -360,12 +360,26 @@ class ContinuousBatcher(ABC):
             best = np.argpartition(logits, -k)[-k:]
             alternatives = [(int(t), float(logits[t]) - log_total) for t in best[np.argsort(-logits[best])]]
         if seq.grammar is not None:
-            seq.grammar.mask(logits)
+            try:
+                seq.grammar.mask(logits)
+            except Exception as error:  # this sequence's grammar broke: end it, not the batch
+                self._fail(seq, error)
+                return
         token = sample()
         logprob = float(logits[token]) - log_total  # the mask never touches the token it allowed
         if seq.grammar is not None:
-            seq.grammar.accept(token)
+            try:
+                seq.grammar.accept(token)
+            except Exception as error:
+                self._fail(seq, error)
+                return
         self._accept(seq, token, logprob, alternatives)
+
+    def _fail(self, seq: Sequence, error: Exception) -> None:
+        """Ends one sequence with an error event; it leaves the batch at the end of the step."""
+        log.warning("sequence failed", extra={"sequence": seq.id, "error": str(error)})
+        seq.finish_reason = "error"  # set: the batch drops it without a second final event
+        self._send(seq, error_event(error))
 
     def _logprob_entry(
         self, token: int, logprob: float, alternatives: list[tuple[int, float]]
