@@ -77,3 +77,12 @@ def test_unsupported_width_is_refused(llm_mesh: Mesh, registered: str) -> None:
     )
     assert reply.status_code == 400, reply.text
     assert "quantization" in reply.text
+
+
+def test_a_registered_language_model_embeds(llm_mesh: Mesh, registered: str) -> None:
+    reply = httpx.post(
+        f"{llm_mesh.base_url}/v1/embeddings", json={"model": NAME, "input": ["a", "b"]}, timeout=300
+    )
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["model"] == NAME and [len(d["embedding"]) for d in body["data"]] == [576, 576]
