@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
@@ -240,15 +241,18 @@ class InferenceServicer:
             rows = await self.generation.stats()
         except MeshError:  # a worker going away: the states stay without the engine's figures
             return
-        by_name = {row["model"]: row for row in rows}
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:  # one row per worker holding the model
+            by_name.setdefault(row["model"], []).append(row)
         for state in loaded:
-            row = by_name.get(state.model.name)
-            if row is None:
+            found = by_name.get(state.model.name)
+            if not found:
                 continue
+            row = found[0]
             state.context_length = int(row.get("context_length", 0))
             state.vocab_size = int(row.get("vocab_size", 0))
             state.quantization = str(row.get("quantization", ""))
-            state.tokens_per_second = float(row.get("tokens_per_second", 0.0))
+            state.tokens_per_second = sum(float(r.get("tokens_per_second", 0.0)) for r in found)
             state.engine = state.engine or str(row.get("engine", ""))
 
     async def GetStats(
