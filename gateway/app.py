@@ -10,14 +10,6 @@ from fastapi import FastAPI
 
 from gateway.clients import MeshClients
 from gateway.dashboard import install_ops
-
-# Importing the error modules registers each dialect's envelope.
-from gateway.dialects.ace3 import errors as _ace3_errors  # noqa: F401
-from gateway.dialects.auterity import errors as _auterity_errors  # noqa: F401
-from gateway.dialects.kserve_v2 import errors as _kserve_errors  # noqa: F401
-from gateway.dialects.llama_gpu import errors as _llama_errors  # noqa: F401
-from gateway.dialects.openai import errors as _openai_errors  # noqa: F401
-from gateway.dialects.pytorch_if import errors as _pytorch_if_errors  # noqa: F401
 from gateway.errors import install_error_handlers
 from gateway.request_id import RequestIdMiddleware
 from gateway.routers import discover_routers, install_hot_routes

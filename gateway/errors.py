@@ -12,17 +12,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.dialects.envelope import surface_for
+from gateway.dialects.ace3.errors import SURFACE as ACE3
+from gateway.dialects.auterity.errors import SURFACE as AUTERITY
+from gateway.dialects.envelope import ErrorSurface, surface_for
+from gateway.dialects.kserve_v2.errors import SURFACE as KSERVE_V2
+from gateway.dialects.llama_gpu.errors import SURFACE as LLAMA_GPU
+from gateway.dialects.openai.errors import SURFACE as OPENAI
+from gateway.dialects.pytorch_if.errors import SURFACE as PYTORCH_IF
 from gateway.request_id import request_id_of
 from services.common.errors import InternalError, InvalidInput, MeshError, NotFound
 
 log = logging.getLogger("meshserve.gateway")
 
+#: Every dialect's error envelope, by the path prefixes it owns (the longest match wins).
+SURFACES: tuple[ErrorSurface, ...] = (ACE3, AUTERITY, KSERVE_V2, LLAMA_GPU, OPENAI)
+#: Renders every path no other surface owns (document 001's envelope, whose paths sit at the root).
+FALLBACK = PYTORCH_IF
+
 
 def error_response(request: Request, error: MeshError) -> JSONResponse:
     """The rendered error for a request."""
     rid = request_id_of(request)
-    body = surface_for(request.url.path).render(error, rid)
+    body = surface_for(request.url.path, SURFACES, FALLBACK).render(error, rid)
     headers = {"X-Request-ID": rid}
     if error.http_status in (429, 503) and error.retry_after:
         headers["Retry-After"] = str(error.retry_after)

@@ -18,7 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from gateway.dashboard.middleware import ObservabilityMiddleware
 from gateway.dashboard.settings import OpsSettings
-from gateway.dialects.llama_gpu.socketio import EventHub
+from gateway.events import EventHub
 from services.common.metrics import render_latest
 
 PAGE = Path(__file__).with_name("page.html")

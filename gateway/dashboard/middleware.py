@@ -17,7 +17,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.dialects.llama_gpu.socketio import EventHub
+from gateway.events import EventHub
 from services.common.metrics import HTTP_IN_FLIGHT, HTTP_LATENCY, HTTP_REQUESTS, INFERENCE_EVENTS
 
 #: Paths whose POSTs are inference requests, on every surface.

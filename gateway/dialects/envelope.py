@@ -1,4 +1,5 @@
-"""How an error is rendered on each surface: the envelope registry, picked by request path."""
+"""How an error is rendered on each surface: a dialect's envelope and the path prefixes it owns, and
+the choice of one by request path (the table of surfaces is ``gateway/errors.py``)."""
 
 from __future__ import annotations
 
@@ -21,27 +22,15 @@ class ErrorSurface:
     render: Renderer
 
 
-_SURFACES: list[ErrorSurface] = []
-_FALLBACK: list[ErrorSurface] = []
-
-
-def register_surface(surface: ErrorSurface, *, fallback: bool = False) -> ErrorSurface:
-    """Adds a surface; the fallback renders paths no other surface owns."""
-    (_FALLBACK if fallback else _SURFACES).append(surface)
-    return surface
-
-
-def surface_for(path: str) -> ErrorSurface:
-    """The surface owning a path: the longest matching prefix wins."""
+def surface_for(path: str, surfaces: tuple[ErrorSurface, ...], fallback: ErrorSurface) -> ErrorSurface:
+    """The surface owning a path: the longest matching prefix wins; ``fallback`` renders the rest."""
     best: ErrorSurface | None = None
     best_len = -1
-    for surface in _SURFACES:
+    for surface in surfaces:
         for prefix in surface.prefixes:
             if _matches(path, prefix) and len(prefix) > best_len:
                 best, best_len = surface, len(prefix)
-    if best is not None:
-        return best
-    return _FALLBACK[0]
+    return best if best is not None else fallback
 
 
 def _matches(path: str, prefix: str) -> bool:

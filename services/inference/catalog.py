@@ -20,7 +20,7 @@ from services.common.clients import ChannelPool, call_metadata, unary_call
 from services.common.context import remaining_seconds
 from services.common.errors import MeshError, ModelLoadFailed
 from services.inference.repository import ModelSpec
-from services.inference.tensors import datatype_name
+from services.inference.tensors import spec_json
 
 log = logging.getLogger("meshserve.inference.catalog")
 
@@ -38,10 +38,6 @@ class CatalogEntry:
     def key(self) -> str:
         """``name@version``."""
         return f"{self.spec.name}@{self.spec.version}"
-
-
-def _specs(tensors: list[common.TensorSpec]) -> list[dict]:
-    return [{"name": t.name, "datatype": datatype_name(t.datatype), "shape": list(t.shape)} for t in tensors]
 
 
 class RegistryCatalog:
@@ -81,8 +77,8 @@ class RegistryCatalog:
             name=model.name,
             version=model.version,
             format=FORMAT_NAMES.get(model.format, common.ModelFormat.Name(model.format)),
-            inputs=_specs(list(model.inputs)),
-            outputs=_specs(list(model.outputs)),
+            inputs=spec_json(model.inputs),
+            outputs=spec_json(model.outputs),
         )
         entry = CatalogEntry(spec, model)
         self._cache[key] = (time.monotonic(), entry)

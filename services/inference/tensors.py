@@ -4,6 +4,8 @@ model's declared signature. No transport imports beyond the tritonclient data ty
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 
@@ -34,6 +36,11 @@ def datatype_name(value: int) -> str:
     """``FP32`` for ``DATA_TYPE_FP32``."""
     name = _DATATYPE_NAMES.get(value)
     return name if name is not None else common.DataType.Name(value).removeprefix("DATA_TYPE_")
+
+
+def spec_json(specs: Iterable[common.TensorSpec]) -> list[dict[str, Any]]:
+    """Tensor specs as KServe metadata lists them: ``{"name", "datatype": "FP32", "shape"}``."""
+    return [{"name": s.name, "datatype": datatype_name(s.datatype), "shape": list(s.shape)} for s in specs]
 
 
 def to_numpy(tensor: common.Tensor) -> np.ndarray:

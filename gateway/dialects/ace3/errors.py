@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from gateway.dialects.envelope import ErrorSurface, register_surface
+from gateway.dialects.envelope import ErrorSurface
 from gateway.dialects.openai.errors import render
 
-SURFACE = register_surface(ErrorSurface("ace3", ("/v1/models/",), render))
+SURFACE = ErrorSurface("ace3", ("/v1/models/",), render)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dialects.envelope import ErrorSurface, iso_now, register_surface
+from gateway.dialects.envelope import ErrorSurface, iso_now
 from services.common.errors import MeshError
 
 
@@ -22,4 +22,4 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     }
 
 
-SURFACE = register_surface(ErrorSurface("auterity", ("/api/ai/", "/api/analytics/", "/api/gateway/"), render))
+SURFACE = ErrorSurface("auterity", ("/api/ai/", "/api/analytics/", "/api/gateway/"), render)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dialects.envelope import ErrorSurface, register_surface
+from gateway.dialects.envelope import ErrorSurface
 from services.common.errors import MeshError
 
 
@@ -13,4 +13,4 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     return {"error": error.message}
 
 
-SURFACE = register_surface(ErrorSurface("kserve-v2", ("/v2/",), render))
+SURFACE = ErrorSurface("kserve-v2", ("/v2/",), render)

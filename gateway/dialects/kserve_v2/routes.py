@@ -17,6 +17,7 @@ from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import registry_pb2 as rpb
 from services.common.errors import MeshError, ModelNotFound
+from services.inference.tensors import spec_json
 
 router = APIRouter(tags=["kserve-v2"])
 PLATFORMS = {
@@ -59,17 +60,6 @@ async def _model(clients: Clients, name: str, version: str) -> common.Model:
     return reply.model
 
 
-def _specs(specs: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": s.name,
-            "datatype": common.DataType.Name(s.datatype).removeprefix("DATA_TYPE_"),
-            "shape": list(s.shape),
-        }
-        for s in specs
-    ]
-
-
 @router.get("/v2/models/{name}", operation_id="kserve_model_metadata", summary="Model metadata (KServe v2)")
 @router.get("/v2/models/{name}/versions/{version}", operation_id="kserve_model_version_metadata")
 async def model_metadata(name: str, clients: Clients, version: str = "") -> dict[str, Any]:
@@ -79,8 +69,8 @@ async def model_metadata(name: str, clients: Clients, version: str = "") -> dict
         "name": model.name,
         "versions": [model.version],
         "platform": PLATFORMS.get(model.format, "meshserve"),
-        "inputs": _specs(model.inputs),
-        "outputs": _specs(model.outputs),
+        "inputs": spec_json(model.inputs),
+        "outputs": spec_json(model.outputs),
     }
 
 

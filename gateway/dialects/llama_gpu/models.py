@@ -17,6 +17,7 @@ from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import registry_pb2 as rpb
 from services.common.errors import InvalidInput
+from services.inference.tensors import spec_json
 
 router = APIRouter(tags=["llama-gpu"])
 BACKENDS = {"cuda": "cuda", "cpu": "cpu", "auto": "auto", "": "auto"}
@@ -109,14 +110,8 @@ async def get_model(model_id: str, clients: Clients) -> dict[str, Any]:
             "parameters": int(model.labels["parameters"])
             if model.labels.get("parameters", "").isdigit()
             else None,
-            "inputs": [
-                {"name": s.name, "datatype": common.DataType.Name(s.datatype)[10:], "shape": list(s.shape)}
-                for s in model.inputs
-            ],
-            "outputs": [
-                {"name": s.name, "datatype": common.DataType.Name(s.datatype)[10:], "shape": list(s.shape)}
-                for s in model.outputs
-            ],
+            "inputs": spec_json(model.inputs),
+            "outputs": spec_json(model.outputs),
         }
     )
     for entry in stats.models:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dialects.envelope import ErrorSurface, register_surface
+from gateway.dialects.envelope import ErrorSurface
 from services.common.errors import MeshError
 
 _TYPE_BY_STATUS = {
@@ -35,4 +35,4 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     }
 
 
-SURFACE = register_surface(ErrorSurface("openai", ("/v1/",), render))
+SURFACE = ErrorSurface("openai", ("/v1/",), render)

@@ -21,6 +21,7 @@ from gateway.deps import Clients
 from gateway.dialects.ace3.tensors import upload
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import registry_pb2 as rpb
+from services.inference.tensors import spec_json
 
 router = APIRouter(tags=["models"])
 
@@ -34,17 +35,6 @@ def _created(model: common.Model) -> int:
 
 def _status(model: common.Model) -> str:
     return common.ModelStatus.Name(model.status).removeprefix("MODEL_STATUS_").lower()
-
-
-def _specs(specs: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": s.name,
-            "datatype": common.DataType.Name(s.datatype).removeprefix("DATA_TYPE_"),
-            "shape": list(s.shape),
-        }
-        for s in specs
-    ]
 
 
 def parameter_count(model: common.Model) -> int | None:
@@ -76,8 +66,8 @@ def ace3_object(model: common.Model) -> dict[str, Any]:
         "format": common.ModelFormat.Name(model.format).removeprefix("MODEL_FORMAT_").lower(),
         "size_bytes": model.size_bytes,
         "sha256": model.sha256,
-        "inputs": _specs(model.inputs),
-        "outputs": _specs(model.outputs),
+        "inputs": spec_json(model.inputs),
+        "outputs": spec_json(model.outputs),
         "optimized": model.optimized,
         **({"status_reason": model.status_reason} if model.status_reason else {}),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dialects.envelope import ErrorSurface, register_surface
+from gateway.dialects.envelope import ErrorSurface
 from services.common.errors import MeshError
 
 
@@ -30,4 +30,4 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     }
 
 
-SURFACE = register_surface(ErrorSurface("pytorch-if", ("/",), render), fallback=True)
+SURFACE = ErrorSurface("pytorch-if", ("/",), render)

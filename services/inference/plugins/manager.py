@@ -26,7 +26,7 @@ from services.common.errors import (
 )
 from services.inference.plugins.base import Category, Plugin
 from services.inference.plugins.discovery import Discovered, discover
-from services.inference.plugins.pipeline import Pipeline
+from services.inference.plugins.pipeline import Pipeline, Usage
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,6 @@ class ConfigChange:
         if not isinstance(value, dict):
             raise InvalidInput("config.settings must be an object", details={"field": "config.settings"})
         return value
-
-
-@dataclass
-class Usage:
-    """How often a loaded plugin ran and failed (shared by its successive instances)."""
-
-    applied: int = 0
-    failures: int = 0
-    seconds: float = 0.0
 
 
 @dataclass

@@ -11,13 +11,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
+from dataclasses import dataclass
+from typing import TypeVar
 
 from services.common.errors import InferenceFailed, MeshError
 from services.inference.plugins.base import Category, Plugin, TextRequest, TextStream
-
-if TYPE_CHECKING:
-    from services.inference.plugins.manager import Usage
 
 log = logging.getLogger("meshserve.plugins")
 
@@ -25,6 +23,15 @@ log = logging.getLogger("meshserve.plugins")
 SLOW_SECONDS = 0.5
 
 T = TypeVar("T")
+
+
+@dataclass
+class Usage:
+    """How often a loaded plugin ran and failed (shared by its successive instances)."""
+
+    applied: int = 0
+    failures: int = 0
+    seconds: float = 0.0
 
 
 def _run(plugin: Plugin, usage: Usage, work: Callable[[], T]) -> T:

@@ -1,4 +1,5 @@
-"""Document 004 §7: the Socket.IO endpoint at ``/socket.io``.
+"""The gateway's live events: document 004 §7's Socket.IO endpoint at ``/socket.io``, which the
+ops dashboard also reads (``EventHub``: sessions, subscriptions and the publisher tasks).
 
 Clients ``emit('subscribe', {channels: [...]})`` (and ``unsubscribe``). Channels and events:
 ``system_metrics`` and ``inference_stats`` every ``events_period_seconds`` (default 2 s),
