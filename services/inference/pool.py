@@ -49,7 +49,7 @@ from services.common.errors import (
 from services.inference.budget import Resident, plan_room
 from services.inference.repository import Batching, ModelRepository
 from services.inference.stats import Statistics
-from services.inference.triton_http import HttpInferResult, TritonHttpClient
+from services.inference.triton_http import HttpInferResult, TritonHttpClient, WorkerError
 from services.inference.worker import TritonWorker, prepare_backend_dir
 
 log = logging.getLogger("meshserve.inference.pool")
@@ -360,8 +360,10 @@ class WorkerPool:
                 await self._place_instances(placement, candidates)
 
     async def _place_instances(self, placement: Placement, candidates: list[TritonWorker]) -> None:
-        """Loads the model on ``candidates`` and records what the load measured."""
-        placement.status = "loading"
+        """Loads the model on ``candidates`` and records what the load measured. A model already
+        serving on a worker stays ``loaded`` while it gains a replica."""
+        if not placement.workers:
+            placement.status = "loading"
         started = time.perf_counter()
         try:
             if placement.prepare is not None and (
@@ -559,7 +561,7 @@ class WorkerPool:
                 result = await client.infer(name, inputs, outputs, request_id=request_id, timeout=timeout)
                 ok = True
                 return result, worker
-            except InferenceServerException as error:
+            except WorkerError as error:
                 if await self._worker_failed(worker, error) and attempt + 1 < attempts:
                     log.warning("retrying on another worker", extra={"model": name, "worker": worker.id})
                     excluded = frozenset({worker.id})
@@ -569,10 +571,9 @@ class WorkerPool:
                 counter.end((time.perf_counter() - sent) * 1000, ok)
         raise AssertionError("unreachable")
 
-    async def _worker_failed(self, worker: TritonWorker, error: InferenceServerException) -> bool:
+    async def _worker_failed(self, worker: TritonWorker, error: WorkerError) -> bool:
         """Whether an error came from the worker going away rather than from the request."""
-        status = str(error.status() or "")
-        if "UNAVAILABLE" not in status and "CANCELLED" not in status and worker.alive:
+        if not error.worker_gone and worker.alive:
             return False
         if worker.process is not None:
             with contextlib.suppress(TimeoutError):
@@ -623,12 +624,11 @@ class WorkerPool:
         return (total_ns / count / 1e6 if count else 0.0), 0
 
 
-def _model_error(name: str, error: InferenceServerException, worker: TritonWorker) -> Exception:
-    status = str(error.status() or "")
-    message = error.message() or str(error)
+def _model_error(name: str, error: WorkerError, worker: TritonWorker) -> Exception:
+    """A worker's failure as the canonical error of the request."""
     details = {"model": name, "worker": worker.id}
-    if "INVALID_ARGUMENT" in status:
-        return InvalidInput(f"Triton rejected the request: {message}", details=details)
-    if "UNAVAILABLE" in status:
-        return BackendUnavailable(f"worker unavailable: {message}", details=details)
-    return InferenceFailed(f"inference failed: {message}", details=details)
+    if error.code == "INVALID_ARGUMENT":
+        return InvalidInput(f"Triton rejected the request: {error.message}", details=details)
+    if error.worker_gone:
+        return BackendUnavailable(f"worker unavailable: {error.message}", details=details)
+    return InferenceFailed(f"inference failed: {error.message}", details=details)

@@ -7,9 +7,9 @@ stream on a kept-alive connection costs a few tens of microseconds, and Triton's
 serves the same ``infer`` (measured: 1.0 ms against 1.3 ms p50 for a tiny ONNX model). Control
 calls (load, unload, statistics) and decoupled streaming models stay on gRPC.
 
-Failures are raised as ``tritonclient``'s :class:`InferenceServerException` with the gRPC status
-name Triton would have used (``StatusCode.INVALID_ARGUMENT``, ``StatusCode.UNAVAILABLE``, …), so
-the pool treats both front ends alike.
+Failures are raised as :class:`WorkerError`, typed with the gRPC status name Triton's gRPC front end
+gives the same error (``INVALID_ARGUMENT``, ``UNAVAILABLE``, …) and whether the worker, rather than
+the request, failed: the pool decides retries from the type, not from a message.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 from opentelemetry import trace
 from opentelemetry.propagate import inject
-from tritonclient.utils import InferenceServerException
 
 from services.inference.tensors import NAME_OF_NUMPY, NUMPY_OF
 
@@ -47,8 +46,22 @@ class HttpInferResult:
         return self.outputs.get(name)
 
 
-def _failure(status: str, message: str) -> InferenceServerException:
-    return InferenceServerException(msg=message, status=f"StatusCode.{status}")
+class WorkerError(Exception):
+    """A failed ``infer`` on a worker: the gRPC status name of the failure, and its message."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def worker_gone(self) -> bool:
+        """Whether the worker could not answer (gone, restarting), so another one may."""
+        return self.code in ("UNAVAILABLE", "CANCELLED")
+
+
+def _failure(status: str, message: str) -> WorkerError:
+    return WorkerError(status, message)
 
 
 def _binary(array: np.ndarray) -> bytes:
@@ -159,7 +172,7 @@ class TritonHttpClient:
         request_id: str = "",
         timeout: float | None = None,
     ) -> HttpInferResult:
-        """Runs one request; raises :class:`InferenceServerException` as the gRPC client would."""
+        """Runs one request; raises :class:`WorkerError` when it fails."""
         with _TRACER.start_as_current_span(
             f"triton ModelInfer {model}",
             kind=trace.SpanKind.CLIENT,

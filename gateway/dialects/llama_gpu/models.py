@@ -35,11 +35,18 @@ def _backend(device: str) -> str:
     return "cuda" if device.startswith("cuda") else (device or "cpu")
 
 
-async def _states(clients: Clients) -> dict[str, ipb.ModelState]:
+async def _states(clients: Clients) -> dict[tuple[str, str], ipb.ModelState]:
+    """The pool's state of every model version it knows, by (name, version); a language model's
+    state carries no version."""
     reply = await clients.call(
         clients.inference.ListModelStates, ipb.ListModelStatesRequest(), idempotent=True
     )
-    return {s.model.name: s for s in reply.states}
+    return {(s.model.name, s.model.version): s for s in reply.states}
+
+
+def state_of(states: dict[tuple[str, str], ipb.ModelState], model: common.Model) -> ipb.ModelState | None:
+    """The state of the registry model's own version (another version's state is not its own)."""
+    return states.get((model.name, model.version)) or states.get((model.name, ""))
 
 
 def model_json(model: common.Model, state: ipb.ModelState | None) -> dict[str, Any]:
@@ -81,7 +88,7 @@ async def list_models(clients: Clients) -> dict[str, Any]:
     """Every model with whether it is loaded and its measured memory."""
     reply = await clients.call(clients.registry.ListModels, rpb.ListModelsRequest(), idempotent=True)
     states = await _states(clients)
-    models = [model_json(m, states.get(m.name)) for m in reply.models]
+    models = [model_json(m, state_of(states, m)) for m in reply.models]
     return {
         "success": True,
         "models": models,
@@ -103,7 +110,7 @@ async def get_model(model_id: str, clients: Clients) -> dict[str, Any]:
     stats = await clients.call(
         clients.inference.GetStats, ipb.GetStatsRequest(model_name=model.name), idempotent=True
     )
-    body = model_json(model, states.get(model.name))
+    body = model_json(model, state_of(states, model))
     body.update(
         {
             "architecture": model.labels.get("producer", "") or body["format"],
