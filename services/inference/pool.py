@@ -342,7 +342,7 @@ class WorkerPool:
                 raise ModelNotLoaded(
                     f"model {placement.name!r} was unloaded",
                     details={"model": placement.name},
-                    suggestion="load it again (POST /api/v1/models/{id}/load) before predicting",
+                    suggestion="load the model again before predicting",
                 )
             missing = placement.replicas - len(self._holders(placement.name))
             if missing <= 0:

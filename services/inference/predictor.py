@@ -95,7 +95,7 @@ class Predictor:
             raise ModelNotLoaded(
                 f"model {entry.spec.name!r} is not loaded (it was unloaded)",
                 details={"model": entry.spec.name, "version": entry.spec.version},
-                suggestion=f"load it first: POST /api/v1/models/{entry.spec.name}/load",
+                suggestion=f"load {entry.spec.name!r} first (a load on any surface, or LoadModel)",
             )
         arrays, added_batch = conform(inputs, entry.spec.inputs, cast=cast, model=entry.spec.name)
         declared_outputs = [o["name"] for o in entry.spec.outputs]
