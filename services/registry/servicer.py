@@ -14,7 +14,7 @@ import grpc
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import registry_pb2 as pb
 from meshserve.v1 import registry_pb2_grpc as pb_grpc
-from services.common.bundled import PIPER_JOE_VOICE, SMOLLM2_GGUF, WHISPER_TINY_DIR
+from services.common.bundled import BUNDLED
 from services.common.errors import InvalidInput, MeshError
 from services.registry.catalog import Registry, UploadRequest, check_name
 from services.registry.conversion import torchscript_to_onnx
@@ -325,46 +325,19 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
             )
             for r in self.registry.list()
         ]
-        bundled = [
-            (
-                "smollm2-135m-instruct",
-                SMOLLM2_GGUF,
-                common.MODEL_TASK_TEXT_GENERATION,
-                "SmolLM2 135M Instruct (GGUF)",
-            ),
-            (
-                "piper-joe-medium",
-                PIPER_JOE_VOICE,
-                common.MODEL_TASK_TEXT_TO_SPEECH,
-                "Piper voice en_US joe medium",
-            ),
-            (
-                "whisper-tiny",
-                WHISPER_TINY_DIR,
-                common.MODEL_TASK_SPEECH_TO_TEXT,
-                "faster-whisper tiny (CTranslate2)",
-            ),
-        ]
         known = {m.name for m in catalogue}
-        for name, asset, task, description in bundled:
-            path = asset.path
-            if name in known:
+        for asset in BUNDLED:
+            if asset.model_id in known:
                 continue
-            size = 0
-            if path is not None and path.exists():
-                size = (
-                    path.stat().st_size
-                    if path.is_file()
-                    else sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-                )
+            size = asset.size_bytes
             catalogue.append(
                 pb.AvailableModel(
-                    name=name,
+                    name=asset.model_id,
                     source="bundled",
-                    task=task,
+                    task=common.ModelTask.Value("MODEL_TASK_" + asset.task.upper().replace("-", "_")),
                     available_offline=size > 0,
                     size_bytes=size,
-                    description=description,
+                    description=asset.description,
                 )
             )
         if request.task:

@@ -30,7 +30,7 @@ from services.inference.llm.settings import GenerationSettings
 
 log = logging.getLogger("meshserve.llm")
 
-BUNDLED_ID = "smollm2-135m-instruct"
+BUNDLED_ID = SMOLLM2_GGUF.model_id
 DEFAULT_ALIASES = ("", "default")
 #: Registry formats the engine loads, and the name each is given on disk (a file or a directory).
 SERVABLE_FORMATS = {common.MODEL_FORMAT_GGUF: "model.gguf", common.MODEL_FORMAT_TRANSFORMERS: "model"}

@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.common.bundled import SMOLLM2_GGUF
+
 
 class GenerationSettings(BaseSettings):
     """Language models, limits and the worker that serves them."""
@@ -14,7 +16,7 @@ class GenerationSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MESHSERVE_INFERENCE_LLM_", extra="ignore")
 
     default_model: str = Field(
-        "smollm2-135m-instruct", description="Model used when a request names none or 'default'."
+        SMOLLM2_GGUF.model_id, description="Model used when a request names none or 'default'."
     )
     models: dict[str, str] = Field(
         default_factory=dict,
