@@ -4,6 +4,7 @@ model's declared signature. No transport imports beyond the tritonclient data ty
 from __future__ import annotations
 
 import math
+import struct
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,6 +37,21 @@ def datatype_name(value: int) -> str:
     """``FP32`` for ``DATA_TYPE_FP32``."""
     name = _DATATYPE_NAMES.get(value)
     return name if name is not None else common.DataType.Name(value).removeprefix("DATA_TYPE_")
+
+
+def pack_bytes(items: Iterable[bytes]) -> bytes:
+    """BYTES elements in the KServe binary layout: each one after its 4-byte little-endian length."""
+    return b"".join(struct.pack("<I", len(item)) + item for item in items)
+
+
+def unpack_bytes(raw: bytes | memoryview) -> list[bytes]:
+    """The BYTES elements of the KServe binary layout (inverse of :func:`pack_bytes`)."""
+    items, offset = [], 0
+    while offset < len(raw):
+        (length,) = struct.unpack_from("<I", raw, offset)
+        items.append(bytes(raw[offset + 4 : offset + 4 + length]))
+        offset += 4 + length
+    return items
 
 
 def spec_json(specs: Iterable[common.TensorSpec]) -> list[dict[str, Any]]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import struct
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +24,7 @@ import numpy as np
 from opentelemetry import trace
 from opentelemetry.propagate import inject
 
-from services.inference.tensors import NAME_OF_NUMPY, NUMPY_OF
+from services.inference.tensors import NAME_OF_NUMPY, NUMPY_OF, pack_bytes, unpack_bytes
 
 _TRACER = trace.get_tracer("meshserve.triton")
 #: HTTP status → the gRPC status name Triton's gRPC front end gives the same error.
@@ -67,19 +66,13 @@ def _failure(status: str, message: str) -> WorkerError:
 def _binary(array: np.ndarray) -> bytes:
     """An array in the binary tensor extension's layout (BYTES: 4-byte little-endian lengths)."""
     if array.dtype == np.object_:
-        items = [v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1).tolist()]
-        return b"".join(struct.pack("<I", len(v)) + v for v in items)
+        return pack_bytes(v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1).tolist())
     return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
 
 
 def _from_binary(raw: bytes | memoryview, datatype: str, shape: list[int]) -> np.ndarray:
     if datatype == "BYTES":
-        items, offset = [], 0
-        while offset < len(raw):
-            (length,) = struct.unpack_from("<I", raw, offset)
-            items.append(bytes(raw[offset + 4 : offset + 4 + length]))
-            offset += 4 + length
-        return np.array(items, dtype=np.object_).reshape(shape)
+        return np.array(unpack_bytes(raw), dtype=np.object_).reshape(shape)
     dtype = NUMPY_OF[datatype]
     return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype, copy=False).reshape(shape)
 

@@ -5,14 +5,13 @@ that ``tritonclient.http`` uses by default."""
 from __future__ import annotations
 
 import json
-import struct
 from typing import Any
 
 import numpy as np
 
 from meshserve.v1 import common_pb2 as common
 from services.common.errors import InvalidInput
-from services.inference.tensors import NUMPY_OF, datatype_name, from_numpy, to_numpy
+from services.inference.tensors import NUMPY_OF, datatype_name, from_numpy, pack_bytes, to_numpy, unpack_bytes
 
 HEADER = "inference-header-content-length"
 
@@ -39,16 +38,6 @@ def split_body(
         return json.loads(body or b"{}"), b""
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput(f"malformed JSON in inference request: {error}") from None
-
-
-def _bytes_elements(raw: bytes) -> list[bytes]:
-    items, offset = [], 0
-    while offset < len(raw):
-        (length,) = struct.unpack_from("<I", raw, offset)
-        offset += 4
-        items.append(raw[offset : offset + length])
-        offset += length
-    return items
 
 
 def request_tensors(payload: dict[str, Any], binary: bytes) -> list[common.Tensor]:
@@ -78,7 +67,7 @@ def request_tensors(payload: dict[str, Any], binary: bytes) -> list[common.Tenso
             raw = binary[offset : offset + int(size)]
             offset += int(size)
             if datatype == "BYTES":
-                message.bytes_contents.extend(_bytes_elements(raw))
+                message.bytes_contents.extend(unpack_bytes(raw))
             else:
                 message.raw_contents = raw
         else:
@@ -123,7 +112,7 @@ def response_body(
         }
         if wants_binary(payload, tensor.name):
             if tensor.datatype == common.DATA_TYPE_BYTES:
-                raw = b"".join(struct.pack("<I", len(b)) + b for b in tensor.bytes_contents)
+                raw = pack_bytes(tensor.bytes_contents)
             else:
                 raw = tensor.raw_contents
             item["parameters"] = {"binary_data_size": len(raw)}
