@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.common import discovery as discovery_module
+from services.common.discovery import kubernetes as discovery_module
 from services.common.clients import ChannelPool
 from services.common.discovery import (
     ConsulDiscovery,
