@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import tempfile
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import grpc
 
@@ -16,12 +14,10 @@ from meshserve.v1 import registry_pb2 as pb
 from meshserve.v1 import registry_pb2_grpc as pb_grpc
 from services.common.bundled import BUNDLED
 from services.common.errors import InvalidInput, MeshError
+from services.registry import derive
 from services.registry.catalog import Registry, UploadRequest, check_name
-from services.registry.conversion import torchscript_to_onnx
 from services.registry.converters import model_to_proto
-from services.registry.gguf_optimization import optimize_gguf
 from services.registry.imports import file_chunks, hub_file, url_chunks
-from services.registry.optimization import optimize_onnx, plan
 
 CHUNK = 1 << 20
 FORMAT_NAMES = {
@@ -214,100 +210,24 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         """TorchScript → ONNX, stored as a new model ``<name>-onnx``."""
         if request.target_format != common.MODEL_FORMAT_ONNX:
             raise InvalidInput("only conversion to ONNX is supported", details={"field": "target_format"})
-        record = self.registry.get(request.ref.name, request.ref.version)
-        if record.format != "torchscript":
-            raise InvalidInput(
-                f"model {record.name!r} is {record.format}; conversion to ONNX takes a TorchScript model",
-                details={"format": record.format},
-            )
-        inputs = list(record.spec.get("inputs", []))  # type: ignore[call-overload]
-        for example in request.example_inputs:
-            for spec in inputs:
-                if spec["name"] == example.name:
-                    spec["shape"] = list(example.shape)
-        source = self.registry.artifact(record.id)
-        with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / "model.onnx"
-            await asyncio.to_thread(
-                torchscript_to_onnx,
-                source,
-                target,
-                inputs,
-                list(record.spec.get("outputs", [])),
-                request.opset,  # type: ignore[call-overload]
-            )
-            converted = await self.registry.receive(
-                UploadRequest(
-                    name=f"{record.name}-onnx",
-                    format="onnx",
-                    filename="model.onnx",
-                    source="conversion",
-                    labels={"converted_from": f"{record.name}:{record.version}"},
-                ),
-                file_chunks(target, lambda done, total: None),
-            )
+        shapes = {example.name: list(example.shape) for example in request.example_inputs}
+        converted = await derive.convert_to_onnx(
+            self.registry, request.ref.name, request.ref.version, shapes, request.opset
+        )
         return pb.ConvertModelResponse(model=model_to_proto(converted))
 
     async def OptimizeModel(
         self, request: pb.OptimizeModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.OptimizeModelResponse:
-        """onnxruntime graph optimisation (and FP16 when asked) of an ONNX model, llama.cpp
-        re-quantization of a GGUF one; stored as a new optimised version."""
-        record = self.registry.get(request.ref.name, request.ref.version)
-        options = dict(request.options)
-        if record.format == "gguf":
-            plan(request.target, "", {})  # the target must be inference
-            return await self._store_optimized(
-                record, "gguf", lambda src, dst: optimize_gguf(src, dst, options)
-            )
-        chosen = plan(request.target, request.level, options)
-        if record.format != "onnx":
-            raise InvalidInput(
-                f"model {record.name!r} is {record.format}; optimisation takes an ONNX model",
-                details={"format": record.format},
-                suggestion="convert it to ONNX first (ConvertModel)",
-            )
-
-        def onnx(source: Path, target: Path) -> tuple[list[str], dict[str, str]]:
-            applied = optimize_onnx(source, target, chosen)
-            return applied, {
-                **chosen.labels,
-                "optimization_level": chosen.level,
-                "fp16": str(chosen.fp16).lower(),
-            }
-
-        return await self._store_optimized(record, "onnx", onnx)
-
-    async def _store_optimized(
-        self,
-        record: Any,
-        fmt: str,
-        optimize: Callable[[Path, Path], tuple[list[str], dict[str, str]]],
-    ) -> pb.OptimizeModelResponse:
-        """Runs ``optimize(source, target)`` off the event loop (it returns what it did and the labels
-        to record) and stores the result as a new optimised version of ``record``."""
-        source = self.registry.artifact(record.id)
-        filename = f"model.{fmt}"
-        with tempfile.TemporaryDirectory() as tmp:
-            target = Path(tmp) / filename
-            applied, added = await asyncio.to_thread(optimize, source, target)
-            labels = {
-                **{k: str(v) for k, v in record.spec.get("labels", {}).items()},
-                **added,
-                "optimized_from": f"{record.name}:{record.version}",
-            }
-            labels.pop("filename", None)
-            optimized = await self.registry.receive(
-                UploadRequest(
-                    name=record.name,
-                    format=fmt,
-                    filename=filename,
-                    source="optimization",
-                    labels=labels,
-                    optimized=True,
-                ),
-                file_chunks(target, lambda done, total: None),
-            )
+        """A new optimised version (ONNX graph optimisation, GGUF re-quantization)."""
+        optimized, applied = await derive.optimize(
+            self.registry,
+            request.ref.name,
+            request.ref.version,
+            request.target,
+            request.level,
+            dict(request.options),
+        )
         return pb.OptimizeModelResponse(model=model_to_proto(optimized), applied=applied)
 
     async def ListAvailableModels(
