@@ -42,10 +42,17 @@ class Prediction:
 class Predictor:
     """Resolves models in the registry, places them on the pool and runs requests."""
 
-    def __init__(self, pool: WorkerPool, catalog: RegistryCatalog, default_batching: Batching) -> None:
+    def __init__(
+        self,
+        pool: WorkerPool,
+        catalog: RegistryCatalog,
+        default_batching: Batching,
+        default_device: str = "auto",
+    ) -> None:
         self.pool = pool
         self.catalog = catalog
         self.default_batching = default_batching
+        self.default_device = default_device
         #: Registry entry of every Triton model this predictor placed, by Triton name.
         self.entries: dict[str, CatalogEntry] = {}
 
@@ -61,7 +68,7 @@ class Predictor:
         tname = triton_name(entry.spec.name, entry.spec.version)
         placement = self.pool.placements.get(tname)
         if placement is None:
-            placement = self._register(entry, self.default_batching, "auto", 1)
+            placement = self._register(entry, self.default_batching, self.default_device, 1)
         return entry, placement
 
     def _register(self, entry: CatalogEntry, batching: Batching, device: str, replicas: int) -> Placement:
@@ -140,7 +147,9 @@ class Predictor:
     async def load(
         self, name: str, version: str, batching: Batching | None, device: str, replicas: int
     ) -> tuple[CatalogEntry, Placement]:
-        """Loads a model explicitly, with the given batching, device preference and replicas."""
+        """Loads a model explicitly, with the given batching, device preference (``auto``: the
+        service's default device) and replicas."""
+        device = device if device not in ("", "auto") else self.default_device
         entry = await self.catalog.resolve(name, version)
         await self.resolve(name, version)  # checks the format
         tname = triton_name(entry.spec.name, entry.spec.version)
@@ -148,7 +157,7 @@ class Predictor:
         new_batching = batching or old.batching
         if old.workers and (new_batching != old.batching or device != old.device_preference):
             await self.pool.unload(tname)  # the config changes: reload with the new one
-        placement = self._register(entry, new_batching, device or "auto", replicas or old.replicas)
+        placement = self._register(entry, new_batching, device, replicas or old.replicas)
         if placement.status == "unloaded":
             placement.status = "ready"
         await self.catalog.report(entry, common.MODEL_STATUS_LOADING)

@@ -74,7 +74,11 @@ def build(settings: InferenceSettings) -> Registration:
     servicer = compose(
         SERVICE,
         InferenceServicer(
-            pool, Predictor(pool, catalog, batching), generation, settings.request_timeout_seconds, webhooks
+            pool,
+            Predictor(pool, catalog, batching, settings.default_device),
+            generation,
+            settings.request_timeout_seconds,
+            webhooks,
         ),
         GenerationServicer(pipeline),
         PluginServicer(pipeline.plugins),

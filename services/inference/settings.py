@@ -28,6 +28,11 @@ class InferenceSettings(ServiceSettings):
         description="Resident memory every loaded model together may hold, in MB (0: no budget). A load"
         " that would exceed it unloads the least recently used idle models first.",
     )
+    default_device: str = Field(
+        "auto",
+        pattern="^(auto|cpu|cuda)$",
+        description="Device a tensor model is placed on when its load names none: auto, cpu or cuda.",
+    )
     max_batch_size: int = Field(32, ge=0, description="Default Triton max batch size; 0 disables batching.")
     preferred_batch_sizes: list[int] = Field(
         default_factory=lambda: [8, 16, 32], description="Default batch sizes Triton prefers to form."

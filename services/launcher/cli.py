@@ -32,7 +32,11 @@ def banner(settings: LauncherSettings, seconds: float) -> str:
 
 async def up(settings: LauncherSettings) -> int:
     """Runs the mesh until SIGINT/SIGTERM."""
-    supervisor = Supervisor(settings)
+    try:
+        supervisor = Supervisor(settings)
+    except ValueError as error:  # a configuration variable with a value it cannot take
+        print(f"meshserve: {error}", file=sys.stderr, flush=True)
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

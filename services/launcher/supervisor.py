@@ -45,9 +45,49 @@ class ManagedProcess:
         return await grpc_serving(self.address) == "SERVING"
 
 
+#: Document 001's plain configuration variables and the mesh settings each one sets (when the mesh
+#: setting is not given itself).
+PLAIN_VARIABLES: dict[str, tuple[str, ...]] = {
+    "DEVICE": ("MESHSERVE_INFERENCE_DEFAULT_DEVICE", "MESHSERVE_INFERENCE_LLM_DEVICE"),
+    "BATCH_SIZE": ("MESHSERVE_INFERENCE_MAX_BATCH_SIZE",),
+    "LOG_LEVEL": tuple(f"MESHSERVE_{name.upper()}_LOG_LEVEL" for name in (*SERVICE_NAMES, "gateway")),
+}
+DEVICES = ("auto", "cpu", "cuda")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def plain_variables(environ: dict[str, str]) -> dict[str, str]:
+    """The mesh settings document 001's ``DEVICE``, ``BATCH_SIZE`` and ``LOG_LEVEL`` give; a value
+    none of them takes is refused (ValueError naming it) rather than ignored."""
+    checks = {
+        "DEVICE": lambda v: v.lower() in DEVICES,
+        "BATCH_SIZE": lambda v: v.isdigit(),
+        "LOG_LEVEL": lambda v: v.upper() in LOG_LEVELS,
+    }
+    allowed = {
+        "DEVICE": ", ".join(DEVICES),
+        "BATCH_SIZE": "a whole number",
+        "LOG_LEVEL": ", ".join(LOG_LEVELS),
+    }
+    derived: dict[str, str] = {}
+    for plain, targets in PLAIN_VARIABLES.items():
+        value = environ.get(plain, "").strip()
+        if not value:
+            continue
+        if not checks[plain](value):
+            raise ValueError(f"{plain}={value!r} is not valid: use {allowed[plain]}")
+        value = value.upper() if plain == "LOG_LEVEL" else value.lower()
+        for target in targets:
+            if target not in environ:
+                derived[target] = value
+    return derived
+
+
 def mesh_environment(settings: LauncherSettings) -> dict[str, str]:
-    """Environment every child gets: static discovery, ports, data directory."""
+    """Environment every child gets: static discovery, ports, data directory, and what document
+    001's plain variables say."""
     env = dict(os.environ)
+    env.update(plain_variables(env))
     for name in SERVICE_NAMES:
         upper = name.upper()
         env[f"MESHSERVE_{upper}_ADDRESS"] = f"{settings.host}:{settings.port_of(name)}"

@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from services.common.discovery import kubernetes as discovery_module
 from services.common.clients import ChannelPool
 from services.common.discovery import (
     ConsulDiscovery,
@@ -17,6 +16,7 @@ from services.common.discovery import (
     discovery_from_env,
     grpc_target,
 )
+from services.common.discovery import kubernetes as discovery_module
 from services.common.settings import MeshEndpoints
 from tests.deploy.grpc_health_servers import answers_for, health_server
 
