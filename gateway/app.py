@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from gateway.clients import MeshClients
 from gateway.dashboard import install_ops
+from gateway.dialects.llama_gpu.version import ApiVersionMiddleware
 from gateway.errors import install_error_handlers
 from gateway.request_id import RequestIdMiddleware
 from gateway.routers import discover_routers, install_hot_routes
@@ -41,6 +42,7 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     app.state.settings = settings
     app.state.started_at = time.time()
     install_security(app)  # auth, permissions, rate limits, audit; inside the request-id middleware
+    app.add_middleware(ApiVersionMiddleware)  # document 004's X-API-Version on /api/v1
     app.add_middleware(RequestIdMiddleware)
     install_error_handlers(app)
     routers = discover_routers()
