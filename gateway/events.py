@@ -5,7 +5,10 @@ Clients ``emit('subscribe', {channels: [...]})`` (and ``unsubscribe``). Channels
 ``system_metrics`` and ``inference_stats`` every ``events_period_seconds`` (default 2 s),
 ``gpu_metrics`` likewise, one event per GPU (none on a CPU-only machine), ``inference_events``
 (``inference_started`` / ``inference_completed`` for every inference request through the gateway),
-and ``autoscaler_decisions`` (``autoscaler_decision``, from the autoscaler's ``WatchDecisions``).
+``autoscaler_decisions`` (``autoscaler_decision``, from the autoscaler's ``WatchDecisions``), and
+``plugin_events`` (``plugin_loaded``, ``plugin_unloaded`` and ``plugin_error``: the inference service's
+plugin list compared with the previous period's, so a change made through any surface or gRPC is
+seen within one period).
 Each event carries the §7.3 shape ``{"event", "timestamp", "data"}`` with the data's fields repeated at
 the top level, as §7.2's examples read them (``data.request_id``).
 
@@ -20,15 +23,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import grpc
 import socketio
 from starlette.requests import HTTPConnection
 
 from gateway.clients import MeshClients
-from gateway.dashboard.settings import OpsSettings
 from gateway.dialects.llama_gpu.errors import render
 from gateway.request_id import request_id_of
 from gateway.security.in_band import authenticate_in_band, token_of
@@ -38,9 +41,19 @@ from services.common.clients import call_metadata
 from services.common.errors import MeshError
 from services.common.metrics import HostSnapshot, host_snapshot, network_rates
 
+if TYPE_CHECKING:  # the dashboard package imports this module
+    from gateway.dashboard.settings import OpsSettings
+
 log = logging.getLogger("meshserve.gateway.events")
 
-CHANNELS = ("system_metrics", "gpu_metrics", "inference_stats", "inference_events", "autoscaler_decisions")
+CHANNELS = (
+    "system_metrics",
+    "gpu_metrics",
+    "inference_stats",
+    "inference_events",
+    "autoscaler_decisions",
+    "plugin_events",
+)
 
 
 def now_iso() -> str:
@@ -64,6 +77,8 @@ class EventHub:
         self.clients: MeshClients | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._host: HostSnapshot | None = None
+        #: The plugins as the last period saw them (None until someone listens to plugin_events).
+        self._plugins: dict[str, PluginSeen] | None = None
         self.sessions: dict[str, dict[str, Any]] = {}
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
@@ -162,6 +177,7 @@ class EventHub:
             await asyncio.sleep(next_at - loop.time())
 
     async def _tick(self) -> None:
+        await self._plugin_events()
         wants_system = self.listening("system_metrics")
         wants_stats = self.listening("inference_stats")
         wants_gpu = self.listening("gpu_metrics")
@@ -175,6 +191,26 @@ class EventHub:
         if wants_gpu:
             for gpu in await self._gpus():
                 await self.publish("gpu_metrics", "gpu_metrics", gpu)
+
+    async def _plugin_events(self) -> None:
+        """``plugin_loaded``/``plugin_unloaded``/``plugin_error`` for what changed since last period."""
+        if not self.listening("plugin_events"):
+            self._plugins = None  # a new listener starts from a fresh baseline
+            return
+        assert self.clients is not None
+        try:
+            reply = await self.clients.call(
+                self.clients.inference.ListPlugins, ipb.ListPluginsRequest(), timeout=2.0
+            )
+        except MeshError:
+            return
+        now = {p.id: PluginSeen.of(p) for p in reply.plugins}
+        before, self._plugins = self._plugins, now
+        if before is None:
+            return
+        for plugin_id, seen in now.items():
+            for event, data in plugin_changes(plugin_id, before.get(plugin_id), seen):
+                await self.publish(event, "plugin_events", data)
 
     async def _stats(self) -> ipb.GetStatsResponse | None:
         assert self.clients is not None
@@ -251,6 +287,56 @@ class EventHub:
                 await asyncio.sleep(self.settings.events_period_seconds)
             finally:
                 stream.cancel()
+
+
+@dataclass(frozen=True)
+class PluginSeen:
+    """What one period saw of a plugin."""
+
+    status: int
+    failures: int
+    loaded_at: float
+    reason: str
+    name: str
+    version: str
+
+    @classmethod
+    def of(cls, plugin: ipb.Plugin) -> PluginSeen:
+        """The facts of a Plugin message that events are made of."""
+        return cls(
+            plugin.status,
+            plugin.failures,
+            plugin.loaded_at,
+            plugin.status_reason,
+            plugin.name,
+            plugin.version,
+        )
+
+
+def plugin_changes(
+    plugin_id: str, before: PluginSeen | None, now: PluginSeen
+) -> list[tuple[str, dict[str, Any]]]:
+    """The 004 §7 plugin events between two looks at one plugin."""
+    events: list[tuple[str, dict[str, Any]]] = []
+    loaded = ipb.PLUGIN_STATUS_LOADED
+    base = {"plugin_id": plugin_id, "name": now.name, "version": now.version}
+    was_loaded = before is not None and before.status == loaded
+    if now.status == loaded and (
+        not was_loaded or (before is not None and before.loaded_at != now.loaded_at)
+    ):
+        events.append(("plugin_loaded", {**base, "loaded_at": now.loaded_at}))
+    if was_loaded and now.status == ipb.PLUGIN_STATUS_AVAILABLE:
+        events.append(("plugin_unloaded", base))
+    if now.status == ipb.PLUGIN_STATUS_FAILED and (before is None or before.status != now.status):
+        events.append(("plugin_error", {**base, "error": now.reason or "the plugin failed to load"}))
+    new_failures = now.failures - (
+        before.failures if before is not None and now.loaded_at == before.loaded_at else 0
+    )
+    if now.status == loaded and new_failures > 0 and was_loaded:
+        events.append(
+            ("plugin_error", {**base, "error": f"{new_failures} run(s) failed", "failures": now.failures})
+        )
+    return events
 
 
 def inference_stats_payload(stats: ipb.GetStatsResponse | None) -> dict[str, Any]:
