@@ -138,6 +138,11 @@ class EventHub:
             await self.sio.leave_room(sid, channel)
         return {"success": True, "unsubscribed": channels}
 
+    @property
+    def running(self) -> bool:
+        """Whether the publishers run (started with the app, and none has ended)."""
+        return bool(self._tasks) and not any(task.done() for task in self._tasks)
+
     def listening(self, channel: str) -> bool:
         """Whether any client is subscribed to a channel."""
         return any(True for _ in self.sio.manager.get_participants("/", channel))
@@ -152,7 +157,7 @@ class EventHub:
     def start(self, clients: MeshClients) -> None:
         """Starts the periodic publishers and the decision watch."""
         self.clients = clients
-        self._host = host_snapshot()  # primes psutil's CPU counter so the first event is real
+        self._host = host_snapshot()  # the first event's network rates need a previous snapshot
         self._tasks = [asyncio.create_task(self._periodic()), asyncio.create_task(self._decisions())]
 
     async def stop(self) -> None:

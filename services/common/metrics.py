@@ -77,6 +77,16 @@ class HostSnapshot:
     net_tx_bytes: int
 
 
+# psutil measures CPU use between two calls, and its first call in a process has no "before" (it
+# returns a constant 0.0): this one, at import, is that first call.
+psutil.cpu_percent(interval=None)
+
+
+def cpu_percent() -> float:
+    """System-wide CPU use since the previous call in this process (since import, the first time)."""
+    return float(psutil.cpu_percent(interval=None))
+
+
 def host_snapshot(disk_path: Path | str = ".") -> HostSnapshot:
     """CPU (since the previous call in this process), memory, disk and network counters."""
     net = psutil.net_io_counters()
@@ -86,7 +96,7 @@ def host_snapshot(disk_path: Path | str = ".") -> HostSnapshot:
         disk = psutil.disk_usage("/").percent
     return HostSnapshot(
         at=time.monotonic(),
-        cpu_percent=psutil.cpu_percent(interval=None),
+        cpu_percent=cpu_percent(),
         memory_percent=psutil.virtual_memory().percent,
         disk_percent=disk,
         net_rx_bytes=int(net.bytes_recv) if net else 0,

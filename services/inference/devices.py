@@ -10,6 +10,8 @@ from typing import TypeVar
 
 import psutil
 
+from services.common.metrics import cpu_percent
+
 T = TypeVar("T")
 
 
@@ -57,7 +59,7 @@ def cpu_facts() -> DeviceFacts:
         name=f"{name} ({os.cpu_count()} cores)",
         memory_total_bytes=memory.total,
         memory_used_bytes=memory.total - memory.available,
-        utilization_percent=psutil.cpu_percent(interval=None),
+        utilization_percent=cpu_percent(),
     )
 
 

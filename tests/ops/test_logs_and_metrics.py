@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,3 +108,19 @@ def test_a_service_serves_prometheus_metrics(tmp_path: Path) -> None:
         assert "meshserve_autoscaler_decisions_total" in text or "# HELP meshserve_autoscaler" in text
     finally:
         assert proc.terminate() == 0
+
+
+def test_the_first_cpu_sample_of_a_process_is_measured() -> None:
+    """psutil's first CPU reading in a process is a constant 0.0; the metrics module takes it at
+    import, so a process's first sample measures the time since (here: a busy loop)."""
+    code = (
+        "import time\n"
+        "from services.common.metrics import host_snapshot\n"
+        "end = time.monotonic() + 0.5\n"
+        "while time.monotonic() < end: pass\n"
+        "print(host_snapshot().cpu_percent)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert float(done.stdout.strip()) > 0.0

@@ -199,6 +199,10 @@ def test_documented_system_endpoints_report_measured_facts(ops_mesh: Mesh) -> No
     status = httpx.get(f"{base}/api/v1/system/status").json()
     assert status["status"] == "healthy" and status["statistics"]["total_requests"] >= 1
     assert 0 <= status["system"]["cpu_usage"] <= 100
+    # The Socket.IO publishers as they are (they start with the gateway), and its clients now.
+    assert (
+        status["services"]["websocket_server"] == "running" and status["services"]["websocket_clients"] >= 0
+    )
     metrics = httpx.get(
         f"{base}/api/v1/system/metrics", params={"timeframe": "1h", "granularity": "1m"}
     ).json()

@@ -32,6 +32,7 @@ async def system_status(request: Request, clients: Clients, settings: Settings) 
     stats = await views.stats(clients) if checks["inference"].serving else None
     total = views.totals(stats) if stats else None
     down = [n for n, state in running.items() if state != "running"]
+    events = getattr(request.app.state, "events", None)
     return {
         "success": True,
         "status": "healthy" if not down else "degraded",
@@ -55,8 +56,10 @@ async def system_status(request: Request, clients: Clients, settings: Settings) 
             "speech": running["speech"],
             "autoscaler": running["autoscaler"],
             "auth": running["auth"],
+            # This answer comes from the process that serves /dashboard.
             "web_dashboard": "running",
-            "websocket_server": "running",
+            "websocket_server": "running" if events is not None and events.running else "stopped",
+            "websocket_clients": len(events.sessions) if events is not None else 0,
         },
         "statistics": {
             "total_requests": total.requests if total else None,
