@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 
 from gateway.clients import MeshClients
 from gateway.dashboard import install_ops
@@ -44,6 +45,20 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     install_security(app)  # auth, permissions, rate limits, audit; inside the request-id middleware
     app.add_middleware(ApiVersionMiddleware)  # document 004's X-API-Version on /api/v1
     app.add_middleware(RequestIdMiddleware)
+    if settings.cors_origins:  # none by default: browsers then keep cross-origin pages out
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=[
+                "X-Request-ID",
+                "Retry-After",
+                "X-API-Version",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+            ],
+        )
     install_error_handlers(app)
     routers = discover_routers()
     for router in routers:

@@ -17,3 +17,8 @@ class GatewaySettings(BaseSettings):
     health_timeout_seconds: float = Field(1.0, description="Deadline of each service health check.")
     call_timeout_seconds: float = Field(60.0, description="Default deadline of a call into the mesh.")
     version: str = Field("0.1.0", description="Version reported by /health and /info.")
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Browser origins allowed to call the HTTP API, JSON ["https://app.example"]; empty'
+        " (the default) sends no CORS headers, so only same-origin pages can read responses.",
+    )
