@@ -168,7 +168,7 @@ def test_seeded_sampling_repeats_and_parameters_act(engine: LlamaCppEngine) -> N
 
 def test_logit_bias_bans_and_forces_tokens(engine: LlamaCppEngine) -> None:
     from services.common.errors import InvalidInput
-    from services.inference.llm.scheduler import check_token_ids
+    from services.inference.llm.limits import check_token_ids
 
     ids = chat(engine, "Write a sentence about the sea.")
     plain = Collected()

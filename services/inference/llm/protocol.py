@@ -25,9 +25,9 @@ from pathlib import Path
 
 from services.common.errors import InvalidInput, MeshError
 from services.inference.llm.engines import Engine, load_engine
+from services.inference.llm.limits import check_token_ids, error_event
 from services.inference.llm.outbox import Outbox, Send
 from services.inference.llm.sampling import SamplingParams
-from services.inference.llm.scheduler import check_token_ids, error_event
 
 log = logging.getLogger("meshserve.llm")
 

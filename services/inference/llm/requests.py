@@ -14,8 +14,8 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from services.common.errors import InvalidInput
+from services.inference.llm.limits import ROLES
 from services.inference.llm.sampling import SamplingParams
-from services.inference.llm.scheduler import ROLES
 from services.inference.llm.tools import ToolUse
 from services.inference.plugins.base import Message, TextRequest
 

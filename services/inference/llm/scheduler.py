@@ -14,145 +14,22 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from services.common.errors import InvalidInput, MeshError
 from services.inference.llm.detokenize import TextStream
+from services.inference.llm.engine_info import EngineInfo, TokenRate
 from services.inference.llm.grammar import Grammar, GrammarCompiler
+from services.inference.llm.limits import error_event, fit_context
 from services.inference.llm.sampling import SamplingParams
+from services.inference.llm.sequence import Detokenizer, Emit, Sequence
 
 log = logging.getLogger("meshserve.llm")
-
-ROLES = ("system", "user", "assistant", "tool")
-
-#: Receives each event of a sequence: {"text", "index"} while running; the last one adds
-#: "finish_reason", "usage" and "mean_logprob" (the mean natural-log probability the model's own,
-#: unscaled distribution gave the tokens produced: a confidence). With ``logprobs``, an event also
-#: carries "logprobs": [{"token", "bytes", "logprob", "top": [{"token", "bytes", "logprob"}]}] for
-#: the tokens produced since the previous event (under the same distribution); a failure is
-#: {"error": {"code", "message", "details"}}; a sequence dropped because its caller went away ends
-#: with {"cancelled": true}.
-Emit = Callable[[dict[str, Any]], None]
-
-
-class Detokenizer(Protocol):
-    """What :class:`TextStream` needs of a tokenizer."""
-
-    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
-        """The text of a list of token ids."""
-        ...
-
-
-@dataclass(eq=False)
-class Sequence:
-    """One request being generated."""
-
-    id: str
-    prompt_ids: list[int]
-    params: SamplingParams
-    emit: Emit
-    text: TextStream
-    is_cancelled: Callable[[], bool] = lambda: False
-    output_ids: list[int] = field(default_factory=list)
-    logprob_sum: float = 0.0
-    #: Tokens of this sequence held in the engine's cache.
-    cache_len: int = 0
-    #: Prompt tokens whose cache an earlier sequence left (not evaluated again).
-    cached_tokens: int = 0
-    chunks: int = 0
-    cancelled: bool = False
-    finish_reason: str = ""
-    submitted_at: float = field(default_factory=time.monotonic)
-    #: The engine's own per-sequence state (a cache slot, a sampler).
-    state: Any = None
-    #: The constraint of a structured-output request.
-    grammar: Grammar | None = None
-    #: With ``logprobs``: entries of the tokens not yet sent.
-    pending_logprobs: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def last_token(self) -> int:
-        """The token to feed next."""
-        return self.output_ids[-1]
-
-
-@dataclass(frozen=True)
-class EngineInfo:
-    """What an engine reports about itself (in statistics and the model's details)."""
-
-    #: ``llama.cpp``, ``transformers`` or ``vllm``.
-    engine: str
-    device: str
-    context_length: int
-    #: Why this engine serves the model (a fallback says so).
-    reason: str = ""
-    threads: int = 0
-    #: Token ids run from 0 to vocab_size - 1 (the width of the logits).
-    vocab_size: int = 0
-    #: The weights' precision as the engine names it (Q4_1, F16, F32 …).
-    quantization: str = ""
-
-    def stats(
-        self,
-        model: str,
-        *,
-        active: int,
-        waiting: int,
-        slots: int,
-        completed: int,
-        tokens_generated: int,
-        tokens_per_second: float = 0.0,
-    ) -> dict[str, Any]:
-        """The worker protocol's statistics row (``{"stats": …}``), the same for every engine."""
-        return {
-            "model": model,
-            "active": active,
-            "waiting": waiting,
-            "slots": slots,
-            "completed": completed,
-            "tokens_generated": tokens_generated,
-            "device": self.device,
-            "context_length": self.context_length,
-            "engine": self.engine,
-            "engine_reason": self.reason,
-            "threads": self.threads,
-            "vocab_size": self.vocab_size,
-            "quantization": self.quantization,
-            "tokens_per_second": tokens_per_second,
-        }
-
-
-class TokenRate:
-    """Tokens per second over a sliding window, from the running total sampled about once a second."""
-
-    def __init__(self, window_seconds: float = 60.0) -> None:
-        self.window = window_seconds
-        self._samples: deque[tuple[float, int]] = deque()
-
-    def note(self, total: int, now: float | None = None) -> None:
-        """Records the running total (at most one sample a second is kept)."""
-        now = time.monotonic() if now is None else now
-        if not self._samples or now - self._samples[-1][0] >= 1.0:
-            self._samples.append((now, total))
-        while self._samples and now - self._samples[0][0] > self.window:
-            self._samples.popleft()
-
-    def per_second(self, total: int, now: float | None = None) -> float:
-        """The rate from the oldest sample in the window to ``total`` now (0 with no history)."""
-        now = time.monotonic() if now is None else now
-        while self._samples and now - self._samples[0][0] > self.window:
-            self._samples.popleft()
-        if not self._samples or now <= self._samples[0][0]:
-            return 0.0
-        first_time, first_total = self._samples[0]
-        return (total - first_total) / (now - first_time)
 
 
 class ContinuousBatcher(ABC):
@@ -485,62 +362,3 @@ class ContinuousBatcher(ABC):
         event = error_event(error)
         for seq in victims:
             self._send(seq, event)
-
-
-def fit_context(context: int, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
-    """The max_tokens to use for a prompt in a context of ``context`` tokens: an unasked-for
-    max_tokens shrinks to the room left; INVALID_INPUT (document 004 §8.4 details) when it cannot fit."""
-    if len(prompt_ids) >= context:
-        raise InvalidInput(
-            f"prompt is {len(prompt_ids)} tokens; the model's context holds {context}",
-            details={
-                "field": "prompt",
-                "max_length": context,
-                "provided_length": len(prompt_ids),
-                "unit": "tokens",
-            },
-            suggestion="shorten the prompt",
-        )
-    room = context - len(prompt_ids)
-    if max_tokens > room:
-        if not explicit:
-            return room
-        raise InvalidInput(
-            f"prompt ({len(prompt_ids)} tokens) plus max_tokens ({max_tokens}) exceeds the context of {context}",
-            details={
-                "field": "max_tokens",
-                "max_length": context,
-                "provided_length": len(prompt_ids) + max_tokens,
-                "prompt_tokens": len(prompt_ids),
-                "max_tokens_allowed": room,
-            },
-            suggestion=f"ask for at most {room} tokens",
-        )
-    return max_tokens
-
-
-def check_token_ids(params: SamplingParams, vocab_size: int) -> None:
-    """INVALID_INPUT when a logit_bias names a token the model does not have."""
-    unknown = [token for token, _ in params.logit_bias if token >= vocab_size]
-    if unknown:
-        raise InvalidInput(
-            f"logit_bias names token {unknown[0]}, but the model's token ids run from 0 to {vocab_size - 1}",
-            details={"field": "logit_bias", "provided": unknown[0], "max": vocab_size - 1},
-        )
-
-
-def check_roles(messages: list[dict[str, str]]) -> None:
-    """INVALID_INPUT naming the first message whose role is not one of :data:`ROLES`."""
-    for position, message in enumerate(messages):
-        if message.get("role") not in ROLES:
-            raise InvalidInput(
-                f"messages[{position}].role must be one of {', '.join(ROLES)}",
-                details={"field": f"messages[{position}].role", "provided": message.get("role")},
-            )
-
-
-def error_event(error: Exception) -> dict[str, Any]:
-    """A failure as the event the receiver turns back into a canonical error."""
-    if isinstance(error, MeshError):
-        return {"error": {"code": error.code, "message": error.message, "details": error.details}}
-    return {"error": {"code": "INFERENCE_FAILED", "message": f"generation failed: {error}", "details": {}}}

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from services.common.errors import InvalidInput, ModelLoadFailed
 from services.inference.llm.sampling import SamplingParams
-from services.inference.llm.scheduler import Emit
+from services.inference.llm.sequence import Emit
 
 ENGINES = ("auto", "llama.cpp", "vllm", "transformers")
 

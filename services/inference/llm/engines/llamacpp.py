@@ -34,8 +34,11 @@ from typing import Any
 import numpy as np
 
 from services.common.errors import InvalidInput, ModelLoadFailed
+from services.inference.llm.engine_info import EngineInfo
+from services.inference.llm.limits import check_roles
 from services.inference.llm.sampling import SamplingParams
-from services.inference.llm.scheduler import ContinuousBatcher, EngineInfo, Sequence, check_roles
+from services.inference.llm.scheduler import ContinuousBatcher
+from services.inference.llm.sequence import Sequence
 
 log = logging.getLogger("meshserve.llm")
 

@@ -12,9 +12,11 @@ from typing import Any
 
 import torch
 
+from services.inference.llm.engine_info import EngineInfo
 from services.inference.llm.engines.transformers_loader import LoadedModel, encode_prompt
 from services.inference.llm.sampling import Sampler
-from services.inference.llm.scheduler import ContinuousBatcher, EngineInfo, Sequence
+from services.inference.llm.scheduler import ContinuousBatcher
+from services.inference.llm.sequence import Sequence
 
 
 class TransformersEngine(ContinuousBatcher):

@@ -77,7 +77,7 @@ def load_causal_lm(source: str | Path, device: str = "auto") -> LoadedModel:
 def encode_prompt(tokenizer: Any, prompt: str, messages: list[dict[str, str]]) -> list[int]:
     """Prompt token ids from a Hugging Face tokenizer: chat messages through its chat template,
     else the raw prompt (the transformers and vLLM engines both tokenize this way)."""
-    from services.inference.llm.scheduler import check_roles
+    from services.inference.llm.limits import check_roles
 
     if messages:
         check_roles(messages)

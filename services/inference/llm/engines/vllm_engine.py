@@ -21,8 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from services.common.errors import InvalidInput
+from services.inference.llm.engine_info import EngineInfo, TokenRate
+from services.inference.llm.limits import error_event, fit_context
 from services.inference.llm.sampling import SamplingParams
-from services.inference.llm.scheduler import Emit, EngineInfo, TokenRate, error_event, fit_context
+from services.inference.llm.sequence import Emit
 
 log = logging.getLogger("meshserve.llm")
 
