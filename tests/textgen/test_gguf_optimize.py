@@ -11,6 +11,7 @@ import pytest
 
 from services.common.bundled import SMOLLM2_GGUF
 from tests.procs import Mesh
+from tests.textgen.conftest import greedy_chat
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -55,18 +56,8 @@ def test_requantized_version_is_registered_measured_and_served(llm_mesh: Mesh, r
 
 
 def chat(mesh: Mesh, model: str) -> str:
-    reply = httpx.post(
-        f"{mesh.base_url}/v1/chat/completions",
-        json={
-            "model": model,
-            "messages": [{"role": "user", "content": "Which city is the capital of France?"}],
-            "temperature": 0,
-            "max_tokens": 12,
-        },
-        timeout=300,
-    )
-    assert reply.status_code == 200, reply.text
-    return str(reply.json()["choices"][0]["message"]["content"])
+    reply = greedy_chat(mesh, model, "Which city is the capital of France?", 12)
+    return str(reply["choices"][0]["message"]["content"])
 
 
 def test_unsupported_width_is_refused(llm_mesh: Mesh, registered: str) -> None:

@@ -18,6 +18,7 @@ from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from services.common.bundled import SMOLLM2_GGUF
 from tests.procs import Mesh, free_port, run_mesh
+from tests.textgen.conftest import greedy_chat
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -48,18 +49,7 @@ def budget_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
 
 
 def chat(mesh: Mesh, model: str) -> dict[str, Any]:
-    reply = httpx.post(
-        f"{mesh.base_url}/v1/chat/completions",
-        json={
-            "model": model,
-            "messages": [{"role": "user", "content": "Say hi."}],
-            "temperature": 0,
-            "max_tokens": 6,
-        },
-        timeout=300,
-    )
-    assert reply.status_code == 200, reply.text
-    return dict(reply.json())
+    return greedy_chat(mesh, model, "Say hi.", 6)
 
 
 def details(mesh: Mesh, model: str) -> dict[str, Any]:
