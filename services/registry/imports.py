@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -103,3 +104,38 @@ async def file_chunks(path: Path, progress: Progress) -> AsyncIterator[bytes]:
             done += len(chunk)
             progress(done, total)
             yield chunk
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """Where an import's bytes come from, and what the stored model is called."""
+
+    name: str
+    chunks: AsyncIterator[bytes]
+    origin: str
+    filename: str
+
+
+def url_import(source: str, name: str, timeout: float, progress: Progress) -> ImportPlan:
+    """An ``http(s)://`` import; the name defaults to the file's stem."""
+    path = source.split("?")[0]
+    return ImportPlan(name or Path(path).stem, url_chunks(source, timeout, progress), "url", Path(path).name)
+
+
+async def hub_import(source: str, name: str, revision: str, timeout: float, progress: Progress) -> ImportPlan:
+    """A ``huggingface:org/name`` import: the model file resolved (downloaded) first."""
+    repo_id = source.removeprefix("huggingface:")
+    path, filename = await asyncio.to_thread(hub_file, repo_id, revision, timeout)
+    return ImportPlan(name or repo_id.split("/")[-1], file_chunks(path, progress), "huggingface", filename)
+
+
+def import_kind(source: str) -> str:
+    """``url`` or ``huggingface``; INVALID_INPUT for any other source."""
+    if source.startswith(("http://", "https://")):
+        return "url"
+    if source.startswith("huggingface:"):
+        return "huggingface"
+    raise InvalidInput(
+        f"unsupported source {source!r}: use http(s)://… or huggingface:org/name",
+        details={"field": "source"},
+    )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import grpc
 
@@ -17,7 +16,7 @@ from services.common.errors import InvalidInput, MeshError
 from services.registry import derive
 from services.registry.catalog import Registry, UploadRequest, check_name
 from services.registry.converters import model_to_proto
-from services.registry.imports import file_chunks, hub_file, url_chunks
+from services.registry.imports import hub_import, import_kind, url_import
 
 CHUNK = 1 << 20
 FORMAT_NAMES = {
@@ -113,25 +112,17 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
         def report(done: int, total: int) -> None:
             progress.put_nowait((done, total))
 
-        if source.startswith(("http://", "https://")):
-            name = request.name or Path(source.split("?")[0]).stem
-            chunks = url_chunks(source, self.import_timeout, report)
-            origin, filename = "url", Path(source.split("?")[0]).name
-        elif source.startswith("huggingface:"):
-            repo_id = source.removeprefix("huggingface:")
-            name = request.name or repo_id.split("/")[-1]
-            check_name(name)
+        if import_kind(source) == "huggingface":
+            check_name(request.name or source.removeprefix("huggingface:").split("/")[-1])
             yield pb.ImportModelResponse(phase="resolving")
-            path, filename = await asyncio.to_thread(hub_file, repo_id, request.revision, self.import_timeout)
-            chunks = file_chunks(path, report)
-            origin = "huggingface"
+            plan = await hub_import(source, request.name, request.revision, self.import_timeout, report)
         else:
-            raise InvalidInput(
-                f"unsupported source {source!r}: use http(s)://… or huggingface:org/name",
-                details={"field": "source"},
-            )
-        check_name(name)
-        header = UploadRequest(name=name, format=_format(request.format), filename=filename, source=origin)
+            plan = url_import(source, request.name, self.import_timeout, report)
+        check_name(plan.name)
+        header = UploadRequest(
+            name=plan.name, format=_format(request.format), filename=plan.filename, source=plan.origin
+        )
+        chunks = plan.chunks
         task = asyncio.create_task(self.registry.receive(header, chunks))
         try:
             while not task.done():
