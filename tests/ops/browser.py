@@ -7,8 +7,10 @@ import base64
 import contextlib
 import itertools
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -43,6 +45,7 @@ class Browser:
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # its helper processes too: close() ends the whole group
             text=True,
         )
         assert self.process.stderr is not None
@@ -100,11 +103,21 @@ class Browser:
         return data
 
     def close(self) -> None:
-        """Closes the page connection and the browser."""
+        """Closes the page connection and the browser with its helper processes, then its profile
+        (Chromium's helpers can still be writing into it just after the main process exits)."""
         self._stack.close()
-        self.process.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
         try:
             self.process.wait(10)
         except subprocess.TimeoutExpired:
-            self.process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+        for _ in range(50):
+            try:
+                self.profile.cleanup()
+                return
+            except OSError:  # a helper still finishing a write: its group was told to stop
+                time.sleep(0.1)
         self.profile.cleanup()
