@@ -87,3 +87,19 @@ def greedy_chat(mesh: Mesh, model: str, content: str, max_tokens: int) -> dict[s
     )
     assert reply.status_code == 200, reply.text
     return dict(reply.json())
+
+
+def register_bundled_gguf(mesh: Mesh, name: str) -> str:
+    """Uploads the bundled SmolLM2 GGUF to the registry under ``name``; its version."""
+    from services.common.bundled import SMOLLM2_GGUF
+
+    assert SMOLLM2_GGUF.path is not None
+    with SMOLLM2_GGUF.path.open("rb") as weights:
+        reply = httpx.post(
+            f"{mesh.base_url}/v1/models",
+            data={"name": name, "format": "gguf"},
+            files={"file": ("model.gguf", weights)},
+            timeout=300,
+        )
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["version"])

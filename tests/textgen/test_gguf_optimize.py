@@ -4,14 +4,12 @@ version serves chat completions."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
 from services.common.bundled import SMOLLM2_GGUF
 from tests.procs import Mesh
-from tests.textgen.conftest import greedy_chat
+from tests.textgen.conftest import greedy_chat, register_bundled_gguf
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -20,16 +18,7 @@ NAME = "optimize-llm"
 
 @pytest.fixture(scope="module")
 def registered(llm_mesh: Mesh) -> str:
-    assert SMOLLM2_GGUF.path is not None
-    with Path(SMOLLM2_GGUF.path).open("rb") as weights:
-        reply = httpx.post(
-            f"{llm_mesh.base_url}/v1/models",
-            data={"name": NAME, "format": "gguf"},
-            files={"file": ("model.gguf", weights)},
-            timeout=300,
-        )
-    assert reply.status_code == 201, reply.text
-    return str(reply.json()["version"])
+    return register_bundled_gguf(llm_mesh, NAME)
 
 
 def test_requantized_version_is_registered_measured_and_served(llm_mesh: Mesh, registered: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -16,9 +15,8 @@ import pytest
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
-from services.common.bundled import SMOLLM2_GGUF
 from tests.procs import Mesh, free_port, run_mesh
-from tests.textgen.conftest import greedy_chat
+from tests.textgen.conftest import greedy_chat, register_bundled_gguf
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -35,16 +33,8 @@ def budget_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         "MESHSERVE_INFERENCE_METRICS_PORT": str(METRICS_PORT),
     }
     with run_mesh(tmp_path_factory.mktemp("budget"), env) as mesh:
-        assert SMOLLM2_GGUF.path is not None
         for name in MODELS:
-            with Path(SMOLLM2_GGUF.path).open("rb") as weights:
-                reply = httpx.post(
-                    f"{mesh.base_url}/v1/models",
-                    data={"name": name, "format": "gguf"},
-                    files={"file": ("model.gguf", weights)},
-                    timeout=300,
-                )
-            assert reply.status_code == 201, reply.text
+            register_bundled_gguf(mesh, name)
         yield mesh
 
 
