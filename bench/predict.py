@@ -309,14 +309,19 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
         )
         sequential, cpu = await measure_rounds(paths, requests, rounds, processes)
         results: dict[str, tuple[Cell, Cell]] = {}
+        cpu_c32: dict[str, dict[str, float]] = {}
         for label, call in paths:
+            before = cpu_seconds(processes)
             par = await measure(call, requests * 2, 32)
+            after = cpu_seconds(processes)
+            cpu_c32[label] = {k: (after[k] - before[k]) * 1000 / (requests * 2 + 10) for k in processes}
             results[label] = (sequential[label], par)
             print(row(label, (*sequential[label], *par)))
-        print("\nCPU ms per request, sequential cell (process and its children):")
-        print(f"{'path':<34}" + "".join(f"{k:>11}" for k in processes))
-        for label, used in cpu.items():
-            print(f"{label:<34}" + "".join(f"{used[k]:>11.3f}" for k in processes))
+        for title, table in (("sequential", cpu), ("concurrency 32", cpu_c32)):
+            print(f"\nCPU ms per request, {title} cell (process and its children):")
+            print(f"{'path':<34}" + "".join(f"{k:>11}" for k in processes))
+            for label, used in table.items():
+                print(f"{label:<34}" + "".join(f"{used[k]:>11.3f}" for k in processes))
         print()
         base = results["direct Triton gRPC"][0][0]
         for label in ("meshserve gRPC", "REST via gateway (keep-alive)", "REST via gateway (httpx client)"):
@@ -325,8 +330,8 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
             )
         print("target: gateway (keep-alive) p50 overhead <= 2 ms")
         if profile is not None:
-            with profiled(profile, pids, "rest-sequential"):
-                await measure(call_raw, requests, 1)
+            with profiled(profile, pids, "rest-c32"):
+                await measure(call_raw, requests * 10, 32)
 
         if not latency_only:
             await heavy_batching(stub, workers, requests, HEAVY_WIDTH)

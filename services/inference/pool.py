@@ -33,7 +33,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import psutil
 import tritonclient.grpc.aio as triton
 from prometheus_client import Counter, Gauge
@@ -49,6 +48,7 @@ from services.common.errors import (
 from services.inference.budget import Resident, plan_room
 from services.inference.repository import Batching, ModelRepository
 from services.inference.stats import Statistics
+from services.inference.tensors import WireTensor
 from services.inference.triton_http import HttpInferResult, TritonHttpClient, WorkerError
 from services.inference.worker import TritonWorker, prepare_backend_dir
 
@@ -510,7 +510,7 @@ class WorkerPool:
     async def infer(
         self,
         name: str,
-        inputs: dict[str, np.ndarray],
+        inputs: list[WireTensor],
         outputs: list[str],
         *,
         request_id: str = "",
@@ -537,7 +537,7 @@ class WorkerPool:
     async def _infer_attempts(
         self,
         name: str,
-        inputs: dict[str, np.ndarray],
+        inputs: list[WireTensor],
         outputs: list[str],
         request_id: str,
         timeout: float | None,

@@ -14,16 +14,14 @@ Conventions a caller can rely on:
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
-import numpy as np
+from dataclasses import dataclass, replace
 
 from meshserve.v1 import common_pb2 as common
 from services.common.errors import InvalidInput, MeshError, ModelLoadFailed, ModelNotLoaded
 from services.inference.catalog import CatalogEntry, RegistryCatalog
 from services.inference.pool import Placement, WorkerPool
 from services.inference.repository import Batching, config_pbtxt, runtime_of, triton_name
-from services.inference.tensors import conform
+from services.inference.tensors import WireTensor, conform
 
 RUNNABLE_FORMATS = ("onnx", "torchscript")
 
@@ -33,7 +31,7 @@ class Prediction:
     """Outputs of one request and where it ran."""
 
     entry: CatalogEntry
-    outputs: dict[str, np.ndarray]
+    outputs: list[WireTensor]
     latency_ms: float
     device: str
     worker_id: str
@@ -88,7 +86,7 @@ class Predictor:
         self,
         name: str,
         version: str,
-        inputs: dict[str, np.ndarray],
+        inputs: dict[str, WireTensor],
         output_names: list[str],
         *,
         cast: bool,
@@ -104,7 +102,7 @@ class Predictor:
                 details={"model": entry.spec.name, "version": entry.spec.version},
                 suggestion=f"load {entry.spec.name!r} first (a load on any surface, or LoadModel)",
             )
-        arrays, added_batch = conform(inputs, entry.spec.inputs, cast=cast, model=entry.spec.name)
+        tensors, added_batch = conform(inputs, entry.spec.inputs, cast=cast, model=entry.spec.name)
         declared_outputs = [o["name"] for o in entry.spec.outputs]
         for wanted in output_names:
             if wanted not in declared_outputs:
@@ -114,7 +112,7 @@ class Predictor:
                 )
         batched = placement.batching.max_batch_size > 0 and entry.spec.batchable
         if batched:
-            rows = next(iter(arrays.values())).shape[0]
+            rows = tensors[0].shape[0]
             if rows > placement.batching.max_batch_size:
                 raise InvalidInput(
                     f"batch of {rows} exceeds the model's max batch size {placement.batching.max_batch_size}",
@@ -123,19 +121,21 @@ class Predictor:
         was_loaded = placement.status == "loaded"
         try:
             result, worker = await self.pool.infer(
-                placement.name, arrays, output_names, request_id=request_id, timeout=timeout
+                placement.name, tensors, output_names, request_id=request_id, timeout=timeout
             )
         except ModelLoadFailed as error:
             await self.catalog.report(entry, common.MODEL_STATUS_FAILED, error.message)
             raise
         if not was_loaded and placement.status == "loaded":
             await self.catalog.report(entry, common.MODEL_STATUS_LOADED)
-        outputs = {}
+        outputs = []
         for output_name in output_names or declared_outputs:
-            array = result.as_numpy(output_name)
-            if array is None:
+            tensor = result.tensor(output_name)
+            if tensor is None:
                 raise MeshError(f"worker returned no output {output_name!r}")
-            outputs[output_name] = array[0] if added_batch and array.shape[:1] == (1,) else array
+            if added_batch and tensor.shape[:1] == (1,):
+                tensor = replace(tensor, shape=tensor.shape[1:])
+            outputs.append(tensor)
         return Prediction(
             entry=entry,
             outputs=outputs,

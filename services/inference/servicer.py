@@ -25,7 +25,7 @@ from services.inference.pool import Placement, WorkerPool
 from services.inference.predictor import Predictor
 from services.inference.repository import Batching
 from services.inference.stats import Counter
-from services.inference.tensors import from_numpy, to_numpy
+from services.inference.tensors import WireTensor
 
 STATUS = {
     "ready": common.MODEL_STATUS_READY,
@@ -111,7 +111,7 @@ class InferenceServicer:
 
     async def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
         request_id = request.request_id or current_request_id()
-        inputs = {t.name: to_numpy(t) for t in request.inputs}
+        inputs = {t.name: WireTensor.of_message(t) for t in request.inputs}
         result = await self.predictor.predict(
             request.model.name,
             request.model.version,
@@ -124,7 +124,7 @@ class InferenceServicer:
         return pb.PredictResponse(
             model_name=result.entry.spec.name,
             model_version=result.entry.spec.version,
-            outputs=[from_numpy(name, array) for name, array in result.outputs.items()],
+            outputs=[tensor.message() for tensor in result.outputs],
             latency_ms=round(result.latency_ms, 3),
             request_id=request_id,
             device=result.device,

@@ -1,11 +1,18 @@
-"""meshserve ``Tensor`` messages ↔ numpy arrays ↔ tritonclient inputs; input checks against a
-model's declared signature. No transport imports beyond the tritonclient data types."""
+"""meshserve ``Tensor`` messages, tensors in their wire form and numpy arrays; input checks against
+a model's declared signature.
+
+On the prediction hot path a tensor stays in its wire form (:class:`WireTensor`: datatype, shape and
+the bytes as the KServe binary extension carries them) from the gRPC message to Triton and back:
+checking it against the signature reads only its datatype and shape, and nothing decodes its values
+unless a cast is asked for.
+"""
 
 from __future__ import annotations
 
 import math
 import struct
 from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -31,6 +38,7 @@ NAME_OF_NUMPY = {v: k for k, v in NUMPY_OF.items()}
 _WIRE_DTYPE = {name: dtype.newbyteorder("<") for name, dtype in NUMPY_OF.items()}
 #: ``DataType`` number → short name, looked up once instead of per tensor.
 _DATATYPE_NAMES = {v.number: v.name.removeprefix("DATA_TYPE_") for v in common.DataType.DESCRIPTOR.values}
+_DATATYPE_NUMBERS = {name: number for number, name in _DATATYPE_NAMES.items()}
 
 
 def datatype_name(value: int) -> str:
@@ -57,6 +65,72 @@ def unpack_bytes(raw: bytes | memoryview) -> list[bytes]:
 def spec_json(specs: Iterable[common.TensorSpec]) -> list[dict[str, Any]]:
     """Tensor specs as KServe metadata lists them: ``{"name", "datatype": "FP32", "shape"}``."""
     return [{"name": s.name, "datatype": datatype_name(s.datatype), "shape": list(s.shape)} for s in specs]
+
+
+@dataclass(frozen=True, slots=True)
+class WireTensor:
+    """One tensor as it travels: its KServe datatype name (``FP32``), shape, and contents in the
+    binary extension's layout (numeric values little-endian; each BYTES element after its 4-byte
+    little-endian length)."""
+
+    name: str
+    datatype: str
+    shape: tuple[int, ...]
+    data: bytes | memoryview
+
+    @classmethod
+    def of_message(cls, tensor: common.Tensor) -> WireTensor:
+        """A Tensor message's contents, checked to fill its shape; :class:`InvalidInput` otherwise."""
+        name, shape = datatype_name(tensor.datatype), tuple(tensor.shape)
+        if name == "UNSPECIFIED":
+            raise InvalidInput(f"input {tensor.name!r} has no datatype", details={"field": tensor.name})
+        if any(d < 0 for d in shape):
+            raise InvalidInput(
+                f"input {tensor.name!r} has a negative dimension", details={"shape": list(shape)}
+            )
+        if name == "BYTES":
+            count, data = len(tensor.bytes_contents), pack_bytes(tensor.bytes_contents)
+        else:
+            data, itemsize = tensor.raw_contents, NUMPY_OF[name].itemsize
+            if len(data) % itemsize:
+                raise InvalidInput(
+                    f"input {tensor.name!r}: raw bytes are not a whole number of {name} values"
+                )
+            count = len(data) // itemsize
+        if count != math.prod(shape):  # math.prod: np.prod costs microseconds on a tuple
+            raise InvalidInput(
+                f"input {tensor.name!r}: {count} values do not fill shape {list(shape)}",
+                details={"field": tensor.name, "shape": list(shape), "values": count},
+            )
+        return cls(tensor.name, name, shape, data)
+
+    @classmethod
+    def of_numpy(cls, name: str, array: np.ndarray) -> WireTensor:
+        """An array in wire form."""
+        message = from_numpy(name, array)
+        return cls.of_message(message)
+
+    def message(self) -> common.Tensor:
+        """The Tensor message carrying this tensor."""
+        message = common.Tensor(
+            name=self.name, datatype=_DATATYPE_NUMBERS[self.datatype], shape=self.shape
+        )
+        if self.datatype == "BYTES":
+            message.bytes_contents.extend(unpack_bytes(self.data))
+        else:
+            message.raw_contents = bytes(self.data)
+        return message
+
+    def numpy(self) -> np.ndarray:
+        """The values, decoded (only where a cast or a JSON rendering needs them)."""
+        if self.datatype == "BYTES":
+            return np.array(unpack_bytes(self.data), dtype=np.object_).reshape(self.shape)
+        wire = np.frombuffer(self.data, dtype=_WIRE_DTYPE[self.datatype])
+        return wire.astype(NUMPY_OF[self.datatype], copy=False).reshape(self.shape)
+
+    def renamed(self, name: str) -> WireTensor:
+        """The same tensor under another name."""
+        return replace(self, name=name)
 
 
 def to_numpy(tensor: common.Tensor) -> np.ndarray:
@@ -99,48 +173,50 @@ def from_numpy(name: str, array: np.ndarray) -> common.Tensor:
 
 
 def conform(
-    arrays: dict[str, np.ndarray], declared: list[dict], *, cast: bool, model: str
-) -> tuple[dict[str, np.ndarray], bool]:
-    """Checks inputs against the declared signature; returns them in order and whether a leading
-    batch dimension of one was added (an input lacking only that dimension is a batch of one).
+    tensors: dict[str, WireTensor], declared: list[dict], *, cast: bool, model: str
+) -> tuple[list[WireTensor], bool]:
+    """Checks inputs against the declared signature; returns them in declared order and whether a
+    leading batch dimension of one was added (an input lacking only that dimension is a batch of one).
 
-    ``cast`` converts untyped numbers (JSON) to the declared numeric type; typed callers must send
-    the declared type exactly.
+    Reads datatypes and shapes only. ``cast`` converts untyped numbers (JSON) to the declared numeric
+    type, the one case that decodes values; typed callers must send the declared type exactly.
     """
-    if "" in arrays:
-        if len(declared) != 1 or len(arrays) != 1:
+    if "" in tensors:
+        if len(declared) != 1 or len(tensors) != 1:
             raise InvalidInput(
                 f"model {model!r} takes {len(declared)} named inputs; name each input",
                 details={"expected_inputs": ",".join(d["name"] for d in declared)},
             )
-        arrays = {declared[0]["name"]: arrays[""]}
-    unknown = sorted(set(arrays) - {d["name"] for d in declared})
+        tensors = {declared[0]["name"]: tensors[""].renamed(declared[0]["name"])}
+    unknown = sorted(set(tensors) - {d["name"] for d in declared})
     if unknown:
         raise InvalidInput(
             f"model {model!r} has no input named {unknown[0]!r}",
             details={"field": unknown[0], "expected_inputs": ",".join(d["name"] for d in declared)},
         )
-    out: dict[str, np.ndarray] = {}
+    out: list[WireTensor] = []
     added_batch = False
     for spec in declared:
         name = spec["name"]
-        if name not in arrays:
+        if name not in tensors:
             raise InvalidInput(f"model {model!r} needs input {name!r}", details={"field": name})
-        array = arrays[name]
-        want = NUMPY_OF[spec["datatype"]]
-        if array.dtype != want:
-            array = _cast(array, want, spec["datatype"], name, cast)
+        tensor = tensors[name]
+        if tensor.datatype != spec["datatype"]:
+            converted = _cast(tensor.numpy(), NUMPY_OF[spec["datatype"]], spec["datatype"], name, cast)
+            tensor = WireTensor.of_numpy(name, converted)
         dims = [int(d) for d in spec["shape"]]
-        if array.ndim == len(dims) - 1 and dims and dims[0] == -1:
-            array = array[None, ...]
+        shape = tensor.shape
+        if len(shape) == len(dims) - 1 and dims and dims[0] == -1:
+            shape = (1, *shape)
+            tensor = replace(tensor, shape=shape)
             added_batch = True
-        if array.ndim != len(dims) or any(d not in (-1, a) for d, a in zip(dims, array.shape, strict=True)):
+        if len(shape) != len(dims) or any(d not in (-1, a) for d, a in zip(dims, shape, strict=True)):
             raise InvalidInput(
-                f"input {name!r} of model {model!r} has shape {list(array.shape)}, expected {dims}",
-                details={"field": name, "expected_shape": dims, "shape": list(array.shape)},
+                f"input {name!r} of model {model!r} has shape {list(shape)}, expected {dims}",
+                details={"field": name, "expected_shape": dims, "shape": list(shape)},
                 suggestion="-1 marks a dimension of any size",
             )
-        out[name] = array
+        out.append(tensor)
     return out, added_batch
 
 

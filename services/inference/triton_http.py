@@ -24,7 +24,7 @@ import numpy as np
 from opentelemetry import trace
 from opentelemetry.propagate import inject
 
-from services.inference.tensors import NAME_OF_NUMPY, NUMPY_OF, pack_bytes, unpack_bytes
+from services.inference.tensors import NUMPY_OF, WireTensor
 
 _TRACER = trace.get_tracer("meshserve.triton")
 #: HTTP status → the gRPC status name Triton's gRPC front end gives the same error.
@@ -35,12 +35,12 @@ MAX_IDLE_CONNECTIONS = 64
 
 @dataclass
 class HttpInferResult:
-    """Outputs of one ``infer``, by name (the part of ``tritonclient``'s ``InferResult`` used here)."""
+    """Outputs of one ``infer``, by name, in wire form."""
 
-    outputs: dict[str, np.ndarray]
+    outputs: dict[str, WireTensor]
     model_version: str = ""
 
-    def as_numpy(self, name: str) -> np.ndarray | None:
+    def tensor(self, name: str) -> WireTensor | None:
         """The output named ``name``, or None when the model returned no such output."""
         return self.outputs.get(name)
 
@@ -63,62 +63,47 @@ def _failure(status: str, message: str) -> WorkerError:
     return WorkerError(status, message)
 
 
-def _binary(array: np.ndarray) -> bytes:
-    """An array in the binary tensor extension's layout (BYTES: 4-byte little-endian lengths)."""
-    if array.dtype == np.object_:
-        return pack_bytes(v if isinstance(v, bytes) else str(v).encode() for v in array.reshape(-1).tolist())
-    return np.ascontiguousarray(array, dtype=array.dtype.newbyteorder("<")).tobytes()
-
-
-def _from_binary(raw: bytes | memoryview, datatype: str, shape: list[int]) -> np.ndarray:
-    if datatype == "BYTES":
-        return np.array(unpack_bytes(raw), dtype=np.object_).reshape(shape)
-    dtype = NUMPY_OF[datatype]
-    return np.frombuffer(raw, dtype=dtype.newbyteorder("<")).astype(dtype, copy=False).reshape(shape)
-
-
 def encode_request(
-    inputs: dict[str, np.ndarray], outputs: list[str], request_id: str, parameters: dict[str, str]
+    inputs: list[WireTensor], outputs: list[str], request_id: str, parameters: dict[str, str]
 ) -> tuple[bytes, int]:
-    """The request body (JSON header, then every input's bytes) and the header's length."""
-    described, parts = [], []
-    for name, array in inputs.items():
-        data = _binary(array)
-        described.append(
-            {
-                "name": name,
-                "shape": list(array.shape),
-                "datatype": NAME_OF_NUMPY[array.dtype] if array.dtype in NAME_OF_NUMPY else "BYTES",
-                "parameters": {"binary_data_size": len(data)},
-            }
-        )
-        parts.append(data)
+    """The request body (JSON header, then every input's bytes as they came) and the header's length."""
+    described = [
+        {
+            "name": tensor.name,
+            "shape": tensor.shape,
+            "datatype": tensor.datatype,
+            "parameters": {"binary_data_size": len(tensor.data)},
+        }
+        for tensor in inputs
+    ]
     header: dict[str, Any] = {"inputs": described, "parameters": {"binary_data_output": True, **parameters}}
     if request_id:
         header["id"] = request_id
     if outputs:
         header["outputs"] = [{"name": n, "parameters": {"binary_data": True}} for n in outputs]
     head = json.dumps(header, separators=(",", ":")).encode()
-    return head + b"".join(parts), len(head)
+    return b"".join([head, *(tensor.data for tensor in inputs)]), len(head)
 
 
 def decode_response(body: bytes, header_length: int | None) -> HttpInferResult:
-    """Outputs of a response body (JSON header, then the binary outputs in order)."""
+    """Outputs of a response body (JSON header, then the binary outputs in order), their bytes
+    sliced from the body, not copied."""
     size = len(body) if header_length is None else header_length
     header = json.loads(body[:size])
     tail, offset = memoryview(body)[size:], 0
-    outputs: dict[str, np.ndarray] = {}
+    outputs: dict[str, WireTensor] = {}
     for item in header.get("outputs", []):
-        datatype, shape = item["datatype"], [int(d) for d in item["shape"]]
+        name, datatype, shape = item["name"], item["datatype"], tuple(int(d) for d in item["shape"])
         length = (item.get("parameters") or {}).get("binary_data_size")
         if length is None:  # a JSON output (Triton sends binary when asked; kept for completeness)
             data = item.get("data", [])
             if datatype == "BYTES":
-                outputs[item["name"]] = np.array([str(v).encode() for v in data], np.object_).reshape(shape)
+                values = np.array([str(v).encode() for v in data], np.object_)
             else:
-                outputs[item["name"]] = np.asarray(data, dtype=NUMPY_OF[datatype]).reshape(shape)
+                values = np.asarray(data, dtype=NUMPY_OF[datatype])
+            outputs[name] = WireTensor.of_numpy(name, values.reshape(shape))
             continue
-        outputs[item["name"]] = _from_binary(tail[offset : offset + length], datatype, shape)
+        outputs[name] = WireTensor(name, datatype, shape, tail[offset : offset + length])
         offset += length
     return HttpInferResult(outputs, str(header.get("model_version", "")))
 
@@ -159,7 +144,7 @@ class TritonHttpClient:
     async def infer(
         self,
         model: str,
-        inputs: dict[str, np.ndarray],
+        inputs: list[WireTensor],
         outputs: list[str],
         *,
         request_id: str = "",

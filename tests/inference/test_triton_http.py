@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import numpy as np
 import pytest
 
+from services.inference.tensors import WireTensor
 from services.inference.triton_http import TritonHttpClient, WorkerError, decode_response, encode_request
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -21,7 +22,12 @@ Serve = Callable[[Handler], Awaitable[TritonHttpClient]]
 def test_request_layout_is_triton_binary_extension() -> None:
     floats = np.arange(6, dtype=np.float32).reshape(2, 3)
     words = np.array([b"hi", b"there"], dtype=np.object_)
-    body, head_length = encode_request({"x": floats, "w": words}, ["y"], "rid-1", {"traceparent": "00-ab"})
+    body, head_length = encode_request(
+        [WireTensor.of_numpy("x", floats), WireTensor.of_numpy("w", words)],
+        ["y"],
+        "rid-1",
+        {"traceparent": "00-ab"},
+    )
     header = json.loads(body[:head_length])
     assert header["id"] == "rid-1" and header["parameters"]["traceparent"] == "00-ab"
     assert header["outputs"] == [{"name": "y", "parameters": {"binary_data": True}}]
@@ -48,10 +54,12 @@ def test_response_outputs_decode_by_name() -> None:
         }
     ).encode()
     result = decode_response(header + ints.tobytes() + b"\x03\x00\x00\x00abc", len(header))
-    np.testing.assert_array_equal(result.as_numpy("a"), ints)
-    assert result.as_numpy("b").tolist() == [b"abc"]
-    np.testing.assert_array_equal(result.as_numpy("c"), np.array([0.5, 1.5], np.float32))
-    assert result.as_numpy("missing") is None and result.model_version == "1"
+    a = result.tensor("a")
+    assert (a.datatype, a.shape, bytes(a.data)) == ("INT64", (2, 2), ints.tobytes())  # the body's bytes
+    np.testing.assert_array_equal(a.numpy(), ints)
+    assert result.tensor("b").numpy().tolist() == [b"abc"]
+    np.testing.assert_array_equal(result.tensor("c").numpy(), np.array([0.5, 1.5], np.float32))
+    assert result.tensor("missing") is None and result.model_version == "1"
 
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:
@@ -71,7 +79,7 @@ OK_HEADER = json.dumps(
     {"outputs": [{"name": "y", "datatype": "FP32", "shape": [1], "parameters": {"binary_data_size": 4}}]}
 ).encode()
 OK = reply(200, OK_HEADER + np.float32(7).tobytes(), len(OK_HEADER))
-X = {"x": np.ones((1,), np.float32)}
+X = [WireTensor.of_numpy("x", np.ones((1,), np.float32))]
 
 
 @pytest.fixture
@@ -114,7 +122,7 @@ async def test_connections_are_kept_alive_and_a_closed_one_is_replaced(serve: Se
     client = await serve(handler)
     for _ in range(4):
         result = await client.infer("m", X, [])
-        assert result.as_numpy("y").tolist() == [7.0]
+        assert result.tensor("y").numpy().tolist() == [7.0]
     assert len(connections) == 2  # two on the first, the closed one replaced once
 
 
