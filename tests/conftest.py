@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from tests.procs import Mesh, run_mesh
@@ -24,6 +25,18 @@ def mesh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
     preload = _generates(request.session)
     with run_mesh(tmp_path_factory.mktemp("mesh"), preload_llm=preload) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def llm_mesh(mesh: Mesh) -> Mesh:
+    """The mesh after one generation has placed and loaded the language model on a worker."""
+    reply = httpx.post(
+        f"{mesh.base_url}/v1/completions",
+        json={"prompt": "Hi", "max_tokens": 1, "temperature": 0},
+        timeout=300,
+    )
+    assert reply.status_code == 200, reply.text
+    return mesh
 
 
 @pytest.fixture

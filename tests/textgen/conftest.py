@@ -17,18 +17,6 @@ QUESTION = "Which city is the capital of France?"
 
 
 @pytest.fixture(scope="session")
-def llm_mesh(mesh: Mesh) -> Mesh:
-    """The mesh after one generation has placed and loaded the language model on a worker."""
-    reply = httpx.post(
-        f"{mesh.base_url}/v1/completions",
-        json={"prompt": "Hi", "max_tokens": 1, "temperature": 0},
-        timeout=300,
-    )
-    assert reply.status_code == 200, reply.text
-    return mesh
-
-
-@pytest.fixture(scope="session")
 def inference_stub(llm_mesh: Mesh) -> Iterator[Any]:
     """A gRPC stub of the inference service."""
     channel = grpc.insecure_channel(llm_mesh.address("inference"))

@@ -131,6 +131,18 @@ async def get_model(model_id: str, clients: Clients) -> dict[str, Any]:
         }
         if "tokens_per_second" in body:
             body["performance"]["tokens_per_second"] = body["tokens_per_second"]
+    if "engine" in body:  # a language model: its batch slots, as the engines count them now
+        generation = await clients.call(
+            clients.inference.GetGenerationStats,
+            ipb.GetGenerationStatsRequest(model_name=model.name),
+            idempotent=True,
+        )
+        rows = [g for g in generation.models if g.model_name == model.name]
+        body.setdefault("performance", {})["batch"] = {
+            "active_sequences": sum(g.active_sequences for g in rows),
+            "waiting_sequences": sum(g.waiting_sequences for g in rows),
+            "slots": sum(g.slots for g in rows),
+        }
     return {"success": True, "model": body}
 
 

@@ -1,0 +1,3 @@
+socket.emit('subscribe', {
+    channels: ['system_metrics', 'gpu_metrics', 'inference_stats']
+});
