@@ -112,9 +112,7 @@ class WireTensor:
 
     def message(self) -> common.Tensor:
         """The Tensor message carrying this tensor."""
-        message = common.Tensor(
-            name=self.name, datatype=_DATATYPE_NUMBERS[self.datatype], shape=self.shape
-        )
+        message = common.Tensor(name=self.name, datatype=_DATATYPE_NUMBERS[self.datatype], shape=self.shape)
         if self.datatype == "BYTES":
             message.bytes_contents.extend(unpack_bytes(self.data))
         else:
