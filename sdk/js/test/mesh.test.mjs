@@ -45,6 +45,20 @@ test("004 infer, batchInfer, models, plugins and system status", async () => {
   assert.equal(status.success, true);
 });
 
+test("004 model unload and load, plugin load and unload, round trip", async () => {
+  const unloaded = await client.unloadModel(model);
+  assert.equal(unloaded.success, true);
+  assert.equal((await client.getModel(model)).loaded, false);
+  const loaded = await client.loadModel(model, { backend: "cpu" });
+  assert.equal(loaded.loaded, true);
+  assert.ok((await client.infer({ text: "Hi", maxTokens: 2 })).tokensGenerated >= 1);
+  const plugin = await client.loadPlugin("model_adapter", {});
+  assert.equal(plugin.plugin.status, "loaded");
+  assert.equal((await client.listPlugins()).find((p) => p.id === "model_adapter").status, "loaded");
+  assert.equal((await client.unloadPlugin("model_adapter")).success, true);
+  assert.notEqual((await client.listPlugins()).find((p) => p.id === "model_adapter").status, "loaded");
+});
+
 test("003 inference, batch and smartInference", async () => {
   const ai = new AIClient({ baseUrl: url, apiKey: "your-key" });
   const reply = await ai.inference({ model: model, prompt: "Hello", temperature: 0, max_tokens: 6 });
