@@ -90,6 +90,7 @@ lint: install
 	$(BIN)/buf breaking --against ".git#ref=$$(cat .buf-baseline)"
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/buf format -w

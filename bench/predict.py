@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import subprocess
 import sys
@@ -387,7 +388,7 @@ async def heavy_batching(
         async with triton.InferenceServerClient(address) as direct:
             tname = reply.state.triton_name
             cells[("direct Triton gRPC", mode)] = await measure(
-                lambda d=direct, t=tname: d.infer(t, [item]), count, 32, warmup=32
+                functools.partial(direct.infer, tname, [item]), count, 32, warmup=32
             )
         cells[("meshserve gRPC", mode)] = await measure(
             lambda: stub.Predict(heavy_request, timeout=120), count, 32, warmup=32

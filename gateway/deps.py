@@ -15,17 +15,17 @@ from gateway.settings import GatewaySettings
 
 async def get_clients(request: Request) -> MeshClients:
     """The process-wide gRPC clients."""
-    return request.app.state.clients  # type: ignore[no-any-return]
+    return request.app.state.clients
 
 
 async def get_settings(request: Request) -> GatewaySettings:
     """The gateway settings."""
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 async def started_at(request: Request) -> float:
     """Unix time the gateway started."""
-    return request.app.state.started_at  # type: ignore[no-any-return]
+    return request.app.state.started_at
 
 
 Clients = Annotated[MeshClients, Depends(get_clients)]

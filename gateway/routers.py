@@ -80,7 +80,7 @@ def install_hot_routes(app: FastAPI, routers: list[APIRouter]) -> None:
         HotRoute(
             route.path,
             route.endpoint,
-            methods=list(route.methods),
+            methods=sorted(route.methods or ()),
             name=f"{route.name}_hot",
             include_in_schema=False,
         )

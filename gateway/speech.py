@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import grpc
-from fastapi import UploadFile
 from fastapi.responses import StreamingResponse
+from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from gateway.clients import MeshClients
 from gateway.streams import OpenStream, first_message
@@ -42,7 +42,7 @@ FORMATS = {
 }
 
 
-def audio_format(name: str, field: str) -> int:
+def audio_format(name: str, field: str) -> pb.AudioFormat:
     """The canonical enum of a format name; unknown names are refused with the choices."""
     value = FORMATS.get((name or "").lower())
     if value is None:
@@ -126,7 +126,7 @@ def audio_stream_response(
     return StreamingResponse(body(), media_type=media_type or first.media_type, headers=headers)
 
 
-async def upload_chunks(upload: UploadFile) -> AsyncIterator[bytes]:
+async def upload_chunks(upload: StarletteUploadFile) -> AsyncIterator[bytes]:
     """An uploaded file, a chunk at a time."""
     while data := await upload.read(CHUNK_BYTES):
         yield data

@@ -168,7 +168,7 @@ def _response_facts(body: bytes) -> dict[str, Any]:
     for key in ("tokens_generated", "tokens_used"):
         if isinstance(payload.get(key), int):
             facts.setdefault("tokens", payload[key])
-    info = payload.get("model_info") if isinstance(payload.get("model_info"), dict) else {}
+    info: dict[str, Any] = payload["model_info"] if isinstance(payload.get("model_info"), dict) else {}
     device = payload.get("device") or payload.get("backend") or info.get("device")
     if isinstance(device, str):
         facts["device"] = device

@@ -14,7 +14,7 @@ from services.common.errors import AuthenticationFailed
 
 def optional_principal(request: Request) -> Principal | None:
     """The caller, if it sent a valid credential."""
-    return request.scope.get("state", {}).get("principal")  # type: ignore[no-any-return]
+    return request.scope.get("state", {}).get("principal")
 
 
 def require_principal(request: Request) -> Principal:
@@ -35,7 +35,7 @@ def raw_credential(request: Request) -> str:
 
 def security_state(request: Request) -> SecurityState:
     """The gateway's security state."""
-    return request.app.state.security  # type: ignore[no-any-return]
+    return request.app.state.security
 
 
 CurrentPrincipal = Annotated[Principal, Depends(require_principal)]

@@ -190,4 +190,4 @@ class SecurityMiddleware:
 
 def principal_of(scope: dict[str, Any]) -> Principal | None:
     """The principal the middleware resolved for a request."""
-    return scope.get("state", {}).get("principal")  # type: ignore[no-any-return]
+    return scope.get("state", {}).get("principal")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from meshserve.v1 import autoscaler_pb2, autoscaler_pb2_grpc
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
@@ -36,7 +36,8 @@ class LazyStub:
 def build(settings: AutoscalerSettings) -> Registration:
     """The autoscaler's registration."""
     pool = ChannelPool()
-    stub = LazyStub(pool)
+    # LazyStub forwards every attribute to the real stub, made on first use.
+    stub = cast(ipb_grpc.InferenceServiceStub, LazyStub(pool))
     store = PolicyStore()
     if settings.default_pool_policy:
         store.put(Policy(target="*"))

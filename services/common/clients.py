@@ -70,7 +70,7 @@ class ChannelPool:
         channel = self._channels.get(key)
         if channel is None:
             if self.discovery.dynamic:
-                channel = FollowingChannel(service, self.discovery, CHANNEL_OPTIONS)  # type: ignore[assignment]
+                channel = FollowingChannel(service, self.discovery, CHANNEL_OPTIONS)
             else:
                 options = (*CHANNEL_OPTIONS, *self.discovery.channel_options(service))
                 channel = grpc.aio.insecure_channel(self.discovery.target(service), options=options)

@@ -93,7 +93,7 @@ GRPC_TO_HTTP: dict[grpc.StatusCode, int] = {
 }
 
 #: Reason a bare gRPC status maps back to when a peer sent no ErrorDetail.
-GRPC_TO_REASON: dict[grpc.StatusCode, int] = {
+GRPC_TO_REASON: dict[grpc.StatusCode, Reason] = {
     grpc.StatusCode.CANCELLED: Reason.REASON_CANCELLED,
     grpc.StatusCode.INVALID_ARGUMENT: Reason.REASON_INVALID_INPUT,
     grpc.StatusCode.OUT_OF_RANGE: Reason.REASON_INVALID_INPUT,
@@ -118,13 +118,13 @@ def reason_name(reason: int) -> str:
 class MeshError(Exception):
     """A failure with a canonical reason; subclasses fix the reason."""
 
-    reason: int = Reason.REASON_INTERNAL
+    reason: Reason = Reason.REASON_INTERNAL
 
     def __init__(
         self,
         message: str,
         *,
-        reason: int | None = None,
+        reason: Reason | None = None,
         details: Mapping[str, Any] | None = None,
         suggestion: str = "",
         retry_after: int = 0,
@@ -170,8 +170,8 @@ class MeshError(Exception):
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError) -> MeshError:
         """Rebuilds the canonical error a peer sent, or derives one from a bare status."""
-        code: grpc.StatusCode = error.code()  # type: ignore[attr-defined]
-        message: str = error.details() or code.name  # type: ignore[attr-defined]
+        code: grpc.StatusCode = error.code()
+        message: str = error.details() or code.name
         status = _status_from_error(error)
         if status is not None:
             for packed in status.details:
@@ -214,7 +214,7 @@ def facts_as_struct(facts: Mapping[str, Any]) -> struct_pb2.Struct:
 def _status_from_error(error: grpc.RpcError) -> status_pb2.Status | None:
     """The google.rpc.Status in an error's trailing metadata, if any."""
     try:
-        trailing = error.trailing_metadata() or ()  # type: ignore[attr-defined]
+        trailing = error.trailing_metadata() or ()
     except Exception:
         return None
     for key, value in trailing:

@@ -113,13 +113,13 @@ class ModelArchive:
                 yield Member(_safe_name(info.filename), info.file_size, info.filename)
             return
         assert self._tar is not None
-        for info in self._tar:
+        for entry in self._tar:
             count = _count(count)
-            if info.isdir():
+            if entry.isdir():
                 continue
-            if not info.isfile():
-                raise UnsafeArchive(f"member {info.name!r} is a link or a device, not a regular file")
-            yield Member(_safe_name(info.name), info.size, info.name)
+            if not entry.isfile():
+                raise UnsafeArchive(f"member {entry.name!r} is a link or a device, not a regular file")
+            yield Member(_safe_name(entry.name), entry.size, entry.name)
 
 
 def _count(count: int) -> int:

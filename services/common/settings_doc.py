@@ -36,7 +36,7 @@ SETTINGS_CLASSES: tuple[tuple[str, str], ...] = (
 def load(path: str) -> type[BaseSettings]:
     """A settings class from ``module:Class``."""
     module, name = path.split(":")
-    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), name)
 
 
 def rows() -> Iterator[tuple[str, str, str, str]]:

@@ -117,7 +117,7 @@ class RegistryCatalog:
                 tmp.unlink()
         return target
 
-    async def report(self, entry: CatalogEntry, status: int, reason: str = "") -> None:
+    async def report(self, entry: CatalogEntry, status: common.ModelStatus, reason: str = "") -> None:
         """Tells the registry about a lifecycle change; best effort (the registry may be restarting)."""
         try:
             await unary_call(

@@ -6,7 +6,7 @@ import os
 import platform
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psutil
 
@@ -96,10 +96,8 @@ def gpu_facts() -> list[DeviceFacts]:
                     driver_version=driver,
                     cuda_version=cuda,
                     # NVML reports milliwatts.
-                    power_usage_watts=_measured(lambda h=handle: pynvml.nvmlDeviceGetPowerUsage(h) / 1000),
-                    power_limit_watts=_measured(
-                        lambda h=handle: pynvml.nvmlDeviceGetEnforcedPowerLimit(h) / 1000
-                    ),
+                    power_usage_watts=_watts(pynvml.nvmlDeviceGetPowerUsage, handle),
+                    power_limit_watts=_watts(pynvml.nvmlDeviceGetEnforcedPowerLimit, handle),
                 )
             )
         return facts
@@ -122,6 +120,12 @@ def _measured(read: Callable[[], T]) -> T | None:
         return read()
     except Exception:  # pynvml.NVMLError_NotSupported and friends
         return None
+
+
+def _watts(read: Callable[[Any], float], handle: Any) -> float | None:
+    """A power reading in watts (NVML reports milliwatts), or None where the board has none."""
+    milliwatts = _measured(lambda: read(handle))
+    return None if milliwatts is None else milliwatts / 1000
 
 
 def machine_facts() -> MachineFacts:

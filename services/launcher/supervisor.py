@@ -192,18 +192,20 @@ class Supervisor:
     async def stop_all(self, grace: float = 15.0) -> None:
         """SIGTERM to every child, SIGKILL to those still alive after the grace period."""
         self._stopping = True
-        running = [m for m in self.processes.values() if m.process and m.process.returncode is None]
-        for managed in running:
+        running = [
+            (m.name, m.process) for m in self.processes.values() if m.process and m.process.returncode is None
+        ]
+        for _, process in running:
             with contextlib.suppress(ProcessLookupError):
-                managed.process.terminate()  # type: ignore[union-attr]
-        for managed in running:
+                process.terminate()
+        for name, process in running:
             try:
-                await asyncio.wait_for(managed.process.wait(), grace)  # type: ignore[union-attr]
+                await asyncio.wait_for(process.wait(), grace)
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
-                    managed.process.kill()  # type: ignore[union-attr]
-                await managed.process.wait()  # type: ignore[union-attr]
-            self.say(f"  stopped {managed.name} (exit {managed.process.returncode})")  # type: ignore[union-attr]
+                    process.kill()
+                await process.wait()
+            self.say(f"  stopped {name} (exit {process.returncode})")
         with contextlib.suppress(FileNotFoundError):
             self.settings.state_file.unlink()
 

@@ -21,7 +21,7 @@ class BlobWriter:
     path: Path
     limit: int
     size: int = 0
-    digest: hashlib._Hash = field(default_factory=hashlib.sha256)  # type: ignore[name-defined]
+    digest: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     def __post_init__(self) -> None:
         self._handle = self.path.open("wb")
@@ -73,7 +73,7 @@ class BlobStore:
         return bool(sha256) and self.path(sha256).exists()
 
     @contextlib.contextmanager
-    def writer(self, limit: int | None = None):  # type: ignore[no-untyped-def]
+    def writer(self, limit: int | None = None):
         """A :class:`BlobWriter` whose temporary file is removed unless :meth:`commit` took it."""
         writer = BlobWriter(self.tmp / f"{uuid.uuid4().hex}.part", limit or self.max_bytes)
         try:

@@ -71,7 +71,7 @@ def smollm2_record(path: Path | None) -> ModelRecord:
     (summed from the GGUF tensor table); without the package both stay unknown (0, no label)."""
     if path is None or not path.is_file():
         return SMOLLM2
-    labels = {**SMOLLM2.spec["labels"], "parameters": str(parameter_count(path))}  # type: ignore[dict-item]
+    labels = {**SMOLLM2.spec["labels"], "parameters": str(parameter_count(path))}
     return replace(SMOLLM2, size_bytes=path.stat().st_size, spec={**SMOLLM2.spec, "labels": labels})
 
 

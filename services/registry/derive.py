@@ -52,11 +52,11 @@ async def convert_to_onnx(
             f"model {record.name!r} is {record.format}; conversion to ONNX takes a TorchScript model",
             details={"format": record.format},
         )
-    inputs: list[dict[str, Any]] = [dict(spec) for spec in record.spec.get("inputs", [])]  # type: ignore[union-attr]
+    inputs: list[dict[str, Any]] = [dict(spec) for spec in record.spec.get("inputs", [])]
     for spec in inputs:
         if spec["name"] in example_shapes:
             spec["shape"] = example_shapes[spec["name"]]
-    outputs = list(record.spec.get("outputs", []))  # type: ignore[call-overload]
+    outputs = list(record.spec.get("outputs", []))
     header = UploadRequest(
         name=f"{record.name}-onnx",
         format="onnx",
@@ -109,7 +109,7 @@ async def _optimized(
     make: Callable[[Path, Path], tuple[list[str], dict[str, str]]],
 ) -> tuple[ModelRecord, list[str]]:
     """A new optimised version of ``record``: ``make`` returns what it did and the labels to add."""
-    kept = {k: str(v) for k, v in record.spec.get("labels", {}).items() if k != "filename"}  # type: ignore[union-attr]
+    kept = {k: str(v) for k, v in record.spec.get("labels", {}).items() if k != "filename"}
 
     def header(result: tuple[list[str], dict[str, str]]) -> UploadRequest:
         labels = {**kept, **result[1], "optimized_from": f"{record.name}:{record.version}"}

@@ -53,6 +53,7 @@ def measure(paths: list[Path], rounds: int = 3) -> list[Measured]:
                 llama.reset()
                 started = time.perf_counter()
                 reply = llama.create_completion(PROMPT, max_tokens=MEASURED_TOKENS, temperature=0.0)
+                assert isinstance(reply, dict), "create_completion without stream returns one response"
                 seconds = time.perf_counter() - started
                 best[index] = max(best[index], int(reply["usage"]["completion_tokens"]) / seconds)
     finally:

@@ -35,7 +35,7 @@ STATUS_NAMES = {
 }
 
 
-def _format(value: int) -> str:
+def _format(value: common.ModelFormat) -> str:
     if value not in FORMAT_NAMES:
         raise InvalidInput(
             f"format {common.ModelFormat.Name(value)} cannot be uploaded", details={"field": "format"}
@@ -232,7 +232,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                 task=model_to_proto(r).task,
                 available_offline=True,
                 size_bytes=r.size_bytes,
-                description=str(r.spec.get("labels", {}).get("description", f"{r.format} model")),  # type: ignore[union-attr]
+                description=str(r.spec.get("labels", {}).get("description", f"{r.format} model")),
             )
             for r in self.registry.list()
         ]

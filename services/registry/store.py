@@ -49,7 +49,7 @@ class ModelRecord:
     id: str = field(default_factory=lambda: f"model-{uuid.uuid4().hex[:12]}")
     created_at: str = field(default_factory=lambda: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
     #: Inputs, outputs, capabilities and labels, as JSON-able data.
-    spec: dict[str, object] = field(default_factory=dict)
+    spec: dict[str, Any] = field(default_factory=dict)
 
 
 class SqlModelStore:

@@ -159,13 +159,13 @@ def _onnx(path: Path, declared_onnx: bool) -> Validated:
         raise fail(f"ONNX check failed: {str(error).splitlines()[0][:300]}", "re-export the model") from None
     initializers = {i.name for i in model.graph.initializer}
 
-    def spec(value: object) -> dict:
-        tensor = value.type.tensor_type  # type: ignore[attr-defined]
+    def spec(value: onnx.ValueInfoProto) -> dict:
+        tensor = value.type.tensor_type
         dtype = _ONNX_TYPES.get(tensor.elem_type)
         if dtype is None:
-            raise fail(f"tensor {value.name!r} has an unsupported ONNX element type {tensor.elem_type}")  # type: ignore[attr-defined]
+            raise fail(f"tensor {value.name!r} has an unsupported ONNX element type {tensor.elem_type}")
         dims = [d.dim_value if d.HasField("dim_value") else -1 for d in tensor.shape.dim]
-        return {"name": value.name, "datatype": dtype, "shape": dims}  # type: ignore[attr-defined]
+        return {"name": value.name, "datatype": dtype, "shape": dims}
 
     inputs = [spec(v) for v in model.graph.input if v.name not in initializers]
     outputs = [spec(v) for v in model.graph.output]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 import av
 import numpy as np
@@ -61,7 +62,7 @@ def time_stretch(samples: np.ndarray, rate: int, tempo: float) -> np.ndarray:
     target = round(len(samples) / tempo)
     padded = np.concatenate([samples, np.zeros(rate // 10, np.float32)])
     graph = av.filter.Graph()
-    node = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", time_base=f"1/{rate}")
+    node = graph.add_abuffer(format="flt", sample_rate=rate, layout="mono", time_base=Fraction(1, rate))
     for stage in _atempo_stages(tempo):
         stretch = graph.add("atempo", f"{stage:.6f}")
         node.link_to(stretch)

@@ -13,6 +13,7 @@ import io
 import threading
 from dataclasses import dataclass
 from functools import cache
+from typing import cast
 
 import av
 import numpy as np
@@ -113,7 +114,9 @@ class Encoder:
         # Ogg pages default to a second of audio; shorter pages let a sentence leave at once.
         options = {"page_duration": "100000"} if fmt.container == "ogg" else {}
         self._container = av.open(self._target, mode="w", format=fmt.container, options=options)
-        self._stream = self._container.add_stream(fmt.codec, rate=self.rate, layout="mono")
+        self._stream = cast(
+            av.audio.stream.AudioStream, self._container.add_stream(fmt.codec, rate=self.rate, layout="mono")
+        )
         sample_format = "s16" if fmt.codec == "pcm_s16le" else self._stream.codec_context.format.name
         self._resampler = av.AudioResampler(format=sample_format, layout="mono", rate=self.rate)
 

@@ -111,7 +111,7 @@ class SpeechCore:
         self.stt = EngineSlot("faster-whisper", self._load_whisper)
         self._tts_slots = asyncio.Semaphore(settings.tts_concurrency)
         self._stt_slots = asyncio.Semaphore(settings.stt_concurrency)
-        self._probe: asyncio.Future[object] | None = None
+        self._probe: asyncio.Future[tuple[tuple[str, ...], dict[str, str]]] | None = None
 
     def _device(self, cuda_available: object) -> str:
         if self.settings.device == "cpu":

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 
-def mlp(seed: int = 0, width: int = 8):  # type: ignore[no-untyped-def]
+def mlp(seed: int = 0, width: int = 8):
     """A 4 → width → 3 MLP with fixed random weights."""
     import torch
 
@@ -18,7 +18,7 @@ def mlp(seed: int = 0, width: int = 8):  # type: ignore[no-untyped-def]
     return torch.nn.Sequential(torch.nn.Linear(4, width), torch.nn.ReLU(), torch.nn.Linear(width, 3)).eval()
 
 
-def onnx_bytes(model=None, features: int = 4) -> bytes:  # type: ignore[no-untyped-def]
+def onnx_bytes(model=None, features: int = 4) -> bytes:
     """The model exported to ONNX with a dynamic batch axis (input ``x``, output ``y``)."""
     import torch
 
@@ -39,7 +39,7 @@ def onnx_bytes(model=None, features: int = 4) -> bytes:  # type: ignore[no-untyp
     return buffer.getvalue()
 
 
-def torchscript_bytes(model=None) -> bytes:  # type: ignore[no-untyped-def]
+def torchscript_bytes(model=None) -> bytes:
     """The model as a TorchScript archive."""
     import torch
 

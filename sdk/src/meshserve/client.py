@@ -137,6 +137,9 @@ class _Models:
 class _ClientBase:
     """Constructor arguments and resources shared by both clients."""
 
+    #: The client's transport (:class:`Transport` or :class:`AsyncTransport`), made by each subclass.
+    transport: Any
+
     def __init__(
         self,
         base_url: str | None = None,
@@ -235,7 +238,7 @@ class Client(_ClientBase):
 
     def predict(self, model: Any, inputs: Any, **options: Any) -> Obj:
         """Runs a model (by name or Model): ``{"outputs", "latency_ms", "request_id"}``."""
-        return self._run(api.predict(model, inputs, **options))  # type: ignore[no-any-return]
+        return self._run(api.predict(model, inputs, **options))
 
     def load_model(
         self,
@@ -332,7 +335,7 @@ class AsyncClient(_ClientBase):
 
     async def predict(self, model: Any, inputs: Any, **options: Any) -> Obj:
         """Runs a model: ``{"outputs", "latency_ms", "request_id"}``."""
-        return await self._run(api.predict(model, inputs, **options))  # type: ignore[no-any-return]
+        return await self._run(api.predict(model, inputs, **options))
 
     async def load_model(
         self,

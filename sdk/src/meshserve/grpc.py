@@ -50,7 +50,9 @@ class _TokenInterceptor:
         grpc = _grpc()
         metadata = [*(details.metadata or []), (INTERNAL_TOKEN_HEADER, self.token)]
 
-        class Details(grpc.ClientCallDetails):  # type: ignore[misc]
+        base: Any = grpc.ClientCallDetails
+
+        class Details(base):
             method = details.method
             timeout = details.timeout
             credentials = details.credentials

@@ -146,7 +146,7 @@ class PredictionStream:
         """Predicts one chunk of data."""
         call = api.predict(self.model, chunk, **options)
         self.count += 1
-        return call.parse(self._transport.json(call.method, call.path, **call.kwargs))  # type: ignore[no-any-return]
+        return call.parse(self._transport.json(call.method, call.path, **call.kwargs))
 
     def close(self) -> None:
         """Closes the connection."""

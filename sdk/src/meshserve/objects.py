@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 
-class Obj(dict):  # type: ignore[type-arg]
+class Obj(dict):
     """A dict whose keys are also attributes."""
 
     _defaults: ClassVar[dict[str, Any]] = {}

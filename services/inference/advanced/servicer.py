@@ -126,7 +126,7 @@ class AdvancedServicer:
         cached, tokens = False, 0
         try:
             chunks = self.pipeline.generate(request, store_ttl=ttl)
-            async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+            async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
                     cached = cached or chunk.cached
                     if chunk.finish_reason:
@@ -196,7 +196,7 @@ class AdvancedServicer:
                     source=source,
                     size_bytes=size,
                     loaded=name in placed,
-                    latency_p50_ms=round(counter.percentile(50), 3) if measured else None,
+                    latency_p50_ms=round(counter.percentile(50), 3) if counter and measured else None,
                     requests=counter.requests if counter is not None else 0,
                     capabilities=caps,
                 )

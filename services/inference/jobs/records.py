@@ -63,7 +63,7 @@ def iso(ts: float | None) -> str | None:
 class ErrorInfo:
     """A canonical error frozen into a record."""
 
-    reason: int
+    reason: Reason
     message: str
     details: dict[str, Any] = field(default_factory=dict)
     suggestion: str = ""
@@ -94,7 +94,10 @@ class ErrorInfo:
         if not data:
             return None
         return cls(
-            int(data["reason"]), data["message"], dict(data.get("details") or {}), data.get("suggestion", "")
+            Reason.ValueType(int(data["reason"])),
+            data["message"],
+            dict(data.get("details") or {}),
+            data.get("suggestion", ""),
         )
 
 

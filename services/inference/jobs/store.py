@@ -233,7 +233,7 @@ def _callback_json(callback: CallbackStatus | None) -> str | None:
     return json.dumps(vars(callback)) if callback else None
 
 
-def _job_of(row: tuple, items: list[tuple]) -> Job:  # type: ignore[type-arg]
+def _job_of(row: tuple, items: list[tuple]) -> Job:
     specs = [ItemSpec(**json.loads(spec)) for spec, _ in items]
     results = [ItemResult.from_json(json.loads(result)) for _, result in items]
     return Job(

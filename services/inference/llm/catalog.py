@@ -17,7 +17,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from meshserve.v1 import common_pb2 as common
 from services.common.bundled import SMOLLM2_GGUF
@@ -27,6 +27,9 @@ from services.common.model_archive import ModelArchive, UnsafeArchive
 from services.inference.llm.engines import is_gguf
 from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.settings import GenerationSettings
+
+if TYPE_CHECKING:
+    from services.inference.catalog import CatalogEntry
 
 log = logging.getLogger("meshserve.llm")
 
@@ -42,11 +45,11 @@ class RegistryLookup(Protocol):
     #: The inference service's artifact cache (one file per sha256).
     cache_dir: Path
 
-    async def resolve(self, name: str, version: str = "") -> object:
+    async def resolve(self, name: str, version: str = "") -> CatalogEntry:
         """The newest version of a model (an entry with ``.model``, a ``common.Model``)."""
         ...
 
-    async def fetch(self, entry: object) -> Path:
+    async def fetch(self, entry: CatalogEntry) -> Path:
         """The entry's artifact on local disk."""
         ...
 
@@ -85,12 +88,18 @@ class LLMCatalog:
             return await self._from_registry(model_id, name)
         raise self._not_found(name)
 
+    def _registry(self) -> RegistryLookup:
+        """The registry, on the paths that only run with one (models registered by upload or import)."""
+        if self.registry is None:
+            raise MeshError("language models from the registry need the registry service")
+        return self.registry
+
     async def _from_registry(self, model_id: str, asked: str) -> LLMSpec:
         try:
-            entry = await self.registry.resolve(model_id)  # type: ignore[union-attr]
+            entry = await self._registry().resolve(model_id)
         except ModelNotFound:
             raise self._not_found(asked) from None
-        model: common.Model = entry.model  # type: ignore[attr-defined]
+        model: common.Model = entry.model
         if model.task != common.MODEL_TASK_TEXT_GENERATION or model.format not in SERVABLE_FORMATS:
             kind = common.ModelFormat.Name(model.format).removeprefix("MODEL_FORMAT_").lower()
             raise ModelNotFound(
@@ -118,16 +127,18 @@ class LLMCatalog:
             context_tokens=settings.context_tokens,
         )
 
-    async def _materialize(self, entry: object, filename: str, unpack: Callable[[Path, Path], None]) -> Path:
+    async def _materialize(
+        self, entry: CatalogEntry, filename: str, unpack: Callable[[Path, Path], None]
+    ) -> Path:
         """The artifact as ``<cache>/llm/<sha256>/<filename>`` (fetched once, then linked or extracted)."""
-        sha = entry.model.sha256  # type: ignore[attr-defined]
-        target = self.registry.cache_dir / "llm" / sha / filename  # type: ignore[union-attr]
+        sha = entry.model.sha256
+        target = self._registry().cache_dir / "llm" / sha / filename
         if target.exists():
             return target
         lock = self._fetching.setdefault(sha, asyncio.Lock())
         async with lock:
             if not target.exists():
-                cached = await self.registry.fetch(entry)  # type: ignore[union-attr]
+                cached = await self._registry().fetch(entry)
                 await asyncio.to_thread(unpack, cached, target)
                 log.info(
                     "language model fetched from the registry", extra={"sha256": sha, "path": str(target)}

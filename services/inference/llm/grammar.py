@@ -15,14 +15,21 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from services.common.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from llguidance._lib import JsonCompileOptions
+
 #: How JSON is laid out (see the module docstring).
-JSON_OPTIONS = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
+JSON_OPTIONS: JsonCompileOptions = {
+    "whitespace_flexible": False,
+    "item_separator": ", ",
+    "key_separator": ": ",
+}
 
 
 class Grammar:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import Any
 
@@ -55,7 +55,7 @@ class GenerationPipeline:
 
     async def generate(
         self, request: GenerationRequest, *, store_ttl: float | None = None, source: str = "generate"
-    ) -> AsyncIterator[Chunk]:
+    ) -> AsyncGenerator[Chunk, None]:
         """The chunks of one generation; closing the iterator cancels it on the worker.
 
         ``store_ttl`` (a prefetch) stores the result in the response cache for that many seconds;
@@ -73,18 +73,20 @@ class GenerationPipeline:
         hub = self.webhooks
         if hub is not None and hub.subscribed("inference.completed"):
             chunks = _announced(chunks, hub, source)
-        async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        async with contextlib.aclosing(chunks):
             async for chunk in chunks:
                 yield chunk
 
-    async def _cached_or_generated(self, job: GenerationJob, store_ttl: float | None) -> AsyncIterator[Chunk]:
+    async def _cached_or_generated(
+        self, job: GenerationJob, store_ttl: float | None
+    ) -> AsyncGenerator[Chunk, None]:
         """A stored answer when a prefetch stored this request; otherwise the engine's."""
         cache = self.cache
         params = job.params
         if not (params.greedy or params.seed is not None):
             if store_ttl is None:
                 cache.counters.bypassed += 1
-            async with contextlib.aclosing(self.service.generate(job)) as generated:  # type: ignore[type-var]
+            async with contextlib.aclosing(self.service.generate(job)) as generated:
                 async for chunk in generated:
                     yield chunk
             return
@@ -102,7 +104,7 @@ class GenerationPipeline:
         if store_ttl is None:
             cache.counters.misses += 1
         produced: list[Chunk] = []
-        async with contextlib.aclosing(self.service.generate(job)) as generated:  # type: ignore[type-var]
+        async with contextlib.aclosing(self.service.generate(job)) as generated:
             async for chunk in generated:
                 produced.append(chunk)
                 yield chunk
@@ -126,10 +128,10 @@ def _replayed(entry: CachedCompletion, request_id: str) -> list[Chunk]:
     ]
 
 
-async def _tool_calls(chunks: AsyncIterator[Chunk], tools: ToolUse) -> AsyncIterator[Chunk]:
+async def _tool_calls(chunks: AsyncGenerator[Chunk, None], tools: ToolUse) -> AsyncGenerator[Chunk, None]:
     """Each choice's reply whole, at its end: a tool call when it is one, else its text."""
     held: dict[int, list[Chunk]] = {}
-    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+    async with contextlib.aclosing(chunks):
         async for chunk in chunks:
             held.setdefault(chunk.choice, []).append(chunk)
             if not chunk.finish_reason:
@@ -146,12 +148,12 @@ async def _tool_calls(chunks: AsyncIterator[Chunk], tools: ToolUse) -> AsyncIter
                 )
 
 
-async def _postprocessed(chunks: AsyncIterator[Chunk], output: Any) -> AsyncIterator[Chunk]:
+async def _postprocessed(chunks: AsyncGenerator[Chunk, None], output: Any) -> AsyncGenerator[Chunk, None]:
     """Each choice's text through the postprocessing stages (a stream per choice). Text a stage holds
     back is sent with a later chunk of its choice, and so are the logprobs of its tokens."""
     streams: dict[int, OutputStream] = {}
     held: dict[int, tuple[TokenLogprob, ...]] = {}
-    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+    async with contextlib.aclosing(chunks):
         async for chunk in chunks:
             stream = streams.get(chunk.choice)
             if stream is None:
@@ -166,7 +168,9 @@ async def _postprocessed(chunks: AsyncIterator[Chunk], output: Any) -> AsyncIter
             yield replace(chunk, text=text, logprobs=logprobs)
 
 
-async def _announced(chunks: AsyncIterator[Chunk], hub: WebhookHub, source: str) -> AsyncIterator[Chunk]:
+async def _announced(
+    chunks: AsyncGenerator[Chunk, None], hub: WebhookHub, source: str
+) -> AsyncGenerator[Chunk, None]:
     """The chunks unchanged; ``inference.completed`` as each choice's last chunk goes out.
 
     The event is sent before that chunk is yielded: a caller that has what it wanted closes the
@@ -174,7 +178,7 @@ async def _announced(chunks: AsyncIterator[Chunk], hub: WebhookHub, source: str)
     """
     started = time.perf_counter()
     parts: dict[int, list[str]] = {}
-    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+    async with contextlib.aclosing(chunks):
         async for chunk in chunks:
             parts.setdefault(chunk.choice, []).append(chunk.text)
             if chunk.finish_reason:

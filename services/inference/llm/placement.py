@@ -12,7 +12,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tritonclient.grpc.aio import InferenceServerClient
 from tritonclient.utils import InferenceServerException
@@ -21,6 +21,9 @@ from services.common.errors import BackendUnavailable, ModelLoadFailed
 from services.inference.llm.client import fetch_stats
 from services.inference.llm.memory import estimate_bytes
 from services.inference.llm.model_dir import LLMSpec, write_model_directory
+
+if TYPE_CHECKING:
+    from services.inference.worker import TritonWorker
 from services.inference.llm.settings import GenerationSettings
 
 log = logging.getLogger("meshserve.llm")
@@ -65,7 +68,7 @@ class LocalLLMWorkers:
 
     def __init__(self, settings: GenerationSettings) -> None:
         self.settings = settings
-        self._worker = None
+        self._worker: TritonWorker | None = None
         self._client: InferenceServerClient | None = None
         self._loaded: dict[str, tuple[LLMSpec, Placement]] = {}
         self._lock = asyncio.Lock()

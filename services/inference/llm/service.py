@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,7 @@ class GenerationService:
         self._specs[spec.triton_name] = spec
         return await self.placer.place(spec)
 
-    async def generate(self, job: GenerationJob) -> AsyncIterator[Chunk]:
+    async def generate(self, job: GenerationJob) -> AsyncGenerator[Chunk, None]:
         """The chunks of one generation, its ``n`` choices interleaved as they come (each choice is
         a sequence of its own in the worker's continuous batch); closing the iterator cancels them."""
         spec = await self.catalog.resolve(job.model)

@@ -8,6 +8,7 @@ through unprocessed when a stage breaks: a filter that fails must not leak what 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -71,7 +72,7 @@ class Pipeline:
     def preprocess(self, request: TextRequest) -> TextRequest:
         """The request after every preprocessing stage."""
         for plugin, usage in self.pre:
-            request = _run(plugin, usage, lambda p=plugin, r=request: p.preprocess(r))  # type: ignore[misc]
+            request = _run(plugin, usage, functools.partial(plugin.preprocess, request))
             usage.applied += 1
         return request
 
@@ -91,7 +92,7 @@ class OutputStream(TextStream):
     def feed(self, text: str) -> str:
         """Text every stage has released."""
         for plugin, usage, stream in self.stages:
-            text = _run(plugin, usage, lambda s=stream, t=text: s.feed(t))  # type: ignore[misc]
+            text = _run(plugin, usage, functools.partial(stream.feed, text))
         return text
 
     def finish(self) -> str:
@@ -99,6 +100,6 @@ class OutputStream(TextStream):
         text = ""
         for plugin, usage, stream in self.stages:
             if text:
-                text = _run(plugin, usage, lambda s=stream, t=text: s.feed(t))  # type: ignore[misc]
+                text = _run(plugin, usage, functools.partial(stream.feed, text))
             text += _run(plugin, usage, stream.finish)
         return text

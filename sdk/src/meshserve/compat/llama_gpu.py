@@ -15,9 +15,9 @@ from meshserve.errors import APIError, ModelLoadError
 class LlamaGPUClient(CompatClient):
     """004's ``LlamaGPUClient(base_url, api_key)`` over the ``/api/v1`` surface."""
 
-    def load_model(
+    def load_model(  # type: ignore[override]  # 004's signature: backend and replicas, not the core client's
         self, model: Any, backend: str = "auto", replicas: int | None = None, **options: Any
-    ) -> Any:  # type: ignore[override]
+    ) -> Any:
         """Loads a registered model onto workers; returns 004's model state (loaded, backend, memory…)."""
         try:
             return self._run(api.deploy_model(model, backend, replicas, **options))

@@ -59,7 +59,7 @@ def load_causal_lm(source: str | Path, device: str = "auto") -> LoadedModel:
         model = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype, **kwargs)
     except (OSError, ValueError) as error:
         raise ModelLoadFailed(f"cannot load {path}: {error}", details={"path": str(path)}) from error
-    model.to(target).eval()
+    torch.nn.Module.to(model, target).eval()
     config = model.config
     context = int(getattr(config, "max_position_embeddings", 0) or tokenizer.model_max_length or 2048)
     eos = model.generation_config.eos_token_id if model.generation_config else None

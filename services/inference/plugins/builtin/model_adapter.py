@@ -41,7 +41,7 @@ class ModelAdapter(Plugin):
     )
     Settings = AdapterSettings
 
-    def __init__(self, settings: AdapterSettings) -> None:  # type: ignore[override]
+    def __init__(self, settings: AdapterSettings) -> None:
         super().__init__(settings)
         self.adapter = settings
 

@@ -105,7 +105,7 @@ class PromptGuard(Plugin):
     )
     Settings = GuardSettings
 
-    def __init__(self, settings: GuardSettings) -> None:  # type: ignore[override]
+    def __init__(self, settings: GuardSettings) -> None:
         super().__init__(settings)
         self.guard = settings
         self.blocked = [re.compile(p, re.IGNORECASE) for p in settings.blocked_patterns]

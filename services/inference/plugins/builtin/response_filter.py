@@ -160,7 +160,7 @@ class ResponseFilter(Plugin):
     )
     Settings = FilterSettings
 
-    def __init__(self, settings: FilterSettings) -> None:  # type: ignore[override]
+    def __init__(self, settings: FilterSettings) -> None:
         super().__init__(settings)
         self.filter_settings = settings
         self.pattern = compile_filter(settings)
