@@ -1,103 +1,51 @@
 """The Triton worker pool: starts and supervises ``tritonserver`` processes, places models on
-them, routes each request to the least-loaded worker holding its model and retries idempotent
-requests once on another worker when one dies. No meshserve transport imports; workers are
-driven with ``tritonclient.grpc.aio`` (KServe v2 gRPC), except tensor requests, which take the
+them (:mod:`services.inference.placements`), routes each request to the least-loaded worker
+holding its model and retries idempotent requests once on another worker when one dies. Workers
+are driven with ``tritonclient.grpc.aio`` (KServe v2 gRPC), except tensor requests, which take the
 leaner keep-alive HTTP path of :mod:`services.inference.triton_http`.
 
-Interface for decoupled (streaming) models such as the text-generation engine
------------------------------------------------------------------------------
-The inference servicer exposes this pool as ``servicer.pool`` (``GenerationMixin`` methods reach
-it as ``self.pool``). A model that ships its own Triton model directory uses:
-
-* ``await pool.install_model_dir(name, source_dir, replicas=1)`` — copies ``source_dir``
-  (``config.pbtxt`` naming ``name`` + ``1/model.py``, any config such as
-  ``model_transaction_policy { decoupled: true }`` and no dynamic batcher) into the workers' model
-  repository and loads it on ``replicas`` workers; returns the :class:`Placement` (``.device`` is
-  what the model wrote in ``runtime-<pid>.json`` if it did, else "cpu").
-* ``await pool.client_for(name)`` — the ``tritonclient.grpc.aio.InferenceServerClient`` of the
-  least-loaded ready worker holding it (loading it again if its worker died), with
-  ``pool.worker_of_client(client)`` / ``pool.address_for(name)`` when a raw address is wanted.
-* ``pool.track(name, worker_id)`` — an async context manager counting one request in the
-  model's and worker's statistics (requests, failures, latency, in-flight).
-* ``await pool.unload(name)`` — unloads it from every worker.
+A model that ships its own Triton model directory (the decoupled text-generation model) uses
+``install_model_dir`` (copies it into the repository and loads it), ``client_for`` / ``address_for``
+(a ready worker holding it, loading it again if its worker died), ``track`` (counts one request in
+the model's and worker's statistics) and ``unload``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
-import psutil
 import tritonclient.grpc.aio as triton
-from prometheus_client import Counter, Gauge
 from tritonclient.utils import InferenceServerException
 
 from services.common.errors import (
     BackendUnavailable,
-    InferenceFailed,
     InvalidInput,
     ModelLoadFailed,
     ModelNotLoaded,
 )
 from services.inference.budget import Resident, plan_room
+from services.inference.instances import live_instances, resident_bytes
+from services.inference.placements import (
+    MODEL_EVICTIONS,
+    MODEL_LOADS,
+    RESIDENT_BYTES,
+    Placement,
+    Preparer,
+)
 from services.inference.repository import Batching, ModelRepository
 from services.inference.stats import Statistics
-from services.inference.tensors import WireTensor
-from services.inference.triton_http import HttpInferResult, TritonHttpClient, WorkerError
+from services.inference.triton_http import TritonHttpClient
 from services.inference.worker import TritonWorker, prepare_backend_dir
 
 log = logging.getLogger("meshserve.inference.pool")
 
-MODEL_LOADS = Counter("meshserve_model_loads_total", "Model instances loaded on a worker", ["model"])
-MODEL_EVICTIONS = Counter(
-    "meshserve_model_evictions_total", "Models unloaded to make room under the memory budget", ["model"]
-)
-RESIDENT_BYTES = Gauge("meshserve_model_resident_bytes", "Resident memory of a model's instances", ["model"])
-
 #: Tries to start one worker before it is left failed.
 BOOT_ATTEMPTS = 3
-#: Writes a model's repository entry before its first load.
-Preparer = Callable[[], Awaitable[None]]
-
-
-@dataclass
-class Placement:
-    """A Triton model and where it is loaded."""
-
-    name: str
-    prepare: Preparer | None = None
-    batching: Batching = field(default_factory=Batching)
-    device_preference: str = "auto"
-    replicas: int = 1
-    workers: set[str] = field(default_factory=set)
-    status: str = "ready"  # ready | loading | loaded | failed | unloaded
-    reason: str = ""
-    load_seconds: float = 0.0
-    device: str = "cpu"
-    #: The language-model engine and why it was chosen, as the loaded model reported them.
-    engine: str = ""
-    engine_reason: str = ""
-    #: Resident bytes one instance needs before its first load is measured (0: unknown).
-    estimate_bytes: int = 0
-    #: Resident bytes one instance measured after its last load.
-    measured_bytes: int = 0
-    #: Loads (instances placed) and evictions (unloaded to make room under the memory budget).
-    loads: int = 0
-    evictions: int = 0
-    #: When a request last asked for it (monotonic seconds).
-    last_used: float = 0.0
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def need_bytes(self) -> int:
-        """What one more instance is expected to hold: measured when known, else the estimate."""
-        return self.measured_bytes or self.estimate_bytes
 
 
 class WorkerPool:
@@ -217,10 +165,10 @@ class WorkerPool:
         while not self._closing:
             for worker in list(self.workers.values()):
                 if worker.process is not None and not worker.alive and worker.state == "ready":
-                    await self._replace(worker)
+                    await self.replace(worker)
             await asyncio.sleep(0.1)
 
-    async def _replace(self, worker: TritonWorker) -> None:
+    async def replace(self, worker: TritonWorker) -> None:
         code = worker.process.returncode if worker.process else None
         log.warning("worker died; replacing it", extra={"worker": worker.id, "exit_code": code})
         worker.state = "failed"
@@ -507,109 +455,19 @@ class WorkerPool:
             model.end(latency, ok)
             worker.end(latency, ok)
 
-    async def infer(
-        self,
-        name: str,
-        inputs: list[WireTensor],
-        outputs: list[str],
-        *,
-        request_id: str = "",
-        timeout: float | None = None,
-        idempotent: bool = True,
-    ) -> tuple[HttpInferResult, TritonWorker]:
-        """Runs a request; on a worker failure retries once on another worker when idempotent.
-
-        The model's counter holds the request from its arrival, so one still waiting for a worker
-        (pool scaled to zero, model loading) is in ``in_flight`` and ``waiting``: demand the
-        autoscaler can see. Its latency is end to end, waits included.
-        """
-        model = self.stats.model(name)
-        model.begin()
-        started = time.perf_counter()
-        ok = False
-        try:
-            answer = await self._infer_attempts(name, inputs, outputs, request_id, timeout, idempotent)
-            ok = True
-            return answer
-        finally:
-            model.end((time.perf_counter() - started) * 1000, ok)
-
-    async def _infer_attempts(
-        self,
-        name: str,
-        inputs: list[WireTensor],
-        outputs: list[str],
-        request_id: str,
-        timeout: float | None,
-        idempotent: bool,
-    ) -> tuple[HttpInferResult, TritonWorker]:
-        model = self.stats.model(name)
-        excluded: frozenset[str] = frozenset()
-        attempts = 2 if idempotent else 1
-        for attempt in range(attempts):
-            model.waiting += 1
-            try:
-                worker = await self.pick(name, excluded)
-            finally:
-                model.waiting -= 1
-            client = self.http_clients[worker.id]
-            counter = self.stats.worker(worker.id)
-            counter.begin()
-            sent = time.perf_counter()
-            ok = False
-            try:
-                result = await client.infer(name, inputs, outputs, request_id=request_id, timeout=timeout)
-                ok = True
-                return result, worker
-            except WorkerError as error:
-                if await self._worker_failed(worker, error) and attempt + 1 < attempts:
-                    log.warning("retrying on another worker", extra={"model": name, "worker": worker.id})
-                    excluded = frozenset({worker.id})
-                    continue
-                raise _model_error(name, error, worker) from None
-            finally:
-                counter.end((time.perf_counter() - sent) * 1000, ok)
-        raise AssertionError("unreachable")
-
-    async def _worker_failed(self, worker: TritonWorker, error: WorkerError) -> bool:
-        """Whether an error came from the worker going away rather than from the request."""
-        if not error.worker_gone and worker.alive:
-            return False
-        if worker.process is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(worker.process.wait(), 1.0)
-        if not worker.alive and worker.state == "ready":
-            await self._replace(worker)
-        return True
-
     # ---- facts -----------------------------------------------------------------------------
 
-    def _stub_facts(self, name: str) -> list[tuple[dict, psutil.Process]]:
-        """Runtime facts and live stub processes of a model's instances on running workers."""
-        pids = {w.pid for w in self.workers.values() if w.alive}
-        facts = []
-        for path in self.repository.runtime_facts(name):
-            try:
-                data = json.loads(path.read_text())
-                process = psutil.Process(int(data["pid"]))
-                if process.ppid() in pids:
-                    facts.append((data, process))
-            except (OSError, ValueError, KeyError, psutil.Error):
-                continue
-        return facts
+    def _live_pids(self) -> set[int]:
+        return {w.pid for w in self.workers.values() if w.alive}
 
     def _runtime_facts(self, name: str) -> dict:
         """What the first live instance of a model wrote about itself (device, engine …), or {}."""
-        facts = self._stub_facts(name)
-        return facts[0][0] if facts else {}
+        instances = live_instances(self.repository, self._live_pids(), name)
+        return instances[0][0] if instances else {}
 
     def memory_bytes(self, name: str) -> int:
         """Resident memory of the model's Triton stub processes, measured now (0 when unloaded)."""
-        total = 0
-        for _, process in self._stub_facts(name):
-            with contextlib.suppress(psutil.Error):
-                total += process.memory_info().rss
-        return total
+        return resident_bytes(self.repository, self._live_pids(), name)
 
     async def queue_ms(self, name: str) -> tuple[float, int]:
         """Mean Triton queue time (ms) and pending count of a model, from the workers' statistics."""
@@ -622,13 +480,3 @@ class WorkerPool:
                     total_ns += int(queue.get("ns", 0))
                     count += int(queue.get("count", 0))
         return (total_ns / count / 1e6 if count else 0.0), 0
-
-
-def _model_error(name: str, error: WorkerError, worker: TritonWorker) -> Exception:
-    """A worker's failure as the canonical error of the request."""
-    details = {"model": name, "worker": worker.id}
-    if error.code == "INVALID_ARGUMENT":
-        return InvalidInput(f"Triton rejected the request: {error.message}", details=details)
-    if error.worker_gone:
-        return BackendUnavailable(f"worker unavailable: {error.message}", details=details)
-    return InferenceFailed(f"inference failed: {error.message}", details=details)

@@ -19,7 +19,9 @@ from dataclasses import dataclass, replace
 from meshserve.v1 import common_pb2 as common
 from services.common.errors import InvalidInput, MeshError, ModelLoadFailed, ModelNotLoaded
 from services.inference.catalog import CatalogEntry, RegistryCatalog
-from services.inference.pool import Placement, WorkerPool
+from services.inference.dispatch import TensorDispatcher
+from services.inference.placements import Placement
+from services.inference.pool import WorkerPool
 from services.inference.repository import Batching, config_pbtxt, runtime_of, triton_name
 from services.inference.tensors import WireTensor, conform
 
@@ -48,6 +50,7 @@ class Predictor:
         default_device: str = "auto",
     ) -> None:
         self.pool = pool
+        self.dispatcher = TensorDispatcher(pool)
         self.catalog = catalog
         self.default_batching = default_batching
         self.default_device = default_device
@@ -120,7 +123,7 @@ class Predictor:
                 )
         was_loaded = placement.status == "loaded"
         try:
-            result, worker = await self.pool.infer(
+            result, worker = await self.dispatcher.infer(
                 placement.name, tensors, output_names, request_id=request_id, timeout=timeout
             )
         except ModelLoadFailed as error:

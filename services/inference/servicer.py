@@ -21,7 +21,8 @@ from services.common.errors import MeshError
 from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.llm.service import GenerationService
-from services.inference.pool import Placement, WorkerPool
+from services.inference.placements import Placement
+from services.inference.pool import WorkerPool
 from services.inference.predictor import Predictor
 from services.inference.repository import Batching
 from services.inference.stats import Counter

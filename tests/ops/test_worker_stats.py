@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
-from services.inference.pool import Placement
+from services.inference.placements import Placement
 from services.inference.servicer import queue_depth
 from services.inference.stats import Counter, Statistics
 from services.inference.triton_metrics import TritonMetricsCollector, relabel

@@ -102,3 +102,27 @@ test("server-sent events split across reads are parsed whole", async () => {
   for await (const token of client.stream("m", "p")) tokens.push(token);
   assert.deepEqual(tokens, ["Hel", "lo"]);
 });
+
+test("model and plugin calls send 004's methods, paths and bodies", async () => {
+  const { url, seen } = await serve([[200, {}, { success: true, model: { id: "m/1", loaded: true } }]]);
+  const bodies = [];
+  const original = globalThis.fetch;
+  globalThis.fetch = async (input, init) => {
+    bodies.push({ method: init.method, path: new URL(input).pathname, body: init.body && JSON.parse(init.body) });
+    return original(input, init);
+  };
+  try {
+    const client = new MeshserveClient({ baseUrl: url });
+    assert.equal((await client.loadModel("m/1", { backend: "cpu", quantization: "int8" })).loaded, true);
+    await client.unloadModel("m/1");
+    await client.configurePlugin("guard", { max: 3 });
+  } finally {
+    globalThis.fetch = original;
+  }
+  assert.deepEqual(bodies, [
+    { method: "POST", path: "/api/v1/models/m%2F1/load", body: { backend: "cpu", quantization: "int8" } },
+    { method: "DELETE", path: "/api/v1/models/m%2F1/unload", body: undefined },
+    { method: "PUT", path: "/api/v1/plugins/guard/config", body: { config: { max: 3 } } },
+  ]);
+  assert.equal(seen.length, 3);
+});

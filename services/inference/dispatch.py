@@ -1,0 +1,111 @@
+"""The tensor data path: one request to the least-loaded worker holding its model, over that
+worker's keep-alive HTTP client (:mod:`services.inference.triton_http`). A worker that dies
+mid-request is replaced, and an idempotent request is retried once on another worker; a failure
+becomes the canonical error of the request."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from services.common.errors import BackendUnavailable, InferenceFailed, InvalidInput
+from services.inference.pool import WorkerPool
+from services.inference.tensors import WireTensor
+from services.inference.triton_http import HttpInferResult, WorkerError
+from services.inference.worker import TritonWorker
+
+log = logging.getLogger("meshserve.inference.dispatch")
+
+
+class TensorDispatcher:
+    """Runs tensor requests on the pool's workers."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        self.pool = pool
+
+    async def infer(
+        self,
+        name: str,
+        inputs: list[WireTensor],
+        outputs: list[str],
+        *,
+        request_id: str = "",
+        timeout: float | None = None,
+        idempotent: bool = True,
+    ) -> tuple[HttpInferResult, TritonWorker]:
+        """Runs a request; on a worker failure retries once on another worker when idempotent.
+
+        The model's counter holds the request from its arrival, so one still waiting for a worker
+        (pool scaled to zero, model loading) is in ``in_flight`` and ``waiting``: demand the
+        autoscaler can see. Its latency is end to end, waits included.
+        """
+        model = self.pool.stats.model(name)
+        model.begin()
+        started = time.perf_counter()
+        ok = False
+        try:
+            answer = await self._infer_attempts(name, inputs, outputs, request_id, timeout, idempotent)
+            ok = True
+            return answer
+        finally:
+            model.end((time.perf_counter() - started) * 1000, ok)
+
+    async def _infer_attempts(
+        self,
+        name: str,
+        inputs: list[WireTensor],
+        outputs: list[str],
+        request_id: str,
+        timeout: float | None,
+        idempotent: bool,
+    ) -> tuple[HttpInferResult, TritonWorker]:
+        model = self.pool.stats.model(name)
+        excluded: frozenset[str] = frozenset()
+        attempts = 2 if idempotent else 1
+        for attempt in range(attempts):
+            model.waiting += 1
+            try:
+                worker = await self.pool.pick(name, excluded)
+            finally:
+                model.waiting -= 1
+            client = self.pool.http_clients[worker.id]
+            counter = self.pool.stats.worker(worker.id)
+            counter.begin()
+            sent = time.perf_counter()
+            ok = False
+            try:
+                result = await client.infer(name, inputs, outputs, request_id=request_id, timeout=timeout)
+                ok = True
+                return result, worker
+            except WorkerError as error:
+                if await self._worker_failed(worker, error) and attempt + 1 < attempts:
+                    log.warning("retrying on another worker", extra={"model": name, "worker": worker.id})
+                    excluded = frozenset({worker.id})
+                    continue
+                raise _model_error(name, error, worker) from None
+            finally:
+                counter.end((time.perf_counter() - sent) * 1000, ok)
+        raise AssertionError("unreachable")
+
+    async def _worker_failed(self, worker: TritonWorker, error: WorkerError) -> bool:
+        """Whether an error came from the worker going away rather than from the request."""
+        if not error.worker_gone and worker.alive:
+            return False
+        if worker.process is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(worker.process.wait(), 1.0)
+        if not worker.alive and worker.state == "ready":
+            await self.pool.replace(worker)
+        return True
+
+
+def _model_error(name: str, error: WorkerError, worker: TritonWorker) -> Exception:
+    """A worker's failure as the canonical error of the request."""
+    details = {"model": name, "worker": worker.id}
+    if error.code == "INVALID_ARGUMENT":
+        return InvalidInput(f"Triton rejected the request: {error.message}", details=details)
+    if error.worker_gone:
+        return BackendUnavailable(f"worker unavailable: {error.message}", details=details)
+    return InferenceFailed(f"inference failed: {error.message}", details=details)
