@@ -26,8 +26,9 @@ export PATH := $(NODE_BIN):$(PATH)
 install: $(STAMP)
 
 # Real servers some tests start (Redis for shared rate limits, PostgreSQL for the registry,
-# Chromium for the dashboard page): installed from Debian when missing and when we may (root + apt).
-SYSTEM_PACKAGES := redis-server:redis-server postgresql:initdb chromium:chromium
+# Chromium for the dashboard page, promtool for the alert rules): installed from Debian when missing
+# and when we may (root + apt).
+SYSTEM_PACKAGES := redis-server:redis-server postgresql:initdb chromium:chromium prometheus:promtool
 system-deps:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do pkg=$${pair%%:*}; bin=$${pair##*:}; \
 	  command -v $$bin >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/$$bin >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \

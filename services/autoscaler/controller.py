@@ -26,6 +26,7 @@ from services.common.metrics import (
     AUTOSCALER_DECISIONS,
     AUTOSCALER_DESIRED,
     AUTOSCALER_EVALUATIONS,
+    AUTOSCALER_MAX,
     AUTOSCALER_METRIC,
     AUTOSCALER_REPLICAS,
 )
@@ -149,6 +150,7 @@ class Autoscaler:
         status.desired, status.reason, status.inputs = verdict.desired, verdict.reason, reading.inputs()
         AUTOSCALER_REPLICAS.labels(policy.target).set(replicas)
         AUTOSCALER_DESIRED.labels(policy.target).set(verdict.desired)
+        AUTOSCALER_MAX.labels(policy.target).set(policy.max_replicas)
         AUTOSCALER_METRIC.labels(policy.target, policy.target_metric).set(verdict.metric_value)
         if not verdict.changes:
             return None

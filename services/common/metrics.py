@@ -45,6 +45,9 @@ AUTOSCALER_REPLICAS = Gauge("meshserve_autoscaler_replicas", "Replicas of a targ
 AUTOSCALER_DESIRED = Gauge(
     "meshserve_autoscaler_desired_replicas", "Replicas a policy wanted at its last evaluation", ["target"]
 )
+AUTOSCALER_MAX = Gauge(
+    "meshserve_autoscaler_max_replicas", "The most replicas a policy allows its target", ["target"]
+)
 AUTOSCALER_METRIC = Gauge(
     "meshserve_autoscaler_metric_value",
     "Value of a policy's metric at its last evaluation",

@@ -2,8 +2,9 @@
 
 No kustomize ships on PyPI for Python 3.11 (``pykustomize`` needs 3.14; the ``kustomize`` package is another
 tool), so :func:`render_lite` implements the subset of kustomize these overlays use — ``resources``,
-``namespace``, ``labels`` (with ``includeTemplates``), ``images``, ``replicas`` and ``patches`` (strategic
-merge by name, and JSON 6902 lists with a ``target``) — and a test checks it against kubectl where both exist.
+``namespace``, ``labels`` (with ``includeTemplates``), ``images``, ``replicas``, ``patches`` (strategic
+merge by name, and JSON 6902 lists with a ``target``) and ``configMapGenerator`` from files (with
+``generatorOptions``' labels and no name hash) — and a test checks it against kubectl where both exist.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def render_lite(directory: Path) -> list[dict[str, Any]]:
             objects += render_lite(path)
         else:
             objects += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    objects += _generated_config_maps(directory, spec)
     for patch in spec.get("patches", []):
         body = yaml.safe_load((directory / patch["path"]).read_text())
         target = patch.get("target", {})
@@ -139,3 +141,20 @@ def _json_patch(obj: dict[str, Any], operation: dict[str, Any]) -> None:
         del node[int(last) if isinstance(node, list) else last]
     else:
         raise NotImplementedError(operation["op"])
+
+
+def _generated_config_maps(directory: Path, spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """``configMapGenerator`` entries made of files (the subset the Grafana dashboards use)."""
+    options = spec.get("generatorOptions", {})
+    assert not spec.get("configMapGenerator") or options.get("disableNameSuffixHash"), (
+        "name hashes are not rendered"
+    )
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": entry["name"], "labels": dict(options.get("labels", {}))},
+            "data": {Path(f).name: (directory / f).read_text() for f in entry.get("files", [])},
+        }
+        for entry in spec.get("configMapGenerator", [])
+    ]

@@ -25,6 +25,7 @@ from services.inference.devices import machine_facts
 from services.inference.llm.catalog import LLMCatalog, RegistryLookup
 from services.inference.llm.client import fetch_stats, stream_events
 from services.inference.llm.embeddings import check_inputs, shaped
+from services.inference.llm.metrics import SequenceClock
 from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers, Placement
 from services.inference.llm.requests import GenerationJob, GenerationRequest, build_job
@@ -164,25 +165,40 @@ class GenerationService:
     async def _choice(
         self, spec: LLMSpec, placement: Placement, job: GenerationJob, choice: int, created: int
     ) -> AsyncIterator[Chunk]:
-        async for event in stream_events(placement.client, placement.triton_name, job.body(choice)):
-            if event.get("cancelled"):
-                return
-            usage = event.get("usage") or {}
-            yield Chunk(
-                text=str(event.get("text", "")),
-                index=int(event.get("index", 0)),
-                model=spec.model_id,
-                device=placement.device,
-                request_id=job.request_id,
-                created=created,
-                finish_reason=str(event.get("finish_reason", "")),
-                prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                completion_tokens=int(usage.get("completion_tokens", 0)),
-                cached_tokens=int(usage.get("cached_tokens", 0)),
-                mean_logprob=event.get("mean_logprob"),
-                choice=choice,
-                logprobs=tuple(TokenLogprob.from_event(t) for t in event.get("logprobs", ())),
-            )
+        clock = SequenceClock(spec.model_id)
+        try:
+            async for event in stream_events(placement.client, placement.triton_name, job.body(choice)):
+                if event.get("cancelled"):
+                    return
+                chunk = self._chunk(spec, placement, job, choice, created, event)
+                if chunk.text:
+                    clock.text()
+                if chunk.finish_reason:
+                    clock.finished(chunk.prompt_tokens, chunk.completion_tokens)
+                yield chunk
+        finally:
+            clock.close()
+
+    @staticmethod
+    def _chunk(
+        spec: LLMSpec, placement: Placement, job: GenerationJob, choice: int, created: int, event: dict
+    ) -> Chunk:
+        usage = event.get("usage") or {}
+        return Chunk(
+            text=str(event.get("text", "")),
+            index=int(event.get("index", 0)),
+            model=spec.model_id,
+            device=placement.device,
+            request_id=job.request_id,
+            created=created,
+            finish_reason=str(event.get("finish_reason", "")),
+            prompt_tokens=int(usage.get("prompt_tokens", 0)),
+            completion_tokens=int(usage.get("completion_tokens", 0)),
+            cached_tokens=int(usage.get("cached_tokens", 0)),
+            mean_logprob=event.get("mean_logprob"),
+            choice=choice,
+            logprobs=tuple(TokenLogprob.from_event(t) for t in event.get("logprobs", ())),
+        )
 
     async def language_model(self, name: str) -> LLMSpec | None:
         """The language model served under ``name``, or None when it is not one (a tensor model, an

@@ -1,0 +1,53 @@
+"""Prometheus metrics of text generation, per model, as the inference service sees each sequence's
+chunks arrive from its worker: time to first token, the gap between chunks, prompt and completion
+tokens, and the sequences in flight (the continuous batch's occupancy, waiting ones included)."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import Counter, Gauge, Histogram
+
+TIME_TO_FIRST_TOKEN = Histogram(
+    "meshserve_llm_time_to_first_token_seconds",
+    "From a sequence's request to the worker until its first text",
+    ["model"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+)
+INTER_TOKEN = Histogram(
+    "meshserve_llm_inter_token_seconds",
+    "Between one text chunk of a sequence and the next",
+    ["model"],
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
+COMPLETION_TOKENS = Counter("meshserve_llm_completion_tokens_total", "Tokens generated", ["model"])
+PROMPT_TOKENS = Counter("meshserve_llm_prompt_tokens_total", "Prompt tokens of finished sequences", ["model"])
+SEQUENCES_IN_FLIGHT = Gauge(
+    "meshserve_llm_sequences_in_flight", "Sequences sent to a worker and not finished", ["model"]
+)
+
+
+class SequenceClock:
+    """Times one sequence: create it when the request leaves, call :meth:`text` on each chunk
+    with text and :meth:`finished` with the usage of its last one."""
+
+    def __init__(self, model: str) -> None:
+        self.model = model
+        self._last = time.perf_counter()
+        self._first = True
+        SEQUENCES_IN_FLIGHT.labels(model).inc()
+
+    def text(self) -> None:
+        """A chunk with text arrived."""
+        now = time.perf_counter()
+        (TIME_TO_FIRST_TOKEN if self._first else INTER_TOKEN).labels(self.model).observe(now - self._last)
+        self._first, self._last = False, now
+
+    def finished(self, prompt_tokens: int, completion_tokens: int) -> None:
+        """The sequence's last chunk arrived."""
+        PROMPT_TOKENS.labels(self.model).inc(prompt_tokens)
+        COMPLETION_TOKENS.labels(self.model).inc(completion_tokens)
+
+    def close(self) -> None:
+        """The sequence left (finished, failed or cancelled)."""
+        SEQUENCES_IN_FLIGHT.labels(self.model).dec()
