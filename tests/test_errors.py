@@ -8,12 +8,13 @@ import grpc
 import pytest
 
 import meshserve
-from meshserve.grpc import api_error, facts_of
+from meshserve.grpc import api_error, error_detail, facts_of
 from meshserve.v1 import autoscaler_pb2 as pb
 from meshserve.v1 import autoscaler_pb2_grpc as pb_grpc
 from meshserve.v1 import common_pb2
 from services.common import errors
 from services.common.errors import GRPC_TO_HTTP, REASON_TO_GRPC, MeshError
+from services.common.facts import facts_as_struct
 
 DOCUMENTED_HTTP = {  # ARCHITECTURE.md, "Errors"
     grpc.StatusCode.INVALID_ARGUMENT: 400,
@@ -116,10 +117,9 @@ async def test_error_survives_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
             assert rebuilt.details == {**FACTS, "path": "/m"}
             assert type(rebuilt.details["max_length"]) is int and type(rebuilt.details["ratio"]) is float
             # ... and as text for clients that read only google.rpc.ErrorDetail.metadata.
-            status = errors._status_from_error(caught.value)
-            assert status is not None
-            detail = common_pb2.ErrorDetail()
-            status.details[0].Unpack(detail)
+            found = error_detail(caught.value)
+            assert found is not None
+            _, detail = found
             assert dict(detail.metadata) == {
                 "model_id": "x",
                 "max_length": "4096",
@@ -155,7 +155,7 @@ async def test_error_survives_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_facts_from_a_peer_that_sends_only_text() -> None:
-    assert facts_of(errors.facts_as_struct({}), {"max_length": "4096"}) == {"max_length": "4096"}
+    assert facts_of(facts_as_struct({}), {"max_length": "4096"}) == {"max_length": "4096"}
 
 
 def test_bare_status_maps_to_a_reason() -> None:

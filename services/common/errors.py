@@ -31,17 +31,17 @@ Exception tree::
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2, struct_pb2
+from google.protobuf import any_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 
-from meshserve.grpc import facts_of
+from meshserve.grpc import error_detail, facts_of
 from meshserve.v1 import common_pb2
+from services.common.facts import facts_as_struct, facts_as_text, json_value
 
 Reason = common_pb2.Reason
 
@@ -172,57 +172,18 @@ class MeshError(Exception):
         """Rebuilds the canonical error a peer sent, or derives one from a bare status."""
         code: grpc.StatusCode = error.code()
         message: str = error.details() or code.name
-        status = _status_from_error(error)
-        if status is not None:
-            for packed in status.details:
-                detail = common_pb2.ErrorDetail()
-                if packed.Is(detail.DESCRIPTOR) and packed.Unpack(detail):
-                    return _error_class_for(detail.reason)(
-                        status.message or message,
-                        reason=detail.reason,
-                        details=facts_of(detail.facts, detail.metadata),
-                        suggestion=detail.suggestion,
-                        retry_after=detail.retry_after_seconds,
-                    )
+        found = error_detail(error)
+        if found is not None:
+            status_message, detail = found
+            return _error_class_for(detail.reason)(
+                status_message or message,
+                reason=detail.reason,
+                details=facts_of(detail.facts, detail.metadata),
+                suggestion=detail.suggestion,
+                retry_after=detail.retry_after_seconds,
+            )
         reason = GRPC_TO_REASON.get(code, Reason.REASON_INTERNAL)
         return _error_class_for(reason)(message, reason=reason)
-
-
-def json_value(value: Any) -> Any:
-    """``value`` as a JSON value: scalars and containers as they are, anything else as its text."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    return str(value)
-
-
-def facts_as_text(facts: Mapping[str, Any]) -> dict[str, str]:
-    """Facts as the text map that plain gRPC clients read (strings bare, the rest as JSON)."""
-    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in facts.items()}
-
-
-def facts_as_struct(facts: Mapping[str, Any]) -> struct_pb2.Struct:
-    """Facts as a ``google.protobuf.Struct``."""
-    struct = struct_pb2.Struct()
-    struct.update(facts)
-    return struct
-
-
-def _status_from_error(error: grpc.RpcError) -> status_pb2.Status | None:
-    """The google.rpc.Status in an error's trailing metadata, if any."""
-    try:
-        trailing = error.trailing_metadata() or ()
-    except Exception:
-        return None
-    for key, value in trailing:
-        if key == "grpc-status-details-bin":
-            status = status_pb2.Status()
-            status.ParseFromString(value)
-            return status
-    return None
 
 
 class InvalidInput(MeshError):

@@ -1,8 +1,10 @@
-"""The Triton worker pool: starts and supervises ``tritonserver`` processes, places models on
-them (:mod:`services.inference.placements`), routes each request to the least-loaded worker
-holding its model and retries idempotent requests once on another worker when one dies. Workers
-are driven with ``tritonclient.grpc.aio`` (KServe v2 gRPC), except tensor requests, which take the
-leaner keep-alive HTTP path of :mod:`services.inference.triton_http`.
+"""The Triton worker pool: its workers (:mod:`services.inference.fleet` starts, supervises and
+replaces the ``tritonserver`` processes), the models placed on them
+(:mod:`services.inference.placements`), loads under the memory budget, and the choice of the
+least-loaded worker holding a model for each request (the tensor data path itself is
+:mod:`services.inference.dispatch`). Workers are driven with ``tritonclient.grpc.aio`` (KServe v2
+gRPC), except tensor requests, which take the keep-alive HTTP path of
+:mod:`services.inference.triton_http`.
 
 A model that ships its own Triton model directory (the decoupled text-generation model) uses
 ``install_model_dir`` (copies it into the repository and loads it), ``client_for`` / ``address_for``
@@ -16,7 +18,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import tritonclient.grpc.aio as triton
@@ -24,11 +26,11 @@ from tritonclient.utils import InferenceServerException
 
 from services.common.errors import (
     BackendUnavailable,
-    InvalidInput,
     ModelLoadFailed,
     ModelNotLoaded,
 )
 from services.inference.budget import Resident, plan_room
+from services.inference.fleet import WorkerFleet
 from services.inference.instances import live_instances, resident_bytes
 from services.inference.placements import (
     MODEL_EVICTIONS,
@@ -40,12 +42,9 @@ from services.inference.placements import (
 from services.inference.repository import Batching, ModelRepository
 from services.inference.stats import Statistics
 from services.inference.triton_http import TritonHttpClient
-from services.inference.worker import TritonWorker, prepare_backend_dir
+from services.inference.worker import TritonWorker
 
 log = logging.getLogger("meshserve.inference.pool")
-
-#: Tries to start one worker before it is left failed.
-BOOT_ATTEMPTS = 3
 
 
 class WorkerPool:
@@ -67,190 +66,84 @@ class WorkerPool:
         self.memory_budget_bytes = memory_budget_bytes
         self._budget_lock = asyncio.Lock()
         self.repository = ModelRepository(root / "models")
-        self.target = worker_count
-        self.model_threads = model_threads
-        self.start_timeout = start_timeout
-        self.wait_timeout = wait_timeout
-        self.workers: dict[str, TritonWorker] = {}
-        self.clients: dict[str, triton.InferenceServerClient] = {}
-        self.http_clients: dict[str, TritonHttpClient] = {}
         self.placements: dict[str, Placement] = {}
         self.stats = Statistics(window_seconds=utilization_window)
-        self._changed = asyncio.Condition()
-        self._next = 0
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._supervisor: asyncio.Task[None] | None = None
-        self._closing = False
-        self._backend_dir: Path | None = None
+        self.fleet = WorkerFleet(
+            root,
+            self.repository.root,
+            worker_count,
+            self.stats,
+            model_threads=model_threads,
+            start_timeout=start_timeout,
+            wait_timeout=wait_timeout,
+            on_ready=self._restore_replicas,
+            on_forget=self._forget_worker,
+        )
 
-    # ---- lifecycle -------------------------------------------------------------------------
+    # ---- workers (the fleet) ----------------------------------------------------------------
+
+    @property
+    def workers(self) -> dict[str, TritonWorker]:
+        """Every worker, by id."""
+        return self.fleet.workers
+
+    @property
+    def clients(self) -> dict[str, triton.InferenceServerClient]:
+        """The gRPC client of each ready worker."""
+        return self.fleet.clients
+
+    @property
+    def http_clients(self) -> dict[str, TritonHttpClient]:
+        """The keep-alive HTTP client (tensor data path) of each ready worker."""
+        return self.fleet.http_clients
+
+    @property
+    def target(self) -> int:
+        """The number of workers asked for."""
+        return self.fleet.target
 
     async def start(self) -> None:
         """Starts the supervisor and the configured number of workers, in the background."""
-        self._backend_dir = await asyncio.to_thread(prepare_backend_dir, self.root / "backends")
-        self._supervisor = asyncio.create_task(self._supervise())
-        for _ in range(self.target):
-            self._spawn_new()
+        await self.fleet.start()
 
     async def close(self) -> None:
         """Stops every worker."""
-        self._closing = True
-        if self._supervisor is not None:
-            self._supervisor.cancel()
-        for task in list(self._tasks):
-            task.cancel()
-        for client in [*self.clients.values(), *self.http_clients.values()]:
-            with contextlib.suppress(Exception):
-                await client.close()
-        await asyncio.gather(*(w.stop() for w in self.workers.values()), return_exceptions=True)
+        await self.fleet.close()
 
-    def _spawn_new(self) -> TritonWorker:
-        worker_id = f"worker-{self._next}"
-        self._next += 1
-        assert self._backend_dir is not None
-        worker = TritonWorker(
-            id=worker_id,
-            repository=self.repository.root,
-            backend_dir=self._backend_dir,
-            log_path=self.root / "logs" / f"{worker_id}.log",
-            model_threads=self.model_threads,
-        )
-        self.workers[worker_id] = worker
-        self._background(self._boot(worker))
-        return worker
+    def ready_workers(self) -> list[TritonWorker]:
+        """Workers that can take calls now."""
+        return self.fleet.ready_workers()
 
-    def _background(self, coro: Awaitable[None]) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def metrics_targets(self) -> list[tuple[str, str]]:
+        """(worker id, URL of its own Triton metrics) of every ready worker; safe from any thread."""
+        return self.fleet.metrics_targets()
 
-    async def _boot(self, worker: TritonWorker) -> None:
-        """Starts a worker, connects, then restores the replicas models lack.
+    async def set_worker_count(self, count: int) -> tuple[int, int]:
+        """Grows or shrinks the pool; models on removed workers move on their next request."""
+        return await self.fleet.set_count(count)
 
-        A start that fails (the process exits at once, or is not live in time) is tried again after
-        1 s and 2 s while the worker still belongs to the pool: requests waiting for a worker (a
-        cold start from zero) should not hang on one bad spawn.
-        """
-        for attempt in range(BOOT_ATTEMPTS):
-            try:
-                await worker.start()
-                await worker.wait_ready(self.start_timeout)
-                break
-            except Exception:
-                log.exception(
-                    "worker %s failed to start (attempt %d of %d)", worker.id, attempt + 1, BOOT_ATTEMPTS
-                )
-                worker.state = "failed"
-                worker.kill_group()
-                if attempt + 1 == BOOT_ATTEMPTS:
-                    return
-            await asyncio.sleep(2.0**attempt)
-            if self._closing or self.workers.get(worker.id) is not worker:
-                return  # closed or scaled away meanwhile
-        self.http_clients[worker.id] = TritonHttpClient(worker.http_address)
-        self.clients[worker.id] = triton.InferenceServerClient(worker.grpc_address)
-        log.info("worker ready", extra={"worker": worker.id, "grpc": worker.grpc_address, "pid": worker.pid})
-        async with self._changed:
-            self._changed.notify_all()
-        await self._restore_replicas()
+    async def replace(self, worker: TritonWorker) -> None:
+        """Replaces a worker whose process died."""
+        await self.fleet.replace(worker)
 
     async def _restore_replicas(self) -> None:
+        """After a worker became ready: loads again the replicas that models lack."""
         for placement in list(self.placements.values()):
             if placement.status == "loaded" and len(self._holders(placement.name)) < placement.replicas:
                 with contextlib.suppress(Exception):
                     await self._load_more(placement)
 
-    async def _supervise(self) -> None:
-        """Replaces any worker whose process exits while it should be running."""
-        while not self._closing:
-            for worker in list(self.workers.values()):
-                if worker.process is not None and not worker.alive and worker.state == "ready":
-                    await self.replace(worker)
-            await asyncio.sleep(0.1)
-
-    async def replace(self, worker: TritonWorker) -> None:
-        code = worker.process.returncode if worker.process else None
-        log.warning("worker died; replacing it", extra={"worker": worker.id, "exit_code": code})
-        worker.state = "failed"
-        worker.kill_group()
-        self._forget(worker)
-        worker.restarts += 1
-        self._background(self._boot(worker))
-
-    def _forget(self, worker: TritonWorker) -> None:
-        for client in (self.clients.pop(worker.id, None), self.http_clients.pop(worker.id, None)):
-            if client is not None:
-                self._background(client.close())
+    def _forget_worker(self, worker: TritonWorker) -> None:
         for placement in self.placements.values():
             placement.workers.discard(worker.id)
-        worker.models.clear()
-
-    async def set_worker_count(self, count: int) -> tuple[int, int]:
-        """Grows or shrinks the pool; models on removed workers move on their next request."""
-        if count < 0:
-            raise InvalidInput("worker count must be >= 0", details={"count": count})
-        previous = len(self.workers)
-        self.target = count
-        while len(self.workers) < count:
-            self._spawn_new()
-        if len(self.workers) > count:
-            # Remove the least busy workers, newest first among equals.
-            order = sorted(
-                self.workers.values(),
-                key=lambda w: (self.stats.worker(w.id).in_flight, -int(w.id.split("-")[1])),
-            )
-            for worker in order[: len(self.workers) - count]:
-                worker.state = "stopping"
-                self._forget(worker)
-                del self.workers[worker.id]
-                self._background(worker.stop())
-        return previous, len(self.workers)
 
     # ---- placement -------------------------------------------------------------------------
-
-    def ready_workers(self) -> list[TritonWorker]:
-        """Workers that can take calls now."""
-        return [w for w in self.workers.values() if w.state == "ready" and w.alive and w.id in self.clients]
-
-    def metrics_targets(self) -> list[tuple[str, str]]:
-        """(worker id, URL of its own Triton metrics) of every ready worker; safe from any thread."""
-        return [
-            (w.id, f"http://{w.host}:{w.metrics_port}/metrics")
-            for w in list(self.workers.values())
-            if w.state == "ready" and w.alive and w.metrics_port
-        ]
 
     def _holders(self, name: str) -> list[TritonWorker]:
         placement = self.placements.get(name)
         if placement is None:
             return []
         return [w for w in self.ready_workers() if w.id in placement.workers]
-
-    async def _wait_for_workers(self) -> list[TritonWorker]:
-        """Ready workers, waiting up to ``wait_timeout`` for one when there is none.
-
-        Waiting (rather than failing) is what makes scale to zero usable: the caller is counted as
-        demand (``Counter.waiting``), the autoscaler sees it at zero replicas and adds a worker.
-        """
-        ready = self.ready_workers()
-        if ready:
-            return ready
-        async with self._changed:
-            try:
-                await asyncio.wait_for(self._changed.wait_for(self.ready_workers), self.wait_timeout)
-            except TimeoutError:
-                if self.target == 0:
-                    raise BackendUnavailable(
-                        f"no Triton worker within {self.wait_timeout:.0f}s: the pool is scaled to zero"
-                        " and nothing scaled it up",
-                        details={"workers": 0},
-                        suggestion="raise the worker count (POST /autoscaler/scale) or give the model"
-                        " an autoscaling policy",
-                    ) from None
-                raise BackendUnavailable(
-                    f"no Triton worker became ready within {self.wait_timeout:.0f}s"
-                ) from None
-        return self.ready_workers()
 
     def register(
         self,
@@ -295,7 +188,7 @@ class WorkerPool:
             missing = placement.replicas - len(self._holders(placement.name))
             if missing <= 0:
                 return
-            ready = await self._wait_for_workers()
+            ready = await self.fleet.wait_for_workers()
             candidates = sorted(
                 (w for w in ready if w.id not in placement.workers),
                 key=lambda w: (len(w.models), self.stats.worker(w.id).in_flight),

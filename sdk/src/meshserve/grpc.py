@@ -173,28 +173,44 @@ def api_error(error: Any) -> APIError:
         except grpc.RpcError as failure:
             raise meshserve.grpc.api_error(failure) from failure
     """
-    from google.rpc import status_pb2
-
     from meshserve.v1 import common_pb2
 
     status_name = error.code().name
     body: dict[str, Any] = {"error": {"code": status_name, "message": error.details() or status_name}}
     retry_after = 0
-    for key, value in error.trailing_metadata() or ():
+    found = error_detail(error)
+    if found is not None:
+        message, detail = found
+        body["error"] = {
+            "code": common_pb2.Reason.Name(detail.reason).removeprefix("REASON_"),
+            "message": message or body["error"]["message"],
+            "details": facts_of(detail.facts, detail.metadata),
+            "suggestion": detail.suggestion,
+        }
+        retry_after = detail.retry_after_seconds
+    return error_for(_HTTP_OF_GRPC.get(status_name, 500), body, retry_after)
+
+
+def error_detail(error: Any) -> tuple[str, Any] | None:
+    """The status message and the meshserve ``ErrorDetail`` a failed call carries in its
+    ``grpc-status-details-bin`` trailer, or None when it carries none (a bare gRPC status)."""
+    from google.rpc import status_pb2
+
+    from meshserve.v1 import common_pb2
+
+    try:
+        trailing = error.trailing_metadata() or ()
+    except Exception:
+        return None
+    for key, value in trailing:
         if key != "grpc-status-details-bin":
             continue
         status = status_pb2.Status.FromString(value)
         for packed in status.details:
             detail = common_pb2.ErrorDetail()
-            if packed.Unpack(detail):
-                body["error"] = {
-                    "code": common_pb2.Reason.Name(detail.reason).removeprefix("REASON_"),
-                    "message": status.message or body["error"]["message"],
-                    "details": facts_of(detail.facts, detail.metadata),
-                    "suggestion": detail.suggestion,
-                }
-                retry_after = detail.retry_after_seconds
-    return error_for(_HTTP_OF_GRPC.get(status_name, 500), body, retry_after)
+            if packed.Is(detail.DESCRIPTOR) and packed.Unpack(detail):
+                return status.message, detail
+    return None
 
 
 def facts_of(facts: Any, text: Mapping[str, str]) -> dict[str, Any]:

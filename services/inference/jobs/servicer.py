@@ -7,7 +7,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from meshserve.v1 import jobs_pb2 as pb
 from meshserve.v1 import jobs_pb2_grpc as pb_grpc
-from services.common.errors import facts_as_struct, facts_as_text
+from services.common.facts import facts_as_struct, facts_as_text
 from services.inference.generation import sampling_from_proto
 from services.inference.jobs.manager import JobManager
 from services.inference.jobs.records import (

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ import numpy as np
 
 from services.common.errors import InvalidInput, ModelLoadFailed
 from services.inference.llm.engine_info import EngineInfo
+from services.inference.llm.engines.llama_batch import chat_formatter, common_prefix, put_token, usable_cores
 from services.inference.llm.limits import check_roles
 from services.inference.llm.sampling import SamplingParams
 from services.inference.llm.scheduler import ContinuousBatcher
@@ -53,14 +53,6 @@ def available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def usable_cores() -> int:
-    """CPU cores this process may run on (its affinity mask, not the machine's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
 
 
 @dataclass
@@ -222,10 +214,10 @@ class LlamaCppEngine(ContinuousBatcher):
     def _prefill(self, seq: Sequence) -> None:
         """Takes the free slot caching the longest prefix of the prompt and evaluates the rest."""
         prompt = seq.prompt_ids
-        slot = max(self._free_slots, key=lambda s: _common_prefix(self._slot_tokens[s], prompt))
+        slot = max(self._free_slots, key=lambda s: common_prefix(self._slot_tokens[s], prompt))
         self._free_slots.remove(slot)
         # At least the prompt's last token is evaluated: its logits pick the first output token.
-        cached = min(_common_prefix(self._slot_tokens[slot], prompt), len(prompt) - 1)
+        cached = min(common_prefix(self._slot_tokens[slot], prompt), len(prompt) - 1)
         self._llama.llama_memory_seq_rm(self._ctx.memory, slot, cached, -1)
         self._slot_tokens[slot] = list(prompt)
         seq.state = _Slot(slot, self._sampler(seq.params))
@@ -370,39 +362,3 @@ class LlamaCppEngine(ContinuousBatcher):
         self._batch.close()
         self._ctx.close()
         self._model.close()
-
-
-def _common_prefix(cached: list[int], prompt: list[int]) -> int:
-    """How many leading tokens two lists share."""
-    size = 0
-    for a, b in zip(cached, prompt, strict=False):
-        if a != b:
-            break
-        size += 1
-    return size
-
-
-def put_token(batch: Any, n: int, token: int, position: int, seq_id: int, logits: bool) -> int:
-    """Writes one token at index ``n`` of a llama_batch; returns the next index."""
-    batch.token[n] = token
-    batch.pos[n] = position
-    batch.n_seq_id[n] = 1
-    batch.seq_id[n][0] = seq_id
-    batch.logits[n] = logits
-    return n + 1
-
-
-def chat_formatter(model: Any) -> Any:
-    """The GGUF's own chat template as llama-cpp-python renders it (None when the model has none)."""
-    from llama_cpp import llama_chat_format
-
-    template = model.metadata().get("tokenizer.chat_template")
-    if not template:
-        return None
-    eos, bos = model.token_eos(), model.token_bos()
-    return llama_chat_format.Jinja2ChatFormatter(
-        template=template,
-        eos_token=model.token_get_text(eos) if eos != -1 else "",
-        bos_token=model.token_get_text(bos) if bos != -1 else "",
-        stop_token_ids=[eos],
-    )
