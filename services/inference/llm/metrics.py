@@ -33,14 +33,18 @@ class SequenceClock:
 
     def __init__(self, model: str) -> None:
         self.model = model
+        # The labelled series, looked up once: text() runs for every token.
+        self._first_token = TIME_TO_FIRST_TOKEN.labels(model)
+        self._between = INTER_TOKEN.labels(model)
+        self._in_flight = SEQUENCES_IN_FLIGHT.labels(model)
         self._last = time.perf_counter()
         self._first = True
-        SEQUENCES_IN_FLIGHT.labels(model).inc()
+        self._in_flight.inc()
 
     def text(self) -> None:
         """A chunk with text arrived."""
         now = time.perf_counter()
-        (TIME_TO_FIRST_TOKEN if self._first else INTER_TOKEN).labels(self.model).observe(now - self._last)
+        (self._first_token if self._first else self._between).observe(now - self._last)
         self._first, self._last = False, now
 
     def finished(self, prompt_tokens: int, completion_tokens: int) -> None:
@@ -50,4 +54,4 @@ class SequenceClock:
 
     def close(self) -> None:
         """The sequence left (finished, failed or cancelled)."""
-        SEQUENCES_IN_FLIGHT.labels(self.model).dec()
+        self._in_flight.dec()
