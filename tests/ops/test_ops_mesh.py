@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import socket
 import time
 from collections.abc import Iterator
@@ -23,10 +22,6 @@ from tests.procs import Mesh, run_mesh
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 PERIOD = 0.5
-#: Where a developer wants the dashboard screenshot kept (MESHSERVE_TEST_SCREENSHOTS).
-SHOTS = (
-    Path(os.environ["MESHSERVE_TEST_SCREENSHOTS"]) if os.environ.get("MESHSERVE_TEST_SCREENSHOTS") else None
-)
 
 
 @pytest.fixture(scope="module")
@@ -266,9 +261,6 @@ def test_dashboard_in_headless_chromium_shows_numbers_that_change(ops_mesh: Mesh
         rows = browser.evaluate("document.querySelectorAll('#models tr').length")
         assert rows >= 1 and "example" in browser.evaluate("document.getElementById('models').textContent")
         cpu = browser.evaluate("document.getElementById('cpu-usage').textContent")
-        (SHOTS / "dashboard.png").write_bytes(
-            browser.screenshot(tmp_path / "dashboard-now.png")
-        ) if SHOTS else None
         assert 0 <= float(cpu) <= 100
         second = browser.screenshot(tmp_path / "dashboard-after.png")
     finally:

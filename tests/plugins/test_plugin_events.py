@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import socketio
 
-from gateway.events import PluginSeen, plugin_changes
+from gateway.plugin_events import PluginSeen, plugin_changes
 from meshserve.v1 import inference_pb2 as pb
 from tests.procs import Mesh
 

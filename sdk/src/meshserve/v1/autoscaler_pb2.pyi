@@ -193,7 +193,7 @@ class GetMetricsHistoryRequest(_message.Message):
     def __init__(self, timeframe_seconds: _Optional[float] = ..., granularity_seconds: _Optional[float] = ...) -> None: ...
 
 class MetricsSample(_message.Message):
-    __slots__ = ("time", "cpu_usage", "memory_usage", "disk_usage", "network_rx", "network_tx", "request_rate", "response_time", "error_rate", "active_requests", "queue_depth", "tokens_per_second", "workers", "gpu_utilization", "gpu_memory", "samples", "has_inference_stats")
+    __slots__ = ("time", "cpu_usage", "memory_usage", "disk_usage", "network_rx", "network_tx", "request_rate", "response_time", "error_rate", "active_requests", "queue_depth", "tokens_per_second", "workers", "gpu_utilization", "gpu_memory", "samples", "has_inference_stats", "completed_per_second", "failed_per_second", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "models")
     TIME_FIELD_NUMBER: _ClassVar[int]
     CPU_USAGE_FIELD_NUMBER: _ClassVar[int]
     MEMORY_USAGE_FIELD_NUMBER: _ClassVar[int]
@@ -211,6 +211,12 @@ class MetricsSample(_message.Message):
     GPU_MEMORY_FIELD_NUMBER: _ClassVar[int]
     SAMPLES_FIELD_NUMBER: _ClassVar[int]
     HAS_INFERENCE_STATS_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    FAILED_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P99_MS_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
     time: str
     cpu_usage: float
     memory_usage: float
@@ -228,7 +234,37 @@ class MetricsSample(_message.Message):
     gpu_memory: _containers.RepeatedScalarFieldContainer[float]
     samples: int
     has_inference_stats: bool
-    def __init__(self, time: _Optional[str] = ..., cpu_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., disk_usage: _Optional[float] = ..., network_rx: _Optional[float] = ..., network_tx: _Optional[float] = ..., request_rate: _Optional[float] = ..., response_time: _Optional[float] = ..., error_rate: _Optional[float] = ..., active_requests: _Optional[int] = ..., queue_depth: _Optional[int] = ..., tokens_per_second: _Optional[float] = ..., workers: _Optional[int] = ..., gpu_utilization: _Optional[_Iterable[float]] = ..., gpu_memory: _Optional[_Iterable[float]] = ..., samples: _Optional[int] = ..., has_inference_stats: _Optional[bool] = ...) -> None: ...
+    completed_per_second: float
+    failed_per_second: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    latency_p99_ms: float
+    models: _containers.RepeatedCompositeFieldContainer[ModelSample]
+    def __init__(self, time: _Optional[str] = ..., cpu_usage: _Optional[float] = ..., memory_usage: _Optional[float] = ..., disk_usage: _Optional[float] = ..., network_rx: _Optional[float] = ..., network_tx: _Optional[float] = ..., request_rate: _Optional[float] = ..., response_time: _Optional[float] = ..., error_rate: _Optional[float] = ..., active_requests: _Optional[int] = ..., queue_depth: _Optional[int] = ..., tokens_per_second: _Optional[float] = ..., workers: _Optional[int] = ..., gpu_utilization: _Optional[_Iterable[float]] = ..., gpu_memory: _Optional[_Iterable[float]] = ..., samples: _Optional[int] = ..., has_inference_stats: _Optional[bool] = ..., completed_per_second: _Optional[float] = ..., failed_per_second: _Optional[float] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., latency_p99_ms: _Optional[float] = ..., models: _Optional[_Iterable[_Union[ModelSample, _Mapping]]] = ...) -> None: ...
+
+class ModelSample(_message.Message):
+    __slots__ = ("model_name", "completed_per_second", "failed_per_second", "latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "in_flight", "queue_depth", "tokens_per_second", "replicas")
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    FAILED_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P50_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P95_MS_FIELD_NUMBER: _ClassVar[int]
+    LATENCY_P99_MS_FIELD_NUMBER: _ClassVar[int]
+    IN_FLIGHT_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_SECOND_FIELD_NUMBER: _ClassVar[int]
+    REPLICAS_FIELD_NUMBER: _ClassVar[int]
+    model_name: str
+    completed_per_second: float
+    failed_per_second: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    latency_p99_ms: float
+    in_flight: float
+    queue_depth: float
+    tokens_per_second: float
+    replicas: float
+    def __init__(self, model_name: _Optional[str] = ..., completed_per_second: _Optional[float] = ..., failed_per_second: _Optional[float] = ..., latency_p50_ms: _Optional[float] = ..., latency_p95_ms: _Optional[float] = ..., latency_p99_ms: _Optional[float] = ..., in_flight: _Optional[float] = ..., queue_depth: _Optional[float] = ..., tokens_per_second: _Optional[float] = ..., replicas: _Optional[float] = ...) -> None: ...
 
 class GetMetricsHistoryResponse(_message.Message):
     __slots__ = ("points", "latest", "period_seconds", "samples_kept")

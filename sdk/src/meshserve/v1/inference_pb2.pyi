@@ -428,16 +428,18 @@ class GetStatsRequest(_message.Message):
     def __init__(self, model_name: _Optional[str] = ...) -> None: ...
 
 class LatencySummary(_message.Message):
-    __slots__ = ("p50_ms", "p90_ms", "p99_ms", "mean_ms")
+    __slots__ = ("p50_ms", "p90_ms", "p99_ms", "mean_ms", "p95_ms")
     P50_MS_FIELD_NUMBER: _ClassVar[int]
     P90_MS_FIELD_NUMBER: _ClassVar[int]
     P99_MS_FIELD_NUMBER: _ClassVar[int]
     MEAN_MS_FIELD_NUMBER: _ClassVar[int]
+    P95_MS_FIELD_NUMBER: _ClassVar[int]
     p50_ms: float
     p90_ms: float
     p99_ms: float
     mean_ms: float
-    def __init__(self, p50_ms: _Optional[float] = ..., p90_ms: _Optional[float] = ..., p99_ms: _Optional[float] = ..., mean_ms: _Optional[float] = ...) -> None: ...
+    p95_ms: float
+    def __init__(self, p50_ms: _Optional[float] = ..., p90_ms: _Optional[float] = ..., p99_ms: _Optional[float] = ..., mean_ms: _Optional[float] = ..., p95_ms: _Optional[float] = ...) -> None: ...
 
 class ModelStats(_message.Message):
     __slots__ = ("model_name", "requests", "failures", "in_flight", "queue_depth", "latency", "queue_ms", "request_rate", "tokens_per_second", "replicas", "in_flight_seconds")
