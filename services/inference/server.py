@@ -51,6 +51,7 @@ def build(settings: InferenceSettings) -> Registration:
     pool = WorkerPool(
         root / "triton",
         settings.workers,
+        max_workers=settings.max_workers,
         model_threads=settings.model_threads,
         start_timeout=settings.worker_start_timeout_seconds,
         wait_timeout=settings.worker_wait_seconds,

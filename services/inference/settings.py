@@ -15,6 +15,12 @@ class InferenceSettings(ServiceSettings):
 
     port: int = Field(DEFAULT_PORTS["inference"], description="gRPC port.")
     workers: int = Field(1, ge=0, description="Triton workers started with the service.")
+    max_workers: int = Field(
+        8,
+        ge=1,
+        description="The most Triton workers the service will run (each is a process holding its models); "
+        "scaling past it is refused.",
+    )
     model_threads: int = Field(1, ge=1, description="CPU threads each model instance may use.")
     worker_start_timeout_seconds: float = Field(
         60.0, description="How long a tritonserver may take to start."

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytriton
 
+from services.common.children import die_with_parent
+
 PYTRITON_DIR = Path(pytriton.__file__).resolve().parent
 TRITON_DIR = PYTRITON_DIR / "tritonserver"
 TRITONSERVER = TRITON_DIR / "bin" / "tritonserver"
@@ -138,6 +140,7 @@ class TritonWorker:
                 stdout=log,
                 stderr=log,
                 start_new_session=True,  # kill the whole group (stubs included) on stop
+                preexec_fn=die_with_parent(),  # and die if this service is killed outright
             )
         finally:
             log.close()

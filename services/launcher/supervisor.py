@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.common.children import die_with_parent
 from services.common.settings import SERVICE_NAMES
 from services.launcher.probes import grpc_serving, http_answering
 from services.launcher.settings import LauncherSettings
@@ -126,7 +127,12 @@ class Supervisor:
         """Starts one child with its output appended to its log file."""
         log_file = managed.log_path.open("ab")
         managed.process = await asyncio.create_subprocess_exec(
-            *managed.argv, env=self.env, stdout=log_file, stderr=log_file, start_new_session=True
+            *managed.argv,
+            env=self.env,
+            stdout=log_file,
+            stderr=log_file,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),  # no service outlives a launcher killed outright
         )
         log_file.close()
         managed.started_at = time.monotonic()

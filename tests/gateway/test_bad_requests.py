@@ -57,3 +57,48 @@ def test_wrong_content_type(mesh: Mesh, path: str, envelope: str) -> None:
     )
     assert response.status_code == 400, response.text
     assert_envelope(response.json(), envelope, "Content-Type")
+
+
+# Found by schemathesis over the gateway's OpenAPI (issue 17), kept as regression examples.
+
+
+@pytest.mark.parametrize(("path", "envelope"), SURFACES)
+def test_a_body_that_is_not_utf8_is_a_bad_request(mesh: Mesh, path: str, envelope: str) -> None:
+    response = httpx.post(
+        f"{mesh.base_url}{path}", content=b"K\xffqs\xc3\x1cm", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    assert_envelope(response.json(), envelope, "JSON" if envelope == "kserve" else "malformed request body")
+
+
+@pytest.mark.parametrize("path", ["/transcribe", "/v1/audio/transcriptions", "/v1/models"])
+def test_a_multipart_form_without_boundary_is_a_bad_request(mesh: Mesh, path: str) -> None:
+    response = httpx.post(f"{mesh.base_url}{path}", headers={"Content-Type": "multipart/form-data"})
+    assert response.status_code == 400, response.text
+    assert "boundary" in response.text.lower()
+
+
+def test_a_number_too_large_for_the_contract_is_a_bad_request(mesh: Mesh) -> None:
+    response = httpx.post(
+        f"{mesh.base_url}/autoscaler/scale",
+        json={"model_name": "", "target_instances": 5697219161704279048192},
+    )
+    assert response.status_code == 400, response.text
+    assert_envelope(response.json(), "pytorch-if", "out of range")
+    response = httpx.post(
+        f"{mesh.base_url}/v1/chat/completions",
+        json={"messages": [{"role": "user", "content": "hi"}], "max_tokens": 63279613116},
+    )
+    assert response.status_code == 400, response.text
+    assert_envelope(response.json(), "openai", "out of range")
+
+
+def test_an_infinite_penalty_is_refused_naming_the_field(mesh: Mesh) -> None:
+    response = httpx.post(
+        f"{mesh.base_url}/api/ai/inference",
+        content=b'{"prompt": "hi", "parameters": {"presence_penalty": 1e999}}',  # JSON readers take it as inf
+        headers={"Content-Type": "application/json"},
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["details"]["field"] == "presence_penalty" and error["details"]["provided"] == "inf"

@@ -64,6 +64,13 @@ async def test_set_worker_count_grows_and_shrinks(triton_mesh: Mesh, uploaded: d
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await stub.SetWorkerCount(ipb.SetWorkerCountRequest(count=-1), timeout=10)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        # Past the ceiling (MESHSERVE_INFERENCE_MAX_WORKERS, 8 by default) nothing is spawned: a fuzzed
+        # scale request once started a thousand tritonservers.
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.SetWorkerCount(ipb.SetWorkerCountRequest(count=2_147_483_647), timeout=10)
+        assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "exceeds the limit of 8" in (caught.value.details() or "")
+        assert len((await stub.ListWorkers(ipb.ListWorkersRequest(), timeout=10)).workers) == before
         grown = await stub.SetWorkerCount(ipb.SetWorkerCountRequest(count=before + 1), timeout=10)
         assert (grown.previous, grown.current) == (before, before + 1)
         deadline = time.monotonic() + 90

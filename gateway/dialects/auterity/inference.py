@@ -14,6 +14,7 @@ from gateway.deps import Clients
 from gateway.dialects.auterity.errors import render
 from gateway.request_id import request_id_of
 from gateway.textgen import (
+    SSE_RESPONSES,
     Completion,
     GenerationStream,
     generate,
@@ -115,7 +116,10 @@ async def inference(body: InferenceRequest, request: Request, clients: Clients) 
 
 
 @router.post(
-    "/api/ai/inference/stream", operation_id="auterity_inference_stream", summary="Streaming inference"
+    "/api/ai/inference/stream",
+    operation_id="auterity_inference_stream",
+    summary="Streaming inference",
+    responses=SSE_RESPONSES,
 )
 async def inference_stream(body: InferenceRequest, request: Request, clients: Clients) -> Any:
     """SSE ``{"token", "type": "token"}`` events, then ``{"type": "done"}``."""

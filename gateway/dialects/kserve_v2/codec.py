@@ -34,10 +34,33 @@ def split_body(
     try:
         if header_length:
             size = int(header_length)
-            return json.loads(body[:size]), body[size:]
-        return json.loads(body or b"{}"), b""
+            payload, tail = json.loads(body[:size]), body[size:]
+        else:
+            payload, tail = json.loads(body or b"{}"), b""
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput(f"malformed JSON in inference request: {error}") from None
+    return _checked(payload), tail
+
+
+def _checked(payload: Any) -> dict[str, Any]:
+    """The request's JSON when it has the v2 shape around its tensors: an object whose
+    ``parameters`` is an object and whose ``outputs`` are objects naming an output."""
+    if not isinstance(payload, dict):
+        raise InvalidInput("the inference request must be a JSON object", details={"field": "body"})
+    if not isinstance(payload.get("parameters") or {}, dict):
+        raise InvalidInput("parameters must be an object", details={"field": "parameters"})
+    outputs = payload.get("outputs") or []
+    if not isinstance(outputs, list) or not all(
+        isinstance(o, dict)
+        and isinstance(o.get("name", ""), str)
+        and isinstance(o.get("parameters") or {}, dict)
+        for o in outputs
+    ):
+        raise InvalidInput(
+            "outputs must be a list of objects with a name (and optional parameters)",
+            details={"field": "outputs"},
+        )
+    return payload
 
 
 def request_tensors(payload: dict[str, Any], binary: bytes) -> list[common.Tensor]:
@@ -47,6 +70,8 @@ def request_tensors(payload: dict[str, Any], binary: bytes) -> list[common.Tenso
         raise InvalidInput("inputs must be a non-empty list", details={"field": "inputs"})
     tensors, offset = [], 0
     for item in inputs:
+        if not isinstance(item, dict) or not isinstance(item.get("parameters") or {}, dict):
+            raise InvalidInput("each input must be an object", details={"field": "inputs"})
         try:
             name, datatype, shape = (
                 item["name"],
@@ -64,8 +89,17 @@ def request_tensors(payload: dict[str, Any], binary: bytes) -> list[common.Tenso
             name=name, datatype=common.DataType.Value(f"DATA_TYPE_{datatype}"), shape=shape
         )
         if size is not None:
-            raw = binary[offset : offset + int(size)]
-            offset += int(size)
+            if not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= len(binary) - offset:
+                raise InvalidInput(
+                    f"input {name!r}: binary_data_size must be a byte count within the request's binary part",
+                    details={
+                        "field": name,
+                        "binary_data_size": str(size),
+                        "binary_bytes_left": len(binary) - offset,
+                    },
+                )
+            raw = binary[offset : offset + size]
+            offset += size
             if datatype == "BYTES":
                 message.bytes_contents.extend(unpack_bytes(raw))
             else:

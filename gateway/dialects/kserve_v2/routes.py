@@ -85,8 +85,58 @@ async def model_ready(name: str, clients: Clients, version: str = "") -> JSONRes
     return JSONResponse({"name": model.name, "ready": ok}, status_code=200 if ok else 400)
 
 
-@router.post("/v2/models/{name}/infer", operation_id="kserve_infer", summary="Inference (KServe v2)")
-@router.post("/v2/models/{name}/versions/{version}/infer", operation_id="kserve_version_infer")
+def _path_parameters(*names: str) -> list[dict[str, Any]]:
+    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
+
+
+#: The KServe v2 inference request (JSON part; the binary extension appends raw tensor bytes).
+INFER_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["inputs"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "parameters": {"type": "object"},
+                    "inputs": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "shape", "datatype"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
+                                "datatype": {"type": "string"},
+                                "parameters": {"type": "object"},
+                                "data": {"type": "array"},
+                            },
+                        },
+                    },
+                    "outputs": {
+                        "type": "array",
+                        "items": {"type": "object", "properties": {"name": {"type": "string"}}},
+                    },
+                },
+            }
+        },
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+    },
+}
+
+
+@router.post(
+    "/v2/models/{name}/infer",
+    operation_id="kserve_infer",
+    summary="Inference (KServe v2)",
+    openapi_extra={"parameters": _path_parameters("name"), "requestBody": INFER_BODY},
+)
+@router.post(
+    "/v2/models/{name}/versions/{version}/infer",
+    operation_id="kserve_version_infer",
+    openapi_extra={"parameters": _path_parameters("name", "version"), "requestBody": INFER_BODY},
+)
 @hot
 async def infer(request: Request) -> Response:
     """Runs the request on a Triton worker; JSON or binary tensor data both ways."""

@@ -16,6 +16,7 @@ from gateway.dialects.envelope import iso_now
 from gateway.dialects.llama_gpu.errors import render
 from gateway.request_id import request_id_of
 from gateway.textgen import (
+    SSE_RESPONSES,
     Completion,
     GenerationStream,
     generate,
@@ -155,7 +156,12 @@ async def batch_infer(body: BatchRequest, request: Request, clients: Clients) ->
     )
 
 
-@router.post("/api/v1/stream_infer", operation_id="llama_gpu_stream_infer", summary="Streaming inference")
+@router.post(
+    "/api/v1/stream_infer",
+    operation_id="llama_gpu_stream_infer",
+    summary="Streaming inference",
+    responses=SSE_RESPONSES,
+)
 async def stream_infer(body: InferRequest, request: Request, clients: Clients) -> Any:
     """SSE ``{"token", "position", "is_complete"}``; the last one adds ``final_text``."""
     stream = await open_stream(clients, _canonical(body))

@@ -21,7 +21,15 @@ from gateway.dialects.openai.shapes import (
     usage,
 )
 from gateway.request_id import request_id_of
-from gateway.textgen import FINISH_NAMES, collect, generate_request, open_stream, sse_event, sse_response
+from gateway.textgen import (
+    FINISH_NAMES,
+    SSE_RESPONSES,
+    collect,
+    generate_request,
+    open_stream,
+    sse_event,
+    sse_response,
+)
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -155,7 +163,12 @@ def text_of(position: int, message: ChatMessage) -> str:
     return "".join(parts)
 
 
-@router.post("/v1/chat/completions", operation_id="openai_create_chat_completion", summary="Chat completion")
+@router.post(
+    "/v1/chat/completions",
+    operation_id="openai_create_chat_completion",
+    summary="Chat completion",
+    responses=SSE_RESPONSES,
+)
 async def create_chat_completion(body: ChatRequest, request: Request, clients: Clients) -> Any:
     """Answers a conversation; ``stream: true`` answers with SSE chunks."""
     tools, tool_choice, tool_choice_name = tools_of(body)

@@ -14,7 +14,15 @@ from gateway.deps import Clients
 from gateway.dialects.openai.errors import render
 from gateway.dialects.openai.shapes import StreamOptions, legacy_logprobs, usage
 from gateway.request_id import request_id_of
-from gateway.textgen import FINISH_NAMES, collect, generate_request, open_stream, sse_event, sse_response
+from gateway.textgen import (
+    FINISH_NAMES,
+    SSE_RESPONSES,
+    collect,
+    generate_request,
+    open_stream,
+    sse_event,
+    sse_response,
+)
 from services.common.errors import InvalidInput, MeshError
 
 router = APIRouter(tags=["openai"])
@@ -63,7 +71,12 @@ def single_prompt(prompt: str | list[str]) -> str:
     return prompt[0]
 
 
-@router.post("/v1/completions", operation_id="openai_create_completion", summary="Text completion")
+@router.post(
+    "/v1/completions",
+    operation_id="openai_create_completion",
+    summary="Text completion",
+    responses=SSE_RESPONSES,
+)
 async def create_completion(body: CompletionRequest, request: Request, clients: Clients) -> Any:
     """Completes a prompt; ``stream: true`` answers with SSE chunks."""
     canonical = generate_request(

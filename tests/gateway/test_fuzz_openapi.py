@@ -1,0 +1,66 @@
+"""Schemathesis over the gateway's OpenAPI on a mesh of its own: every operation gets generated and
+mutated requests, and none may answer a server error, hang past the request timeout, or answer a
+content type its OpenAPI does not document.
+
+The run is bounded (``MESHSERVE_FUZZ_EXAMPLES`` cases per operation, 2 by default) with a fixed
+seed, so the suite stays fast and a failure reproduces; ``make fuzz`` runs it longer with a fresh
+seed. The failures earlier runs found are kept as plain regression tests in ``test_bad_requests.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.procs import Mesh, run_mesh
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+SCHEMATHESIS = Path(sys.executable).with_name("st")
+
+#: Operations left out, with why.
+EXCLUDED = {
+    "auterity_finetune_create": "answers 501 Not Implemented until fine-tuning lands (issue 16)",
+    "auterity_ab_test_create": "answers 501 Not Implemented until A/B tests land (issue 16)",
+    "kserve_ready": "a readiness probe answers 503 while no worker is ready: that is its answer",
+}
+CHECKS = "not_a_server_error,content_type_conformance"
+
+
+@pytest.fixture(scope="module")
+def fuzz_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+    """A mesh of its own: the fuzzer registers, loads and deletes whatever the API lets it."""
+    with run_mesh(tmp_path_factory.mktemp("fuzz")) as mesh:
+        yield mesh
+
+
+def test_no_operation_answers_a_server_error_or_an_undocumented_content_type(
+    fuzz_mesh: Mesh, tmp_path: Path
+) -> None:
+    excluded = [arg for op in EXCLUDED for arg in ("--exclude-operation-id", op)]
+    command = [
+        str(SCHEMATHESIS),
+        "run",
+        f"{fuzz_mesh.base_url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        os.environ.get("MESHSERVE_FUZZ_EXAMPLES", "2"),
+        "--seed",
+        os.environ.get("MESHSERVE_FUZZ_SEED", "2"),
+        "--request-timeout",
+        "60",
+        "--no-color",
+        *excluded,
+    ]
+    if os.environ.get("MESHSERVE_FUZZ_SECONDS"):
+        command += ["--max-time", os.environ["MESHSERVE_FUZZ_SECONDS"]]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=tmp_path)
+    summary = result.stdout[-30000:]
+    assert result.returncode == 0, summary
+    assert "Server error" not in summary and "Network Error" not in summary
