@@ -143,3 +143,22 @@ def test_openapi_and_docs(mesh: Mesh) -> None:
     assert "/health" in spec["paths"]
     for page in ("/docs", "/redoc"):
         assert httpx.get(f"{mesh.base_url}{page}").status_code == 200
+
+
+def test_a_loaded_model_serves_while_the_registry_cannot_answer(mesh: Mesh) -> None:
+    """The registry is off the prediction path of a model already serving: with it frozen, the
+    inference service uses its last look-up (MESHSERVE_INFERENCE_REGISTRY_STALE_SECONDS)."""
+    body = {"model_name": "example", "inputs": [1.0, 2.0, 3.0]}
+    assert httpx.post(f"{mesh.base_url}/predict", json=body, timeout=60).status_code == 200
+    pid = json.loads((mesh.data_dir / "launcher.json").read_text())["processes"]["registry"]["pid"]
+    os.kill(pid, signal.SIGSTOP)  # it holds its port but answers nothing: every call runs out of time
+    try:
+        time.sleep(2.5)  # past the look-up's 2 s freshness
+        replies = [httpx.post(f"{mesh.base_url}/predict", json=body, timeout=60) for _ in range(5)]
+        assert [r.status_code for r in replies] == [200] * 5, replies[-1].text
+        unknown = httpx.post(
+            f"{mesh.base_url}/predict", json={**body, "model_name": "never-seen"}, timeout=30
+        )
+        assert unknown.status_code in (503, 504), unknown.text  # no look-up to fall back on: not a 500
+    finally:
+        os.kill(pid, signal.SIGCONT)

@@ -41,16 +41,31 @@ class CatalogEntry:
 
 
 class RegistryCatalog:
-    """Looks up models in the registry with a short cache (the predict hot path)."""
+    """Looks up models in the registry with a short cache (the predict hot path).
+
+    A look-up older than ``ttl`` is asked again; while the registry cannot answer (UNAVAILABLE or
+    past its deadline), one up to ``stale_seconds`` old is used instead, so a model already serving
+    goes on serving through a registry restart. What the registry changed meanwhile (a new version
+    as the newest, a deletion) is seen once it answers again.
+    """
 
     def __init__(
-        self, channels: ChannelPool, cache_dir: Path, timeout: float = 30.0, ttl: float = 2.0
+        self,
+        channels: ChannelPool,
+        cache_dir: Path,
+        timeout: float = 30.0,
+        ttl: float = 2.0,
+        stale_seconds: float = 300.0,
     ) -> None:
         self.channels = channels
         self._stub: rpb_grpc.RegistryServiceStub | None = None
         self.cache_dir = cache_dir
         self.timeout = timeout
         self.ttl = ttl
+        self.stale_seconds = stale_seconds
+        #: Until when (monotonic) the registry is taken as unreachable: stale look-ups are used
+        #: without asking again, so each prediction does not wait for the registry's deadline.
+        self._unreachable_until = 0.0
         self._cache: dict[tuple[str, str], tuple[float, CatalogEntry]] = {}
 
     @property
@@ -64,14 +79,30 @@ class RegistryCatalog:
         """The model version (newest when ``version`` is empty); MODEL_NOT_FOUND from the registry."""
         key = (name, version)
         hit = self._cache.get(key)
-        if hit is not None and time.monotonic() - hit[0] < self.ttl:
-            return hit[1]
-        reply = await unary_call(
-            self.stub.GetModel,
-            rpb.GetModelRequest(ref=common.ModelRef(name=name, version=version)),
-            timeout=self.timeout,
-            idempotent=True,
-        )
+        now = time.monotonic()
+        if hit is not None:
+            age = now - hit[0]
+            if age < self.ttl or (now < self._unreachable_until and age < self.stale_seconds):
+                return hit[1]
+        try:
+            reply = await unary_call(
+                self.stub.GetModel,
+                rpb.GetModelRequest(ref=common.ModelRef(name=name, version=version)),
+                timeout=min(self.timeout, 2.0 if hit is not None else 5.0),  # metadata only
+                idempotent=True,
+            )
+        except MeshError as error:
+            unreachable = error.grpc_code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
+            if unreachable and hit is not None and now - hit[0] < self.stale_seconds:
+                self._unreachable_until = time.monotonic() + self.ttl
+                log.warning(
+                    "registry unreachable; serving %s from a %.0f s old look-up",
+                    name,
+                    time.monotonic() - hit[0],
+                    extra={"error": error.message},
+                )
+                return hit[1]
+            raise
         model = reply.model
         spec = ModelSpec(
             name=model.name,

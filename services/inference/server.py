@@ -59,7 +59,7 @@ def build(settings: InferenceSettings) -> Registration:
         memory_budget_bytes=settings.memory_budget_mb * 2**20,
     )
     channels = ChannelPool()
-    catalog = RegistryCatalog(channels, root / "artifacts")
+    catalog = RegistryCatalog(channels, root / "artifacts", stale_seconds=settings.registry_stale_seconds)
     batching = Batching(
         max_batch_size=settings.max_batch_size,
         preferred_batch_sizes=tuple(settings.preferred_batch_sizes),

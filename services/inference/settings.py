@@ -15,6 +15,12 @@ class InferenceSettings(ServiceSettings):
 
     port: int = Field(DEFAULT_PORTS["inference"], description="gRPC port.")
     workers: int = Field(1, ge=0, description="Triton workers started with the service.")
+    registry_stale_seconds: float = Field(
+        300.0,
+        ge=0,
+        description="While the registry cannot answer, a model's look-up up to this old is used, so "
+        "models already serving go on serving through a registry restart.",
+    )
     max_workers: int = Field(
         8,
         ge=1,
