@@ -1,7 +1,12 @@
 """The tensor data path: one request to the least-loaded worker holding its model, over that
 worker's keep-alive HTTP client (:mod:`services.inference.triton_http`). A worker that dies
 mid-request is replaced, and an idempotent request is retried once on another worker; a failure
-becomes the canonical error of the request."""
+becomes the canonical error of the request.
+
+Admission: a model takes at most ``max_in_flight`` requests at once (waiting and running); one more
+is refused at once with RESOURCE_EXHAUSTED and ``Retry-After``, rather than queueing until its
+deadline, so the requests admitted keep their latency under overload.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,9 @@ import contextlib
 import logging
 import time
 
-from services.common.errors import BackendUnavailable, InferenceFailed, InvalidInput
+from prometheus_client import Counter, Gauge
+
+from services.common.errors import BackendUnavailable, InferenceFailed, InvalidInput, RateLimitExceeded
 from services.inference.pool import WorkerPool
 from services.inference.tensors import WireTensor
 from services.inference.triton_http import HttpInferResult, WorkerError
@@ -18,12 +25,22 @@ from services.inference.worker import TritonWorker
 
 log = logging.getLogger("meshserve.inference.dispatch")
 
+REFUSED = Counter(
+    "meshserve_inference_refused_total", "Tensor requests refused at admission (model at capacity)", ["model"]
+)
+MAX_IN_FLIGHT = Gauge(
+    "meshserve_inference_max_in_flight_per_model", "Tensor requests a model takes at once before refusing"
+)
+
 
 class TensorDispatcher:
     """Runs tensor requests on the pool's workers."""
 
-    def __init__(self, pool: WorkerPool) -> None:
+    def __init__(self, pool: WorkerPool, max_in_flight: int = 0) -> None:
         self.pool = pool
+        #: Requests a model takes at once, waiting included (0: unbounded).
+        self.max_in_flight = max_in_flight
+        MAX_IN_FLIGHT.set(max_in_flight)
 
     async def infer(
         self,
@@ -42,6 +59,14 @@ class TensorDispatcher:
         autoscaler can see. Its latency is end to end, waits included.
         """
         model = self.pool.stats.model(name)
+        if self.max_in_flight and model.in_flight >= self.max_in_flight:
+            REFUSED.labels(name).inc()
+            raise RateLimitExceeded(
+                f"model {name!r} is at capacity: {model.in_flight} requests in flight",
+                details={"model": name, "in_flight": model.in_flight, "limit": self.max_in_flight},
+                suggestion="retry after the Retry-After delay, or add replicas of the model",
+                retry_after=1,
+            )
         model.begin()
         started = time.perf_counter()
         ok = False

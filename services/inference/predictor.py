@@ -48,9 +48,10 @@ class Predictor:
         catalog: RegistryCatalog,
         default_batching: Batching,
         default_device: str = "auto",
+        max_in_flight: int = 0,
     ) -> None:
         self.pool = pool
-        self.dispatcher = TensorDispatcher(pool)
+        self.dispatcher = TensorDispatcher(pool, max_in_flight)
         self.catalog = catalog
         self.default_batching = default_batching
         self.default_device = default_device

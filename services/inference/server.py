@@ -76,7 +76,7 @@ def build(settings: InferenceSettings) -> Registration:
         SERVICE,
         InferenceServicer(
             pool,
-            Predictor(pool, catalog, batching, settings.default_device),
+            Predictor(pool, catalog, batching, settings.default_device, settings.max_in_flight_per_model),
             generation,
             settings.request_timeout_seconds,
             webhooks,

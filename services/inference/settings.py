@@ -21,6 +21,12 @@ class InferenceSettings(ServiceSettings):
         description="While the registry cannot answer, a model's look-up up to this old is used, so "
         "models already serving go on serving through a registry restart.",
     )
+    max_in_flight_per_model: int = Field(
+        128,
+        ge=0,
+        description="Tensor requests one model takes at once (waiting for a worker included); one more "
+        "is refused at once with 429 and Retry-After. 0: unbounded.",
+    )
     max_workers: int = Field(
         8,
         ge=1,

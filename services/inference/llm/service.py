@@ -22,6 +22,7 @@ from services.common.errors import (
 from services.common.gguf_quant import gguf_type
 from services.inference.budget import parse_memory
 from services.inference.devices import machine_facts
+from services.inference.llm.admission import SequenceAdmission
 from services.inference.llm.catalog import LLMCatalog, RegistryLookup
 from services.inference.llm.client import fetch_stats, stream_events
 from services.inference.llm.embeddings import check_inputs, shaped
@@ -120,6 +121,7 @@ class GenerationService:
         self.catalog = LLMCatalog(settings, registry)
         self.placer: LLMPlacer = placer or LocalLLMWorkers(settings)
         self.open_streams = 0
+        self.admission = SequenceAdmission(settings.max_batch, settings.max_waiting)
         #: Every model this service asked a worker to hold, by Triton model name.
         self._specs: dict[str, LLMSpec] = {}
         self._preload_task: asyncio.Task[None] | None = None
@@ -145,12 +147,13 @@ class GenerationService:
         """The chunks of one generation, its ``n`` choices interleaved as they come (each choice is
         a sequence of its own in the worker's continuous batch); closing the iterator cancels them."""
         spec = await self.catalog.resolve(job.model)
-        placement = await self._place(spec)
-        created = int(time.time())
+        self.admission.admit(spec.model_id, job.n)
         self.open_streams += 1
-        tracking = getattr(self.placer, "track", None)
-        counter = tracking(spec, placement) if tracking else contextlib.nullcontext()
         try:
+            placement = await self._place(spec)
+            created = int(time.time())
+            tracking = getattr(self.placer, "track", None)
+            counter = tracking(spec, placement) if tracking else contextlib.nullcontext()
             async with counter:
                 if job.n == 1:
                     async for chunk in self._choice(spec, placement, job, 0, created):
@@ -161,6 +164,7 @@ class GenerationService:
                     yield chunk
         finally:
             self.open_streams -= 1
+            self.admission.release(spec.model_id, job.n)
 
     async def _choice(
         self, spec: LLMSpec, placement: Placement, job: GenerationJob, choice: int, created: int

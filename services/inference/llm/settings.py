@@ -34,6 +34,12 @@ class GenerationSettings(BaseSettings):
     max_batch: int = Field(
         16, description="Sequences one model decodes together (continuous batching slots)."
     )
+    max_waiting: int = Field(
+        64,
+        ge=0,
+        description="Sequences one model holds waiting for a batch slot; past max_batch + max_waiting a "
+        "new generation is refused at once with 429 and Retry-After.",
+    )
     device: str = Field("auto", description="'auto', 'cpu' or 'cuda' for the language models.")
     engine: str = Field(
         "auto",

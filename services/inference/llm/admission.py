@@ -1,0 +1,37 @@
+"""Admission of generations: a model holds at most its batch slots plus a bounded queue of
+sequences; one more is refused at once with RESOURCE_EXHAUSTED and ``Retry-After``, instead of
+waiting behind a queue that only grows under overload."""
+
+from __future__ import annotations
+
+from services.common.errors import RateLimitExceeded
+
+
+class SequenceAdmission:
+    """Counts the sequences under way per model against ``slots + queue``."""
+
+    def __init__(self, slots: int, queue: int) -> None:
+        self.slots = slots
+        self.queue = queue
+        self._under_way: dict[str, int] = {}
+
+    def admit(self, model: str, n: int) -> None:
+        """Takes ``n`` sequences for a model, or refuses them all."""
+        under_way = self._under_way.get(model, 0)
+        if under_way + n > self.slots + self.queue:
+            raise RateLimitExceeded(
+                f"model {model!r} is at capacity: {under_way} sequences under way, "
+                f"{self.slots} batch slots and {self.queue} queue places",
+                details={"model": model, "sequences": under_way, "limit": self.slots + self.queue},
+                suggestion="retry after the Retry-After delay, or add replicas of the model",
+                retry_after=1,
+            )
+        self._under_way[model] = under_way + n
+
+    def release(self, model: str, n: int) -> None:
+        """Gives back what :meth:`admit` took."""
+        self._under_way[model] -= n
+
+    def under_way(self, model: str) -> int:
+        """Sequences a model has under way."""
+        return self._under_way.get(model, 0)
