@@ -108,17 +108,17 @@ def test_load_ramp_scales_up_then_down_after_the_cooldown(watched: Watched) -> N
     assert report.workers_at_end == 1
 
 
-#: Counts, per chart, the plot-area pixels in the colour of the chart's first series: a drawn line.
+#: Counts, per chart, the plot-area pixels in the colour of one of its series: drawn lines (a
+#: series can hide another where they overlap, so any of them counts).
 DRAWN_PIXELS = """(() => {
   const out = {};
   for (const [id, {chart, spec}] of Object.entries(meshDashboard.charts)) {
     const {left, top, width, height} = chart.bbox;
     const pixels = chart.ctx.getImageData(left, top, width, height).data;
-    const hex = spec.series[0][2];
-    const rgb = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+    const colours = spec.series.map(([, , hex]) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16)));
     let n = 0;
     for (let i = 0; i < pixels.length; i += 4) {
-      if (pixels[i + 3] > 200 && rgb.every((c, k) => Math.abs(pixels[i + k] - c) < 24)) n++;
+      if (pixels[i + 3] > 200 && colours.some((rgb) => rgb.every((c, k) => Math.abs(pixels[i + k] - c) < 24))) n++;
     }
     out[id] = n;
   }

@@ -1,0 +1,224 @@
+"""Faults under load: what a user sees when a Triton worker, a service or the registry dies while
+mixed traffic runs.
+
+Starts its own mesh (two Triton workers), drives KServe predictions, short chat completions and
+text to speech through the gateway from ``--concurrency`` clients, and injects each fault in turn
+with a quiet spell between them:
+
+- ``kill -9`` a Triton worker holding the tensor model (a second worker holds it too);
+- ``kill -9`` the inference service (the launcher restarts it; models load again on demand);
+- ``kill -9`` the speech service;
+- ``kill -9`` the auth service;
+- ``SIGTERM`` the registry (a graceful stop, then the launcher's restart).
+
+Per fault it prints the requests made and failed in the fault's window, the statuses of the failures
+(500s are never acceptable), the longest run of consecutive failures, and the time from the fault to
+the last failure (how long until everything answered again), against the targets: a killed worker
+costs nothing beyond what it had in flight and recovers within 5 s; a killed service recovers within
+30 s; no 500 at any time.
+
+    python bench/chaos.py [--concurrency 6] [--window 35]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.procs import Mesh, run_mesh
+
+MESH_ENV = {"MESHSERVE_INFERENCE_WORKERS": "2"}
+KINDS = ("predict", "chat", "tts")
+NO_ANSWER = "no answer"
+#: Seconds until everything answers again, per fault kind (issue 17's targets).
+TARGET_RECOVERY = {"worker": 5.0, "service": 30.0}
+
+
+@dataclass
+class Outcome:
+    """One request's end."""
+
+    kind: str
+    started: float
+    ended: float
+    status: int  # 0: no HTTP answer (connection refused or reset, timeout)
+
+
+@dataclass
+class FaultReport:
+    """What one fault did to the traffic in its window."""
+
+    name: str
+    kind: str
+    at: float
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status != 200]
+
+    @property
+    def recovered_after(self) -> float:
+        """Seconds from the fault to the end of the last failed request (0 when none failed)."""
+        return max((o.ended - self.at for o in self.failures), default=0.0)
+
+    @property
+    def longest_failure_run(self) -> int:
+        """The most consecutive failures, in order of their ends."""
+        run = best = 0
+        for outcome in sorted(self.outcomes, key=lambda o: o.ended):
+            run = run + 1 if outcome.status != 200 else 0
+            best = max(best, run)
+        return best
+
+    @property
+    def passed(self) -> bool:
+        statuses = Counter(o.status for o in self.failures)
+        return statuses[500] == 0 and self.recovered_after <= TARGET_RECOVERY[self.kind]
+
+
+class Traffic:
+    """Mixed clients looping until stopped, recording every outcome."""
+
+    def __init__(self, base_url: str, concurrency: int) -> None:
+        self.base_url = base_url
+        self.concurrency = concurrency
+        self.outcomes: list[Outcome] = []
+        self._stop = asyncio.Event()
+
+    async def _one(self, http: httpx.AsyncClient, kind: str) -> int:
+        if kind == "predict":
+            body = {"inputs": [{"name": "INPUT", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}
+            reply = await http.post("/v2/models/example/infer", json=body)
+        elif kind == "chat":
+            chat = {"messages": [{"role": "user", "content": "Say hi."}], "max_tokens": 4, "temperature": 0}
+            reply = await http.post("/v1/chat/completions", json=chat)
+        else:
+            speech = {"model": "tts-1", "voice": "alloy", "input": "Hello there.", "response_format": "wav"}
+            reply = await http.post("/v1/audio/speech", json=speech)
+        return reply.status_code
+
+    async def _client(self, index: int) -> None:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as http:
+            turn = index
+            while not self._stop.is_set():
+                kind = KINDS[turn % len(KINDS)]
+                turn += 1
+                started = time.monotonic()
+                try:
+                    status = await self._one(http, kind)
+                except httpx.HTTPError:
+                    status = 0
+                    await asyncio.sleep(0.2)  # a refused connection fails at once: do not spin
+                self.outcomes.append(Outcome(kind, started, time.monotonic(), status))
+
+    async def run(self) -> None:
+        await asyncio.gather(*(self._client(i) for i in range(self.concurrency)))
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def launcher_pid(mesh: Mesh, name: str) -> int:
+    return int(json.loads((mesh.data_dir / "launcher.json").read_text())["processes"][name]["pid"])
+
+
+def worker_pids(mesh: Mesh) -> list[int]:
+    inference = psutil.Process(launcher_pid(mesh, "inference"))
+    return [p.pid for p in inference.children() if p.name() == "tritonserver"]
+
+
+def faults(mesh: Mesh) -> list[tuple[str, str, object]]:
+    """(name, kind, action) of each fault, in order."""
+    return [
+        ("kill -9 a Triton worker", "worker", lambda: os.kill(worker_pids(mesh)[0], signal.SIGKILL)),
+        ("kill -9 inference", "service", lambda: os.kill(launcher_pid(mesh, "inference"), signal.SIGKILL)),
+        ("kill -9 speech", "service", lambda: os.kill(launcher_pid(mesh, "speech"), signal.SIGKILL)),
+        ("kill -9 auth", "service", lambda: os.kill(launcher_pid(mesh, "auth"), signal.SIGKILL)),
+        ("SIGTERM registry", "service", lambda: os.kill(launcher_pid(mesh, "registry"), signal.SIGTERM)),
+    ]
+
+
+async def warm_up(base_url: str) -> None:
+    """Loads what the traffic uses on both workers (a first request per kind)."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=300) as http:
+        traffic = Traffic(base_url, 1)
+        for kind in KINDS:
+            status = await traffic._one(http, kind)
+            if status != 200:
+                raise RuntimeError(f"warm-up {kind} answered {status}")
+        await http.post("/api/v1/models/example/load", json={"replicas": 2})
+
+
+async def run(mesh: Mesh, concurrency: int, window: float) -> list[FaultReport]:
+    """Runs the traffic and every fault; one report per fault."""
+    await warm_up(mesh.base_url)
+    traffic = Traffic(mesh.base_url, concurrency)
+    runner = asyncio.create_task(traffic.run())
+    reports = []
+    try:
+        await asyncio.sleep(5)  # steady state first
+        for name, kind, action in faults(mesh):
+            at = time.monotonic()
+            action()  # type: ignore[operator]
+            await asyncio.sleep(window)
+            report = FaultReport(name, kind, at)
+            report.outcomes = [o for o in traffic.outcomes if at <= o.ended < at + window]
+            reports.append(report)
+            print(f"  {name}: {len(report.failures)} of {len(report.outcomes)} failed", flush=True)
+    finally:
+        traffic.stop()
+        await runner
+    return reports
+
+
+def render(reports: list[FaultReport], concurrency: int, window: float) -> str:
+    """The table."""
+    lines = [
+        f"mixed load: {concurrency} clients cycling KServe predict, chat (4 tokens), TTS; {window:.0f} s per fault",
+        "",
+        "| fault | requests | failed | failed by kind | statuses of failures | longest failure run "
+        "| answers again after | target | 500s | pass |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in reports:
+        by_kind = Counter(o.kind for o in r.failures)
+        statuses = Counter(o.status for o in r.failures)
+        lines.append(
+            f"| {r.name} | {len(r.outcomes)} | {len(r.failures)} | "
+            f"{', '.join(f'{k} {by_kind[k]}' for k in KINDS if by_kind[k]) or '-'} | "
+            f"{', '.join(f'{s or NO_ANSWER}: {n}' for s, n in sorted(statuses.items())) or '-'} | "
+            f"{r.longest_failure_run} | {r.recovered_after:.1f} s | <= {TARGET_RECOVERY[r.kind]:.0f} s | "
+            f"{statuses[500]} | {'PASS' if r.passed else 'FAIL'} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--concurrency", type=int, default=6)
+    parser.add_argument("--window", type=float, default=35.0, help="seconds watched after each fault")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, run_mesh(Path(tmp), MESH_ENV, preload_llm=True) as mesh:
+        reports = asyncio.run(run(mesh, args.concurrency, args.window))
+    print(render(reports, args.concurrency, args.window))
+
+
+if __name__ == "__main__":
+    main()
