@@ -56,6 +56,7 @@ class Outcome:
     started: float
     ended: float
     status: int  # 0: no HTTP answer (connection refused or reset, timeout)
+    detail: str = ""  # the start of a failure's body
 
 
 @dataclass
@@ -100,7 +101,7 @@ class Traffic:
         self.outcomes: list[Outcome] = []
         self._stop = asyncio.Event()
 
-    async def _one(self, http: httpx.AsyncClient, kind: str) -> int:
+    async def _one(self, http: httpx.AsyncClient, kind: str) -> tuple[int, str]:
         if kind == "predict":
             body = {"inputs": [{"name": "INPUT", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}
             reply = await http.post("/v2/models/example/infer", json=body)
@@ -110,7 +111,7 @@ class Traffic:
         else:
             speech = {"model": "tts-1", "voice": "alloy", "input": "Hello there.", "response_format": "wav"}
             reply = await http.post("/v1/audio/speech", json=speech)
-        return reply.status_code
+        return reply.status_code, "" if reply.status_code == 200 else reply.text[:300]
 
     async def _client(self, index: int) -> None:
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as http:
@@ -120,11 +121,11 @@ class Traffic:
                 turn += 1
                 started = time.monotonic()
                 try:
-                    status = await self._one(http, kind)
-                except httpx.HTTPError:
-                    status = 0
+                    status, detail = await self._one(http, kind)
+                except httpx.HTTPError as error:
+                    status, detail = 0, repr(error)
                     await asyncio.sleep(0.2)  # a refused connection fails at once: do not spin
-                self.outcomes.append(Outcome(kind, started, time.monotonic(), status))
+                self.outcomes.append(Outcome(kind, started, time.monotonic(), status, detail))
 
     async def run(self) -> None:
         await asyncio.gather(*(self._client(i) for i in range(self.concurrency)))
@@ -158,21 +159,21 @@ async def warm_up(base_url: str) -> None:
     async with httpx.AsyncClient(base_url=base_url, timeout=300) as http:
         traffic = Traffic(base_url, 1)
         for kind in KINDS:
-            status = await traffic._one(http, kind)
+            status, _ = await traffic._one(http, kind)
             if status != 200:
                 raise RuntimeError(f"warm-up {kind} answered {status}")
         await http.post("/api/v1/models/example/load", json={"replicas": 2})
 
 
-async def run(mesh: Mesh, concurrency: int, window: float) -> list[FaultReport]:
-    """Runs the traffic and every fault; one report per fault."""
+async def run(mesh: Mesh, concurrency: int, window: float, only: str = "") -> list[FaultReport]:
+    """Runs the traffic and every fault (those whose name contains ``only``); one report per fault."""
     await warm_up(mesh.base_url)
     traffic = Traffic(mesh.base_url, concurrency)
     runner = asyncio.create_task(traffic.run())
     reports = []
     try:
         await asyncio.sleep(5)  # steady state first
-        for name, kind, action in faults(mesh):
+        for name, kind, action in (f for f in faults(mesh) if only in f[0]):
             at = time.monotonic()
             action()  # type: ignore[operator]
             await asyncio.sleep(window)
@@ -205,6 +206,13 @@ def render(reports: list[FaultReport], concurrency: int, window: float) -> str:
             f"{r.longest_failure_run} | {r.recovered_after:.1f} s | <= {TARGET_RECOVERY[r.kind]:.0f} s | "
             f"{statuses[500]} | {'PASS' if r.passed else 'FAIL'} |"
         )
+    lines.append("")
+    for r in reports:
+        seen: set[tuple[str, int]] = set()
+        for o in r.failures:
+            if (o.kind, o.status) not in seen:
+                seen.add((o.kind, o.status))
+                lines.append(f"{r.name}: first {o.kind} failure ({o.status or NO_ANSWER}): {o.detail}")
     return "\n".join(lines)
 
 
@@ -214,9 +222,10 @@ def main() -> None:
     )
     parser.add_argument("--concurrency", type=int, default=6)
     parser.add_argument("--window", type=float, default=35.0, help="seconds watched after each fault")
+    parser.add_argument("--only", default="", help="run only the faults whose name contains this")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, run_mesh(Path(tmp), MESH_ENV, preload_llm=True) as mesh:
-        reports = asyncio.run(run(mesh, args.concurrency, args.window))
+        reports = asyncio.run(run(mesh, args.concurrency, args.window, args.only))
     print(render(reports, args.concurrency, args.window))
 
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import grpc
 import numpy as np
 import tritonclient.grpc as triton_grpc
 from tritonclient.grpc.aio import InferenceServerClient
@@ -50,7 +51,7 @@ async def stream_events(
     try:
         async for result, error in stream:
             if error is not None:
-                raise InferenceFailed(f"worker failed the generation: {error.message()}")
+                raise _stream_error(error)
             event = json.loads(result.as_numpy("EVENT").reshape(-1)[0])
             if "error" in event:
                 raise error_from_event(event["error"])
@@ -60,9 +61,23 @@ async def stream_events(
         raise BackendUnavailable("the worker closed the generation stream early")
     except InferenceServerException as error:
         raise BackendUnavailable(f"generation worker unreachable: {error.message()}") from error
+    except grpc.aio.AioRpcError as error:  # the stream broke under the client (the worker died)
+        raise _stream_error(InferenceServerException(str(error.details()), str(error.code()))) from None
     finally:
         finished.set()
         stream.cancel()  # a caller that went away frees its slot on the worker at once
+
+
+def _stream_error(error: InferenceServerException) -> MeshError:
+    """A failed reply as the canonical error: the worker going away (its process killed, its
+    connection reset) is UNAVAILABLE, which callers may retry; anything else failed the request."""
+    if error.status() == str(grpc.StatusCode.UNAVAILABLE):
+        return BackendUnavailable(
+            f"the generation worker went away: {error.message()}",
+            suggestion="retry: the model is placed again on a live worker",
+            retry_after=1,
+        )
+    return InferenceFailed(f"worker failed the generation: {error.message()}")
 
 
 async def fetch_stats(client: InferenceServerClient, model: str) -> dict[str, Any]:
