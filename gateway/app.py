@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from gateway.admission import AdmissionMiddleware
 from gateway.clients import MeshClients
 from gateway.dashboard import install_ops
 from gateway.dialects.llama_gpu.version import ApiVersionMiddleware
@@ -44,6 +45,7 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     app.state.started_at = time.time()
     install_security(app)  # auth, permissions, rate limits, audit; inside the request-id middleware
     app.add_middleware(ApiVersionMiddleware)  # document 004's X-API-Version on /api/v1
+    app.add_middleware(AdmissionMiddleware, limit=settings.max_in_flight_inference)  # before any work
     app.add_middleware(RequestIdMiddleware)
     if settings.cors_origins:  # none by default: browsers then keep cross-origin pages out
         app.add_middleware(

@@ -16,6 +16,12 @@ class GatewaySettings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
     health_timeout_seconds: float = Field(1.0, description="Deadline of each service health check.")
     call_timeout_seconds: float = Field(60.0, description="Default deadline of a call into the mesh.")
+    max_in_flight_inference: int = Field(
+        512,
+        ge=0,
+        description="Inference requests the gateway takes at once (streams until they end); one more is "
+        "refused at once with 429 and Retry-After. 0: no limit.",
+    )
     version: str = Field("0.1.0", description="Version reported by /health and /info.")
     cors_origins: list[str] = Field(
         default_factory=list,
