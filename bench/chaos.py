@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -143,7 +144,7 @@ def worker_pids(mesh: Mesh) -> list[int]:
     return [p.pid for p in inference.children() if p.name() == "tritonserver"]
 
 
-def faults(mesh: Mesh) -> list[tuple[str, str, object]]:
+def faults(mesh: Mesh) -> list[tuple[str, str, Callable[[], None]]]:
     """(name, kind, action) of each fault, in order."""
     return [
         ("kill -9 a Triton worker", "worker", lambda: os.kill(worker_pids(mesh)[0], signal.SIGKILL)),
@@ -175,7 +176,7 @@ async def run(mesh: Mesh, concurrency: int, window: float, only: str = "") -> li
         await asyncio.sleep(5)  # steady state first
         for name, kind, action in (f for f in faults(mesh) if only in f[0]):
             at = time.monotonic()
-            action()  # type: ignore[operator]
+            action()
             await asyncio.sleep(window)
             report = FaultReport(name, kind, at)
             report.outcomes = [o for o in traffic.outcomes if at <= o.ended < at + window]
