@@ -92,6 +92,9 @@ def test_a_generation_past_the_batch_slots_and_queue_is_refused_while_the_first_
         assert "at capacity" in error["message"]
         assert any(line == "data: [DONE]" for line in lines)  # the admitted stream runs to its end
     assert httpx.post(url, json={**chat, "max_tokens": 2}, timeout=60).status_code == 200  # slot free again
+    metrics = httpx.get(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10).text
+    assert re.search(r"^meshserve_llm_max_sequences_per_model 1\.0$", metrics, re.M)
+    assert re.search(r'^meshserve_llm_refused_total\{model="[^"]+"\} [1-9]', metrics, re.M)
 
 
 def test_admission_counts_every_choice_and_gives_them_back() -> None:

@@ -4,7 +4,16 @@ waiting behind a queue that only grows under overload."""
 
 from __future__ import annotations
 
+from prometheus_client import Counter, Gauge
+
 from services.common.errors import RateLimitExceeded
+
+REFUSED = Counter(
+    "meshserve_llm_refused_total", "Generations refused at admission (batch slots and queue full)", ["model"]
+)
+LIMIT = Gauge(
+    "meshserve_llm_max_sequences_per_model", "Sequences a language model takes at once, queue included"
+)
 
 
 class SequenceAdmission:
@@ -14,11 +23,13 @@ class SequenceAdmission:
         self.slots = slots
         self.queue = queue
         self._under_way: dict[str, int] = {}
+        LIMIT.set(slots + queue)
 
     def admit(self, model: str, n: int) -> None:
         """Takes ``n`` sequences for a model, or refuses them all."""
         under_way = self._under_way.get(model, 0)
         if under_way + n > self.slots + self.queue:
+            REFUSED.labels(model).inc()
             raise RateLimitExceeded(
                 f"model {model!r} is at capacity: {under_way} sequences under way, "
                 f"{self.slots} batch slots and {self.queue} queue places",
