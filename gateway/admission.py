@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.dashboard.middleware import INFERENCE_PATHS
 from gateway.errors import error_response
-from services.common.errors import RateLimitExceeded
+from services.common.errors import AtCapacity
 
 REFUSED = Counter(
     "meshserve_gateway_refused_total", "Inference requests refused at the gateway (at capacity)"
@@ -44,12 +44,7 @@ class AdmissionMiddleware:
             return
         if self.in_flight >= self.limit:
             REFUSED.inc()
-            error = RateLimitExceeded(
-                f"the gateway is at capacity: {self.in_flight} inference requests in flight",
-                details={"in_flight": self.in_flight, "limit": self.limit},
-                suggestion="retry after the Retry-After delay",
-                retry_after=1,
-            )
+            error = AtCapacity("the gateway", self.in_flight, self.limit, "inference requests")
             await error_response(Request(scope), error)(scope, receive, send)
             return
         self.in_flight += 1

@@ -21,6 +21,7 @@ Exception tree::
     ├── PayloadTooLarge         (PAYLOAD_TOO_LARGE, INVALID_ARGUMENT)
     ├── InferenceFailed         (INFERENCE_FAILED, INTERNAL)
     ├── RateLimitExceeded       (RATE_LIMIT_EXCEEDED, RESOURCE_EXHAUSTED)
+    │   └── AtCapacity          (admission refused: the gateway, a model; Retry-After 1)
     ├── InsufficientMemory      (INSUFFICIENT_MEMORY, UNAVAILABLE)
     ├── BackendUnavailable      (BACKEND_UNAVAILABLE, UNAVAILABLE)
     ├── AuthenticationFailed    (AUTHENTICATION_FAILED, UNAUTHENTICATED)
@@ -262,6 +263,18 @@ class RateLimitExceeded(MeshError):
     """A rate limit or quota was exceeded."""
 
     reason = Reason.REASON_RATE_LIMIT_EXCEEDED
+
+
+class AtCapacity(RateLimitExceeded):
+    """Admission refused new work: what takes it holds ``limit`` already (retry after a second)."""
+
+    def __init__(self, what: str, in_flight: int, limit: int, unit: str = "requests", **facts: Any) -> None:
+        super().__init__(
+            f"{what} is at capacity: {in_flight} {unit} in flight",
+            details={**facts, "in_flight": in_flight, "limit": limit},
+            suggestion="retry after the Retry-After delay, or add replicas",
+            retry_after=1,
+        )
 
 
 class InsufficientMemory(MeshError):

@@ -17,7 +17,7 @@ import time
 
 from prometheus_client import Counter, Gauge
 
-from services.common.errors import BackendUnavailable, InferenceFailed, InvalidInput, RateLimitExceeded
+from services.common.errors import AtCapacity, BackendUnavailable, InferenceFailed, InvalidInput
 from services.inference.pool import WorkerPool
 from services.inference.tensors import WireTensor
 from services.inference.triton_http import HttpInferResult, WorkerError
@@ -61,12 +61,7 @@ class TensorDispatcher:
         model = self.pool.stats.model(name)
         if self.max_in_flight and model.in_flight >= self.max_in_flight:
             REFUSED.labels(name).inc()
-            raise RateLimitExceeded(
-                f"model {name!r} is at capacity: {model.in_flight} requests in flight",
-                details={"model": name, "in_flight": model.in_flight, "limit": self.max_in_flight},
-                suggestion="retry after the Retry-After delay, or add replicas of the model",
-                retry_after=1,
-            )
+            raise AtCapacity(f"model {name!r}", model.in_flight, self.max_in_flight, model=name)
         model.begin()
         started = time.perf_counter()
         ok = False

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
-from services.common.errors import RateLimitExceeded
+from services.common.errors import AtCapacity
 
 REFUSED = Counter(
     "meshserve_llm_refused_total", "Generations refused at admission (batch slots and queue full)", ["model"]
@@ -30,12 +30,13 @@ class SequenceAdmission:
         under_way = self._under_way.get(model, 0)
         if under_way + n > self.slots + self.queue:
             REFUSED.labels(model).inc()
-            raise RateLimitExceeded(
-                f"model {model!r} is at capacity: {under_way} sequences under way, "
-                f"{self.slots} batch slots and {self.queue} queue places",
-                details={"model": model, "sequences": under_way, "limit": self.slots + self.queue},
-                suggestion="retry after the Retry-After delay, or add replicas of the model",
-                retry_after=1,
+            raise AtCapacity(
+                f"model {model!r}",
+                under_way,
+                self.slots + self.queue,
+                "sequences",
+                model=model,
+                slots=self.slots,
             )
         self._under_way[model] = under_way + n
 
