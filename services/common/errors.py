@@ -269,11 +269,10 @@ class AtCapacity(RateLimitExceeded):
     """Admission refused new work: what takes it holds ``limit`` already (retry after a second)."""
 
     def __init__(self, what: str, in_flight: int, limit: int, unit: str = "requests", **facts: Any) -> None:
+        message = f"{what} is at capacity: {in_flight} {unit} in flight"
+        details = {**facts, "in_flight": in_flight, "limit": limit}
         super().__init__(
-            f"{what} is at capacity: {in_flight} {unit} in flight",
-            details={**facts, "in_flight": in_flight, "limit": limit},
-            suggestion="retry after the Retry-After delay, or add replicas",
-            retry_after=1,
+            message, details=details, suggestion="retry after Retry-After, or add replicas", retry_after=1
         )
 
 
