@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from tests.procs import Mesh, run_mesh
+from tests.servers import postgres_server, redis_server
 from tests.webhook_receiver import Receiver
 
 #: Fixtures of tests that generate text: when any is collected, the session mesh preloads the
@@ -45,3 +46,17 @@ def receiver() -> Iterator[Receiver]:
     server = Receiver()
     yield server
     server.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """postgresql://… of a real PostgreSQL cluster started for this session (:mod:`tests.servers`)."""
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> Iterator[str]:
+    """redis://… of a real redis-server started for this session."""
+    with redis_server() as url:
+        yield url

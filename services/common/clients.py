@@ -59,8 +59,9 @@ class ChannelPool:
             return self._discovered_channel(service)
         address = self.endpoints.address_of(service)
         channel = self._channels.get(address)
-        if channel is None:
-            channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+        if channel is None:  # one address, or a comma-separated list of replicas (round robin)
+            options = (*CHANNEL_OPTIONS, *self.discovery.channel_options(service))
+            channel = grpc.aio.insecure_channel(self.discovery.target(service), options=options)
             self._channels[address] = channel
         return channel
 

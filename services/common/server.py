@@ -18,12 +18,13 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from pydantic import ValidationError
 
 from services.common.discovery import discovery_from_env
 from services.common.interceptors import InflightTracker, ServerInterceptor
 from services.common.logs import configure_logging
 from services.common.metrics import start_metrics_server
-from services.common.settings import ServiceSettings
+from services.common.settings import ConfigurationError, ServiceSettings
 from services.common.tracing import configure_tracing
 
 log = logging.getLogger("meshserve.server")
@@ -114,11 +115,16 @@ async def serve(name: str, settings: ServiceSettings, registration: Registration
 
 def main(name: str, settings_cls: type[ServiceSettings], build: Callable[[Any], Registration]) -> None:
     """Entry point of a service module: settings from the environment, logs, tracing, serve."""
-    settings = settings_cls()
-    configure_logging(name, settings.log_level)
-    configure_tracing(name)
     try:
-        asyncio.run(serve(name, settings, build(settings)))
+        settings = settings_cls()
+        configure_logging(name, settings.log_level)
+        configure_tracing(name)
+        registration = build(settings)
+    except (ConfigurationError, ValidationError) as error:  # a setting it cannot use: say which, stop
+        print(f"meshserve {name}: configuration error: {error}", file=sys.stderr, flush=True)
+        sys.exit(2)
+    try:
+        asyncio.run(serve(name, settings, registration))
     except KeyboardInterrupt:
         pass
     sys.exit(0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -53,3 +54,28 @@ class MeshEndpoints(BaseSettings):
     def address_of(self, service: str) -> str:
         """Address of one service by name."""
         return str(getattr(self, f"{service}_address"))
+
+
+class ConfigurationError(ValueError):
+    """A setting the process cannot use (a bad scheme, an unreachable server); the message names it
+    and the service stops at start with it rather than failing requests later."""
+
+
+def check_url(value: str, setting: str, schemes: tuple[str, ...]) -> str:
+    """``value`` when empty or of one of ``schemes``; else ConfigurationError naming ``setting``."""
+    scheme = value.split("://", 1)[0] if "://" in value else ""
+    if value and scheme not in schemes:
+        raise ConfigurationError(
+            f"{setting}={redact(value)!r}: unsupported scheme {scheme!r}; use one of "
+            + ", ".join(f"{s}://" for s in schemes)
+        )
+    return value
+
+
+def redact(url: str) -> str:
+    """A URL with its password hidden, for messages and logs."""
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))

@@ -21,8 +21,8 @@ from services.inference.advanced.cache import ResponseCache
 from services.inference.advanced.servicer import AdvancedServicer
 from services.inference.catalog import RegistryCatalog
 from services.inference.generation import GenerationServicer
+from services.inference.jobs.pg_store import open_job_store
 from services.inference.jobs.settings import JobSettings
-from services.inference.jobs.store import JobStore
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.jobs.wiring import SERVICE_NAME as JOBS_SERVICE_NAME
 from services.inference.jobs.wiring import build_jobs
@@ -66,7 +66,7 @@ def build(settings: InferenceSettings) -> Registration:
         max_queue_delay_microseconds=settings.max_queue_delay_microseconds,
     )
     job_settings = JobSettings()
-    store = JobStore(root / "jobs.sqlite3")
+    store = open_job_store(settings.database_url, root / "jobs.sqlite3")
     webhooks = WebhookHub(store, job_settings)
     generation_settings = GenerationSettings()
     generation = GenerationService(generation_settings, PoolLLMPlacer(pool, generation_settings), catalog)

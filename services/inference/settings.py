@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import DEFAULT_PORTS, ServiceSettings
+from services.common.settings import DEFAULT_PORTS, ServiceSettings, check_url
 
 
 class InferenceSettings(ServiceSettings):
@@ -14,6 +14,19 @@ class InferenceSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MESHSERVE_INFERENCE_", extra="ignore")
 
     port: int = Field(DEFAULT_PORTS["inference"], description="gRPC port.")
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("MESHSERVE_INFERENCE_DATABASE_URL", "DATABASE_URL"),
+        description="postgresql://… keeps jobs, webhooks and plugin settings in PostgreSQL, shared by "
+        "every replica (also read from DATABASE_URL); sqlite:///path or empty: a SQLite file of this "
+        "replica.",
+    )
+    redis_url: str = Field(
+        "",
+        validation_alias=AliasChoices("MESHSERVE_INFERENCE_REDIS_URL", "REDIS_URL"),
+        description="redis://… shares the response cache between replicas (also read from REDIS_URL); "
+        "empty: a cache per process.",
+    )
     workers: int = Field(1, ge=0, description="Triton workers started with the service.")
     registry_stale_seconds: float = Field(
         300.0,
@@ -64,3 +77,13 @@ class InferenceSettings(ServiceSettings):
         gt=0,
         description="Trailing window over which a worker's utilisation (busy fraction) is measured.",
     )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        return check_url(value, "MESHSERVE_INFERENCE_DATABASE_URL", ("postgresql", "postgres", "sqlite"))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        return check_url(value, "MESHSERVE_INFERENCE_REDIS_URL", ("redis", "rediss", "unix"))

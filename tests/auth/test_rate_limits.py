@@ -3,15 +3,14 @@ surface's envelope, and one budget shared by two gateway processes through Redis
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import httpx
-import pytest
 
 from tests.auth.conftest import Stack
-from tests.auth.harness import gateway_process, redis_server
+from tests.auth.harness import gateway_process
 from tests.auth.helpers import READ_PROBES, bearer, new_key, new_user, reason_of
+from tests.servers import redis_server
 
 FREE_LIMIT = 100
 
@@ -67,10 +66,6 @@ async def test_free_user_cannot_mint_a_pro_key(stack: Stack) -> None:
         assert reply.status_code == 403
 
 
-@pytest.mark.skipif(
-    shutil.which("redis-server") is None,
-    reason="redis-server not installed (CI: apt-get install -y redis-server)",
-)
 async def test_two_gateway_processes_share_one_budget_in_redis(stack: Stack) -> None:
     async with stack.client() as http:
         _, token, _ = await new_user(http, "shared")

@@ -114,16 +114,21 @@ class Discovery:
 
     def target(self, service: str) -> str:
         """The gRPC target to dial for a service now (never blocks)."""
-        return self.endpoints.address_of(service)
+        return grpc_target(self.configured(service))
 
     def channel_options(self, service: str) -> tuple[tuple[str, Any], ...]:
-        """Extra channel options for a service's target."""
-        return ()
+        """Extra channel options for a service's target: round robin over a list of replicas."""
+        return (("grpc.service_config", ROUND_ROBIN),) if len(self.configured(service)) > 1 else ()
+
+    def configured(self, service: str) -> list[Instance]:
+        """The instances ``MESHSERVE_<NAME>_ADDRESS`` names: one address, or several replicas
+        separated by commas."""
+        parts = [p.strip() for p in self.endpoints.address_of(service).split(",") if p.strip()]
+        return [Instance(*split_address(p)) for p in parts]
 
     async def resolve(self, service: str) -> list[Instance]:
         """The instances of a service."""
-        host, port = split_address(self.endpoints.address_of(service))
-        return [Instance(host, port)]
+        return self.configured(service)
 
     async def register(self, service: str, host: str, port: int) -> None:
         """Announces this process as an instance of ``service``."""

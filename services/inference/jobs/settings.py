@@ -50,6 +50,27 @@ class JobSettings(BaseSettings):
     callback_retries: int = Field(
         3, ge=0, description="Retries of a job's callback_url POST after a failure."
     )
+    poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        description="How often a replica looks for jobs submitted elsewhere, renews its leases and "
+        "sees cancels asked of other replicas.",
+    )
+    lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How long a job stays with a replica that stops renewing it (it died) before "
+        "another replica takes it over.",
+    )
+    max_takeovers: int = Field(
+        3,
+        ge=1,
+        description="Takeovers after which a job whose replicas keep dying fails (BACKEND_UNAVAILABLE) "
+        "instead of running again.",
+    )
+    cancel_wait_seconds: float = Field(
+        5.0, ge=0, description="How long a cancel waits for another replica to stop the job."
+    )
     webhook_allowed_hosts: str = Field(
         "",
         description="Where webhooks and job callbacks may be delivered: comma-separated hosts, "

@@ -1,7 +1,12 @@
-"""SQLite persistence of jobs, items and webhooks, so they survive a restart of the service.
+"""Persistence of jobs, items and webhooks: one SQL store, on SQLite (the embedded default, one file
+under the inference data directory) or PostgreSQL (:mod:`.pg_store`, shared by every replica).
 
-One file under the inference data directory. Writes are single small rows in WAL mode (well under
-a millisecond), so they run inline on the event loop rather than hopping to a thread per item.
+The queue lives in the store, not in a process: a runner *claims* the best waiting job (priority,
+then submission) with a lease that it renews while the job runs. A job whose lease runs out (its
+replica died) is claimed again by another runner; a graceful stop hands its jobs back at once.
+Every write of a running job is fenced on its owner, so a replica that lost its lease can no longer
+change the job. Writes are single small rows (well under a millisecond on SQLite in WAL mode), so
+they run inline on the event loop.
 """
 
 from __future__ import annotations
@@ -9,10 +14,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from services.inference.jobs import schema
 from services.inference.jobs.records import (
+    PRIORITIES,
     CallbackStatus,
     ErrorInfo,
     ItemResult,
@@ -22,39 +32,10 @@ from services.inference.jobs.records import (
     State,
 )
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    job_id TEXT PRIMARY KEY,
-    seq INTEGER NOT NULL,
-    job_type TEXT NOT NULL,
-    state TEXT NOT NULL,
-    config TEXT NOT NULL,
-    error TEXT,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    callback TEXT
-);
-CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state);
-CREATE TABLE IF NOT EXISTS job_items (
-    job_id TEXT NOT NULL REFERENCES jobs (job_id) ON DELETE CASCADE,
-    idx INTEGER NOT NULL,
-    spec TEXT NOT NULL,
-    result TEXT NOT NULL,
-    PRIMARY KEY (job_id, idx)
-);
-CREATE TABLE IF NOT EXISTS webhooks (
-    webhook_id TEXT PRIMARY KEY,
-    url TEXT NOT NULL,
-    events TEXT NOT NULL,
-    secret TEXT NOT NULL,
-    retry_count INTEGER NOT NULL,
-    timeout_seconds REAL NOT NULL,
-    created_at REAL NOT NULL,
-    delivered INTEGER NOT NULL DEFAULT 0,
-    failed INTEGER NOT NULL DEFAULT 0
-);
-"""
+JOB_COLUMNS = (
+    "job_id, seq, job_type, state, config, error, created_at, started_at, finished_at, callback, claims,"
+    " cancel_requested"
+)
 
 
 @dataclass
@@ -72,141 +53,245 @@ class WebhookRecord:
     failed: int = 0
 
 
-class JobStore:
-    """Jobs, items and webhooks in one SQLite file."""
+@dataclass
+class Claim:
+    """A job a runner now owns, and what its previous owners left."""
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
-        self._db.executescript(SCHEMA)
+    job: Job
+    takeovers: int  # claims before this one that did not finish it (a replica died or stopped)
+    cancel_requested: bool
+
+
+class SqlJobStore:
+    """The queries, written once with ``?`` placeholders; subclasses connect and run them."""
+
+    #: Whether other processes may share this store (PostgreSQL), so jobs may move between them.
+    shared = False
+    dialect = schema.SQLITE
+    #: Appended to the claim's SELECT: PostgreSQL skips rows another runner is claiming.
+    lock_rows = ""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+
+    # What subclasses provide
+
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+        raise NotImplementedError
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        raise NotImplementedError
+        yield
 
     def close(self) -> None:
-        """Closes the file."""
-        with self._lock:
-            self._db.close()
+        """Closes the connection."""
+        raise NotImplementedError
+
+    def _migrate(self) -> None:
+        with self._transaction():
+            self._run(schema.VERSION_TABLE)
+            row = self._run(
+                "SELECT version FROM schema_migrations WHERE component = ?", (schema.COMPONENT,)
+            ).fetchone()
+            current = int(row[0]) if row else 0
+            for version in range(current + 1, schema.LATEST + 1):
+                for statement in self.dialect.statements(version):
+                    self._run(statement)
+            if current == 0:
+                self._run(
+                    "INSERT INTO schema_migrations (component, version) VALUES (?, ?)",
+                    (schema.COMPONENT, schema.LATEST),
+                )
+            elif current < schema.LATEST:
+                self._run(
+                    "UPDATE schema_migrations SET version = ? WHERE component = ?",
+                    (schema.LATEST, schema.COMPONENT),
+                )
+
+    @property
+    def schema_version(self) -> int:
+        """The migration the store is at."""
+        row = self._run(
+            "SELECT version FROM schema_migrations WHERE component = ?", (schema.COMPONENT,)
+        ).fetchone()
+        return int(row[0])
 
     # Jobs
 
-    def next_seq(self) -> int:
-        """A submission number larger than any stored (first come first served within a priority)."""
-        with self._lock:
-            row = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM jobs").fetchone()
-        return int(row[0]) + 1
-
     def insert(self, job: Job) -> None:
         """Stores a new job with its items, atomically."""
-        with self._lock:
-            self._db.execute("BEGIN")
-            try:
-                self._db.execute(
-                    "INSERT INTO jobs (job_id, seq, job_type, state, config, error, created_at, started_at,"
-                    " finished_at, callback) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        job.job_id,
-                        job.seq,
-                        job.job_type,
-                        job.state.value,
-                        json.dumps(job.config.to_json()),
-                        None,
-                        job.created_at,
-                        job.started_at,
-                        job.finished_at,
-                        _callback_json(job.callback),
-                    ),
-                )
-                self._db.executemany(
-                    "INSERT INTO job_items (job_id, idx, spec, result) VALUES (?, ?, ?, ?)",
-                    [
-                        (job.job_id, r.index, json.dumps(vars(s)), json.dumps(r.to_json()))
-                        for s, r in zip(job.items, job.results, strict=True)
-                    ],
-                )
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-
-    def update_job(self, job: Job) -> None:
-        """Saves a job's state, error, times and callback status."""
-        with self._lock:
-            self._db.execute(
-                "UPDATE jobs SET state = ?, error = ?, started_at = ?, finished_at = ?, callback = ?"
-                " WHERE job_id = ?",
+        with self._transaction():
+            self._run(
+                "INSERT INTO jobs (job_id, seq, job_type, state, config, error, created_at, started_at,"
+                " finished_at, callback, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    job.job_id,
+                    job.seq,
+                    job.job_type,
                     job.state.value,
-                    json.dumps(job.error.to_json()) if job.error else None,
+                    json.dumps(job.config.to_json()),
+                    None,
+                    job.created_at,
                     job.started_at,
                     job.finished_at,
                     _callback_json(job.callback),
-                    job.job_id,
+                    PRIORITIES[job.config.priority],
                 ),
             )
+            for spec, result in zip(job.items, job.results, strict=True):
+                self._run(
+                    "INSERT INTO job_items (job_id, idx, spec, result) VALUES (?, ?, ?, ?)",
+                    (job.job_id, result.index, json.dumps(vars(spec)), json.dumps(result.to_json())),
+                )
 
-    def update_item(self, job_id: str, result: ItemResult) -> None:
-        """Saves one item's outcome."""
-        with self._lock:
-            self._db.execute(
-                "UPDATE job_items SET result = ? WHERE job_id = ? AND idx = ?",
-                (json.dumps(result.to_json()), job_id, result.index),
-            )
+    def update_job(self, job: Job, owner: str) -> bool:
+        """Saves a job's state, error, times and callback status; False when ``owner`` lost it."""
+        cursor = self._run(
+            "UPDATE jobs SET state = ?, error = ?, started_at = ?, finished_at = ?, callback = ?"
+            " WHERE job_id = ? AND owner = ?",
+            (
+                job.state.value,
+                json.dumps(job.error.to_json()) if job.error else None,
+                job.started_at,
+                job.finished_at,
+                _callback_json(job.callback),
+                job.job_id,
+                owner,
+            ),
+        )
+        return bool(cursor.rowcount)
+
+    def update_item(self, job_id: str, result: ItemResult, owner: str) -> bool:
+        """Saves one item's outcome; False when ``owner`` lost the job."""
+        cursor = self._run(
+            "UPDATE job_items SET result = ? WHERE job_id = ? AND idx = ?"
+            " AND EXISTS (SELECT 1 FROM jobs WHERE job_id = ? AND owner = ?)",
+            (json.dumps(result.to_json()), job_id, result.index, job_id, owner),
+        )
+        return bool(cursor.rowcount)
 
     def load(self, job_id: str) -> Job | None:
         """One job, or None."""
+        found = self._load(job_id)
+        return found[0] if found else None
+
+    def _load(self, job_id: str) -> tuple[Job, int, bool] | None:
         with self._lock:
-            row = self._db.execute(
-                "SELECT job_id, seq, job_type, state, config, error, created_at, started_at, finished_at,"
-                " callback FROM jobs WHERE job_id = ?",
-                (job_id,),
+            row = self._run(f"SELECT {JOB_COLUMNS} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            if row is None:
+                return None
+            items = self._run(
+                "SELECT spec, result FROM job_items WHERE job_id = ? ORDER BY idx", (job_id,)
+            ).fetchall()
+        return _job_of(row, items), int(row[10]), bool(row[11])
+
+    def claim(self, owner: str, now: float, lease_seconds: float) -> Claim | None:
+        """Takes the best claimable job (queued, or running with its lease run out) for ``owner``."""
+        with self._transaction():
+            row = self._run(
+                "SELECT job_id FROM jobs WHERE state = ? OR (state = ? AND (owner IS NULL OR lease_until < ?))"
+                f" ORDER BY priority DESC, seq, job_id LIMIT 1{self.lock_rows}",
+                (State.QUEUED.value, State.RUNNING.value, now),
             ).fetchone()
             if row is None:
                 return None
-            items = self._db.execute(
-                "SELECT spec, result FROM job_items WHERE job_id = ? ORDER BY idx", (job_id,)
-            ).fetchall()
-        return _job_of(row, items)
+            self._run(
+                "UPDATE jobs SET state = ?, owner = ?, lease_until = ?, claims = claims + 1,"
+                " started_at = COALESCE(started_at, ?) WHERE job_id = ?",
+                (State.RUNNING.value, owner, now + lease_seconds, now, row[0]),
+            )
+            found = self._load(row[0])
+        assert found is not None  # the row is locked by this transaction
+        job, claims, cancel_requested = found
+        return Claim(job, claims - 1, cancel_requested)
 
-    def unfinished(self) -> list[Job]:
-        """Jobs queued or running when the service last stopped, in submission order."""
-        with self._lock:
-            ids = [
-                r[0]
-                for r in self._db.execute(
-                    "SELECT job_id FROM jobs WHERE state IN (?, ?) ORDER BY seq",
-                    (State.QUEUED.value, State.RUNNING.value),
-                )
-            ]
-        return [job for job in (self.load(i) for i in ids) if job is not None]
+    def renew(self, owner: str, lease_until: float) -> dict[str, bool]:
+        """Extends the lease of every running job ``owner`` holds; each one's cancel flag."""
+        with self._transaction():
+            self._run(
+                "UPDATE jobs SET lease_until = ? WHERE owner = ? AND state = ?",
+                (lease_until, owner, State.RUNNING.value),
+            )
+            rows = self._run(
+                "SELECT job_id, cancel_requested FROM jobs WHERE owner = ? AND state = ?",
+                (owner, State.RUNNING.value),
+            ).fetchall()
+        return {r[0]: bool(r[1]) for r in rows}
+
+    def release(self, owner: str | None = None) -> int:
+        """Hands running jobs back (all of them when ``owner`` is None), not counting the claim as a
+        takeover; they stay ``running`` and any runner may claim them at once."""
+        where, args = ("owner = ?", (owner,)) if owner is not None else ("owner IS NOT NULL", ())
+        cursor = self._run(
+            "UPDATE jobs SET owner = NULL, lease_until = 0,"
+            f" claims = CASE WHEN claims > 0 THEN claims - 1 ELSE 0 END WHERE state = ? AND {where}",
+            (State.RUNNING.value, *args),
+        )
+        return int(cursor.rowcount)
+
+    def cancel_queued(self, job_id: str, owner: str, error: ErrorInfo, now: float) -> bool:
+        """Cancels a job that no runner has claimed (it then belongs to ``owner``); False otherwise."""
+        cursor = self._run(
+            "UPDATE jobs SET state = ?, error = ?, finished_at = ?, owner = ? WHERE job_id = ? AND state = ?",
+            (
+                State.CANCELLED.value,
+                json.dumps(error.to_json()),
+                now,
+                owner,
+                job_id,
+                State.QUEUED.value,
+            ),
+        )
+        return bool(cursor.rowcount)
+
+    def request_cancel(self, job_id: str) -> bool:
+        """Flags a running job for its owner to cancel; False when it already finished."""
+        cursor = self._run(
+            "UPDATE jobs SET cancel_requested = 1 WHERE job_id = ? AND state IN (?, ?)",
+            (job_id, State.QUEUED.value, State.RUNNING.value),
+        )
+        return bool(cursor.rowcount)
+
+    def queue_position(self, job: Job) -> int:
+        """Queued jobs that will run before this one."""
+        priority = PRIORITIES[job.config.priority]
+        row = self._run(
+            "SELECT COUNT(*) FROM jobs WHERE state = ? AND job_id <> ?"
+            " AND (priority > ? OR (priority = ? AND (seq < ? OR (seq = ? AND job_id < ?))))",
+            (State.QUEUED.value, job.job_id, priority, priority, job.seq, job.seq, job.job_id),
+        ).fetchone()
+        return int(row[0])
+
+    def owner_of(self, job_id: str) -> str | None:
+        """The runner holding a job (None when none does)."""
+        row = self._run("SELECT owner FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return row[0] if row else None
 
     # Webhooks
 
     def add_webhook(self, hook: WebhookRecord) -> None:
         """Stores a webhook."""
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO webhooks (webhook_id, url, events, secret, retry_count, timeout_seconds,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    hook.webhook_id,
-                    hook.url,
-                    json.dumps(list(hook.events)),
-                    hook.secret,
-                    hook.retry_count,
-                    hook.timeout_seconds,
-                    hook.created_at,
-                ),
-            )
+        self._run(
+            "INSERT INTO webhooks (webhook_id, url, events, secret, retry_count, timeout_seconds,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                hook.webhook_id,
+                hook.url,
+                json.dumps(list(hook.events)),
+                hook.secret,
+                hook.retry_count,
+                hook.timeout_seconds,
+                hook.created_at,
+            ),
+        )
 
     def webhooks(self) -> list[WebhookRecord]:
         """Every webhook, oldest first."""
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT webhook_id, url, events, secret, retry_count, timeout_seconds, created_at, delivered,"
-                " failed FROM webhooks ORDER BY created_at"
-            ).fetchall()
+        rows = self._run(
+            "SELECT webhook_id, url, events, secret, retry_count, timeout_seconds, created_at, delivered,"
+            " failed FROM webhooks ORDER BY created_at"
+        ).fetchall()
         return [
             WebhookRecord(
                 r[0], r[1], tuple(json.loads(r[2])), r[3], int(r[4]), float(r[5]), float(r[6]), r[7], r[8]
@@ -216,24 +301,53 @@ class JobStore:
 
     def delete_webhook(self, webhook_id: str) -> bool:
         """Removes a webhook; whether it existed."""
-        with self._lock:
-            cursor = self._db.execute("DELETE FROM webhooks WHERE webhook_id = ?", (webhook_id,))
-        return cursor.rowcount > 0
+        cursor = self._run("DELETE FROM webhooks WHERE webhook_id = ?", (webhook_id,))
+        return bool(cursor.rowcount)
 
     def count_delivery(self, webhook_id: str, delivered: bool) -> None:
         """Counts one delivery outcome."""
         column = "delivered" if delivered else "failed"
+        self._run(f"UPDATE webhooks SET {column} = {column} + 1 WHERE webhook_id = ?", (webhook_id,))
+
+
+class JobStore(SqlJobStore):
+    """Jobs, items and webhooks in one SQLite file (one replica: the embedded default)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
         with self._lock:
-            self._db.execute(
-                f"UPDATE webhooks SET {column} = {column} + 1 WHERE webhook_id = ?", (webhook_id,)
-            )
+            return self._db.execute(sql, args)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def close(self) -> None:
+        """Closes the file."""
+        with self._lock:
+            self._db.close()
 
 
 def _callback_json(callback: CallbackStatus | None) -> str | None:
     return json.dumps(vars(callback)) if callback else None
 
 
-def _job_of(row: tuple, items: list[tuple]) -> Job:
+def _job_of(row: tuple[Any, ...], items: list[tuple[Any, ...]]) -> Job:
     specs = [ItemSpec(**json.loads(spec)) for spec, _ in items]
     results = [ItemResult.from_json(json.loads(result)) for _, result in items]
     return Job(

@@ -29,7 +29,7 @@ from services.common.errors import InvalidInput, NotFound
 from services.inference.jobs.destinations import Destinations
 from services.inference.jobs.records import iso
 from services.inference.jobs.settings import JobSettings
-from services.inference.jobs.store import JobStore, WebhookRecord
+from services.inference.jobs.store import SqlJobStore, WebhookRecord
 
 log = logging.getLogger("meshserve.jobs.webhooks")
 
@@ -84,7 +84,7 @@ class Outcome:
 class WebhookHub:
     """Registered webhooks and the deliveries in flight."""
 
-    def __init__(self, store: JobStore, settings: JobSettings) -> None:
+    def __init__(self, store: SqlJobStore, settings: JobSettings) -> None:
         self.store = store
         self.settings = settings
         self._hooks: dict[str, WebhookRecord] = {h.webhook_id: h for h in store.webhooks()}
@@ -139,6 +139,16 @@ class WebhookHub:
         self.store.add_webhook(hook)
         self._hooks[hook.webhook_id] = hook
         return hook, generated
+
+    def refresh(self) -> None:
+        """Re-reads the webhooks from the store (registered or deleted through another replica)."""
+        hooks = {h.webhook_id: h for h in self.store.webhooks()}
+        for webhook_id, hook in hooks.items():
+            known = self._hooks.get(webhook_id)
+            if known is not None:  # keep the local delivery counts' object; take the stored totals
+                known.delivered, known.failed = hook.delivered, hook.failed
+                hooks[webhook_id] = known
+        self._hooks = hooks
 
     def list(self) -> list[WebhookRecord]:
         """Every webhook, oldest first."""

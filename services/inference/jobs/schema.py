@@ -1,0 +1,84 @@
+"""The job store's schema as plain versioned SQL, applied in order and recorded in
+``schema_migrations``, for SQLite and PostgreSQL alike.
+
+Each migration is one transaction: a store opened against an older file or database brings it up to
+date, and a failure leaves the previous version intact. ``{real}`` and ``{bigint}`` stand for the
+dialect's double-precision and 64-bit integer types (SQLite's REAL and INTEGER already are).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+COMPONENT = "inference.jobs"
+
+#: Version N is ``MIGRATIONS[N - 1]``. Never edit a released entry: append a new one.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: jobs, their items and webhooks (the single-replica schema).
+    (
+        """CREATE TABLE IF NOT EXISTS jobs (
+            job_id TEXT PRIMARY KEY,
+            seq {bigint} NOT NULL,
+            job_type TEXT NOT NULL,
+            state TEXT NOT NULL,
+            config TEXT NOT NULL,
+            error TEXT,
+            created_at {real} NOT NULL,
+            started_at {real},
+            finished_at {real},
+            callback TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state)",
+        """CREATE TABLE IF NOT EXISTS job_items (
+            job_id TEXT NOT NULL REFERENCES jobs (job_id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            spec TEXT NOT NULL,
+            result TEXT NOT NULL,
+            PRIMARY KEY (job_id, idx)
+        )""",
+        """CREATE TABLE IF NOT EXISTS webhooks (
+            webhook_id TEXT PRIMARY KEY,
+            url TEXT NOT NULL,
+            events TEXT NOT NULL,
+            secret TEXT NOT NULL,
+            retry_count INTEGER NOT NULL,
+            timeout_seconds {real} NOT NULL,
+            created_at {real} NOT NULL,
+            delivered INTEGER NOT NULL DEFAULT 0,
+            failed INTEGER NOT NULL DEFAULT 0
+        )""",
+    ),
+    # 2: several replicas share the queue. A runner claims a job with a lease it renews; a job whose
+    # lease runs out is claimed again elsewhere (``claims`` counts the takeovers); a cancel asked of
+    # another replica is a flag its owner sees at the next renewal.
+    (
+        "ALTER TABLE jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 2",
+        "ALTER TABLE jobs ADD COLUMN owner TEXT",
+        "ALTER TABLE jobs ADD COLUMN lease_until {real} NOT NULL DEFAULT 0",
+        "ALTER TABLE jobs ADD COLUMN claims INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0",
+        "CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (state, priority, seq)",
+        "CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner)",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between the two databases in the schema."""
+
+    real: str
+    bigint: str
+
+    def statements(self, version: int) -> list[str]:
+        """Migration ``version``'s statements in this dialect."""
+        return [s.format(real=self.real, bigint=self.bigint) for s in MIGRATIONS[version - 1]]
+
+
+SQLITE = Dialect(real="REAL", bigint="INTEGER")
+POSTGRES = Dialect(real="DOUBLE PRECISION", bigint="BIGINT")
+LATEST = len(MIGRATIONS)
+
+VERSION_TABLE = (
+    "CREATE TABLE IF NOT EXISTS schema_migrations (component TEXT PRIMARY KEY, version INTEGER NOT NULL)"
+)
