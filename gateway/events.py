@@ -59,6 +59,12 @@ CHANNELS = (
 )
 
 
+#: Channels whose events happen on one replica and concern every client (a request served by
+#: gateway A is news to a client of gateway B): with a shared Redis they go through it. The periodic
+#: channels are each replica's own view, sent to its own clients only, so nobody gets N copies.
+MESH_WIDE = frozenset({"inference_events"})
+
+
 def now_iso() -> str:
     """The current UTC time as 004 writes it."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
@@ -75,7 +81,16 @@ class EventHub:
     def __init__(self, settings: OpsSettings) -> None:
         self.settings = settings
         origins: Any = settings.socketio_cors_origins or []
-        self.sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=origins, logger=False)
+        #: Whether gateway replicas share Socket.IO through Redis.
+        self.shared = bool(settings.socketio_redis_url)
+        manager = (
+            socketio.AsyncRedisManager(settings.socketio_redis_url, channel="meshserve.socketio")
+            if self.shared
+            else None
+        )
+        self.sio = socketio.AsyncServer(
+            async_mode="asgi", cors_allowed_origins=origins, logger=False, client_manager=manager
+        )
         self.asgi = socketio.ASGIApp(self.sio, socketio_path="socket.io")
         self.clients: MeshClients | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -148,15 +163,21 @@ class EventHub:
         return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
     def listening(self, channel: str) -> bool:
-        """Whether any client is subscribed to a channel."""
+        """Whether any client is subscribed to a channel (for a mesh-wide channel shared through
+        Redis, a client of another replica may be: then always)."""
+        if self.shared and channel in MESH_WIDE:
+            return True
         return any(True for _ in self.sio.manager.get_participants("/", channel))
 
     # ---- publishing ----------------------------------------------------------------------------
 
     async def publish(self, event: str, channel: str, data: dict[str, Any]) -> None:
-        """Sends one event to a channel's subscribers (nothing when there are none)."""
+        """Sends one event to a channel's subscribers (nothing when there are none): mesh-wide
+        channels to every replica's, the rest to this replica's own."""
         if self.listening(channel):
-            await self.sio.emit(event, envelope(event, data), room=channel)
+            await self.sio.emit(
+                event, envelope(event, data), room=channel, ignore_queue=channel not in MESH_WIDE
+            )
 
     def start(self, clients: MeshClients) -> None:
         """Starts the periodic publishers and the decision watch."""

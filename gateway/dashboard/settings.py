@@ -23,6 +23,13 @@ class OpsSettings(BaseSettings):
         validation_alias=AliasChoices("MESHSERVE_GATEWAY_LOG_DIR", "MESHSERVE_LOG_DIR"),
         description="Directory of the mesh's log files served by /logs (also `MESHSERVE_LOG_DIR`).",
     )
+    socketio_redis_url: str = Field(
+        "",
+        validation_alias=AliasChoices("MESHSERVE_GATEWAY_SOCKETIO_REDIS_URL", "REDIS_URL"),
+        description="Redis through which gateway replicas share Socket.IO (python-socketio's Redis "
+        "manager): a client on any replica gets every replica's `inference_events`, no sticky sessions "
+        "needed for WebSocket (also `REDIS_URL`); empty: events stay on their replica.",
+    )
     socketio_cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to open /socket.io from a browser; empty: same origin.",

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import os
 import signal
 import sys
 
+from services.launcher.backing import BackingServerError, PostgresServer, RedisServer
 from services.launcher.probes import grpc_serving, http_answering
 from services.launcher.settings import LauncherSettings
 from services.launcher.supervisor import Supervisor
@@ -30,8 +32,66 @@ def banner(settings: LauncherSettings, seconds: float) -> str:
     )
 
 
+def shared_state_problem(settings: LauncherSettings) -> str:
+    """Why several replicas cannot run as configured (empty when they can): what would break."""
+    counts = settings.replica_counts()
+    several = sorted(name for name, count in counts.items() if count > 1)
+    if not several:
+        return ""
+    if not (settings.redis or os.environ.get("REDIS_URL")):
+        return (
+            f"several replicas ({', '.join(several)}) need Redis (--redis, or REDIS_URL): without it rate "
+            "limits, the response cache and Socket.IO events would each be per replica"
+        )
+    stateful = [n for n in several if n in ("inference", "registry")]
+    if stateful and not (settings.postgres or os.environ.get("DATABASE_URL")):
+        return (
+            f"several replicas of {', '.join(stateful)} need PostgreSQL (--postgres, or DATABASE_URL): "
+            "without it each inference replica keeps its own jobs and each registry replica its own models"
+        )
+    return ""
+
+
+def start_backing(settings: LauncherSettings) -> list[PostgresServer | RedisServer]:
+    """Starts the PostgreSQL and Redis servers asked for and points every service at them."""
+    started: list[PostgresServer | RedisServer] = []
+    try:
+        if settings.postgres:
+            postgres = PostgresServer(settings.data_dir.resolve() / "postgres", settings.postgres_port)
+            os.environ["DATABASE_URL"] = postgres.start()
+            started.append(postgres)
+            print(f"meshserve: PostgreSQL serving at {postgres.url}", flush=True)
+        if settings.redis:
+            redis = RedisServer(settings.data_dir.resolve() / "redis", settings.redis_port)
+            os.environ["REDIS_URL"] = redis.start()
+            started.append(redis)
+            print(f"meshserve: Redis serving at {redis.url}", flush=True)
+    except BackingServerError:
+        for server in reversed(started):
+            server.stop()
+        raise
+    return started
+
+
 async def up(settings: LauncherSettings) -> int:
     """Runs the mesh until SIGINT/SIGTERM."""
+    try:
+        problem = shared_state_problem(settings)
+        if problem:
+            raise ValueError(problem)
+        backing = start_backing(settings)
+    except (ValueError, BackingServerError) as error:
+        print(f"meshserve: {error}", file=sys.stderr, flush=True)
+        return 2
+    try:
+        return await run_mesh(settings)
+    finally:
+        for server in reversed(backing):
+            server.stop()
+
+
+async def run_mesh(settings: LauncherSettings) -> int:
+    """Runs the mesh's processes until SIGINT/SIGTERM."""
     try:
         supervisor = Supervisor(settings)
     except ValueError as error:  # a configuration variable with a value it cannot take
@@ -105,9 +165,22 @@ def _alive(pid: int) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    """Dispatches ``up`` or ``status``."""
-    settings = LauncherSettings()
-    command = argv[0] if argv else "up"
+    """Dispatches ``up`` (with ``--replicas A=N,B=M``, ``--postgres``, ``--redis``) or ``status``."""
+    parser = argparse.ArgumentParser(prog="meshserve")
+    parser.add_argument("command", nargs="?", default="up", choices=("up", "status"))
+    parser.add_argument("--replicas", help="replicas per process, e.g. inference=2,gateway=2")
+    parser.add_argument("--postgres", action="store_true", help="start a PostgreSQL server for shared state")
+    parser.add_argument("--redis", action="store_true", help="start a Redis server for shared state")
+    args = parser.parse_args(argv)
+    overrides: dict[str, object] = {}
+    if args.replicas is not None:
+        overrides["replicas"] = args.replicas
+    if args.postgres:
+        overrides["postgres"] = True
+    if args.redis:
+        overrides["redis"] = True
+    settings = LauncherSettings(**overrides)  # type: ignore[arg-type]
+    command = args.command
     if command == "up":
         return asyncio.run(up(settings))
     if command == "status":

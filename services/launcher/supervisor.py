@@ -29,6 +29,7 @@ class ManagedProcess:
     address: str
     log_path: Path
     process: asyncio.subprocess.Process | None = None
+    env: dict[str, str] = field(default_factory=dict)  # this process's own settings (its replica's port)
     restarts: int = 0
     started_at: float = 0.0
     backoff: float = 0.5
@@ -37,7 +38,7 @@ class ManagedProcess:
     @property
     def is_gateway(self) -> bool:
         """Whether this is the HTTP gateway rather than a gRPC service."""
-        return self.name == "gateway"
+        return self.name.split("-")[0] == "gateway"
 
     async def probe(self) -> bool:
         """Whether the process answers its health check."""
@@ -89,9 +90,13 @@ def mesh_environment(settings: LauncherSettings) -> dict[str, str]:
     001's plain variables say."""
     env = dict(os.environ)
     env.update(plain_variables(env))
+    counts = settings.replica_counts()
     for name in SERVICE_NAMES:
         upper = name.upper()
-        env[f"MESHSERVE_{upper}_ADDRESS"] = f"{settings.host}:{settings.port_of(name)}"
+        # Static discovery: every replica's address, comma-separated (clients balance round robin).
+        env[f"MESHSERVE_{upper}_ADDRESS"] = ",".join(
+            f"{settings.host}:{settings.replica_port(name, r)}" for r in range(1, counts[name] + 1)
+        )
         env[f"MESHSERVE_{upper}_PORT"] = str(settings.port_of(name))
         env[f"MESHSERVE_{upper}_HOST"] = settings.host
         env.setdefault(f"MESHSERVE_{upper}_DATA_DIR", str(settings.data_dir.resolve()))
@@ -99,6 +104,20 @@ def mesh_environment(settings: LauncherSettings) -> dict[str, str]:
     env["MESHSERVE_GATEWAY_HOST"] = settings.host
     env["MESHSERVE_LOG_DIR"] = str(settings.log_dir.resolve())
     env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def replica_environment(settings: LauncherSettings, name: str, replica: int, port: int) -> dict[str, str]:
+    """What one replica sets apart from the rest: its port, and (inference, beyond the first) a data
+    directory of its own for its Triton repository and worker state. Registry replicas share the
+    blob directory, auth replicas their SQLite file (WAL allows several processes on one host)."""
+    if replica == 1:
+        return {}
+    env = {f"MESHSERVE_{name.upper()}_PORT": str(port)}
+    if name == "inference":
+        env["MESHSERVE_INFERENCE_DATA_DIR"] = str(
+            (settings.data_dir / "replicas" / f"{name}-{replica}").resolve()
+        )
     return env
 
 
@@ -113,14 +132,19 @@ class Supervisor:
 
     def __post_init__(self) -> None:
         self.settings.log_dir.mkdir(parents=True, exist_ok=True)
+        counts = self.settings.replica_counts()
         for name in PROCESS_NAMES:
             module = "gateway" if name == "gateway" else f"services.{name}"
-            self.processes[name] = ManagedProcess(
-                name=name,
-                argv=[sys.executable, "-m", module],
-                address=f"{self.settings.host}:{self.settings.port_of(name)}",
-                log_path=self.settings.log_dir / f"{name}.log",
-            )
+            for replica in range(1, counts[name] + 1):
+                label = name if replica == 1 else f"{name}-{replica}"
+                port = self.settings.replica_port(name, replica)
+                self.processes[label] = ManagedProcess(
+                    name=label,
+                    argv=[sys.executable, "-m", module],
+                    address=f"{self.settings.host}:{port}",
+                    log_path=self.settings.log_dir / f"{label}.log",
+                    env=replica_environment(self.settings, name, replica, port),
+                )
         self.env = mesh_environment(self.settings)
 
     async def spawn(self, managed: ManagedProcess) -> None:
@@ -128,7 +152,7 @@ class Supervisor:
         log_file = managed.log_path.open("ab")
         managed.process = await asyncio.create_subprocess_exec(
             *managed.argv,
-            env=self.env,
+            env={**self.env, **managed.env},
             stdout=log_file,
             stderr=log_file,
             start_new_session=True,
