@@ -7,6 +7,7 @@ that arrive before a worker is ready wait for one (``worker_wait_seconds``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -19,6 +20,7 @@ from services.common.server import Registration, main
 from services.common.servicers import compose
 from services.inference.advanced.cache import ResponseCache
 from services.inference.advanced.servicer import AdvancedServicer
+from services.inference.advanced.shared_cache import RedisResponseCache
 from services.inference.catalog import RegistryCatalog
 from services.inference.generation import GenerationServicer
 from services.inference.jobs.pg_store import open_job_store
@@ -70,7 +72,9 @@ def build(settings: InferenceSettings) -> Registration:
     webhooks = WebhookHub(store, job_settings)
     generation_settings = GenerationSettings()
     generation = GenerationService(generation_settings, PoolLLMPlacer(pool, generation_settings), catalog)
-    pipeline = GenerationPipeline(generation, PluginManager(), ResponseCache(), webhooks)
+    cache = RedisResponseCache(settings.redis_url) if settings.redis_url else ResponseCache()
+    plugins = PluginManager(store=store)
+    pipeline = GenerationPipeline(generation, plugins, cache, webhooks)
     jobs = build_jobs(store, webhooks, pipeline, job_settings)  # JobService: 003's asynchronous jobs
     servicer = compose(
         SERVICE,
@@ -89,8 +93,22 @@ def build(settings: InferenceSettings) -> Registration:
     # Triton's own metrics join this process's /metrics (metrics_port), labelled by worker.
     triton_metrics = TritonMetricsCollector(pool.metrics_targets)
 
+    followers: list[asyncio.Task[None]] = []
+
+    async def follow_plugins() -> None:
+        """Applies plugin changes made through other replicas (shared store only)."""
+        while True:
+            await asyncio.sleep(job_settings.poll_seconds)
+            try:
+                plugins.apply(await asyncio.to_thread(store.plugin_configs))
+            except Exception:  # a database hiccup: the next round tries again
+                log.exception("plugin configuration not read")
+
     async def on_start() -> None:
         REGISTRY.register(triton_metrics)
+        plugins.sync()  # what this replica (or another) configured before it started
+        if store.shared:
+            followers.append(asyncio.create_task(follow_plugins(), name="plugins-follower"))
         await pool.start()
         await jobs.start()
         if pool.target == 0:
@@ -99,12 +117,15 @@ def build(settings: InferenceSettings) -> Registration:
             generation.start_preload()  # the default language model, in the background
 
     async def on_stop() -> None:
+        for task in followers:
+            task.cancel()
         await jobs.stop()
         with contextlib.suppress(KeyError):
             REGISTRY.unregister(triton_metrics)
         await generation.stop_preload()
         await pool.close()
         await channels.close()
+        await cache.close()
 
     def add(server: grpc.aio.Server) -> None:
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server)

@@ -17,17 +17,19 @@ def entry(expires_at: float) -> CachedCompletion:
     )
 
 
-def test_cache_expires_and_evicts_least_recently_used() -> None:
+async def test_cache_expires_and_evicts_least_recently_used() -> None:
     now = [1000.0]
     cache = ResponseCache(capacity=2, clock=lambda: now[0])
     assert cache.counters.hit_rate is None
-    cache.put("a", entry(1010))
-    cache.put("b", entry(2000))
-    assert cache.get("a") is not None  # a is now the most recently used
-    cache.put("c", entry(2000))  # evicts b
-    assert cache.get("b") is None and cache.get("a") is not None and cache.get("c") is not None
+    await cache.put("a", entry(1010))
+    await cache.put("b", entry(2000))
+    assert await cache.get("a") is not None  # a is now the most recently used
+    await cache.put("c", entry(2000))  # evicts b
+    assert (
+        await cache.get("b") is None and await cache.get("a") is not None and await cache.get("c") is not None
+    )
     now[0] = 1011.0  # a expired
-    assert cache.get("a") is None and cache.entries() == 1
+    assert await cache.get("a") is None and await cache.entries() == 1
     assert cache.counters.evicted == 2 and cache.counters.stored == 3
     cache.counters.hits, cache.counters.misses, cache.counters.bypassed = 1, 2, 1
     assert cache.counters.hit_rate == 0.25

@@ -6,6 +6,10 @@ function of the request, so serving a stored answer changes nothing but the time
 is the resolved model (id and weights revision) plus the validated request (after preprocessing
 plugins), less its request id and model alias; any other difference (a parameter, a stop sequence) is another key. Entries
 expire after their TTL; past ``capacity`` the least recently used go first. No transport imports.
+
+Two implementations with one async interface: :class:`ResponseCache` in the process (one replica),
+and :class:`~services.inference.advanced.shared_cache.RedisResponseCache` shared by every replica.
+The counters are each replica's own.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from services.inference.llm.service import Chunk
 
@@ -59,6 +64,33 @@ class CacheCounters:
         return self.hits / seen if seen else None
 
 
+class Cache(Protocol):
+    """What the generation pipeline needs of a response cache (in process or shared)."""
+
+    capacity: int
+    counters: CacheCounters
+
+    async def get(self, key: str) -> CachedCompletion | None:
+        """The live entry under ``key``, or None."""
+        ...
+
+    async def renew(self, key: str, entry: CachedCompletion, expires_at: float) -> None:
+        """Moves an entry's expiry."""
+        ...
+
+    async def put(self, key: str, entry: CachedCompletion) -> None:
+        """Stores an entry."""
+        ...
+
+    async def entries(self) -> int:
+        """Live entries now."""
+        ...
+
+    async def close(self) -> None:
+        """Releases connections."""
+        ...
+
+
 class ResponseCache:
     """Keyed completions with per-entry expiry and LRU eviction."""
 
@@ -68,7 +100,7 @@ class ResponseCache:
         self.counters = CacheCounters()
         self._entries: OrderedDict[str, CachedCompletion] = OrderedDict()
 
-    def get(self, key: str) -> CachedCompletion | None:
+    async def get(self, key: str) -> CachedCompletion | None:
         """The live entry under ``key`` (marked recently used), or None; expired entries are dropped."""
         entry = self._entries.get(key)
         if entry is None:
@@ -80,7 +112,11 @@ class ResponseCache:
         self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: str, entry: CachedCompletion) -> None:
+    async def renew(self, key: str, entry: CachedCompletion, expires_at: float) -> None:
+        """Moves an entry's expiry (a repeated prefetch)."""
+        entry.expires_at = expires_at
+
+    async def put(self, key: str, entry: CachedCompletion) -> None:
         """Stores (or replaces) an entry, evicting the least recently used beyond capacity."""
         self._entries[key] = entry
         self._entries.move_to_end(key)
@@ -89,10 +125,13 @@ class ResponseCache:
             self._entries.popitem(last=False)
             self.counters.evicted += 1
 
-    def entries(self) -> int:
+    async def entries(self) -> int:
         """Live entries now (expired ones are purged first)."""
         now = self.clock()
         for key in [k for k, e in self._entries.items() if e.expires_at <= now]:
             del self._entries[key]
             self.counters.evicted += 1
         return len(self._entries)
+
+    async def close(self) -> None:
+        """Nothing to release in process."""

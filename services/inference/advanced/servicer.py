@@ -23,7 +23,7 @@ from meshserve.v1 import registry_pb2 as rpb
 from services.common.clients import unary_call
 from services.common.errors import InvalidInput, MeshError
 from services.inference.advanced import benchmark as bench
-from services.inference.advanced.cache import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, ResponseCache
+from services.inference.advanced.cache import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, Cache
 from services.inference.advanced.routing import Candidate, Priority, choose, reason
 from services.inference.generation import sampling_from_proto
 from services.inference.llm.catalog import BUNDLED_ID, SERVABLE_FORMATS
@@ -59,15 +59,15 @@ class AdvancedServicer:
         return self.pipeline.service
 
     @property
-    def response_cache(self) -> ResponseCache:
+    def response_cache(self) -> Cache:
         """The pipeline's response cache."""
         return self.pipeline.cache
 
-    def _cache_stats(self) -> pb.GetCacheStatsResponse:
+    async def _cache_stats(self) -> pb.GetCacheStatsResponse:
         cache = self.response_cache
         counters = cache.counters
         reply = pb.GetCacheStatsResponse(
-            entries=cache.entries(),
+            entries=await cache.entries(),
             capacity=cache.capacity,
             hits=counters.hits,
             misses=counters.misses,
@@ -83,7 +83,7 @@ class AdvancedServicer:
         self, request: pb.GetCacheStatsRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetCacheStatsResponse:
         """The cache's counters."""
-        return self._cache_stats()
+        return await self._cache_stats()
 
     async def PrefetchCache(
         self, request: pb.PrefetchCacheRequest, context: grpc.aio.ServicerContext
@@ -118,7 +118,9 @@ class AdvancedServicer:
             await self._prefetch_one(GenerationRequest(request.model.name, prompt, sampling=sampling), ttl)
             for prompt in prompts
         ]
-        return pb.PrefetchCacheResponse(model_name=spec.model_id, entries=entries, stats=self._cache_stats())
+        return pb.PrefetchCacheResponse(
+            model_name=spec.model_id, entries=entries, stats=await self._cache_stats()
+        )
 
     async def _prefetch_one(self, request: GenerationRequest, ttl: float) -> pb.PrefetchEntry:
         entry = pb.PrefetchEntry(prompt=request.prompt)

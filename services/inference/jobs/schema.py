@@ -60,6 +60,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (state, priority, seq)",
         "CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (owner)",
     ),
+    # 3: the plugins loaded and their configuration, which every replica applies.
+    (
+        """CREATE TABLE IF NOT EXISTS plugin_configs (
+            plugin_id TEXT PRIMARY KEY,
+            enabled INTEGER NOT NULL,
+            priority INTEGER NOT NULL,
+            settings TEXT NOT NULL,
+            updated_at {real} NOT NULL
+        )""",
+    ),
 )
 
 

@@ -31,6 +31,7 @@ from services.inference.jobs.records import (
     JobConfig,
     State,
 )
+from services.inference.plugins.config import PluginConfig
 
 JOB_COLUMNS = (
     "job_id, seq, job_type, state, config, error, created_at, started_at, finished_at, callback, claims,"
@@ -308,6 +309,32 @@ class SqlJobStore:
         """Counts one delivery outcome."""
         column = "delivered" if delivered else "failed"
         self._run(f"UPDATE webhooks SET {column} = {column} + 1 WHERE webhook_id = ?", (webhook_id,))
+
+    # Plugins
+
+    def plugin_configs(self) -> dict[str, PluginConfig]:
+        """The plugins loaded on the mesh and their configuration."""
+        rows = self._run("SELECT plugin_id, enabled, priority, settings FROM plugin_configs").fetchall()
+        return {r[0]: PluginConfig(bool(r[1]), int(r[2]), json.loads(r[3])) for r in rows}
+
+    def save_plugin(self, plugin_id: str, config: PluginConfig, now: float) -> None:
+        """Records a plugin as loaded with this configuration."""
+        self._run(
+            "INSERT INTO plugin_configs (plugin_id, enabled, priority, settings, updated_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (plugin_id) DO UPDATE SET enabled = excluded.enabled, priority = excluded.priority,"
+            " settings = excluded.settings, updated_at = excluded.updated_at",
+            (
+                plugin_id,
+                int(config.enabled),
+                config.priority,
+                json.dumps(config.settings, sort_keys=True),
+                now,
+            ),
+        )
+
+    def delete_plugin(self, plugin_id: str) -> None:
+        """Records a plugin as unloaded."""
+        self._run("DELETE FROM plugin_configs WHERE plugin_id = ?", (plugin_id,))
 
 
 class JobStore(SqlJobStore):

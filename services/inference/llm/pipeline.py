@@ -25,7 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from services.common.context import current_request_id
-from services.inference.advanced.cache import CachedCompletion, ResponseCache, cache_key
+from services.inference.advanced.cache import Cache, CachedCompletion, cache_key
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.llm.requests import GenerationJob, GenerationRequest
 from services.inference.llm.service import Chunk, GenerationService, TokenLogprob
@@ -41,7 +41,7 @@ class GenerationPipeline:
         self,
         service: GenerationService,
         plugins: PluginManager,
-        cache: ResponseCache,
+        cache: Cache,
         webhooks: WebhookHub | None = None,
     ) -> None:
         self.service = service
@@ -92,12 +92,12 @@ class GenerationPipeline:
             return
         spec = await self.service.catalog.resolve(job.model)
         key = cache_key(spec.model_id, spec.revision, job.key())
-        entry = cache.get(key)
+        entry = await cache.get(key)
         if entry is not None:
             if store_ttl is None:
                 cache.counters.hits += 1
             else:
-                entry.expires_at = time.time() + store_ttl  # a repeated prefetch renews the entry
+                await cache.renew(key, entry, time.time() + store_ttl)  # a repeated prefetch renews it
             for chunk in _replayed(entry, job.request_id or current_request_id()):
                 yield chunk
             return
@@ -110,7 +110,7 @@ class GenerationPipeline:
                 yield chunk
         finished = sum(1 for c in produced if c.finish_reason)
         if store_ttl is not None and finished == job.n:
-            cache.put(key, CachedCompletion(chunks=produced, expires_at=time.time() + store_ttl))
+            await cache.put(key, CachedCompletion(chunks=produced, expires_at=time.time() + store_ttl))
 
 
 def _replayed(entry: CachedCompletion, request_id: str) -> list[Chunk]:

@@ -1,18 +1,19 @@
 """Plugin state of the inference service: which plugins are loaded, with what configuration.
 
-State lives in memory in this process (the data plane owns its stages): a restart starts with no
-plugin loaded. Every change builds a new plugin instance and swaps it in whole, so a generation
+The stages live in this process (the data plane owns them); their configuration is recorded in the
+inference store, so a restarted replica, and every other replica, applies the same. Every change builds a new plugin instance and swaps it in whole, so a generation
 already running keeps the stages it started with (:meth:`PluginManager.pipeline` is a snapshot).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -25,8 +26,11 @@ from services.common.errors import (
     PluginNotFound,
 )
 from services.inference.plugins.base import Category, Plugin
+from services.inference.plugins.config import PluginConfig
 from services.inference.plugins.discovery import Discovered, discover
 from services.inference.plugins.pipeline import Pipeline, Usage
+
+log = logging.getLogger("meshserve.inference.plugins")
 
 
 @dataclass(frozen=True)
@@ -79,13 +83,80 @@ class PluginView:
         return "loaded" if self.loaded else "available"
 
 
-class PluginManager:
-    """Discovers plugins once and loads, configures and unloads them on request."""
+class ConfigStore(Protocol):
+    """Where loaded plugins' configurations are recorded for every replica (the inference store)."""
 
-    def __init__(self, extra_entry_points: Iterable[EntryPoint] | None = None) -> None:
+    def plugin_configs(self) -> dict[str, PluginConfig]:
+        """Every recorded configuration."""
+        ...
+
+    def save_plugin(self, plugin_id: str, config: PluginConfig, now: float) -> None:
+        """Records one."""
+        ...
+
+    def delete_plugin(self, plugin_id: str) -> None:
+        """Forgets one."""
+        ...
+
+
+class PluginManager:
+    """Discovers plugins once and loads, configures and unloads them on request.
+
+    With a ``store``, every change is recorded there, and :meth:`sync` applies what the store holds
+    (changes made through another replica, or before a restart); usage counters stay per replica.
+    """
+
+    def __init__(
+        self, extra_entry_points: Iterable[EntryPoint] | None = None, store: ConfigStore | None = None
+    ) -> None:
         self.found = discover(extra_entry_points)
         self.loaded: dict[str, Loaded] = {}
+        self.store = store
         self._pipeline = Pipeline(())
+
+    def sync(self) -> None:
+        """Makes the loaded plugins those the store records, with their configuration."""
+        if self.store is not None:
+            self.apply(self.store.plugin_configs())
+
+    def apply(self, configs: Mapping[str, PluginConfig]) -> None:
+        """Makes the loaded plugins those of ``configs`` (read from the store)."""
+        changed = False
+        for plugin_id in [p for p in self.loaded if p not in configs]:
+            del self.loaded[plugin_id]
+            changed = True
+        for plugin_id, config in configs.items():
+            found = self.found.get(plugin_id)
+            current = self.loaded.get(plugin_id)
+            if found is None or found.plugin is None:
+                continue  # not installed on this replica: its list shows it as missing or failed
+            if current is not None and _config_of(current) == config:
+                continue
+            try:
+                self.loaded[plugin_id] = self._build(
+                    found.plugin,
+                    enabled=config.enabled,
+                    priority=config.priority,
+                    settings=config.settings,
+                    usage=current.usage if current else Usage(),
+                )
+            except MeshError as error:
+                log.warning(
+                    "plugin configuration not applied", extra={"plugin_id": plugin_id, "error": str(error)}
+                )
+                continue
+            changed = True
+        if changed:
+            self._rebuild()
+
+    def _record(self, plugin_id: str) -> None:
+        if self.store is None:
+            return
+        loaded = self.loaded.get(plugin_id)
+        if loaded is None:
+            self.store.delete_plugin(plugin_id)
+        else:
+            self.store.save_plugin(plugin_id, _config_of(loaded), time.time())
 
     def list(self) -> list[PluginView]:
         """Every discovered plugin, by id."""
@@ -117,6 +188,7 @@ class PluginManager:
             usage=Usage(),
         )
         self._rebuild()
+        self._record(plugin_id)
         return self.view(plugin_id)
 
     def configure(self, plugin_id: str, change: ConfigChange) -> PluginView:
@@ -137,6 +209,7 @@ class PluginManager:
             usage=current.usage,
         )
         self._rebuild()
+        self._record(plugin_id)
         return self.view(plugin_id)
 
     def unload(self, plugin_id: str) -> None:
@@ -145,6 +218,7 @@ class PluginManager:
         if self.loaded.pop(plugin_id, None) is None:
             raise FailedPrecondition(f"plugin {plugin_id!r} is not loaded", details={"plugin_id": plugin_id})
         self._rebuild()
+        self._record(plugin_id)
 
     def pipeline(self) -> Pipeline:
         """The enabled stages in force now (a snapshot: later changes do not affect it)."""
@@ -193,6 +267,10 @@ class PluginManager:
             key=lambda item: (-item[1].priority, item[0]),
         )
         self._pipeline = Pipeline(tuple((loaded.instance, loaded.usage) for _, loaded in order))
+
+
+def _config_of(loaded: Loaded) -> PluginConfig:
+    return PluginConfig(loaded.enabled, loaded.priority, loaded.settings)
 
 
 def settings_error(plugin_id: str, error: ValidationError) -> InvalidInput:
