@@ -52,6 +52,7 @@ class Decision:
     trigger: str
     driver: str
     applied: bool
+    counted: tuple[str, ...] = ()  # the inference endpoints whose statistics were summed
 
 
 @dataclass
@@ -191,6 +192,7 @@ class Autoscaler:
             trigger=trigger,
             driver=self.driver.name,
             applied=applied,
+            counted=tuple(getattr(self.source, "last_endpoints", ())),
         )
         self._record(decision)
         status = self.status.setdefault(target, TargetStatus())

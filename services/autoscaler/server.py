@@ -9,9 +9,10 @@ from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.autoscaler.controller import Autoscaler
 from services.autoscaler.drivers import build_driver
 from services.autoscaler.policies import Policy, PolicyStore
+from services.autoscaler.pool_stats import PoolStatsSource
 from services.autoscaler.servicer import AutoscalerServicer
 from services.autoscaler.settings import AutoscalerSettings
-from services.autoscaler.sources import InferenceStatsSource, Sampler
+from services.autoscaler.sources import Sampler
 from services.autoscaler.timeseries import MetricsSeries
 from services.common.clients import ChannelPool
 from services.common.server import Registration, main
@@ -41,9 +42,11 @@ def build(settings: AutoscalerSettings) -> Registration:
     store = PolicyStore()
     if settings.default_pool_policy:
         store.put(Policy(target="*"))
+    # Every inference endpoint discovery lists, summed: the autoscaler sees the whole pool.
+    source = PoolStatsSource(pool.discovery, stub, settings.stats_timeout_seconds)
     autoscaler = Autoscaler(
         store,
-        InferenceStatsSource(stub, settings.stats_timeout_seconds),
+        source,
         build_driver(settings, stub),
         period_seconds=settings.period_seconds,
         history_size=settings.history_size,
@@ -62,6 +65,7 @@ def build(settings: AutoscalerSettings) -> Registration:
 
     async def on_stop() -> None:
         await autoscaler.stop()
+        await source.close()
         await pool.close()
 
     return Registration(

@@ -1,7 +1,8 @@
 """Where the autoscaler's numbers come from: the inference service's statistics and the host.
 
-:class:`StatsSource` is what the control loop needs; :class:`InferenceStatsSource` reads it over gRPC
-(``GetStats``, ``GetDeviceInfo``); tests pass a fake with the same two methods.
+:class:`StatsSource` is what the control loop needs;
+:class:`~services.autoscaler.pool_stats.PoolStatsSource` reads it over gRPC from every inference
+endpoint (``GetStats``, ``GetDeviceInfo``); tests pass a fake with the same two methods.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ from pathlib import Path
 from typing import Protocol
 
 from meshserve.v1 import inference_pb2 as ipb
-from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.autoscaler.timeseries import ModelSample, Sample
-from services.common.clients import unary_call
 from services.common.metrics import HostSnapshot, host_snapshot, network_rates
 
 
@@ -29,26 +28,6 @@ class StatsSource(Protocol):
     async def devices(self) -> ipb.GetDeviceInfoResponse:
         """Device facts of the workers' machine."""
         ...
-
-
-class InferenceStatsSource:
-    """The inference service over gRPC."""
-
-    def __init__(self, stub: ipb_grpc.InferenceServiceStub, timeout: float = 5.0) -> None:
-        self.stub = stub
-        self.timeout = timeout
-
-    async def stats(self) -> ipb.GetStatsResponse:
-        """``GetStats`` for every model."""
-        return await unary_call(
-            self.stub.GetStats, ipb.GetStatsRequest(), timeout=self.timeout, idempotent=True
-        )
-
-    async def devices(self) -> ipb.GetDeviceInfoResponse:
-        """``GetDeviceInfo``."""
-        return await unary_call(
-            self.stub.GetDeviceInfo, ipb.GetDeviceInfoRequest(), timeout=self.timeout, idempotent=True
-        )
 
 
 def target_metrics(stats: ipb.GetStatsResponse, target: str) -> dict[str, float]:

@@ -85,7 +85,7 @@ class ScaleRequest(_message.Message):
     def __init__(self, target: _Optional[str] = ..., replicas: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class Decision(_message.Message):
-    __slots__ = ("time", "target", "from_replicas", "to_replicas", "reason", "inputs", "trigger", "driver", "applied")
+    __slots__ = ("time", "target", "from_replicas", "to_replicas", "reason", "inputs", "trigger", "driver", "applied", "counted")
     class InputsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -102,6 +102,7 @@ class Decision(_message.Message):
     TRIGGER_FIELD_NUMBER: _ClassVar[int]
     DRIVER_FIELD_NUMBER: _ClassVar[int]
     APPLIED_FIELD_NUMBER: _ClassVar[int]
+    COUNTED_FIELD_NUMBER: _ClassVar[int]
     time: str
     target: str
     from_replicas: int
@@ -111,7 +112,8 @@ class Decision(_message.Message):
     trigger: str
     driver: str
     applied: bool
-    def __init__(self, time: _Optional[str] = ..., target: _Optional[str] = ..., from_replicas: _Optional[int] = ..., to_replicas: _Optional[int] = ..., reason: _Optional[str] = ..., inputs: _Optional[_Mapping[str, float]] = ..., trigger: _Optional[str] = ..., driver: _Optional[str] = ..., applied: _Optional[bool] = ...) -> None: ...
+    counted: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, time: _Optional[str] = ..., target: _Optional[str] = ..., from_replicas: _Optional[int] = ..., to_replicas: _Optional[int] = ..., reason: _Optional[str] = ..., inputs: _Optional[_Mapping[str, float]] = ..., trigger: _Optional[str] = ..., driver: _Optional[str] = ..., applied: _Optional[bool] = ..., counted: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ScaleResponse(_message.Message):
     __slots__ = ("decision",)
