@@ -3,6 +3,7 @@ surface's envelope, and one budget shared by two gateway processes through Redis
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import httpx
@@ -86,3 +87,27 @@ async def test_two_gateway_processes_share_one_budget_in_redis(stack: Stack) -> 
                 for base in (a, b):
                     reply = await client.get(f"{base}/v1/auth/token")
                     assert reply.status_code == 429 and int(reply.headers["retry-after"]) > 0
+
+
+async def test_limits_are_exact_across_two_gateways_under_32_concurrent_clients(
+    stack: Stack, redis_url: str
+) -> None:
+    async with stack.client() as http:
+        _, token, _ = await new_user(http, "crowd")
+        key = (await new_key(http, token, role="read", plan="free"))["api_key"]
+    env = {"REDIS_URL": redis_url, "MESHSERVE_GATEWAY_AUDIT_ENABLED": "false"}
+    with (
+        gateway_process(stack.auth.address, stack.keys, env) as a,
+        gateway_process(stack.auth.address, stack.keys, env) as b,
+    ):
+        async with httpx.AsyncClient(headers=bearer(key), timeout=60) as client:
+
+            async def caller(n: int) -> list[httpx.Response]:
+                return [await client.get(f"{(a, b)[(n + i) % 2]}/v1/auth/token") for i in range(4)]
+
+            replies = [r for batch in await asyncio.gather(*(caller(n) for n in range(32))) for r in batch]
+    answered = [r for r in replies if r.status_code == 200]
+    refused = [r for r in replies if r.status_code == 429]
+    assert len(answered) == FREE_LIMIT and len(refused) == 32 * 4 - FREE_LIMIT  # N allowed, N answered
+    assert sorted(int(r.headers["x-ratelimit-remaining"]) for r in answered) == list(range(FREE_LIMIT))
+    assert all(int(r.headers["retry-after"]) > 0 for r in refused)

@@ -1,0 +1,324 @@
+"""The local multi-replica mode, for real: two replicas of auth, registry, inference and the
+gateway, started by ``meshserve up`` with ``MESHSERVE_REPLICAS`` over a real PostgreSQL and a real
+Redis (session servers from tests.servers), each replica a process of its own.
+
+What must hold with two of everything: a job submitted through gateway A is visible, cancellable and
+finished through gateway B and through each inference replica; kill -9 of the replica running a job
+leaves it to the other, which finishes it with one webhook and one callback; a prefetched answer is
+a hit through either replica; a Socket.IO client of gateway B hears the requests gateway A serves; a
+plugin loaded through one gateway is in force on both inference replicas; and the autoscaler's
+in-flight is the sum over both replicas.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import httpx
+import psycopg
+import pytest
+import socketio
+
+from meshserve.v1 import autoscaler_pb2 as apb
+from meshserve.v1 import autoscaler_pb2_grpc as apb_grpc
+from meshserve.v1 import inference_pb2 as ipb
+from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from meshserve.v1 import jobs_pb2 as jpb
+from meshserve.v1 import jobs_pb2_grpc as jpb_grpc
+from tests.procs import Mesh, run_mesh
+from tests.servers import fresh_database
+from tests.webhook_receiver import Receiver
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+MODEL = "smollm2-135m-instruct"
+LONG = {"max_tokens": 120, "logit_bias": {"2": -100}}  # no end-of-turn: every item runs its length
+
+
+class HA:
+    """The running two-replica mesh and its addresses."""
+
+    def __init__(self, mesh: Mesh, database_url: str) -> None:
+        self.mesh = mesh
+        self.database_url = database_url
+        self.gateways = [mesh.base_url, f"http://127.0.0.1:{mesh.ports['gateway'] + 1}"]
+        self.inference = [mesh.address("inference"), f"127.0.0.1:{mesh.ports['inference'] + 100}"]
+
+    def jobs_stub(self, replica: int) -> jpb_grpc.JobServiceStub:
+        return jpb_grpc.JobServiceStub(grpc.insecure_channel(self.inference[replica]))
+
+    def inference_stub(self, replica: int) -> ipb_grpc.InferenceServiceStub:
+        return ipb_grpc.InferenceServiceStub(grpc.insecure_channel(self.inference[replica]))
+
+    def owner(self, job_id: str) -> tuple[str | None, int]:
+        with psycopg.connect(self.database_url) as db:
+            row = db.execute("SELECT owner, claims FROM jobs WHERE job_id = %s", (job_id,)).fetchone()
+        assert row is not None
+        return row[0], int(row[1])
+
+
+@pytest.fixture(scope="module")
+def ha(tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_url: str) -> Iterator[HA]:
+    import redis
+
+    redis.Redis.from_url(redis_url).flushdb()
+    database = fresh_database(postgres_url)
+    env = {
+        "MESHSERVE_REPLICAS": "auth=2,registry=2,inference=2,gateway=2",
+        "DATABASE_URL": database,
+        "REDIS_URL": redis_url,
+        "MESHSERVE_INFERENCE_JOBS_LEASE_SECONDS": "3",
+        "MESHSERVE_INFERENCE_JOBS_POLL_SECONDS": "0.2",
+        "MESHSERVE_INFERENCE_JOBS_WEBHOOK_BACKOFF_SECONDS": "0.2",
+        "MESHSERVE_AUTOSCALER_METRICS_PERIOD_SECONDS": "0.5",
+        "MESHSERVE_GATEWAY_EVENTS_PERIOD_SECONDS": "0.5",
+    }
+    with run_mesh(tmp_path_factory.mktemp("ha"), env, timeout=300, preload_llm=True) as mesh:
+        yield HA(mesh, database)
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.2)
+
+
+def status(base: str, job_id: str) -> dict[str, Any]:
+    reply = httpx.get(f"{base}/api/ai/advanced/job/{job_id}/status", timeout=30)
+    assert reply.status_code == 200, reply.text
+    return reply.json()
+
+
+def submit(base: str, prompts: list[str], parameters: dict[str, Any], **config: Any) -> str:
+    reply = httpx.post(
+        f"{base}/api/ai/advanced/batch/create",
+        json={
+            "requests": [{"prompt": p, "parameters": parameters} for p in prompts],
+            "config": {"batch_size": 1, **config},
+        },
+        timeout=60,
+    )
+    assert reply.status_code == 202, reply.text
+    return str(reply.json()["job_id"])
+
+
+def test_every_replica_is_listed_and_serving(ha: HA) -> None:
+    for base in ha.gateways:
+        assert httpx.get(f"{base}/health", timeout=10).status_code == 200
+    for replica in (0, 1):
+        assert ha.inference_stub(replica).GetStats(ipb.GetStatsRequest(), timeout=10) is not None
+
+
+def test_a_job_through_gateway_a_is_seen_and_finished_through_b_and_both_replicas(ha: HA) -> None:
+    a, b = ha.gateways
+    job_id = submit(a, ["Say hi.", "Name a colour."], {"max_tokens": 8})
+    done = wait_for(lambda: (s := status(b, job_id))["status"] == "completed" and s, 180, "the job")
+    assert [r["status"] for r in done["results"]] == ["completed", "completed"]
+    for replica in (0, 1):  # either inference replica answers for it
+        job = ha.jobs_stub(replica).GetJob(jpb.GetJobRequest(job_id=job_id), timeout=10).job
+        assert job.job_id == job_id and len(job.results) == 2
+    assert status(a, job_id)["results"] == done["results"]
+
+
+def test_a_job_is_cancelled_through_the_other_gateway(ha: HA) -> None:
+    a, b = ha.gateways
+    job_id = submit(a, [f"Tell a long story {i}." for i in range(6)], LONG)
+    wait_for(lambda: status(b, job_id)["status"] == "running", 120, "the job to start")
+    reply = httpx.post(f"{b}/api/ai/advanced/job/{job_id}/cancel", timeout=30)
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["status"] == "cancelled"
+    for base in (a, b):
+        assert status(base, job_id)["status"] == "cancelled"
+
+
+def test_kill_9_of_the_replica_running_a_job_leaves_it_to_the_other(ha: HA, receiver: Receiver) -> None:
+    a, b = ha.gateways
+    hook = httpx.post(
+        f"{a}/api/ai/webhooks/register",
+        json={"url": f"{receiver.url}/hook", "events": ["job.completed"]},
+        timeout=30,
+    )
+    assert hook.status_code in (200, 201), hook.text
+    job_id = submit(
+        a, [f"Describe city number {i}." for i in range(6)], LONG, callback_url=f"{receiver.url}/callback"
+    )
+    owner = wait_for(lambda: ha.owner(job_id)[0], 120, "a replica to claim the job")
+    wait_for(lambda: status(b, job_id)["progress"]["completed"] >= 1, 180, "a first item")
+    pid = int(owner.split(":")[1])
+    os.kill(pid, signal.SIGKILL)
+    done = wait_for(
+        lambda: (s := status(b, job_id))["status"] in ("completed", "failed") and s, 240, "the job to finish"
+    )
+    assert done["status"] == "completed", done
+    assert [r["status"] for r in done["results"]] == ["completed"] * 6
+    final_owner, claims = ha.owner(job_id)
+    assert claims >= 2 and final_owner is not None and int(final_owner.split(":")[1]) != pid
+    time.sleep(2)  # any duplicate delivery would arrive by now
+    mine = [r for r in receiver.received if r.json.get("data", {}).get("job_id") == job_id]
+    assert len([r for r in mine if r.path == "/hook"]) == 1, [(r.path, r.headers) for r in mine]
+    assert len([r for r in mine if r.path == "/callback"]) == 1, [(r.path, r.headers) for r in mine]
+
+
+def test_an_answer_cached_through_one_replica_is_a_hit_through_the_other(ha: HA) -> None:
+    a, b = ha.gateways
+    prompt = f"Story {uuid.uuid4().hex[:8]}: Once upon a time"
+    stored = httpx.post(
+        f"{a}/api/ai/advanced/cache/prefetch",
+        json={
+            "model_id": "default",
+            "prompts": [prompt],
+            "config": {"ttl": 600},
+            "parameters": {"max_tokens": 12},
+        },
+        timeout=300,
+    )
+    assert stored.status_code == 200, stored.text
+    for replica in (0, 1):
+        stats = ha.inference_stub(replica).GetCacheStats(ipb.GetCacheStatsRequest(), timeout=10)
+        assert stats.entries >= 1
+    asked = {"model_id": "default", "prompt": prompt, "parameters": {"max_tokens": 12, "temperature": 0}}
+    hits = [httpx.post(f"{base}/api/ai/inference", json=asked, timeout=120).json() for base in (a, b, a, b)]
+    assert all(h["cached"] is True for h in hits), hits  # four asks: both replicas served from Redis
+    assert len({h["response"] for h in hits}) == 1
+    counted = [
+        ha.inference_stub(r).GetCacheStats(ipb.GetCacheStatsRequest(), timeout=10).hits for r in (0, 1)
+    ]
+    assert all(n >= 1 for n in counted), counted
+
+
+async def test_a_socketio_client_of_gateway_b_hears_requests_served_by_gateway_a(ha: HA) -> None:
+    a, b = ha.gateways
+    client = socketio.AsyncClient()
+    rid = f"ha-{uuid.uuid4().hex[:12]}"
+    heard = asyncio.Event()
+
+    @client.on("inference_completed")
+    async def on_completed(data: dict[str, Any]) -> None:
+        if data["data"]["request_id"] == rid:
+            heard.set()
+
+    await client.connect(b, transports=["websocket"])
+    try:
+        ack = await client.call("subscribe", {"channels": ["inference_events"]}, timeout=5)
+        assert ack["success"]
+        async with httpx.AsyncClient(timeout=120) as http:
+            reply = await http.post(
+                f"{a}/v1/completions",
+                json={"model": MODEL, "prompt": "Hi", "max_tokens": 2},
+                headers={"X-Request-ID": rid},
+            )
+        assert reply.status_code == 200, reply.text
+        await asyncio.wait_for(heard.wait(), 15)
+    finally:
+        await client.disconnect()
+
+
+def test_a_plugin_loaded_through_one_gateway_is_in_force_on_both_replicas(ha: HA) -> None:
+    a, b = ha.gateways
+    loaded = httpx.post(
+        f"{a}/api/v1/plugins/prompt_guard/load",
+        json={"config": {"settings": {"blocked_patterns": ["forbidden phrase"]}}},
+        timeout=30,
+    )
+    assert loaded.status_code == 200, loaded.text
+    try:
+
+        def everywhere() -> bool:
+            states = [
+                {
+                    p.id: p.status
+                    for p in ha.inference_stub(r).ListPlugins(ipb.ListPluginsRequest(), timeout=10).plugins
+                }
+                for r in (0, 1)
+            ]
+            return all(s.get("prompt_guard") == ipb.PLUGIN_STATUS_LOADED for s in states)
+
+        wait_for(everywhere, 10, "both replicas to load the plugin")
+        for base in (a, b, a, b):  # round robin: each inference replica refuses it
+            reply = httpx.post(
+                f"{base}/v1/completions",
+                json={"model": MODEL, "prompt": "say the forbidden phrase", "max_tokens": 2},
+                timeout=60,
+            )
+            assert reply.status_code == 400, reply.text
+    finally:
+        httpx.delete(f"{b}/api/v1/plugins/prompt_guard/unload", timeout=30)
+
+
+async def test_the_autoscaler_counts_in_flight_over_both_replicas(ha: HA) -> None:
+    a, b = ha.gateways
+    body = {"model": MODEL, "prompt": "Write a very long essay.", **LONG, "max_tokens": 400}
+    autoscaler = apb_grpc.AutoscalerServiceStub(grpc.insecure_channel(ha.mesh.address("autoscaler")))
+
+    def readings() -> tuple[int, int, float]:
+        per_replica = []
+        for replica in (0, 1):
+            stats = ha.inference_stub(replica).GetStats(ipb.GetStatsRequest(), timeout=10)
+            per_replica.append(sum(m.in_flight for m in stats.models if m.model_name == MODEL))
+        latest = autoscaler.GetMetricsHistory(
+            apb.GetMetricsHistoryRequest(timeframe_seconds=60), timeout=10
+        ).latest
+        pooled = sum(m.in_flight for m in latest.models if m.model_name == MODEL)
+        return per_replica[0], per_replica[1], pooled
+
+    async with httpx.AsyncClient(timeout=300) as http:
+        load = [asyncio.create_task(http.post(f"{base}/v1/completions", json=body)) for base in (a, b, a, b)]
+        try:
+            deadline = time.monotonic() + 60
+            seen: list[tuple[int, int, float]] = []
+            while time.monotonic() < deadline:
+                one, two, pooled = await asyncio.to_thread(readings)
+                seen.append((one, two, pooled))
+                if one > 0 and two > 0 and pooled == one + two:
+                    break
+                await asyncio.sleep(0.2)
+            else:
+                pytest.fail(f"the autoscaler never reported the sum of both replicas: {seen[-10:]}")
+        finally:
+            for task in load:
+                task.cancel()
+            await asyncio.gather(*load, return_exceptions=True)
+    stats = autoscaler.GetAutoscalerStats(apb.GetAutoscalerStatsRequest(), timeout=10)
+    assert stats is not None
+
+
+def test_several_replicas_without_redis_are_refused_naming_what_breaks(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.procs import ROOT
+
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update({"MESHSERVE_DATA_DIR": str(tmp_path), "MESHSERVE_REPLICAS": "inference=2"})
+    done = subprocess.run(
+        [sys.executable, "-m", "services.launcher", "up"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "need Redis" in done.stderr and "rate limits" in done.stderr
+    env["REDIS_URL"] = "redis://127.0.0.1:1/0"
+    done = subprocess.run(
+        [sys.executable, "-m", "services.launcher", "up"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "need PostgreSQL" in done.stderr and "jobs" in done.stderr
