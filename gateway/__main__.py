@@ -7,20 +7,27 @@ import sys
 from types import FrameType
 
 import uvicorn
+from pydantic import ValidationError
 
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 from services.common.logs import configure_logging
+from services.common.settings import ConfigurationError
 from services.common.tracing import configure_tracing
 
 
 def run() -> None:
     """Serves the gateway until SIGTERM/SIGINT (uvicorn drains open requests first)."""
-    settings = GatewaySettings()
-    configure_logging("gateway", settings.log_level)
-    configure_tracing("gateway")
+    try:
+        settings = GatewaySettings()
+        configure_logging("gateway", settings.log_level)
+        configure_tracing("gateway")
+        app = create_app(settings)
+    except (ConfigurationError, ValidationError) as error:  # a setting it cannot use: say which, stop
+        print(f"meshserve gateway: configuration error: {error}", file=sys.stderr, flush=True)
+        sys.exit(2)
     config = uvicorn.Config(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_config=None,

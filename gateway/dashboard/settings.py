@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.settings import check_url
 
 
 class OpsSettings(BaseSettings):
@@ -34,3 +36,8 @@ class OpsSettings(BaseSettings):
         default_factory=list,
         description="Origins allowed to open /socket.io from a browser; empty: same origin.",
     )
+
+    @field_validator("socketio_redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        return check_url(value, "MESHSERVE_GATEWAY_SOCKETIO_REDIS_URL", ("redis", "rediss", "unix"))

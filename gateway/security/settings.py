@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.auth.jwt_codec import DEFAULT_SECRET
+from services.common.settings import check_url
 
 
 class SecuritySettings(BaseSettings):
@@ -51,3 +52,8 @@ class SecuritySettings(BaseSettings):
     audit_flush_seconds: float = Field(0.5, description="How often queued audit events are sent.")
     audit_batch_size: int = Field(200, description="Most audit events sent in one call.")
     audit_queue_size: int = Field(10_000, description="Audit events kept while auth is unreachable.")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        return check_url(value, "MESHSERVE_GATEWAY_REDIS_URL", ("redis", "rediss", "unix"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, fields
 
-from services.auth.db import Database
+from services.auth.db import SqlDatabase
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -59,7 +59,7 @@ MAX_LIMIT = 1000
 class AuditStore:
     """Audit events in SQLite."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
         self._db.script(SCHEMA)
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 
 from services.auth.audit import AuditRecord, AuditStore, audit_time
-from services.auth.db import Database
 from services.auth.jwt_codec import JwtCodec, check_secret, looks_like_jwt
 from services.auth.keys import KeyRecord, KeyStore, looks_like_key
+from services.auth.pg_db import open_database
 from services.auth.principal import PLAN_RANK, Principal
 from services.auth.sessions import Revocation, SessionStore
 from services.auth.settings import AuthSettings
@@ -35,7 +34,7 @@ class AuthCore:
     def __init__(self, settings: AuthSettings) -> None:
         check_secret(settings.jwt_secret, settings.enable_auth)
         self.settings = settings
-        self.db = Database(settings.db_file)
+        self.db = open_database(settings.database_url, settings.db_file)
         self.users = UserStore(self.db)
         self.sessions = SessionStore(self.db, settings.refresh_ttl_seconds, settings.access_ttl_seconds)
         self.keys = KeyStore(self.db, self.sessions)
@@ -187,5 +186,5 @@ class AuthCore:
                     )
                 ]
             )
-        except sqlite3.Error:  # auditing must never break the call it records
+        except self.db.Error:  # auditing must never break the call it records
             log.exception("audit append failed")

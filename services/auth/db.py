@@ -1,21 +1,59 @@
-"""One SQLite connection shared by the auth stores, serialised by a lock (calls run in threads)."""
+"""The auth stores' database: one SQLite connection (the embedded default), serialised by a lock
+(calls run in threads); :mod:`.pg_db` is the same interface on PostgreSQL, shared by replicas.
+The stores write portable SQL with ``?`` placeholders and catch ``db.IntegrityError`` / ``db.Error``."""
 
 from __future__ import annotations
 
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+
+class SqlDatabase(Protocol):
+    """What the auth stores need of a database (SQLite here, PostgreSQL in :mod:`.pg_db`)."""
+
+    IntegrityError: type[Exception]
+    Error: type[Exception]
+
+    def script(self, sql: str) -> None:
+        """Runs a schema script."""
+        ...
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Runs one statement; the rows changed."""
+        ...
+
+    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Runs one statement per row, all or none."""
+        ...
+
+    def one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        """The first row of a query."""
+        ...
+
+    def all(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a query."""
+        ...
+
+    def close(self) -> None:
+        """Closes the connection."""
+        ...
 
 
 class Database:
     """A SQLite file in WAL mode with autocommit; every statement runs under one lock."""
+
+    IntegrityError: type[Exception] = sqlite3.IntegrityError
+    Error: type[Exception] = sqlite3.Error
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # Local replicas may share the file (meshserve up --replicas auth=2): wait for a writer.
+        self._db.execute("PRAGMA busy_timeout=5000")
         self._lock = threading.Lock()
 
     def script(self, sql: str) -> None:
@@ -39,11 +77,6 @@ class Database:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
-
-    def insert(self, sql: str, params: tuple[Any, ...] = ()) -> int:
-        """Runs an INSERT; returns the new rowid."""
-        with self._lock:
-            return int(self._db.execute(sql, params).lastrowid or 0)
 
     def one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         """The first row of a query."""

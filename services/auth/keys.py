@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from services.auth.db import Database
+from services.auth.db import SqlDatabase
 from services.auth.sessions import SessionStore, digest
 from services.auth.users import PLANS, ROLES, now_rfc3339
 from services.common.errors import AuthenticationFailed, InvalidInput, NotFound
@@ -65,7 +65,7 @@ def looks_like_key(credential: str) -> bool:
 class KeyStore:
     """API keys of every user."""
 
-    def __init__(self, db: Database, sessions: SessionStore) -> None:
+    def __init__(self, db: SqlDatabase, sessions: SessionStore) -> None:
         self._db = db
         self._db.script(SCHEMA)
         self._sessions = sessions

@@ -14,7 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from services.auth.db import Database
+from services.auth.db import SqlDatabase
 from services.common.errors import AuthenticationFailed
 
 SCHEMA = """
@@ -58,7 +58,7 @@ def digest(secret: str) -> str:
 class SessionStore:
     """Refresh-token families and the revocation log."""
 
-    def __init__(self, db: Database, refresh_ttl_seconds: int, access_ttl_seconds: int) -> None:
+    def __init__(self, db: SqlDatabase, refresh_ttl_seconds: int, access_ttl_seconds: int) -> None:
         self._db = db
         self._db.script(SCHEMA)
         self.refresh_ttl = refresh_ttl_seconds
@@ -117,7 +117,7 @@ class SessionStore:
 
     def log_revocation(self, kind: str, ident: str, expires_at: int) -> None:
         """Appends to the revocation log."""
-        self._db.insert(
+        self._db.execute(
             "INSERT INTO revocations (kind, ident, expires_at, created_at) VALUES (?, ?, ?, ?)",
             (kind, ident, expires_at, time.time()),
         )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.auth.jwt_codec import DEFAULT_SECRET
-from services.common.settings import DEFAULT_PORTS, ServiceSettings
+from services.common.settings import DEFAULT_PORTS, ServiceSettings, check_url
 
 
 class AuthSettings(ServiceSettings):
@@ -17,6 +17,12 @@ class AuthSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MESHSERVE_AUTH_", extra="ignore", populate_by_name=True)
 
     port: int = Field(DEFAULT_PORTS["auth"], description="gRPC port.")
+    database_url: str = Field(
+        "",
+        validation_alias=AliasChoices("MESHSERVE_AUTH_DATABASE_URL", "DATABASE_URL"),
+        description="postgresql://… keeps users, keys, sessions and the audit log in PostgreSQL, shared "
+        "by every replica (also read from DATABASE_URL); sqlite:///path or empty: SQLite.",
+    )
     database_path: Path | None = Field(None, description="SQLite file; defaults to <data_dir>/auth.db.")
     enable_auth: bool = Field(
         False,
@@ -44,3 +50,8 @@ class AuthSettings(ServiceSettings):
     def db_file(self) -> Path:
         """The SQLite file in use."""
         return self.database_path or self.data_dir / "auth.db"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        return check_url(value, "MESHSERVE_AUTH_DATABASE_URL", ("postgresql", "postgres", "sqlite"))

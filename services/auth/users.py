@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
@@ -11,7 +10,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.auth.db import Database
+from services.auth.db import SqlDatabase
 from services.common.errors import AlreadyExists, AuthenticationFailed, InvalidInput, NotFound
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
@@ -54,7 +53,7 @@ def now_rfc3339() -> str:
 class UserStore:
     """Users with argon2id password hashes."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqlDatabase) -> None:
         self._db = db
         self._db.script(SCHEMA)
         self.hasher = PasswordHasher()  # argon2id with the library's RFC 9106 defaults
@@ -100,7 +99,7 @@ class UserStore:
                     record.created_at,
                 ),
             )
-        except sqlite3.IntegrityError:
+        except self._db.IntegrityError:
             raise AlreadyExists(
                 "username or email already registered", details={"field": "username"}
             ) from None

@@ -5,15 +5,16 @@
   pool is shared, so it is sized to the largest replica count any target was given; a model target's
   replicas are the workers holding it. Zero replicas of a model while other targets keep workers is
   ``UnloadModel(standby=True)``: the model's next request waits and counts as demand (cold start).
-- :class:`KubernetesDriver` reads and patches the ``scale`` subresource of a worker Deployment per
-  target (``GET``/``PATCH /apis/apps/v1/namespaces/{ns}/deployments/{name}/scale``) with the official
-  ``kubernetes`` client; the pool target ``*`` maps to ``kubernetes_pool_deployment``.
+- :class:`KubernetesDriver` reads and patches the ``scale`` subresource of the inference Deployment
+  (``GET``/``PATCH /apis/apps/v1/namespaces/{ns}/deployments/{name}/scale``) with the official
+  ``kubernetes`` client, for the pool target ``*`` (``kubernetes_pool_deployment``). Every inference
+  pod serves every model, so a model target is refused rather than aimed at a Deployment the
+  manifests do not create.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any, Protocol
 
 from meshserve.v1 import common_pb2 as cpb
@@ -21,7 +22,7 @@ from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.autoscaler.settings import AutoscalerSettings
 from services.common.clients import unary_call
-from services.common.errors import BackendUnavailable, InvalidInput, NotFound
+from services.common.errors import BackendUnavailable, FailedPrecondition, InvalidInput, NotFound
 
 
 class Driver(Protocol):
@@ -109,12 +110,6 @@ class LocalDriver:
         )
 
 
-def deployment_name(template: str, target: str) -> str:
-    """A Deployment name for a target: the template with ``{target}`` as an RFC 1123 label."""
-    label = re.sub(r"[^a-z0-9-]+", "-", target.lower()).strip("-") or "model"
-    return template.format(target=label)[:63].rstrip("-")
-
-
 class KubernetesDriver:
     """Patches Deployment scale subresources through the Kubernetes API."""
 
@@ -125,10 +120,16 @@ class KubernetesDriver:
         self.api = api or _apps_api(settings)
 
     def deployment(self, target: str) -> str:
-        """The Deployment that runs a target's workers."""
+        """The Deployment that runs a target's workers: the inference pods serve every model, so
+        only the pool target ``*`` maps to one; a model target is refused, naming why."""
         if target == "*":
             return self.settings.kubernetes_pool_deployment
-        return deployment_name(self.settings.kubernetes_deployment_template, target)
+        raise FailedPrecondition(
+            f"the Kubernetes driver scales the inference pool, not model {target!r}",
+            details={"target": target, "deployment": self.settings.kubernetes_pool_deployment},
+            suggestion="put the policy on the pool target '*' (every inference pod serves every model), "
+            "or use the local driver, which scales one model's Triton workers",
+        )
 
     async def current(self, target: str) -> int:
         """``spec.replicas`` of the Deployment's scale."""

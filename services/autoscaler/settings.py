@@ -39,11 +39,8 @@ class AutoscalerSettings(ServiceSettings):
     )
     kubernetes_namespace: str = Field("default", description="Namespace of the worker Deployments.")
     kubernetes_pool_deployment: str = Field(
-        "meshserve-worker", description="Deployment scaled for the pool target `*`."
-    )
-    kubernetes_deployment_template: str = Field(
-        "meshserve-worker-{target}",
-        description="Deployment of a model target; `{target}` is its name as a DNS label.",
+        "inference",
+        description="Deployment scaled for the pool target `*` (the manifests' inference Deployment).",
     )
     kubernetes_api_url: str = Field(
         "", description="API server URL; empty: in-cluster service account, else the kubeconfig."

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from services.common.settings import ConfigurationError, redact
 from services.registry.store import ModelStore, SqlModelStore
 
 SCHEMA = """
@@ -72,9 +73,19 @@ class PostgresModelStore(SqlModelStore):
 def open_store(database_url: str, sqlite_file: Path) -> SqlModelStore:
     """PostgreSQL when the URL says ``postgres(ql)://``, SQLite at ``sqlite:///path`` or the file."""
     if database_url.startswith(("postgres://", "postgresql://")):
-        return PostgresModelStore(database_url)
+        import psycopg
+
+        try:
+            return PostgresModelStore(database_url)
+        except psycopg.OperationalError as error:
+            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            raise ConfigurationError(
+                f"MESHSERVE_REGISTRY_DATABASE_URL={redact(database_url)!r}: cannot connect to PostgreSQL: {reason}"
+            ) from None
     if database_url.startswith("sqlite:///"):
         return ModelStore(Path(database_url.removeprefix("sqlite:///")))
     if database_url:
-        raise ValueError(f"unsupported database URL scheme: {database_url.split(':', 1)[0]!r}")
+        raise ConfigurationError(
+            f"MESHSERVE_REGISTRY_DATABASE_URL: unsupported database URL scheme {database_url.split(':', 1)[0]!r}"
+        )
     return ModelStore(sqlite_file)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import DEFAULT_PORTS, ServiceSettings
+from services.common.settings import DEFAULT_PORTS, ServiceSettings, check_url
 
 
 class RegistrySettings(ServiceSettings):
@@ -40,3 +40,8 @@ class RegistrySettings(ServiceSettings):
     def blobs_root(self) -> Path:
         """The blob store directory in use."""
         return self.blob_dir or self.data_dir / "blobs"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_scheme(cls, value: str) -> str:
+        return check_url(value, "MESHSERVE_REGISTRY_DATABASE_URL", ("postgresql", "postgres", "sqlite"))

@@ -1,22 +1,31 @@
-"""The audit store keeps a batch whole: every event of it, in one transaction, or none."""
+"""The audit store keeps a batch whole: every event of it, in one transaction, or none, on SQLite
+and on a real PostgreSQL alike."""
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from services.auth.audit import AuditRecord, AuditStore, audit_time
-from services.auth.db import Database
+from services.auth.db import SqlDatabase
+from services.auth.pg_db import open_database
+from tests.servers import fresh_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> SqlDatabase:
+    if request.param == "sqlite":
+        return open_database("", tmp_path / "auth.db")
+    return open_database(fresh_database(request.getfixturevalue("postgres_url")), tmp_path / "unused")
 
 
 def event(n: int, user: str = "u1") -> AuditRecord:
     return AuditRecord(time=audit_time(1_800_000_000 + n), user_id=user, method="POST", path=f"/predict/{n}")
 
 
-def test_a_batch_is_stored_and_read_back_newest_first(tmp_path: Path) -> None:
-    store = AuditStore(Database(tmp_path / "auth.db"))
+def test_a_batch_is_stored_and_read_back_newest_first(db: SqlDatabase) -> None:
+    store = AuditStore(db)
     store.append([event(n) for n in range(250)])
     store.append([event(1000, user="u2")])
     rows = store.query("", "", "u1", 1000)
@@ -24,10 +33,10 @@ def test_a_batch_is_stored_and_read_back_newest_first(tmp_path: Path) -> None:
     assert [r.user_id for r in store.query("", "", "", 1)] == ["u2"]
 
 
-def test_a_batch_that_fails_leaves_nothing_behind(tmp_path: Path) -> None:
-    store = AuditStore(Database(tmp_path / "auth.db"))
+def test_a_batch_that_fails_leaves_nothing_behind(db: SqlDatabase) -> None:
+    store = AuditStore(db)
     broken = AuditRecord(time=audit_time(), user_id="u1", method="POST", path={"not": "a string"})  # type: ignore[arg-type]
-    with pytest.raises(sqlite3.Error):  # sqlite3 refuses to bind a dict
+    with pytest.raises(db.Error):  # neither driver binds a dict to a text column
         store.append([event(1), event(2), broken, event(3)])
     assert store.query("", "", "", 100) == []
     store.append([event(4)])  # the connection is usable afterwards

@@ -82,7 +82,11 @@ def test_services_use_consul_discovery_metrics_and_traces(spec):
         assert env[f"MESHSERVE_{name.upper()}_METRICS_PORT"] == "9100"
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel-collector:4317"
         assert env["DATABASE_URL"].startswith("postgresql://")
-    assert spec["services"]["gateway"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    for name in (*SERVICE_NAMES, "gateway"):  # every replica's shared state: PostgreSQL and Redis
+        service = spec["services"][name]
+        assert service["environment"]["REDIS_URL"] == "redis://redis:6379/0", name
+        assert service["environment"]["DATABASE_URL"].startswith("postgresql://"), name
+        assert {"postgres", "redis"} <= set(service["depends_on"]), name
 
 
 def test_health_checks_conditions_and_named_volumes(spec):

@@ -171,3 +171,33 @@ def test_python_renderer_agrees_with_kubectl_kustomize(path):
         return {(o["kind"], o["metadata"]["name"]): o for o in objects}
 
     assert keyed(render_lite(path)) == keyed(render_kubectl(path))
+
+
+def test_the_base_runs_replicas_over_shared_postgres_and_redis():
+    """Two or more gateway, inference and registry pods, every process reading DATABASE_URL and
+    REDIS_URL from the Secret, and the registry's blobs on a volume every pod can mount."""
+    objects = render(K8S / "base")
+    deployments = by_kind(objects, "Deployment")
+    for name in ("gateway", "inference", "registry"):
+        assert deployments[name]["spec"]["replicas"] >= 2, name
+    secret = by_kind(objects, "Secret")["meshserve-secrets"]["stringData"]
+    assert secret["DATABASE_URL"].startswith("postgresql://") and secret["REDIS_URL"].startswith("redis://")
+    for name, deployment in deployments.items():
+        sources = deployment["spec"]["template"]["spec"]["containers"][0].get("envFrom", [])
+        assert {"secretRef": {"name": "meshserve-secrets"}} in sources, name
+    assert by_kind(objects, "PersistentVolumeClaim")["registry-data"]["spec"]["accessModes"] == [
+        "ReadWriteMany"
+    ]
+
+
+def test_the_dev_overlay_brings_its_own_postgres_and_redis():
+    objects = render(K8S / "overlays" / "dev")
+    sets = by_kind(objects, "StatefulSet")
+    assert {"postgres", "redis"} <= set(sets)
+    services = by_kind(objects, "Service")
+    assert services["postgres"]["spec"]["ports"][0]["port"] == 5432
+    assert services["redis"]["spec"]["ports"][0]["port"] == 6379
+    secret = by_kind(objects, "Secret")["meshserve-secrets"]["stringData"]
+    assert "@postgres:5432/" in secret["DATABASE_URL"] and secret["REDIS_URL"] == "redis://redis:6379/0"
+    policy = by_kind(objects, "NetworkPolicy")["datastores-from-mesh"]["spec"]
+    assert {p["port"] for p in policy["ingress"][0]["ports"]} == {5432, 6379}

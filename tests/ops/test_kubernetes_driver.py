@@ -7,10 +7,10 @@ import json
 import pytest
 
 from services.autoscaler.controller import Autoscaler
-from services.autoscaler.drivers import KubernetesDriver, deployment_name
+from services.autoscaler.drivers import KubernetesDriver
 from services.autoscaler.policies import Policy, PolicyStore
 from services.autoscaler.settings import AutoscalerSettings
-from services.common.errors import NotFound
+from services.common.errors import FailedPrecondition, NotFound
 from tests.ops.kube_stub import KubeStub
 from tests.ops.test_autoscaler_loop import FakeSource
 
@@ -23,45 +23,50 @@ def settings(url: str, token: str = "t0ken") -> AutoscalerSettings:
     )
 
 
-def test_deployment_names_are_dns_labels() -> None:
-    assert deployment_name("meshserve-worker-{target}", "My_Model.v2") == "meshserve-worker-my-model-v2"
-
-
 async def test_reads_and_patches_the_scale_subresource() -> None:
-    deployments = {("serving", "meshserve-worker"): 1, ("serving", "meshserve-worker-resnet"): 2}
-    with KubeStub("t0ken", deployments) as stub:
+    with KubeStub("t0ken", {("serving", "inference"): 2}) as stub:
         driver = KubernetesDriver(settings(stub.url))
-        assert await driver.current("*") == 1
-        assert await driver.current("resnet") == 2
-        await driver.apply("resnet", 4, "load")
-        assert stub.deployments[("serving", "meshserve-worker-resnet")] == 4
+        assert await driver.current("*") == 2
+        await driver.apply("*", 4, "load")
+        assert stub.deployments[("serving", "inference")] == 4
         patch = stub.requests[-1]
         assert patch["method"] == "PATCH"
-        assert patch["path"] == "/apis/apps/v1/namespaces/serving/deployments/meshserve-worker-resnet/scale"
+        assert patch["path"] == "/apis/apps/v1/namespaces/serving/deployments/inference/scale"
         assert patch["content_type"].startswith("application/merge-patch+json")
         assert json.loads(patch["body"]) == {"spec": {"replicas": 4}}
-        assert await driver.current("resnet") == 4
+        assert await driver.current("*") == 4
+    with KubeStub("t0ken", {}) as stub:
         with pytest.raises(NotFound):
-            await driver.current("unknown")
+            await KubernetesDriver(settings(stub.url)).current("*")
 
 
-async def test_control_loop_drives_a_deployment() -> None:
-    with KubeStub("t0ken", {("serving", "meshserve-worker-m"): 1}) as stub:
+async def test_a_model_target_is_refused_naming_the_pool() -> None:
+    with KubeStub("t0ken", {("serving", "inference"): 1}) as stub:
+        driver = KubernetesDriver(settings(stub.url))
+        with pytest.raises(FailedPrecondition) as refused:
+            await driver.current("resnet")
+        assert refused.value.details == {"target": "resnet", "deployment": "inference"}
+        assert "'*'" in refused.value.suggestion
+        assert stub.requests == []  # nothing was asked of the API server
+
+
+async def test_control_loop_drives_the_inference_deployment() -> None:
+    with KubeStub("t0ken", {("serving", "inference"): 1}) as stub:
         store = PolicyStore()
-        store.put(Policy(target="m", target_metric="queue_depth", target_value=2, max_replicas=5))
+        store.put(Policy(target="*", target_metric="queue_depth", target_value=2, max_replicas=5))
         source = FakeSource()
         source.queue_depth = 6
         scaler = Autoscaler(store, source, KubernetesDriver(settings(stub.url)), period_seconds=1)
         [decision] = await scaler.evaluate_once()
         assert decision.driver == "kubernetes" and decision.applied
-        assert stub.deployments[("serving", "meshserve-worker-m")] == 2
+        assert stub.deployments[("serving", "inference")] == 2
 
 
 async def test_refused_credentials_are_recorded_as_an_unapplied_decision() -> None:
-    with KubeStub("right", {("serving", "meshserve-worker-m"): 1}) as stub:
+    with KubeStub("right", {("serving", "inference"): 1}) as stub:
         driver = KubernetesDriver(settings(stub.url, token="wrong"))
         store = PolicyStore()
-        store.put(Policy(target="m"))
+        store.put(Policy(target="*"))
         scaler = Autoscaler(store, FakeSource(), driver, period_seconds=1)
         assert await scaler.evaluate_once() == []
         assert "401" in scaler.last_error

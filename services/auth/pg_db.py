@@ -1,0 +1,91 @@
+"""The auth stores' database on PostgreSQL (psycopg 3), shared by every auth replica: the
+interface of :class:`~services.auth.db.Database`, with the stores' portable SQL translated where
+the dialects differ (``?`` placeholders, SQLite's AUTOINCREMENT and REAL)."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+from typing import Any
+
+from services.auth.db import Database, SqlDatabase
+from services.common.settings import ConfigurationError, redact
+
+#: Auth replicas starting at once create the schema one at a time.
+SCHEMA_LOCK = 726356
+
+_DIALECT = (
+    (re.compile(r"INTEGER PRIMARY KEY AUTOINCREMENT", re.IGNORECASE), "BIGSERIAL PRIMARY KEY"),
+    (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
+)
+
+
+def postgres_sql(sql: str) -> str:
+    """A statement of the stores in PostgreSQL's dialect."""
+    for pattern, replacement in _DIALECT:
+        sql = pattern.sub(replacement, sql)
+    return sql.replace("?", "%s")
+
+
+class PostgresDatabase:
+    """One autocommit connection; every statement runs under one lock (calls run in threads)."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.IntegrityError: type[Exception] = psycopg.IntegrityError
+        self.Error: type[Exception] = psycopg.Error
+        self._db = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        self._lock = threading.Lock()
+
+    def script(self, sql: str) -> None:
+        """Runs a schema script (several statements), serialised across replicas."""
+        with self._lock, self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            for statement in filter(None, (s.strip() for s in sql.split(";"))):
+                self._db.execute(postgres_sql(statement))
+
+    def execute(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """Runs one statement; returns the rows changed."""
+        with self._lock:
+            return int(self._db.execute(postgres_sql(sql), params).rowcount)
+
+    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """Runs one statement per row in a single transaction: all rows or none."""
+        with self._lock, self._db.transaction(), self._db.cursor() as cursor:
+            cursor.executemany(postgres_sql(sql), rows)
+
+    def one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
+        """The first row of a query."""
+        with self._lock:
+            row = self._db.execute(postgres_sql(sql), params).fetchone()
+        return tuple(row) if row is not None else None
+
+    def all(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Every row of a query."""
+        with self._lock:
+            return [tuple(r) for r in self._db.execute(postgres_sql(sql), params).fetchall()]
+
+    def close(self) -> None:
+        """Closes the connection."""
+        with self._lock:
+            self._db.close()
+
+
+def open_database(database_url: str, sqlite_file: Path) -> SqlDatabase:
+    """PostgreSQL for ``postgres(ql)://`` URLs, SQLite at ``sqlite:///path`` or at ``sqlite_file``;
+    a server that cannot be reached is a ConfigurationError naming the setting."""
+    if database_url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        try:
+            return PostgresDatabase(database_url)
+        except psycopg.OperationalError as error:
+            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+            raise ConfigurationError(
+                f"MESHSERVE_AUTH_DATABASE_URL={redact(database_url)!r}: cannot connect to PostgreSQL: {reason}"
+            ) from None
+    if database_url.startswith("sqlite:///"):
+        return Database(Path(database_url.removeprefix("sqlite:///")))
+    return Database(sqlite_file)
