@@ -12,6 +12,8 @@ import ctypes
 import os
 import signal
 import sys
+import threading
+import time
 from collections.abc import Callable
 
 #: prctl(2) option: the signal the calling process gets when its parent dies.
@@ -33,3 +35,25 @@ def die_with_parent() -> Callable[[], None] | None:
             os._exit(1)
 
     return in_child
+
+
+def exit_when_orphaned(interval: float = 1.0) -> threading.Thread:
+    """Ends this process as soon as its parent is gone (it was re-parented), checking every
+    ``interval`` seconds in a daemon thread.
+
+    For processes that meshserve does not spawn itself, such as the python-backend stubs that
+    ``tritonserver`` forks: when a worker is killed outright, a stub busy generating would otherwise
+    live on, holding its model's memory. (``PR_SET_PDEATHSIG`` is not used there: it fires when the
+    *thread* that forked the process ends, and tritonserver forks from threads it may retire.)
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    thread = threading.Thread(target=watch, name="exit-when-orphaned", daemon=True)
+    thread.start()
+    return thread

@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import sys
+from typing import Any
 
 from services.launcher.backing import BackingServerError, PostgresServer, RedisServer
 from services.launcher.probes import grpc_serving, http_answering
@@ -172,14 +173,14 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--postgres", action="store_true", help="start a PostgreSQL server for shared state")
     parser.add_argument("--redis", action="store_true", help="start a Redis server for shared state")
     args = parser.parse_args(argv)
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if args.replicas is not None:
         overrides["replicas"] = args.replicas
     if args.postgres:
         overrides["postgres"] = True
     if args.redis:
         overrides["redis"] = True
-    settings = LauncherSettings(**overrides)  # type: ignore[arg-type]
+    settings = LauncherSettings(**overrides)
     command = args.command
     if command == "up":
         return asyncio.run(up(settings))

@@ -47,6 +47,18 @@ def new_job(name: str, priority: str = "normal", items: int = 1, seq: int | None
     )
 
 
+def claimed(store: SqlJobStore, owner: str, now: float, lease: float = LEASE) -> Job:
+    claim = store.claim(owner, now, lease)
+    assert claim is not None
+    return claim.job
+
+
+def loaded(store: SqlJobStore, job_id: str) -> Job:
+    job = store.load(job_id)
+    assert job is not None
+    return job
+
+
 def test_a_new_store_is_at_the_latest_schema_and_round_trips_a_job(store: SqlJobStore) -> None:
     assert store.schema_version == schema.LATEST
     job = new_job("a", items=3)
@@ -83,7 +95,7 @@ def test_claims_follow_priority_then_submission_and_hold_a_lease(store: SqlJobSt
 def test_writes_are_fenced_on_the_owner(store: SqlJobStore) -> None:
     store.insert(new_job("f"))
     now = time.time()
-    job = store.claim("A", now, LEASE).job  # type: ignore[union-attr]
+    job = claimed(store, "A", now)
     job.state = State.RUNNING
     assert store.update_job(job, "A")
     assert store.claim("B", now + LEASE + 1, LEASE) is not None  # A's lease ran out: B holds it
@@ -91,15 +103,15 @@ def test_writes_are_fenced_on_the_owner(store: SqlJobStore) -> None:
     assert not store.update_item("job_f", job.results[0], "A")
     job.state = State.COMPLETED
     assert not store.update_job(job, "A")
-    assert store.load("job_f").state == State.RUNNING  # type: ignore[union-attr]
+    assert loaded(store, "job_f").state == State.RUNNING
     assert store.update_item("job_f", job.results[0], "B")
-    assert store.load("job_f").results[0].state == State.COMPLETED  # type: ignore[union-attr]
+    assert loaded(store, "job_f").results[0].state == State.COMPLETED
 
 
 def test_renewal_keeps_the_lease_and_release_hands_jobs_back_uncounted(store: SqlJobStore) -> None:
     store.insert(new_job("r"))
     now = time.time()
-    job = store.claim("A", now, 1.0).job  # type: ignore[union-attr]
+    job = claimed(store, "A", now, 1.0)
     job.state = State.RUNNING
     store.update_job(job, "A")
     assert store.renew("A", now + LEASE) == {"job_r": False}
@@ -115,11 +127,11 @@ def test_cancels_of_queued_and_running_jobs(store: SqlJobStore) -> None:
     store.insert(new_job("run"))
     error = ErrorInfo.of(Cancelled("cancelled before it ran"))
     assert store.cancel_queued("job_q", "B", error, time.time())
-    assert store.load("job_q").state == State.CANCELLED  # type: ignore[union-attr]
-    assert store.claim("A", time.time(), LEASE).job.job_id == "job_run"  # type: ignore[union-attr]
-    running = store.load("job_run")
-    running.state = State.RUNNING  # type: ignore[union-attr]
-    store.update_job(running, "A")  # type: ignore[arg-type]
+    assert loaded(store, "job_q").state == State.CANCELLED
+    assert claimed(store, "A", time.time()).job_id == "job_run"
+    running = loaded(store, "job_run")
+    running.state = State.RUNNING
+    store.update_job(running, "A")
     assert not store.cancel_queued("job_run", "B", error, time.time())  # it runs on A
     assert store.request_cancel("job_run")
     assert store.renew("A", time.time() + LEASE) == {"job_run": True}

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from services.common.errors import BackendUnavailable, InvalidInput, ModelNotFound, NotFound, Reason
-from services.inference.jobs.manager import Generated, JobManager
-from services.inference.jobs.records import ItemSpec, JobConfig, RetryPolicy, State
+from services.inference.jobs.manager import JobManager
+from services.inference.jobs.records import Generated, ItemSpec, JobConfig, RetryPolicy, State
 from services.inference.jobs.settings import JobSettings
 from services.inference.jobs.store import JobStore
 from services.inference.jobs.webhooks import WebhookHub, sign, validate_url

@@ -1,6 +1,6 @@
 """A Triton worker dies with the inference service that started it: after ``kill -9`` of the
-service, none of its ``tritonserver`` processes lives on (each held its models' memory), and the
-restarted service serves with workers of its own."""
+service, none of its ``tritonserver`` processes, nor the python-backend stubs that run their models,
+lives on (each held its models' memory), and the restarted service serves with workers of its own."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 @pytest.fixture(scope="module")
 def own_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
-    with run_mesh(tmp_path_factory.mktemp("orphans")) as mesh:
+    with run_mesh(tmp_path_factory.mktemp("orphans"), preload_llm=True) as mesh:
         yield mesh
 
 
@@ -41,12 +41,24 @@ def predict(mesh: Mesh) -> httpx.Response:
 
 def test_workers_die_with_a_killed_inference_service(own_mesh: Mesh) -> None:
     assert predict(own_mesh).status_code == 200  # a worker holds the model
+    chat = httpx.post(  # and the language model's worker runs too
+        f"{own_mesh.base_url}/v1/chat/completions",
+        json={
+            "model": "smollm2-135m-instruct",
+            "messages": [{"role": "user", "content": "Hi"}],
+            "max_tokens": 2,
+        },
+        timeout=300,
+    )
+    assert chat.status_code == 200, chat.text
     pid = inference_pid(own_mesh)
     workers = tritonservers(pid)
     assert workers, "the inference service started no tritonserver"
+    everything = psutil.Process(pid).children(recursive=True)
+    assert any("backend_stub" in p.name() for p in everything), "no python-backend stub to watch"
     os.kill(pid, signal.SIGKILL)
-    gone, alive = psutil.wait_procs(workers, timeout=10)
-    assert not alive, f"tritonserver outlived its service: {[p.pid for p in alive]}"
+    gone, alive = psutil.wait_procs(everything, timeout=30)
+    assert not alive, f"outlived their service: {[(p.pid, p.name()) for p in alive]}"
     deadline = time.monotonic() + 60
     while inference_pid(own_mesh) == pid or predict(own_mesh).status_code != 200:
         assert time.monotonic() < deadline, "the restarted inference service did not serve within 60 s"

@@ -322,3 +322,30 @@ def test_several_replicas_without_redis_are_refused_naming_what_breaks(tmp_path:
         timeout=60,
     )
     assert done.returncode == 2 and "need PostgreSQL" in done.stderr and "jobs" in done.stderr
+
+
+def test_a_model_uploaded_through_one_gateway_serves_on_both_inference_replicas(ha: HA) -> None:
+    import numpy as np
+
+    from tests.inference.models import mlp, onnx_bytes, onnx_reference
+
+    a, b = ha.gateways
+    model = onnx_bytes(mlp(3))
+    reply = httpx.post(
+        f"{b}/v1/models",
+        data={"name": "ha-mlp", "format": "onnx"},
+        files={"file": ("mlp.onnx", model)},
+        timeout=120,
+    )
+    assert reply.status_code == 201, reply.text
+    batch = np.random.default_rng(3).standard_normal((2, 4)).astype(np.float32)
+    expected = onnx_reference(model, batch)
+    for base in (a, b, a, b):  # each gateway's round robin reaches both inference replicas
+        answer = httpx.post(f"{base}/v1/models/ha-mlp/predict", json={"inputs": batch.tolist()}, timeout=180)
+        assert answer.status_code == 200, answer.text
+        np.testing.assert_allclose(
+            np.asarray(answer.json()["outputs"], dtype=np.float32), expected, rtol=1e-4, atol=1e-5
+        )
+    for replica in (0, 1):  # both replicas fetched the artifact from a registry replica and loaded it
+        states = ha.inference_stub(replica).ListModelStates(ipb.ListModelStatesRequest(), timeout=10)
+        assert any(s.model.name == "ha-mlp" and s.worker_ids for s in states.states), replica

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import contextlib
 
-from services.inference.jobs.manager import Generated
-from services.inference.jobs.records import ItemSpec
+from services.inference.jobs.records import Generated, ItemSpec
 from services.inference.llm.pipeline import GenerationPipeline
 from services.inference.llm.requests import GenerationRequest, SamplingRequest
 

@@ -24,9 +24,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from services.common.errors import (
     BackendUnavailable,
@@ -37,12 +36,13 @@ from services.common.errors import (
     MeshError,
     NotFound,
 )
+from services.inference.jobs.announce import Announcer, inference_event
 from services.inference.jobs.records import (
-    BATCH_TYPES,
     FINAL,
     RETRYABLE,
     CallbackStatus,
     ErrorInfo,
+    Generator,
     ItemResult,
     ItemSpec,
     Job,
@@ -55,26 +55,6 @@ from services.inference.jobs.validation import Validator, validate_submission
 from services.inference.jobs.webhooks import WebhookHub
 
 log = logging.getLogger("meshserve.jobs")
-
-
-@dataclass(frozen=True)
-class Generated:
-    """One finished generation."""
-
-    text: str
-    model: str
-    device: str = ""
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    finish_reason: str = ""
-
-
-class Generator(Protocol):
-    """Runs one text generation (the inference service's language models)."""
-
-    def __call__(self, item: ItemSpec, request_id: str) -> Awaitable[Generated]:
-        """The whole generation, or a MeshError."""
-        ...
 
 
 class JobManager:
@@ -104,6 +84,7 @@ class JobManager:
         self._cancelling: set[str] = set()  # jobs a caller cancelled (not the service stopping)
         self._lost: set[str] = set()  # jobs whose lease another replica took over
         self._tick = asyncio.Event()  # replaced on every change; waiters hold the previous one
+        self.announcer = Announcer(hub, self._save)
 
     # Lifecycle
 
@@ -195,7 +176,7 @@ class JobManager:
             job = self.get(job_id)  # no runner claimed it: it leaves the queue and never runs
             self._settle(job, State.CANCELLED, Cancelled("cancelled before it ran"))
             self._changed()
-            self._announce(job)
+            self.announcer.finished(job)
             return job
         # Running on another replica (or claimed a moment ago): its owner cancels it at its next renewal.
         self.store.request_cancel(job_id)
@@ -396,47 +377,11 @@ class JobManager:
                 "failed": job.failed,
             },
         )
-        self._announce(job)
+        self.announcer.finished(job)
 
     def _save(self, job: Job) -> bool:
         """Writes the job if this replica still holds it."""
         return self.store.update_job(job, self.owner)
-
-    def _announce(self, job: Job) -> None:
-        """Sends a finished job's events and callback (from the one replica that finished it)."""
-        data = job.snapshot()
-        event = {State.COMPLETED: "job.completed", State.FAILED: "job.failed"}.get(job.state, "job.cancelled")
-        self.hub.emit(event, data)
-        if job.job_type in BATCH_TYPES:
-            self.hub.emit("batch.finished", data)
-        if job.callback is not None:
-            task = self.hub.callback(job.callback.url, job.config.callback_secret, event, data)
-            task.add_done_callback(lambda t: self._record_callback(job, t))
-
-    def _record_callback(self, job: Job, task: asyncio.Task[Any]) -> None:
-        if task.cancelled() or task.exception() is not None or job.callback is None:
-            return
-        outcome = task.result()
-        job.callback.delivered = outcome.delivered
-        job.callback.attempts = outcome.attempts
-        job.callback.last_status_code = outcome.status_code
-        job.callback.last_error = outcome.error
-        self._save(job)
-
-
-def inference_event(job: Job, result: ItemResult) -> dict[str, Any]:
-    """Payload of ``inference.completed`` for one job item."""
-    return {
-        "source": "job",
-        "job_id": job.job_id,
-        "index": result.index,
-        "model_id": result.model,
-        "response": result.text,
-        "prompt_tokens": result.prompt_tokens,
-        "completion_tokens": result.completion_tokens,
-        "finish_reason": result.finish_reason,
-        "processing_time": result.seconds,
-    }
 
 
 async def _cancel_all(tasks: list[asyncio.Task[Any]]) -> None:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from services.common.errors import MeshError, Reason, reason_name
 
@@ -258,3 +259,23 @@ class Job:
             "started_at": iso(self.started_at),
             "completed_at": iso(self.finished_at),
         }
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One finished generation."""
+
+    text: str
+    model: str
+    device: str = ""
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: str = ""
+
+
+class Generator(Protocol):
+    """Runs one text generation (the inference service's language models)."""
+
+    def __call__(self, item: ItemSpec, request_id: str) -> Awaitable[Generated]:
+        """The whole generation, or a MeshError."""
+        ...

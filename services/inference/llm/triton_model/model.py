@@ -27,8 +27,10 @@ class TritonPythonModel:
         root = params.get("code_root", "")
         if root and root not in sys.path:
             sys.path.insert(0, root)
+        from services.common.children import exit_when_orphaned
         from services.inference.llm.protocol import WorkerModel
 
+        exit_when_orphaned()  # a killed tritonserver must not leave this stub generating on
         self.worker = WorkerModel.from_parameters(config["name"], params)
         # Measured facts for the pool (device really used, resident memory of this stub).
         here = Path(__file__).resolve().parent
