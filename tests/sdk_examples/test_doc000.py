@@ -1,7 +1,8 @@
 """Document 000 (ACE3 SDK): every example, run against the shared mesh with only its import line
 changed (``import meshserve.compat.ace3 as ace3``). Names an example uses without defining them
 (``client``, ``model``, ``input_data``…) come from the examples before it, as in the document.
-Examples that need training, TensorFlow or hub/internet weights assert their documented error."""
+The training examples train for real (two gloo ranks on this machine's CPUs); examples that need
+TensorFlow or hub/internet weights assert their documented error."""
 
 from __future__ import annotations
 
@@ -136,11 +137,35 @@ def test_streaming_inference(with_model: dict[str, Any]) -> None:
     assert [round(r.outputs[0][0], 3) for r in seen] == [0.0, 1.0, 2.0]
 
 
-@pytest.mark.parametrize("name", ["d000_12", "d000_13", "d000_14"])
-def test_training_is_not_offered(ns: dict[str, Any], name: str) -> None:
-    # meshserve serves models; 000's training API raises a clear UnsupportedError.
-    section = run(name, ns, split=False)[0]
-    assert isinstance(section.error, meshserve.UnsupportedError) and "training" in section.error.message
+def test_distributed_training_runs_as_document_000_writes_it(
+    ns: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    torch = pytest.importorskip("torch")
+    from meshserve.training import TrainingError
+    from tests.procs import free_port
+
+    monkeypatch.chdir(tmp_path)  # the callbacks write ./logs and ./checkpoints
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 2, (64,), generator=generator)
+    points = torch.randn(64, 4, generator=generator) + labels[:, None].float() * 2
+    data = torch.utils.data.TensorDataset(points, labels)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    ns.update(model=model, train_dataset=data, val_dataset=data, dataset=data)
+
+    run_ok("d000_12", ns)  # 4 GPUs on each of 2 nodes over nccl, as written
+    assert isinstance(ns["trainer"], ace3.DistributedTrainer) and ns["config"].world_size == 8
+    if not torch.cuda.is_available():
+        section = run("d000_13", ns, split=False)[0]
+        assert isinstance(section.error, TrainingError) and "num_gpus=4" in section.error.message
+
+    # The same examples on this machine: two CPU ranks over gloo.
+    ns["trainer"] = ace3.DistributedTrainer(ace3.DistributedConfig(num_processes=2, master_port=free_port()))
+    before = [p.detach().clone() for p in model.parameters()]
+    run_ok("d000_13", ns)  # 10 epochs; the trained weights land in the caller's model
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
+    run_ok("d000_14", ns)  # EarlyStopping, ModelCheckpoint, ReduceLROnPlateau, TensorBoard
+    assert list((tmp_path / "logs").glob("events.out.tfevents.*"))
+    assert list((tmp_path / "checkpoints").glob("model-epoch*.pt"))
 
 
 def test_profiler(with_model: dict[str, Any], workdir: Path) -> None:

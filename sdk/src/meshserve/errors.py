@@ -5,7 +5,8 @@ Exception tree (documents' names in brackets are aliases of the same classes)::
     MeshserveError                 .message            [000 ace3 -, 002 InferneoError]
     ├── NetworkError               no answer: refused, reset, DNS        [000 NetworkError]
     │   └── TimeoutError           the request outlived its timeout      [002 InferneoTimeoutError]
-    ├── UnsupportedError           a documented feature meshserve does not offer (training, TensorFlow)
+    ├── UnsupportedError           a documented feature meshserve does not offer (TensorFlow, MPI)
+    ├── TrainingError              a distributed training run failed (.rank: the rank at fault)
     └── APIError                   the gateway answered with an error    [000 APIError, 002 InferneoAPIError]
         │                          .status_code .code .details .suggestion .request_id .body
         ├── BadRequestError        400 / 409 / 422
@@ -45,7 +46,15 @@ class TimeoutError(NetworkError):
 
 
 class UnsupportedError(MeshserveError):
-    """A documented feature that meshserve does not provide (it serves models; it does not train)."""
+    """A documented feature that meshserve does not provide, or a part of it that needs a missing package."""
+
+
+class TrainingError(MeshserveError):
+    """A distributed training run failed; ``rank`` is the rank at fault (None when none was)."""
+
+    def __init__(self, message: str, rank: int | None = None) -> None:
+        super().__init__(message)
+        self.rank = rank
 
 
 class APIError(MeshserveError):

@@ -3,15 +3,12 @@
 ``ace3.Client(api_key, endpoint, timeout, retry_attempts)`` is the meshserve Client; the
 exception names (ModelLoadError, AuthenticationError, APIError, NetworkError), utilities and
 global settings are the SDK's own. Training (DistributedConfig, DistributedTrainer,
-TrainingConfig, callbacks) is not part of a serving mesh: those names exist so 000's examples
-fail with a clear :class:`UnsupportedError` instead of an AttributeError.
+TrainingConfig, callbacks) is :mod:`meshserve.training`: data-parallel torch.distributed.
 """
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any, NoReturn
-
+from meshserve import training
 from meshserve.compat import CompatClient
 from meshserve.compat.ace3 import utils
 from meshserve.config import get_config, set_config, set_log_level, set_logger
@@ -39,25 +36,10 @@ class Client(CompatClient):
     """000's ``ace3.Client(api_key=..., endpoint=..., timeout=..., retry_attempts=...)``."""
 
 
-def _training(name: str) -> type:
-    def refuse(*args: Any, **kwargs: Any) -> NoReturn:
-        raise UnsupportedError(
-            f"ace3.{name}: training is not part of meshserve (it serves models); "
-            "train elsewhere and upload the exported ONNX/TorchScript model"
-        )
-
-    return type(name, (), {"__init__": refuse, "__doc__": f"Not offered: {name} (training)."})
-
-
-DistributedConfig = _training("DistributedConfig")
-DistributedTrainer = _training("DistributedTrainer")
-TrainingConfig = _training("TrainingConfig")
-callbacks = SimpleNamespace(
-    EarlyStopping=_training("callbacks.EarlyStopping"),
-    ModelCheckpoint=_training("callbacks.ModelCheckpoint"),
-    ReduceLROnPlateau=_training("callbacks.ReduceLROnPlateau"),
-    TensorBoard=_training("callbacks.TensorBoard"),
-)
+DistributedConfig = training.DistributedConfig
+DistributedTrainer = training.DistributedTrainer
+TrainingConfig = training.TrainingConfig
+callbacks = training.callbacks
 
 __all__ = [
     "APIError",
