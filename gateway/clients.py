@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from meshserve.v1 import (
     auth_pb2_grpc,
     autoscaler_pb2_grpc,
+    experiments_pb2_grpc,
     inference_pb2_grpc,
     jobs_pb2_grpc,
     registry_pb2_grpc,
@@ -49,6 +50,8 @@ class MeshClients:
         self.inference = inference_pb2_grpc.InferenceServiceStub(self.pool.channel("inference"))
         # JobService is served by the inference process (jobs run its generations).
         self.jobs = jobs_pb2_grpc.JobServiceStub(self.pool.channel("inference"))
+        # ExperimentService too (experiments route its generations).
+        self.experiments = experiments_pb2_grpc.ExperimentServiceStub(self.pool.channel("inference"))
         self.speech = speech_pb2_grpc.SpeechServiceStub(self.pool.channel("speech"))
         self.autoscaler = autoscaler_pb2_grpc.AutoscalerServiceStub(self.pool.channel("autoscaler"))
 

@@ -56,6 +56,7 @@ def generate_request(
     tool_choice: str = "",
     tool_choice_name: str = "",
     request_id: str = "",
+    user: str | None = None,
 ) -> pb.GenerateRequest:
     """The canonical request; ranges are checked by the inference service, not here (JSON's
     string token ids only become the contract's integers)."""
@@ -90,6 +91,7 @@ def generate_request(
         tools=tools or [],
         tool_choice=tool_choice,
         tool_choice_name=tool_choice_name,
+        user=user or "",
     )
 
 

@@ -83,6 +83,7 @@ def request_from_proto(request: pb.GenerateRequest) -> GenerationRequest:
             choice=request.tool_choice or "auto",
             name=request.tool_choice_name,
         ),
+        user=request.user,
     )
 
 

@@ -14,7 +14,7 @@ import logging
 import grpc
 from prometheus_client import REGISTRY
 
-from meshserve.v1 import inference_pb2, inference_pb2_grpc
+from meshserve.v1 import experiments_pb2, experiments_pb2_grpc, inference_pb2, inference_pb2_grpc
 from services.common.clients import ChannelPool
 from services.common.server import Registration, main
 from services.common.servicers import compose
@@ -22,6 +22,10 @@ from services.inference.advanced.cache import ResponseCache
 from services.inference.advanced.servicer import AdvancedServicer
 from services.inference.advanced.shared_cache import RedisResponseCache
 from services.inference.catalog import RegistryCatalog
+from services.inference.experiments.router import ExperimentRouter
+from services.inference.experiments.service import Experiments
+from services.inference.experiments.servicer import ExperimentServicer
+from services.inference.experiments.store import ExperimentStore
 from services.inference.generation import GenerationServicer
 from services.inference.jobs.pg_store import open_job_store
 from services.inference.jobs.settings import JobSettings
@@ -43,6 +47,7 @@ from services.inference.triton_metrics import TritonMetricsCollector
 
 SERVICE = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"]
 SERVICE_NAME = SERVICE.full_name
+EXPERIMENTS_SERVICE_NAME = experiments_pb2.DESCRIPTOR.services_by_name["ExperimentService"].full_name
 
 log = logging.getLogger("meshserve.inference")
 
@@ -74,7 +79,9 @@ def build(settings: InferenceSettings) -> Registration:
     generation = GenerationService(generation_settings, PoolLLMPlacer(pool, generation_settings), catalog)
     cache = RedisResponseCache(settings.redis_url) if settings.redis_url else ResponseCache()
     plugins = PluginManager(store=store)
-    pipeline = GenerationPipeline(generation, plugins, cache, webhooks)
+    router = ExperimentRouter(ExperimentStore(store), refresh_seconds=job_settings.poll_seconds * 2)
+    pipeline = GenerationPipeline(generation, plugins, cache, webhooks, router)
+    experiments = ExperimentServicer(Experiments(router.store, router))  # 003's A/B tests
     jobs = build_jobs(store, webhooks, pipeline, job_settings)  # JobService: 003's asynchronous jobs
     servicer = compose(
         SERVICE,
@@ -120,6 +127,7 @@ def build(settings: InferenceSettings) -> Registration:
         for task in followers:
             task.cancel()
         await jobs.stop()
+        await router.drain()
         with contextlib.suppress(KeyError):
             REGISTRY.unregister(triton_metrics)
         await generation.stop_preload()
@@ -130,10 +138,11 @@ def build(settings: InferenceSettings) -> Registration:
     def add(server: grpc.aio.Server) -> None:
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server)
         jobs.add(server)
+        experiments_pb2_grpc.add_ExperimentServiceServicer_to_server(experiments, server)
 
     return Registration(
         add=add,
-        service_names=[SERVICE_NAME, JOBS_SERVICE_NAME],
+        service_names=[SERVICE_NAME, JOBS_SERVICE_NAME, EXPERIMENTS_SERVICE_NAME],
         on_start=on_start,
         on_stop=on_stop,
     )

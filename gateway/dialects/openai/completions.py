@@ -43,6 +43,11 @@ class CompletionRequest(BaseModel):
     presence_penalty: float | None = Field(None, description="-2 to 2.")
     stop: str | list[str] | None = Field(None, description="Up to 4 stop sequences.")
     seed: int | None = Field(None, description="Same seed, same output.")
+    user: str | None = Field(
+        None,
+        max_length=256,
+        description="The end user it is for: keeps them on one arm of an A/B experiment.",
+    )
     logit_bias: dict[str, float] | None = Field(
         None, description="Token id (as a string) → bias from -100 to 100 added to its logit."
     )
@@ -91,6 +96,7 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
         presence_penalty=body.presence_penalty,
         logit_bias=body.logit_bias,
         seed=body.seed,
+        user=body.user,
         n=body.n,
         logprobs=body.logprobs is not None,
         top_logprobs=body.logprobs,

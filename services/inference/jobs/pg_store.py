@@ -29,16 +29,16 @@ class PostgresJobStore(SqlJobStore):
 
         super().__init__()
         self._db = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
-        with self._transaction():
+        with self.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             self._migrate()
 
-    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+    def run(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
         with self._lock:
             return self._db.execute(sql.replace("?", "%s"), args)
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         with self._lock, self._db.transaction():
             yield
 

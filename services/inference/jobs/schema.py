@@ -70,6 +70,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             updated_at {real} NOT NULL
         )""",
     ),
+    # 4: A/B experiments and what each request routed through one did.
+    (
+        """CREATE TABLE IF NOT EXISTS experiments (
+            experiment_id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            route_model TEXT NOT NULL,
+            arms TEXT NOT NULL,
+            status TEXT NOT NULL,
+            success_metric TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            ends_at {real},
+            winner TEXT NOT NULL DEFAULT ''
+        )""",
+        "CREATE INDEX IF NOT EXISTS experiments_route ON experiments (route_model, status)",
+        """CREATE TABLE IF NOT EXISTS experiment_events (
+            request_id TEXT PRIMARY KEY,
+            experiment_id TEXT NOT NULL REFERENCES experiments (experiment_id) ON DELETE CASCADE,
+            arm TEXT NOT NULL,
+            caller TEXT NOT NULL,
+            ok INTEGER NOT NULL,
+            latency_ms {real} NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            at {real} NOT NULL,
+            feedback {real}
+        )""",
+        "CREATE INDEX IF NOT EXISTS experiment_events_arm ON experiment_events (experiment_id, arm)",
+    ),
 )
 
 

@@ -77,11 +77,11 @@ class SqlJobStore:
 
     # What subclasses provide
 
-    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+    def run(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
         raise NotImplementedError
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         raise NotImplementedError
         yield
 
@@ -90,22 +90,22 @@ class SqlJobStore:
         raise NotImplementedError
 
     def _migrate(self) -> None:
-        with self._transaction():
-            self._run(schema.VERSION_TABLE)
-            row = self._run(
+        with self.transaction():
+            self.run(schema.VERSION_TABLE)
+            row = self.run(
                 "SELECT version FROM schema_migrations WHERE component = ?", (schema.COMPONENT,)
             ).fetchone()
             current = int(row[0]) if row else 0
             for version in range(current + 1, schema.LATEST + 1):
                 for statement in self.dialect.statements(version):
-                    self._run(statement)
+                    self.run(statement)
             if current == 0:
-                self._run(
+                self.run(
                     "INSERT INTO schema_migrations (component, version) VALUES (?, ?)",
                     (schema.COMPONENT, schema.LATEST),
                 )
             elif current < schema.LATEST:
-                self._run(
+                self.run(
                     "UPDATE schema_migrations SET version = ? WHERE component = ?",
                     (schema.LATEST, schema.COMPONENT),
                 )
@@ -113,7 +113,7 @@ class SqlJobStore:
     @property
     def schema_version(self) -> int:
         """The migration the store is at."""
-        row = self._run(
+        row = self.run(
             "SELECT version FROM schema_migrations WHERE component = ?", (schema.COMPONENT,)
         ).fetchone()
         return int(row[0])
@@ -122,8 +122,8 @@ class SqlJobStore:
 
     def insert(self, job: Job) -> None:
         """Stores a new job with its items, atomically."""
-        with self._transaction():
-            self._run(
+        with self.transaction():
+            self.run(
                 "INSERT INTO jobs (job_id, seq, job_type, state, config, error, created_at, started_at,"
                 " finished_at, callback, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -141,14 +141,14 @@ class SqlJobStore:
                 ),
             )
             for spec, result in zip(job.items, job.results, strict=True):
-                self._run(
+                self.run(
                     "INSERT INTO job_items (job_id, idx, spec, result) VALUES (?, ?, ?, ?)",
                     (job.job_id, result.index, json.dumps(vars(spec)), json.dumps(result.to_json())),
                 )
 
     def update_job(self, job: Job, owner: str) -> bool:
         """Saves a job's state, error, times and callback status; False when ``owner`` lost it."""
-        cursor = self._run(
+        cursor = self.run(
             "UPDATE jobs SET state = ?, error = ?, started_at = ?, finished_at = ?, callback = ?"
             " WHERE job_id = ? AND owner = ?",
             (
@@ -165,7 +165,7 @@ class SqlJobStore:
 
     def update_item(self, job_id: str, result: ItemResult, owner: str) -> bool:
         """Saves one item's outcome; False when ``owner`` lost the job."""
-        cursor = self._run(
+        cursor = self.run(
             "UPDATE job_items SET result = ? WHERE job_id = ? AND idx = ?"
             " AND EXISTS (SELECT 1 FROM jobs WHERE job_id = ? AND owner = ?)",
             (json.dumps(result.to_json()), job_id, result.index, job_id, owner),
@@ -179,25 +179,25 @@ class SqlJobStore:
 
     def _load(self, job_id: str) -> tuple[Job, int, bool] | None:
         with self._lock:
-            row = self._run(f"SELECT {JOB_COLUMNS} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+            row = self.run(f"SELECT {JOB_COLUMNS} FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
             if row is None:
                 return None
-            items = self._run(
+            items = self.run(
                 "SELECT spec, result FROM job_items WHERE job_id = ? ORDER BY idx", (job_id,)
             ).fetchall()
         return _job_of(row, items), int(row[10]), bool(row[11])
 
     def claim(self, owner: str, now: float, lease_seconds: float) -> Claim | None:
         """Takes the best claimable job (queued, or running with its lease run out) for ``owner``."""
-        with self._transaction():
-            row = self._run(
+        with self.transaction():
+            row = self.run(
                 "SELECT job_id FROM jobs WHERE state = ? OR (state = ? AND (owner IS NULL OR lease_until < ?))"
                 f" ORDER BY priority DESC, seq, job_id LIMIT 1{self.lock_rows}",
                 (State.QUEUED.value, State.RUNNING.value, now),
             ).fetchone()
             if row is None:
                 return None
-            self._run(
+            self.run(
                 "UPDATE jobs SET state = ?, owner = ?, lease_until = ?, claims = claims + 1,"
                 " started_at = COALESCE(started_at, ?) WHERE job_id = ?",
                 (State.RUNNING.value, owner, now + lease_seconds, now, row[0]),
@@ -209,12 +209,12 @@ class SqlJobStore:
 
     def renew(self, owner: str, lease_until: float) -> dict[str, bool]:
         """Extends the lease of every running job ``owner`` holds; each one's cancel flag."""
-        with self._transaction():
-            self._run(
+        with self.transaction():
+            self.run(
                 "UPDATE jobs SET lease_until = ? WHERE owner = ? AND state = ?",
                 (lease_until, owner, State.RUNNING.value),
             )
-            rows = self._run(
+            rows = self.run(
                 "SELECT job_id, cancel_requested FROM jobs WHERE owner = ? AND state = ?",
                 (owner, State.RUNNING.value),
             ).fetchall()
@@ -224,7 +224,7 @@ class SqlJobStore:
         """Hands running jobs back (all of them when ``owner`` is None), not counting the claim as a
         takeover; they stay ``running`` and any runner may claim them at once."""
         where, args = ("owner = ?", (owner,)) if owner is not None else ("owner IS NOT NULL", ())
-        cursor = self._run(
+        cursor = self.run(
             "UPDATE jobs SET owner = NULL, lease_until = 0,"
             f" claims = CASE WHEN claims > 0 THEN claims - 1 ELSE 0 END WHERE state = ? AND {where}",
             (State.RUNNING.value, *args),
@@ -233,7 +233,7 @@ class SqlJobStore:
 
     def cancel_queued(self, job_id: str, owner: str, error: ErrorInfo, now: float) -> bool:
         """Cancels a job that no runner has claimed (it then belongs to ``owner``); False otherwise."""
-        cursor = self._run(
+        cursor = self.run(
             "UPDATE jobs SET state = ?, error = ?, finished_at = ?, owner = ? WHERE job_id = ? AND state = ?",
             (
                 State.CANCELLED.value,
@@ -248,7 +248,7 @@ class SqlJobStore:
 
     def request_cancel(self, job_id: str) -> bool:
         """Flags a running job for its owner to cancel; False when it already finished."""
-        cursor = self._run(
+        cursor = self.run(
             "UPDATE jobs SET cancel_requested = 1 WHERE job_id = ? AND state IN (?, ?)",
             (job_id, State.QUEUED.value, State.RUNNING.value),
         )
@@ -257,7 +257,7 @@ class SqlJobStore:
     def queue_position(self, job: Job) -> int:
         """Queued jobs that will run before this one."""
         priority = PRIORITIES[job.config.priority]
-        row = self._run(
+        row = self.run(
             "SELECT COUNT(*) FROM jobs WHERE state = ? AND job_id <> ?"
             " AND (priority > ? OR (priority = ? AND (seq < ? OR (seq = ? AND job_id < ?))))",
             (State.QUEUED.value, job.job_id, priority, priority, job.seq, job.seq, job.job_id),
@@ -266,14 +266,14 @@ class SqlJobStore:
 
     def owner_of(self, job_id: str) -> str | None:
         """The runner holding a job (None when none does)."""
-        row = self._run("SELECT owner FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        row = self.run("SELECT owner FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
         return row[0] if row else None
 
     # Webhooks
 
     def add_webhook(self, hook: WebhookRecord) -> None:
         """Stores a webhook."""
-        self._run(
+        self.run(
             "INSERT INTO webhooks (webhook_id, url, events, secret, retry_count, timeout_seconds,"
             " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
@@ -289,7 +289,7 @@ class SqlJobStore:
 
     def webhooks(self) -> list[WebhookRecord]:
         """Every webhook, oldest first."""
-        rows = self._run(
+        rows = self.run(
             "SELECT webhook_id, url, events, secret, retry_count, timeout_seconds, created_at, delivered,"
             " failed FROM webhooks ORDER BY created_at"
         ).fetchall()
@@ -302,24 +302,24 @@ class SqlJobStore:
 
     def delete_webhook(self, webhook_id: str) -> bool:
         """Removes a webhook; whether it existed."""
-        cursor = self._run("DELETE FROM webhooks WHERE webhook_id = ?", (webhook_id,))
+        cursor = self.run("DELETE FROM webhooks WHERE webhook_id = ?", (webhook_id,))
         return bool(cursor.rowcount)
 
     def count_delivery(self, webhook_id: str, delivered: bool) -> None:
         """Counts one delivery outcome."""
         column = "delivered" if delivered else "failed"
-        self._run(f"UPDATE webhooks SET {column} = {column} + 1 WHERE webhook_id = ?", (webhook_id,))
+        self.run(f"UPDATE webhooks SET {column} = {column} + 1 WHERE webhook_id = ?", (webhook_id,))
 
     # Plugins
 
     def plugin_configs(self) -> dict[str, PluginConfig]:
         """The plugins loaded on the mesh and their configuration."""
-        rows = self._run("SELECT plugin_id, enabled, priority, settings FROM plugin_configs").fetchall()
+        rows = self.run("SELECT plugin_id, enabled, priority, settings FROM plugin_configs").fetchall()
         return {r[0]: PluginConfig(bool(r[1]), int(r[2]), json.loads(r[3])) for r in rows}
 
     def save_plugin(self, plugin_id: str, config: PluginConfig, now: float) -> None:
         """Records a plugin as loaded with this configuration."""
-        self._run(
+        self.run(
             "INSERT INTO plugin_configs (plugin_id, enabled, priority, settings, updated_at) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (plugin_id) DO UPDATE SET enabled = excluded.enabled, priority = excluded.priority,"
             " settings = excluded.settings, updated_at = excluded.updated_at",
@@ -334,7 +334,7 @@ class SqlJobStore:
 
     def delete_plugin(self, plugin_id: str) -> None:
         """Records a plugin as unloaded."""
-        self._run("DELETE FROM plugin_configs WHERE plugin_id = ?", (plugin_id,))
+        self.run("DELETE FROM plugin_configs WHERE plugin_id = ?", (plugin_id,))
 
 
 class JobStore(SqlJobStore):
@@ -349,12 +349,12 @@ class JobStore(SqlJobStore):
         self._db.execute("PRAGMA foreign_keys=ON")
         self._migrate()
 
-    def _run(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
+    def run(self, sql: str, args: tuple[Any, ...] = ()) -> Any:
         with self._lock:
             return self._db.execute(sql, args)
 
     @contextmanager
-    def _transaction(self) -> Iterator[None]:
+    def transaction(self) -> Iterator[None]:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:

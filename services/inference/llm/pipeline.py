@@ -2,6 +2,8 @@
 
 The stages, in order, composed here rather than through class inheritance:
 
+0. an **A/B experiment** covering the model name sends it to the caller's arm
+   (:mod:`services.inference.experiments.router`), and records how it went;
 1. **preprocessing plugins** rewrite (or refuse) the request, as they were loaded when it started;
 2. **validation** (:func:`~services.inference.llm.requests.build_job`) before any worker sees it;
 3. the **response cache** answers a deterministic request that a prefetch stored, else
@@ -24,8 +26,9 @@ from collections.abc import AsyncGenerator
 from dataclasses import replace
 from typing import Any
 
-from services.common.context import current_request_id
+from services.common.context import caller_var, current_request_id
 from services.inference.advanced.cache import Cache, CachedCompletion, cache_key
+from services.inference.experiments.router import ExperimentRouter
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.llm.requests import GenerationJob, GenerationRequest
 from services.inference.llm.service import Chunk, GenerationService, TokenLogprob
@@ -43,11 +46,13 @@ class GenerationPipeline:
         plugins: PluginManager,
         cache: Cache,
         webhooks: WebhookHub | None = None,
+        experiments: ExperimentRouter | None = None,
     ) -> None:
         self.service = service
         self.plugins = plugins
         self.cache = cache
         self.webhooks = webhooks
+        self.experiments = experiments
 
     def job(self, request: GenerationRequest) -> GenerationJob:
         """The validated request (raises InvalidInput naming the field at fault)."""
@@ -61,11 +66,19 @@ class GenerationPipeline:
         ``store_ttl`` (a prefetch) stores the result in the response cache for that many seconds;
         ``source`` names the caller in ``inference.completed`` events (``generate``, ``job``).
         """
+        routed = None
+        if self.experiments is not None and store_ttl is None:  # a prefetch stores what it names
+            request_id = request.request_id or current_request_id()
+            routed = self.experiments.route(request.model, caller_var.get() or request.user, request_id)
+            if routed is not None:
+                request = replace(request, model=routed.model, request_id=request_id)
         stages = self.plugins.pipeline()
         if stages.pre:
             request = request.with_text(stages.preprocess(request.text()))
         job = self.job(request)
         chunks = self._cached_or_generated(job, store_ttl)
+        if routed is not None and self.experiments is not None:
+            chunks = self.experiments.observed(chunks, routed, job.n)
         if job.tools.active:
             chunks = _tool_calls(chunks, job.tools)
         if stages.post:

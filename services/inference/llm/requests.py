@@ -77,6 +77,8 @@ class GenerationRequest:
     request_id: str = ""
     #: Functions the model may call, and how it must use them.
     tools: ToolUse = field(default_factory=ToolUse)
+    #: The end user it is made for (OpenAI's ``user``): keeps an experiment's caller on one arm.
+    user: str = ""
 
     def text(self) -> TextRequest:
         """The parts plugins see."""
