@@ -193,15 +193,18 @@ async def finished_item(manager: JobManager, job_id: str, index: int) -> None:
 async def test_bad_submissions_are_refused(env) -> None:
     manager, _ = env
     with pytest.raises(InvalidInput) as info:
-        manager.submit("document_analysis", [ItemSpec("m", "x")], config())
-    assert "text_generation" in info.value.details["supported"]
+        manager.submit("video_rendering", [ItemSpec("m", "x")], config())
+    assert {"text_generation", "document_analysis"} <= set(info.value.details["supported"])
     with pytest.raises(InvalidInput) as info:
         manager.submit("batch", [ItemSpec("m", "x")], config(callback_url="ftp://example.com/x"))
     assert info.value.details["field"] == "config.callback_url"
     with pytest.raises(InvalidInput):
         manager.submit("batch", [], config())
-    with pytest.raises(InvalidInput):
-        manager.submit("text_generation", [ItemSpec("m", "a"), ItemSpec("m", "b")], config())
+    with pytest.raises(InvalidInput) as info:  # an empty job says what its type takes
+        manager.submit("text_generation", [], config())
+    assert "input_data.prompts" in info.value.details["needs"]
+    # 003's text_generation takes several prompts (input_data.prompts)
+    assert len(manager.submit("text_generation", [ItemSpec("m", "a"), ItemSpec("m", "b")], config()).items) == 2
     with pytest.raises(NotFound):
         manager.get("job_missing")
 

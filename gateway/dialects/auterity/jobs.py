@@ -14,15 +14,16 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import Clients
-from gateway.dialects.auterity.inference import InferenceRequest, _canonical
+from gateway.dialects.auterity.inference import InferenceRequest
+from gateway.dialects.auterity.job_inputs import document_analysis, input_items, job_item
 from gateway.dialects.envelope import iso_now
 from gateway.request_id import request_id_of
 from meshserve.grpc import facts_of
 from meshserve.v1 import jobs_pb2 as pb
-from services.common.errors import InvalidInput, reason_name
+from services.common.errors import reason_name
 
 router = APIRouter(tags=["auterity"])
 
@@ -78,11 +79,14 @@ class BatchCreateRequest(BaseModel):
 class JobSubmitRequest(BaseModel):
     """Body of ``POST /api/ai/advanced/job/submit``.
 
-    ``input_data``: ``{"model_id", "prompt", "parameters"}`` for ``text_generation``;
-    ``{"requests": [...]}`` for ``batch_inference``.
+    ``input_data``: ``{"model_id", "prompt" or "prompts", "parameters"}`` for ``text_generation``;
+    ``{"requests": [...]}`` for ``batch_inference``; ``{"documents", "analysis_type", "labels"}`` for
+    ``document_analysis``.
     """
 
-    job_type: str = Field(..., min_length=1, description="text_generation, batch_inference or batch.")
+    job_type: str = Field(
+        ..., min_length=1, description="text_generation, batch_inference, batch or document_analysis."
+    )
     input_data: dict[str, Any] = Field(default_factory=dict, description="The job's input.")
     config: JobConfigBody = Field(default_factory=JobConfigBody)
 
@@ -127,31 +131,6 @@ def _config(body: JobConfigBody) -> pb.JobConfig:
         timeout_seconds=body.timeout or 0.0,
         concurrency=body.batch_size or 0,
     )
-
-
-def _item(body: InferenceRequest) -> pb.JobItem:
-    request = _canonical(body)
-    return pb.JobItem(model=request.model, prompt=request.prompt, sampling=request.sampling)
-
-
-def _input_items(data: dict[str, Any]) -> list[pb.JobItem]:
-    """``input_data`` as items: a ``requests`` list, or one request at its top level."""
-    if "requests" in data:
-        raw = data["requests"]
-        entries = raw if isinstance(raw, list) else [raw]
-        return [_parse(e, f"input_data.requests[{i}]") for i, e in enumerate(entries)]
-    if "prompt" in data:
-        return [_parse(data, "input_data")]
-    return []  # the service names the job types it runs and what they need
-
-
-def _parse(entry: Any, where: str) -> pb.JobItem:
-    try:
-        return _item(InferenceRequest.model_validate(entry))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join([where, *(str(p) for p in first["loc"])])
-        raise InvalidInput(f"{field}: {first['msg']}", details={"field": field}) from None
 
 
 def _iso(stamp: Timestamp, present: bool) -> str | None:
@@ -260,7 +239,7 @@ async def batch_create(body: BatchCreateRequest, request: Request, clients: Clie
         clients.jobs.SubmitJob,
         pb.SubmitJobRequest(
             job_type="batch",
-            items=[_item(r) for r in body.requests],
+            items=[job_item(r) for r in body.requests],
             config=_config(body.config),
             request_id=request_id_of(request),
         ),
@@ -276,15 +255,14 @@ async def batch_create(body: BatchCreateRequest, request: Request, clients: Clie
 )
 async def job_submit(body: JobSubmitRequest, request: Request, clients: Clients) -> JSONResponse:
     """Queues a job of a supported type."""
-    reply = await clients.call(
-        clients.jobs.SubmitJob,
-        pb.SubmitJobRequest(
-            job_type=body.job_type,
-            items=_input_items(body.input_data),
-            config=_config(body.config),
-            request_id=request_id_of(request),
-        ),
+    submission = pb.SubmitJobRequest(
+        job_type=body.job_type, config=_config(body.config), request_id=request_id_of(request)
     )
+    if body.job_type == "document_analysis":
+        submission.document_analysis.CopyFrom(document_analysis(body.input_data))
+    else:
+        submission.items.extend(input_items(body.input_data))
+    reply = await clients.call(clients.jobs.SubmitJob, submission)
     return _accepted(reply.job, request, job_type=reply.job.job_type)
 
 

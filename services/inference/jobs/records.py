@@ -32,10 +32,10 @@ FINAL = frozenset({State.COMPLETED, State.FAILED, State.CANCELLED})
 PRIORITIES: dict[str, int] = {"low": 1, "normal": 2, "high": 3}
 
 #: Job types that run here: 003's batch/create ("batch") and job/submit's generation types.
-JOB_TYPES: tuple[str, ...] = ("batch", "batch_inference", "text_generation")
+JOB_TYPES: tuple[str, ...] = ("batch", "batch_inference", "text_generation", "document_analysis")
 
 #: Job types whose end is also announced as ``batch.finished``.
-BATCH_TYPES = frozenset({"batch", "batch_inference"})
+BATCH_TYPES = frozenset({"batch", "batch_inference", "document_analysis"})
 
 RETRY_STRATEGIES: tuple[str, ...] = ("none", "fixed", "exponential_backoff")
 

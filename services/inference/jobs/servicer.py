@@ -9,6 +9,7 @@ from meshserve.v1 import jobs_pb2 as pb
 from meshserve.v1 import jobs_pb2_grpc as pb_grpc
 from services.common.facts import facts_as_struct, facts_as_text
 from services.inference.generation import sampling_from_proto
+from services.inference.jobs.analysis import analysis_items
 from services.inference.jobs.manager import JobManager
 from services.inference.jobs.records import (
     CallbackStatus,
@@ -180,6 +181,11 @@ class JobServicer(pb_grpc.JobServiceServicer):
             ItemSpec(model=i.model.name, prompt=i.prompt, sampling=sampling_from_proto(i.sampling).to_json())
             for i in request.items
         ]
+        if request.job_type == "document_analysis":
+            analysis = request.document_analysis
+            items = analysis_items(
+                list(analysis.documents), analysis.analysis_type, analysis.model.name, list(analysis.labels)
+            )
         job = self.manager.submit(request.job_type, items, config_of(request.config, self.settings))
         return pb.SubmitJobResponse(job=job_message(job, self.manager.queue_position(job)))
 

@@ -10,6 +10,14 @@ from services.inference.jobs.records import JOB_TYPES, PRIORITIES, ItemSpec, Job
 from services.inference.jobs.settings import JobSettings
 from services.inference.jobs.webhooks import validate_url
 
+#: What each job type's input_data holds (the error for an empty job says it).
+NEEDS = {
+    "text_generation": "input_data.prompt, or input_data.prompts (a list)",
+    "batch_inference": "input_data.requests (a list of inference requests)",
+    "batch": "requests (a list of inference requests)",
+    "document_analysis": "input_data.documents (their text) and input_data.analysis_type",
+}
+
 #: Checks an item before it is queued (sampling ranges, prompt length); raises InvalidInput.
 Validator = Callable[[ItemSpec], None]
 
@@ -29,11 +37,10 @@ def validate_submission(
             suggestion="use one of the supported job types listed in details",
         )
     if not items:
-        raise InvalidInput("the job has no requests", details={"field": "requests"})
-    if job_type == "text_generation" and len(items) != 1:
         raise InvalidInput(
-            "a text_generation job takes exactly one prompt; use batch_inference for several",
-            details={"field": "input_data", "provided": len(items)},
+            "the job has no requests",
+            details={"field": "input_data", "needs": NEEDS.get(job_type, "requests")},
+            suggestion=f"a {job_type} job takes {NEEDS.get(job_type, 'requests')}",
         )
     if len(items) > settings.max_items:
         raise InvalidInput(

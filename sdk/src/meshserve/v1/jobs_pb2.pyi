@@ -91,16 +91,30 @@ class JobItem(_message.Message):
     def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., prompt: _Optional[str] = ..., sampling: _Optional[_Union[_inference_pb2.SamplingParams, _Mapping]] = ...) -> None: ...
 
 class SubmitJobRequest(_message.Message):
-    __slots__ = ("job_type", "items", "config", "request_id")
+    __slots__ = ("job_type", "items", "config", "request_id", "document_analysis")
     JOB_TYPE_FIELD_NUMBER: _ClassVar[int]
     ITEMS_FIELD_NUMBER: _ClassVar[int]
     CONFIG_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_ANALYSIS_FIELD_NUMBER: _ClassVar[int]
     job_type: str
     items: _containers.RepeatedCompositeFieldContainer[JobItem]
     config: JobConfig
     request_id: str
-    def __init__(self, job_type: _Optional[str] = ..., items: _Optional[_Iterable[_Union[JobItem, _Mapping]]] = ..., config: _Optional[_Union[JobConfig, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    document_analysis: DocumentAnalysis
+    def __init__(self, job_type: _Optional[str] = ..., items: _Optional[_Iterable[_Union[JobItem, _Mapping]]] = ..., config: _Optional[_Union[JobConfig, _Mapping]] = ..., request_id: _Optional[str] = ..., document_analysis: _Optional[_Union[DocumentAnalysis, _Mapping]] = ...) -> None: ...
+
+class DocumentAnalysis(_message.Message):
+    __slots__ = ("documents", "analysis_type", "model", "labels")
+    DOCUMENTS_FIELD_NUMBER: _ClassVar[int]
+    ANALYSIS_TYPE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    LABELS_FIELD_NUMBER: _ClassVar[int]
+    documents: _containers.RepeatedScalarFieldContainer[str]
+    analysis_type: str
+    model: _common_pb2.ModelRef
+    labels: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, documents: _Optional[_Iterable[str]] = ..., analysis_type: _Optional[str] = ..., model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., labels: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SubmitJobResponse(_message.Message):
     __slots__ = ("job",)
