@@ -14,6 +14,7 @@ from meshserve.v1 import (
     auth_pb2_grpc,
     autoscaler_pb2_grpc,
     experiments_pb2_grpc,
+    finetune_pb2_grpc,
     inference_pb2_grpc,
     jobs_pb2_grpc,
     registry_pb2_grpc,
@@ -52,6 +53,7 @@ class MeshClients:
         self.jobs = jobs_pb2_grpc.JobServiceStub(self.pool.channel("inference"))
         # ExperimentService too (experiments route its generations).
         self.experiments = experiments_pb2_grpc.ExperimentServiceStub(self.pool.channel("inference"))
+        self.finetune = finetune_pb2_grpc.FineTuneServiceStub(self.pool.channel("inference"))
         self.speech = speech_pb2_grpc.SpeechServiceStub(self.pool.channel("speech"))
         self.autoscaler = autoscaler_pb2_grpc.AutoscalerServiceStub(self.pool.channel("autoscaler"))
 

@@ -14,7 +14,15 @@ import logging
 import grpc
 from prometheus_client import REGISTRY
 
-from meshserve.v1 import experiments_pb2, experiments_pb2_grpc, inference_pb2, inference_pb2_grpc
+from meshserve.v1 import (
+    experiments_pb2,
+    experiments_pb2_grpc,
+    finetune_pb2,
+    finetune_pb2_grpc,
+    inference_pb2,
+    inference_pb2_grpc,
+    registry_pb2_grpc,
+)
 from services.common.clients import ChannelPool
 from services.common.server import Registration, main
 from services.common.servicers import compose
@@ -26,6 +34,9 @@ from services.inference.experiments.router import ExperimentRouter
 from services.inference.experiments.service import Experiments
 from services.inference.experiments.servicer import ExperimentServicer
 from services.inference.experiments.store import ExperimentStore
+from services.inference.finetune.runs import FineTuneRuns
+from services.inference.finetune.servicer import FineTuneServicer
+from services.inference.finetune.spec import FineTuneSettings
 from services.inference.generation import GenerationServicer
 from services.inference.jobs.pg_store import open_job_store
 from services.inference.jobs.settings import JobSettings
@@ -48,6 +59,7 @@ from services.inference.triton_metrics import TritonMetricsCollector
 SERVICE = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"]
 SERVICE_NAME = SERVICE.full_name
 EXPERIMENTS_SERVICE_NAME = experiments_pb2.DESCRIPTOR.services_by_name["ExperimentService"].full_name
+FINETUNE_SERVICE_NAME = finetune_pb2.DESCRIPTOR.services_by_name["FineTuneService"].full_name
 
 log = logging.getLogger("meshserve.inference")
 
@@ -82,6 +94,11 @@ def build(settings: InferenceSettings) -> Registration:
     router = ExperimentRouter(ExperimentStore(store), refresh_seconds=job_settings.poll_seconds * 2)
     pipeline = GenerationPipeline(generation, plugins, cache, webhooks, router)
     experiments = ExperimentServicer(Experiments(router.store, router))  # 003's A/B tests
+    tuning_settings = FineTuneSettings()
+    # The registry's stub is made on first use: a channel belongs to the event loop it is made on.
+    tuning = FineTuneRuns(
+        store, generation.catalog, lambda: registry_stub(channels), webhooks, tuning_settings
+    )
     jobs = build_jobs(store, webhooks, pipeline, job_settings)  # JobService: 003's asynchronous jobs
     servicer = compose(
         SERVICE,
@@ -126,6 +143,7 @@ def build(settings: InferenceSettings) -> Registration:
     async def on_stop() -> None:
         for task in followers:
             task.cancel()
+        await tuning.stop()
         await jobs.stop()
         await router.drain()
         with contextlib.suppress(KeyError):
@@ -139,13 +157,21 @@ def build(settings: InferenceSettings) -> Registration:
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server)
         jobs.add(server)
         experiments_pb2_grpc.add_ExperimentServiceServicer_to_server(experiments, server)
+        finetune_pb2_grpc.add_FineTuneServiceServicer_to_server(
+            FineTuneServicer(tuning, tuning_settings), server
+        )
 
     return Registration(
         add=add,
-        service_names=[SERVICE_NAME, JOBS_SERVICE_NAME, EXPERIMENTS_SERVICE_NAME],
+        service_names=[SERVICE_NAME, JOBS_SERVICE_NAME, EXPERIMENTS_SERVICE_NAME, FINETUNE_SERVICE_NAME],
         on_start=on_start,
         on_stop=on_stop,
     )
+
+
+def registry_stub(channels: ChannelPool) -> registry_pb2_grpc.RegistryServiceStub:
+    """The registry's stub over the pooled channel."""
+    return registry_pb2_grpc.RegistryServiceStub(channels.channel("registry"))
 
 
 def run() -> None:

@@ -25,7 +25,6 @@ SCHEMATHESIS = Path(sys.executable).with_name("st")
 
 #: Operations left out, with why.
 EXCLUDED = {
-    "auterity_finetune_create": "answers 501 Not Implemented until fine-tuning lands (issue 16)",
     "kserve_ready": "a readiness probe answers 503 while no worker is ready: that is its answer",
 }
 CHECKS = "not_a_server_error,content_type_conformance"

@@ -97,6 +97,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX IF NOT EXISTS experiment_events_arm ON experiment_events (experiment_id, arm)",
     ),
+    # 5: fine-tuning runs.
+    (
+        """CREATE TABLE IF NOT EXISTS fine_tunes (
+            fine_tune_id TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            base_model TEXT NOT NULL,
+            output_name TEXT NOT NULL,
+            output_version TEXT NOT NULL DEFAULT '',
+            progress TEXT NOT NULL,
+            dataset_sha256 TEXT NOT NULL,
+            config TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            finished_at {real},
+            error TEXT NOT NULL DEFAULT ''
+        )""",
+    ),
 )
 
 

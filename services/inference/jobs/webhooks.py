@@ -41,6 +41,9 @@ EVENTS: tuple[str, ...] = (
     "job.failed",
     "job.cancelled",
     "model.updated",
+    "finetune.progress",
+    "finetune.completed",
+    "finetune.failed",
 )
 
 SIGNATURE_HEADER = "X-Webhook-Signature"

@@ -1,0 +1,326 @@
+"""Fine-tuning runs: their records in the inference store, a training process per run
+(:mod:`.worker`), progress as it comes, and registration of the result.
+
+A run is validated (the request, then the base model: it must be a language model this service
+can load) before anything starts. Each run trains in a child process, ``concurrent_runs`` at a
+time, never on the service's event loop; its JSON progress lines update the record and go out as
+``finetune.progress`` webhook events (at most one every ``PROGRESS_EVERY`` seconds, plus every
+eval). The merged model is uploaded to the registry as a new version of ``output_name`` with its
+lineage in its labels: base model, dataset hash, hyper-parameters and final metrics; the registry
+stores an upload whole or not at all. Cancelling kills the process (or abandons the upload), so
+nothing half-trained is ever registered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import sys
+import tarfile
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from meshserve.v1 import common_pb2, registry_pb2
+from meshserve.v1 import registry_pb2_grpc as registry_grpc
+from services.common.children import die_with_parent
+from services.common.clients import call_metadata
+from services.common.errors import FailedPrecondition, InvalidInput, MeshError, ModelNotFound, NotFound
+from services.inference.finetune.spec import FineTuneSettings, FineTuneSpec
+from services.inference.jobs.store import SqlJobStore
+from services.inference.jobs.webhooks import WebhookHub
+from services.inference.llm.catalog import LLMCatalog
+
+log = logging.getLogger("meshserve.inference.finetune")
+
+FINAL = ("succeeded", "failed", "cancelled")
+PROGRESS_EVERY = 2.0
+CHUNK = 1 << 20
+COLUMNS = (
+    "fine_tune_id, status, base_model, output_name, output_version, progress, dataset_sha256, config,"
+    " created_at, finished_at, error"
+)
+
+
+@dataclass
+class FineTuneRecord:
+    """A run as stored."""
+
+    fine_tune_id: str
+    status: str
+    base_model: str
+    output_name: str
+    dataset_sha256: str
+    config: dict[str, Any]
+    created_at: float = field(default_factory=time.time)
+    output_version: str = ""
+    progress: dict[str, Any] = field(default_factory=dict)
+    finished_at: float | None = None
+    error: str = ""
+
+
+class FineTuneRuns:
+    """Starts, follows, registers and cancels runs."""
+
+    def __init__(
+        self,
+        db: SqlJobStore,
+        catalog: LLMCatalog,
+        registry: Callable[[], registry_grpc.RegistryServiceStub],
+        hub: WebhookHub,
+        settings: FineTuneSettings,
+    ) -> None:
+        self.db = db
+        self.catalog = catalog
+        self.registry = registry
+        self.hub = hub
+        self.settings = settings
+        self._slots = asyncio.Semaphore(settings.concurrent_runs)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._processes: dict[str, asyncio.subprocess.Process] = {}
+
+    async def create(self, spec: FineTuneSpec) -> FineTuneRecord:
+        """Checks the base model, records the run and starts it in the background."""
+        try:
+            base = await self.catalog.resolve(spec.base_model)
+        except ModelNotFound as error:
+            if "format" in error.details:  # registered, but not a language model
+                raise InvalidInput(error.message, details={"field": "base_model", **error.details}) from None
+            raise
+        record = FineTuneRecord(
+            fine_tune_id=f"ft_{uuid.uuid4().hex[:16]}",
+            status="queued",
+            base_model=spec.base_model,
+            output_name=spec.output_name,
+            dataset_sha256=spec.dataset_sha256,
+            config={**spec.config.to_json(), "callback_url": spec.callback_url},
+        )
+        await asyncio.to_thread(self._insert, record)
+        self._tasks[record.fine_tune_id] = asyncio.create_task(self._run(record, spec, base.source))
+        return record
+
+    def get(self, fine_tune_id: str) -> FineTuneRecord:
+        """A run; NotFound naming the id."""
+        row = self.db.run(
+            f"SELECT {COLUMNS} FROM fine_tunes WHERE fine_tune_id = ?", (fine_tune_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(
+                f"fine-tune {fine_tune_id!r} does not exist", details={"fine_tune_id": fine_tune_id}
+            )
+        return FineTuneRecord(
+            fine_tune_id=row[0],
+            status=row[1],
+            base_model=row[2],
+            output_name=row[3],
+            output_version=row[4],
+            progress=json.loads(row[5]),
+            dataset_sha256=row[6],
+            config=json.loads(row[7]),
+            created_at=float(row[8]),
+            finished_at=float(row[9]) if row[9] is not None else None,
+            error=row[10],
+        )
+
+    async def cancel(self, fine_tune_id: str) -> FineTuneRecord:
+        """Stops a run that has not ended; nothing is registered."""
+        record = self.get(fine_tune_id)
+        if record.status in FINAL:
+            raise FailedPrecondition(
+                f"fine-tune {fine_tune_id!r} already {record.status}",
+                details={"fine_tune_id": fine_tune_id, "status": record.status},
+            )
+        task = self._tasks.get(fine_tune_id)
+        if task is None:
+            raise FailedPrecondition(
+                f"fine-tune {fine_tune_id!r} runs on another replica", details={"fine_tune_id": fine_tune_id}
+            )
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return self.get(fine_tune_id)
+
+    async def stop(self) -> None:
+        """Cancels every run of this process (at shutdown)."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+        for task in list(self._tasks.values()):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # The run
+
+    async def _run(self, record: FineTuneRecord, spec: FineTuneSpec, source: Path) -> None:
+        folder = Path(tempfile.mkdtemp(prefix="meshserve-finetune-"))
+        try:
+            async with self._slots:
+                metrics = await self._train(record, spec, source, folder)
+                self._save(record, status="registering")
+                version = await self._register(record, spec, folder / "model", metrics)
+            self._save(record, status="succeeded", output_version=version, finished_at=time.time())
+            self._announce("finetune.completed", record)
+        except asyncio.CancelledError:
+            self._save(record, status="cancelled", finished_at=time.time(), error="cancelled")
+            self._announce("finetune.failed", record)
+            raise
+        except Exception as error:
+            message = error.message if isinstance(error, MeshError) else f"{type(error).__name__}: {error}"
+            log.warning("fine-tune failed", extra={"fine_tune_id": record.fine_tune_id, "error": message})
+            self._save(record, status="failed", finished_at=time.time(), error=message[:1000])
+            self._announce("finetune.failed", record)
+        finally:
+            self._tasks.pop(record.fine_tune_id, None)
+            shutil.rmtree(folder, ignore_errors=True)
+
+    async def _train(
+        self, record: FineTuneRecord, spec: FineTuneSpec, source: Path, folder: Path
+    ) -> dict[str, Any]:
+        worker_spec = {
+            "source": str(source),
+            "examples": [[{"role": r, "content": c} for r, c in turns] for turns in spec.examples],
+            "config": spec.config.to_json(),
+            "max_tokens": self.settings.max_example_tokens,
+        }
+        (folder / "spec.json").write_text(json.dumps(worker_spec))
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.inference.finetune.worker",
+            str(folder / "spec.json"),
+            str(folder),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),
+        )
+        self._processes[record.fine_tune_id] = process
+        metrics: dict[str, Any] | None = None
+        failure = ""
+        announced = 0.0
+        try:
+            async for event in _events(process):
+                kind = event.pop("event")
+                if kind in ("loading", "saving"):
+                    self._save(record, status="loading" if kind == "loading" else "training")
+                elif kind in ("training", "progress", "eval"):
+                    record.progress.update({k: v for k, v in event.items() if k != "epoch"})
+                    self._save(record, status="training")
+                    if kind == "eval" or time.monotonic() - announced >= PROGRESS_EVERY:
+                        announced = time.monotonic()
+                        self._announce("finetune.progress", record)
+                elif kind == "done":
+                    metrics = event["metrics"]
+                elif kind == "error":
+                    failure = event.get("message", "")
+            code = await process.wait()
+        except asyncio.CancelledError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+            raise
+        finally:
+            self._processes.pop(record.fine_tune_id, None)
+        if metrics is None:
+            raise RuntimeError(failure or f"the training process exited with code {code}")
+        return metrics
+
+    async def _register(
+        self, record: FineTuneRecord, spec: FineTuneSpec, model_dir: Path, metrics: dict[str, Any]
+    ) -> str:
+        archive = model_dir.parent / "model.tar"
+        await asyncio.to_thread(_tar, model_dir, archive)
+        labels = {
+            "fine_tuned_from": spec.base_model,
+            "dataset_sha256": spec.dataset_sha256,
+            "fine_tune_id": record.fine_tune_id,
+            "hyperparameters": json.dumps(spec.config.to_json(), sort_keys=True),
+            "metrics": json.dumps(metrics, sort_keys=True),
+        }
+        header = registry_pb2.UploadHeader(
+            name=spec.output_name,
+            format=common_pb2.MODEL_FORMAT_TRANSFORMERS,
+            filename="model.tar",
+            labels=labels,
+        )
+
+        async def parts() -> AsyncIterator[registry_pb2.UploadModelRequest]:
+            yield registry_pb2.UploadModelRequest(header=header)
+            with archive.open("rb") as handle:
+                while chunk := handle.read(CHUNK):
+                    yield registry_pb2.UploadModelRequest(chunk=chunk)
+
+        try:
+            reply = await self.registry().UploadModel(parts(), timeout=600, metadata=call_metadata())
+        except Exception as error:
+            import grpc
+
+            if isinstance(error, grpc.aio.AioRpcError):
+                raise MeshError.from_rpc_error(error) from None
+            raise
+        record.progress["metrics"] = metrics
+        return str(reply.model.version)
+
+    # Records
+
+    def _insert(self, record: FineTuneRecord) -> None:
+        self.db.run(
+            f"INSERT INTO fine_tunes ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.fine_tune_id,
+                record.status,
+                record.base_model,
+                record.output_name,
+                record.output_version,
+                json.dumps(record.progress),
+                record.dataset_sha256,
+                json.dumps(record.config),
+                record.created_at,
+                record.finished_at,
+                record.error,
+            ),
+        )
+
+    def _save(self, record: FineTuneRecord, **changes: Any) -> None:
+        for name, value in changes.items():
+            setattr(record, name, value)
+        self.db.run(
+            "UPDATE fine_tunes SET status = ?, output_version = ?, progress = ?, finished_at = ?, error = ?"
+            " WHERE fine_tune_id = ?",
+            (
+                record.status,
+                record.output_version,
+                json.dumps(record.progress),
+                record.finished_at,
+                record.error,
+                record.fine_tune_id,
+            ),
+        )
+
+    def _announce(self, event: str, record: FineTuneRecord) -> None:
+        data = asdict(record)
+        callback = data["config"].pop("callback_url", "")
+        self.hub.emit(event, data)
+        if callback and event != "finetune.progress":
+            self.hub.callback(callback, "", event, data)
+
+
+async def _events(process: asyncio.subprocess.Process) -> AsyncIterator[dict[str, Any]]:
+    """The worker's JSON lines (anything else it prints is ignored)."""
+    assert process.stdout is not None
+    async for line in process.stdout:
+        with contextlib.suppress(ValueError):
+            event = json.loads(line)
+            if isinstance(event, dict) and "event" in event:
+                yield event
+
+
+def _tar(directory: Path, archive: Path) -> None:
+    with tarfile.open(archive, "w") as tar:
+        for path in sorted(directory.iterdir()):
+            tar.add(path, arcname=path.name)
