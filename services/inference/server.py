@@ -93,7 +93,9 @@ def build(settings: InferenceSettings) -> Registration:
     plugins = PluginManager(store=store)
     router = ExperimentRouter(ExperimentStore(store), refresh_seconds=job_settings.poll_seconds * 2)
     pipeline = GenerationPipeline(generation, plugins, cache, webhooks, router)
-    experiments = ExperimentServicer(Experiments(router.store, router))  # 003's A/B tests
+    experiments = ExperimentServicer(
+        Experiments(router.store, router, generation.catalog.resolve)
+    )  # 003's A/B
     tuning_settings = FineTuneSettings()
     # The registry's stub is made on first use: a channel belongs to the event loop it is made on.
     tuning = FineTuneRuns(

@@ -1,5 +1,5 @@
 """Document 003 endpoints that need no language model: the marketplace, ``/api/gateway/route``,
-and the honest 501 of fine-tuning and A/B tests."""
+and 003's fine-tuning and A/B test examples, which name models this mesh does not have."""
 
 from __future__ import annotations
 
@@ -105,19 +105,25 @@ def test_gateway_route_bad_targets(mesh: Mesh) -> None:
     assert_error(post(mesh, path, {"endpoint": "/inference"}), 400, "INVALID_INPUT")
 
 
-@pytest.mark.parametrize(
-    ("path", "body", "needle"),
-    [
-        (
-            "/api/ai/advanced/finetune/create",
-            {"base_model": "smollm2-135m-instruct", "training_data": [{"prompt": "a", "completion": "b"}]},
-            "fine-tuning",
-        ),
-        ("/api/ai/advanced/ab-test/create", {"test_name": "t", "models": ["a", "b"]}, "A/B tests"),
-    ],
-)
-def test_unsupported_features_say_so(mesh: Mesh, path: str, body: dict, needle: str) -> None:
-    refused = assert_error(post(mesh, path, body), 501, "NOT_IMPLEMENTED")
-    assert needle in refused["error"]["message"] and refused["error"]["suggestion"]
-    assert "job_id" not in refused and "test_id" not in refused
-    assert_error(post(mesh, path, {}), 400, "INVALID_INPUT")
+def test_003_training_and_experiment_examples_name_their_unknown_models(mesh: Mesh) -> None:
+    """003's own bodies name hosted models this mesh does not have: each is a 404 naming the model
+    (no run or test starts); an empty body is a 400."""
+    finetune = {
+        "base_model": "gpt-3.5-turbo",
+        "training_data": [
+            {"prompt": "Classify this email...", "completion": "spam"},
+            {"prompt": "Analyze sentiment...", "completion": "positive"},
+        ],
+        "config": {"epochs": 3, "learning_rate": 0.0001, "batch_size": 8},
+    }
+    refused = assert_error(post(mesh, "/api/ai/advanced/finetune/create", finetune), 404, "MODEL_NOT_FOUND")
+    assert "gpt-3.5-turbo" in refused["error"]["message"] and "fine_tune_id" not in refused
+    ab_test = {
+        "test_name": "GPT-4 vs Claude-3 Comparison",
+        "models": ["gpt-4", "claude-3-opus"],
+        "config": {"duration_days": 7, "traffic_split": "50/50", "success_metric": "user_satisfaction"},
+    }
+    refused = assert_error(post(mesh, "/api/ai/advanced/ab-test/create", ab_test), 404, "MODEL_NOT_FOUND")
+    assert refused["error"]["details"]["field"] == "models[0]" and "test_id" not in refused
+    for path in ("/api/ai/advanced/finetune/create", "/api/ai/advanced/ab-test/create"):
+        assert_error(post(mesh, path, {}), 400, "INVALID_INPUT")

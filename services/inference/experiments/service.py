@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from services.common.errors import FailedPrecondition, InvalidInput, NotFound
+from services.common.errors import FailedPrecondition, InvalidInput, ModelNotFound, NotFound
 from services.inference.experiments import stats
 from services.inference.experiments.records import Experiment, new_experiment
 from services.inference.experiments.router import ExperimentRouter
@@ -25,15 +26,28 @@ class Report:
 class Experiments:
     """Creates and reads experiments; the router applies them to generations."""
 
-    def __init__(self, store: ExperimentStore, router: ExperimentRouter) -> None:
+    def __init__(
+        self,
+        store: ExperimentStore,
+        router: ExperimentRouter,
+        resolve: Callable[[str], Awaitable[object]] | None = None,
+    ) -> None:
         self.store = store
         self.router = router
+        self.resolve = resolve  # the language models' catalog: every arm must be servable
 
     async def create(
         self, name: str, route_model: str, arms: list[tuple[str, str, float]], metric: str, duration: float
     ) -> Experiment:
         """Validates and starts an experiment (one running experiment per model name)."""
         experiment = new_experiment(name, route_model, arms, metric, duration)
+        if self.resolve is not None:
+            for index, arm in enumerate(experiment.arms):
+                try:
+                    await self.resolve(arm.model)
+                except ModelNotFound as error:
+                    error.details["field"] = f"models[{index}]"
+                    raise
         await asyncio.to_thread(self.router.refresh)
         running = self.router.covering(experiment.route_model)
         if running is not None and running.state() == "running":
