@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from services.auth.db import Database, SqlDatabase
-from services.common.settings import ConfigurationError, redact
+from services.common.postgres import connect
 
 #: Auth replicas starting at once create the schema one at a time.
 SCHEMA_LOCK = 726356
@@ -36,7 +36,7 @@ class PostgresDatabase:
 
         self.IntegrityError: type[Exception] = psycopg.IntegrityError
         self.Error: type[Exception] = psycopg.Error
-        self._db = psycopg.connect(url, autocommit=True, connect_timeout=5)
+        self._db = connect(url, "MESHSERVE_AUTH_DATABASE_URL")
         self._lock = threading.Lock()
 
     def script(self, sql: str) -> None:
@@ -77,15 +77,7 @@ def open_database(database_url: str, sqlite_file: Path) -> SqlDatabase:
     """PostgreSQL for ``postgres(ql)://`` URLs, SQLite at ``sqlite:///path`` or at ``sqlite_file``;
     a server that cannot be reached is a ConfigurationError naming the setting."""
     if database_url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        try:
-            return PostgresDatabase(database_url)
-        except psycopg.OperationalError as error:
-            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-            raise ConfigurationError(
-                f"MESHSERVE_AUTH_DATABASE_URL={redact(database_url)!r}: cannot connect to PostgreSQL: {reason}"
-            ) from None
+        return PostgresDatabase(database_url)
     if database_url.startswith("sqlite:///"):
         return Database(Path(database_url.removeprefix("sqlite:///")))
     return Database(sqlite_file)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from services.common.settings import ConfigurationError, redact
+from services.common.postgres import connect
+from services.common.settings import ConfigurationError
 from services.registry.store import ModelStore, SqlModelStore
 
 SCHEMA = """
@@ -37,10 +38,8 @@ class PostgresModelStore(SqlModelStore):
     version_number = "(CASE WHEN version ~ '^[0-9]+$' THEN CAST(version AS BIGINT) ELSE 0 END)"
 
     def __init__(self, url: str) -> None:
-        import psycopg
-
         super().__init__()
-        self._db = psycopg.connect(url, autocommit=True)
+        self._db = connect(url, "MESHSERVE_REGISTRY_DATABASE_URL")
         with self._db.transaction():
             # Several registry replicas may start at once: serialise the schema creation.
             self._db.execute("SELECT pg_advisory_xact_lock(726354)")
@@ -73,15 +72,7 @@ class PostgresModelStore(SqlModelStore):
 def open_store(database_url: str, sqlite_file: Path) -> SqlModelStore:
     """PostgreSQL when the URL says ``postgres(ql)://``, SQLite at ``sqlite:///path`` or the file."""
     if database_url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        try:
-            return PostgresModelStore(database_url)
-        except psycopg.OperationalError as error:
-            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-            raise ConfigurationError(
-                f"MESHSERVE_REGISTRY_DATABASE_URL={redact(database_url)!r}: cannot connect to PostgreSQL: {reason}"
-            ) from None
+        return PostgresModelStore(database_url)
     if database_url.startswith("sqlite:///"):
         return ModelStore(Path(database_url.removeprefix("sqlite:///")))
     if database_url:

@@ -16,8 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import Clients
-from gateway.dialects.envelope import iso_now
-from gateway.request_id import request_id_of
+from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import experiments_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -132,12 +131,6 @@ def results_body(reply: pb.GetExperimentResponse) -> dict[str, Any]:
         for c in reply.comparisons
     ]
     return {**experiment_body(reply.experiment), "results": arms, "comparisons": comparisons}
-
-
-def stamped(request: Request, body: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(
-        {**body, "request_id": request_id_of(request), "timestamp": iso_now()}, status_code=status
-    )
 
 
 @router.post(

@@ -17,8 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import Clients
-from gateway.dialects.envelope import iso_now
-from gateway.request_id import request_id_of
+from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import finetune_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -132,12 +131,6 @@ def run_body(run: pb.FineTune) -> dict[str, Any]:
         "finished_at": run.finished_at or None,
         "status_url": f"/api/ai/advanced/finetune/{run.fine_tune_id}",
     }
-
-
-def stamped(request: Request, body: dict[str, Any], status: int = 200) -> JSONResponse:
-    return JSONResponse(
-        {**body, "request_id": request_id_of(request), "timestamp": iso_now()}, status_code=status
-    )
 
 
 @router.post(

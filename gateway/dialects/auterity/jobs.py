@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.deps import Clients
 from gateway.dialects.auterity.inference import InferenceRequest
 from gateway.dialects.auterity.job_inputs import document_analysis, input_items, job_item
+from gateway.dialects.auterity.responses import stamped
 from gateway.dialects.envelope import iso_now
 from gateway.request_id import request_id_of
 from meshserve.grpc import facts_of
@@ -274,7 +275,7 @@ async def job_submit(body: JobSubmitRequest, request: Request, clients: Clients)
 async def job_status(job_id: str, request: Request, clients: Clients) -> JSONResponse:
     """The job now."""
     reply = await clients.call(clients.jobs.GetJob, pb.GetJobRequest(job_id=job_id), idempotent=True)
-    return JSONResponse({**job_body(reply.job), "request_id": request_id_of(request), "timestamp": iso_now()})
+    return stamped(request, job_body(reply.job))
 
 
 @router.post(
@@ -285,7 +286,7 @@ async def job_status(job_id: str, request: Request, clients: Clients) -> JSONRes
 async def job_cancel(job_id: str, request: Request, clients: Clients) -> JSONResponse:
     """Cancels a queued or running job; 409 when it already finished."""
     reply = await clients.call(clients.jobs.CancelJob, pb.CancelJobRequest(job_id=job_id))
-    return JSONResponse({**job_body(reply.job), "request_id": request_id_of(request), "timestamp": iso_now()})
+    return stamped(request, job_body(reply.job))
 
 
 def _webhook_body(hook: pb.Webhook) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import math
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
 
 from services.common.errors import InvalidInput
 
@@ -107,26 +106,3 @@ def new_experiment(
         created_at=now,
         ends_at=now + duration_seconds if duration_seconds else None,
     )
-
-
-def parse_split(split: Any, count: int) -> list[float]:
-    """003's ``traffic_split`` ("50/50", "70/20/10", or a list of numbers) as one weight per model;
-    even when absent."""
-    if split in (None, ""):
-        return [1.0] * count
-    parts: list[Any] = (
-        split.split("/") if isinstance(split, str) else list(split) if isinstance(split, list) else [split]
-    )
-    try:
-        weights = [float(p) for p in parts]
-    except (TypeError, ValueError):
-        raise InvalidInput(
-            f"traffic_split {split!r} is not a list of numbers such as '50/50'",
-            details={"field": "config.traffic_split"},
-        ) from None
-    if len(weights) != count:
-        raise InvalidInput(
-            f"traffic_split has {len(weights)} parts for {count} models",
-            details={"field": "config.traffic_split", "provided": str(split)},
-        )
-    return weights

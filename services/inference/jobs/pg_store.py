@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from services.common.settings import ConfigurationError, redact
+from services.common.postgres import connect
+from services.common.settings import ConfigurationError
 from services.inference.jobs import schema
 from services.inference.jobs.store import JobStore, SqlJobStore
 
@@ -24,11 +25,9 @@ class PostgresJobStore(SqlJobStore):
     dialect = schema.POSTGRES
     lock_rows = " FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, url: str, connect_timeout: float = 5.0) -> None:
-        import psycopg
-
+    def __init__(self, url: str, setting: str = "MESHSERVE_INFERENCE_DATABASE_URL") -> None:
         super().__init__()
-        self._db = psycopg.connect(url, autocommit=True, connect_timeout=max(1, int(connect_timeout)))
+        self._db = connect(url, setting)
         with self.transaction():
             self._db.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             self._migrate()
@@ -54,15 +53,7 @@ def open_job_store(
     """PostgreSQL for ``postgres(ql)://`` URLs, SQLite at ``sqlite:///path`` or at ``sqlite_file``;
     a database that cannot be reached is a ConfigurationError naming ``setting``."""
     if database_url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        try:
-            return PostgresJobStore(database_url)
-        except psycopg.OperationalError as error:
-            reason = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
-            raise ConfigurationError(
-                f"{setting}={redact(database_url)!r}: cannot connect to PostgreSQL: {reason}"
-            ) from None
+        return PostgresJobStore(database_url, setting)
     if database_url.startswith("sqlite:///"):
         return JobStore(Path(database_url.removeprefix("sqlite:///")))
     if database_url:

@@ -52,11 +52,27 @@ class Callback:
 class _Monitor:
     """Tracks the best value of one metric."""
 
-    def __init__(self, monitor: str, mode: str, min_delta: float = 0.0) -> None:
+    def __init__(self, monitor: str, mode: str, min_delta: float = 0.0, patience: int = 1) -> None:
         if mode not in ("min", "max"):
             raise ValueError(f"mode: {mode!r} is not 'min' or 'max'")
         self.monitor, self.mode, self.min_delta = monitor, mode, min_delta
         self.best = math.inf if mode == "min" else -math.inf
+        self.patience, self.waited = patience, 0
+
+    def stalled(self, state: TrainingState) -> bool:
+        """After an epoch: whether the metric has gone ``patience`` epochs without improving (the
+        count then starts again)."""
+        value = self.value(state)
+        if value is None:
+            return False
+        if self.improved(value):
+            self.waited = 0
+            return False
+        self.waited += 1
+        if self.waited < self.patience:
+            return False
+        self.waited = 0
+        return True
 
     def value(self, state: TrainingState) -> float | None:
         """The monitored metric, falling back from val_loss to loss when there is no validation."""
@@ -82,20 +98,11 @@ class EarlyStopping(Callback):
     def __init__(
         self, patience: int = 5, monitor: str = "val_loss", min_delta: float = 0.0, mode: str = "min"
     ) -> None:
-        self.patience = patience
-        self.tracker = _Monitor(monitor, mode, min_delta)
-        self.waited = 0
+        self.tracker = _Monitor(monitor, mode, min_delta, patience)
         self.stopped_epoch: int | None = None
 
     def on_epoch_end(self, state: TrainingState) -> None:
-        value = self.tracker.value(state)
-        if value is None:
-            return
-        if self.tracker.improved(value):
-            self.waited = 0
-            return
-        self.waited += 1
-        if self.waited >= self.patience:
+        if self.tracker.stalled(state):
             state.stop_training = True
             self.stopped_epoch = state.epoch
 
@@ -143,22 +150,13 @@ class ReduceLROnPlateau(Callback):
     ) -> None:
         if not 0 < factor < 1:
             raise ValueError("factor: must be in (0, 1)")
-        self.factor, self.patience, self.min_lr = factor, patience, min_lr
-        self.tracker = _Monitor(monitor, mode)
-        self.waited = 0
+        self.factor, self.min_lr = factor, min_lr
+        self.tracker = _Monitor(monitor, mode, patience=patience)
 
     def on_epoch_end(self, state: TrainingState) -> None:
-        value = self.tracker.value(state)
-        if value is None:
-            return
-        if self.tracker.improved(value):
-            self.waited = 0
-            return
-        self.waited += 1
-        if self.waited >= self.patience:
+        if self.tracker.stalled(state):
             for group in state.optimizer.param_groups:
                 group["lr"] = max(self.min_lr, group["lr"] * self.factor)
-            self.waited = 0
 
 
 class TensorBoard(Callback):
