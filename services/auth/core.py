@@ -12,7 +12,7 @@ from services.auth.pg_db import open_database
 from services.auth.principal import PLAN_RANK, Principal
 from services.auth.sessions import Revocation, SessionStore
 from services.auth.settings import AuthSettings
-from services.auth.throttle import LoginThrottle
+from services.auth.throttle import LoginThrottle, RedisFailures
 from services.auth.users import UserRecord, UserStore
 from services.common.errors import AuthenticationFailed, PermissionDenied
 
@@ -47,6 +47,7 @@ class AuthCore:
             settings.login_window_seconds,
             settings.login_lock_seconds,
             settings.login_address_max_failures,
+            failures=RedisFailures(settings.redis_url) if settings.redis_url else None,
         )
         admin = self.users.ensure_admin(
             settings.admin_username, settings.admin_email, settings.admin_password

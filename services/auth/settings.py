@@ -24,6 +24,12 @@ class AuthSettings(ServiceSettings):
         "by every replica (also read from DATABASE_URL); sqlite:///path or empty: SQLite.",
     )
     database_path: Path | None = Field(None, description="SQLite file; defaults to <data_dir>/auth.db.")
+    redis_url: str = Field(
+        "",
+        validation_alias=AliasChoices("MESHSERVE_AUTH_REDIS_URL", "REDIS_URL"),
+        description="redis://… counts failed logins and their locks for every auth replica (also read "
+        "from REDIS_URL); empty: in this process.",
+    )
     enable_auth: bool = Field(
         False,
         validation_alias=AliasChoices("MESHSERVE_AUTH_ENABLE_AUTH", "MESHSERVE_ENABLE_AUTH", "ENABLE_AUTH"),
@@ -55,3 +61,8 @@ class AuthSettings(ServiceSettings):
     @classmethod
     def _database_scheme(cls, value: str) -> str:
         return check_url(value, "MESHSERVE_AUTH_DATABASE_URL", ("postgresql", "postgres", "sqlite"))
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        return check_url(value, "MESHSERVE_AUTH_REDIS_URL", ("redis", "rediss", "unix"))
