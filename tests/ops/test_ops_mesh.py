@@ -59,9 +59,14 @@ def test_one_request_one_trace_across_gateway_inference_and_triton(ops_mesh: Mes
     assert reply.status_code == 200, reply.text
 
     def complete(found: list) -> bool:  # type: ignore[type-arg]
+        # Spans are exported as they end, in batches: the server span of the inference service ends
+        # after the Triton call inside it, so wait for all three of one trace.
         triton = [s for s in found if s.name.startswith("triton ModelInfer")]
         roots = {s.trace_id for s in found if s.service == "meshserve-gateway" and s.name.startswith("POST")}
-        return any(t.trace_id in roots for t in triton)
+        servers = {
+            s.trace_id for s in found if s.service == "meshserve-inference" and s.name.endswith("/Predict")
+        }
+        return any(t.trace_id in roots and t.trace_id in servers for t in triton)
 
     spans = sink.wait_for(complete)
     gateway_traces = {
