@@ -204,7 +204,9 @@ async def test_bad_submissions_are_refused(env) -> None:
         manager.submit("text_generation", [], config())
     assert "input_data.prompts" in info.value.details["needs"]
     # 003's text_generation takes several prompts (input_data.prompts)
-    assert len(manager.submit("text_generation", [ItemSpec("m", "a"), ItemSpec("m", "b")], config()).items) == 2
+    assert (
+        len(manager.submit("text_generation", [ItemSpec("m", "a"), ItemSpec("m", "b")], config()).items) == 2
+    )
     with pytest.raises(NotFound):
         manager.get("job_missing")
 

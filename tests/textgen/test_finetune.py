@@ -139,7 +139,9 @@ def test_a_fine_tune_learns_registers_and_serves(llm_mesh: Mesh, receiver: Recei
     assert first_progress.json["data"]["status"] == "training"
 
     registry = registry_pb2_grpc.RegistryServiceStub(grpc.insecure_channel(llm_mesh.address("registry")))
-    model = registry.GetModel(registry_pb2.GetModelRequest(ref=common_pb2.ModelRef(name=name, version=version)), timeout=30).model
+    model = registry.GetModel(
+        registry_pb2.GetModelRequest(ref=common_pb2.ModelRef(name=name, version=version)), timeout=30
+    ).model
     assert model.labels["fine_tuned_from"] == BASE
     assert model.labels["dataset_sha256"] == run["dataset"]["sha256"]
     assert '"lora_rank": 8' in model.labels["hyperparameters"] and "eval_loss" in model.labels["metrics"]
