@@ -133,6 +133,8 @@ def build(settings: InferenceSettings) -> Registration:
     async def on_start() -> None:
         REGISTRY.register(triton_metrics)
         plugins.sync()  # what this replica (or another) configured before it started
+        if tuning.recover():
+            log.warning("fine-tunes interrupted by the last stop are marked failed")
         if store.shared:
             followers.append(asyncio.create_task(follow_plugins(), name="plugins-follower"))
         await pool.start()

@@ -85,6 +85,19 @@ class FineTuneRuns:
         self._slots = asyncio.Semaphore(settings.concurrent_runs)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._processes: dict[str, asyncio.subprocess.Process] = {}
+        self._stopping = False
+
+    def recover(self) -> int:
+        """Fails the runs a previous life of this service left unfinished (with a private store,
+        every unfinished run was this service's); how many."""
+        if self.db.shared:
+            return 0
+        cursor = self.db.run(
+            "UPDATE fine_tunes SET status = 'failed', finished_at = ?, error = ?"
+            " WHERE status NOT IN ('succeeded', 'failed', 'cancelled')",
+            (time.time(), "interrupted: the inference service stopped during the run; start it again"),
+        )
+        return int(cursor.rowcount)
 
     async def create(self, spec: FineTuneSpec) -> FineTuneRecord:
         """Checks the base model, records the run and starts it in the background."""
@@ -148,7 +161,8 @@ class FineTuneRuns:
         return self.get(fine_tune_id)
 
     async def stop(self) -> None:
-        """Cancels every run of this process (at shutdown)."""
+        """Stops every run of this process (at shutdown): they fail as interrupted."""
+        self._stopping = True
         for task in list(self._tasks.values()):
             task.cancel()
         for task in list(self._tasks.values()):
@@ -167,7 +181,12 @@ class FineTuneRuns:
             self._save(record, status="succeeded", output_version=version, finished_at=time.time())
             self._announce("finetune.completed", record)
         except asyncio.CancelledError:
-            self._save(record, status="cancelled", finished_at=time.time(), error="cancelled")
+            if self._stopping:
+                self._save(
+                    record, status="failed", finished_at=time.time(), error="interrupted: the service stopped"
+                )
+            else:
+                self._save(record, status="cancelled", finished_at=time.time(), error="cancelled")
             self._announce("finetune.failed", record)
             raise
         except Exception as error:

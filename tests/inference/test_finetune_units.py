@@ -1,0 +1,67 @@
+"""Fine-tuning without a model: validation naming the field, and runs a stopped service left
+unfinished marked failed at its next start (private store) but not on a shared one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+
+from services.common.errors import InvalidInput
+from services.inference.finetune.runs import FineTuneRecord, FineTuneRuns
+from services.inference.finetune.spec import FineTuneSettings, TrainingConfig, validated
+from services.inference.jobs.pg_store import open_job_store
+from services.inference.jobs.settings import JobSettings
+from services.inference.jobs.webhooks import WebhookHub
+from tests.servers import fresh_database
+
+PAIR = [("user", "Hi"), ("assistant", "Ahoy!")]
+
+
+def refused(**kw: Any) -> str:
+    args: dict[str, Any] = {
+        "base_model": "m",
+        "output_name": "",
+        "examples": [PAIR],
+        "config": TrainingConfig(),
+        "settings": FineTuneSettings(max_examples=3, max_example_chars=50),
+    }
+    with pytest.raises(InvalidInput) as info:
+        validated(**{**args, **kw})
+    return str(info.value.details["field"])
+
+
+def test_validation_names_the_field() -> None:
+    assert refused(examples=[]) == "training_data"
+    assert refused(examples=[PAIR] * 4) == "training_data"
+    assert refused(examples=[[("user", "Hi")]]) == "training_data[0]"
+    assert refused(examples=[PAIR, [("robot", "x"), ("assistant", "y")]]) == "training_data[1]"
+    assert refused(examples=[[("user", "x" * 60), ("assistant", "y")]]) == "training_data[0]"
+    assert refused(config=TrainingConfig(epochs=0)) == "config.epochs"
+    assert refused(config=TrainingConfig(validation_split=0.9)) == "config.validation_split"
+    assert refused(output_name="bad name!") == "output_name"
+    spec = validated("m", "", [PAIR], TrainingConfig(), FineTuneSettings())
+    assert spec.output_name == "m-ft" and len(spec.dataset_sha256) == 64
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_runs_left_unfinished_fail_at_the_next_start_of_a_private_store(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    if backend == "postgres":
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+    store = open_job_store(url, tmp_path / "unused")
+    runs = FineTuneRuns(
+        store, cast(Any, None), cast(Any, None), WebhookHub(store, JobSettings()), FineTuneSettings()
+    )
+    runs._insert(FineTuneRecord("ft_1", "training", "m", "m-ft", "0" * 64, {}))
+    runs._insert(FineTuneRecord("ft_2", "succeeded", "m", "m-ft", "0" * 64, {}))
+    if backend == "sqlite":
+        assert runs.recover() == 1
+        assert runs.get("ft_1").status == "failed" and "interrupted" in runs.get("ft_1").error
+    else:  # another replica may be running it
+        assert runs.recover() == 0 and runs.get("ft_1").status == "training"
+    assert runs.get("ft_2").status == "succeeded"
+    store.close()
