@@ -42,6 +42,8 @@ WORKDIR /app
 COPY services ./services
 COPY gateway ./gateway
 COPY deploy/docker/healthcheck.py ./healthcheck.py
+# The fine-tuning Job template its Kubernetes driver submits.
+COPY deploy/k8s/training ./deploy/k8s/training
 USER 10001:10001
 VOLUME ["/data"]
 EXPOSE 50053

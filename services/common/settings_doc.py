@@ -28,6 +28,7 @@ SETTINGS_CLASSES: tuple[tuple[str, str], ...] = (
     ("inference", "services.inference.settings:InferenceSettings"),
     ("inference (text generation)", "services.inference.llm.settings:GenerationSettings"),
     ("inference (jobs and webhooks)", "services.inference.jobs.settings:JobSettings"),
+    ("inference (fine-tuning)", "services.inference.finetune.spec:FineTuneSettings"),
     ("speech", "services.speech.settings:SpeechSettings"),
     ("autoscaler", "services.autoscaler.settings:AutoscalerSettings"),
 )

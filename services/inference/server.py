@@ -34,6 +34,7 @@ from services.inference.experiments.router import ExperimentRouter
 from services.inference.experiments.service import Experiments
 from services.inference.experiments.servicer import ExperimentServicer
 from services.inference.experiments.store import ExperimentStore
+from services.inference.finetune.kubernetes import KubernetesDriver
 from services.inference.finetune.runs import FineTuneRuns
 from services.inference.finetune.servicer import FineTuneServicer
 from services.inference.finetune.spec import FineTuneSettings
@@ -99,7 +100,12 @@ def build(settings: InferenceSettings) -> Registration:
     tuning_settings = FineTuneSettings()
     # The registry's stub is made on first use: a channel belongs to the event loop it is made on.
     tuning = FineTuneRuns(
-        store, generation.catalog, lambda: registry_stub(channels), webhooks, tuning_settings
+        store,
+        generation.catalog,
+        lambda: registry_stub(channels),
+        webhooks,
+        tuning_settings,
+        KubernetesDriver(tuning_settings) if tuning_settings.driver == "kubernetes" else None,
     )
     jobs = build_jobs(store, webhooks, pipeline, job_settings)  # JobService: 003's asynchronous jobs
     servicer = compose(

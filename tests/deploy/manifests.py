@@ -25,6 +25,7 @@ SETTINGS_MODULES = (
     "services.registry.settings",
     "services.inference.settings",
     "services.inference.llm.settings",
+    "services.inference.finetune.spec",
     "services.speech.settings",
     "services.autoscaler.settings",
     "services.launcher.settings",

@@ -132,9 +132,17 @@ def test_autoscaler_rbac_is_least_privilege(overlay):
     binding = by_kind(objects, "RoleBinding")["meshserve-autoscaler"]
     assert binding["subjects"][0]["name"] == "meshserve-autoscaler"
     deployments = by_kind(objects, "Deployment")
+    accounts = {"autoscaler": "meshserve-autoscaler", "inference": "meshserve-inference"}
     for name, deployment in deployments.items():
         account = deployment["spec"]["template"]["spec"]["serviceAccountName"]
-        assert account == ("meshserve-autoscaler" if name == "autoscaler" else "meshserve")
+        assert account == accounts.get(name, "meshserve")
+    role = by_kind(objects, "Role")["meshserve-inference"]  # the fine-tuning driver: Jobs and pods only
+    rules = {(tuple(r["apiGroups"]), tuple(r["resources"])): set(r["verbs"]) for r in role["rules"]}
+    assert rules == {
+        (("batch",), ("jobs",)): {"create", "get", "list", "delete"},
+        (("",), ("pods",)): {"get", "list"},
+        (("",), ("pods/log",)): {"get"},
+    }
 
 
 def test_autoscaler_scales_a_deployment_that_exists_in_its_own_namespace(overlay):
@@ -201,3 +209,39 @@ def test_the_dev_overlay_brings_its_own_postgres_and_redis():
     assert "@postgres:5432/" in secret["DATABASE_URL"] and secret["REDIS_URL"] == "redis://redis:6379/0"
     policy = by_kind(objects, "NetworkPolicy")["datastores-from-mesh"]["spec"]
     assert {p["port"] for p in policy["ingress"][0]["ports"]} == {5432, 6379}
+
+
+def test_the_fine_tuning_job_template_validates_and_shares_the_inference_volume(tmp_path):
+    template = yaml.safe_load((K8S / "training" / "finetune-job.yaml").read_text())
+    rendered = tmp_path / "finetune-job.yaml"
+    rendered.write_text(yaml.safe_dump(template))
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).with_name("kubernetes-validate")),
+            "--strict",
+            "--quiet",
+            "-k",
+            KUBERNETES_VERSION,
+            str(rendered),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    base = render(K8S / "base")
+    inference = by_kind(base, "Deployment")["inference"]["spec"]["template"]["spec"]
+    claims = {
+        v["persistentVolumeClaim"]["claimName"]
+        for v in template["spec"]["template"]["spec"]["volumes"]
+        if "persistentVolumeClaim" in v
+    }
+    assert claims == {"finetune-work"} and "finetune-work" in by_kind(base, "PersistentVolumeClaim")
+    mounts = {m["name"]: m["mountPath"] for m in inference["containers"][0]["volumeMounts"]}
+    job_mounts = {
+        m["name"]: m["mountPath"]
+        for m in template["spec"]["template"]["spec"]["containers"][0]["volumeMounts"]
+    }
+    assert mounts["finetune-work"] == job_mounts["work"] == "/shared/finetune"  # the same paths on both sides
+    env = {e["name"]: e.get("value") for e in inference["containers"][0]["env"]}
+    assert env["MESHSERVE_INFERENCE_FINETUNE_DRIVER"] == "kubernetes"
+    assert env["MESHSERVE_INFERENCE_FINETUNE_SHARED_DIR"] == "/shared/finetune"

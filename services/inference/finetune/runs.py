@@ -17,10 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import shutil
-import sys
 import tarfile
-import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -30,9 +27,9 @@ from typing import Any
 
 from meshserve.v1 import common_pb2, registry_pb2
 from meshserve.v1 import registry_pb2_grpc as registry_grpc
-from services.common.children import die_with_parent
 from services.common.clients import call_metadata
 from services.common.errors import FailedPrecondition, InvalidInput, MeshError, ModelNotFound, NotFound
+from services.inference.finetune.drivers import LocalDriver, TrainingDriver
 from services.inference.finetune.spec import FineTuneSettings, FineTuneSpec
 from services.inference.jobs.store import SqlJobStore
 from services.inference.jobs.webhooks import WebhookHub
@@ -76,7 +73,9 @@ class FineTuneRuns:
         registry: Callable[[], registry_grpc.RegistryServiceStub],
         hub: WebhookHub,
         settings: FineTuneSettings,
+        driver: TrainingDriver | None = None,
     ) -> None:
+        self.driver: TrainingDriver = driver or LocalDriver()
         self.db = db
         self.catalog = catalog
         self.registry = registry
@@ -84,7 +83,6 @@ class FineTuneRuns:
         self.settings = settings
         self._slots = asyncio.Semaphore(settings.concurrent_runs)
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._processes: dict[str, asyncio.subprocess.Process] = {}
         self._stopping = False
 
     def recover(self) -> int:
@@ -172,7 +170,7 @@ class FineTuneRuns:
     # The run
 
     async def _run(self, record: FineTuneRecord, spec: FineTuneSpec, source: Path) -> None:
-        folder = Path(tempfile.mkdtemp(prefix="meshserve-finetune-"))
+        folder = self.driver.folder(record.fine_tune_id)
         try:
             async with self._slots:
                 metrics = await self._train(record, spec, source, folder)
@@ -196,7 +194,7 @@ class FineTuneRuns:
             self._announce("finetune.failed", record)
         finally:
             self._tasks.pop(record.fine_tune_id, None)
-            shutil.rmtree(folder, ignore_errors=True)
+            self.driver.release(folder)
 
     async def _train(
         self, record: FineTuneRecord, spec: FineTuneSpec, source: Path, folder: Path
@@ -208,22 +206,11 @@ class FineTuneRuns:
             "max_tokens": self.settings.max_example_tokens,
         }
         (folder / "spec.json").write_text(json.dumps(worker_spec))
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "services.inference.finetune.worker",
-            str(folder / "spec.json"),
-            str(folder),
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            preexec_fn=die_with_parent(),
-        )
-        self._processes[record.fine_tune_id] = process
         metrics: dict[str, Any] | None = None
         failure = ""
         announced = 0.0
-        try:
-            async for event in _events(process):
+        async with contextlib.aclosing(self.driver.events(record.fine_tune_id, folder)) as events:
+            async for event in events:
                 kind = event.pop("event")
                 if kind in ("loading", "saving"):
                     self._save(record, status="loading" if kind == "loading" else "training")
@@ -237,16 +224,10 @@ class FineTuneRuns:
                     metrics = event["metrics"]
                 elif kind == "error":
                     failure = event.get("message", "")
-            code = await process.wait()
-        except asyncio.CancelledError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-            raise
-        finally:
-            self._processes.pop(record.fine_tune_id, None)
+                elif kind == "exit":
+                    failure = failure or f"the training process exited with code {event['code']}"
         if metrics is None:
-            raise RuntimeError(failure or f"the training process exited with code {code}")
+            raise RuntimeError(failure or "the training process ended without a result")
         return metrics
 
     async def _register(
@@ -327,16 +308,6 @@ class FineTuneRuns:
         self.hub.emit(event, data)
         if callback and event != "finetune.progress":
             self.hub.callback(callback, "", event, data)
-
-
-async def _events(process: asyncio.subprocess.Process) -> AsyncIterator[dict[str, Any]]:
-    """The worker's JSON lines (anything else it prints is ignored)."""
-    assert process.stdout is not None
-    async for line in process.stdout:
-        with contextlib.suppress(ValueError):
-            event = json.loads(line)
-            if isinstance(event, dict) and "event" in event:
-                yield event
 
 
 def _tar(directory: Path, archive: Path) -> None:

@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field
@@ -26,6 +27,30 @@ class FineTuneSettings(BaseSettings):
     max_example_chars: int = Field(8000, ge=1, description="Longest training example, in characters.")
     max_example_tokens: int = Field(512, ge=16, description="Tokens of an example that are trained on.")
     concurrent_runs: int = Field(1, ge=1, description="Fine-tuning runs that train at once; the rest wait.")
+    driver: str = Field(
+        "local",
+        pattern="^(local|kubernetes)$",
+        description="Where runs train: `local` (a child process) or `kubernetes` (a batch/v1 Job from "
+        "deploy/k8s/training/finetune-job.yaml).",
+    )
+    shared_dir: Path = Field(
+        Path("/shared/finetune"),
+        description="Kubernetes driver: the folder on the volume this service shares with the Jobs.",
+    )
+    kubernetes_namespace: str = Field("default", description="Kubernetes driver: namespace of the Jobs.")
+    kubernetes_image: str = Field(
+        "meshserve/inference:0.1.0",
+        description="Kubernetes driver: image the Jobs run (it holds the worker).",
+    )
+    kubernetes_api_url: str = Field(
+        "",
+        description="Kubernetes driver: API server URL; empty: in-cluster service account, else kubeconfig.",
+    )
+    kubernetes_token: str = Field("", description="Kubernetes driver: bearer token with kubernetes_api_url.")
+    kubernetes_verify_tls: bool = Field(True, description="Kubernetes driver: verify the API server's TLS.")
+    kubernetes_poll_seconds: float = Field(
+        1.0, gt=0, description="Kubernetes driver: how often the Job's pod and log are read."
+    )
 
 
 @dataclass(frozen=True)

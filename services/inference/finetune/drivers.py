@@ -1,0 +1,91 @@
+"""Where a fine-tuning run's training process runs.
+
+Both drivers run :mod:`services.inference.finetune.worker` with a spec file and an output folder,
+and hand back its JSON progress lines as they come; the run (:mod:`.runs`) is the same either way.
+
+- :class:`LocalDriver` (the default): a child process of the inference service, in a temporary
+  folder; it dies with the service.
+- :class:`~services.inference.finetune.kubernetes.KubernetesDriver`: a ``batch/v1`` Job from the
+  manifest template under ``deploy/k8s/training``, on a volume the inference pods share with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import AsyncGenerator
+from pathlib import Path
+from typing import Any, Protocol
+
+from services.common.children import die_with_parent
+
+WORKER = ("-m", "services.inference.finetune.worker")
+
+
+class TrainingDriver(Protocol):
+    """Starts a worker and follows it."""
+
+    name: str
+
+    def folder(self, run_id: str) -> Path:
+        """A new folder for the run's spec and output (readable by this service)."""
+        ...
+
+    def events(self, run_id: str, folder: Path) -> AsyncGenerator[dict[str, Any], None]:
+        """Starts the worker on ``folder/spec.json`` and yields its events until it exits; raises
+        RuntimeError when it failed without saying why. Closing it early stops the worker."""
+        ...
+
+    def release(self, folder: Path) -> None:
+        """Removes the run's folder."""
+        ...
+
+
+def worker_lines(line: bytes | str) -> dict[str, Any] | None:
+    """One worker event, or None for anything else it printed."""
+    with contextlib.suppress(ValueError):
+        event = json.loads(line)
+        if isinstance(event, dict) and "event" in event:
+            return event
+    return None
+
+
+class LocalDriver:
+    """The worker as a child process of this service."""
+
+    name = "local"
+
+    def folder(self, run_id: str) -> Path:
+        return Path(tempfile.mkdtemp(prefix=f"meshserve-{run_id}-"))
+
+    def release(self, folder: Path) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+    async def events(self, run_id: str, folder: Path) -> AsyncGenerator[dict[str, Any], None]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            *WORKER,
+            str(folder / "spec.json"),
+            str(folder),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),
+        )
+        assert process.stdout is not None
+        try:
+            async for line in process.stdout:
+                event = worker_lines(line)
+                if event is not None:
+                    yield event
+            code = await process.wait()
+        finally:
+            if process.returncode is None:  # closed early (cancelled): stop the worker
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        if code != 0:
+            yield {"event": "exit", "code": code}
