@@ -66,7 +66,9 @@ async def test_a_run_is_a_job_whose_pod_log_is_the_progress(tmp_path: Path, tiny
     with JobsStub("t0ken") as stub:
         runner = driver(stub, tmp_path / "shared")
         folder = runner.folder("ft_abc123")
-        write_spec(folder, tiny_model_dir)
+        staged = runner.stage(tiny_model_dir, folder)  # the Job's pod reads the base from the shared volume
+        assert staged == folder / "base" / tiny_model_dir.name and (staged / "config.json").exists()
+        write_spec(folder, staged)
         events = await collect(runner.events("ft_abc123", folder))
         kinds = [e["event"] for e in events]
         assert kinds[0] == "loading" and "training" in kinds and "progress" in kinds and kinds[-1] == "done"

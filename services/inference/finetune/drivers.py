@@ -44,6 +44,10 @@ class TrainingDriver(Protocol):
         """Removes the run's folder."""
         ...
 
+    def stage(self, source: Path, folder: Path) -> Path:
+        """The base model's weights where the worker can read them."""
+        ...
+
 
 def worker_lines(line: bytes | str) -> dict[str, Any] | None:
     """One worker event, or None for anything else it printed."""
@@ -64,6 +68,9 @@ class LocalDriver:
 
     def release(self, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
+
+    def stage(self, source: Path, folder: Path) -> Path:
+        return source  # the worker runs on this machine
 
     async def events(self, run_id: str, folder: Path) -> AsyncGenerator[dict[str, Any], None]:
         process = await asyncio.create_subprocess_exec(

@@ -68,6 +68,16 @@ class KubernetesDriver:
     def release(self, folder: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
+    def stage(self, source: Path, folder: Path) -> Path:
+        """A copy of the base model on the shared volume: the Job's pod cannot see this pod's disk."""
+        target = folder / "base" / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+        return target
+
     def manifest(self, run_id: str, folder: Path) -> dict[str, Any]:
         """The Job for a run."""
         job = copy.deepcopy(self.template)

@@ -199,8 +199,9 @@ class FineTuneRuns:
     async def _train(
         self, record: FineTuneRecord, spec: FineTuneSpec, source: Path, folder: Path
     ) -> dict[str, Any]:
+        staged = await asyncio.to_thread(self.driver.stage, source, folder)
         worker_spec = {
-            "source": str(source),
+            "source": str(staged),
             "examples": [[{"role": r, "content": c} for r, c in turns] for turns in spec.examples],
             "config": spec.config.to_json(),
             "max_tokens": self.settings.max_example_tokens,
