@@ -23,6 +23,7 @@ from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.autoscaler.settings import AutoscalerSettings
 from services.common.clients import unary_call
 from services.common.errors import BackendUnavailable, FailedPrecondition, InvalidInput, NotFound
+from services.common.kube import api_client
 
 
 class Driver(Protocol):
@@ -173,21 +174,11 @@ class KubernetesDriver:
 
 
 def _apps_api(settings: AutoscalerSettings) -> Any:
-    """An AppsV1Api: explicit URL, in-cluster service account, or the kubeconfig, in that order."""
-    from kubernetes import client, config
+    """An AppsV1Api over the configured connection (services.common.kube)."""
+    from kubernetes import client
 
-    if settings.kubernetes_api_url:
-        configuration = client.Configuration()
-        configuration.host = settings.kubernetes_api_url.rstrip("/")
-        if settings.kubernetes_token:
-            configuration.api_key = {"authorization": f"Bearer {settings.kubernetes_token}"}
-        configuration.verify_ssl = settings.kubernetes_verify_tls
-        return client.AppsV1Api(client.ApiClient(configuration))
-    try:
-        config.load_incluster_config()
-    except config.ConfigException:
-        config.load_kube_config()
-    return client.AppsV1Api()
+    api = api_client(settings.kubernetes_api_url, settings.kubernetes_token, settings.kubernetes_verify_tls)
+    return client.AppsV1Api(api)
 
 
 def build_driver(settings: AutoscalerSettings, stub: ipb_grpc.InferenceServiceStub) -> Driver:

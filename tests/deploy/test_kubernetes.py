@@ -36,23 +36,21 @@ def test_overlays_dev_and_gpu_exist():
     assert {p.name for p in OVERLAYS} == {"dev", "gpu"}
 
 
-def test_rendered_manifests_validate_against_kubernetes_schemas(overlay, tmp_path):
-    name, objects = overlay
-    rendered = tmp_path / f"{name}.yaml"
-    rendered.write_text(yaml.safe_dump_all(objects))
+def assert_valid(objects: list[dict], path: Path) -> None:
+    """``kubernetes-validate --strict`` accepts the objects (written to ``path``)."""
+    path.write_text(yaml.safe_dump_all(objects))
+    validator = str(Path(sys.executable).with_name("kubernetes-validate"))
     result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("kubernetes-validate")),
-            "--strict",
-            "--quiet",
-            "-k",
-            KUBERNETES_VERSION,
-            str(rendered),
-        ],
+        [validator, "--strict", "--quiet", "-k", KUBERNETES_VERSION, str(path)],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_rendered_manifests_validate_against_kubernetes_schemas(overlay, tmp_path):
+    name, objects = overlay
+    assert_valid(objects, tmp_path / f"{name}.yaml")
 
 
 def test_every_launcher_process_is_deployed_with_the_same_port_and_env_names(overlay):
@@ -213,21 +211,7 @@ def test_the_dev_overlay_brings_its_own_postgres_and_redis():
 
 def test_the_fine_tuning_job_template_validates_and_shares_the_inference_volume(tmp_path):
     template = yaml.safe_load((K8S / "training" / "finetune-job.yaml").read_text())
-    rendered = tmp_path / "finetune-job.yaml"
-    rendered.write_text(yaml.safe_dump(template))
-    result = subprocess.run(
-        [
-            str(Path(sys.executable).with_name("kubernetes-validate")),
-            "--strict",
-            "--quiet",
-            "-k",
-            KUBERNETES_VERSION,
-            str(rendered),
-        ],
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_valid([template], tmp_path / "finetune-job.yaml")
     base = render(K8S / "base")
     inference = by_kind(base, "Deployment")["inference"]["spec"]["template"]["spec"]
     claims = {

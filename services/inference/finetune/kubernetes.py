@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from services.common.kube import api_client
 from services.inference.finetune.drivers import WORKER, worker_lines
 from services.inference.finetune.spec import FineTuneSettings
 
@@ -32,22 +33,11 @@ def job_name(run_id: str) -> str:
 
 
 def _apis(settings: FineTuneSettings) -> tuple[Any, Any]:
-    """BatchV1Api and CoreV1Api: explicit URL, in-cluster service account, or the kubeconfig."""
-    from kubernetes import client, config
+    """BatchV1Api and CoreV1Api over the configured connection (services.common.kube)."""
+    from kubernetes import client
 
-    if settings.kubernetes_api_url:
-        configuration = client.Configuration()
-        configuration.host = settings.kubernetes_api_url.rstrip("/")
-        if settings.kubernetes_token:
-            configuration.api_key = {"authorization": f"Bearer {settings.kubernetes_token}"}
-        configuration.verify_ssl = settings.kubernetes_verify_tls
-        api = client.ApiClient(configuration)
-        return client.BatchV1Api(api), client.CoreV1Api(api)
-    try:
-        config.load_incluster_config()
-    except config.ConfigException:
-        config.load_kube_config()
-    return client.BatchV1Api(), client.CoreV1Api()
+    api = api_client(settings.kubernetes_api_url, settings.kubernetes_token, settings.kubernetes_verify_tls)
+    return client.BatchV1Api(api), client.CoreV1Api(api)
 
 
 class KubernetesDriver:
