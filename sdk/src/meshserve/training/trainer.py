@@ -1,7 +1,8 @@
 """Document 000's ``DistributedTrainer``: real data-parallel training with ``torch.distributed``.
 
-``train`` starts this node's ranks the way torchrun does (``RANK``/``WORLD_SIZE`` semantics, a TCP
-rendezvous at ``master_addr:master_port``) as child processes, each running
+``train`` starts this node's ranks the way torchrun does: fresh interpreters
+(:mod:`meshserve.training.rank`, never forks of the caller), a TCP rendezvous at
+``master_addr:master_port``; each runs
 :func:`~meshserve.training.loop.run_rank`: DistributedDataParallel over gloo on CPUs or nccl on
 GPUs. When a rank dies or raises, the others are stopped and :class:`TrainingError` names the rank;
 a run never hangs on a dead peer. Rank 0's final weights are loaded back into the caller's model,
@@ -11,6 +12,8 @@ and :class:`TrainingResult` can export it to ONNX and upload it to the mesh's re
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -21,7 +24,6 @@ from typing import Any
 from meshserve.errors import TrainingError, UnsupportedError
 from meshserve.training.callbacks import Callback
 from meshserve.training.config import DistributedConfig, TrainingConfig
-from meshserve.training.loop import run_rank
 
 
 @dataclass
@@ -76,7 +78,6 @@ class DistributedTrainer:
         """Runs the training; returns the trained model and the per-epoch history."""
         try:
             import torch
-            import torch.multiprocessing as mp
         except ImportError as exc:
             raise UnsupportedError("training needs torch: pip install torch") from exc
         config = config or TrainingConfig()
@@ -84,24 +85,23 @@ class DistributedTrainer:
         started = time.perf_counter()
         with tempfile.TemporaryDirectory(prefix="meshserve-train-") as folder:
             result_path = str(Path(folder) / "rank0.pt")
-            # fork on CPUs (the model, data and callbacks are inherited as they are); CUDA needs spawn.
-            method = "spawn" if self.config.backend == "nccl" else "fork"
-            context = mp.start_processes(
-                run_rank,
-                args=(
-                    self.config,
-                    config,
-                    model,
-                    dataset,
-                    validation_dataset,
-                    list(callbacks or ()),
-                    result_path,
-                ),
-                nprocs=self.config.processes_per_node,
-                join=False,
-                start_method=method,
+            payload = Path(folder) / "payload.pt"
+            args = (
+                self.config,
+                config,
+                model,
+                dataset,
+                validation_dataset,
+                list(callbacks or ()),
+                result_path,
             )
-            self._join(context)
+            try:
+                torch.save(args, payload)
+            except Exception as error:  # a lambda, a local class: nothing a fresh process can load
+                raise TrainingError(
+                    f"the model, data and callbacks go to each rank's process and must be picklable: {error}"
+                ) from None
+            self._run_ranks(payload, Path(folder))
             if self.config.node_rank != 0:
                 return TrainingResult(
                     model, [], self.config.world_size, time.perf_counter() - started, config
@@ -130,24 +130,62 @@ class DistributedTrainer:
         if backend == "gloo" and not dist.is_gloo_available():
             raise UnsupportedError("this torch has no gloo backend")
 
-    def _join(self, context: Any) -> None:
-        """Waits for every rank; a failure stops the rest and names the rank that failed."""
-        import torch.multiprocessing as mp
-
+    def _run_ranks(self, payload: Path, folder: Path) -> None:
+        """Starts this node's ranks as fresh interpreters and waits for all; the first that fails
+        stops the others and is named."""
         offset = self.config.node_rank * self.config.processes_per_node
+        processes = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "meshserve.training.rank",
+                    str(payload),
+                    str(local),
+                    str(folder / f"error-{local}"),
+                ]
+            )
+            for local in range(self.config.processes_per_node)
+        ]
         try:
-            while not context.join(timeout=0.5):
-                pass
-        except mp.ProcessExitedException as failure:
-            rank = offset + failure.error_index
-            if failure.exit_code < 0:
-                why = f"was killed by {signal.Signals(-failure.exit_code).name}"
-            else:
-                why = f"exited with code {failure.exit_code}"
-            raise TrainingError(f"rank {rank} {why}; the other ranks were stopped", rank=rank) from None
-        except mp.ProcessRaisedException as failure:
-            rank = offset + failure.error_index
-            lines = [line for line in str(failure).strip().splitlines() if line.strip()]
-            raise TrainingError(
-                f"rank {rank} failed: {lines[-1] if lines else 'unknown error'}", rank=rank
-            ) from None
+            while True:
+                codes = [p.poll() for p in processes]
+                failed = [i for i, code in enumerate(codes) if code not in (None, 0)]
+                if failed:
+                    # The rank at fault, not one that failed because that peer went away.
+                    local = min(failed, key=lambda i: (_lost_peer(folder / f"error-{i}"), i))
+                    rank, code = offset + local, codes[local]
+                    assert code is not None
+                    error = folder / f"error-{local}"
+                    if error.exists():
+                        raise TrainingError(f"rank {rank} failed: {error.read_text()}", rank=rank)
+                    why = (
+                        f"was killed by {signal.Signals(-code).name}"
+                        if code < 0
+                        else f"exited with code {code}"
+                    )
+                    raise TrainingError(f"rank {rank} {why}; the other ranks were stopped", rank=rank)
+                if all(code == 0 for code in codes):
+                    return
+                time.sleep(0.05)
+        finally:
+            for process in processes:
+                if process.poll() is None:
+                    process.kill()
+                    process.wait()
+
+
+#: What a rank says when a peer's process went away under a collective (gloo, NCCL, the store).
+PEER_LOST = (
+    "Connection closed by peer",
+    "Connection reset",
+    "Broken pipe",
+    "DistBackendError",
+    "NCCL",
+    "gloo",
+)
+
+
+def _lost_peer(error: Path) -> bool:
+    """Whether a rank failed only because a peer went away."""
+    return error.exists() and any(marker in error.read_text() for marker in PEER_LOST)
