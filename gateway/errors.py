@@ -31,6 +31,11 @@ SURFACES: tuple[ErrorSurface, ...] = (ACE3, AUTERITY, KSERVE_V2, LLAMA_GPU, OPEN
 FALLBACK = PYTORCH_IF
 
 
+def surface_name(path: str) -> str:
+    """The name of the surface that owns a path (metering records it)."""
+    return surface_for(path, SURFACES, FALLBACK).name
+
+
 def error_response(request: Request, error: MeshError) -> JSONResponse:
     """The rendered error for a request."""
     rid = request_id_of(request)

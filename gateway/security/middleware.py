@@ -14,7 +14,8 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.errors import error_response
+from gateway.errors import error_response, surface_name
+from gateway.reply_headers import collect_reply_headers
 from gateway.request_id import request_id_of
 from gateway.security.audit import masked_target
 from gateway.security.credentials import extract_credential
@@ -24,7 +25,7 @@ from gateway.security.state import SecurityState
 from meshserve.v1 import auth_pb2 as pb
 from services.auth.audit import audit_time
 from services.auth.principal import Principal
-from services.common.context import caller_var
+from services.common.context import Tenant, caller_var, tenant_var
 from services.common.errors import AuthenticationFailed, MeshError, PermissionDenied, RateLimitExceeded
 
 log = logging.getLogger("meshserve.gateway.security")
@@ -55,14 +56,22 @@ class SecurityMiddleware:
             decision, error = await self._count(state, scope, principal, path)
         scope.setdefault("state", {})["principal"] = principal
         caller_var.set(principal.user_id if principal else "")
+        tenant_var.set(
+            Tenant(
+                api_key_id=principal.api_key_id if principal else "",
+                plan=principal.plan if principal else "anonymous",
+                surface=surface_name(path),
+            )
+        )
         outcome = {"status": 0}
         extra = decision.headers() if decision else []
+        learned = collect_reply_headers()
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 outcome["status"] = message["status"]
-                if extra:
-                    ours = [(k.lower().encode(), v.encode()) for k, v in extra]
+                if extra or learned:
+                    ours = [(k.lower().encode(), v.encode()) for k, v in [*extra, *learned]]
                     names = {k for k, _ in ours}
                     kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
                     message["headers"] = [*kept, *ours]

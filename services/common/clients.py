@@ -20,6 +20,7 @@ from services.common.context import (
     caller_var,
     current_request_id,
     remaining_seconds,
+    tenant_metadata,
 )
 from services.common.discovery import Discovery, FollowingChannel, StaticDiscovery, discovery_from_env
 from services.common.errors import MeshError
@@ -41,6 +42,7 @@ def call_metadata(extra: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, st
     caller = caller_var.get()
     if caller:
         base.append((CALLER_HEADER, caller))
+    base.extend(tenant_metadata())
     return metadata_with_trace([*base, *extra])
 
 

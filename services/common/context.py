@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import os
 import time
+from dataclasses import dataclass
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 #: Absolute monotonic time by which the current inbound call must finish; None when unbounded.
@@ -14,6 +15,45 @@ caller_var: contextvars.ContextVar[str] = contextvars.ContextVar("caller", defau
 
 REQUEST_ID_HEADER = "x-request-id"
 CALLER_HEADER = "x-meshserve-user"
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """Who a request is billed to, as the gateway resolved it: forwarded beside the caller."""
+
+    api_key_id: str = ""
+    plan: str = "anonymous"
+    surface: str = ""  # the REST surface (error surface name), "grpc" for a direct call
+
+
+#: The tenant of the current call (metering, quotas and queue priority).
+ANONYMOUS = Tenant()
+tenant_var: contextvars.ContextVar[Tenant] = contextvars.ContextVar("tenant", default=ANONYMOUS)
+KEY_HEADER = "x-meshserve-key"
+PLAN_HEADER = "x-meshserve-plan"
+SURFACE_HEADER = "x-meshserve-surface"
+
+
+def tenant_metadata() -> list[tuple[str, str]]:
+    """The current tenant as outbound metadata (nothing for an anonymous direct call)."""
+    tenant = tenant_var.get()
+    out = []
+    if tenant.api_key_id:
+        out.append((KEY_HEADER, tenant.api_key_id))
+    if tenant.plan != "anonymous":
+        out.append((PLAN_HEADER, tenant.plan))
+    if tenant.surface:
+        out.append((SURFACE_HEADER, tenant.surface))
+    return out
+
+
+def tenant_from_metadata(values: dict[str, str]) -> Tenant:
+    """The tenant an inbound call's metadata names; a call without it is a direct gRPC call."""
+    return Tenant(
+        api_key_id=str(values.get(KEY_HEADER, "")),
+        plan=str(values.get(PLAN_HEADER, "anonymous")),
+        surface=str(values.get(SURFACE_HEADER, "grpc")),
+    )
 
 
 def new_request_id() -> str:

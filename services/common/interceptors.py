@@ -22,6 +22,8 @@ from services.common.context import (
     deadline_var,
     new_request_id,
     request_id_var,
+    tenant_from_metadata,
+    tenant_var,
 )
 from services.common.errors import InternalError, MeshError
 from services.common.internal_auth import check_inbound, internal_auth
@@ -85,6 +87,7 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         values = dict(metadata)
         request_id_var.set(str(values.get(REQUEST_ID_HEADER) or new_request_id()))
         caller_var.set(str(values.get(CALLER_HEADER, "")))
+        tenant_var.set(tenant_from_metadata(values))
         remaining = context.time_remaining()
         deadline_var.set(time.monotonic() + remaining if remaining is not None else None)
         token = otel_context.attach(context_from_metadata(metadata))
