@@ -3,7 +3,7 @@
 Every failure is a :class:`MeshError` carrying a :class:`Reason` (ARCHITECTURE.md, "Errors"). The reason
 decides the gRPC status code through :data:`REASON_TO_GRPC`; on the wire the error travels as a
 ``google.rpc.Status`` whose details hold a packed :class:`ErrorDetail`. Gateway dialects render it
-through :func:`http_status_for` and their own envelopes.
+through :attr:`MeshError.http_status` and their own envelopes.
 
 Exception tree::
 
@@ -22,6 +22,8 @@ Exception tree::
     ├── InferenceFailed         (INFERENCE_FAILED, INTERNAL)
     ├── RateLimitExceeded       (RATE_LIMIT_EXCEEDED, RESOURCE_EXHAUSTED)
     │   └── AtCapacity          (admission refused: the gateway, a model; Retry-After 1)
+    ├── QuotaExceeded           (QUOTA_EXCEEDED, RESOURCE_EXHAUSTED)
+    ├── BudgetExceeded          (BUDGET_EXCEEDED, RESOURCE_EXHAUSTED)
     ├── InsufficientMemory      (INSUFFICIENT_MEMORY, UNAVAILABLE)
     ├── BackendUnavailable      (BACKEND_UNAVAILABLE, UNAVAILABLE)
     ├── AuthenticationFailed    (AUTHENTICATION_FAILED, UNAUTHENTICATED)
@@ -70,6 +72,8 @@ REASON_TO_GRPC: dict[int, grpc.StatusCode] = {
     Reason.REASON_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     Reason.REASON_CANCELLED: grpc.StatusCode.CANCELLED,
     Reason.REASON_FAILED_PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
+    Reason.REASON_QUOTA_EXCEEDED: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Reason.REASON_BUDGET_EXCEEDED: grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 
 #: gRPC status code → HTTP status, after google/rpc/code.proto (CANCELLED is nginx's 499).
@@ -265,6 +269,18 @@ class RateLimitExceeded(MeshError):
     reason = Reason.REASON_RATE_LIMIT_EXCEEDED
 
 
+class QuotaExceeded(MeshError):
+    """The tenant's monthly token quota is used up (details: quota, used, reset)."""
+
+    reason = Reason.REASON_QUOTA_EXCEEDED
+
+
+class BudgetExceeded(MeshError):
+    """The tenant's monthly spending limit is reached (details: limit_usd, spent_usd, reset)."""
+
+    reason = Reason.REASON_BUDGET_EXCEEDED
+
+
 class AtCapacity(RateLimitExceeded):
     """Admission refused new work: what takes it holds ``limit`` already (retry after a second)."""
 
@@ -330,42 +346,22 @@ class FailedPrecondition(MeshError):
     reason = Reason.REASON_FAILED_PRECONDITION
 
 
-_CLASS_BY_REASON: dict[int, type[MeshError]] = {
-    cls.reason: cls
-    for cls in (
-        InvalidInput,
-        NotFound,
-        ModelNotFound,
-        ModelNotLoaded,
-        PluginNotFound,
-        PluginLoadFailed,
-        AlreadyExists,
-        ModelLoadFailed,
-        ModelValidationFailed,
-        ModelDownloadFailed,
-        PayloadTooLarge,
-        InferenceFailed,
-        RateLimitExceeded,
-        InsufficientMemory,
-        BackendUnavailable,
-        AuthenticationFailed,
-        PermissionDenied,
-        NotImplementedYet,
-        InternalError,
-        DeadlineExceeded,
-        Cancelled,
-        FailedPrecondition,
-    )
-}
+def _classes_by_reason() -> dict[int, type[MeshError]]:
+    """Every error class by its reason; a parent wins over a subclass that keeps its reason."""
+    found: dict[int, type[MeshError]] = {}
+    level: list[type[MeshError]] = MeshError.__subclasses__()
+    while level:
+        for cls in level:
+            found.setdefault(cls.reason, cls)
+        level = [sub for cls in level for sub in cls.__subclasses__()]
+    return found
+
+
+_CLASS_BY_REASON = _classes_by_reason()
 
 
 def _error_class_for(reason: int) -> type[MeshError]:
     return _CLASS_BY_REASON.get(reason, MeshError)
-
-
-def http_status_for(error: MeshError) -> int:
-    """HTTP status of a canonical error (one table for every dialect)."""
-    return error.http_status
 
 
 __all__ = [
@@ -374,6 +370,7 @@ __all__ = [
     "AlreadyExists",
     "AuthenticationFailed",
     "BackendUnavailable",
+    "BudgetExceeded",
     "Cancelled",
     "DeadlineExceeded",
     "FailedPrecondition",
@@ -393,8 +390,8 @@ __all__ = [
     "PermissionDenied",
     "PluginLoadFailed",
     "PluginNotFound",
+    "QuotaExceeded",
     "RateLimitExceeded",
     "Reason",
-    "http_status_for",
     "reason_name",
 ]

@@ -19,6 +19,8 @@ _TYPE_BY_STATUS = {
     409: "invalid_request_error",
     429: "rate_limit_error",
 }
+#: OpenAI's own type for a used-up quota or spending limit.
+_TYPE_BY_CODE = {"QUOTA_EXCEEDED": "insufficient_quota", "BUDGET_EXCEEDED": "insufficient_quota"}
 
 
 def render(error: MeshError, request_id: str) -> dict[str, Any]:
@@ -26,7 +28,7 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     return {
         "error": {
             "message": error.message,
-            "type": _TYPE_BY_STATUS.get(error.http_status, "server_error"),
+            "type": _TYPE_BY_CODE.get(error.code) or _TYPE_BY_STATUS.get(error.http_status, "server_error"),
             "param": error.details.get("field"),
             "code": error.code.lower(),
             "reason": error.code,

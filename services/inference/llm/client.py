@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -15,6 +15,9 @@ from tritonclient.utils import InferenceServerException
 
 from services.common.errors import BackendUnavailable, InferenceFailed, MeshError, Reason
 from services.inference.llm.outbox import is_final
+
+#: How long an abandoned generation waits for the worker to report what the sequence cost.
+CANCEL_WAIT_SECONDS = 2.0
 
 
 def _request(model: str, body: dict[str, Any], request_id: str = "") -> dict[str, Any]:
@@ -37,35 +40,100 @@ def error_from_event(error: dict[str, Any]) -> MeshError:
 
 
 async def stream_events(
-    client: InferenceServerClient, model: str, body: dict[str, Any]
+    client: InferenceServerClient,
+    model: str,
+    body: dict[str, Any],
+    on_end: Callable[[dict[str, Any]], None] | None = None,
 ) -> AsyncIterator[dict[str, Any]]:
-    """Yields the worker's events for one request; leaving early cancels the Triton stream."""
+    """Yields the worker's events for one request.
+
+    Leaving early asks the worker to drop the sequence (``{"op": "cancel"}`` on the same stream) and
+    waits, at most :data:`CANCEL_WAIT_SECONDS`, for its last event, so ``on_end`` hears the usage of
+    what the engine did generate; then the Triton stream is cancelled, which frees the slot in any
+    case. ``on_end`` gets the final event's ``usage`` (finished, cancelled, or ``{}`` when unknown).
+    Replies are read by a task of their own: a caller cancelled while waiting must not break the
+    stream it still has to read the last event from.
+    """
     finished = asyncio.Event()
+    cancel = asyncio.Event()
+    request_id = str(body.get("id", ""))
 
     async def requests() -> AsyncIterator[dict[str, Any]]:
-        yield _request(model, body, str(body.get("id", "")))
+        yield _request(model, body, request_id)
         # Keep the write side open: a half-closed stream must not end before the last reply.
-        await finished.wait()
+        await cancel.wait()
+        if not finished.is_set():
+            yield _request(model, {"op": "cancel", "id": request_id}, f"{request_id}:cancel")
+            await finished.wait()
 
     stream = client.stream_infer(requests())
+    replies: asyncio.Queue[Any] = asyncio.Queue()
+    reader = asyncio.ensure_future(_read_replies(stream, replies))
+    ended = False
     try:
-        async for result, error in stream:
-            if error is not None:
-                raise _stream_error(error)
-            event = json.loads(result.as_numpy("EVENT").reshape(-1)[0])
+        while True:
+            reply = await replies.get()
+            if isinstance(reply, BaseException):
+                raise reply
+            if reply is None:
+                raise BackendUnavailable("the worker closed the generation stream early")
+            event = _event_of(reply)
             if "error" in event:
                 raise error_from_event(event["error"])
-            yield event
             if is_final(event):
+                ended = True
+                if on_end is not None:
+                    on_end(dict(event.get("usage") or {}))
+            yield event
+            if ended:
                 return
-        raise BackendUnavailable("the worker closed the generation stream early")
-    except InferenceServerException as error:
-        raise BackendUnavailable(f"generation worker unreachable: {error.message()}") from error
-    except grpc.aio.AioRpcError as error:  # the stream broke under the client (the worker died)
-        raise _stream_error(InferenceServerException(str(error.details()), str(error.code()))) from None
     finally:
+        if not ended and on_end is not None and request_id:
+            cancel.set()
+            on_end(await _usage_on_cancel(replies, request_id))
         finished.set()
-        stream.cancel()  # a caller that went away frees its slot on the worker at once
+        cancel.set()
+        stream.cancel()  # frees the slot on the worker at once, whatever happened above
+        reader.cancel()
+
+
+async def _read_replies(stream: Any, replies: asyncio.Queue[Any]) -> None:
+    """Moves a Triton stream's replies into a queue: each reply, then None at the end, or the
+    canonical error that broke it."""
+    try:
+        async for result, error in stream:
+            replies.put_nowait(_stream_error(error) if error is not None else result)
+        replies.put_nowait(None)
+    except InferenceServerException as error:
+        replies.put_nowait(BackendUnavailable(f"generation worker unreachable: {error.message()}"))
+    except grpc.aio.AioRpcError as error:  # the stream broke under the client (the worker died)
+        replies.put_nowait(_stream_error(InferenceServerException(str(error.details()), str(error.code()))))
+
+
+def _event_of(result: Any) -> dict[str, Any]:
+    event: dict[str, Any] = json.loads(result.as_numpy("EVENT").reshape(-1)[0])
+    return event
+
+
+async def _usage_on_cancel(replies: asyncio.Queue[Any], request_id: str) -> dict[str, Any]:
+    """The usage the last event of a sequence being dropped reports ({} when the worker does not
+    answer in time or the stream broke)."""
+
+    async def last_usage() -> dict[str, Any]:
+        while True:
+            reply = await replies.get()
+            if reply is None or isinstance(reply, BaseException):
+                return {}
+            if reply.get_response().id != request_id:
+                continue  # the cancel's own acknowledgement
+            event = _event_of(reply)
+            if is_final(event):
+                return dict(event.get("usage") or {})
+
+    try:
+        return await asyncio.wait_for(last_usage(), CANCEL_WAIT_SECONDS)
+    except (TimeoutError, asyncio.CancelledError):
+        return {}
 
 
 def _stream_error(error: InferenceServerException) -> MeshError:

@@ -6,10 +6,13 @@ Request (``REQUEST``, one BYTES element)::
      "sampling": SamplingParams.to_dict(), "max_tokens_explicit": bool}
     {"op": "stats"}
     {"op": "embed", "inputs": [str]}
+    {"op": "cancel", "id": str}
 
 Events (``EVENT``, one per reply): ``{"text", "index"}`` while generating; the last adds
 ``"finish_reason"`` and ``"usage"``; a failure is ``{"error": {"code", "message", "details"}}``;
-a sequence dropped on cancel ends with ``{"cancelled": true}``; a stats reply is
+a sequence dropped on cancel ends with ``{"cancelled": true, "usage": {...}}``. A ``cancel`` asks
+for that end without cancelling the Triton stream, so the caller still hears what the sequence
+cost (it is answered ``{"cancelling": id}`` at once); a stats reply is
 ``{"stats": {...}}``; an embed reply is ``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side (:class:`WorkerModel`),
 free of Triton imports so it is tested directly.
 """
@@ -62,6 +65,10 @@ class WorkerModel:
             body = json.loads(raw)
             if body.get("op") == "stats":
                 send({"stats": self.engine.stats()}, True)
+                return
+            if body.get("op") == "cancel":
+                self.engine.cancel(str(body.get("id", "")))
+                send({"cancelling": str(body.get("id", ""))}, True)
                 return
             if body.get("op") == "embed":
                 self._embedder.submit(self._embed, [str(t) for t in body["inputs"]], send)

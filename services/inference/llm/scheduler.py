@@ -27,7 +27,7 @@ from services.inference.llm.engine_info import EngineInfo, TokenRate
 from services.inference.llm.grammar import Grammar, GrammarCompiler
 from services.inference.llm.limits import error_event, fit_context
 from services.inference.llm.sampling import SamplingParams
-from services.inference.llm.sequence import Detokenizer, Emit, Sequence
+from services.inference.llm.sequence import Detokenizer, Emit, Sequence, cancelled_event
 
 log = logging.getLogger("meshserve.llm")
 
@@ -196,7 +196,7 @@ class ContinuousBatcher(ABC):
             try:
                 for seq in admitted:
                     if self._dropped(seq):
-                        self._send(seq, {"cancelled": True})
+                        self._send(seq, cancelled_event(seq, evaluated=False))
                     else:
                         live.append(seq)
                 if live or self._running:
@@ -280,12 +280,12 @@ class ContinuousBatcher(ABC):
         An end-of-generation token ends the sequence without joining its output: usage counts the
         tokens of the text, as llama.cpp and the OpenAI API do, and so do the logprobs. (Its
         log-probability stands in for the confidence of an answer that is empty.)"""
-        self.tokens_generated += 1
         if token in self._eos_ids:
             seq.finish_reason = "stop"
             if not seq.output_ids:
                 seq.logprob_sum = logprob
         else:
+            self.tokens_generated += 1  # the tokens of the text, as usage (and metering) counts them
             seq.output_ids.append(token)
             seq.logprob_sum += logprob
             if seq.params.logprobs:
@@ -344,7 +344,7 @@ class ContinuousBatcher(ABC):
         for seq in gone:
             if not seq.finish_reason:
                 # A decoupled request must still be closed with a final reply, even when nobody reads it.
-                self._send(seq, {"cancelled": True})
+                self._send(seq, cancelled_event(seq, evaluated=True))
         with self._lock:
             self._release(gone)  # before the batch changes: an engine may index its rows by it
             self._running = [s for s in self._running if s not in gone]

@@ -18,7 +18,7 @@ from services.inference.llm.sampling import SamplingParams
 #: carries "logprobs": [{"token", "bytes", "logprob", "top": [{"token", "bytes", "logprob"}]}] for
 #: the tokens produced since the previous event (under the same distribution); a failure is
 #: {"error": {"code", "message", "details"}}; a sequence dropped because its caller went away ends
-#: with {"cancelled": true}.
+#: with {"cancelled": true, "usage": {...}}: what it had evaluated and generated (metering bills it).
 Emit = Callable[[dict[str, Any]], None]
 
 
@@ -61,3 +61,16 @@ class Sequence:
     def last_token(self) -> int:
         """The token to feed next."""
         return self.output_ids[-1]
+
+
+def cancelled_event(seq: Sequence, evaluated: bool) -> dict[str, Any]:
+    """The last event of a sequence dropped on cancel, with the tokens it had cost so far
+    (``evaluated``: its prompt had been run, so it counts)."""
+    return {
+        "cancelled": True,
+        "usage": {
+            "prompt_tokens": len(seq.prompt_ids) if evaluated else 0,
+            "completion_tokens": len(seq.output_ids),
+            "cached_tokens": seq.cached_tokens if evaluated else 0,
+        },
+    }

@@ -47,6 +47,8 @@ class Reason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     REASON_NOT_FOUND: _ClassVar[Reason]
     REASON_CANCELLED: _ClassVar[Reason]
     REASON_FAILED_PRECONDITION: _ClassVar[Reason]
+    REASON_QUOTA_EXCEEDED: _ClassVar[Reason]
+    REASON_BUDGET_EXCEEDED: _ClassVar[Reason]
 
 class ModelStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -109,6 +111,8 @@ REASON_INTERNAL: Reason
 REASON_NOT_FOUND: Reason
 REASON_CANCELLED: Reason
 REASON_FAILED_PRECONDITION: Reason
+REASON_QUOTA_EXCEEDED: Reason
+REASON_BUDGET_EXCEEDED: Reason
 MODEL_STATUS_UNSPECIFIED: ModelStatus
 MODEL_STATUS_UPLOADING: ModelStatus
 MODEL_STATUS_VALIDATING: ModelStatus

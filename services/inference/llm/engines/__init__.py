@@ -62,6 +62,10 @@ class Engine(Protocol):
         """Starts one sequence; its events go to ``emit``."""
         ...
 
+    def cancel(self, seq_id: str) -> None:
+        """Drops a sequence at its next step; it ends with ``{"cancelled": true, "usage": …}``."""
+        ...
+
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """Each text's mean-pooled final hidden states (each text alone), and the tokens read."""
         ...

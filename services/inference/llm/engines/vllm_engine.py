@@ -132,6 +132,7 @@ class VLLMEngine:
         context = int(getattr(config, "max_model_len", 0) or context_tokens or 4096)
         self.info = EngineInfo("vllm", "cuda", context, "Hugging Face model on CUDA", 0, len(self._tokenizer))
         self._live: dict[str, concurrent.futures.Future[None]] = {}
+        self._cancelled: set[str] = set()
         self.completed = 0
         self.tokens_generated = 0
         self.rate = TokenRate()
@@ -195,6 +196,12 @@ class VLLMEngine:
         )
         self._live[seq_id] = future
         future.add_done_callback(lambda _: self._live.pop(seq_id, None))
+        self._cancelled.discard(seq_id)
+
+    def cancel(self, seq_id: str) -> None:
+        """Marks a request cancelled: it is aborted at its next output, which reports its usage."""
+        if seq_id in self._live:
+            self._cancelled.add(seq_id)
 
     async def _run(
         self,
@@ -218,9 +225,11 @@ class VLLMEngine:
         logprob_sum = 0.0
         try:
             async for output in self._engine.generate({"prompt_token_ids": prompt_ids}, sampling, seq_id):
-                if is_cancelled():
+                if is_cancelled() or seq_id in self._cancelled:
                     await self._engine.abort(seq_id)
-                    emit({"cancelled": True})
+                    self._cancelled.discard(seq_id)
+                    usage = {"prompt_tokens": len(prompt_ids), "completion_tokens": produced}
+                    emit({"cancelled": True, "usage": usage})
                     return
                 piece = output.outputs[0]
                 produced += len(piece.token_ids)
