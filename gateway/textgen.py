@@ -19,10 +19,12 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 
 from gateway.clients import MeshClients
+from gateway.reply_headers import add_reply_header
 from gateway.streams import OpenStream, first_message
 from meshserve.v1 import common_pb2
 from meshserve.v1 import inference_pb2 as pb
 from services.common.clients import call_metadata
+from services.common.context import QUOTA_LIMIT_KEY, QUOTA_REMAINING_KEY, QUOTA_RESET_KEY
 from services.common.errors import InvalidInput, MeshError
 
 FINISH_NAMES = {
@@ -114,6 +116,7 @@ async def open_stream(clients: MeshClients, request: pb.GenerateRequest) -> Gene
     The stream ends once each of the request's ``n`` choices has finished."""
     call = clients.inference.Generate(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=call_metadata())
     first = await first_message(call, "generation")
+    await show_quota(call)
     unfinished = {"choices": max(1, request.sampling.n)}
 
     def is_last(chunk: pb.GenerateResponse) -> bool:
@@ -122,6 +125,26 @@ async def open_stream(clients: MeshClients, request: pb.GenerateRequest) -> Gene
         return unfinished["choices"] == 0
 
     return OpenStream(call, first, is_last)
+
+
+#: A tenant's token quota as the inference service reports it, and the headers that show it.
+QUOTA_HEADERS = (
+    (QUOTA_LIMIT_KEY, "X-Quota-Tokens-Limit"),
+    (QUOTA_REMAINING_KEY, "X-Quota-Tokens-Remaining"),
+    (QUOTA_RESET_KEY, "X-Quota-Reset"),
+)
+
+
+async def show_quota(call: Any) -> None:
+    """Adds the caller's token quota, as it stood when the generation was admitted, to the reply's
+    headers (a tenant without a quota gets none)."""
+    metadata = await call.initial_metadata()
+    if metadata is None:
+        return
+    for key, header in QUOTA_HEADERS:
+        value = metadata.get(key)
+        if value is not None:
+            add_reply_header(header, str(value))
 
 
 @dataclass

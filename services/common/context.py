@@ -32,6 +32,11 @@ tenant_var: contextvars.ContextVar[Tenant] = contextvars.ContextVar("tenant", de
 KEY_HEADER = "x-meshserve-key"
 PLAN_HEADER = "x-meshserve-plan"
 SURFACE_HEADER = "x-meshserve-surface"
+#: Reply metadata of a generation: the tenant's token quota when it was admitted (the gateway shows
+#: them as ``X-Quota-Tokens-Limit``, ``X-Quota-Tokens-Remaining`` and ``X-Quota-Reset``).
+QUOTA_LIMIT_KEY = "x-meshserve-quota-limit"
+QUOTA_REMAINING_KEY = "x-meshserve-quota-remaining"
+QUOTA_RESET_KEY = "x-meshserve-quota-reset"
 
 
 def tenant_metadata() -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ from services.inference.llm.pipeline import GenerationPipeline
 from services.inference.llm.requests import GenerationRequest, SamplingRequest
 from services.inference.llm.service import Chunk, GenerationService
 from services.inference.llm.tools import ToolCall, ToolSpec, ToolUse, render_calls
+from services.inference.metering.allowance import Allowance
 from services.inference.plugins.base import Message
 
 FINISH_REASONS = {
@@ -153,9 +154,14 @@ class GenerationServicer:
     async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GenerateResponse]:
-        """Streams a generation; a cancelled call cancels its sequences on the worker."""
-        async with contextlib.aclosing(self.pipeline.generate(request_from_proto(request))) as chunks:
+        """Streams a generation; a cancelled call cancels its sequences on the worker. A tenant with a
+        token quota hears where it stands in the reply's initial metadata."""
+        admitted: list[Allowance] = []
+        generation = self.pipeline.generate(request_from_proto(request), on_allowance=admitted.append)
+        async with contextlib.aclosing(generation) as chunks:
             async for chunk in chunks:
+                if admitted and (standing := admitted.pop().metadata()):
+                    await context.send_initial_metadata(standing)
                 yield reply_of(chunk)
 
     async def Embed(self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext) -> pb.EmbedResponse:

@@ -21,6 +21,7 @@ from meshserve.v1 import (
     finetune_pb2_grpc,
     inference_pb2,
     inference_pb2_grpc,
+    metering_pb2_grpc,
     registry_pb2_grpc,
 )
 from services.common.clients import ChannelPool
@@ -48,6 +49,9 @@ from services.inference.llm.pipeline import GenerationPipeline
 from services.inference.llm.placement import PoolLLMPlacer
 from services.inference.llm.service import GenerationService
 from services.inference.llm.settings import GenerationSettings
+from services.inference.metering.alerts import budget_alert_announcer
+from services.inference.metering.allowance import AllowanceGate
+from services.inference.metering.meter import Meter
 from services.inference.plugins.manager import PluginManager
 from services.inference.plugins.servicer import PluginServicer
 from services.inference.pool import WorkerPool
@@ -93,7 +97,15 @@ def build(settings: InferenceSettings) -> Registration:
     cache = RedisResponseCache(settings.redis_url) if settings.redis_url else ResponseCache()
     plugins = PluginManager(store=store)
     router = ExperimentRouter(ExperimentStore(store), refresh_seconds=job_settings.poll_seconds * 2)
-    pipeline = GenerationPipeline(generation, plugins, cache, webhooks, router)
+    meter = Meter(
+        lambda: metering_pb2_grpc.MeteringServiceStub(channels.channel("auth")),
+        flush_seconds=settings.metering_flush_seconds,
+        batch_size=settings.metering_batch_size,
+        queue_size=settings.metering_queue_size,
+        on_alert=budget_alert_announcer(webhooks),
+    )
+    allowances = AllowanceGate(meter.stub, meter) if settings.metering_enabled else None
+    pipeline = GenerationPipeline(generation, plugins, cache, webhooks, router, allowances)
     experiments = ExperimentServicer(
         Experiments(router.store, router, generation.catalog.resolve)
     )  # 003's A/B
@@ -143,6 +155,7 @@ def build(settings: InferenceSettings) -> Registration:
             log.warning("fine-tunes interrupted by the last stop are marked failed")
         if store.shared:
             followers.append(asyncio.create_task(follow_plugins(), name="plugins-follower"))
+        meter.start()
         await pool.start()
         await jobs.start()
         if pool.target == 0:
@@ -155,6 +168,7 @@ def build(settings: InferenceSettings) -> Registration:
             task.cancel()
         await tuning.stop()
         await jobs.stop()
+        await meter.stop()  # after the jobs: their last generations are metered too
         await router.drain()
         with contextlib.suppress(KeyError):
             REGISTRY.unregister(triton_metrics)

@@ -78,6 +78,19 @@ class InferenceSettings(ServiceSettings):
         description="Trailing window over which a worker's utilisation (busy fraction) is measured.",
     )
 
+    metering_enabled: bool = Field(
+        True,
+        description="Record every generation's tokens with the auth service and hold signed-in tenants "
+        "to their plan's monthly token quota and their spending limit.",
+    )
+    metering_flush_seconds: float = Field(
+        0.2, gt=0, description="How often usage records are sent to the auth service, in batches."
+    )
+    metering_batch_size: int = Field(500, gt=0, description="Most usage records sent in one call.")
+    metering_queue_size: int = Field(
+        100_000, gt=0, description="Usage records kept while the auth service is unreachable."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _database_scheme(cls, value: str) -> str:

@@ -125,9 +125,10 @@ def test_cancel_frees_the_slot_within_one_step(engine: LlamaCppEngine) -> None:
     )
     leave = Collected()
     cancelled = threading.Event()
+    leave_prompt = chat(engine, "Tell another long story.")
     engine.submit(
         "leave",
-        chat(engine, "Tell another long story."),
+        leave_prompt,
         SamplingParams(max_tokens=300, temperature=0.0),
         leave.emit,
         cancelled.is_set,
@@ -137,12 +138,17 @@ def test_cancel_frees_the_slot_within_one_step(engine: LlamaCppEngine) -> None:
     stay_tokens = len(stay.events)
     cancelled.set()
     assert leave.done.wait(5)
-    assert leave.last == {"cancelled": True}
+    # The last event says what the dropped sequence cost (metering bills it): its prompt, and every
+    # token it generated, those sent as text and any the step had made when it left.
+    assert leave.last["cancelled"] is True
+    assert leave.last["usage"]["prompt_tokens"] == len(leave_prompt)
+    assert len(leave.events) - 1 <= leave.last["usage"]["completion_tokens"] < 300
     # The step running when it left may still deliver one token; none after that.
     assert len(stay.events) - stay_tokens <= 2
     assert engine.stats()["active"] == 1
-    engine.cancel("stay")
+    engine.cancel("stay")  # the worker protocol's cancel op: the same end, with the usage
     assert stay.done.wait(5)
+    assert stay.last["cancelled"] is True and stay.last["usage"]["completion_tokens"] >= stay_tokens
     assert engine.stats()["active"] == 0
 
 

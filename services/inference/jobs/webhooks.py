@@ -44,6 +44,7 @@ EVENTS: tuple[str, ...] = (
     "finetune.progress",
     "finetune.completed",
     "finetune.failed",
+    "budget.threshold_crossed",
 )
 
 SIGNATURE_HEADER = "X-Webhook-Signature"

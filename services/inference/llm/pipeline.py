@@ -2,7 +2,8 @@
 
 The stages, in order, composed here rather than through class inheritance:
 
-0. an **A/B experiment** covering the model name sends it to the caller's arm
+0. the **allowance**: a signed-in tenant over its monthly token quota or spending limit is refused
+   (:mod:`services.inference.metering.allowance`); then an **A/B experiment** covering the model name sends it to the caller's arm
    (:mod:`services.inference.experiments.router`), and records how it went;
 1. **preprocessing plugins** rewrite (or refuse) the request, as they were loaded when it started;
 2. **validation** (:func:`~services.inference.llm.requests.build_job`) before any worker sees it;
@@ -12,7 +13,9 @@ The stages, in order, composed here rather than through class inheritance:
 5. with **tools**, each choice's reply is held until it ends and becomes a tool call when it is one
    (:mod:`services.inference.llm.tools`);
 6. **postprocessing plugins** rewrite each choice's text as it streams;
-7. **webhooks** hear ``inference.completed`` as each choice finishes.
+7. **webhooks** hear ``inference.completed`` as each choice finishes;
+8. **metering** records what the engine generated, once, however the generation ended
+   (:mod:`services.inference.metering.meter`).
 
 The gRPC ``Generate``, job items, cache prefetches and the 003 routes all call :meth:`generate`, so
 none of them can skip a stage. No transport imports.
@@ -22,17 +25,20 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from typing import Any
 
-from services.common.context import caller_var, current_request_id
+from services.common.context import caller_var, current_request_id, tenant_var
 from services.inference.advanced.cache import Cache, CachedCompletion, cache_key
 from services.inference.experiments.router import ExperimentRouter
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.llm.requests import GenerationJob, GenerationRequest
 from services.inference.llm.service import Chunk, GenerationService, TokenLogprob
 from services.inference.llm.tools import ToolUse
+from services.inference.llm.usage import UsageTally
+from services.inference.metering.allowance import Allowance, AllowanceGate
+from services.inference.metering.meter import usage_record
 from services.inference.plugins.manager import PluginManager
 from services.inference.plugins.pipeline import OutputStream
 
@@ -47,25 +53,37 @@ class GenerationPipeline:
         cache: Cache,
         webhooks: WebhookHub | None = None,
         experiments: ExperimentRouter | None = None,
+        allowances: AllowanceGate | None = None,
     ) -> None:
         self.service = service
         self.plugins = plugins
         self.cache = cache
         self.webhooks = webhooks
         self.experiments = experiments
+        self.allowances = allowances
 
     def job(self, request: GenerationRequest) -> GenerationJob:
         """The validated request (raises InvalidInput naming the field at fault)."""
         return self.service.job(request)
 
     async def generate(
-        self, request: GenerationRequest, *, store_ttl: float | None = None, source: str = "generate"
+        self,
+        request: GenerationRequest,
+        *,
+        store_ttl: float | None = None,
+        source: str = "generate",
+        on_allowance: Callable[[Allowance], None] | None = None,
     ) -> AsyncGenerator[Chunk, None]:
         """The chunks of one generation; closing the iterator cancels it on the worker.
 
         ``store_ttl`` (a prefetch) stores the result in the response cache for that many seconds;
-        ``source`` names the caller in ``inference.completed`` events (``generate``, ``job``).
+        ``source`` names the caller in ``inference.completed`` events (``generate``, ``job``);
+        ``on_allowance`` hears the tenant's allowance once it is admitted (before the first chunk).
         """
+        if self.allowances is not None:
+            allowance = await self.allowances.admit()
+            if allowance is not None and on_allowance is not None:
+                on_allowance(allowance)
         routed = None
         if self.experiments is not None and store_ttl is None:  # a prefetch stores what it names
             request_id = request.request_id or current_request_id()
@@ -76,7 +94,8 @@ class GenerationPipeline:
         if stages.pre:
             request = request.with_text(stages.preprocess(request.text()))
         job = self.job(request)
-        chunks = self._cached_or_generated(job, store_ttl)
+        tally = UsageTally()
+        chunks = self._cached_or_generated(job, store_ttl, tally)
         if routed is not None and self.experiments is not None:
             chunks = self.experiments.observed(chunks, routed, job.n)
         if job.tools.active:
@@ -86,12 +105,44 @@ class GenerationPipeline:
         hub = self.webhooks
         if hub is not None and hub.subscribed("inference.completed"):
             chunks = _announced(chunks, hub, source)
-        async with contextlib.aclosing(chunks):
-            async for chunk in chunks:
-                yield chunk
+        started = time.perf_counter()
+        outcome = "cancelled"  # unless the loop below ends or fails
+        try:
+            async with contextlib.aclosing(chunks):
+                async for chunk in chunks:
+                    yield chunk
+            outcome = "ok"
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            self._meter(job, tally, started, outcome, source)
+
+    def _meter(
+        self, job: GenerationJob, tally: UsageTally, started: float, outcome: str, source: str
+    ) -> None:
+        """Records what the generation cost (after its stream closed, so the tally is whole)."""
+        meter = self.allowances.meter if self.allowances is not None else None
+        if meter is None:
+            return
+        tenant = tenant_var.get()
+        meter.record(
+            usage_record(
+                request_id=job.request_id or current_request_id(),
+                tenant=caller_var.get(),
+                api_key_id=tenant.api_key_id,
+                plan=tenant.plan,
+                model=job.model,
+                surface="job" if source == "job" else tenant.surface,
+                prompt_tokens=tally.prompt_tokens,
+                completion_tokens=tally.completion_tokens,
+                started=started,
+                outcome=outcome,
+            )
+        )
 
     async def _cached_or_generated(
-        self, job: GenerationJob, store_ttl: float | None
+        self, job: GenerationJob, store_ttl: float | None, tally: UsageTally
     ) -> AsyncGenerator[Chunk, None]:
         """A stored answer when a prefetch stored this request; otherwise the engine's."""
         cache = self.cache
@@ -99,7 +150,7 @@ class GenerationPipeline:
         if not (params.greedy or params.seed is not None):
             if store_ttl is None:
                 cache.counters.bypassed += 1
-            async with contextlib.aclosing(self.service.generate(job)) as generated:
+            async with contextlib.aclosing(self.service.generate(job, tally)) as generated:
                 async for chunk in generated:
                     yield chunk
             return
@@ -112,12 +163,16 @@ class GenerationPipeline:
             else:
                 await cache.renew(key, entry, time.time() + store_ttl)  # a repeated prefetch renews it
             for chunk in _replayed(entry, job.request_id or current_request_id()):
+                if chunk.finish_reason:  # the tenant gets the stored tokens: they are billed
+                    tally.add(
+                        {"prompt_tokens": chunk.prompt_tokens, "completion_tokens": chunk.completion_tokens}
+                    )
                 yield chunk
             return
         if store_ttl is None:
             cache.counters.misses += 1
         produced: list[Chunk] = []
-        async with contextlib.aclosing(self.service.generate(job)) as generated:
+        async with contextlib.aclosing(self.service.generate(job, tally)) as generated:
             async for chunk in generated:
                 produced.append(chunk)
                 yield chunk

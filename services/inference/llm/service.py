@@ -32,6 +32,7 @@ from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers, Placeme
 from services.inference.llm.requests import GenerationJob, GenerationRequest, build_job
 from services.inference.llm.settings import GenerationSettings
 from services.inference.llm.tools import ToolCall
+from services.inference.llm.usage import UsageTally
 
 log = logging.getLogger("meshserve.llm")
 
@@ -143,9 +144,12 @@ class GenerationService:
         self._specs[spec.triton_name] = spec
         return await self.placer.place(spec)
 
-    async def generate(self, job: GenerationJob) -> AsyncGenerator[Chunk, None]:
+    async def generate(
+        self, job: GenerationJob, tally: UsageTally | None = None
+    ) -> AsyncGenerator[Chunk, None]:
         """The chunks of one generation, its ``n`` choices interleaved as they come (each choice is
-        a sequence of its own in the worker's continuous batch); closing the iterator cancels them."""
+        a sequence of its own in the worker's continuous batch); closing the iterator cancels them.
+        ``tally`` adds up what the engine reports each choice cost, abandoned ones included."""
         spec = await self.catalog.resolve(job.model)
         self.admission.admit(spec.model_id, job.n)
         self.open_streams += 1
@@ -156,10 +160,10 @@ class GenerationService:
             counter = tracking(spec, placement) if tracking else contextlib.nullcontext()
             async with counter:
                 if job.n == 1:
-                    async for chunk in self._choice(spec, placement, job, 0, created):
+                    async for chunk in self._choice(spec, placement, job, 0, created, tally):
                         yield chunk
                     return
-                choices = [self._choice(spec, placement, job, i, created) for i in range(job.n)]
+                choices = [self._choice(spec, placement, job, i, created, tally) for i in range(job.n)]
                 async for chunk in _interleaved(choices):
                     yield chunk
         finally:
@@ -167,11 +171,20 @@ class GenerationService:
             self.admission.release(spec.model_id, job.n)
 
     async def _choice(
-        self, spec: LLMSpec, placement: Placement, job: GenerationJob, choice: int, created: int
+        self,
+        spec: LLMSpec,
+        placement: Placement,
+        job: GenerationJob,
+        choice: int,
+        created: int,
+        tally: UsageTally | None = None,
     ) -> AsyncIterator[Chunk]:
         clock = SequenceClock(spec.model_id)
+        on_end = tally.add if tally is not None else None
         try:
-            async for event in stream_events(placement.client, placement.triton_name, job.body(choice)):
+            async for event in stream_events(
+                placement.client, placement.triton_name, job.body(choice), on_end
+            ):
                 if event.get("cancelled"):
                     return
                 chunk = self._chunk(spec, placement, job, choice, created, event)

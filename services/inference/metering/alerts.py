@@ -1,0 +1,42 @@
+"""Budget alerts: a tenant's spending crossed one of its thresholds this month.
+
+The auth service decides each crossing once (per tenant, month and threshold, across replicas)
+and returns it to the replica whose records crossed it; that replica tells the webhooks subscribed
+to ``budget.threshold_crossed`` (signed, retried, as every webhook is). The gateway's Socket.IO
+``budget_events`` channel hears the same crossings from the auth service.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from meshserve.v1 import metering_pb2 as pb
+from services.inference.jobs.webhooks import WebhookHub
+from services.inference.metering.meter import OnAlert
+
+log = logging.getLogger("meshserve.inference.metering")
+
+EVENT = "budget.threshold_crossed"
+
+
+def alert_payload(alert: pb.BudgetAlert) -> dict[str, object]:
+    """The event's data."""
+    return {
+        "tenant": alert.tenant,
+        "threshold_percent": alert.threshold_percent,
+        "limit_usd": alert.limit_usd,
+        "spent_usd": round(alert.spent_usd, 6),
+        "month": alert.month,
+        "exceeded": alert.threshold_percent >= 100,
+    }
+
+
+def budget_alert_announcer(webhooks: WebhookHub) -> OnAlert:
+    """Sends each crossing to the subscribed webhooks (and logs it)."""
+
+    def announce(alert: pb.BudgetAlert) -> None:
+        log.info("budget threshold crossed", extra=alert_payload(alert))
+        if webhooks.subscribed(EVENT):
+            webhooks.emit(EVENT, alert_payload(alert))
+
+    return announce
