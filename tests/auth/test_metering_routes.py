@@ -12,6 +12,7 @@ from typing import Any
 
 import grpc
 import httpx
+import pytest
 
 from gateway.security import SecuritySettings
 from meshserve.v1 import metering_pb2 as pb
@@ -164,6 +165,18 @@ async def test_a_tenant_sets_its_own_budget_and_is_alerted_once(stack: Stack, ad
         status, body = await get(http, "/api/analytics/budget", admin_token, tenant=carol)
         assert status == 200 and body["budget"]["alerted"] == [50, 100]
         assert body["budget"]["spent_usd"] == 0.006
+
+    async with grpc.aio.insecure_channel(stack.auth.address) as channel:
+        stub = pb_grpc.MeteringServiceStub(channel)
+        metadata = ((INTERNAL_TOKEN_HEADER, stack.keys.internal_token),)
+        allowance = await stub.GetAllowance(
+            pb.GetAllowanceRequest(tenant=carol, plan="free"), metadata=metadata
+        )
+        assert (allowance.quota_tokens, allowance.used_tokens, allowance.budget_usd) == (1_000, 3_000, 0.005)
+        assert allowance.spent_usd == 0.006 and allowance.reset_at > time.time()
+        with pytest.raises(grpc.aio.AioRpcError) as unknown:
+            await stub.GetAllowance(pb.GetAllowanceRequest(tenant=carol, plan="gold"), metadata=metadata)
+        assert unknown.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_with_auth_off_the_routes_are_open(stack: Stack) -> None:
