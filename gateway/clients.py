@@ -17,6 +17,7 @@ from meshserve.v1 import (
     finetune_pb2_grpc,
     inference_pb2_grpc,
     jobs_pb2_grpc,
+    metering_pb2_grpc,
     registry_pb2_grpc,
     speech_pb2_grpc,
 )
@@ -47,6 +48,8 @@ class MeshClients:
         self.pool = ChannelPool(endpoints)
         self.call_timeout = call_timeout
         self.auth = auth_pb2_grpc.AuthServiceStub(self.pool.channel("auth"))
+        # MeteringService is served by the auth process (it owns users, keys and plans).
+        self.metering = metering_pb2_grpc.MeteringServiceStub(self.pool.channel("auth"))
         self.registry = registry_pb2_grpc.RegistryServiceStub(self.pool.channel("registry"))
         self.inference = inference_pb2_grpc.InferenceServiceStub(self.pool.channel("inference"))
         # JobService is served by the inference process (jobs run its generations).

@@ -56,6 +56,11 @@ RULES: tuple[Rule, ...] = (
     # One's own account, whatever the role.
     rule(ANY, r"/auth/(logout|profile|generate-key|keys(/[^/]+)?)", Access.AUTHENTICATED),
     rule(ANY, r"/v1/auth/token|/api/v1/auth/.*", Access.AUTHENTICATED),
+    # Metering (003 analytics): one's own usage and budget (the routes refuse other tenants to
+    # non-admins), every plan to read; plans are edited by admins.
+    rule(READS, r"/api/analytics/(usage|plans|budget)", Access.AUTHENTICATED),
+    rule("PUT", r"/api/analytics/budget", Access.AUTHENTICATED),
+    rule("PUT", r"/api/analytics/plans/[^/]+", Access.ADMIN),
     # Administration: audit, logs, server and scaling control, model and plugin management.
     rule(ANY, r"/api/ai/security(/.*)?", Access.ADMIN),
     rule(ANY, r"/logs(/.*)?", Access.ADMIN),

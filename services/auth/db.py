@@ -24,8 +24,8 @@ class SqlDatabase(Protocol):
         """Runs one statement; the rows changed."""
         ...
 
-    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """Runs one statement per row, all or none."""
+    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        """Runs one statement per row, all or none; the rows changed in all."""
         ...
 
     def one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
@@ -66,17 +66,18 @@ class Database:
         with self._lock:
             return self._db.execute(sql, params).rowcount
 
-    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
+    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
         """Runs one statement per row in a single transaction: all rows or none, and one commit
-        (one WAL sync) for the lot instead of one per row."""
+        (one WAL sync) for the lot instead of one per row; returns the rows changed in all."""
         with self._lock:
             self._db.execute("BEGIN")
             try:
-                self._db.executemany(sql, rows)
+                changed = self._db.executemany(sql, rows).rowcount
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
+        return changed
 
     def one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         """The first row of a query."""

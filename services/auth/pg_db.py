@@ -51,10 +51,12 @@ class PostgresDatabase:
         with self._lock:
             return int(self._db.execute(postgres_sql(sql), params).rowcount)
 
-    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> None:
-        """Runs one statement per row in a single transaction: all rows or none."""
+    def execute_many(self, sql: str, rows: list[tuple[Any, ...]]) -> int:
+        """Runs one statement per row in a single transaction: all rows or none; returns the rows
+        changed in all."""
         with self._lock, self._db.transaction(), self._db.cursor() as cursor:
             cursor.executemany(postgres_sql(sql), rows)
+            return max(0, int(cursor.rowcount))
 
     def one(self, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...] | None:
         """The first row of a query."""

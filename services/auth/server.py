@@ -1,23 +1,32 @@
-"""Wires the auth service."""
+"""Wires the auth service: ``AuthService`` and ``MeteringService`` over one database."""
 
 from __future__ import annotations
 
-from meshserve.v1 import auth_pb2, auth_pb2_grpc
+import grpc
+
+from meshserve.v1 import auth_pb2, auth_pb2_grpc, metering_pb2, metering_pb2_grpc
 from services.auth.core import AuthCore
+from services.auth.metering.servicer import MeteringServicer
+from services.auth.metering.store import MeteringStore
 from services.auth.servicer import AuthServicer
 from services.auth.settings import AuthSettings
 from services.common.server import Registration, main
 
 SERVICE_NAME = auth_pb2.DESCRIPTOR.services_by_name["AuthService"].full_name
+METERING_SERVICE_NAME = metering_pb2.DESCRIPTOR.services_by_name["MeteringService"].full_name
 
 
 def build(settings: AuthSettings) -> Registration:
     """The auth service's registration."""
-    servicer = AuthServicer(AuthCore(settings))
-    return Registration(
-        add=lambda server: auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server),
-        service_names=[SERVICE_NAME],
-    )
+    core = AuthCore(settings)
+    servicer = AuthServicer(core)
+    metering = MeteringServicer(MeteringStore(core.db))
+
+    def add(server: grpc.aio.Server) -> None:
+        auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer, server)
+        metering_pb2_grpc.add_MeteringServiceServicer_to_server(metering, server)
+
+    return Registration(add=add, service_names=[SERVICE_NAME, METERING_SERVICE_NAME])
 
 
 def run() -> None:
