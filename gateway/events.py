@@ -31,6 +31,7 @@ import grpc
 import socketio
 from starlette.requests import HTTPConnection
 
+from gateway.budget_events import BudgetRelay
 from gateway.clients import MeshClients
 from gateway.dialects.llama_gpu.errors import render
 from gateway.plugin_events import PluginSeen, plugin_changes
@@ -56,6 +57,7 @@ CHANNELS = (
     "autoscaler_decisions",
     "plugin_events",
     "metrics_samples",
+    "budget_events",
 )
 
 
@@ -98,6 +100,7 @@ class EventHub:
         #: The plugins as the last period saw them (None until someone listens to plugin_events).
         self._plugins: dict[str, PluginSeen] | None = None
         self._samples = SampleRelay()
+        self._budgets = BudgetRelay(self)
         self.sessions: dict[str, dict[str, Any]] = {}
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
@@ -127,6 +130,7 @@ class EventHub:
             "user_agent": environ.get("HTTP_USER_AGENT", ""),
             "transport": "websocket" if scope.get("type") == "websocket" else "polling",
             "user_id": principal.user_id if principal else "anonymous",
+            "role": principal.role if principal else "",
         }
         await self.sio.emit(
             "connected", envelope("connected", {"sid": sid, "channels": list(CHANNELS)}), to=sid
@@ -209,6 +213,7 @@ class EventHub:
     async def _tick(self) -> None:
         await self._plugin_events()
         await self._metrics_samples()
+        await self._budgets.tick()
         wants_system = self.listening("system_metrics")
         wants_stats = self.listening("inference_stats")
         wants_gpu = self.listening("gpu_metrics")

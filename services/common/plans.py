@@ -16,6 +16,7 @@ is set.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 PAY_PER_USE_PER_1K_TOKENS = 0.002
 
@@ -43,3 +44,15 @@ DEFAULT_PLANS: dict[str, Plan] = {
     "pro": Plan("pro", requests_per_hour=10_000, monthly_tokens=100_000, priority=10, monthly_fee_usd=19.0),
     "enterprise": Plan("enterprise", requests_per_hour=0, monthly_tokens=0, priority=20),
 }
+
+
+def budget_alert_payload(alert: Any) -> dict[str, Any]:
+    """A ``BudgetAlert`` message as the data of its webhook and Socket.IO events."""
+    return {
+        "tenant": alert.tenant,
+        "threshold_percent": alert.threshold_percent,
+        "limit_usd": alert.limit_usd,
+        "spent_usd": round(alert.spent_usd, 6),
+        "month": alert.month,
+        "exceeded": alert.threshold_percent >= 100,
+    }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass
 
 from services.auth.db import SqlDatabase
@@ -38,6 +39,7 @@ class Alert:
     limit_usd: float
     spent_usd: float
     month: str
+    crossed_at: float = 0.0
 
 
 def validate(budget: Budget) -> Budget:
@@ -96,14 +98,24 @@ class BudgetStore:
         if budget.limit_usd <= 0:
             return []
         alerts = []
+        now = time.time()
         for threshold in budget.alert_thresholds:
             if spent_usd + TOLERANCE_USD < budget.limit_usd * threshold / 100:
                 break
             inserted = self._db.execute(
-                "INSERT INTO budget_alerts (tenant, month, threshold) VALUES (?, ?, ?) "
-                "ON CONFLICT (tenant, month, threshold) DO NOTHING",
-                (budget.tenant, month, threshold),
+                "INSERT INTO budget_alerts (tenant, month, threshold, limit_usd, spent_usd, crossed_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, month, threshold) DO NOTHING",
+                (budget.tenant, month, threshold, budget.limit_usd, spent_usd, now),
             )
             if inserted == 1:
-                alerts.append(Alert(budget.tenant, threshold, budget.limit_usd, spent_usd, month))
+                alerts.append(Alert(budget.tenant, threshold, budget.limit_usd, spent_usd, month, now))
         return alerts
+
+    def since(self, after: float, limit: int = 500) -> list[Alert]:
+        """Alerts recorded after a time, oldest first."""
+        rows = self._db.all(
+            "SELECT tenant, threshold, limit_usd, spent_usd, month, crossed_at FROM budget_alerts "
+            "WHERE crossed_at > ? ORDER BY crossed_at, tenant, threshold LIMIT ?",
+            (after, limit),
+        )
+        return [Alert(str(r[0]), int(r[1]), float(r[2]), float(r[3]), str(r[4]), float(r[5])) for r in rows]

@@ -46,6 +46,10 @@ CREATE TABLE IF NOT EXISTS budget_alerts (
     tenant TEXT NOT NULL,
     month TEXT NOT NULL,
     threshold INTEGER NOT NULL,
+    limit_usd REAL NOT NULL,
+    spent_usd REAL NOT NULL,
+    crossed_at REAL NOT NULL,
     PRIMARY KEY (tenant, month, threshold)
 );
+CREATE INDEX IF NOT EXISTS budget_alerts_crossed ON budget_alerts (crossed_at);
 """

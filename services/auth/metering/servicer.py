@@ -42,6 +42,7 @@ def alert_to_proto(alert: Alert) -> pb.BudgetAlert:
         limit_usd=alert.limit_usd,
         spent_usd=alert.spent_usd,
         month=alert.month,
+        crossed_at=alert.crossed_at,
     )
 
 
@@ -150,3 +151,10 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
         return pb.QueryUsageResponse(
             rows=[row_to_proto(r) for r in rows], forecast=pb.CostForecast(**projection.__dict__)
         )
+
+    async def ListBudgetAlerts(
+        self, request: pb.ListBudgetAlertsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListBudgetAlertsResponse:
+        """Thresholds crossed after a time, oldest first."""
+        alerts = await asyncio.to_thread(self.store.budgets.since, request.since)
+        return pb.ListBudgetAlertsResponse(alerts=[alert_to_proto(a) for a in alerts])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,6 +16,8 @@ from tritonclient.utils import InferenceServerException
 
 from services.common.errors import BackendUnavailable, InferenceFailed, MeshError, Reason
 from services.inference.llm.outbox import is_final
+
+log = logging.getLogger("meshserve.llm.client")
 
 #: How long an abandoned generation waits for the worker to report what the sequence cost.
 CANCEL_WAIT_SECONDS = 2.0
@@ -70,6 +73,7 @@ async def stream_events(
     replies: asyncio.Queue[Any] = asyncio.Queue()
     reader = asyncio.ensure_future(_read_replies(stream, replies))
     ended = False
+    pieces = 0
     try:
         while True:
             reply = await replies.get()
@@ -84,13 +88,19 @@ async def stream_events(
                 ended = True
                 if on_end is not None:
                     on_end(dict(event.get("usage") or {}))
+            elif event.get("text"):
+                pieces += 1
             yield event
             if ended:
                 return
     finally:
         if not ended and on_end is not None and request_id:
             cancel.set()
-            on_end(await _usage_on_cancel(replies, request_id))
+            usage = await _usage_on_cancel(replies, request_id)
+            if not usage:  # the worker did not say: at least the pieces of text it sent
+                log.warning("usage of an abandoned generation unknown: counting its text events")
+                usage = {"completion_tokens": pieces}
+            on_end(usage)
         finished.set()
         cancel.set()
         stream.cancel()  # frees the slot on the worker at once, whatever happened above

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from meshserve.v1 import metering_pb2 as pb
+from services.common.plans import budget_alert_payload
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.metering.meter import OnAlert
 
@@ -19,24 +20,12 @@ log = logging.getLogger("meshserve.inference.metering")
 EVENT = "budget.threshold_crossed"
 
 
-def alert_payload(alert: pb.BudgetAlert) -> dict[str, object]:
-    """The event's data."""
-    return {
-        "tenant": alert.tenant,
-        "threshold_percent": alert.threshold_percent,
-        "limit_usd": alert.limit_usd,
-        "spent_usd": round(alert.spent_usd, 6),
-        "month": alert.month,
-        "exceeded": alert.threshold_percent >= 100,
-    }
-
-
 def budget_alert_announcer(webhooks: WebhookHub) -> OnAlert:
     """Sends each crossing to the subscribed webhooks (and logs it)."""
 
     def announce(alert: pb.BudgetAlert) -> None:
-        log.info("budget threshold crossed", extra=alert_payload(alert))
+        log.info("budget threshold crossed", extra=budget_alert_payload(alert))
         if webhooks.subscribed(EVENT):
-            webhooks.emit(EVENT, alert_payload(alert))
+            webhooks.emit(EVENT, budget_alert_payload(alert))
 
     return announce

@@ -43,18 +43,32 @@ class RecordUsageRequest(_message.Message):
     def __init__(self, records: _Optional[_Iterable[_Union[UsageRecord, _Mapping]]] = ...) -> None: ...
 
 class BudgetAlert(_message.Message):
-    __slots__ = ("tenant", "threshold_percent", "limit_usd", "spent_usd", "month")
+    __slots__ = ("tenant", "threshold_percent", "limit_usd", "spent_usd", "month", "crossed_at")
     TENANT_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_PERCENT_FIELD_NUMBER: _ClassVar[int]
     LIMIT_USD_FIELD_NUMBER: _ClassVar[int]
     SPENT_USD_FIELD_NUMBER: _ClassVar[int]
     MONTH_FIELD_NUMBER: _ClassVar[int]
+    CROSSED_AT_FIELD_NUMBER: _ClassVar[int]
     tenant: str
     threshold_percent: int
     limit_usd: float
     spent_usd: float
     month: str
-    def __init__(self, tenant: _Optional[str] = ..., threshold_percent: _Optional[int] = ..., limit_usd: _Optional[float] = ..., spent_usd: _Optional[float] = ..., month: _Optional[str] = ...) -> None: ...
+    crossed_at: float
+    def __init__(self, tenant: _Optional[str] = ..., threshold_percent: _Optional[int] = ..., limit_usd: _Optional[float] = ..., spent_usd: _Optional[float] = ..., month: _Optional[str] = ..., crossed_at: _Optional[float] = ...) -> None: ...
+
+class ListBudgetAlertsRequest(_message.Message):
+    __slots__ = ("since",)
+    SINCE_FIELD_NUMBER: _ClassVar[int]
+    since: float
+    def __init__(self, since: _Optional[float] = ...) -> None: ...
+
+class ListBudgetAlertsResponse(_message.Message):
+    __slots__ = ("alerts",)
+    ALERTS_FIELD_NUMBER: _ClassVar[int]
+    alerts: _containers.RepeatedCompositeFieldContainer[BudgetAlert]
+    def __init__(self, alerts: _Optional[_Iterable[_Union[BudgetAlert, _Mapping]]] = ...) -> None: ...
 
 class RecordUsageResponse(_message.Message):
     __slots__ = ("stored", "alerts")

@@ -71,6 +71,11 @@ class MeteringServiceStub:
                 request_serializer=meshserve_dot_v1_dot_metering__pb2.QueryUsageRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_metering__pb2.QueryUsageResponse.FromString,
                 _registered_method=True)
+        self.ListBudgetAlerts = channel.unary_unary(
+                '/meshserve.v1.MeteringService/ListBudgetAlerts',
+                request_serializer=meshserve_dot_v1_dot_metering__pb2.ListBudgetAlertsRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_metering__pb2.ListBudgetAlertsResponse.FromString,
+                _registered_method=True)
 
 
 class MeteringServiceServicer:
@@ -128,6 +133,13 @@ class MeteringServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListBudgetAlerts(self, request, context):
+        """Budget thresholds crossed since a time, oldest first (what the gateway relays to Socket.IO).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MeteringServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -165,6 +177,11 @@ def add_MeteringServiceServicer_to_server(servicer, server):
                     servicer.QueryUsage,
                     request_deserializer=meshserve_dot_v1_dot_metering__pb2.QueryUsageRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_metering__pb2.QueryUsageResponse.SerializeToString,
+            ),
+            'ListBudgetAlerts': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBudgetAlerts,
+                    request_deserializer=meshserve_dot_v1_dot_metering__pb2.ListBudgetAlertsRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_metering__pb2.ListBudgetAlertsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -358,6 +375,33 @@ class MeteringService:
             '/meshserve.v1.MeteringService/QueryUsage',
             meshserve_dot_v1_dot_metering__pb2.QueryUsageRequest.SerializeToString,
             meshserve_dot_v1_dot_metering__pb2.QueryUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBudgetAlerts(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.MeteringService/ListBudgetAlerts',
+            meshserve_dot_v1_dot_metering__pb2.ListBudgetAlertsRequest.SerializeToString,
+            meshserve_dot_v1_dot_metering__pb2.ListBudgetAlertsResponse.FromString,
             options,
             channel_credentials,
             insecure,
