@@ -21,6 +21,9 @@ from services.inference.llm.service import Chunk, GenerationService
 from services.inference.llm.tools import ToolCall, ToolSpec, ToolUse, render_calls
 from services.inference.plugins.base import Message
 
+#: Trailing metadata of ``Generate``: the longest wait of its choices for a batch slot, in seconds.
+QUEUE_SECONDS_TRAILER = "x-meshserve-queue-seconds"
+
 FINISH_REASONS = {
     "stop": pb.FINISH_REASON_STOP,
     "length": pb.FINISH_REASON_LENGTH,
@@ -153,10 +156,15 @@ class GenerationServicer:
     async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GenerateResponse]:
-        """Streams a generation; a cancelled call cancels its sequences on the worker."""
+        """Streams a generation; a cancelled call cancels its sequences on the worker. The trailing
+        metadata carries how long it waited for a batch slot (:data:`QUEUE_SECONDS_TRAILER`)."""
+        waited = 0.0
         async with contextlib.aclosing(self.pipeline.generate(request_from_proto(request))) as chunks:
             async for chunk in chunks:
+                if chunk.finish_reason:
+                    waited = max(waited, chunk.queue_seconds)
                 yield reply_of(chunk)
+        context.set_trailing_metadata(((QUEUE_SECONDS_TRAILER, f"{waited:.6f}"),))
 
     async def Embed(self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext) -> pb.EmbedResponse:
         """Unit vectors of the inputs, from a language model's final hidden states."""

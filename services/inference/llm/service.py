@@ -32,6 +32,7 @@ from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers, Placeme
 from services.inference.llm.requests import GenerationJob, GenerationRequest, build_job
 from services.inference.llm.settings import GenerationSettings
 from services.inference.llm.tools import ToolCall
+from services.inference.priority import current_priority
 
 log = logging.getLogger("meshserve.llm")
 
@@ -106,6 +107,8 @@ class Chunk:
     cached: bool = False
     #: A choice's last chunk, when its reply was a call of the request's tools.
     tool_calls: tuple[ToolCall, ...] = ()
+    #: Last chunk only: seconds the sequence waited for a batch slot on its worker.
+    queue_seconds: float = 0.0
 
 
 class GenerationService:
@@ -132,11 +135,14 @@ class GenerationService:
         return self._specs.get(triton_name)
 
     def job(self, request: GenerationRequest) -> GenerationJob:
-        """The validated request, with this service's defaults and limits."""
+        """The validated request, with this service's defaults and limits, and the queue priority of
+        the current call's plan (built in the call's context, where its tenant is known)."""
         return build_job(
             request,
             default_max_tokens=self.settings.default_max_tokens,
             max_prompt_chars=self.settings.max_prompt_chars,
+            priority=current_priority(),
+            aging_seconds=self.settings.priority_aging_seconds,
         )
 
     async def _place(self, spec: LLMSpec) -> Placement:
@@ -169,7 +175,7 @@ class GenerationService:
     async def _choice(
         self, spec: LLMSpec, placement: Placement, job: GenerationJob, choice: int, created: int
     ) -> AsyncIterator[Chunk]:
-        clock = SequenceClock(spec.model_id)
+        clock = SequenceClock(spec.model_id, job.priority)
         try:
             async for event in stream_events(placement.client, placement.triton_name, job.body(choice)):
                 if event.get("cancelled"):
@@ -178,7 +184,7 @@ class GenerationService:
                 if chunk.text:
                     clock.text()
                 if chunk.finish_reason:
-                    clock.finished(chunk.prompt_tokens, chunk.completion_tokens)
+                    clock.finished(chunk.prompt_tokens, chunk.completion_tokens, chunk.queue_seconds)
                 yield chunk
         finally:
             clock.close()
@@ -202,6 +208,7 @@ class GenerationService:
             mean_logprob=event.get("mean_logprob"),
             choice=choice,
             logprobs=tuple(TokenLogprob.from_event(t) for t in event.get("logprobs", ())),
+            queue_seconds=float(event.get("queue_seconds", 0.0)),
         )
 
     async def language_model(self, name: str) -> LLMSpec | None:
