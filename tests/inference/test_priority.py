@@ -11,9 +11,11 @@ import time
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.common.context import Tenant, tenant_var
 from services.inference.llm.engine_info import EngineInfo
+from services.inference.llm.metrics import SequenceClock
 from services.inference.llm.requests import GenerationRequest, SamplingRequest, build_job
 from services.inference.llm.sampling import SamplingParams
 from services.inference.llm.scheduler import ContinuousBatcher
@@ -180,3 +182,17 @@ def test_a_request_names_its_triton_level_only_when_it_has_one() -> None:
 
     assert header(2)["parameters"]["priority"] == 2
     assert "priority" not in header(0)["parameters"]
+
+
+def test_each_wait_is_observed_by_priority() -> None:
+    for priority, waited in ((10, 0.02), (0, 3.0), (0, 4.0)):
+        clock = SequenceClock("queued-model", priority)
+        clock.finished(prompt_tokens=1, completion_tokens=1, queue_seconds=waited)
+        clock.close()
+
+    def sample(name: str, priority: str) -> float:
+        labels = {"model": "queued-model", "priority": priority}
+        return REGISTRY.get_sample_value(f"meshserve_llm_queue_wait_seconds_{name}", labels) or 0.0
+
+    assert (sample("count", "10"), sample("sum", "10")) == (1, 0.02)
+    assert (sample("count", "0"), sample("sum", "0")) == (2, 7.0)
