@@ -29,9 +29,9 @@ from tests.procs import Mesh, run_mesh
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 TOKEN = secrets.token_urlsafe(24)
-FREE, PRO = 16, 4
-#: Eight tokens each: SmolLM2's end-of-turn token banned, so every generation is the same length.
-SAMPLING = pb.SamplingParams(max_tokens=8, temperature=0.0, logit_bias={2: -100.0})
+FREE, PRO = 12, 4
+#: Four tokens each: SmolLM2's end-of-turn token banned, so every generation is the same length.
+SAMPLING = pb.SamplingParams(max_tokens=4, temperature=0.0, logit_bias={2: -100.0})
 
 
 @pytest.fixture(scope="module")
