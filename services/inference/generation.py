@@ -161,7 +161,7 @@ class GenerationServicer:
         waited = 0.0
         async with contextlib.aclosing(self.pipeline.generate(request_from_proto(request))) as chunks:
             async for chunk in chunks:
-                if chunk.finish_reason:
+                if chunk.finish_reason and not chunk.cached:  # a replayed answer waited for nothing now
                     waited = max(waited, chunk.queue_seconds)
                 yield reply_of(chunk)
         context.set_trailing_metadata(((QUEUE_SECONDS_TRAILER, f"{waited:.6f}"),))
