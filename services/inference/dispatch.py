@@ -51,8 +51,10 @@ class TensorDispatcher:
         request_id: str = "",
         timeout: float | None = None,
         idempotent: bool = True,
+        priority: int = 0,
     ) -> tuple[HttpInferResult, TritonWorker]:
         """Runs a request; on a worker failure retries once on another worker when idempotent.
+        ``priority`` is its Triton level (1 the highest; 0 the model's default).
 
         The model's counter holds the request from its arrival, so one still waiting for a worker
         (pool scaled to zero, model loading) is in ``in_flight`` and ``waiting``: demand the
@@ -66,7 +68,9 @@ class TensorDispatcher:
         started = time.perf_counter()
         ok = False
         try:
-            answer = await self._infer_attempts(name, inputs, outputs, request_id, timeout, idempotent)
+            answer = await self._infer_attempts(
+                name, inputs, outputs, request_id, timeout, idempotent, priority
+            )
             ok = True
             return answer
         finally:
@@ -80,6 +84,7 @@ class TensorDispatcher:
         request_id: str,
         timeout: float | None,
         idempotent: bool,
+        priority: int = 0,
     ) -> tuple[HttpInferResult, TritonWorker]:
         model = self.pool.stats.model(name)
         excluded: frozenset[str] = frozenset()
@@ -96,7 +101,9 @@ class TensorDispatcher:
             sent = time.perf_counter()
             ok = False
             try:
-                result = await client.infer(name, inputs, outputs, request_id=request_id, timeout=timeout)
+                result = await client.infer(
+                    name, inputs, outputs, request_id=request_id, timeout=timeout, priority=priority
+                )
                 ok = True
                 return result, worker
             except WorkerError as error:

@@ -15,12 +15,16 @@ import grpc
 
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
+from services.inference.llm.chunks import Chunk
 from services.inference.llm.pipeline import GenerationPipeline
 from services.inference.llm.requests import GenerationRequest, SamplingRequest
-from services.inference.llm.service import Chunk, GenerationService
+from services.inference.llm.service import GenerationService
 from services.inference.llm.tools import ToolCall, ToolSpec, ToolUse, render_calls
 from services.inference.metering.allowance import Allowance
 from services.inference.plugins.base import Message
+
+#: Trailing metadata of ``Generate``: the longest wait of its choices for a batch slot, in seconds.
+QUEUE_SECONDS_TRAILER = "x-meshserve-queue-seconds"
 
 FINISH_REASONS = {
     "stop": pb.FINISH_REASON_STOP,
@@ -155,14 +159,19 @@ class GenerationServicer:
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GenerateResponse]:
         """Streams a generation; a cancelled call cancels its sequences on the worker. A tenant with a
-        token quota hears where it stands in the reply's initial metadata."""
+        token quota hears where it stands in the reply's initial metadata; the trailing metadata
+        carries how long it waited for a batch slot (:data:`QUEUE_SECONDS_TRAILER`)."""
         admitted: list[Allowance] = []
+        waited = 0.0
         generation = self.pipeline.generate(request_from_proto(request), on_allowance=admitted.append)
         async with contextlib.aclosing(generation) as chunks:
             async for chunk in chunks:
                 if admitted and (standing := admitted.pop().metadata()):
                     await context.send_initial_metadata(standing)
+                if chunk.finish_reason and not chunk.cached:  # a replayed answer waited for nothing now
+                    waited = max(waited, chunk.queue_seconds)
                 yield reply_of(chunk)
+        context.set_trailing_metadata(((QUEUE_SECONDS_TRAILER, f"{waited:.6f}"),))
 
     async def Embed(self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext) -> pb.EmbedResponse:
         """Unit vectors of the inputs, from a language model's final hidden states."""

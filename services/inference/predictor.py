@@ -22,6 +22,7 @@ from services.inference.catalog import CatalogEntry, RegistryCatalog
 from services.inference.dispatch import TensorDispatcher
 from services.inference.placements import Placement
 from services.inference.pool import WorkerPool
+from services.inference.priority import current_triton_level
 from services.inference.repository import Batching, config_pbtxt, runtime_of, triton_name
 from services.inference.tensors import WireTensor, conform
 
@@ -125,7 +126,12 @@ class Predictor:
         was_loaded = placement.status == "loaded"
         try:
             result, worker = await self.dispatcher.infer(
-                placement.name, tensors, output_names, request_id=request_id, timeout=timeout
+                placement.name,
+                tensors,
+                output_names,
+                request_id=request_id,
+                timeout=timeout,
+                priority=current_triton_level() if batched else 0,  # only a batcher has levels
             )
         except ModelLoadFailed as error:
             await self.catalog.report(entry, common.MODEL_STATUS_FAILED, error.message)

@@ -13,6 +13,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from services.inference.priority import TRITON_PRIORITY_LEVELS
+
 #: The generic python-backend model that runs ONNX and TorchScript artifacts.
 MODEL_PY = Path(__file__).with_name("triton_model") / "model.py"
 
@@ -102,6 +104,10 @@ def config_pbtxt(tname: str, spec: ModelSpec, batching: Batching, device: str) -
         if preferred:
             lines.append(f"  preferred_batch_size: [ {preferred} ]")
         lines.append(f"  max_queue_delay_microseconds: {batching.max_queue_delay_microseconds}")
+        # Triton's priority queue: a request's "priority" parameter picks the level (1 first);
+        # one without it waits at the lowest (services.inference.priority.triton_level).
+        lines.append(f"  priority_levels: {TRITON_PRIORITY_LEVELS}")
+        lines.append(f"  default_priority_level: {TRITON_PRIORITY_LEVELS}")
         lines.append("}")
     return "\n".join(lines) + "\n"
 

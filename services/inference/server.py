@@ -52,6 +52,7 @@ from services.inference.llm.settings import GenerationSettings
 from services.inference.metering.alerts import budget_alert_announcer
 from services.inference.metering.allowance import AllowanceGate
 from services.inference.metering.meter import Meter
+from services.inference.metering.plan_book import PlanBook
 from services.inference.plugins.manager import PluginManager
 from services.inference.plugins.servicer import PluginServicer
 from services.inference.pool import WorkerPool
@@ -105,6 +106,7 @@ def build(settings: InferenceSettings) -> Registration:
         on_alert=budget_alert_announcer(webhooks),
     )
     allowances = AllowanceGate(meter.stub, meter) if settings.metering_enabled else None
+    plans = PlanBook(meter.stub, refresh_seconds=10.0)  # queue priorities as admins set them
     pipeline = GenerationPipeline(generation, plugins, cache, webhooks, router, allowances)
     experiments = ExperimentServicer(
         Experiments(router.store, router, generation.catalog.resolve)
@@ -156,6 +158,7 @@ def build(settings: InferenceSettings) -> Registration:
         if store.shared:
             followers.append(asyncio.create_task(follow_plugins(), name="plugins-follower"))
         meter.start()
+        plans.start()
         await pool.start()
         await jobs.start()
         if pool.target == 0:
@@ -169,6 +172,7 @@ def build(settings: InferenceSettings) -> Registration:
         await tuning.stop()
         await jobs.stop()
         await meter.stop()  # after the jobs: their last generations are metered too
+        await plans.stop()
         await router.drain()
         with contextlib.suppress(KeyError):
             REGISTRY.unregister(triton_metrics)

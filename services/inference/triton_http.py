@@ -64,9 +64,15 @@ def _failure(status: str, message: str) -> WorkerError:
 
 
 def encode_request(
-    inputs: list[WireTensor], outputs: list[str], request_id: str, parameters: dict[str, str]
+    inputs: list[WireTensor],
+    outputs: list[str],
+    request_id: str,
+    parameters: dict[str, str],
+    priority: int = 0,
 ) -> tuple[bytes, int]:
-    """The request body (JSON header, then every input's bytes as they came) and the header's length."""
+    """The request body (JSON header, then every input's bytes as they came) and the header's length.
+
+    ``priority`` is Triton's level (1 the highest; 0 sends none: the model's default level)."""
     described = [
         {
             "name": tensor.name,
@@ -77,6 +83,8 @@ def encode_request(
         for tensor in inputs
     ]
     header: dict[str, Any] = {"inputs": described, "parameters": {"binary_data_output": True, **parameters}}
+    if priority:
+        header["parameters"]["priority"] = priority
     if request_id:
         header["id"] = request_id
     if outputs:
@@ -149,8 +157,10 @@ class TritonHttpClient:
         *,
         request_id: str = "",
         timeout: float | None = None,
+        priority: int = 0,
     ) -> HttpInferResult:
-        """Runs one request; raises :class:`WorkerError` when it fails."""
+        """Runs one request; raises :class:`WorkerError` when it fails. ``priority``: Triton's level
+        (1 the highest; 0 the model's default)."""
         with _TRACER.start_as_current_span(
             f"triton ModelInfer {model}",
             kind=trace.SpanKind.CLIENT,
@@ -159,7 +169,11 @@ class TritonHttpClient:
             carrier: dict[str, str] = {}
             inject(carrier)
             body, header_length = encode_request(
-                inputs, outputs, request_id, {"traceparent": carrier["traceparent"]} if carrier else {}
+                inputs,
+                outputs,
+                request_id,
+                {"traceparent": carrier["traceparent"]} if carrier else {},
+                priority,
             )
             extra = "".join(f"{k}: {v}\r\n" for k, v in carrier.items())
             request = (

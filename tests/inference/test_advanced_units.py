@@ -8,7 +8,7 @@ from services.common.errors import InvalidInput, ModelNotFound
 from services.inference.advanced import benchmark as bench
 from services.inference.advanced.cache import CachedCompletion, ResponseCache, cache_key
 from services.inference.advanced.routing import Candidate, Priority, choose, reason
-from services.inference.llm.service import Chunk
+from services.inference.llm.chunks import Chunk
 
 
 def entry(expires_at: float) -> CachedCompletion:

@@ -11,7 +11,7 @@ import pytest
 
 from services.inference.advanced.cache import CachedCompletion, ResponseCache
 from services.inference.advanced.shared_cache import RedisResponseCache
-from services.inference.llm.service import Chunk, TokenLogprob, TopLogprob
+from services.inference.llm.chunks import Chunk, TokenLogprob, TopLogprob
 from services.inference.llm.tools import ToolCall
 from tests.procs import free_port
 

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from services.inference.llm.service import Chunk
+from services.inference.llm.chunks import Chunk
 
 #: Entries kept at most (each holds one completion's text).
 DEFAULT_CAPACITY = 1024

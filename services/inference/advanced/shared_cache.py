@@ -17,7 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from services.inference.advanced.cache import DEFAULT_CAPACITY, CacheCounters, CachedCompletion
-from services.inference.llm.service import Chunk, TokenLogprob
+from services.inference.llm.chunks import Chunk, TokenLogprob
 from services.inference.llm.tools import ToolCall
 
 log = logging.getLogger("meshserve.inference.cache")

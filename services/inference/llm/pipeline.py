@@ -33,10 +33,10 @@ from services.common.context import caller_var, current_request_id, tenant_var
 from services.inference.advanced.cache import Cache, CachedCompletion, cache_key
 from services.inference.experiments.router import ExperimentRouter
 from services.inference.jobs.webhooks import WebhookHub
+from services.inference.llm.chunks import Chunk, TokenLogprob, UsageTally
 from services.inference.llm.requests import GenerationJob, GenerationRequest
-from services.inference.llm.service import Chunk, GenerationService, TokenLogprob
+from services.inference.llm.service import GenerationService
 from services.inference.llm.tools import ToolUse
-from services.inference.llm.usage import UsageTally
 from services.inference.metering.allowance import Allowance, AllowanceGate
 from services.inference.metering.meter import usage_record
 from services.inference.plugins.manager import PluginManager

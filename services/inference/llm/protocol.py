@@ -3,16 +3,18 @@
 Request (``REQUEST``, one BYTES element)::
 
     {"op": "generate", "id": str, "prompt": str, "messages": [{"role", "content"}],
-     "sampling": SamplingParams.to_dict(), "max_tokens_explicit": bool}
+     "sampling": SamplingParams.to_dict(), "max_tokens_explicit": bool,
+     "priority": int, "aging_seconds": float}           # both optional (0)
     {"op": "stats"}
     {"op": "embed", "inputs": [str]}
     {"op": "cancel", "id": str}
 
 Events (``EVENT``, one per reply): ``{"text", "index"}`` while generating; the last adds
-``"finish_reason"`` and ``"usage"``; a failure is ``{"error": {"code", "message", "details"}}``;
-a sequence dropped on cancel ends with ``{"cancelled": true, "usage": {...}}``. A ``cancel`` asks
-for that end without cancelling the Triton stream, so the caller still hears what the sequence
-cost (it is answered ``{"cancelling": id}`` at once); a stats reply is
+``"finish_reason"``, ``"usage"`` and ``"queue_seconds"`` (the wait for a batch slot); a failure is
+``{"error": {"code", "message", "details"}}``; a sequence dropped on cancel ends with
+``{"cancelled": true, "usage": {...}}``. A ``cancel`` asks for that end without cancelling the Triton
+stream, so the caller still hears what the sequence cost (it is answered ``{"cancelling": id}`` at
+once); a stats reply is
 ``{"stats": {...}}``; an embed reply is ``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side (:class:`WorkerModel`),
 free of Triton imports so it is tested directly.
 """
@@ -81,6 +83,8 @@ class WorkerModel:
                 params, max_tokens=self.engine.check_context(prompt_ids, params.max_tokens, explicit)
             )
             grammar = self.engine.grammar(params)
+            priority = int(body.get("priority", 0))
+            aging_seconds = float(body.get("aging_seconds", 0.0))
         except (MeshError, ValueError, KeyError, TypeError) as error:
             if not isinstance(error, MeshError):
                 error = InvalidInput(f"malformed generation request: {error}")
@@ -93,6 +97,8 @@ class WorkerModel:
             lambda event: self.outbox.post(send, event),
             is_cancelled,
             grammar,
+            priority=priority,
+            aging_seconds=aging_seconds,
         )
 
     def _embed(self, inputs: list[str], send: Send) -> None:

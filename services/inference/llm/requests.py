@@ -119,6 +119,11 @@ class GenerationJob:
     n: int = 1
     request_id: str = field(default_factory=lambda: f"gen-{uuid.uuid4().hex[:16]}")
     tools: ToolUse = field(default_factory=ToolUse)
+    #: Queue priority of the caller's plan, captured when the job is built (the tenant is known
+    #: only in the call's context), and the head start per level: the worker admits by rank
+    #: (:mod:`services.inference.priority`).
+    priority: int = 0
+    aging_seconds: float = 0.0
 
     def body(self, choice: int = 0) -> dict[str, Any]:
         """The worker protocol request of one choice (services.inference.llm.protocol). A seeded
@@ -134,17 +139,29 @@ class GenerationJob:
             "messages": self.messages,
             "sampling": params.to_dict(),
             "max_tokens_explicit": self.max_tokens_explicit,
+            "priority": self.priority,
+            "aging_seconds": self.aging_seconds,
         }
 
     def key(self) -> bytes:
-        """What determines the output, as bytes (the response cache's key, with the model's revision)."""
+        """What determines the output, as bytes (the response cache's key, with the model's revision;
+        who asks, and so the queue priority, is not part of it)."""
         body = self.body()
-        del body["id"]
+        for unrelated in ("id", "priority", "aging_seconds"):
+            del body[unrelated]
         return json.dumps({**body, "n": self.n}, sort_keys=True).encode()
 
 
-def build_job(request: GenerationRequest, *, default_max_tokens: int, max_prompt_chars: int) -> GenerationJob:
-    """Checks every canonical range; raises InvalidInput naming the field at fault."""
+def build_job(
+    request: GenerationRequest,
+    *,
+    default_max_tokens: int,
+    max_prompt_chars: int,
+    priority: int = 0,
+    aging_seconds: float = 0.0,
+) -> GenerationJob:
+    """Checks every canonical range; raises InvalidInput naming the field at fault. ``priority`` and
+    ``aging_seconds`` place the job's sequences in the worker's queue."""
     if not request.messages and not request.prompt:
         raise InvalidInput(
             "the request has neither messages nor a prompt",
@@ -216,5 +233,7 @@ def build_job(request: GenerationRequest, *, default_max_tokens: int, max_prompt
         max_tokens_explicit=explicit,
         n=s.n,
         tools=tools,
+        priority=priority,
+        aging_seconds=aging_seconds,
         **({"request_id": request.request_id} if request.request_id else {}),
     )

@@ -8,14 +8,21 @@ batch, and finished or cancelled sequences leave at once, freeing their slot for
 streaming with stop sequences, finish reasons, usage and the event contract below. An engine
 subclass only runs the model (:meth:`ContinuousBatcher._step`) and frees a sequence's cache
 (:meth:`ContinuousBatcher._release`). No transport imports: the Triton model and tests drive it.
+
+**Admission order: priority with aging.** Waiting sequences are admitted by rank,
+``submitted_at - priority * aging_seconds``, smallest first (:mod:`services.inference.priority`):
+each priority level is a head start of ``aging_seconds`` in the queue, so a premium request passes
+free ones that arrived less than its head start before it, and a free request that has waited longer
+than that goes before premium ones arriving later: lower priority is never starved. Each sequence's
+wait from submission to admission is its ``queue_seconds``, reported in its final event.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -28,6 +35,7 @@ from services.inference.llm.grammar import Grammar, GrammarCompiler
 from services.inference.llm.limits import error_event, fit_context
 from services.inference.llm.sampling import SamplingParams
 from services.inference.llm.sequence import Detokenizer, Emit, Sequence, cancelled_event
+from services.inference.priority import AgingQueue
 
 log = logging.getLogger("meshserve.llm")
 
@@ -43,7 +51,7 @@ class ContinuousBatcher(ABC):
         self.max_batch = max_batch
         self._detokenizer = detokenizer
         self._eos_ids = eos_ids
-        self._waiting: deque[Sequence] = deque()
+        self._waiting: AgingQueue[Sequence] = AgingQueue()
         self._running: list[Sequence] = []
         self._lock = threading.Condition()
         self._stopping = False
@@ -99,8 +107,11 @@ class ContinuousBatcher(ABC):
         emit: Emit,
         is_cancelled: Callable[[], bool] | None = None,
         grammar: Grammar | None = None,
+        priority: int = 0,
+        aging_seconds: float = 0.0,
     ) -> Sequence:
-        """Queues a sequence; it joins the running batch on the next step."""
+        """Queues a sequence; it joins the running batch when its rank comes (see the module's
+        docstring: ``priority`` levels of ``aging_seconds`` each)."""
         seq = Sequence(
             seq_id,
             prompt_ids,
@@ -109,9 +120,11 @@ class ContinuousBatcher(ABC):
             TextStream(self._detokenizer, params.stop),
             is_cancelled or (lambda: False),
             grammar=grammar,
+            priority=priority,
+            aging_seconds=aging_seconds,
         )
         with self._lock:
-            self._waiting.append(seq)
+            self._waiting.push(seq, seq.submitted_at, priority, aging_seconds)
             self._lock.notify()
         return seq
 
@@ -189,9 +202,12 @@ class ContinuousBatcher(ABC):
                     break
                 admitted: list[Sequence] = []
                 while self._waiting and len(self._running) + len(admitted) < self.max_batch:
-                    if not self._admissible(self._waiting[0], admitted):
+                    if not self._admissible(self._waiting.peek(), admitted):
                         break
-                    admitted.append(self._waiting.popleft())
+                    admitted.append(self._waiting.pop())
+                now = time.monotonic()
+                for seq in admitted:
+                    seq.queue_seconds = now - seq.submitted_at
             live: list[Sequence] = []
             try:
                 for seq in admitted:
@@ -317,6 +333,7 @@ class ContinuousBatcher(ABC):
                         "cached_tokens": seq.cached_tokens,
                     },
                     "mean_logprob": seq.logprob_sum / max(1, len(seq.output_ids)),
+                    "queue_seconds": round(seq.queue_seconds, 6),
                     **self._logprobs_of(seq),
                 },
             )

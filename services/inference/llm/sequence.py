@@ -50,6 +50,12 @@ class Sequence:
     cancelled: bool = False
     finish_reason: str = ""
     submitted_at: float = field(default_factory=time.monotonic)
+    #: Queue priority (higher is admitted sooner) and the head start each level is worth, in seconds
+    #: (:func:`services.inference.priority.rank`).
+    priority: int = 0
+    aging_seconds: float = 0.0
+    #: Seconds from submission to admission into the batch (set when admitted).
+    queue_seconds: float = 0.0
     #: The engine's own per-sequence state (a cache slot, a sampler).
     state: Any = None
     #: The constraint of a structured-output request.

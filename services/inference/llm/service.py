@@ -24,6 +24,7 @@ from services.inference.budget import parse_memory
 from services.inference.devices import machine_facts
 from services.inference.llm.admission import SequenceAdmission
 from services.inference.llm.catalog import LLMCatalog, RegistryLookup
+from services.inference.llm.chunks import Chunk, TokenLogprob, UsageTally
 from services.inference.llm.client import fetch_stats, stream_events
 from services.inference.llm.embeddings import check_inputs, shaped
 from services.inference.llm.metrics import SequenceClock
@@ -31,8 +32,7 @@ from services.inference.llm.model_dir import LLMSpec
 from services.inference.llm.placement import LLMPlacer, LocalLLMWorkers, Placement
 from services.inference.llm.requests import GenerationJob, GenerationRequest, build_job
 from services.inference.llm.settings import GenerationSettings
-from services.inference.llm.tools import ToolCall
-from services.inference.llm.usage import UsageTally
+from services.inference.priority import current_priority
 
 log = logging.getLogger("meshserve.llm")
 
@@ -48,65 +48,6 @@ class Embedded:
     prompt_tokens: int
     model: str
     device: str
-
-
-@dataclass(frozen=True)
-class TopLogprob:
-    """One alternative at a token's position."""
-
-    token: str
-    logprob: float
-    bytes: bytes
-
-
-@dataclass(frozen=True)
-class TokenLogprob:
-    """A generated token, its log-probability, and the most likely alternatives at its position."""
-
-    token: str
-    logprob: float
-    bytes: bytes
-    top: tuple[TopLogprob, ...] = ()
-
-    @classmethod
-    def from_event(cls, item: dict[str, Any]) -> TokenLogprob:
-        """One entry of a worker event's ``logprobs`` list."""
-        return cls(
-            token=str(item["token"]),
-            logprob=float(item["logprob"]),
-            bytes=bytes(item["bytes"]),
-            top=tuple(
-                TopLogprob(str(t["token"]), float(t["logprob"]), bytes(t["bytes"]))
-                for t in item.get("top", ())
-            ),
-        )
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One step of a generation as the service reports it."""
-
-    text: str
-    index: int
-    model: str
-    device: str
-    request_id: str
-    created: int
-    finish_reason: str = ""
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    #: Prompt tokens the engine's prompt cache held (not evaluated again).
-    cached_tokens: int = 0
-    #: Last chunk only: mean log-probability of the generated tokens (the engine's confidence).
-    mean_logprob: float | None = None
-    #: Which of the request's ``n`` choices this chunk belongs to.
-    choice: int = 0
-    #: With ``logprobs``: the tokens whose text this chunk carries.
-    logprobs: tuple[TokenLogprob, ...] = ()
-    #: Served from the response cache rather than generated now.
-    cached: bool = False
-    #: A choice's last chunk, when its reply was a call of the request's tools.
-    tool_calls: tuple[ToolCall, ...] = ()
 
 
 class GenerationService:
@@ -133,11 +74,14 @@ class GenerationService:
         return self._specs.get(triton_name)
 
     def job(self, request: GenerationRequest) -> GenerationJob:
-        """The validated request, with this service's defaults and limits."""
+        """The validated request, with this service's defaults and limits, and the queue priority of
+        the current call's plan (built in the call's context, where its tenant is known)."""
         return build_job(
             request,
             default_max_tokens=self.settings.default_max_tokens,
             max_prompt_chars=self.settings.max_prompt_chars,
+            priority=current_priority(),
+            aging_seconds=self.settings.priority_aging_seconds,
         )
 
     async def _place(self, spec: LLMSpec) -> Placement:
@@ -179,7 +123,7 @@ class GenerationService:
         created: int,
         tally: UsageTally | None = None,
     ) -> AsyncIterator[Chunk]:
-        clock = SequenceClock(spec.model_id)
+        clock = SequenceClock(spec.model_id, job.priority)
         on_end = tally.add if tally is not None else None
         try:
             async for event in stream_events(
@@ -191,7 +135,7 @@ class GenerationService:
                 if chunk.text:
                     clock.text()
                 if chunk.finish_reason:
-                    clock.finished(chunk.prompt_tokens, chunk.completion_tokens)
+                    clock.finished(chunk.prompt_tokens, chunk.completion_tokens, chunk.queue_seconds)
                 yield chunk
         finally:
             clock.close()
@@ -215,6 +159,7 @@ class GenerationService:
             mean_logprob=event.get("mean_logprob"),
             choice=choice,
             logprobs=tuple(TokenLogprob.from_event(t) for t in event.get("logprobs", ())),
+            queue_seconds=float(event.get("queue_seconds", 0.0)),
         )
 
     async def language_model(self, name: str) -> LLMSpec | None:

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.bundled import SMOLLM2_GGUF
+from services.inference.priority import AGING_SECONDS
 
 
 class GenerationSettings(BaseSettings):
@@ -39,6 +40,13 @@ class GenerationSettings(BaseSettings):
         ge=0,
         description="Sequences one model holds waiting for a batch slot; past max_batch + max_waiting a "
         "new generation is refused at once with 429 and Retry-After.",
+    )
+    priority_aging_seconds: float = Field(
+        AGING_SECONDS,
+        ge=0,
+        description="Head start in a model's queue per priority level (pro 10, enterprise 20): a"
+        " waiting generation's rank is its arrival time minus priority times this, smallest first, so"
+        " a free request that has waited longer than a premium one's head start goes first.",
     )
     device: str = Field("auto", description="'auto', 'cpu' or 'cuda' for the language models.")
     engine: str = Field(

@@ -58,8 +58,11 @@ class Engine(Protocol):
         emit: Emit,
         is_cancelled: Any = None,
         grammar: Any = None,
+        priority: int = 0,
+        aging_seconds: float = 0.0,
     ) -> Any:
-        """Starts one sequence; its events go to ``emit``."""
+        """Starts one sequence; its events go to ``emit``. Waiting sequences are admitted by
+        priority with aging (:mod:`services.inference.llm.scheduler`)."""
         ...
 
     def cancel(self, seq_id: str) -> None:

@@ -189,8 +189,11 @@ class VLLMEngine:
         emit: Emit,
         is_cancelled: Callable[[], bool] | None = None,
         grammar: None = None,
+        priority: int = 0,
+        aging_seconds: float = 0.0,
     ) -> None:
-        """Starts the request on the engine's loop."""
+        """Starts the request on the engine's loop (vLLM schedules it in its own order: the
+        priority is not used here)."""
         future = asyncio.run_coroutine_threadsafe(
             self._run(seq_id, prompt_ids, params, emit, is_cancelled or (lambda: False)), self._loop
         )
