@@ -6,9 +6,10 @@ anything else is logged with its traceback and becomes INTERNAL with reason ``IN
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -123,14 +124,25 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         return wrapped
 
     def _wrap_stream(self, behaviour: Callable[..., Any], method: str, metadata: tuple[Any, ...]) -> Any:
-        async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        # A coroutine that writes, not a generator that grpc drives: a call the client cancels then
+        # raises inside it, and the servicer's generators are closed here, in this task, innermost
+        # first (a generator grpc stopped driving would be closed later by the garbage collector,
+        # in another context, in no particular order).
+        async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> None:
             token = self._enter(method, metadata, context)
             started = time.perf_counter()
             try:
                 check_inbound(metadata)
                 with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
-                    async for item in behaviour(request_or_iterator, context):
-                        yield item
+                    items = behaviour(request_or_iterator, context)
+                    closing = (
+                        contextlib.aclosing(items)
+                        if hasattr(items, "aclose")
+                        else contextlib.nullcontext(items)
+                    )
+                    async with closing:
+                        async for item in items:
+                            await context.write(item)
                 _log_call(method, "OK", started)
             except MeshError as error:
                 _log_call(method, error.code, started)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -47,7 +47,7 @@ async def stream_events(
     model: str,
     body: dict[str, Any],
     on_end: Callable[[dict[str, Any]], None] | None = None,
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncGenerator[dict[str, Any], None]:
     """Yields the worker's events for one request.
 
     Leaving early asks the worker to drop the sequence (``{"op": "cancel"}`` on the same stream) and

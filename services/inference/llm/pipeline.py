@@ -106,16 +106,17 @@ class GenerationPipeline:
         if hub is not None and hub.subscribed("inference.completed"):
             chunks = _announced(chunks, hub, source)
         started = time.perf_counter()
-        outcome = "cancelled"  # unless the loop below ends or fails
+        finished, failed = 0, False
         try:
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
+                    finished += bool(chunk.finish_reason)
                     yield chunk
-            outcome = "ok"
         except Exception:
-            outcome = "error"
+            failed = True
             raise
-        finally:
+        finally:  # a caller may close the stream once it has every choice: that is still "ok"
+            outcome = "error" if failed else ("ok" if finished >= job.n else "cancelled")
             self._meter(job, tally, started, outcome, source)
 
     def _meter(

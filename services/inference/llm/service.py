@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -104,8 +104,13 @@ class GenerationService:
             counter = tracking(spec, placement) if tracking else contextlib.nullcontext()
             async with counter:
                 if job.n == 1:
-                    async for chunk in self._choice(spec, placement, job, 0, created, tally):
-                        yield chunk
+                    # Closed here, not left to the garbage collector: a sequence left early must
+                    # report its usage before whoever metered this generation reads the tally.
+                    async with contextlib.aclosing(
+                        self._choice(spec, placement, job, 0, created, tally)
+                    ) as one:
+                        async for chunk in one:
+                            yield chunk
                     return
                 choices = [self._choice(spec, placement, job, i, created, tally) for i in range(job.n)]
                 async for chunk in _interleaved(choices):
@@ -122,13 +127,12 @@ class GenerationService:
         choice: int,
         created: int,
         tally: UsageTally | None = None,
-    ) -> AsyncIterator[Chunk]:
+    ) -> AsyncGenerator[Chunk, None]:
         clock = SequenceClock(spec.model_id, job.priority)
         on_end = tally.add if tally is not None else None
+        events = stream_events(placement.client, placement.triton_name, job.body(choice), on_end)
         try:
-            async for event in stream_events(
-                placement.client, placement.triton_name, job.body(choice), on_end
-            ):
+            async for event in events:
                 if event.get("cancelled"):
                     return
                 chunk = self._chunk(spec, placement, job, choice, created, event)
@@ -138,6 +142,7 @@ class GenerationService:
                     clock.finished(chunk.prompt_tokens, chunk.completion_tokens, chunk.queue_seconds)
                 yield chunk
         finally:
+            await events.aclose()  # its last event's usage reaches the tally now
             clock.close()
 
     @staticmethod
@@ -314,7 +319,7 @@ class GenerationService:
 _END = object()
 
 
-async def _interleaved(streams: list[AsyncIterator[Chunk]]) -> AsyncIterator[Chunk]:
+async def _interleaved(streams: Sequence[AsyncIterator[Chunk]]) -> AsyncIterator[Chunk]:
     """The items of several streams as each produces them; the first failure ends them all."""
     queue: asyncio.Queue[Any] = asyncio.Queue()
 
