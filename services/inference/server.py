@@ -25,6 +25,7 @@ from meshserve.v1 import (
     registry_pb2_grpc,
 )
 from services.common.clients import ChannelPool
+from services.common.metering import Meter
 from services.common.server import Registration, main
 from services.common.servicers import compose
 from services.inference.advanced.cache import ResponseCache
@@ -51,7 +52,6 @@ from services.inference.llm.service import GenerationService
 from services.inference.llm.settings import GenerationSettings
 from services.inference.metering.alerts import budget_alert_announcer
 from services.inference.metering.allowance import AllowanceGate
-from services.inference.metering.meter import Meter
 from services.inference.metering.plan_book import PlanBook
 from services.inference.plugins.manager import PluginManager
 from services.inference.plugins.servicer import PluginServicer
@@ -130,6 +130,7 @@ def build(settings: InferenceSettings) -> Registration:
             generation,
             settings.request_timeout_seconds,
             webhooks,
+            meter if settings.metering_enabled else None,
         ),
         GenerationServicer(pipeline),
         PluginServicer(pipeline.plugins),

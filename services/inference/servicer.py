@@ -8,6 +8,8 @@ them into the one InferenceService (:func:`services.common.servicers.compose`).
 from __future__ import annotations
 
 import asyncio
+import itertools
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -18,6 +20,7 @@ from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
 from services.common.context import current_request_id, remaining_seconds
 from services.common.errors import MeshError
+from services.common.metering import PROCESS_TAG, Meter, usage_record
 from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.llm.service import GenerationService
@@ -92,12 +95,15 @@ class InferenceServicer:
         generation: GenerationService,
         request_timeout: float = 60.0,
         webhooks: WebhookHub | None = None,
+        meter: Meter | None = None,
     ) -> None:
         self.pool = pool
         self.predictor = predictor
         self.generation = generation
         self.request_timeout = request_timeout
         self.webhooks = webhooks
+        self.meter = meter
+        self._predictions = itertools.count()
 
     def _announce(self, payload: dict[str, object]) -> None:
         hub = self.webhooks
@@ -112,16 +118,22 @@ class InferenceServicer:
 
     async def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
         request_id = request.request_id or current_request_id()
+        started = time.perf_counter()
         inputs = {t.name: WireTensor.of_message(t) for t in request.inputs}
-        result = await self.predictor.predict(
-            request.model.name,
-            request.model.version,
-            inputs,
-            list(request.output_names),
-            cast=request.cast_inputs,
-            request_id=request_id,
-            timeout=remaining_seconds(self.request_timeout),
-        )
+        try:
+            result = await self.predictor.predict(
+                request.model.name,
+                request.model.version,
+                inputs,
+                list(request.output_names),
+                cast=request.cast_inputs,
+                request_id=request_id,
+                timeout=remaining_seconds(self.request_timeout),
+            )
+        except MeshError:
+            self._meter(request, request_id, started, 0, "error")
+            raise
+        self._meter(request, request_id, started, sum(math.prod(t.shape) for t in inputs.values()), "ok")
         return pb.PredictResponse(
             model_name=result.entry.spec.name,
             model_version=result.entry.spec.version,
@@ -131,6 +143,23 @@ class InferenceServicer:
             device=result.device,
             worker_id=result.worker_id,
         )
+
+    def _meter(
+        self, request: pb.PredictRequest, request_id: str, started: float, elements: int, outcome: str
+    ) -> None:
+        """One prediction's record: the input tensor elements it took (a record id of its own, as a
+        batch of predictions may share the caller's request id)."""
+        if self.meter is not None:
+            self.meter.record(
+                usage_record(
+                    request_id=f"{request_id}/p{next(self._predictions)}-{PROCESS_TAG}",
+                    model=request.model.name,
+                    units=elements,
+                    unit="elements",
+                    started=started,
+                    outcome=outcome,
+                )
+            )
 
     async def PredictStream(
         self, request_iterator: AsyncIterator[pb.PredictStreamRequest], context: grpc.aio.ServicerContext

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -164,7 +164,7 @@ class SpeechCore:
 
     # ---- synthesis -------------------------------------------------------------------------------
 
-    async def synthesize(self, job: SynthesisJob) -> AsyncIterator[AudioPiece]:
+    async def synthesize(self, job: SynthesisJob) -> AsyncGenerator[AudioPiece, None]:
         """Encoded audio, a piece per sentence (or one whole file), then a final piece."""
         started = time.perf_counter()
         try:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
 from meshserve.v1 import speech_pb2 as pb
 from meshserve.v1 import speech_pb2_grpc as pb_grpc
+from services.common.context import current_request_id
 from services.common.errors import InvalidInput, MeshError
+from services.common.metering import PROCESS_TAG, Meter, usage_record
 from services.speech.codecs import input_formats, probe_formats
 from services.speech.core import SpeechCore, SynthesisJob, TranscriptionJob, TranscriptionResult
 from services.speech.stt import language_name
@@ -29,8 +33,23 @@ FORMAT_NAMES = {
 class SpeechServicer(pb_grpc.SpeechServiceServicer):
     """TTS and STT."""
 
-    def __init__(self, core: SpeechCore) -> None:
+    def __init__(self, core: SpeechCore, meter: Meter | None = None) -> None:
         self.core = core
+        self.meter = meter
+
+    def _meter(self, model: str, started: float, units: float, unit: str, outcome: str) -> None:
+        """One request's record: characters synthesised, or seconds of audio transcribed."""
+        if self.meter is not None:
+            self.meter.record(
+                usage_record(
+                    request_id=f"{current_request_id()}/s-{PROCESS_TAG}",
+                    model=model,
+                    units=units,
+                    unit=unit,
+                    started=started,
+                    outcome=outcome,
+                )
+            )
 
     async def Synthesize(
         self, request: pb.SynthesizeRequest, context: grpc.aio.ServicerContext
@@ -53,18 +72,31 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
             language=request.language,
             whole_file=request.whole_file,
         )
-        async for piece in self.core.synthesize(job):
-            yield pb.SynthesizeResponse(
-                audio=piece.audio,
-                sample_rate=piece.sample_rate,
-                duration_seconds=piece.duration,
-                final=piece.final,
-                voice=piece.voice,
-                media_type=piece.media_type,
-                format=piece.format,
-                device=piece.device,
-                total_duration_seconds=piece.total_duration,
-            )
+        started, outcome = time.perf_counter(), "cancelled"
+        try:
+            async with contextlib.aclosing(self.core.synthesize(job)) as pieces:
+                async for piece in pieces:
+                    yield self._synthesized(piece)
+            outcome = "ok"
+        except MeshError:
+            outcome = "error"
+            raise
+        finally:
+            self._meter(request.model or request.voice, started, len(request.text), "characters", outcome)
+
+    @staticmethod
+    def _synthesized(piece: Any) -> pb.SynthesizeResponse:
+        return pb.SynthesizeResponse(
+            audio=piece.audio,
+            sample_rate=piece.sample_rate,
+            duration_seconds=piece.duration,
+            final=piece.final,
+            voice=piece.voice,
+            media_type=piece.media_type,
+            format=piece.format,
+            device=piece.device,
+            total_duration_seconds=piece.total_duration,
+        )
 
     async def Transcribe(
         self, request_iterator: AsyncIterator[pb.TranscribeRequest], context: grpc.aio.ServicerContext
@@ -99,7 +131,14 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
             prompt=config.prompt,
             temperature=config.temperature,
         )
-        return transcript_message(await self.core.transcribe(job, b"".join(parts)))
+        started = time.perf_counter()
+        try:
+            result = await self.core.transcribe(job, b"".join(parts))
+        except MeshError:
+            self._meter(config.model, started, 0.0, "audio_seconds", "error")
+            raise
+        self._meter(result.model, started, result.transcript.duration, "audio_seconds", "ok")
+        return transcript_message(result)
 
     async def ListVoices(
         self, request: pb.ListVoicesRequest, context: grpc.aio.ServicerContext

@@ -16,6 +16,13 @@ class SpeechSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MESHSERVE_SPEECH_", extra="ignore")
 
     port: int = Field(DEFAULT_PORTS["speech"], description="gRPC port.")
+    metering_enabled: bool = Field(
+        True,
+        description="Record each synthesis (characters) and transcription (audio seconds) with the auth service.",
+    )
+    metering_flush_seconds: float = Field(
+        0.5, gt=0, description="How often usage records are sent, in batches."
+    )
     device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="Where the engines run; auto picks CUDA when a GPU is visible, else CPU."
     )

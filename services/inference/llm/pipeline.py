@@ -29,7 +29,8 @@ from collections.abc import AsyncGenerator, Callable
 from dataclasses import replace
 from typing import Any
 
-from services.common.context import caller_var, current_request_id, tenant_var
+from services.common.context import caller_var, current_request_id
+from services.common.metering import usage_record
 from services.inference.advanced.cache import Cache, CachedCompletion, cache_key
 from services.inference.experiments.router import ExperimentRouter
 from services.inference.jobs.webhooks import WebhookHub
@@ -38,7 +39,6 @@ from services.inference.llm.requests import GenerationJob, GenerationRequest
 from services.inference.llm.service import GenerationService
 from services.inference.llm.tools import ToolUse
 from services.inference.metering.allowance import Allowance, AllowanceGate
-from services.inference.metering.meter import usage_record
 from services.inference.plugins.manager import PluginManager
 from services.inference.plugins.pipeline import OutputStream
 
@@ -126,15 +126,11 @@ class GenerationPipeline:
         meter = self.allowances.meter if self.allowances is not None else None
         if meter is None:
             return
-        tenant = tenant_var.get()
         meter.record(
             usage_record(
                 request_id=job.request_id or current_request_id(),
-                tenant=caller_var.get(),
-                api_key_id=tenant.api_key_id,
-                plan=tenant.plan,
                 model=job.model,
-                surface="job" if source == "job" else tenant.surface,
+                surface="job" if source == "job" else "",
                 prompt_tokens=tally.prompt_tokens,
                 completion_tokens=tally.completion_tokens,
                 started=started,

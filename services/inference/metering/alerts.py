@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 
 from meshserve.v1 import metering_pb2 as pb
+from services.common.metering import OnAlert
 from services.common.plans import budget_alert_payload
 from services.inference.jobs.webhooks import WebhookHub
-from services.inference.metering.meter import OnAlert
 
 log = logging.getLogger("meshserve.inference.metering")
 

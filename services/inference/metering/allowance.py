@@ -33,7 +33,7 @@ from services.common.context import (
     tenant_var,
 )
 from services.common.errors import BudgetExceeded, MeshError, QuotaExceeded
-from services.inference.metering.meter import Meter
+from services.common.metering import Meter
 
 log = logging.getLogger("meshserve.inference.metering")
 

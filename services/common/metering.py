@@ -1,7 +1,7 @@
 """Usage records, sent to the auth service's ``MeteringService`` in batches, off the request path.
 
-Each finished request (a generation, whatever its end: finished, failed or abandoned) leaves one
-record, keyed by its request id; the auth service stores a request id once, so a batch that is sent
+Each finished request (a generation, whatever its end: finished, failed or abandoned; a tensor
+prediction; a synthesis or a transcription) leaves one record, keyed by its request id; the auth service stores a request id once, so a batch that is sent
 again after a lost reply is not counted twice. Records wait in memory while the auth service is
 unreachable (up to :attr:`MeteringSettings.queue_size`; the oldest are dropped beyond it, with a
 log line) and are sent again at the next flush. A stop sends what is left.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Callable
@@ -20,10 +21,13 @@ import grpc
 
 from meshserve.v1 import metering_pb2 as pb
 from services.common.clients import call_metadata
+from services.common.context import caller_var, tenant_var
 from services.common.errors import MeshError
 
-log = logging.getLogger("meshserve.inference.metering")
+log = logging.getLogger("meshserve.metering")
 
+#: Tells this process's record ids from another's (ids made here of a caller's request id).
+PROCESS_TAG = os.urandom(3).hex()
 #: Longest wait between tries while the auth service cannot take records.
 MAX_RETRY_SECONDS = 10.0
 #: Hears each budget threshold a flush crossed.
@@ -133,28 +137,29 @@ class Meter:
 def usage_record(
     *,
     request_id: str,
-    tenant: str,
-    api_key_id: str,
-    plan: str,
     model: str,
-    surface: str,
-    prompt_tokens: int,
-    completion_tokens: int,
     started: float,
     outcome: str,
+    prompt_tokens: int = 0,
+    completion_tokens: int = 0,
+    units: float | None = None,
+    unit: str = "tokens",
+    surface: str = "",
 ) -> pb.UsageRecord:
-    """One generation's record (``started`` is its ``time.perf_counter()`` at the start)."""
+    """One request's record, billed to the current call's tenant (``started`` is its
+    ``time.perf_counter()`` at the start; ``units`` defaults to the tokens)."""
+    tenant = tenant_var.get()
     return pb.UsageRecord(
         request_id=request_id,
-        tenant=tenant,
-        api_key_id=api_key_id,
-        plan=plan,
+        tenant=caller_var.get(),
+        api_key_id=tenant.api_key_id,
+        plan=tenant.plan,
         model=model,
-        surface=surface,
+        surface=surface or tenant.surface,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
-        unit="tokens",
-        units=float(prompt_tokens + completion_tokens),
+        unit=unit,
+        units=float(prompt_tokens + completion_tokens) if units is None else float(units),
         latency_ms=round((time.perf_counter() - started) * 1000, 3),
         outcome=outcome,
         finished_at=time.time(),
