@@ -80,7 +80,8 @@ class InferenceSettings(ServiceSettings):
 
     metering_enabled: bool = Field(
         True,
-        description="Record every generation's tokens with the auth service and hold signed-in tenants "
+        description="Record every generation (tokens) and prediction (input elements) with the auth service, and "
+        "hold signed-in tenants "
         "to their plan's monthly token quota and their spending limit.",
     )
     metering_flush_seconds: float = Field(

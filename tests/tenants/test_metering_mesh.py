@@ -268,3 +268,30 @@ async def _spend_until_refused(
         return events, reply
     finally:
         await client.disconnect()
+
+
+def test_job_items_are_billed_to_their_submitter(tenant_mesh: Mesh) -> None:
+    with httpx.Client(base_url=tenant_mesh.base_url, timeout=120) as http:
+        admin = login(http, ADMIN, PASSWORD)
+        set_free_plan(http, admin, monthly_tokens=0)
+        tenant, auth = new_tenant(http)
+        prompts = [
+            {"model_id": "default", "prompt": p, "parameters": {"max_tokens": 8}} for p in ("Hi", "Yo")
+        ]
+        reply = http.post("/api/ai/advanced/batch/create", json={"requests": prompts}, headers=auth)
+        assert reply.status_code == 202, reply.text
+        status_url = reply.json()["status_url"]
+        for _ in range(600):
+            body = http.get(status_url, headers=auth).json()
+            if body["status"] in ("completed", "failed", "cancelled"):
+                break
+            asyncio.run(asyncio.sleep(0.2))
+        assert body["status"] == "completed", body
+        for _ in range(50):
+            rows = usage_rows(http, auth)
+            if rows and rows[0]["requests"] == 2:
+                break
+            asyncio.run(asyncio.sleep(0.2))
+        # Both items ran on a job runner, as their submitter: billed to it, and to no one else.
+        assert [(r["tenant"], r["requests"]) for r in rows] == [(tenant, 2)]
+        assert rows[0]["completion_tokens"] > 0

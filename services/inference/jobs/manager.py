@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from services.common.context import Tenant, caller_var, tenant_var
 from services.common.errors import (
     BackendUnavailable,
     Cancelled,
@@ -279,6 +280,9 @@ class JobManager:
         self._save(job)
         limit = asyncio.Semaphore(job.config.concurrency)
         pending = [r for r in job.results if r.state not in FINAL]
+        # The items run as their submitter: billed to it, held to its quota, queued at its priority.
+        caller_var.set(job.config.tenant)
+        tenant_var.set(Tenant(job.config.tenant_key, job.config.tenant_plan, "job"))
         tasks = [asyncio.create_task(self._item(job, r, limit)) for r in pending]
         remaining = job.config.timeout_seconds - (time.time() - job.started_at)
         try:

@@ -142,6 +142,10 @@ class JobConfig:
     callback_secret: str = ""
     timeout_seconds: float = 3600.0
     concurrency: int = 4
+    #: Who submitted it: its items are billed to that tenant and held to its quota, wherever they run.
+    tenant: str = ""
+    tenant_key: str = ""
+    tenant_plan: str = "anonymous"
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (for the store)."""

@@ -7,6 +7,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from meshserve.v1 import jobs_pb2 as pb
 from meshserve.v1 import jobs_pb2_grpc as pb_grpc
+from services.common.context import caller_var, tenant_var
 from services.common.facts import facts_as_struct, facts_as_text
 from services.inference.generation import sampling_from_proto
 from services.inference.jobs.analysis import analysis_items
@@ -59,6 +60,9 @@ def config_of(message: pb.JobConfig, settings: JobSettings) -> JobConfig:
         callback_secret=message.callback_secret,
         timeout_seconds=message.timeout_seconds or settings.default_timeout_seconds,
         concurrency=message.concurrency or settings.default_concurrency,
+        tenant=caller_var.get(),
+        tenant_key=tenant_var.get().api_key_id,
+        tenant_plan=tenant_var.get().plan,
     )
 
 
