@@ -6,12 +6,16 @@ Real ``python -m gateway`` processes in front of the session's auth process, ove
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
+from gateway.security import SecuritySettings
+from services.launcher.settings import LauncherSettings
+from services.launcher.supervisor import mesh_environment
 from tests.auth.conftest import Stack
 from tests.auth.harness import gateway_process
 from tests.auth.helpers import bearer, new_key, new_user, reason_of
@@ -104,3 +108,12 @@ async def test_rate_limits_off_removes_them(stack: Stack) -> None:
                 assert "x-ratelimit-limit" not in (await http.get(path)).headers
             batch = [(await http.post("/api/v1/batch_infer", json={})).status_code for _ in range(11)]
             assert 429 not in batch
+
+
+def test_make_up_keeps_the_default_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in [n for n in os.environ if n.startswith("MESHSERVE_GATEWAY_RATE_LIMIT")]:
+        monkeypatch.delenv(name)
+    env = mesh_environment(LauncherSettings())  # what ``meshserve up`` gives the gateway
+    assert not [name for name in env if name.startswith("MESHSERVE_GATEWAY_RATE_LIMIT")]
+    defaults = SecuritySettings()
+    assert defaults.rate_limits and defaults.rate_limit_anonymous and defaults.rate_limit_scale == 1.0
