@@ -37,7 +37,7 @@ from meshserve.v1 import autoscaler_pb2 as apb
 from meshserve.v1 import autoscaler_pb2_grpc as apb_grpc
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
-from tests.procs import run_mesh
+from tests.procs import RATE_LIMITS_OFF, run_mesh
 
 PERIOD_SECONDS = 0.5
 WINDOW_SECONDS = 3.0
@@ -46,6 +46,7 @@ MESH_ENV = {
     "MESHSERVE_AUTOSCALER_PERIOD_SECONDS": str(PERIOD_SECONDS),
     "MESHSERVE_AUTOSCALER_WINDOW_SECONDS": str(WINDOW_SECONDS),
     "MESHSERVE_AUTOSCALER_METRICS_PERIOD_SECONDS": "1",
+    **RATE_LIMITS_OFF,  # the load comes from one address
 }
 
 

@@ -342,10 +342,10 @@ def main() -> None:
             url, inference = args.url, args.inference
         else:
             sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-            from tests.procs import run_mesh
+            from tests.procs import RATE_LIMITS_OFF, run_mesh
 
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-            mesh = stack.enter_context(run_mesh(directory, preload_llm=True))
+            mesh = stack.enter_context(run_mesh(directory, RATE_LIMITS_OFF, preload_llm=True))
             url, inference = mesh.base_url, mesh.address("inference")
         rows, gap, costs = asyncio.run(
             bench(url, inference, args.max_tokens, levels, args.rounds, args.pairs, args.features)

@@ -24,7 +24,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.procs import run_mesh
+from tests.procs import RATE_LIMITS_OFF, run_mesh
 
 BODY = {"inputs": [{"name": "INPUT", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}]}
 PATH = "/v2/models/example/infer"
@@ -159,6 +159,7 @@ def main() -> None:
     env = {
         "MESHSERVE_INFERENCE_MAX_IN_FLIGHT_PER_MODEL": str(args.capacity),
         "MESHSERVE_GATEWAY_MAX_IN_FLIGHT_INFERENCE": str(args.capacity),
+        **RATE_LIMITS_OFF,  # the admission limit is measured, not the rate limits
     }
     with tempfile.TemporaryDirectory() as tmp, run_mesh(Path(tmp), env) as mesh:
         table = asyncio.run(measure(mesh.base_url, args.capacity, args.factor, args.seconds))

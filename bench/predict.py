@@ -46,7 +46,7 @@ from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.inference.tensors import from_numpy
 from tests.inference.models import onnx_bytes
-from tests.procs import run_mesh
+from tests.procs import RATE_LIMITS_OFF, run_mesh
 
 Call = Callable[[], Awaitable[object]]
 Cell = tuple[float, float, float]
@@ -200,7 +200,7 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
     """Runs the benchmark and prints the tables."""
     with (
         tempfile.TemporaryDirectory() as tmp,
-        run_mesh(Path(tmp), {"MESHSERVE_INFERENCE_WORKERS": "1"}) as mesh,
+        run_mesh(Path(tmp), {"MESHSERVE_INFERENCE_WORKERS": "1", **RATE_LIMITS_OFF}) as mesh,
     ):
         http = httpx.Client(base_url=mesh.base_url, timeout=300)
         upload(http, "bench-small", onnx_bytes())

@@ -305,9 +305,9 @@ def main() -> int:
     if args.gateway:
         setup, medians = asyncio.run(measure(args.gateway, args.speech, args.repeats))
     else:
-        from tests.procs import run_mesh
+        from tests.procs import RATE_LIMITS_OFF, run_mesh
 
-        with tempfile.TemporaryDirectory() as tmp, run_mesh(Path(tmp)) as mesh:
+        with tempfile.TemporaryDirectory() as tmp, run_mesh(Path(tmp), RATE_LIMITS_OFF) as mesh:
             setup, medians = asyncio.run(measure(mesh.base_url, mesh.address("speech"), args.repeats))
     print(render(setup, medians, args.repeats))
     return 0

@@ -17,6 +17,15 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: The gateway's rate limits are on by default (anonymous callers too, by address: every test calls
+#: from 127.0.0.1); the processes tests start get them off unless a test checks them.
+RATE_LIMITS_OFF = {"MESHSERVE_GATEWAY_RATE_LIMITS": "off"}
+
+
+def rate_limit_defaults(env: dict[str, str]) -> dict[str, str]:
+    """``env`` without any ``MESHSERVE_GATEWAY_RATE_LIMIT*`` setting: the gateway's defaults."""
+    return {k: v for k, v in env.items() if not k.startswith("MESHSERVE_GATEWAY_RATE_LIMIT")}
+
 
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
@@ -56,6 +65,7 @@ def start_service(
     upper = name.upper()
     child_env = {
         **os.environ,
+        **RATE_LIMITS_OFF,
         f"MESHSERVE_{upper}_PORT": "0",
         f"MESHSERVE_{upper}_DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
@@ -104,17 +114,23 @@ class Mesh:
 
 @contextlib.contextmanager
 def run_mesh(
-    data_dir: Path, extra_env: dict[str, str] | None = None, timeout: float = 240, preload_llm: bool = False
+    data_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    timeout: float = 240,
+    preload_llm: bool = False,
+    rate_limits: bool = False,
 ) -> Iterator[Mesh]:
     """Runs ``meshserve up`` until the gateway's /health answers 200, then stops it on exit.
 
     ``preload_llm`` loads the default language model in the background at start (what ``make up``
     does); off by default so a mesh whose tests never generate spends no CPU on it.
+    ``rate_limits`` keeps the gateway's default rate limits (what ``make up`` has); off by default
+    (:data:`RATE_LIMITS_OFF`), as the mesh's tests and benchmarks all call from one address.
     """
     names = ("auth", "registry", "inference", "speech", "autoscaler", "gateway")
     ports = {name: free_port() for name in names}
     env = {
-        **os.environ,
+        **(rate_limit_defaults(dict(os.environ)) if rate_limits else {**os.environ, **RATE_LIMITS_OFF}),
         "MESHSERVE_DATA_DIR": str(data_dir),
         "PYTHONUNBUFFERED": "1",
         **{f"MESHSERVE_{n.upper()}_PORT": str(p) for n, p in ports.items() if n != "gateway"},
@@ -150,3 +166,31 @@ def run_mesh(
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@contextlib.contextmanager
+def gateway_for(mesh: Mesh, data_dir: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A second gateway process in front of a mesh's services, with the gateway's default rate
+    limits (fresh counters) unless ``env`` says otherwise; yields its base URL once it answers."""
+    port = free_port()
+    services = ("auth", "registry", "inference", "speech", "autoscaler")
+    child_env = {
+        **{f"MESHSERVE_{name.upper()}_ADDRESS": mesh.address(name) for name in services},
+        "MESHSERVE_GATEWAY_PORT": str(port),
+        "MESHSERVE_GATEWAY_RATE_LIMITS": "on",
+        "MESHSERVE_GATEWAY_RATE_LIMIT_SCALE": "1",
+        **(env or {}),
+    }
+    proc = start_service("gateway", data_dir, env=child_env, module="gateway")
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # the ready line comes just before uvicorn binds
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/openapi.json", timeout=5).status_code == 200:
+                    break
+            assert time.monotonic() < deadline, "gateway never listened"
+            time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()

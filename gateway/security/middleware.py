@@ -128,7 +128,7 @@ class SecurityMiddleware:
     async def _count(
         self, state: SecurityState, scope: Scope, principal: Principal | None, path: str
     ) -> tuple[Decision | None, MeshError | None]:
-        if is_quiet(path):
+        if is_quiet(path) or not state.settings.rate_limits:
             return None, None
         if principal is not None:
             subject = f"key:{principal.api_key_id}" if principal.api_key_id else f"user:{principal.user_id}"

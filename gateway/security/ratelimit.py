@@ -1,10 +1,16 @@
 """Rate limits by plan and endpoint, in fixed windows, counted in-process or in Redis.
 
-Every counted request hits a plan bucket (free 100, pro 10,000 per hour; enterprise unlimited;
-document 000) and, on the endpoints of document 004 §9.1, an endpoint bucket (authenticated or
-unauthenticated column; pro keys get §9.3's premium multipliers: 10x for inference, 5x for
-management). The most constrained bucket gives the ``X-RateLimit-*`` headers; any bucket over its
-limit refuses the request with ``Retry-After`` = seconds to the end of the window.
+The rule: a request to one of document 004 §9.1's endpoints counts against that endpoint's row, and
+that row is its limit: the authenticated column for a caller with a credential, the unauthenticated
+one for an anonymous caller (counted by client address); premium plans (pro) get §9.3's multipliers,
+10x for inference and 5x for management. Every other counted path counts against the caller's plan
+(anonymous and free 100, pro 10,000 per hour: ``services.common.plans``). Enterprise is unlimited
+everywhere. Probes, metrics and docs are not counted (``permissions.is_quiet``).
+
+It is on by default, whether authentication is enabled or not; ``MESHSERVE_GATEWAY_RATE_LIMITS=off``
+turns it off and ``MESHSERVE_GATEWAY_RATE_LIMIT_SCALE`` multiplies every limit (local benchmarks,
+tests). A counted response carries ``X-RateLimit-Limit/-Remaining/-Reset`` (004 §9.2); over the
+limit it is refused with ``Retry-After`` = seconds to the end of the window.
 """
 
 from __future__ import annotations
@@ -77,21 +83,23 @@ class Decision:
 
 
 def buckets_for(
-    plan: str, authenticated: bool, path: str, plan_limits: dict[str, int | None]
+    plan: str, authenticated: bool, path: str, plan_limits: dict[str, int | None], scale: float = 1.0
 ) -> list[Bucket]:
-    """The buckets a request counts against; empty when unlimited."""
+    """The bucket a request counts against (the module's rule); empty when unlimited."""
     base = plan_limits.get(plan)
     if base is None:
         return []
-    buckets = [Bucket("plan", base)]
+    bucket = Bucket("plan", base)
     for row in ENDPOINT_LIMITS:
         if row.pattern.fullmatch(path):
             limit = row.authenticated if authenticated else row.unauthenticated
             if plan in PREMIUM_PLANS:
                 limit *= PREMIUM_MULTIPLIER[row.kind]
-            buckets.append(Bucket(row.name, limit))
+            bucket = Bucket(row.name, limit)
             break
-    return buckets
+    if scale != 1.0:
+        bucket = Bucket(bucket.name, max(1, math.ceil(bucket.limit * scale)))
+    return [bucket]
 
 
 class CounterUnavailable(Exception):
@@ -167,16 +175,18 @@ class RateLimiter:
         window_seconds: int,
         plan_limits: dict[str, int | None],
         clock: Callable[[], float] = time.time,
+        scale: float = 1.0,
     ) -> None:
         self.counter = counter
         self.window = window_seconds
         self.plan_limits = plan_limits
+        self.scale = scale
         self._clock = clock
         self._fallback: MemoryCounter | None = None
 
     async def check(self, subject: str, plan: str, authenticated: bool, path: str) -> Decision | None:
         """Counts one request; None when the subject is unlimited."""
-        buckets = buckets_for(plan, authenticated, path, self.plan_limits)
+        buckets = buckets_for(plan, authenticated, path, self.plan_limits, self.scale)
         if not buckets:
             return None
         now = self._clock()

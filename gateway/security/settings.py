@@ -6,6 +6,7 @@ from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.auth.jwt_codec import DEFAULT_SECRET
+from services.common.plans import DEFAULT_PLANS
 from services.common.settings import check_url
 
 
@@ -42,11 +43,28 @@ class SecuritySettings(BaseSettings):
     revocation_poll_seconds: float = Field(
         0.5, description="How often revoked sessions and keys are fetched."
     )
+    rate_limits: bool = Field(
+        True,
+        description=(
+            "Rate limits (004 §9.1 per endpoint, the plans elsewhere, anonymous callers by address), "
+            "on in every mode; `off` for local benchmarks and tests."
+        ),
+    )
+    rate_limit_scale: float = Field(
+        1.0, gt=0, description="Multiplies every rate limit (e.g. `100` to raise them for a local benchmark)."
+    )
     rate_limit_window_seconds: int = Field(3600, description="Fixed window of every rate limit.")
-    free_limit: int = Field(100, description="Requests per window of the free plan.")
-    pro_limit: int = Field(10_000, description="Requests per window of the pro plan.")
+    free_limit: int = Field(
+        DEFAULT_PLANS["free"].requests_per_hour, description="Requests per window of the free plan."
+    )
+    pro_limit: int = Field(
+        DEFAULT_PLANS["pro"].requests_per_hour, description="Requests per window of the pro plan."
+    )
     rate_limit_anonymous: bool = Field(
-        False, description="Count anonymous callers by address (free plan and 004's unauthenticated limits)."
+        True,
+        description=(
+            "Count anonymous callers by address (004's unauthenticated limits, the anonymous plan elsewhere)."
+        ),
     )
     audit_enabled: bool = Field(True, description="Record every request in the audit log.")
     audit_flush_seconds: float = Field(0.5, description="How often queued audit events are sent.")

@@ -15,6 +15,7 @@ from services.auth.jwt_codec import JwtCodec, check_secret
 from services.auth.principal import Principal
 from services.common import internal_auth
 from services.common.errors import MeshError
+from services.common.plans import DEFAULT_PLANS
 
 log = logging.getLogger("meshserve.gateway.security")
 
@@ -37,6 +38,14 @@ def principal_from_proto(message: pb.Principal) -> Principal:
     )
 
 
+def plan_limits(settings: SecuritySettings) -> dict[str, int | None]:
+    """Requests per window of each plan: the shipped plan table, with the free and pro overrides
+    (None: unlimited, as 0 is in the table)."""
+    limits = {name: plan.requests_per_hour or None for name, plan in DEFAULT_PLANS.items()}
+    limits.update(free=settings.free_limit, pro=settings.pro_limit)
+    return limits
+
+
 class SecurityState:
     """Everything the middleware needs; fails fast on unsafe settings."""
 
@@ -57,12 +66,8 @@ class SecurityState:
         self.limiter = RateLimiter(
             counter,
             settings.rate_limit_window_seconds,
-            {
-                "anonymous": settings.free_limit,
-                "free": settings.free_limit,
-                "pro": settings.pro_limit,
-                "enterprise": None,
-            },
+            plan_limits(settings),
+            scale=settings.rate_limit_scale,
         )
         self.audit = AuditRecorder(
             self._send_audit,

@@ -59,9 +59,11 @@ def auth_proc(auth_dir: Path, auth_keys: Secrets) -> Iterator[ServiceProc]:
 
 @pytest.fixture(scope="session")
 async def stack(auth_proc: ServiceProc, auth_keys: Secrets, auth_dir: Path) -> AsyncIterator[Stack]:
-    """A gateway with ENABLE_AUTH=true in front of the auth process."""
+    """A gateway with ENABLE_AUTH=true in front of the auth process, without rate limits (the
+    session's tests all call from one address); ``limited`` has them."""
     settings = SecuritySettings(
         enable_auth=True,
+        rate_limits=False,
         jwt_secret=auth_keys.jwt_secret,
         internal_token=auth_keys.internal_token,
         revocation_poll_seconds=0.2,
@@ -79,3 +81,22 @@ async def admin_token(stack: Stack) -> str:
         reply = await http.post("/auth/login", json={"username": ADMIN_USER, "password": ADMIN_PASSWORD})
     assert reply.status_code == 200, reply.text
     return str(reply.json()["access_token"])
+
+
+@pytest.fixture(scope="module")
+async def limited(stack: Stack) -> AsyncIterator[Stack]:
+    """Another gateway in front of the same auth process, with the default rate limits (fresh
+    counters for each module that uses it)."""
+    settings = SecuritySettings(
+        enable_auth=True,
+        jwt_secret=stack.keys.jwt_secret,
+        internal_token=stack.keys.internal_token,
+        revocation_poll_seconds=0.2,
+        audit_flush_seconds=0.2,
+        rate_limits=True,
+        rate_limit_scale=1.0,
+        rate_limit_window_seconds=3600,
+    )
+    app = gateway_app(stack.auth.address, settings)
+    async with serve(app) as url:
+        yield Stack(stack.auth, stack.keys, url, app.state.security, stack.db_path)

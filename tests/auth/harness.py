@@ -22,7 +22,7 @@ from gateway.app import create_app
 from gateway.security import SecuritySettings, SecurityState
 from gateway.settings import GatewaySettings
 from services.common.settings import MeshEndpoints
-from tests.procs import ROOT, ServiceProc, free_port, start_service
+from tests.procs import RATE_LIMITS_OFF, ROOT, ServiceProc, free_port, rate_limit_defaults, start_service
 
 ADMIN_USER, ADMIN_PASSWORD = "root", "root-password-123"
 
@@ -98,11 +98,15 @@ async def serve(app: FastAPI) -> AsyncIterator[str]:
 
 
 @contextlib.contextmanager
-def gateway_process(auth_address: str, keys: Secrets, env: dict[str, str]) -> Iterator[str]:
-    """``python -m gateway`` as its own process; yields its base URL once /openapi.json answers."""
+def gateway_process(
+    auth_address: str, keys: Secrets, env: dict[str, str], rate_limits: bool = False
+) -> Iterator[str]:
+    """``python -m gateway`` as its own process; yields its base URL once /openapi.json answers.
+
+    ``rate_limits``: the gateway's default rate limits (no setting of them passed); else off."""
     port = free_port()
     child_env = {
-        **os.environ,
+        **(rate_limit_defaults(dict(os.environ)) if rate_limits else {**os.environ, **RATE_LIMITS_OFF}),
         **keys.env(),
         "MESHSERVE_AUTH_ADDRESS": auth_address,
         "MESHSERVE_GATEWAY_PORT": str(port),

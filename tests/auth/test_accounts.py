@@ -188,16 +188,21 @@ def test_unsafe_settings_fail_fast(tmp_path: Path) -> None:
 
 async def test_auth_off_lets_anonymous_calls_through(stack: Stack) -> None:
     settings = SecuritySettings(
-        enable_auth=False, jwt_secret=stack.keys.jwt_secret, internal_token=stack.keys.internal_token
+        enable_auth=False,
+        jwt_secret=stack.keys.jwt_secret,
+        internal_token=stack.keys.internal_token,
+        rate_limits=True,  # the default, whatever the environment says
     )
     app = gateway_app(stack.auth.address, settings)
     try:
         async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
-            # Anonymous, and with a foreign placeholder key (as OpenAI clients send): not refused.
-            for headers in ({}, {"Authorization": "Bearer sk-placeholder"}):
+            # Anonymous, and with a foreign placeholder key (as OpenAI clients send): not refused,
+            # and counted by address against the anonymous plan, auth off or not.
+            for n, headers in enumerate(({}, {"Authorization": "Bearer sk-placeholder"})):
                 reply = await http.post("/api/ai/inference", json={}, headers=headers)
                 assert reply.status_code not in (401, 403), reply.text
-                assert "x-ratelimit-limit" not in reply.headers
+                assert reply.headers["x-ratelimit-limit"] == "100"
+                assert reply.headers["x-ratelimit-remaining"] == str(99 - n)
             # Account routes still need an account; real credentials are honoured and counted.
             assert (await http.get("/auth/profile")).status_code == 401
             _, token, _ = await new_user(http, "open")

@@ -26,7 +26,7 @@ def locked_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         "MESHSERVE_AUTH_ADMIN_USERNAME": ADMIN,
         "MESHSERVE_AUTH_ADMIN_PASSWORD": PASSWORD,
     }
-    with run_mesh(tmp_path_factory.mktemp("locked-mesh"), env) as mesh:
+    with run_mesh(tmp_path_factory.mktemp("locked-mesh"), env, rate_limits=True) as mesh:
         yield mesh
 
 

@@ -16,8 +16,8 @@ from tests.servers import redis_server
 FREE_LIMIT = 100
 
 
-async def test_free_key_gets_exactly_its_limit_then_429_everywhere(stack: Stack) -> None:
-    async with stack.client() as http:
+async def test_free_key_gets_exactly_its_limit_then_429_everywhere(limited: Stack) -> None:
+    async with limited.client() as http:
         _, token, _ = await new_user(http, "free")
         created = await new_key(http, token, role="read", plan="free")
         assert created["key"]["plan"] == "free"
@@ -33,6 +33,9 @@ async def test_free_key_gets_exactly_its_limit_then_429_everywhere(stack: Stack)
         assert seen == list(range(FREE_LIMIT - 1, -1, -1))
         for surface, (method, path) in READ_PROBES.items():
             reply = await http.request(method, path, headers=headers)
+            if surface == "004":  # 004 §9.1's endpoints count against their own rows, not the plan
+                assert reply.status_code != 429 and reply.headers["x-ratelimit-limit"] == "6000"
+                continue
             assert reply.status_code == 429, (surface, reply.text)
             retry_after = int(reply.headers["retry-after"])
             assert 0 < retry_after <= 3600
@@ -45,8 +48,8 @@ async def test_free_key_gets_exactly_its_limit_then_429_everywhere(stack: Stack)
         assert reply.status_code == 200 and reply.headers["x-ratelimit-remaining"] == str(FREE_LIMIT - 1)
 
 
-async def test_pro_and_enterprise_plans(stack: Stack, admin_token: str) -> None:
-    async with stack.client() as http:
+async def test_pro_and_enterprise_plans(limited: Stack, admin_token: str) -> None:
+    async with limited.client() as http:
         pro = await new_key(http, admin_token, role="read", plan="pro")
         reply = await http.get("/v1/auth/token", headers=bearer(pro["api_key"]))
         assert reply.headers["x-ratelimit-limit"] == "10000"
@@ -56,6 +59,8 @@ async def test_pro_and_enterprise_plans(stack: Stack, admin_token: str) -> None:
         enterprise = await new_key(http, admin_token, role="read", plan="enterprise")
         reply = await http.get("/v1/auth/token", headers=bearer(enterprise["api_key"]))
         assert reply.status_code == 200 and "x-ratelimit-limit" not in reply.headers
+        reply = await http.get("/api/v1/system/status", headers=bearer(enterprise["api_key"]))
+        assert "x-ratelimit-limit" not in reply.headers  # unlimited on 004's endpoints too
 
 
 async def test_free_user_cannot_mint_a_pro_key(stack: Stack) -> None:
@@ -74,8 +79,8 @@ async def test_two_gateway_processes_share_one_budget_in_redis(stack: Stack) -> 
     with redis_server() as url:
         env = {"REDIS_URL": url, "MESHSERVE_GATEWAY_AUDIT_ENABLED": "false"}
         with (
-            gateway_process(stack.auth.address, stack.keys, env) as a,
-            gateway_process(stack.auth.address, stack.keys, env) as b,
+            gateway_process(stack.auth.address, stack.keys, env, rate_limits=True) as a,
+            gateway_process(stack.auth.address, stack.keys, env, rate_limits=True) as b,
         ):
             remaining = []
             async with httpx.AsyncClient(headers=bearer(key), timeout=30) as client:
@@ -97,8 +102,8 @@ async def test_limits_are_exact_across_two_gateways_under_32_concurrent_clients(
         key = (await new_key(http, token, role="read", plan="free"))["api_key"]
     env = {"REDIS_URL": redis_url, "MESHSERVE_GATEWAY_AUDIT_ENABLED": "false"}
     with (
-        gateway_process(stack.auth.address, stack.keys, env) as a,
-        gateway_process(stack.auth.address, stack.keys, env) as b,
+        gateway_process(stack.auth.address, stack.keys, env, rate_limits=True) as a,
+        gateway_process(stack.auth.address, stack.keys, env, rate_limits=True) as b,
     ):
         async with httpx.AsyncClient(headers=bearer(key), timeout=60) as client:
 

@@ -11,6 +11,8 @@ from gateway.security.audit import mask_query, masked_target
 from gateway.security.credentials import extract_credential
 from gateway.security.permissions import Access, required_access
 from gateway.security.ratelimit import MemoryCounter, RateLimiter, buckets_for
+from gateway.security.settings import SecuritySettings
+from gateway.security.state import plan_limits
 from services.auth.jwt_codec import DEFAULT_SECRET, JwtCodec, check_secret
 from services.common.errors import AuthenticationFailed
 
@@ -63,17 +65,34 @@ def test_permission_table(method: str, path: str, access: Access) -> None:
     assert required_access(method, path) is access
 
 
-def test_buckets_follow_plans_endpoints_and_premium_multipliers() -> None:
-    assert [(b.name, b.limit) for b in buckets_for("free", True, "/v1/models", PLANS)] == [("plan", 100)]
-    assert buckets_for("enterprise", True, "/api/v1/infer", PLANS) == []
-    free = buckets_for("free", True, "/api/v1/batch_infer", PLANS)
-    assert [(b.name, b.limit) for b in free] == [("plan", 100), ("batch_infer", 100)]
-    anon = buckets_for("anonymous", False, "/api/v1/batch_infer", PLANS)
-    assert [(b.name, b.limit) for b in anon] == [("plan", 100), ("batch_infer", 10)]
-    pro_infer = buckets_for("pro", True, "/api/v1/infer", PLANS)
-    assert [(b.name, b.limit) for b in pro_infer] == [("plan", 10_000), ("infer", 10_000)]  # 1000 x 10
-    pro_models = buckets_for("pro", True, "/api/v1/models/m", PLANS)
-    assert [(b.name, b.limit) for b in pro_models] == [("plan", 10_000), ("models", 5_000)]  # 1000 x 5
+def test_plan_limits_come_from_the_plan_table() -> None:
+    assert plan_limits(SecuritySettings()) == PLANS
+    assert plan_limits(SecuritySettings(free_limit=7))["free"] == 7  # the settings override the table
+    assert SecuritySettings().rate_limits and SecuritySettings().rate_limit_anonymous  # on by default
+
+
+def test_004_endpoints_are_limited_by_their_row_and_other_paths_by_the_plan() -> None:
+    def limits(plan: str, authenticated: bool, path: str, scale: float = 1.0) -> list[tuple[str, int]]:
+        return [(b.name, b.limit) for b in buckets_for(plan, authenticated, path, PLANS, scale)]
+
+    assert limits("free", True, "/v1/models") == [("plan", 100)]
+    assert limits("anonymous", False, "/v1/models") == [("plan", 100)]
+    assert limits("pro", True, "/v1/models") == [("plan", 10_000)]
+    assert limits("enterprise", True, "/api/v1/infer") == []  # unlimited everywhere
+    # 004 §9.1: the row is the limit, above the free plan's 100.
+    assert limits("free", True, "/api/v1/infer") == [("infer", 1000)]
+    assert limits("anonymous", False, "/api/v1/infer") == [("infer", 100)]
+    assert limits("free", True, "/api/v1/batch_infer") == [("batch_infer", 100)]
+    assert limits("anonymous", False, "/api/v1/batch_infer") == [("batch_infer", 10)]
+    assert limits("free", True, "/api/v1/system/status") == [("system", 6000)]
+    assert limits("anonymous", False, "/api/v1/models/m") == [("models", 100)]
+    # §9.3: premium keys get 10x for inference and 5x for management.
+    assert limits("pro", True, "/api/v1/infer") == [("infer", 10_000)]
+    assert limits("pro", True, "/api/v1/stream_infer") == [("stream_infer", 5_000)]
+    assert limits("pro", True, "/api/v1/models/m") == [("models", 5_000)]
+    # MESHSERVE_GATEWAY_RATE_LIMIT_SCALE multiplies every limit.
+    assert limits("free", True, "/api/v1/infer", 10) == [("infer", 10_000)]
+    assert limits("anonymous", False, "/v1/models", 0.01) == [("plan", 1)]
 
 
 async def test_fixed_window_counts_down_and_resets() -> None:

@@ -25,7 +25,11 @@ SECRET = secrets.token_urlsafe(48)
 async def locked(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[str]:
     monkeypatch.setenv("MESHSERVE_GATEWAY_EVENTS_PERIOD_SECONDS", "0.2")
     settings = SecuritySettings(
-        enable_auth=True, jwt_secret=SECRET, internal_token=secrets.token_urlsafe(24), audit_enabled=False
+        enable_auth=True,
+        jwt_secret=SECRET,
+        internal_token=secrets.token_urlsafe(24),
+        audit_enabled=False,
+        rate_limits=False,  # Engine.IO's requests are not what these tests count
     )
     # JWTs are verified at the gateway; the auth service (unreachable here) is not needed for them.
     async with serve(gateway_app(f"127.0.0.1:{free_port()}", settings)) as url:

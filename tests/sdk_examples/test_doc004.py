@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,7 +20,7 @@ import pytest
 import meshserve
 from meshserve.compat.llama_gpu import LlamaGPUClient
 from services.common.bundled import SMOLLM2_GGUF
-from tests.procs import Mesh
+from tests.procs import Mesh, gateway_for
 from tests.sdk_examples.harness import Section, run, run_ok
 
 pytestmark = pytest.mark.integration
@@ -68,26 +69,33 @@ def test_validation_error_names_the_provided_length(requests_at_mesh: Mesh) -> N
     assert (details["max_length"], details["provided_length"]) == (4096, 5200)  # numbers, as in §8.1
 
 
-def test_rate_limited_requests_wait_as_told_then_give_up(requests_at_mesh: Mesh) -> None:
-    ns: dict[str, Any] = {}
-    run_ok("d004_02", ns)
-    waits: list[float] = []
-    ns["time"] = type("Clock", (), {"sleep": staticmethod(waits.append)})  # record, don't sleep
-    retry = ns["make_request_with_retry"]
-    url = f"{DOCUMENTED_HOST}/api/v1/infer"
+def test_rate_limited_requests_wait_as_told_then_give_up(
+    requests_at_mesh: Mesh, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The shared mesh's gateway runs without rate limits: 004's host goes to a gateway of its own
+    # in front of the same services, with the default limits and fresh counters.
+    with gateway_for(requests_at_mesh, tmp_path) as url:
+        monkeypatch.setitem(requests_at_mesh.ports, "gateway", int(url.rsplit(":", 1)[1]))
+        ns: dict[str, Any] = {}
+        run_ok("d004_02", ns)
+        waits: list[float] = []
+        ns["time"] = type("Clock", (), {"sleep": staticmethod(waits.append)})  # record, don't sleep
+        retry = ns["make_request_with_retry"]
+        documented = f"{DOCUMENTED_HOST}/api/v1/infer"
 
-    # Not limited: the first answer comes back as it is (here 004's validation error).
-    headers = fresh_user_headers(requests_at_mesh)
-    answer = retry(url, {}, headers)
-    assert answer.status_code == 400 and answer.json()["error"]["code"] == "INVALID_INPUT"
-    assert int(answer.headers["X-RateLimit-Remaining"]) >= 0 and waits == []
+        # Not limited: the first answer comes back as it is (here 004's validation error).
+        headers = fresh_user_headers(requests_at_mesh)
+        answer = retry(documented, {}, headers)
+        assert answer.status_code == 400 and answer.json()["error"]["code"] == "INVALID_INPUT"
+        assert answer.headers["X-RateLimit-Limit"] == "1000"  # 004 §9.1, signed in
+        assert answer.headers["X-RateLimit-Remaining"] == "999" and waits == []
 
-    # Over the free plan's budget: three 429s, each waited out for its Retry-After, then the error.
-    with httpx.Client(base_url=requests_at_mesh.base_url, headers=headers, timeout=30) as client:
-        while client.post("/api/v1/infer", json={}).status_code != 429:
-            pass
-    with pytest.raises(Exception, match=r"^Max retries exceeded$"):
-        retry(url, {}, headers)
+        # Over §9.1's budget: three 429s, each waited out for its Retry-After, then the error.
+        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
+            while client.post("/api/v1/infer", json={}).status_code != 429:
+                pass
+        with pytest.raises(Exception, match=r"^Max retries exceeded$"):
+            retry(documented, {}, headers)
     assert len(waits) == 3 and all(0 < w <= 3600 for w in waits)
     assert max(waits) - min(waits) <= 2  # the same window's end, give or take the clock
 
