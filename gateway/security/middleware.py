@@ -19,7 +19,7 @@ from gateway.reply_headers import collect_reply_headers
 from gateway.request_id import request_id_of
 from gateway.security.audit import masked_target
 from gateway.security.credentials import extract_credential
-from gateway.security.permissions import Access, credential_in_band, is_quiet, required_access
+from gateway.security.permissions import Access, credential_in_band, is_counted, is_quiet, required_access
 from gateway.security.ratelimit import Decision
 from gateway.security.state import SecurityState
 from meshserve.v1 import auth_pb2 as pb
@@ -128,7 +128,7 @@ class SecurityMiddleware:
     async def _count(
         self, state: SecurityState, scope: Scope, principal: Principal | None, path: str
     ) -> tuple[Decision | None, MeshError | None]:
-        if is_quiet(path) or not state.settings.rate_limits:
+        if not is_counted(path) or not state.settings.rate_limits:
             return None, None
         if principal is not None:
             subject = f"key:{principal.api_key_id}" if principal.api_key_id else f"user:{principal.user_id}"

@@ -112,6 +112,16 @@ def credential_in_band(path: str) -> bool:
     return IN_BAND.fullmatch(path) is not None
 
 
+#: Audited but not counted against rate limits: the dashboard's own files and the Socket.IO
+#: transport (one page load fetches several, and a long-poll client asks every few seconds).
+UNCOUNTED = re.compile(r"/dashboard/static/.*|/socket\.io/.*|/favicon\.ico")
+
+
 def is_quiet(path: str) -> bool:
     """Whether a path is a probe or docs (not audited, not rate limited)."""
     return QUIET.fullmatch(path) is not None
+
+
+def is_counted(path: str) -> bool:
+    """Whether a request to a path counts against the rate limits."""
+    return not is_quiet(path) and UNCOUNTED.fullmatch(path) is None

@@ -66,6 +66,11 @@ class SecuritySettings(BaseSettings):
             "Count anonymous callers by address (004's unauthenticated limits, the anonymous plan elsewhere)."
         ),
     )
+    plan_refresh_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="How often the plans' request rates are read from the auth service's plan table.",
+    )
     audit_enabled: bool = Field(True, description="Record every request in the audit log.")
     audit_flush_seconds: float = Field(0.5, description="How often queued audit events are sent.")
     audit_batch_size: int = Field(200, description="Most audit events sent in one call.")

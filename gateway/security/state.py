@@ -11,6 +11,7 @@ from gateway.security.authenticator import Authenticator, RevokedSet
 from gateway.security.ratelimit import MemoryCounter, RateLimiter, RedisCounter
 from gateway.security.settings import SecuritySettings
 from meshserve.v1 import auth_pb2 as pb
+from meshserve.v1 import metering_pb2 as mpb
 from services.auth.jwt_codec import JwtCodec, check_secret
 from services.auth.principal import Principal
 from services.common import internal_auth
@@ -38,11 +39,15 @@ def principal_from_proto(message: pb.Principal) -> Principal:
     )
 
 
-def plan_limits(settings: SecuritySettings) -> dict[str, int | None]:
-    """Requests per window of each plan: the shipped plan table, with the free and pro overrides
-    (None: unlimited, as 0 is in the table)."""
-    limits = {name: plan.requests_per_hour or None for name, plan in DEFAULT_PLANS.items()}
-    limits.update(free=settings.free_limit, pro=settings.pro_limit)
+def plan_limits(settings: SecuritySettings, table: dict[str, int] | None = None) -> dict[str, int | None]:
+    """Requests per window of each plan: the plan table (the auth service's, once read; the shipped
+    one before), with the free and pro limits that are set explicitly on top (None: unlimited, as
+    0 is in the table)."""
+    rates = table if table is not None else {n: p.requests_per_hour for n, p in DEFAULT_PLANS.items()}
+    limits: dict[str, int | None] = {name: rate or None for name, rate in rates.items()}
+    for name in ("free", "pro"):
+        if f"{name}_limit" in settings.model_fields_set:
+            limits[name] = getattr(settings, f"{name}_limit")
     return limits
 
 
@@ -78,6 +83,7 @@ class SecurityState:
         self.clients: Any = None
         self._last_sequence = 0
         self._poller: asyncio.Task[None] | None = None
+        self._plans: asyncio.Task[None] | None = None
         self._started: asyncio.Event | None = None
 
     async def ensure_started(self, app: Any) -> None:
@@ -91,6 +97,8 @@ class SecurityState:
             self.clients = app.state.clients
             if self.settings.audit_enabled:
                 self.audit.start()
+            if self.settings.rate_limits:
+                self._plans = asyncio.get_running_loop().create_task(self._follow_plans(), name="plans")
             if self.settings.enable_auth:
                 # Learn what is already revoked before serving the first token.
                 await self.sync_revocations()
@@ -100,9 +108,10 @@ class SecurityState:
 
     async def stop(self) -> None:
         """Stops the tasks, flushing the audit queue."""
-        if self._poller is not None:
-            self._poller.cancel()
-            self._poller = None
+        for task in (self._poller, self._plans):
+            if task is not None:
+                task.cancel()
+        self._poller = self._plans = None
         if self.clients is not None:
             await self.audit.stop()
         closer = getattr(self.limiter.counter, "close", None)
@@ -127,6 +136,19 @@ class SecurityState:
             elif entry.kind == "api_key":
                 self.authenticator.drop_key(entry.id)
         self._last_sequence = max(self._last_sequence, reply.last_sequence)
+
+    async def _follow_plans(self) -> None:
+        """Keeps each plan's request rate as admins set it in the auth service's plan table."""
+        while True:
+            try:
+                reply = await self.clients.call(
+                    self.clients.metering.ListPlans, mpb.ListPlansRequest(), timeout=2.0, idempotent=True
+                )
+                table = {plan.name: plan.requests_per_hour for plan in reply.plans}
+                self.limiter.plan_limits = plan_limits(self.settings, table)
+            except MeshError as error:
+                log.debug("plan table not read: %s", error)
+            await asyncio.sleep(self.settings.plan_refresh_seconds)
 
     async def _poll(self) -> None:
         while True:

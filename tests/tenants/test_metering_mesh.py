@@ -39,8 +39,10 @@ def tenant_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         "MESHSERVE_INTERNAL_TOKEN": INTERNAL,
         "MESHSERVE_AUTH_ADMIN_USERNAME": ADMIN,
         "MESHSERVE_AUTH_ADMIN_PASSWORD": PASSWORD,
+        "MESHSERVE_GATEWAY_PLAN_REFRESH_SECONDS": "0.5",
     }
-    with run_mesh(tmp_path_factory.mktemp("tenant-mesh"), env, preload_llm=True) as mesh:
+    mesh_dir = tmp_path_factory.mktemp("tenant-mesh")
+    with run_mesh(mesh_dir, env, preload_llm=True, rate_limits=True) as mesh:
         yield mesh
 
 
@@ -295,3 +297,20 @@ def test_job_items_are_billed_to_their_submitter(tenant_mesh: Mesh) -> None:
         # Both items ran on a job runner, as their submitter: billed to it, and to no one else.
         assert [(r["tenant"], r["requests"]) for r in rows] == [(tenant, 2)]
         assert rows[0]["completion_tokens"] > 0
+
+
+def test_plan_edits_reach_the_gateways_rate_limits(tenant_mesh: Mesh) -> None:
+    with httpx.Client(base_url=tenant_mesh.base_url, timeout=120) as http:
+        admin = login(http, ADMIN, PASSWORD)
+        _, auth = new_tenant(http)
+        assert http.get("/v1/models", headers=auth).headers["x-ratelimit-limit"] == "100"
+        set_free_plan(http, admin, requests_per_hour=7)
+        try:
+            for _ in range(50):
+                limit = http.get("/v1/models", headers=auth).headers["x-ratelimit-limit"]
+                if limit == "7":
+                    break
+                asyncio.run(asyncio.sleep(0.2))
+            assert limit == "7"
+        finally:
+            set_free_plan(http, admin, requests_per_hour=100)
