@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -41,8 +42,7 @@ def tenant_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         "MESHSERVE_AUTH_ADMIN_PASSWORD": PASSWORD,
         "MESHSERVE_GATEWAY_PLAN_REFRESH_SECONDS": "0.5",
     }
-    mesh_dir = tmp_path_factory.mktemp("tenant-mesh")
-    with run_mesh(mesh_dir, env, preload_llm=True, rate_limits=True) as mesh:
+    with run_mesh(tmp_path_factory.mktemp("tenant-mesh"), env, preload_llm=True, rate_limits=True) as mesh:
         yield mesh
 
 
@@ -93,6 +93,13 @@ def usage_rows(http: httpx.Client, auth: dict[str, str], **params: str) -> list[
     return list(reply.json()["usage"])
 
 
+def usage_records(mesh: Mesh) -> dict[str, tuple[str, int, int, str]]:
+    """Every usage record in the auth service's store: tenant, prompt and completion tokens, outcome."""
+    with sqlite3.connect(mesh.data_dir / "auth.db") as db:
+        rows = db.execute("SELECT request_id, tenant, prompt_tokens, completion_tokens, outcome FROM usage")
+        return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
+
+
 async def stream_chat(base_url: str, auth: dict[str, str], abandon_after: int | None) -> dict[str, Any]:
     """One streamed chat completion; ``abandon_after`` pieces of text, then the client leaves."""
     body = {
@@ -102,7 +109,7 @@ async def stream_chat(base_url: str, auth: dict[str, str], abandon_after: int | 
         "temperature": 0.9,  # sampled, not seeded: the response cache stays out of it
         "stream_options": {"include_usage": True},
     }
-    pieces, usage = 0, None
+    pieces, usage, completion_id = 0, None, ""
     async with httpx.AsyncClient(base_url=base_url, timeout=300) as http:
         async with http.stream("POST", CHAT, json=body, headers=auth) as reply:
             assert reply.status_code == 200, await reply.aread()
@@ -110,13 +117,14 @@ async def stream_chat(base_url: str, auth: dict[str, str], abandon_after: int | 
                 if not line.startswith("data: ") or line == "data: [DONE]":
                     continue
                 chunk = json.loads(line[6:])
+                completion_id = chunk["id"]
                 if chunk.get("usage"):
                     usage = chunk["usage"]
                 if any(c["delta"].get("content") for c in chunk.get("choices", [])):
                     pieces += 1
                     if abandon_after is not None and pieces >= abandon_after:
                         break
-    return {"pieces": pieces, "usage": usage}
+    return {"pieces": pieces, "usage": usage, "id": completion_id.removeprefix("chatcmpl-")}
 
 
 def test_metering_is_exact_with_abandoned_streams(tenant_mesh: Mesh) -> None:
@@ -148,11 +156,21 @@ def test_metering_is_exact_with_abandoned_streams(tenant_mesh: Mesh) -> None:
         # Each request recorded once; every token the engine generated billed to its tenant.
         assert [m["requests"] for m in metered.values()] == [8, 8, 8, 8]
         assert sum(m["completion_tokens"] for m in metered.values()) == generated
-        for index, (tenant, _) in enumerate(tenants):
-            mine = [r for i, r in enumerate(results) if i % 4 == index]
-            finished = sum(r["usage"]["completion_tokens"] for r in mine if r["usage"])
-            left = sum(r["pieces"] for r in mine if r["usage"] is None)
-            assert metered[tenant]["completion_tokens"] >= finished + left
+        # Request by request (a completion's id is the id it is metered under; read from the auth
+        # service's own store): a finished stream as its usage said, an abandoned one at least what
+        # its client received, each billed to the tenant that asked.
+        records = usage_records(tenant_mesh)
+        for i, result in enumerate(results):
+            tenant, prompt, completion, outcome = records[result["id"]]
+            assert tenant == tenants[i % 4][0]
+            if result["usage"] is not None:
+                assert (prompt, completion, outcome) == (
+                    result["usage"]["prompt_tokens"],
+                    result["usage"]["completion_tokens"],
+                    "ok",
+                )
+            else:
+                assert completion >= result["pieces"] and outcome == "cancelled"
         # A user sees only their own usage.
         first, first_auth = tenants[0]
         assert {r["tenant"] for r in usage_rows(http, first_auth)} == {first}

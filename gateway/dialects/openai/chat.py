@@ -199,7 +199,8 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
         tool_choice_name=tool_choice_name,
     )
     stream = await open_stream(clients, canonical)
-    chat_id = f"chatcmpl-{uuid.uuid4().hex}"
+    # The generation's own id: the one its usage record is metered under.
+    chat_id = f"chatcmpl-{stream.first.request_id or uuid.uuid4().hex}"
     if not body.stream:
         result = await collect(stream)
         return JSONResponse(

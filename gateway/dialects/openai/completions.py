@@ -102,7 +102,7 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
         top_logprobs=body.logprobs,
     )
     stream = await open_stream(clients, canonical)
-    completion_id = f"cmpl-{uuid.uuid4().hex}"
+    completion_id = f"cmpl-{stream.first.request_id or uuid.uuid4().hex}"  # as metered
     with_logprobs = body.logprobs is not None
     if not body.stream:
         result = await collect(stream)

@@ -19,8 +19,11 @@ from services.inference.llm.outbox import is_final
 
 log = logging.getLogger("meshserve.llm.client")
 
-#: How long an abandoned generation waits for the worker to report what the sequence cost.
-CANCEL_WAIT_SECONDS = 2.0
+#: How long an abandoned generation waits for the worker to report what the sequence cost: about a
+#: step when the machine has room, seconds when its CPUs are oversubscribed (the worker's request
+#: thread then waits for the interpreter lock). Only this call's task waits; the slot is freed by
+#: the engine's drop, or by the stream's cancellation after the wait.
+CANCEL_WAIT_SECONDS = 10.0
 
 
 def _request(model: str, body: dict[str, Any], request_id: str = "") -> dict[str, Any]:
