@@ -113,7 +113,7 @@ def test_sigterm_of_the_gateway_under_load_loses_no_accepted_request(tmp_path: P
 
 @pytest.mark.slow
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,  # the 499s depend on timing: some runs have none
     reason="measured: a few calls that reach the inference service as its server stops come back "
     "CANCELLED (the gateway's 499) instead of UNAVAILABLE, and the gateway's 503 for UNAVAILABLE has "
     "no Retry-After; not fixed yet",
