@@ -10,6 +10,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from gateway.app import create_app
+from gateway.drain import DrainingServer
 from gateway.settings import GatewaySettings
 from services.common.logs import configure_logging
 from services.common.settings import ConfigurationError
@@ -17,7 +18,7 @@ from services.common.tracing import configure_tracing
 
 
 def run() -> None:
-    """Serves the gateway until SIGTERM/SIGINT (uvicorn drains open requests first)."""
+    """Serves the gateway until SIGTERM/SIGINT; then drains (``gateway/drain.py``) and exits 0."""
     try:
         settings = GatewaySettings()
         configure_logging("gateway", settings.log_level)
@@ -34,8 +35,8 @@ def run() -> None:
         timeout_graceful_shutdown=10,
         access_log=False,
     )
-    server = uvicorn.Server(config)
-    # uvicorn drains, restores the handlers it found and raises the signal again; with these the
+    server = DrainingServer(config, app.state.drain, settings.drain_timeout_seconds)
+    # The server drains, restores the handlers it found and raises the signal again; with these the
     # drained gateway then exits 0 like every gRPC service, instead of dying by the signal.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _exit_cleanly)

@@ -13,6 +13,7 @@ from gateway.admission import AdmissionMiddleware
 from gateway.clients import MeshClients
 from gateway.dashboard import install_ops
 from gateway.dialects.llama_gpu.version import ApiVersionMiddleware
+from gateway.drain import Drain, DrainMiddleware
 from gateway.errors import install_error_handlers
 from gateway.request_id import RequestIdMiddleware
 from gateway.routers import discover_routers, install_hot_routes
@@ -43,9 +44,11 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     )
     app.state.settings = settings
     app.state.started_at = time.time()
+    app.state.drain = Drain()
     install_security(app)  # auth, permissions, rate limits, audit; inside the request-id middleware
     app.add_middleware(ApiVersionMiddleware)  # document 004's X-API-Version on /api/v1
     app.add_middleware(AdmissionMiddleware, limit=settings.max_in_flight_inference)  # before any work
+    app.add_middleware(DrainMiddleware, drain=app.state.drain)  # refuses at once while draining
     app.add_middleware(RequestIdMiddleware)
     if settings.cors_origins:  # none by default: browsers then keep cross-origin pages out
         app.add_middleware(

@@ -22,6 +22,19 @@ class GatewaySettings(BaseSettings):
         description="Inference requests the gateway takes at once (streams until they end); one more is "
         "refused at once with 429 and Retry-After. 0: no limit.",
     )
+    drain_timeout_seconds: float = Field(
+        20.0,
+        ge=0,
+        description="After SIGTERM, how long the gateway waits for the requests it has accepted to "
+        "finish, answering new ones with 503 and Retry-After (/v2/health/ready says 503 from the signal on); "
+        "then it closes its socket and cancels what still runs after 10 s more.",
+    )
+    ready_services: list[str] = Field(
+        default_factory=lambda: ["auth", "registry", "inference"],
+        description="Services that must be SERVING for the readiness probe GET /v2/health/ready to say "
+        '200, JSON ["auth", …]; the others (/health reports them all) do not take the gateway out of '
+        "rotation.",
+    )
     version: str = Field("0.1.0", description="Version reported by /health and /info.")
     cors_origins: list[str] = Field(
         default_factory=list,

@@ -53,8 +53,8 @@ def _as_owner(argv: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[str]:
-    """postgresql://… of a throwaway cluster on a free port."""
+def postgres_server(port: int = 0) -> Iterator[str]:
+    """postgresql://… of a throwaway cluster on ``port`` (a free one by default)."""
     bindir = pg_bin()
     if bindir is None:
         _missing("PostgreSQL (initdb, pg_ctl)", "postgresql")
@@ -64,7 +64,7 @@ def postgres_server() -> Iterator[str]:
     root = Path(tempfile.mkdtemp(prefix="meshserve-pg-"))
     if owner is not None:
         os.chown(root, owner.pw_uid, owner.pw_gid)
-    data, port = root / "data", free_port()
+    data, port = root / "data", port or free_port()
     subprocess.run(
         _as_owner([str(bindir / "initdb"), "-D", str(data), "-U", "meshserve", "--auth=trust", "-E", "UTF8"]),
         check=True,

@@ -1,5 +1,6 @@
 """A setting a process cannot use stops it at start, exit code 2, with a message naming the
-setting: an unreachable database, a URL with a bad scheme (real processes, real sockets)."""
+setting: a database still unreachable after the start wait, a URL with a bad scheme (real processes,
+real sockets)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,11 @@ def start(module: str, tmp_path: Path, **env: str) -> subprocess.CompletedProces
 @pytest.mark.parametrize("service", ["inference", "registry", "auth"])
 def test_an_unreachable_database_stops_the_service_naming_the_setting(service: str, tmp_path: Path) -> None:
     url = f"postgresql://meshserve:hunter2@127.0.0.1:{free_port()}/meshserve"
+    upper = service.upper()
+    # It waits (alive, NOT_SERVING) this long for the database before it gives up.
+    wait = {f"MESHSERVE_{upper}_START_WAIT_SECONDS": "2"}
     done = start(
-        f"services.{service}", tmp_path, DATABASE_URL=url, **{f"MESHSERVE_{service.upper()}_PORT": "0"}
+        f"services.{service}", tmp_path, DATABASE_URL=url, **{f"MESHSERVE_{upper}_PORT": "0"}, **wait
     )
     assert done.returncode == 2, done.stderr[-2000:]
     assert f"MESHSERVE_{service.upper()}_DATABASE_URL" in done.stderr and "cannot connect" in done.stderr

@@ -21,3 +21,19 @@ def connect(url: str, setting: str, timeout_seconds: int = 5) -> Any:
         raise ConfigurationError(
             f"{setting}={redact(url)!r}: cannot connect to PostgreSQL: {reason}"
         ) from None
+
+
+class DatabaseUnreachable(ConfigurationError):
+    """The database a setting names does not accept connections (yet): a service waits for it at
+    start, NOT_SERVING, and stops with this error when it never does."""
+
+
+def probe(url: str, setting: str, timeout_seconds: int = 2) -> None:
+    """Connects to ``url`` (PostgreSQL URLs only; anything else is local) and closes again;
+    DatabaseUnreachable naming ``setting`` when it cannot."""
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    try:
+        connect(url, setting, timeout_seconds).close()
+    except ConfigurationError as error:
+        raise DatabaseUnreachable(str(error)) from None

@@ -28,6 +28,19 @@ class ServiceSettings(BaseSettings):
     host: str = Field("127.0.0.1", description="Interface the gRPC server binds.")
     port: int = Field(0, description="gRPC port; 0 picks a free one (tests).")
     grace_seconds: float = Field(10.0, description="How long in-flight calls may drain after SIGTERM.")
+    drain_delay_seconds: float = Field(
+        1.0,
+        ge=0,
+        description="After SIGTERM, how long the service goes on serving while its gRPC health says "
+        "NOT_SERVING, so that balancers and health-checking clients stop sending before it stops "
+        "accepting calls (then in-flight calls drain for grace_seconds).",
+    )
+    start_wait_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="How long a service waits at start for its PostgreSQL database to accept "
+        "connections, alive but NOT_SERVING; then it stops with exit code 2 naming the setting.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     data_dir: Path = Field(Path("var"), description="Directory for this service's state.")
     metrics_port: int = Field(-1, description="HTTP port of /metrics; -1 disables, 0 picks a free one.")

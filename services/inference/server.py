@@ -26,6 +26,7 @@ from meshserve.v1 import (
 )
 from services.common.clients import ChannelPool
 from services.common.metering import Meter
+from services.common.postgres import probe
 from services.common.server import Registration, main
 from services.common.servicers import compose
 from services.inference.advanced.cache import ResponseCache
@@ -182,6 +183,12 @@ def build(settings: InferenceSettings) -> Registration:
         await channels.close()
         await cache.close()
 
+    async def ready() -> bool:
+        # Ready: the job store answers a trivial query, and a Triton worker serves (or none is asked
+        # for). The language model may still be loading: generations wait for it.
+        await asyncio.to_thread(store.run, "SELECT 1")
+        return pool.target == 0 or bool(pool.ready_workers())
+
     def add(server: grpc.aio.Server) -> None:
         inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, server)
         jobs.add(server)
@@ -195,7 +202,13 @@ def build(settings: InferenceSettings) -> Registration:
         service_names=[SERVICE_NAME, JOBS_SERVICE_NAME, EXPERIMENTS_SERVICE_NAME, FINETUNE_SERVICE_NAME],
         on_start=on_start,
         on_stop=on_stop,
+        ready=ready,
     )
+
+
+def prepare(settings: InferenceSettings) -> None:
+    """Waits for a PostgreSQL database to accept connections (nothing to wait for with SQLite)."""
+    probe(settings.database_url, "MESHSERVE_INFERENCE_DATABASE_URL")
 
 
 def registry_stub(channels: ChannelPool) -> registry_pb2_grpc.RegistryServiceStub:
@@ -205,4 +218,4 @@ def registry_stub(channels: ChannelPool) -> registry_pb2_grpc.RegistryServiceStu
 
 def run() -> None:
     """Process entry point."""
-    main("inference", InferenceSettings, build)
+    main("inference", InferenceSettings, build, prepare)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from meshserve.v1 import registry_pb2, registry_pb2_grpc
+from services.common.postgres import probe
 from services.common.server import Registration, main
 from services.registry.blobs import BlobStore
 from services.registry.builtins import seed_builtin_models
@@ -26,12 +28,24 @@ def build(settings: RegistrySettings) -> Registration:
     blobs = BlobStore(settings.blobs_root, settings.max_upload_bytes)
     seed_builtin_models(store, blobs)
     servicer = RegistryServicer(Registry(store, blobs), settings.import_timeout_seconds)
+
+    async def ready() -> bool:
+        # Ready: the metadata store is open and answers a trivial query.
+        await asyncio.to_thread(store.sha_in_use, "")
+        return True
+
     return Registration(
         add=lambda server: registry_pb2_grpc.add_RegistryServiceServicer_to_server(servicer, server),
         service_names=[SERVICE_NAME],
+        ready=ready,
     )
+
+
+def prepare(settings: RegistrySettings) -> None:
+    """Waits for a PostgreSQL database to accept connections (nothing to wait for with SQLite)."""
+    probe(settings.database_url, "MESHSERVE_REGISTRY_DATABASE_URL")
 
 
 def run() -> None:
     """Process entry point."""
-    main("registry", RegistrySettings, build)
+    main("registry", RegistrySettings, build, prepare)

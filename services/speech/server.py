@@ -40,7 +40,15 @@ def build(settings: SpeechSettings) -> Registration:
         await meter.stop()
         await channels.close()
 
-    return Registration(add=add, service_names=[SERVICE_NAME], on_start=on_start, on_stop=on_stop)
+    async def ready() -> bool:
+        # Ready once every preloaded engine has finished loading (a failed one is retried by the next
+        # request that needs it, which gets the load error rather than a wait).
+        core = holder["core"]
+        return not settings.preload or all(slot.state != "loading" for slot in (core.tts, core.stt))
+
+    return Registration(
+        add=add, service_names=[SERVICE_NAME], on_start=on_start, on_stop=on_stop, ready=ready
+    )
 
 
 def run() -> None:

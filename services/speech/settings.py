@@ -27,7 +27,9 @@ class SpeechSettings(ServiceSettings):
         "auto", description="Where the engines run; auto picks CUDA when a GPU is visible, else CPU."
     )
     preload: bool = Field(
-        True, description="Load both engines in the background at start (health answers at once)."
+        True,
+        description="Load both engines in the background at start; gRPC health says NOT_SERVING until both "
+        "have loaded (or failed: the next request that needs one retries it).",
     )
     default_voice: str = Field("en_US-joe-medium", description="TTS voice used when a request names none.")
     default_stt_model: str = Field("whisper-tiny", description="STT model used when a request names none.")

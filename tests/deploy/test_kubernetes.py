@@ -84,6 +84,12 @@ def test_probes_resources_and_headless_services(overlay):
             assert probe in container, f"{name}: {probe}"
             if name in SERVICE_NAMES:
                 assert container[probe]["grpc"]["port"] == DEFAULT_PORTS[name]
+                # Liveness is "the process answers"; readiness (the default name) "it can serve".
+                liveness = probe != "readinessProbe"
+                assert container[probe]["grpc"].get("service") == ("meshserve.liveness" if liveness else None)
+            else:
+                path = container[probe]["httpGet"]["path"]
+                assert path == ("/v2/health/ready" if probe == "readinessProbe" else "/v2/health/live")
         assert container["resources"]["requests"] and container["resources"]["limits"]
         assert pod["securityContext"]["runAsNonRoot"] is True
     for name in SERVICE_NAMES:

@@ -39,16 +39,27 @@ async def live() -> dict[str, Any]:
 
 
 @router.get("/v2/health/ready", operation_id="kserve_ready", summary="Readiness (KServe v2)")
-async def ready(clients: Clients) -> JSONResponse:
-    """Ready when the inference service answers and at least one Triton worker is ready."""
+async def ready(request: Request, clients: Clients, settings: Settings) -> JSONResponse:
+    """The gateway's readiness probe: 200 when it is not draining, every service in
+    ``MESHSERVE_GATEWAY_READY_SERVICES`` reports SERVING over grpc.health.v1 (which a service does
+    only once it can serve), and a Triton worker is ready; 503 naming what it waits for."""
+    if request.app.state.drain.draining:
+        return JSONResponse({"ready": False, "draining": True, "waiting_for": []}, status_code=503)
+    checks = await clients.check_all(settings.health_timeout_seconds)
+    waiting = [c.name for c in checks if c.name in settings.ready_services and not c.serving]
+    if waiting:
+        return JSONResponse({"ready": False, "draining": False, "waiting_for": waiting}, status_code=503)
     try:
         reply = await clients.call(
             clients.inference.ListWorkers, ipb.ListWorkersRequest(), idempotent=True, timeout=5
         )
     except MeshError:
-        return JSONResponse({"ready": False}, status_code=503)
+        return JSONResponse(
+            {"ready": False, "draining": False, "waiting_for": ["inference"]}, status_code=503
+        )
     ok = any(w.state == "ready" for w in reply.workers)
-    return JSONResponse({"ready": ok}, status_code=200 if ok else 503)
+    body = {"ready": ok, "draining": False, "waiting_for": [] if ok else ["a Triton worker"]}
+    return JSONResponse(body, status_code=200 if ok else 503)
 
 
 async def _model(clients: Clients, name: str, version: str) -> common.Model:

@@ -1,5 +1,7 @@
 """``GET /health``: one body carrying every field documents 001 and 004 give, plus each service's
-address and gRPC health. 503 names the services that are not serving."""
+address and gRPC health. 503 names the services that are not serving.
+While the gateway drains after SIGTERM it is 503 with ``"status": "draining"``. The probes are
+KServe's: ``/v2/health/live`` (liveness) and ``/v2/health/ready`` (readiness)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ async def health(
     """Checks every service over grpc.health.v1 and reports them all."""
     checks = await clients.check_all(settings.health_timeout_seconds)
     down = [c.name for c in checks if not c.serving]
+    draining = request.app.state.drain.draining
     services: dict[str, Any] = {
         c.name: {
             "status": "serving" if c.serving else "unavailable",
@@ -48,4 +51,7 @@ async def health(
     }
     if down:
         body["error"] = f"service(s) not serving: {', '.join(down)}"
-    return JSONResponse(body, status_code=200 if not down else 503)
+    if draining:
+        body.update(success=False, status="draining", healthy=False, draining=True)
+        body["error"] = "the gateway is shutting down"
+    return JSONResponse(body, status_code=200 if not down and not draining else 503)
