@@ -175,3 +175,21 @@ def test_bare_status_maps_to_a_reason() -> None:
     sdk_error = api_error(Bare())
     assert isinstance(sdk_error, meshserve.ServerError) and sdk_error.status_code == 503
     assert (sdk_error.code, sdk_error.message, sdk_error.details) == ("UNAVAILABLE", "connection refused", {})
+
+
+def test_a_bare_cancel_from_the_server_is_unavailable_and_worth_a_retry() -> None:
+    """A caller that did not cancel, yet hears CANCELLED, was cut off by a server that stopped."""
+
+    class Bare(grpc.RpcError):
+        def code(self) -> grpc.StatusCode:
+            return grpc.StatusCode.CANCELLED
+
+        def details(self) -> str:
+            return "CANCELLED"
+
+        def trailing_metadata(self) -> tuple[()]:
+            return ()
+
+    rebuilt = MeshError.from_rpc_error(Bare())
+    assert isinstance(rebuilt, errors.BackendUnavailable)
+    assert (rebuilt.http_status, rebuilt.retry_after) == (503, 1)

@@ -92,6 +92,10 @@ class ChannelPool:
         await self.discovery.close()
 
 
+#: Codes an idempotent call is tried again on: the peer is away, or stopped while the call ran.
+RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+
+
 async def unary_call(
     method: Callable[..., Any],
     request: Any,
@@ -107,7 +111,7 @@ async def unary_call(
         try:
             return await method(request, timeout=remaining_seconds(timeout), metadata=call_metadata(metadata))
         except grpc.aio.AioRpcError as error:
-            if error.code() == grpc.StatusCode.UNAVAILABLE and attempt + 1 < tries:
+            if error.code() in RETRYABLE and attempt + 1 < tries:
                 await asyncio.sleep(backoff_seconds(attempt))
                 continue
             raise MeshError.from_rpc_error(error) from None

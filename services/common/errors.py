@@ -187,6 +187,9 @@ class MeshError(Exception):
                 suggestion=detail.suggestion,
                 retry_after=detail.retry_after_seconds,
             )
+        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+            # A bare CANCELLED reaching a caller is its server stopping (its own cancel raises CancelledError).
+            return BackendUnavailable(message, reason=Reason.REASON_BACKEND_UNAVAILABLE, retry_after=1)
         reason = GRPC_TO_REASON.get(code, Reason.REASON_INTERNAL)
         return _error_class_for(reason)(message, reason=reason)
 
