@@ -89,6 +89,8 @@ def build(settings: InferenceSettings) -> Registration:
         max_batch_size=settings.max_batch_size,
         preferred_batch_sizes=tuple(settings.preferred_batch_sizes),
         max_queue_delay_microseconds=settings.max_queue_delay_microseconds,
+        max_queue_size=settings.triton_max_queue_size,
+        queue_timeout_microseconds=int(settings.request_timeout_seconds * 1_000_000),
     )
     job_settings = JobSettings()
     store = open_job_store(settings.database_url, root / "jobs.sqlite3")
