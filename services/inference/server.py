@@ -136,7 +136,7 @@ def build(settings: InferenceSettings) -> Registration:
         ),
         GenerationServicer(pipeline),
         PluginServicer(pipeline.plugins),
-        AdvancedServicer(pipeline, pool.stats),
+        AdvancedServicer(pipeline, pool.stats, settings.benchmark_budget_seconds),
     )
 
     # Triton's own metrics join this process's /metrics (metrics_port), labelled by worker.
