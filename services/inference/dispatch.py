@@ -5,7 +5,9 @@ becomes the canonical error of the request.
 
 Admission: a model takes at most ``max_in_flight`` requests at once (waiting and running); one more
 is refused at once with RESOURCE_EXHAUSTED and ``Retry-After``, rather than queueing until its
-deadline, so the requests admitted keep their latency under overload.
+deadline, so the requests admitted keep their latency under overload. A request that Triton's own
+bounded queue rejects (``default_queue_policy``, :mod:`services.inference.repository`) is refused
+the same way, not retried: the worker is alive, only busy.
 """
 
 from __future__ import annotations
@@ -17,7 +19,13 @@ import time
 
 from prometheus_client import Counter, Gauge
 
-from services.common.errors import AtCapacity, BackendUnavailable, InferenceFailed, InvalidInput
+from services.common.errors import (
+    AtCapacity,
+    BackendUnavailable,
+    DeadlineExceeded,
+    InferenceFailed,
+    InvalidInput,
+)
 from services.inference.pool import WorkerPool
 from services.inference.tensors import WireTensor
 from services.inference.triton_http import HttpInferResult, WorkerError
@@ -36,10 +44,12 @@ MAX_IN_FLIGHT = Gauge(
 class TensorDispatcher:
     """Runs tensor requests on the pool's workers."""
 
-    def __init__(self, pool: WorkerPool, max_in_flight: int = 0) -> None:
+    def __init__(self, pool: WorkerPool, max_in_flight: int = 0, triton_max_queue: int = 0) -> None:
         self.pool = pool
         #: Requests a model takes at once, waiting included (0: unbounded).
         self.max_in_flight = max_in_flight
+        #: Requests Triton queues per model, worker and level before rejecting one (0: unbounded).
+        self.triton_max_queue = triton_max_queue
         MAX_IN_FLIGHT.set(max_in_flight)
 
     async def infer(
@@ -111,7 +121,7 @@ class TensorDispatcher:
                     log.warning("retrying on another worker", extra={"model": name, "worker": worker.id})
                     excluded = frozenset({worker.id})
                     continue
-                raise _model_error(name, error, worker) from None
+                raise _model_error(name, error, worker, model.in_flight, self.triton_max_queue) from None
             finally:
                 counter.end((time.perf_counter() - sent) * 1000, ok)
         raise AssertionError("unreachable")
@@ -128,11 +138,21 @@ class TensorDispatcher:
         return True
 
 
-def _model_error(name: str, error: WorkerError, worker: TritonWorker) -> Exception:
-    """A worker's failure as the canonical error of the request."""
+def _model_error(
+    name: str, error: WorkerError, worker: TritonWorker, in_flight: int = 0, queue_limit: int = 0
+) -> Exception:
+    """A worker's failure as the canonical error of the request (``in_flight``: the model's
+    requests here; ``queue_limit``: Triton's queue size, for a refusal)."""
     details = {"model": name, "worker": worker.id}
     if error.code == "INVALID_ARGUMENT":
         return InvalidInput(f"Triton rejected the request: {error.message}", details=details)
+    if error.code == "RESOURCE_EXHAUSTED":  # Triton's batcher queue of the model on that worker is full
+        REFUSED.labels(name).inc()
+        return AtCapacity(
+            f"model {name!r} on worker {worker.id}", in_flight, queue_limit, queue="triton", **details
+        )
+    if error.code == "DEADLINE_EXCEEDED":
+        return DeadlineExceeded(f"the model did not answer in time: {error.message}", details=details)
     if error.worker_gone:
         return BackendUnavailable(f"worker unavailable: {error.message}", details=details)
     return InferenceFailed(f"inference failed: {error.message}", details=details)

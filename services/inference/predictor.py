@@ -16,6 +16,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 
+from prometheus_client import Gauge
+
 from meshserve.v1 import common_pb2 as common
 from services.common.errors import InvalidInput, MeshError, ModelLoadFailed, ModelNotLoaded
 from services.inference.catalog import CatalogEntry, RegistryCatalog
@@ -27,6 +29,10 @@ from services.inference.repository import Batching, config_pbtxt, runtime_of, tr
 from services.inference.tensors import WireTensor, conform
 
 RUNNABLE_FORMATS = ("onnx", "torchscript")
+TRITON_MAX_QUEUE = Gauge(
+    "meshserve_inference_triton_max_queue_size",
+    "Requests a tensor model's Triton batcher queues per worker and priority level before rejecting (0: unbounded)",
+)
 
 
 @dataclass
@@ -52,10 +58,11 @@ class Predictor:
         max_in_flight: int = 0,
     ) -> None:
         self.pool = pool
-        self.dispatcher = TensorDispatcher(pool, max_in_flight)
+        self.dispatcher = TensorDispatcher(pool, max_in_flight, default_batching.max_queue_size)
         self.catalog = catalog
         self.default_batching = default_batching
         self.default_device = default_device
+        TRITON_MAX_QUEUE.set(default_batching.max_queue_size)
         #: Registry entry of every Triton model this predictor placed, by Triton name.
         self.entries: dict[str, CatalogEntry] = {}
 
@@ -81,7 +88,13 @@ class Predictor:
         async def prepare() -> None:
             artifact = await self.catalog.fetch(entry)
             placement = self.pool.placements[tname]
-            config = config_pbtxt(tname, entry.spec, placement.batching, placement.device_preference)
+            # The queue bounds are the service's, whatever batching a load asked for.
+            batching = replace(
+                placement.batching,
+                max_queue_size=self.default_batching.max_queue_size,
+                queue_timeout_microseconds=self.default_batching.queue_timeout_microseconds,
+            )
+            config = config_pbtxt(tname, entry.spec, batching, placement.device_preference)
             _, artifact_name = runtime_of(entry.spec.format)
             self.pool.repository.write_tensor_model(tname, config, artifact, artifact_name)
 

@@ -40,6 +40,10 @@ class Batching:
     max_batch_size: int = 0
     preferred_batch_sizes: tuple[int, ...] = ()
     max_queue_delay_microseconds: int = 0
+    #: Requests the batcher queues per priority level before Triton rejects one (0: unbounded).
+    max_queue_size: int = 0
+    #: How long a request may wait in that queue before Triton rejects it (0: no limit).
+    queue_timeout_microseconds: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,15 @@ def config_pbtxt(tname: str, spec: ModelSpec, batching: Batching, device: str) -
         # one without it waits at the lowest (services.inference.priority.triton_level).
         lines.append(f"  priority_levels: {TRITON_PRIORITY_LEVELS}")
         lines.append(f"  default_priority_level: {TRITON_PRIORITY_LEVELS}")
+        # Bounded queues: past max_queue_size Triton rejects the request at once ("Exceeds maximum
+        # queue size", answered 429 by triton_http and dispatch). With priority levels and no
+        # priority_queue_policy, this default policy is every level's, each level its own queue.
+        lines.append("  default_queue_policy {")
+        lines.append("    timeout_action: REJECT")
+        lines.append(f"    default_timeout_microseconds: {batching.queue_timeout_microseconds}")
+        lines.append("    allow_timeout_override: true")
+        lines.append(f"    max_queue_size: {batching.max_queue_size}")
+        lines.append("  }")
         lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -90,6 +90,8 @@ def build(settings: InferenceSettings) -> Registration:
         max_batch_size=settings.max_batch_size,
         preferred_batch_sizes=tuple(settings.preferred_batch_sizes),
         max_queue_delay_microseconds=settings.max_queue_delay_microseconds,
+        max_queue_size=settings.triton_max_queue_size,
+        queue_timeout_microseconds=int(settings.request_timeout_seconds * 1_000_000),
     )
     job_settings = JobSettings()
     store = open_job_store(settings.database_url, root / "jobs.sqlite3")
@@ -135,7 +137,7 @@ def build(settings: InferenceSettings) -> Registration:
         ),
         GenerationServicer(pipeline),
         PluginServicer(pipeline.plugins),
-        AdvancedServicer(pipeline, pool.stats),
+        AdvancedServicer(pipeline, pool.stats, settings.benchmark_budget_seconds),
     )
 
     # Triton's own metrics join this process's /metrics (metrics_port), labelled by worker.

@@ -71,7 +71,19 @@ class InferenceSettings(ServiceSettings):
     max_queue_delay_microseconds: int = Field(
         500, ge=0, description="Default time a request may wait for a batch to fill, in microseconds."
     )
+    triton_max_queue_size: int = Field(
+        256,
+        ge=0,
+        description="Requests a tensor model's Triton dynamic batcher queues per worker and priority level; "
+        "one more is rejected by Triton and answered 429 with Retry-After. 0: unbounded.",
+    )
     request_timeout_seconds: float = Field(60.0, description="Deadline of one request to a worker.")
+    benchmark_budget_seconds: float = Field(
+        60.0,
+        gt=0,
+        description="Longest a benchmark run (003's benchmark/run) measures; then it stops and reports "
+        "what it measured, marked truncated. A shorter budget may come with the request.",
+    )
     utilization_window_seconds: float = Field(
         10.0,
         gt=0,

@@ -59,7 +59,18 @@ class WorkerError(Exception):
         return self.code in ("UNAVAILABLE", "CANCELLED")
 
 
+#: What Triton says when a model's batcher queue is full (max_queue_size), or a request waited in it
+#: past its timeout: both come as UNAVAILABLE, which would otherwise read as the worker going away.
+_QUEUE_FULL = "exceeds maximum queue size"
+_QUEUE_TIMEOUT = "request timeout expired"
+
+
 def _failure(status: str, message: str) -> WorkerError:
+    lowered = message.lower()
+    if _QUEUE_FULL in lowered:
+        return WorkerError("RESOURCE_EXHAUSTED", message)
+    if _QUEUE_TIMEOUT in lowered:
+        return WorkerError("DEADLINE_EXCEEDED", message)
     return WorkerError(status, message)
 
 

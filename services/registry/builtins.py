@@ -108,22 +108,25 @@ def seed_builtin_models(store: SqlModelStore, blobs: BlobStore) -> None:
             writer.write(path.read_bytes())
             sha = blobs.commit(writer)
             size = writer.size
-    store.put(
-        ModelRecord(
-            id="example",
-            name="example",
-            version="1",
-            format="onnx",
-            task="tensor",
-            status="ready",
-            source="builtin",
-            sha256=sha,
-            size_bytes=size,
-            spec={
-                "inputs": checked.inputs,
-                "outputs": checked.outputs,
-                "capabilities": ["tensor"],
-                "labels": {**checked.labels, "description": "built-in example: OUTPUT = 2 * INPUT + 1"},
-            },
-        )
-    )
+            store.put(
+                ModelRecord(
+                    id="example",
+                    name="example",
+                    version="1",
+                    format="onnx",
+                    task="tensor",
+                    status="ready",
+                    source="builtin",
+                    sha256=sha,
+                    size_bytes=size,
+                    spec={
+                        "inputs": checked.inputs,
+                        "outputs": checked.outputs,
+                        "capabilities": ["tensor"],
+                        "labels": {
+                            **checked.labels,
+                            "description": "built-in example: OUTPUT = 2 * INPUT + 1",
+                        },
+                    },
+                )
+            )

@@ -1,9 +1,9 @@
 """The registry core: uploads, imports, lifecycle, artifacts and conversion. No transport imports.
 
-Lifecycle of a version: ``uploading → validating → ready`` as bytes arrive and are checked, then
-``loading → loaded`` (or ``failed`` with the reason) as the inference service reports. A failed or
-interrupted upload deletes its row and its temporary file; the blob is renamed into place only
-after validation passed.
+Lifecycle of a version: stored ``ready`` once its bytes arrived, were checked and renamed into place,
+then ``loading → loaded`` (or ``failed`` with the reason) as the inference service reports. An
+upload stores no row before that, so a failed, interrupted or killed one leaves none; its temporary
+file is removed (or swept at the next start, with any blob no row references).
 """
 
 from __future__ import annotations
@@ -67,40 +67,57 @@ class Registry:
                 f"unsupported format {header.format!r}; supported: {', '.join(FORMATS)}",
                 details={"field": "format"},
             )
-        version = header.version or self.store.next_version(header.name)
-        record = ModelRecord(name=header.name, version=version, status="uploading", source=header.source)
+        record = ModelRecord(name=header.name, version=header.version, source=header.source)
         with self.blobs.writer() as writer:
-            self.store.put(record)
-            try:
-                async for chunk in chunks:
-                    await asyncio.to_thread(writer.write, chunk)
-                return await self._finish(record, writer, declared, header)
-            except BaseException:  # also cancellation: an interrupted upload leaves no row
-                self.store.delete(record.id)
-                raise
-
-    async def _finish(
-        self, record: ModelRecord, writer: BlobWriter, declared: str, header: UploadRequest
-    ) -> ModelRecord:
-        writer.close()
-        self.store.set_status(record.id, "validating")
-        checked = await asyncio.to_thread(validate, writer.path, declared, dict(header.labels or {}))
-        sha = self.blobs.commit(writer)
-        record.format = checked.format
-        record.task = checked.task
-        record.status = "ready"
-        record.sha256 = sha
-        record.size_bytes = writer.size
-        record.spec = {
-            "inputs": checked.inputs,
-            "outputs": checked.outputs,
-            "capabilities": checked.capabilities,
-            "labels": {**checked.labels, **(header.labels or {}), "filename": header.filename},
-            "optimized": header.optimized,
-        }
-        self.store.put(record)
-        log.info("stored model", extra={"model": record.name, "version": record.version, "sha256": sha})
+            async for chunk in chunks:
+                await asyncio.to_thread(writer.write, chunk)
+            await asyncio.to_thread(writer.close)
+            checked = await asyncio.to_thread(validate, writer.path, declared, dict(header.labels or {}))
+            # The bytes are complete and durable before the rename, and the row is stored only after
+            # it (in one transaction, with the version it chooses): a crash at any point leaves a
+            # temporary file or an unreferenced blob, both swept at the next start, never a row.
+            record.sha256 = await self._commit(writer)
+            record.format = checked.format
+            record.task = checked.task
+            record.status = "ready"
+            record.size_bytes = writer.size
+            record.spec = {
+                "inputs": checked.inputs,
+                "outputs": checked.outputs,
+                "capabilities": checked.capabilities,
+                "labels": {**checked.labels, **(header.labels or {}), "filename": header.filename},
+                "optimized": header.optimized,
+            }
+            replaced = self._existing(header.name, header.version)
+            await asyncio.to_thread(self.store.add, record, not header.version)
+        if replaced and replaced != record.sha256 and not self.store.sha_in_use(replaced):
+            self.blobs.remove(replaced)
+        log.info(
+            "stored model", extra={"model": record.name, "version": record.version, "sha256": record.sha256}
+        )
         return record
+
+    async def _commit(self, writer: BlobWriter) -> str:
+        """:meth:`BlobStore.commit`, waiting off the event loop for an upload of the same content
+        (maybe in this process) to store its row."""
+        while True:
+            try:
+                return self.blobs.commit(writer, wait=False)
+            except BlockingIOError:
+                await asyncio.sleep(0.05)
+
+    def _existing(self, name: str, version: str) -> str:
+        """The blob of the version an upload with an explicit version replaces, if any."""
+        if not version:
+            return ""
+        try:
+            return self.store.get(name, version).sha256
+        except ModelNotFound:
+            return ""
+
+    def recover(self) -> tuple[int, int]:
+        """After a crash: drops temporary files and blobs that no row references; returns how many."""
+        return self.blobs.sweep_temporary(), self.blobs.sweep_unreferenced(self.store.sha_in_use)
 
     def get(self, name_or_id: str, version: str = "") -> ModelRecord:
         """One version (the newest when ``version`` is empty)."""

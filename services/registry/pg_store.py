@@ -4,6 +4,8 @@ imports."""
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +49,13 @@ class PostgresModelStore(SqlModelStore):
 
     def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
         return self._db.execute(sql, args)
+
+    @contextlib.contextmanager
+    def _exclusive(self, name: str) -> Iterator[None]:
+        # Replicas share the database: one writer of a model name at a time, until the commit.
+        with self._db.transaction():
+            self._db.execute("SELECT pg_advisory_xact_lock(726355, hashtext(%s))", (name,))
+            yield
 
     def _replace(self, row: dict[str, object]) -> None:
         # SQLite's INSERT OR REPLACE, spelled out in one transaction: drop the row holding the same

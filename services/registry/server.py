@@ -27,7 +27,15 @@ def build(settings: RegistrySettings) -> Registration:
         log.warning("dropped %d interrupted uploads", purged)
     blobs = BlobStore(settings.blobs_root, settings.max_upload_bytes)
     seed_builtin_models(store, blobs)
-    servicer = RegistryServicer(Registry(store, blobs), settings.import_timeout_seconds)
+    registry = Registry(store, blobs)
+    temporary, unreferenced = registry.recover()
+    if temporary or unreferenced:
+        log.warning(
+            "removed %d temporary files and %d unreferenced blobs of interrupted uploads",
+            temporary,
+            unreferenced,
+        )
+    servicer = RegistryServicer(registry, settings.import_timeout_seconds)
 
     async def ready() -> bool:
         # Ready: the metadata store is open and answers a trivial query.

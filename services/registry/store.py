@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -72,6 +74,12 @@ class SqlModelStore:
         """Inserts a row, replacing any row with the same id or the same (name, version)."""
         raise NotImplementedError
 
+    @contextlib.contextmanager
+    def _exclusive(self, name: str) -> Iterator[None]:
+        """A transaction that no other writer of the model ``name`` runs beside."""
+        raise NotImplementedError
+        yield
+
     def _sql(self, sql: str) -> str:
         return sql.replace("?", self.mark)
 
@@ -80,6 +88,17 @@ class SqlModelStore:
         row = asdict(record)
         row["spec"] = json.dumps(record.spec)
         with self._lock:
+            self._replace(row)
+        return record
+
+    def add(self, record: ModelRecord, numbered: bool) -> ModelRecord:
+        """Stores a finished upload's row in one transaction; when ``numbered``, its version is the
+        next integer label of its name, chosen in the same transaction (two uploads never share one)."""
+        with self._lock, self._exclusive(record.name):
+            if numbered:
+                record.version = self._next(record.name)
+            row = asdict(record)
+            row["spec"] = json.dumps(record.spec)
             self._replace(row)
         return record
 
@@ -117,7 +136,10 @@ class SqlModelStore:
     def next_version(self, name: str) -> str:
         """The next integer version label of a model name."""
         with self._lock:
-            rows = self._run(self._sql("SELECT version FROM models WHERE name = ?"), (name,)).fetchall()
+            return self._next(name)
+
+    def _next(self, name: str) -> str:
+        rows = self._run(self._sql("SELECT version FROM models WHERE name = ?"), (name,)).fetchall()
         numbers = [int(v) for (v,) in rows if str(v).isdigit()]
         return str(max(numbers, default=0) + 1)
 
@@ -128,7 +150,8 @@ class SqlModelStore:
         return row is not None
 
     def purge_incomplete(self) -> int:
-        """Drops rows of uploads a previous process did not finish; returns how many."""
+        """Drops rows left ``uploading`` or ``validating`` by an older registry, which stored a row
+        before the bytes arrived; returns how many (an upload now stores its row once complete)."""
         with self._lock:
             cursor = self._run("DELETE FROM models WHERE status IN ('uploading', 'validating')")
         return int(cursor.rowcount)
@@ -164,6 +187,17 @@ class ModelStore(SqlModelStore):
 
     def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
         return self._db.execute(sql, args)
+
+    @contextlib.contextmanager
+    def _exclusive(self, name: str) -> Iterator[None]:
+        # The write lock at BEGIN: registry replicas may share the file.
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
 
     def _replace(self, row: dict[str, object]) -> None:
         # INSERT OR REPLACE drops rows conflicting on id or on (name, version), in one statement.

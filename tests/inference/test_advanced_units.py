@@ -81,7 +81,16 @@ def test_benchmark_cases_resolve_by_name_or_prompt() -> None:
     with pytest.raises(InvalidInput):
         bench.resolve_cases([bench.Case("Poetry Slam", "")])
     with pytest.raises(InvalidInput):
-        bench.check_limits(1, 1, 0, 1)
+        bench.check_limits(["m"], 1, 0, 1)
     with pytest.raises(InvalidInput):
-        bench.check_limits(9, 1, 16, 1)
-    bench.check_limits(2, 4, 16, 3)
+        bench.check_limits(["m"] * 9, 1, 16, 1)
+    with pytest.raises(InvalidInput) as empty:
+        bench.check_limits(["m", " "], 1, 16, 1)
+    assert empty.value.details["field"] == "models[1]"
+    bench.check_limits(["m", "n"], 4, 16, 3)
+
+
+def test_a_benchmark_budget_is_the_configured_one_or_what_the_deadline_leaves() -> None:
+    assert bench.budget_of(60, None) == 60
+    assert bench.budget_of(60, 12) == 12 - bench.REPLY_MARGIN_SECONDS
+    assert bench.budget_of(60, 1) == 0

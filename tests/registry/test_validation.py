@@ -3,6 +3,7 @@ interrupted upload leaving no row and no blob."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import pickle
 from collections.abc import AsyncIterator
@@ -98,3 +99,12 @@ async def test_failed_uploads_leave_nothing(registry: Registry, case: str) -> No
     with pytest.raises(error):
         await registry.receive(header, _chunks(parts, fail_after))
     assert _leftovers(registry) == (0, [])
+
+
+async def test_concurrent_uploads_of_one_name_get_their_own_versions(registry: Registry) -> None:
+    data = example_onnx()
+    stored = await asyncio.gather(
+        *(registry.receive(UploadRequest(name="ex", format="onnx"), _chunks([data])) for _ in range(3))
+    )
+    assert sorted(r.version for r in stored) == ["1", "2", "3"]
+    assert registry.get("ex").version == "3" and list(registry.blobs.tmp.iterdir()) == []

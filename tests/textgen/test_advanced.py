@@ -5,6 +5,7 @@ answered from the inference service's response cache."""
 from __future__ import annotations
 
 import tarfile
+import time
 import uuid
 from pathlib import Path
 
@@ -157,6 +158,40 @@ def test_benchmark_bad_input(llm_mesh: Mesh) -> None:
     assert_error(post(llm_mesh, path, {"models": [BUNDLED], "metrics": ["vibes"]}), 400, "INVALID_INPUT")
     assert_error(post(llm_mesh, path, {"models": []}), 400, "INVALID_INPUT")
     assert_error(post(llm_mesh, path, {"models": [BUNDLED], "repetitions": 50}), 400, "INVALID_INPUT")
+
+
+def test_benchmark_stops_at_its_time_budget_and_reports_what_it_measured(llm_mesh: Mesh) -> None:
+    path = "/api/ai/advanced/benchmark/run"
+    # Every built-in case, 10 runs of 64 tokens, on the model twice: far more than 3 seconds' work.
+    started = time.monotonic()
+    reply = post(
+        llm_mesh,
+        path,
+        {"models": [BUNDLED, BUNDLED], "max_tokens": 64, "repetitions": 10, "time_budget_seconds": 3},
+    )
+    elapsed = time.monotonic() - started
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["status"] == "truncated" and body["truncated"] is True, body
+    assert "time budget of 3 s" in body["budget_exceeded"]["reason"]
+    first, second = body["results"]
+    assert first["status"] == "truncated" and first["error"]["code"] == "DEADLINE_EXCEEDED"
+    runs = sum(case["runs"] for case in first["test_cases"])
+    assert 1 <= runs < 60 and first["summary"]["completion_tokens"] > 0  # what it measured, kept
+    assert second["status"] == "truncated" and second["test_cases"] == []  # never started
+    assert body["models_truncated"] == 2 and body["models_measured"] == 0
+    assert elapsed < 3 + 5, elapsed  # a run cut by the budget is cancelled, not waited for
+    complete = post(
+        llm_mesh, path, {"models": [BUNDLED], "test_cases": ["Simple Q&A"], "max_tokens": 2, "repetitions": 1}
+    )
+    assert complete.json()["truncated"] is False and complete.json()["budget_exceeded"] is None
+
+
+def test_benchmark_refuses_an_empty_model_name_naming_the_field(llm_mesh: Mesh) -> None:
+    path = "/api/ai/advanced/benchmark/run"
+    body = assert_error(post(llm_mesh, path, {"models": [BUNDLED, ""]}), 400, "INVALID_INPUT")
+    assert body["error"]["details"]["field"] == "models[1]", body
+    assert_error(post(llm_mesh, path, {"models": [BUNDLED], "time_budget_seconds": 0}), 400, "INVALID_INPUT")
 
 
 def test_prefetched_prompt_is_served_from_the_cache(llm_mesh: Mesh) -> None:

@@ -5,6 +5,11 @@ Latency (median, min, max, time to first token) and throughput (tokens/s) are me
 and cost are not: there are no reference answers to score against, and every model is self-hosted
 with no per-token price; both come back null with the reason, never an invented figure. A model
 that cannot run (such as ``gpt-4`` here) is reported with its error code; the others still run.
+
+A run has a time budget (``MESHSERVE_INFERENCE_BENCHMARK_BUDGET_SECONDS``, or a shorter
+``time_budget_seconds`` in the body): when it is spent the run stops and reports what it measured,
+with ``truncated`` true and the reason in ``budget_exceeded``; the models cut or never started say
+``DEADLINE_EXCEEDED``.
 """
 
 from __future__ import annotations
@@ -29,8 +34,13 @@ NOT_MEASURED = {
     "accuracy": "not measured: there are no reference answers or scorer for these test cases",
     "cost": "not measured: every model is self-hosted, so there is no per-token price to report",
 }
-#: Generous: a benchmark of a few models on CPU takes minutes.
+#: Generous: a benchmark of a few models on CPU takes minutes (the service's budget ends it sooner).
 TIMEOUT_SECONDS = 900.0
+#: Seconds of the call's deadline beyond a requested budget: what the service keeps back for the
+#: reply (services/inference/advanced/benchmark.py, REPLY_MARGIN_SECONDS).
+REPLY_SECONDS = 2.0
+#: The error code of a model the time budget cut.
+CUT = "DEADLINE_EXCEEDED"
 
 
 class CustomCase(BaseModel):
@@ -52,6 +62,13 @@ class BenchmarkRequest(BaseModel):
     )
     max_tokens: int | None = Field(None, description="Tokens per run (default 16, at most 128).")
     repetitions: int | None = Field(None, description="Runs per case (default 3, at most 10).")
+    time_budget_seconds: float | None = Field(
+        None,
+        gt=0,
+        le=TIMEOUT_SECONDS - REPLY_SECONDS,
+        description="Longest the run may measure, in seconds (the service's budget caps it); then it "
+        "stops and reports what it measured, marked truncated.",
+    )
 
 
 def _case_body(case: pb.BenchmarkCaseResult, metrics: list[str]) -> dict[str, Any]:
@@ -81,7 +98,8 @@ def _case_body(case: pb.BenchmarkCaseResult, metrics: list[str]) -> dict[str, An
 
 
 def _model_body(model: pb.BenchmarkModelResult, metrics: list[str]) -> dict[str, Any]:
-    failed = bool(model.error_code)
+    cut = model.error_code == CUT
+    failed = bool(model.error_code) and not cut
     cases = [_case_body(c, metrics) for c in model.cases]
     summary: dict[str, Any] | None = None
     if model.cases and not failed:
@@ -94,8 +112,8 @@ def _model_body(model: pb.BenchmarkModelResult, metrics: list[str]) -> dict[str,
     return {
         "model_id": model.model_name,
         "resolved_model": model.resolved_model or None,
-        "status": "failed" if failed else "completed",
-        "error": {"code": model.error_code, "message": model.error_message} if failed else None,
+        "status": "failed" if failed else "truncated" if cut else "completed",
+        "error": {"code": model.error_code, "message": model.error_message} if model.error_code else None,
         "device": model.device or None,
         "test_cases": cases,
         "summary": summary,
@@ -128,15 +146,20 @@ async def run_benchmark(body: BenchmarkRequest, request: Request, clients: Clien
             max_tokens=body.max_tokens or 0,
             repetitions=body.repetitions or 0,
         ),
-        timeout=TIMEOUT_SECONDS,
+        # The service measures until the call's deadline less a margin, or its own budget if sooner.
+        timeout=body.time_budget_seconds + REPLY_SECONDS if body.time_budget_seconds else TIMEOUT_SECONDS,
     )
     results = [_model_body(m, metrics) for m in reply.models]
+    cut = next((m for m in reply.models if m.error_code == CUT), None)
     return JSONResponse(
         {
-            "status": "completed",
+            "status": "truncated" if cut else "completed",
+            "truncated": cut is not None,
+            "budget_exceeded": {"reason": cut.error_message} if cut else None,
             "results": results,
             "models_measured": sum(1 for r in results if r["status"] == "completed"),
             "models_failed": sum(1 for r in results if r["status"] == "failed"),
+            "models_truncated": sum(1 for r in results if r["status"] == "truncated"),
             "metrics": metrics,
             "not_measured": {k: v for k, v in NOT_MEASURED.items() if k in metrics},
             "config": {

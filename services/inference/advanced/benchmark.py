@@ -10,12 +10,13 @@ are real requests and so show in the service's statistics like any other.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import statistics
 import time
 from dataclasses import dataclass, field
 
-from services.common.errors import InvalidInput, MeshError
+from services.common.errors import DeadlineExceeded, InvalidInput, MeshError
 from services.inference.llm.requests import GenerationRequest, SamplingRequest
 from services.inference.llm.service import GenerationService
 from services.inference.plugins.base import Message
@@ -32,6 +33,8 @@ BUILTIN_CASES: dict[str, str] = {
 DEFAULT_MAX_TOKENS = 16
 DEFAULT_REPETITIONS = 3
 LIMITS = {"models": 8, "cases": 8, "max_tokens": 128, "repetitions": 10}
+#: Seconds of a call's deadline kept back for the reply, when the deadline sets the budget.
+REPLY_MARGIN_SECONDS = 2.0
 
 
 def _normal(name: str) -> str:
@@ -97,20 +100,54 @@ def resolve_cases(cases: list[Case]) -> list[Case]:
     return resolved
 
 
-def check_limits(models: int, cases: int, max_tokens: int, repetitions: int) -> None:
-    """Refuses benchmarks too large to run inside one request."""
-    for name, value in (("models", models), ("cases", cases)):
+def check_limits(models: list[str], cases: int, max_tokens: int, repetitions: int) -> None:
+    """Refuses benchmarks too large to run inside one request, and empty model names (which would
+    resolve to the default model rather than say which one to measure)."""
+    for position, model in enumerate(models):
+        if not model.strip():
+            raise InvalidInput("a model name must not be empty", details={"field": f"models[{position}]"})
+    for name, value in (("models", len(models)), ("cases", cases)):
         if value > LIMITS[name]:
             raise InvalidInput(
                 f"at most {LIMITS[name]} {name} per benchmark", details={"field": name, "provided": value}
             )
-    if models < 1:
+    if not models:
         raise InvalidInput("name at least one model", details={"field": "models"})
     for name, value in (("max_tokens", max_tokens), ("repetitions", repetitions)):
         if not 1 <= value <= LIMITS[name]:
             raise InvalidInput(
                 f"{name} must be between 1 and {LIMITS[name]}", details={"field": name, "provided": value}
             )
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How long a benchmark may measure: ``seconds`` in all, until ``deadline`` (``time.monotonic``)."""
+
+    seconds: float
+    deadline: float
+
+    def remaining(self) -> float:
+        """Seconds left; :class:`DeadlineExceeded` when none."""
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            raise self.spent()
+        return left
+
+    def spent(self) -> DeadlineExceeded:
+        """The error a model cut by the budget reports."""
+        return DeadlineExceeded(
+            f"the benchmark's time budget of {round(self.seconds, 1):g} s was spent: stopped here, "
+            "the runs measured before are reported",
+            details={"budget_seconds": round(self.seconds, 3)},
+        )
+
+
+def budget_of(configured: float, call_remaining: float | None) -> float:
+    """The budget of one run: the configured one, or less when the call's deadline comes first."""
+    if call_remaining is None:
+        return configured
+    return max(0.0, min(configured, call_remaining - REPLY_MARGIN_SECONDS))
 
 
 async def run_case(
@@ -147,24 +184,33 @@ async def benchmark_model(
     max_tokens: int,
     repetitions: int,
     chat_models: set[str],
+    budget: Budget,
 ) -> ModelResult:
-    """Every case on one model; a model that cannot run is reported, not raised."""
+    """Every case on one model; a model that cannot run is reported, not raised. A run still going
+    when the budget is spent is cancelled and left out; the runs before it are kept."""
     result = ModelResult(asked=model)
     try:
-        spec = await service.catalog.resolve(model)
+        async with asyncio.timeout(budget.remaining()):
+            spec = await service.catalog.resolve(model)
         result.resolved = spec.model_id
         for case in cases:
             measured = CaseResult(case)
-            for _ in range(repetitions):
-                latency, first, tokens, text, device = await run_case(
-                    service, model, case, max_tokens, spec.model_id in chat_models
-                )
-                measured.latencies_ms.append(latency)
-                measured.first_token_ms.append(first)
-                measured.completion_tokens += tokens
-                measured.sample_output = text
-                result.device = device
-            result.cases.append(measured)
+            try:
+                for _ in range(repetitions):
+                    async with asyncio.timeout(budget.remaining()):
+                        latency, first, tokens, text, device = await run_case(
+                            service, model, case, max_tokens, spec.model_id in chat_models
+                        )
+                    measured.latencies_ms.append(latency)
+                    measured.first_token_ms.append(first)
+                    measured.completion_tokens += tokens
+                    measured.sample_output = text
+                    result.device = device
+            finally:
+                if measured.latencies_ms:
+                    result.cases.append(measured)
+    except TimeoutError:
+        result.error = budget.spent()
     except MeshError as error:
         result.error = error
     return result

@@ -48,10 +48,14 @@ MAX_PREFETCH_PROMPTS = 64
 class AdvancedServicer:
     """Routing, benchmarks and the response cache's prefetch and counters."""
 
-    def __init__(self, pipeline: GenerationPipeline, stats: Statistics | None = None) -> None:
+    def __init__(
+        self, pipeline: GenerationPipeline, stats: Statistics | None = None, benchmark_budget: float = 60.0
+    ) -> None:
         self.pipeline = pipeline
         #: Request latencies per Triton model (the worker pool's), for routing by measured speed.
         self.stats = stats
+        #: Longest a benchmark measures, in seconds.
+        self.benchmark_budget = benchmark_budget
 
     @property
     def generation(self) -> GenerationService:
@@ -226,13 +230,16 @@ class AdvancedServicer:
     async def RunBenchmark(
         self, request: pb.RunBenchmarkRequest, context: grpc.aio.ServicerContext
     ) -> pb.RunBenchmarkResponse:
-        """Measures every model on every case, sequentially; unknown models are reported per model."""
+        """Measures every model on every case, sequentially, within the time budget (the service's, or
+        less when the call's deadline is nearer); unknown models are reported per model."""
         cases = bench.resolve_cases([bench.Case(c.name, c.prompt) for c in request.cases])
         max_tokens = request.max_tokens or bench.DEFAULT_MAX_TOKENS
         repetitions = request.repetitions or bench.DEFAULT_REPETITIONS
-        bench.check_limits(len(request.models), len(cases), max_tokens, repetitions)
+        bench.check_limits(list(request.models), len(cases), max_tokens, repetitions)
+        budget = bench.budget_of(self.benchmark_budget, context.time_remaining())
         chat_models = {c.name for c in await self._candidates() if "chat" in c.capabilities}
         started = time.perf_counter()
+        deadline = time.monotonic() + budget
         results = [
             await bench.benchmark_model(
                 self.generation,  # the engine itself: a benchmark measures the model, not the cache
@@ -241,6 +248,7 @@ class AdvancedServicer:
                 max_tokens,
                 repetitions,
                 chat_models,
+                bench.Budget(budget, deadline),
             )
             for model in request.models
         ]
