@@ -10,6 +10,7 @@ log line) and are sent again at the next flush. A stop sends what is left.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import time
@@ -21,7 +22,7 @@ import grpc
 
 from meshserve.v1 import metering_pb2 as pb
 from services.common.clients import call_metadata
-from services.common.context import caller_var, tenant_var
+from services.common.context import caller_var, current_request_id, tenant_var
 from services.common.errors import MeshError
 
 log = logging.getLogger("meshserve.metering")
@@ -57,6 +58,7 @@ class Meter:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
+        self._ids = itertools.count()
 
     def record(self, record: pb.UsageRecord) -> None:
         """Queues one request's record (never blocks, never raises)."""
@@ -73,6 +75,19 @@ class Meter:
         if self._stub_made is None:
             self._stub_made = self._make_stub()
         return self._stub_made
+
+    def record_units(
+        self, *, model: str, units: float, unit: str, started: float, outcome: str, request_id: str = ""
+    ) -> None:
+        """Queues the record of a request counted in units other than tokens (tensor elements,
+        characters, audio seconds), under a record id of its own: one caller's request id may
+        cover several such calls."""
+        rid = f"{request_id or current_request_id()}/{next(self._ids)}-{PROCESS_TAG}"
+        self.record(
+            usage_record(
+                request_id=rid, model=model, units=units, unit=unit, started=started, outcome=outcome
+            )
+        )
 
     def pending(self, tenant: str) -> bool:
         """Whether records of a tenant are waiting to be sent."""

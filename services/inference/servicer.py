@@ -8,7 +8,6 @@ them into the one InferenceService (:func:`services.common.servicers.compose`).
 from __future__ import annotations
 
 import asyncio
-import itertools
 import math
 import time
 from collections.abc import AsyncIterator
@@ -20,7 +19,7 @@ from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
 from services.common.context import current_request_id, remaining_seconds
 from services.common.errors import MeshError
-from services.common.metering import PROCESS_TAG, Meter, usage_record
+from services.common.metering import Meter
 from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.llm.service import GenerationService
@@ -103,7 +102,6 @@ class InferenceServicer:
         self.request_timeout = request_timeout
         self.webhooks = webhooks
         self.meter = meter
-        self._predictions = itertools.count()
 
     def _announce(self, payload: dict[str, object]) -> None:
         hub = self.webhooks
@@ -147,18 +145,15 @@ class InferenceServicer:
     def _meter(
         self, request: pb.PredictRequest, request_id: str, started: float, elements: int, outcome: str
     ) -> None:
-        """One prediction's record: the input tensor elements it took (a record id of its own, as a
-        batch of predictions may share the caller's request id)."""
+        """One prediction's record: the input tensor elements it took."""
         if self.meter is not None:
-            self.meter.record(
-                usage_record(
-                    request_id=f"{request_id}/p{next(self._predictions)}-{PROCESS_TAG}",
-                    model=request.model.name,
-                    units=elements,
-                    unit="elements",
-                    started=started,
-                    outcome=outcome,
-                )
+            self.meter.record_units(
+                model=request.model.name,
+                units=elements,
+                unit="elements",
+                started=started,
+                outcome=outcome,
+                request_id=request_id,
             )
 
     async def PredictStream(

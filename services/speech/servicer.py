@@ -11,9 +11,8 @@ import grpc
 
 from meshserve.v1 import speech_pb2 as pb
 from meshserve.v1 import speech_pb2_grpc as pb_grpc
-from services.common.context import current_request_id
 from services.common.errors import InvalidInput, MeshError
-from services.common.metering import PROCESS_TAG, Meter, usage_record
+from services.common.metering import Meter
 from services.speech.codecs import input_formats, probe_formats
 from services.speech.core import SpeechCore, SynthesisJob, TranscriptionJob, TranscriptionResult
 from services.speech.stt import language_name
@@ -40,16 +39,7 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
     def _meter(self, model: str, started: float, units: float, unit: str, outcome: str) -> None:
         """One request's record: characters synthesised, or seconds of audio transcribed."""
         if self.meter is not None:
-            self.meter.record(
-                usage_record(
-                    request_id=f"{current_request_id()}/s-{PROCESS_TAG}",
-                    model=model,
-                    units=units,
-                    unit=unit,
-                    started=started,
-                    outcome=outcome,
-                )
-            )
+            self.meter.record_units(model=model, units=units, unit=unit, started=started, outcome=outcome)
 
     async def Synthesize(
         self, request: pb.SynthesizeRequest, context: grpc.aio.ServicerContext

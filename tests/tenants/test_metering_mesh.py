@@ -332,3 +332,24 @@ def test_plan_edits_reach_the_gateways_rate_limits(tenant_mesh: Mesh) -> None:
             assert limit == "7"
         finally:
             set_free_plan(http, admin, requests_per_hour=100)
+
+
+def test_predictions_and_speech_are_metered_in_their_own_units(tenant_mesh: Mesh) -> None:
+    with httpx.Client(base_url=tenant_mesh.base_url, timeout=120) as http:
+        tenant, auth = new_tenant(http)
+        body = {"inputs": [{"name": "INPUT", "shape": [2, 5], "datatype": "FP32", "data": list(range(10))}]}
+        for _ in range(2):
+            reply = http.post("/v2/models/example/infer", json=body, headers=auth)
+            assert reply.status_code == 200, reply.text
+        text = "Meters count what was asked for."
+        speech = {"model": "tts-1", "voice": "alloy", "input": text, "response_format": "wav"}
+        reply = http.post("/v1/audio/speech", json=speech, headers=auth)
+        assert reply.status_code == 200, reply.text
+        for _ in range(50):
+            rows = {r["model"]: r for r in usage_rows(http, auth)}
+            if rows.get("example", {}).get("requests") == 2 and rows.get("tts-1"):
+                break
+            asyncio.run(asyncio.sleep(0.2))
+        assert (rows["example"]["requests"], rows["example"]["units"]) == (2, 20.0)  # 10 elements each
+        assert (rows["tts-1"]["requests"], rows["tts-1"]["units"]) == (1, float(len(text)))
+        assert {r["tenant"] for r in rows.values()} == {tenant}
