@@ -200,3 +200,21 @@ def test_a_bad_database_url_names_the_setting(tmp_path: Path) -> None:
         open_job_store(f"postgresql://nobody:secret@127.0.0.1:{free_port()}/x", tmp_path / "x")
     with pytest.raises(ConfigurationError, match="MESHSERVE_INFERENCE_DATABASE_URL"):
         open_job_store("mysql://x/y", tmp_path / "x")
+
+
+def test_a_premium_submitter_gets_a_head_start_that_ages(store: SqlJobStore) -> None:
+    """Among jobs of one priority level, a plan's head start puts its job ahead of jobs submitted
+    less than that long before it, but not ahead of older ones: lower plans are never starved."""
+    now = time.time()
+    older = new_job("free_old", seq=1)
+    older.created_at = now - 120  # waited longer than pro's head start of 60 s
+    free = new_job("free", seq=2)
+    free.created_at = now - 30
+    pro = new_job("pro", seq=3)
+    pro.created_at = now
+    pro.config = JobConfig(head_start_seconds=60.0)
+    for job in (older, free, pro):
+        store.insert(job)
+    assert [store.queue_position(j) for j in (older, free, pro)] == [0, 2, 1]
+    order = [claimed(store, "A", now).job_id for _ in range(3)]
+    assert order == ["job_free_old", "job_pro", "job_free"]

@@ -146,6 +146,8 @@ class JobConfig:
     tenant: str = ""
     tenant_key: str = ""
     tenant_plan: str = "anonymous"
+    #: Seconds ahead its submitter's plan puts it among jobs of its priority level.
+    head_start_seconds: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """JSON form (for the store)."""

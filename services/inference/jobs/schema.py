@@ -113,6 +113,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             error TEXT NOT NULL DEFAULT ''
         )""",
     ),
+    # 6: within a priority level, a premium submitter's job is ranked ahead by a head start (aging:
+    # a job that has waited longer than the head start still goes first).
+    (
+        "ALTER TABLE jobs ADD COLUMN rank {real} NOT NULL DEFAULT 0",
+        "UPDATE jobs SET rank = created_at",
+    ),
 )
 
 

@@ -25,6 +25,7 @@ from services.inference.jobs.records import (
 from services.inference.jobs.settings import JobSettings
 from services.inference.jobs.store import WebhookRecord
 from services.inference.jobs.webhooks import WebhookHub
+from services.inference.priority import current_priority
 
 STATES = {
     State.QUEUED: pb.JOB_STATE_QUEUED,
@@ -63,6 +64,7 @@ def config_of(message: pb.JobConfig, settings: JobSettings) -> JobConfig:
         tenant=caller_var.get(),
         tenant_key=tenant_var.get().api_key_id,
         tenant_plan=tenant_var.get().plan,
+        head_start_seconds=current_priority() * settings.priority_aging_seconds,
     )
 
 

@@ -56,6 +56,12 @@ class JobSettings(BaseSettings):
         description="How often a replica looks for jobs submitted elsewhere, renews its leases and "
         "sees cancels asked of other replicas.",
     )
+    priority_aging_seconds: float = Field(
+        6.0,
+        ge=0,
+        description="Head start in the job queue per plan priority level, among jobs of one priority "
+        "(pro: 10 levels, a minute); a job that has waited longer goes first all the same.",
+    )
     lease_seconds: float = Field(
         10.0,
         gt=0,

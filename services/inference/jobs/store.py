@@ -125,7 +125,7 @@ class SqlJobStore:
         with self.transaction():
             self.run(
                 "INSERT INTO jobs (job_id, seq, job_type, state, config, error, created_at, started_at,"
-                " finished_at, callback, priority) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " finished_at, callback, priority, rank) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     job.job_id,
                     job.seq,
@@ -138,6 +138,7 @@ class SqlJobStore:
                     job.finished_at,
                     _callback_json(job.callback),
                     PRIORITIES[job.config.priority],
+                    job.created_at - job.config.head_start_seconds,
                 ),
             )
             for spec, result in zip(job.items, job.results, strict=True):
@@ -192,7 +193,7 @@ class SqlJobStore:
         with self.transaction():
             row = self.run(
                 "SELECT job_id FROM jobs WHERE state = ? OR (state = ? AND (owner IS NULL OR lease_until < ?))"
-                f" ORDER BY priority DESC, seq, job_id LIMIT 1{self.lock_rows}",
+                f" ORDER BY priority DESC, rank, seq, job_id LIMIT 1{self.lock_rows}",
                 (State.QUEUED.value, State.RUNNING.value, now),
             ).fetchone()
             if row is None:
@@ -257,10 +258,11 @@ class SqlJobStore:
     def queue_position(self, job: Job) -> int:
         """Queued jobs that will run before this one."""
         priority = PRIORITIES[job.config.priority]
+        rank = job.created_at - job.config.head_start_seconds
         row = self.run(
-            "SELECT COUNT(*) FROM jobs WHERE state = ? AND job_id <> ?"
-            " AND (priority > ? OR (priority = ? AND (seq < ? OR (seq = ? AND job_id < ?))))",
-            (State.QUEUED.value, job.job_id, priority, priority, job.seq, job.seq, job.job_id),
+            "SELECT COUNT(*) FROM jobs WHERE state = ? AND job_id <> ? AND (priority > ? OR (priority = ?"
+            " AND (rank < ? OR (rank = ? AND (seq < ? OR (seq = ? AND job_id < ?))))))",
+            (State.QUEUED.value, job.job_id, priority, priority, rank, rank, job.seq, job.seq, job.job_id),
         ).fetchone()
         return int(row[0])
 
