@@ -76,7 +76,11 @@ def test_kubernetes_target_is_the_headless_service_dns_name_with_round_robin():
     assert discovery.target("inference") == "dns:///inference.meshserve.svc.cluster.local:50153"
     (option,) = discovery.channel_options("auth")
     assert option[0] == "grpc.service_config"
-    assert json.loads(option[1]) == {"loadBalancingConfig": [{"round_robin": {}}]}
+    # Every pod behind the name, each only while its grpc.health.v1 status is SERVING.
+    assert json.loads(option[1]) == {
+        "loadBalancingConfig": [{"round_robin": {}}],
+        "healthCheckConfig": {"serviceName": ""},
+    }
     assert not discovery.dynamic  # gRPC's DNS resolver follows the pods; the channel never changes
 
 

@@ -116,7 +116,8 @@ def submit(base: str, prompts: list[str], parameters: dict[str, Any], **config: 
 
 def test_every_replica_is_listed_and_serving(ha: HA) -> None:
     for base in ha.gateways:
-        assert httpx.get(f"{base}/health", timeout=10).status_code == 200
+        reply = httpx.get(f"{base}/health", timeout=10)
+        assert reply.status_code == 200, reply.text
     for replica in (0, 1):
         assert ha.inference_stub(replica).GetStats(ipb.GetStatsRequest(), timeout=10) is not None
 

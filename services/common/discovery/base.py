@@ -17,8 +17,12 @@ from services.common.settings import MeshEndpoints
 
 log = logging.getLogger("meshserve.discovery")
 
-#: gRPC service config that spreads calls over every resolved address.
-ROUND_ROBIN = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+#: gRPC service config that spreads calls over every resolved address whose grpc.health.v1 status is
+#: SERVING (client-side health checking): a replica that is starting, or draining after SIGTERM, gets
+#: no calls while another one serves.
+ROUND_ROBIN = json.dumps(
+    {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}}
+)
 
 
 class DiscoverySettings(BaseSettings):
