@@ -19,11 +19,12 @@ from services.inference.llm.outbox import is_final
 
 log = logging.getLogger("meshserve.llm.client")
 
-#: How long an abandoned generation waits for the worker to report what the sequence cost: about a
-#: step when the machine has room, seconds when its CPUs are oversubscribed (the worker's request
-#: thread then waits for the interpreter lock). Only this call's task waits; the slot is freed by
-#: the engine's drop, or by the stream's cancellation after the wait.
-CANCEL_WAIT_SECONDS = 10.0
+#: How long an abandoned generation waits for the worker to report what the sequence cost (about a
+#: step, some tens of milliseconds, when the machine has room). Past it the Triton stream is
+#: cancelled, which frees the slot at the engine's next step whatever happened to the request, and
+#: the sequence is billed for the text it had sent (a warning says so): a held slot costs every
+#: other caller, a token or two of billing costs one.
+CANCEL_WAIT_SECONDS = 0.5
 
 
 def _request(model: str, body: dict[str, Any], request_id: str = "") -> dict[str, Any]:
