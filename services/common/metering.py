@@ -106,14 +106,14 @@ class Meter:
             self._task = None
         await self.flush()
 
-    async def flush(self) -> bool:
+    async def flush(self, timeout: float = 5.0) -> bool:
         """Sends every queued record; False when the auth service could not take them (they stay)."""
         async with self._lock:  # one flush at a time: a quota check waits for the one in flight
             while self._queue:
                 batch = [self._queue[i] for i in range(min(self.batch_size, len(self._queue)))]
                 try:
                     reply = await self.stub().RecordUsage(
-                        pb.RecordUsageRequest(records=batch), timeout=5.0, metadata=call_metadata()
+                        pb.RecordUsageRequest(records=batch), timeout=timeout, metadata=call_metadata()
                     )
                 except (grpc.aio.AioRpcError, MeshError, OSError) as error:
                     log.warning("usage records not sent yet (%d queued): %s", len(self._queue), error)
