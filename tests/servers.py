@@ -52,6 +52,29 @@ def _as_owner(argv: list[str]) -> list[str]:
     return ["runuser", "-u", "postgres", "--", *argv]
 
 
+#: The clusters started by :func:`postgres_server`: URL -> (bindir, data, options, log file).
+_clusters: dict[str, tuple[Path, Path, str, Path]] = {}
+
+
+def _pg_ctl(url: str, *action: str) -> None:
+    bindir, data, options, log = _clusters[url.rsplit("/", 1)[0] + "/postgres"]
+    argv = [str(bindir / "pg_ctl"), "-D", str(data), "-w", *action]
+    if action[0] == "start":
+        argv += ["-o", options, "-l", str(log)]
+    subprocess.run(_as_owner(argv), check=True, capture_output=True)
+
+
+def stop_postgres(url: str) -> None:
+    """Stops the cluster at ``url`` (started by :func:`postgres_server`) the hard way, as a crash or
+    a failover does: every connection is dropped at once."""
+    _pg_ctl(url, "stop", "-m", "immediate")
+
+
+def start_postgres(url: str) -> None:
+    """Starts the stopped cluster at ``url`` again on the same data and port."""
+    _pg_ctl(url, "start")
+
+
 @contextlib.contextmanager
 def postgres_server(port: int = 0) -> Iterator[str]:
     """postgresql://… of a throwaway cluster on ``port`` (a free one by default)."""
@@ -78,9 +101,12 @@ def postgres_server(port: int = 0) -> Iterator[str]:
         check=True,
         capture_output=True,
     )
+    url = f"postgresql://meshserve@127.0.0.1:{port}/postgres"
+    _clusters[url] = (bindir, data, options, root / "log")
     try:
-        yield f"postgresql://meshserve@127.0.0.1:{port}/postgres"
+        yield url
     finally:
+        _clusters.pop(url, None)
         subprocess.run(
             _as_owner([str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
             check=False,
