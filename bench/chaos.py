@@ -17,6 +17,10 @@ the last failure (how long until everything answered again), against the targets
 costs nothing beyond what it had in flight and recovers within 5 s; a killed service recovers within
 30 s; no 500 at any time.
 
+Nothing accepted may be lost: just before each fault a 003 job and a model upload are accepted, and
+at the end every such job must have ended (``completed``, or ``failed`` with its reason; never
+unknown, never stuck) and every such upload must be listed, ready.
+
     python bench/chaos.py [--concurrency 6] [--window 35]
 """
 
@@ -41,6 +45,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.procs import RATE_LIMITS_OFF, Mesh, run_mesh
+from tests.registry.test_crash_recovery import padded_onnx
 
 MESH_ENV = {"MESHSERVE_INFERENCE_WORKERS": "2", **RATE_LIMITS_OFF}  # the load comes from one address
 KINDS = ("predict", "chat", "tts")
@@ -68,6 +73,8 @@ class FaultReport:
     kind: str
     at: float
     outcomes: list[Outcome] = field(default_factory=list)
+    accepted: int = 0  # jobs and uploads accepted just before the fault
+    lost: list[str] = field(default_factory=list)  # what of them was not there at the end
 
     @property
     def failures(self) -> list[Outcome]:
@@ -90,7 +97,58 @@ class FaultReport:
     @property
     def passed(self) -> bool:
         statuses = Counter(o.status for o in self.failures)
-        return statuses[500] == 0 and self.recovered_after <= TARGET_RECOVERY[self.kind]
+        on_time = self.recovered_after <= TARGET_RECOVERY[self.kind]
+        return statuses[500] == 0 and on_time and not self.lost
+
+
+class Ledger:
+    """Work accepted just before each fault (a 003 text job and a model upload), checked at the end."""
+
+    def __init__(self) -> None:
+        self.accepted: dict[str, list[tuple[str, str]]] = {}  # fault -> [("job"|"upload", id)]
+        self._model = padded_onnx(2)
+
+    async def accept(self, http: httpx.AsyncClient, fault: str) -> int:
+        """Submits a job and an upload; how many the mesh accepted."""
+        taken = self.accepted.setdefault(fault, [])
+        job = {
+            "job_type": "text_generation",
+            "input_data": {"prompt": "Say hi.", "parameters": {"max_tokens": 4}},
+        }
+        reply = await http.post("/api/ai/advanced/job/submit", json=job)
+        if reply.status_code in (200, 202):
+            taken.append(("job", reply.json()["job_id"]))
+        name = f"chaos-upload-{len(self.accepted)}"
+        files = {"file": (f"{name}.onnx", self._model)}
+        reply = await http.post("/v1/models", data={"name": name, "format": "onnx"}, files=files)
+        if reply.status_code == 201:
+            taken.append(("upload", name))
+        return len(taken)
+
+    async def lost(self, http: httpx.AsyncClient, fault: str, wait: float = 120.0) -> list[str]:
+        """What of the fault's accepted work is missing: a job unknown or not ended within ``wait``
+        seconds, an upload not listed as ready."""
+        missing = []
+        for what, key in self.accepted.get(fault, []):
+            if what == "upload":
+                reply = await http.get(f"/v1/models/{key}")
+                if reply.status_code != 200 or reply.json().get("status") not in (
+                    "ready",
+                    "registered",
+                    "loaded",
+                ):
+                    missing.append(f"upload {key} ({reply.status_code}: {reply.text[:80]})")
+                continue
+            deadline, state = time.monotonic() + wait, ""
+            while time.monotonic() < deadline:
+                reply = await http.get(f"/api/ai/advanced/job/{key}/status")
+                state = reply.json().get("status", "") if reply.status_code == 200 else str(reply.status_code)
+                if state in ("completed", "failed", "cancelled", "404"):
+                    break
+                await asyncio.sleep(1)
+            if state not in ("completed", "failed"):
+                missing.append(f"job {key} ({state})")
+        return missing
 
 
 class Traffic:
@@ -169,22 +227,26 @@ async def warm_up(base_url: str) -> None:
 async def run(mesh: Mesh, concurrency: int, window: float, only: str = "") -> list[FaultReport]:
     """Runs the traffic and every fault (those whose name contains ``only``); one report per fault."""
     await warm_up(mesh.base_url)
-    traffic = Traffic(mesh.base_url, concurrency)
+    traffic, ledger = Traffic(mesh.base_url, concurrency), Ledger()
     runner = asyncio.create_task(traffic.run())
     reports = []
-    try:
-        await asyncio.sleep(5)  # steady state first
-        for name, kind, action in (f for f in faults(mesh) if only in f[0]):
-            at = time.monotonic()
-            action()
-            await asyncio.sleep(window)
-            report = FaultReport(name, kind, at)
-            report.outcomes = [o for o in traffic.outcomes if at <= o.ended < at + window]
-            reports.append(report)
-            print(f"  {name}: {len(report.failures)} of {len(report.outcomes)} failed", flush=True)
-    finally:
-        traffic.stop()
-        await runner
+    async with httpx.AsyncClient(base_url=mesh.base_url, timeout=60) as http:
+        try:
+            await asyncio.sleep(5)  # steady state first
+            for name, kind, action in (f for f in faults(mesh) if only in f[0]):
+                accepted = await ledger.accept(http, name)
+                at = time.monotonic()
+                action()
+                await asyncio.sleep(window)
+                report = FaultReport(name, kind, at, accepted=accepted)
+                report.outcomes = [o for o in traffic.outcomes if at <= o.ended < at + window]
+                reports.append(report)
+                print(f"  {name}: {len(report.failures)} of {len(report.outcomes)} failed", flush=True)
+        finally:
+            traffic.stop()
+            await runner
+        for report in reports:
+            report.lost = await ledger.lost(http, report.name)
     return reports
 
 
@@ -194,8 +256,8 @@ def render(reports: list[FaultReport], concurrency: int, window: float) -> str:
         f"mixed load: {concurrency} clients cycling KServe predict, chat (4 tokens), TTS; {window:.0f} s per fault",
         "",
         "| fault | requests | failed | failed by kind | statuses of failures | longest failure run "
-        "| answers again after | target | 500s | pass |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| answers again after | target | 500s | accepted work lost | pass |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in reports:
         by_kind = Counter(o.kind for o in r.failures)
@@ -205,7 +267,7 @@ def render(reports: list[FaultReport], concurrency: int, window: float) -> str:
             f"{', '.join(f'{k} {by_kind[k]}' for k in KINDS if by_kind[k]) or '-'} | "
             f"{', '.join(f'{s or NO_ANSWER}: {n}' for s, n in sorted(statuses.items())) or '-'} | "
             f"{r.longest_failure_run} | {r.recovered_after:.1f} s | <= {TARGET_RECOVERY[r.kind]:.0f} s | "
-            f"{statuses[500]} | {'PASS' if r.passed else 'FAIL'} |"
+            f"{statuses[500]} | {len(r.lost)} of {r.accepted} | {'PASS' if r.passed else 'FAIL'} |"
         )
     lines.append("")
     for r in reports:
@@ -214,6 +276,7 @@ def render(reports: list[FaultReport], concurrency: int, window: float) -> str:
             if (o.kind, o.status) not in seen:
                 seen.add((o.kind, o.status))
                 lines.append(f"{r.name}: first {o.kind} failure ({o.status or NO_ANSWER}): {o.detail}")
+        lines.extend(f"{r.name}: lost {what}" for what in r.lost)
     return "\n".join(lines)
 
 
