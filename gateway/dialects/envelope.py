@@ -15,11 +15,22 @@ Renderer = Callable[[MeshError, str], dict[str, Any]]
 
 @dataclass(frozen=True)
 class ErrorSurface:
-    """A dialect's error envelope and the path prefixes it owns."""
+    """A dialect's error envelope and the path prefixes it owns; ``schema`` is the envelope's JSON
+    Schema as its document defines it (the OpenAPI documents every error response with it)."""
 
     name: str
     prefixes: tuple[str, ...]
     render: Renderer
+    schema: dict[str, Any]
+
+
+def error_object(required: list[str], **properties: dict[str, Any]) -> dict[str, Any]:
+    """The JSON Schema of an object with these properties, ``required`` of them required."""
+    return {"type": "object", "required": required, "properties": properties}
+
+
+STRING: dict[str, Any] = {"type": "string"}
+FACTS: dict[str, Any] = {"type": "object", "description": "facts about the failure, with their JSON types"}
 
 
 def surface_for(path: str, surfaces: tuple[ErrorSurface, ...], fallback: ErrorSurface) -> ErrorSurface:

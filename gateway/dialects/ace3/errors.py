@@ -4,6 +4,6 @@
 from __future__ import annotations
 
 from gateway.dialects.envelope import ErrorSurface
-from gateway.dialects.openai.errors import render
+from gateway.dialects.openai.errors import SCHEMA, render
 
-SURFACE = ErrorSurface("ace3", ("/v1/models/",), render)
+SURFACE = ErrorSurface("ace3", ("/v1/models/",), render, SCHEMA)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dialects.envelope import ErrorSurface, iso_now
+from gateway.dialects.envelope import FACTS, STRING, ErrorSurface, error_object, iso_now
 from services.common.errors import MeshError
 
 
@@ -22,4 +22,16 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     }
 
 
-SURFACE = ErrorSurface("auterity", ("/api/ai/", "/api/analytics/", "/api/gateway/"), render)
+SCHEMA = error_object(
+    ["error", "request_id", "timestamp"],
+    error=error_object(
+        ["code", "message", "details", "suggestion"],
+        code=STRING,
+        message=STRING,
+        details=FACTS,
+        suggestion=STRING,
+    ),
+    request_id=STRING,
+    timestamp={"type": "string", "format": "date-time"},
+)
+SURFACE = ErrorSurface("auterity", ("/api/ai/", "/api/analytics/", "/api/gateway/"), render, SCHEMA)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dialects.envelope import ErrorSurface
+from gateway.dialects.envelope import STRING, ErrorSurface, error_object
 from services.common.errors import MeshError
 
 
@@ -13,4 +13,5 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     return {"error": error.message}
 
 
-SURFACE = ErrorSurface("kserve-v2", ("/v2/",), render)
+SCHEMA = error_object(["error"], error=STRING)
+SURFACE = ErrorSurface("kserve-v2", ("/v2/",), render, SCHEMA)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dialects.envelope import ErrorSurface, iso_now
+from gateway.dialects.envelope import FACTS, STRING, ErrorSurface, error_object, iso_now
 from services.common.errors import MeshError
 
 
@@ -18,4 +18,11 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     }
 
 
-SURFACE = ErrorSurface("llama-gpu", ("/api/v1/", "/socket.io"), render)
+SCHEMA = error_object(
+    ["success", "error", "request_id", "timestamp"],
+    success={"const": False},
+    error=error_object(["code", "message", "details"], code=STRING, message=STRING, details=FACTS),
+    request_id=STRING,
+    timestamp={"type": "string", "format": "date-time"},
+)
+SURFACE = ErrorSurface("llama-gpu", ("/api/v1/", "/socket.io"), render, SCHEMA)

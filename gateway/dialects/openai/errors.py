@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dialects.envelope import ErrorSurface
+from gateway.dialects.envelope import FACTS, STRING, ErrorSurface, error_object
 from services.common.errors import MeshError
 
 _TYPE_BY_STATUS = {
@@ -37,4 +37,16 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     }
 
 
-SURFACE = ErrorSurface("openai", ("/v1/",), render)
+SCHEMA = error_object(
+    ["error"],
+    error=error_object(
+        ["message", "type", "param", "code"],
+        message=STRING,
+        type=STRING,
+        param={"type": ["string", "null"]},
+        code=STRING,
+        reason=STRING,
+        details=FACTS,
+    ),
+)
+SURFACE = ErrorSurface("openai", ("/v1/",), render, SCHEMA)

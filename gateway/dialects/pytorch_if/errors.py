@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.dialects.envelope import ErrorSurface
+from gateway.dialects.envelope import STRING, ErrorSurface, error_object
 from services.common.errors import MeshError
 
 
@@ -30,4 +30,12 @@ def render(error: MeshError, request_id: str) -> dict[str, Any]:
     }
 
 
-SURFACE = ErrorSurface("pytorch-if", ("/",), render)
+SCHEMA = error_object(
+    ["success", "error", "detail", "code", "request_id"],
+    success={"const": False},
+    error=STRING,
+    detail=STRING,
+    code=STRING,
+    request_id=STRING,
+)
+SURFACE = ErrorSurface("pytorch-if", ("/",), render, SCHEMA)
