@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, fields
 
-from services.auth.db import SqlDatabase
+from services.auth.db import SqlDatabase, set_filters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -70,16 +70,7 @@ class AuditStore:
 
     def query(self, since: str, until: str, user_id: str, limit: int) -> list[AuditRecord]:
         """Events in [since, until) (RFC 3339 strings compare in time order), newest first."""
-        clauses, params = [], []
-        if since:
-            clauses.append("time >= ?")
-            params.append(since)
-        if until:
-            clauses.append("time < ?")
-            params.append(until)
-        if user_id:
-            clauses.append("user_id = ?")
-            params.append(user_id)
+        clauses, params = set_filters(("time >= ?", since), ("time < ?", until), ("user_id = ?", user_id))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         limit = min(limit or 100, MAX_LIMIT)
         rows = self._db.all(

@@ -41,6 +41,12 @@ class SqlDatabase(Protocol):
         ...
 
 
+def set_filters(*conditions: tuple[str, Any]) -> tuple[list[str], tuple[Any, ...]]:
+    """The SQL conditions whose value is set (an empty filter matches all), with their parameters in order."""
+    kept = [(condition, value) for condition, value in conditions if value]
+    return [condition for condition, _ in kept], tuple(value for _, value in kept)
+
+
 class Database:
     """A SQLite file in WAL mode with autocommit; every statement runs under one lock."""
 

@@ -13,6 +13,7 @@ from meshserve.v1 import registry_pb2 as pb
 from meshserve.v1 import registry_pb2_grpc as pb_grpc
 from services.common.bundled import BUNDLED
 from services.common.errors import InvalidInput, MeshError
+from services.common.streams import drain
 from services.registry import derive
 from services.registry.catalog import Registry, UploadRequest, check_name
 from services.registry.converters import model_to_proto
@@ -41,23 +42,6 @@ def _format(value: common.ModelFormat) -> str:
             f"format {common.ModelFormat.Name(value)} cannot be uploaded", details={"field": "format"}
         )
     return FORMAT_NAMES[value]
-
-
-async def _drain(request_iterator: AsyncIterator[pb.UploadModelRequest], limit: int) -> None:
-    """Reads what the client still sends (up to ``limit`` bytes) before a refusal is returned.
-
-    Answering a client stream while the client is still writing races its writes against the
-    status: the client's gRPC library may then cancel the call and report CANCELLED or INTERNAL
-    instead of the refusal (the suspected cause of a one-off 500 on ``POST /v1/models`` with name
-    ``a/b``, not reproduced since in 120 tries).
-    Waiting for the half-close makes the refusal the status the client sees.
-    """
-    seen = 0
-    with contextlib.suppress(Exception):
-        async for message in request_iterator:
-            seen += len(message.chunk)
-            if seen > limit:
-                return
 
 
 class RegistryServicer(pb_grpc.RegistryServiceServicer):
@@ -98,7 +82,7 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
                 chunks(),
             )
         except MeshError:
-            await _drain(request_iterator, self.registry.blobs.max_bytes)
+            await drain(request_iterator, self.registry.blobs.max_bytes, lambda message: len(message.chunk))
             raise
         return pb.UploadModelResponse(model=model_to_proto(record))
 

@@ -13,6 +13,7 @@ from meshserve.v1 import speech_pb2 as pb
 from meshserve.v1 import speech_pb2_grpc as pb_grpc
 from services.common.errors import InvalidInput, MeshError
 from services.common.metering import Meter
+from services.common.streams import drain
 from services.speech.codecs import input_formats, probe_formats
 from services.speech.core import SpeechCore, SynthesisJob, TranscriptionJob, TranscriptionResult
 from services.speech.stt import language_name
@@ -109,7 +110,9 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
                     self.core.check_upload(size)
                     parts.append(message.audio)
         except MeshError:
-            await _drain(request_iterator, self.core.settings.max_upload_bytes)
+            await drain(
+                request_iterator, self.core.settings.max_upload_bytes, lambda message: len(message.audio)
+            )
             raise
         config = config or pb.TranscribeConfig()
         job = TranscriptionJob(
@@ -181,20 +184,6 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
             default_voice=core.settings.default_voice,
             default_stt_model=core.settings.default_stt_model,
         )
-
-
-async def _drain(request_iterator: AsyncIterator[pb.TranscribeRequest], limit: int) -> None:
-    """Reads (and drops) what the client still sends, up to ``limit`` bytes, before a refusal.
-
-    Answering a client stream while the client still writes races its writes against the status;
-    waiting for the half-close makes the refusal the status the client sees (as the registry does).
-    """
-    seen = 0
-    with contextlib.suppress(Exception):
-        async for message in request_iterator:
-            seen += len(message.audio)
-            if seen > limit:
-                return
 
 
 def transcript_message(result: TranscriptionResult) -> pb.TranscribeResponse:

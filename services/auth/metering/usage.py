@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from services.auth.db import SqlDatabase
+from services.auth.db import SqlDatabase, set_filters
 from services.auth.metering.periods import day_of, month_of
 from services.auth.metering.plans import price_of
 from services.common.errors import InvalidInput
@@ -130,14 +130,8 @@ class UsageStore:
         return int(row[0]), float(row[1])
 
     def _where(self, tenant: str, model: str) -> tuple[str, tuple[Any, ...]]:
-        clauses, params = [], []
-        if tenant:
-            clauses.append("tenant = ?")
-            params.append(tenant)
-        if model:
-            clauses.append("model = ?")
-            params.append(model)
-        return "".join(f" AND {c}" for c in clauses), tuple(params)
+        clauses, params = set_filters(("tenant = ?", tenant), ("model = ?", model))
+        return "".join(f" AND {c}" for c in clauses), params
 
     def rows(self, tenant: str, model: str, first_day: str, last_day: str) -> list[UsageRow]:
         """Usage per (day, tenant, model) between two days inclusive; empty filters match all."""
