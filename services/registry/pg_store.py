@@ -10,26 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from services.common.postgres import connect
-from services.common.settings import ConfigurationError
-from services.registry.store import ModelStore, SqlModelStore
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    version TEXT NOT NULL,
-    format TEXT NOT NULL,
-    task TEXT NOT NULL,
-    status TEXT NOT NULL,
-    status_reason TEXT NOT NULL DEFAULT '',
-    sha256 TEXT NOT NULL DEFAULT '',
-    size_bytes BIGINT NOT NULL DEFAULT 0,
-    source TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    spec TEXT NOT NULL DEFAULT '{}',
-    UNIQUE (name, version)
-)
-"""
+from services.common.stores import open_by_url
+from services.registry.store import SCHEMA, ModelStore, SqlModelStore
 
 
 class PostgresModelStore(SqlModelStore):
@@ -80,12 +62,6 @@ class PostgresModelStore(SqlModelStore):
 
 def open_store(database_url: str, sqlite_file: Path) -> SqlModelStore:
     """PostgreSQL when the URL says ``postgres(ql)://``, SQLite at ``sqlite:///path`` or the file."""
-    if database_url.startswith(("postgres://", "postgresql://")):
-        return PostgresModelStore(database_url)
-    if database_url.startswith("sqlite:///"):
-        return ModelStore(Path(database_url.removeprefix("sqlite:///")))
-    if database_url:
-        raise ConfigurationError(
-            f"MESHSERVE_REGISTRY_DATABASE_URL: unsupported database URL scheme {database_url.split(':', 1)[0]!r}"
-        )
-    return ModelStore(sqlite_file)
+    return open_by_url(
+        database_url, sqlite_file, "MESHSERVE_REGISTRY_DATABASE_URL", PostgresModelStore, ModelStore
+    )

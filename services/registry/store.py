@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from services.common.errors import ModelNotFound
+from services.common.stores import immediate_transaction
 
+#: The table on SQLite and PostgreSQL alike (SQLite gives BIGINT its INTEGER affinity).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
     id TEXT PRIMARY KEY,
@@ -26,12 +28,12 @@ CREATE TABLE IF NOT EXISTS models (
     status TEXT NOT NULL,
     status_reason TEXT NOT NULL DEFAULT '',
     sha256 TEXT NOT NULL DEFAULT '',
-    size_bytes INTEGER NOT NULL DEFAULT 0,
+    size_bytes BIGINT NOT NULL DEFAULT 0,
     source TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
     spec TEXT NOT NULL DEFAULT '{}',
     UNIQUE (name, version)
-);
+)
 """
 
 
@@ -191,13 +193,8 @@ class ModelStore(SqlModelStore):
     @contextlib.contextmanager
     def _exclusive(self, name: str) -> Iterator[None]:
         # The write lock at BEGIN: registry replicas may share the file.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(self._db):
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def _replace(self, row: dict[str, object]) -> None:
         # INSERT OR REPLACE drops rows conflicting on id or on (name, version), in one statement.
