@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from services.common.postgres import connect
 from services.common.stores import open_by_url
@@ -28,9 +27,6 @@ class PostgresModelStore(SqlModelStore):
             # Several registry replicas may start at once: serialise the schema creation.
             self._db.execute("SELECT pg_advisory_xact_lock(726354)")
             self._db.execute(SCHEMA)
-
-    def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
-        return self._db.execute(sql, args)
 
     @contextlib.contextmanager
     def _exclusive(self, name: str) -> Iterator[None]:
@@ -54,10 +50,6 @@ class PostgresModelStore(SqlModelStore):
                 f"ON CONFLICT (id) DO UPDATE SET {updates}",
                 tuple(row.values()),
             )
-
-    def close(self) -> None:
-        """Closes the connection."""
-        self._db.close()
 
 
 def open_store(database_url: str, sqlite_file: Path) -> SqlModelStore:

@@ -65,12 +65,15 @@ class SqlModelStore:
     #: Sort key of a version label: its number, 0 when it is not one.
     version_number = "CAST(version AS INTEGER)"
 
+    #: The DB-API connection, opened by the subclass.
+    _db: Any
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
     def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
         """Executes one statement; returns the cursor."""
-        raise NotImplementedError
+        return self._db.execute(sql, args)
 
     def _replace(self, row: dict[str, object]) -> None:
         """Inserts a row, replacing any row with the same id or the same (name, version)."""
@@ -175,6 +178,7 @@ class SqlModelStore:
 
     def close(self) -> None:
         """Closes the connection."""
+        self._db.close()
 
 
 class ModelStore(SqlModelStore):
@@ -186,9 +190,6 @@ class ModelStore(SqlModelStore):
         self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
-
-    def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
-        return self._db.execute(sql, args)
 
     @contextlib.contextmanager
     def _exclusive(self, name: str) -> Iterator[None]:
@@ -202,10 +203,6 @@ class ModelStore(SqlModelStore):
             f"INSERT OR REPLACE INTO models ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),
         )
-
-    def close(self) -> None:
-        """Closes the database."""
-        self._db.close()
 
 
 def _record(row: dict[str, object]) -> ModelRecord:
