@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
@@ -99,27 +99,37 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         self.inflight.count -= 1
         otel_context.detach(token)
 
+    @contextlib.asynccontextmanager
+    async def _serving(
+        self, method: str, metadata: tuple[Any, ...], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[None]:
+        """One call's context, inbound check, span, log and metrics; an exception the block raises
+        becomes the call's status (a MeshError its own, anything else INTERNAL)."""
+        token = self._enter(method, metadata, context)
+        started = time.perf_counter()
+        try:
+            check_inbound(metadata)  # refuses callers without the internal token when auth is on
+            with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
+                yield
+            _log_call(method, "OK", started)
+        except MeshError as error:
+            _log_call(method, error.code, started)
+            await context.abort_with_status(error.to_status())
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:  # unexpected: keep the traceback in the log
+            log.exception("unhandled error in %s", method)
+            _log_call(method, "INTERNAL", started)
+            await context.abort_with_status(InternalError(f"internal error: {error}").to_status())
+        finally:
+            self._exit(token)
+
     def _wrap_unary(self, behaviour: Callable[..., Any], method: str, metadata: tuple[Any, ...]) -> Any:
         async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> Any:
-            token = self._enter(method, metadata, context)
-            started = time.perf_counter()
-            try:
-                check_inbound(metadata)  # refuses callers without the internal token when auth is on
-                with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
-                    result = await behaviour(request_or_iterator, context)
-                _log_call(method, "OK", started)
-                return result
-            except MeshError as error:
-                _log_call(method, error.code, started)
-                await context.abort_with_status(error.to_status())
-            except grpc.aio.AbortError:
-                raise
-            except Exception as error:  # unexpected: keep the traceback in the log
-                log.exception("unhandled error in %s", method)
-                _log_call(method, "INTERNAL", started)
-                await context.abort_with_status(InternalError(f"internal error: {error}").to_status())
-            finally:
-                self._exit(token)
+            result = None
+            async with self._serving(method, metadata, context):
+                result = await behaviour(request_or_iterator, context)
+            return result
 
         return wrapped
 
@@ -129,32 +139,14 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         # first (a generator grpc stopped driving would be closed later by the garbage collector,
         # in another context, in no particular order).
         async def wrapped(request_or_iterator: Any, context: grpc.aio.ServicerContext) -> None:
-            token = self._enter(method, metadata, context)
-            started = time.perf_counter()
-            try:
-                check_inbound(metadata)
-                with self._tracer.start_as_current_span(method, kind=trace.SpanKind.SERVER):
-                    items = behaviour(request_or_iterator, context)
-                    closing = (
-                        contextlib.aclosing(items)
-                        if hasattr(items, "aclose")
-                        else contextlib.nullcontext(items)
-                    )
-                    async with closing:
-                        async for item in items:
-                            await context.write(item)
-                _log_call(method, "OK", started)
-            except MeshError as error:
-                _log_call(method, error.code, started)
-                await context.abort_with_status(error.to_status())
-            except grpc.aio.AbortError:
-                raise
-            except Exception as error:
-                log.exception("unhandled error in %s", method)
-                _log_call(method, "INTERNAL", started)
-                await context.abort_with_status(InternalError(f"internal error: {error}").to_status())
-            finally:
-                self._exit(token)
+            async with self._serving(method, metadata, context):
+                items = behaviour(request_or_iterator, context)
+                closing = (
+                    contextlib.aclosing(items) if hasattr(items, "aclose") else contextlib.nullcontext(items)
+                )
+                async with closing:
+                    async for item in items:
+                        await context.write(item)
 
         return wrapped
 

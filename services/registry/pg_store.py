@@ -7,29 +7,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 from services.common.postgres import connect
-from services.common.settings import ConfigurationError
-from services.registry.store import ModelStore, SqlModelStore
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS models (
-    id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    version TEXT NOT NULL,
-    format TEXT NOT NULL,
-    task TEXT NOT NULL,
-    status TEXT NOT NULL,
-    status_reason TEXT NOT NULL DEFAULT '',
-    sha256 TEXT NOT NULL DEFAULT '',
-    size_bytes BIGINT NOT NULL DEFAULT 0,
-    source TEXT NOT NULL DEFAULT '',
-    created_at TEXT NOT NULL,
-    spec TEXT NOT NULL DEFAULT '{}',
-    UNIQUE (name, version)
-)
-"""
+from services.common.stores import open_by_url
+from services.registry.store import SCHEMA, ModelStore, SqlModelStore
 
 
 class PostgresModelStore(SqlModelStore):
@@ -46,9 +27,6 @@ class PostgresModelStore(SqlModelStore):
             # Several registry replicas may start at once: serialise the schema creation.
             self._db.execute("SELECT pg_advisory_xact_lock(726354)")
             self._db.execute(SCHEMA)
-
-    def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
-        return self._db.execute(sql, args)
 
     @contextlib.contextmanager
     def _exclusive(self, name: str) -> Iterator[None]:
@@ -73,19 +51,9 @@ class PostgresModelStore(SqlModelStore):
                 tuple(row.values()),
             )
 
-    def close(self) -> None:
-        """Closes the connection."""
-        self._db.close()
-
 
 def open_store(database_url: str, sqlite_file: Path) -> SqlModelStore:
     """PostgreSQL when the URL says ``postgres(ql)://``, SQLite at ``sqlite:///path`` or the file."""
-    if database_url.startswith(("postgres://", "postgresql://")):
-        return PostgresModelStore(database_url)
-    if database_url.startswith("sqlite:///"):
-        return ModelStore(Path(database_url.removeprefix("sqlite:///")))
-    if database_url:
-        raise ConfigurationError(
-            f"MESHSERVE_REGISTRY_DATABASE_URL: unsupported database URL scheme {database_url.split(':', 1)[0]!r}"
-        )
-    return ModelStore(sqlite_file)
+    return open_by_url(
+        database_url, sqlite_file, "MESHSERVE_REGISTRY_DATABASE_URL", PostgresModelStore, ModelStore
+    )

@@ -15,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from services.common.errors import ModelNotFound
+from services.common.stores import immediate_transaction
 
+#: The table on SQLite and PostgreSQL alike (SQLite gives BIGINT its INTEGER affinity).
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS models (
     id TEXT PRIMARY KEY,
@@ -26,12 +28,12 @@ CREATE TABLE IF NOT EXISTS models (
     status TEXT NOT NULL,
     status_reason TEXT NOT NULL DEFAULT '',
     sha256 TEXT NOT NULL DEFAULT '',
-    size_bytes INTEGER NOT NULL DEFAULT 0,
+    size_bytes BIGINT NOT NULL DEFAULT 0,
     source TEXT NOT NULL DEFAULT '',
     created_at TEXT NOT NULL,
     spec TEXT NOT NULL DEFAULT '{}',
     UNIQUE (name, version)
-);
+)
 """
 
 
@@ -63,12 +65,15 @@ class SqlModelStore:
     #: Sort key of a version label: its number, 0 when it is not one.
     version_number = "CAST(version AS INTEGER)"
 
+    #: The DB-API connection, opened by the subclass.
+    _db: Any
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
 
     def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
         """Executes one statement; returns the cursor."""
-        raise NotImplementedError
+        return self._db.execute(sql, args)
 
     def _replace(self, row: dict[str, object]) -> None:
         """Inserts a row, replacing any row with the same id or the same (name, version)."""
@@ -173,6 +178,7 @@ class SqlModelStore:
 
     def close(self) -> None:
         """Closes the connection."""
+        self._db.close()
 
 
 class ModelStore(SqlModelStore):
@@ -185,19 +191,11 @@ class ModelStore(SqlModelStore):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
 
-    def _run(self, sql: str, args: tuple[object, ...] = ()) -> Any:
-        return self._db.execute(sql, args)
-
     @contextlib.contextmanager
     def _exclusive(self, name: str) -> Iterator[None]:
         # The write lock at BEGIN: registry replicas may share the file.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate_transaction(self._db):
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
 
     def _replace(self, row: dict[str, object]) -> None:
         # INSERT OR REPLACE drops rows conflicting on id or on (name, version), in one statement.
@@ -205,10 +203,6 @@ class ModelStore(SqlModelStore):
             f"INSERT OR REPLACE INTO models ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
             tuple(row.values()),
         )
-
-    def close(self) -> None:
-        """Closes the database."""
-        self._db.close()
 
 
 def _record(row: dict[str, object]) -> ModelRecord:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from services.common.postgres import connect
-from services.common.settings import ConfigurationError
+from services.common.stores import open_by_url
 from services.inference.jobs import schema
 from services.inference.jobs.store import JobStore, SqlJobStore
 
@@ -52,12 +52,10 @@ def open_job_store(
 ) -> SqlJobStore:
     """PostgreSQL for ``postgres(ql)://`` URLs, SQLite at ``sqlite:///path`` or at ``sqlite_file``;
     a database that cannot be reached is a ConfigurationError naming ``setting``."""
-    if database_url.startswith(("postgres://", "postgresql://")):
-        return PostgresJobStore(database_url, setting)
-    if database_url.startswith("sqlite:///"):
-        return JobStore(Path(database_url.removeprefix("sqlite:///")))
-    if database_url:
-        raise ConfigurationError(
-            f"{setting}: unsupported database URL scheme {database_url.split(':', 1)[0]!r}"
-        )
-    return JobStore(sqlite_file)
+    return open_by_url(
+        database_url,
+        sqlite_file,
+        setting,
+        lambda url: PostgresJobStore(url, setting),
+        JobStore,
+    )

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from services.common.stores import immediate_transaction
 from services.inference.jobs import schema
 from services.inference.jobs.records import (
     PRIORITIES,
@@ -357,14 +358,8 @@ class JobStore(SqlJobStore):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._lock, immediate_transaction(self._db):
+            yield
 
     def close(self) -> None:
         """Closes the file."""
