@@ -1,5 +1,6 @@
 """What an engine reports about itself: its facts (:class:`EngineInfo`) and its recent speed
-(:class:`TokenRate`), the same row for every engine. No transport imports."""
+(:class:`TokenRate`), the same row for every engine, and the calls every engine answers from its
+facts (:class:`InfoBackedEngine`). No transport imports."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
+
+from services.inference.llm.limits import fit_context
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,32 @@ class EngineInfo:
             "quantization": self.quantization,
             "tokens_per_second": tokens_per_second,
         }
+
+
+class InfoBackedEngine:
+    """The calls an engine answers from its :class:`EngineInfo` (``self.info``), the same for every
+    engine: where it runs, its context and vocabulary, and the context rule."""
+
+    info: EngineInfo
+
+    @property
+    def device(self) -> str:
+        """Where the model runs."""
+        return self.info.device
+
+    @property
+    def context_length(self) -> int:
+        """Tokens one sequence may hold, prompt and output together."""
+        return self.info.context_length
+
+    @property
+    def vocab_size(self) -> int:
+        """The width of the model's logits."""
+        return self.info.vocab_size
+
+    def check_context(self, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
+        """The max_tokens to use; INVALID_INPUT when the request cannot fit (see :func:`fit_context`)."""
+        return fit_context(self.context_length, prompt_ids, max_tokens, explicit)
 
 
 class TokenRate:

@@ -30,9 +30,9 @@ import numpy as np
 
 from services.common.errors import InvalidInput, MeshError
 from services.inference.llm.detokenize import TextStream
-from services.inference.llm.engine_info import EngineInfo, TokenRate
+from services.inference.llm.engine_info import EngineInfo, InfoBackedEngine, TokenRate
 from services.inference.llm.grammar import Grammar, GrammarCompiler
-from services.inference.llm.limits import error_event, fit_context
+from services.inference.llm.limits import error_event
 from services.inference.llm.sampling import SamplingParams
 from services.inference.llm.sequence import Detokenizer, Emit, Sequence, cancelled_event
 from services.inference.priority import AgingQueue
@@ -40,7 +40,7 @@ from services.inference.priority import AgingQueue
 log = logging.getLogger("meshserve.llm")
 
 
-class ContinuousBatcher(ABC):
+class ContinuousBatcher(InfoBackedEngine, ABC):
     """The scheduler thread and the sequence bookkeeping every engine shares."""
 
     def __init__(
@@ -65,21 +65,6 @@ class ContinuousBatcher(ABC):
         """Starts the scheduler thread (subclasses call it once their model is ready)."""
         self._thread.start()
 
-    @property
-    def device(self) -> str:
-        """Where the model runs."""
-        return self.info.device
-
-    @property
-    def context_length(self) -> int:
-        """Tokens one sequence may hold, prompt and output together."""
-        return self.info.context_length
-
-    @property
-    def vocab_size(self) -> int:
-        """The width of the model's logits."""
-        return self.info.vocab_size
-
     # ---- requests -------------------------------------------------------------------------------
 
     @abstractmethod
@@ -94,10 +79,6 @@ class ContinuousBatcher(ABC):
     def token_bytes(self, token: int) -> bytes:
         """The UTF-8 bytes of one token (a token may hold part of a character)."""
         return self._detokenizer.decode([token], skip_special_tokens=False).encode()
-
-    def check_context(self, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
-        """The max_tokens to use; INVALID_INPUT when the request cannot fit (see :func:`fit_context`)."""
-        return fit_context(self.context_length, prompt_ids, max_tokens, explicit)
 
     def submit(
         self,
@@ -182,10 +163,10 @@ class ContinuousBatcher(ABC):
             details={"field": "response_format"},
         )
 
-    def _close(self) -> None:  # noqa: B027 - optional hook
+    def _close(self) -> None:
         """Frees the model once the scheduler has stopped."""
 
-    def _forget(self) -> None:  # noqa: B027 - optional hook
+    def _forget(self) -> None:
         """Drops whatever the engine's cache holds beyond the running batch (after a failed step,
         what it holds is unknown)."""
 

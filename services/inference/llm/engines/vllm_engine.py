@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from services.common.errors import InvalidInput
-from services.inference.llm.engine_info import EngineInfo, TokenRate
-from services.inference.llm.limits import error_event, fit_context
+from services.inference.llm.engine_info import EngineInfo, InfoBackedEngine, TokenRate
+from services.inference.llm.limits import error_event
 from services.inference.llm.sampling import SamplingParams
 from services.inference.llm.sequence import Emit
 
@@ -111,7 +111,7 @@ def logprob_entries(
     return entries
 
 
-class VLLMEngine:
+class VLLMEngine(InfoBackedEngine):
     """``AsyncLLMEngine`` on its own event-loop thread, behind the worker protocol's engine calls."""
 
     def __init__(self, source: Path, *, name: str, max_batch: int, context_tokens: int = 0) -> None:
@@ -141,30 +141,11 @@ class VLLMEngine:
     async def _create(engine_class: Any, arguments: Any) -> Any:
         return engine_class.from_engine_args(arguments)
 
-    @property
-    def device(self) -> str:
-        """Where the model runs."""
-        return "cuda"
-
-    @property
-    def context_length(self) -> int:
-        """The model's context as vLLM configured it."""
-        return self.info.context_length
-
-    @property
-    def vocab_size(self) -> int:
-        """Token ids the tokenizer knows."""
-        return self.info.vocab_size
-
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids through the model's own tokenizer and chat template."""
         from services.inference.llm.engines.transformers_loader import encode_prompt
 
         return encode_prompt(self._tokenizer, prompt, messages)
-
-    def check_context(self, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
-        """The same rule as every engine."""
-        return fit_context(self.context_length, prompt_ids, max_tokens, explicit)
 
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """A generating vLLM engine has no pooling output: embeddings need another engine."""
