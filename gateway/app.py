@@ -15,7 +15,7 @@ from gateway.dashboard import install_ops
 from gateway.dialects.llama_gpu.version import ApiVersionMiddleware
 from gateway.drain import Drain, DrainMiddleware
 from gateway.errors import install_error_handlers
-from gateway.openapi_errors import install_error_documentation
+from gateway.openapi_errors import DocumentedErrorsApp
 from gateway.request_id import RequestIdMiddleware
 from gateway.routers import discover_routers, install_hot_routes
 from gateway.security import install_security
@@ -33,7 +33,7 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
         yield
         await app.state.clients.close()
 
-    app = FastAPI(
+    app = DocumentedErrorsApp(  # each operation's error responses, in its surface's envelope
         title="meshserve gateway",
         version=settings.version,
         description="REST, SSE and WebSocket faces of the meshserve gRPC mesh.",
@@ -66,7 +66,6 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
             ],
         )
     install_error_handlers(app)
-    install_error_documentation(app)  # each operation's error responses, in its surface's envelope
     routers = discover_routers()
     for router in routers:
         app.include_router(router)

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.openapi.utils import get_openapi
 
 from gateway.dialects.envelope import surface_for
 from gateway.errors import FALLBACK, SURFACES
@@ -64,19 +63,11 @@ def add_error_responses(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def install_error_documentation(app: FastAPI) -> None:
-    """Makes ``app.openapi()`` document the error responses (built once, on first request)."""
+class DocumentedErrorsApp(FastAPI):
+    """A FastAPI app whose OpenAPI document carries the error responses (built once, on first use)."""
 
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = get_openapi(
-                title=app.title,
-                version=app.version,
-                openapi_version=app.openapi_version,
-                description=app.description,
-                routes=app.routes,
-            )
-            app.openapi_schema = add_error_responses(document)
-        return app.openapi_schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+    def openapi(self) -> dict[str, Any]:
+        """FastAPI's document, with :func:`add_error_responses` applied."""
+        if self.openapi_schema is None:
+            self.openapi_schema = add_error_responses(super().openapi())
+        return self.openapi_schema
