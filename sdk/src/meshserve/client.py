@@ -15,6 +15,7 @@ from typing import Any
 
 from meshserve import api, config
 from meshserve.api import Call, StreamCall
+from meshserve.closing import Closing
 from meshserve.errors import APIError, AuthenticationError, ModelLoadError
 from meshserve.model import Model
 from meshserve.objects import Obj, wrap
@@ -204,7 +205,7 @@ class _ClientBase:
         return api.refresh_token(token)
 
 
-class Client(_ClientBase):
+class Client(_ClientBase, Closing):
     """A client of one meshserve gateway (thread-safe; reuse it: connections are pooled)."""
 
     def __init__(self, *args: Any, http_client: Any = None, **kwargs: Any) -> None:
@@ -298,12 +299,6 @@ class Client(_ClientBase):
     def close(self) -> None:
         """Closes pooled connections."""
         self.transport.close()
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class AsyncClient(_ClientBase):
