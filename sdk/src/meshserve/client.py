@@ -39,6 +39,22 @@ def _async(builder: Callable[..., Any]) -> Callable[..., Any]:
     return method
 
 
+class _ApiMethod:
+    """A method of both clients that runs one :mod:`meshserve.api` builder's call, made by the
+    client class's ``_method``: a plain method of Client (``_sync``), a coroutine of AsyncClient
+    (``_async``)."""
+
+    def __init__(self, builder: Callable[..., Any]) -> None:
+        self._builder = builder
+        self._methods: dict[type, Callable[..., Any]] = {}
+
+    def __get__(self, client: Any, owner: Any) -> Any:
+        method = self._methods.get(owner)
+        if method is None:
+            method = self._methods[owner] = owner._method(self._builder)
+        return method if client is None else method.__get__(client, owner)
+
+
 def _run_sync(transport: Transport, call: Call | StreamCall) -> Any:
     if isinstance(call, StreamCall):
         return _iterate(transport.stream_events(call.path, call.payload), call.parse)
@@ -204,6 +220,28 @@ class _ClientBase:
             )
         return api.refresh_token(token)
 
+    # general
+    health = _ApiMethod(api.health)
+    info = _ApiMethod(api.info)
+    # document 000
+    token_info = _ApiMethod(api.token_info)
+    # document 004
+    infer = _ApiMethod(api.infer)
+    batch_infer = _ApiMethod(api.batch_infer)
+    stream_infer = _ApiMethod(api.stream_infer)
+    list_models = _ApiMethod(api.list_models)
+    get_model_info = _ApiMethod(api.get_model_info)
+    deploy_model = _ApiMethod(api.deploy_model)
+    unload_model = _ApiMethod(api.unload_model)
+    get_system_status = _ApiMethod(api.get_system_status)
+    # document 003
+    inference = _ApiMethod(api.inference)
+    stream = _ApiMethod(api.stream)
+    batch = _ApiMethod(api.batch)
+    # speech
+    speak = _ApiMethod(api.speak)
+    transcribe = _ApiMethod(api.transcribe)
+
 
 class Client(_ClientBase, Closing):
     """A client of one meshserve gateway (thread-safe; reuse it: connections are pooled)."""
@@ -215,27 +253,7 @@ class Client(_ClientBase, Closing):
     def _run(self, call: Call | StreamCall) -> Any:
         return _run_sync(self.transport, call)
 
-    # general
-    health = _sync(api.health)
-    info = _sync(api.info)
-    # document 000
-    token_info = _sync(api.token_info)
-    # document 004
-    infer = _sync(api.infer)
-    batch_infer = _sync(api.batch_infer)
-    stream_infer = _sync(api.stream_infer)
-    list_models = _sync(api.list_models)
-    get_model_info = _sync(api.get_model_info)
-    deploy_model = _sync(api.deploy_model)
-    unload_model = _sync(api.unload_model)
-    get_system_status = _sync(api.get_system_status)
-    # document 003
-    inference = _sync(api.inference)
-    stream = _sync(api.stream)
-    batch = _sync(api.batch)
-    # speech
-    speak = _sync(api.speak)
-    transcribe = _sync(api.transcribe)
+    _method = staticmethod(_sync)
 
     def predict(self, model: Any, inputs: Any, **options: Any) -> Obj:
         """Runs a model (by name or Model): ``{"outputs", "latency_ms", "request_id"}``."""
@@ -311,22 +329,7 @@ class AsyncClient(_ClientBase):
     def _run(self, call: Call | StreamCall) -> Any:
         return _run_async(self.transport, call)
 
-    health = _async(api.health)
-    info = _async(api.info)
-    token_info = _async(api.token_info)
-    infer = _async(api.infer)
-    batch_infer = _async(api.batch_infer)
-    stream_infer = _async(api.stream_infer)
-    list_models = _async(api.list_models)
-    get_model_info = _async(api.get_model_info)
-    deploy_model = _async(api.deploy_model)
-    unload_model = _async(api.unload_model)
-    get_system_status = _async(api.get_system_status)
-    inference = _async(api.inference)
-    stream = _async(api.stream)
-    batch = _async(api.batch)
-    speak = _async(api.speak)
-    transcribe = _async(api.transcribe)
+    _method = staticmethod(_async)
 
     async def predict(self, model: Any, inputs: Any, **options: Any) -> Obj:
         """Runs a model: ``{"outputs", "latency_ms", "request_id"}``."""
