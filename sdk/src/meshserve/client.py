@@ -117,6 +117,17 @@ def _load_call(
         yield Call("POST", "/v1/models", {"files": files, "data": data, "timeout": 3600}, dict)
 
 
+@contextlib.contextmanager
+def _loading(source: str | os.PathLike[str]) -> Iterator[None]:
+    """Raises an API failure while loading ``source`` as ModelLoadError naming it."""
+    try:
+        yield
+    except ModelLoadError:
+        raise
+    except APIError as error:
+        raise ModelLoadError.from_api(error, f"{os.fspath(source)}: ") from error
+
+
 def _form(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         return ",".join(str(v) for v in value)
@@ -272,13 +283,8 @@ class Client(_ClientBase, Closing):
         """Makes a model available: uploads a local ONNX/TorchScript file (``progress(sent, total)``),
         imports ``huggingface:<id>`` or a URL, or places a registered model on workers (extra
         ``fields``: ``input_shape`` for TorchScript; ``backend``/``replicas`` for placement)."""
-        try:
-            with _load_call(source, format, name, revision, progress, fields) as call:
-                data = self._run(call)
-        except APIError as error:
-            if isinstance(error, ModelLoadError):
-                raise
-            raise ModelLoadError.from_api(error, f"{os.fspath(source)}: ") from error
+        with _loading(source), _load_call(source, format, name, revision, progress, fields) as call:
+            data = self._run(call)
         return self._model(data)
 
     def upload_model(
@@ -346,15 +352,11 @@ class AsyncClient(_ClientBase):
         **fields: Any,
     ) -> Model:
         """As Client.load_model."""
-        try:
+        with _loading(source):
             with _load_call(source, format, name, revision, progress, fields) as call:
                 data = await self._run(call)
             if "sha256" not in data:
                 data = {**await self._run(api.get_model(data.get("name") or data["id"])), **data}
-        except APIError as error:
-            if isinstance(error, ModelLoadError):
-                raise
-            raise ModelLoadError.from_api(error, f"{os.fspath(source)}: ") from error
         return Model(data, self)
 
     async def get_model(self, model: Any) -> Model:
