@@ -163,7 +163,7 @@ class _Models:
 
 
 class _ClientBase:
-    """Constructor arguments and resources shared by both clients."""
+    """Constructor arguments, resources and the REST calls shared by both clients."""
 
     #: The client's transport (:class:`Transport` or :class:`AsyncTransport`), made by each subclass.
     transport: Any
