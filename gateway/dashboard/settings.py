@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.common.settings import check_url
+from services.common.settings import REDIS_SCHEMES, url_scheme_validator
 
 
 class OpsSettings(BaseSettings):
@@ -37,7 +37,4 @@ class OpsSettings(BaseSettings):
         description="Origins allowed to open /socket.io from a browser; empty: same origin.",
     )
 
-    @field_validator("socketio_redis_url")
-    @classmethod
-    def _redis_scheme(cls, value: str) -> str:
-        return check_url(value, "MESHSERVE_GATEWAY_SOCKETIO_REDIS_URL", ("redis", "rediss", "unix"))
+    _redis_scheme = url_scheme_validator("socketio_redis_url", REDIS_SCHEMES)

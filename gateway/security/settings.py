@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.auth.jwt_codec import DEFAULT_SECRET
 from services.common.plans import DEFAULT_PLANS
-from services.common.settings import check_url
+from services.common.settings import REDIS_SCHEMES, url_scheme_validator
 
 
 class SecuritySettings(BaseSettings):
@@ -76,7 +76,4 @@ class SecuritySettings(BaseSettings):
     audit_batch_size: int = Field(200, description="Most audit events sent in one call.")
     audit_queue_size: int = Field(10_000, description="Audit events kept while auth is unreachable.")
 
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_scheme(cls, value: str) -> str:
-        return check_url(value, "MESHSERVE_GATEWAY_REDIS_URL", ("redis", "rediss", "unix"))
+    _redis_scheme = url_scheme_validator("redis_url", REDIS_SCHEMES)

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from services.auth.jwt_codec import DEFAULT_SECRET
-from services.common.settings import DEFAULT_PORTS, ServiceSettings, check_url
+from services.common.settings import (
+    DATABASE_SCHEMES,
+    DEFAULT_PORTS,
+    REDIS_SCHEMES,
+    ServiceSettings,
+    url_scheme_validator,
+)
 
 
 class AuthSettings(ServiceSettings):
@@ -57,12 +63,5 @@ class AuthSettings(ServiceSettings):
         """The SQLite file in use."""
         return self.database_path or self.data_dir / "auth.db"
 
-    @field_validator("database_url")
-    @classmethod
-    def _database_scheme(cls, value: str) -> str:
-        return check_url(value, "MESHSERVE_AUTH_DATABASE_URL", ("postgresql", "postgres", "sqlite"))
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_scheme(cls, value: str) -> str:
-        return check_url(value, "MESHSERVE_AUTH_REDIS_URL", ("redis", "rediss", "unix"))
+    _database_scheme = url_scheme_validator("database_url", DATABASE_SCHEMES)
+    _redis_scheme = url_scheme_validator("redis_url", REDIS_SCHEMES)

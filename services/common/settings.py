@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Default gRPC port of each service in the embedded mesh.
@@ -83,6 +84,21 @@ def check_url(value: str, setting: str, schemes: tuple[str, ...]) -> str:
             + ", ".join(f"{s}://" for s in schemes)
         )
     return value
+
+
+#: The schemes of a ``database_url`` setting and of a Redis URL setting.
+DATABASE_SCHEMES: tuple[str, ...] = ("postgresql", "postgres", "sqlite")
+REDIS_SCHEMES: tuple[str, ...] = ("redis", "rediss", "unix")
+
+
+def url_scheme_validator(field: str, schemes: tuple[str, ...]) -> Any:
+    """A pydantic validator of the URL setting ``field`` (see check_url); the error names its
+    environment variable, the settings class's ``env_prefix`` and the field's name."""
+
+    def validate(cls: type[BaseSettings], value: str) -> str:
+        return check_url(value, f"{cls.model_config.get('env_prefix', '')}{field}".upper(), schemes)
+
+    return field_validator(field)(validate)
 
 
 def redact(url: str) -> str:

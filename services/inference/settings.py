@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import DEFAULT_PORTS, ServiceSettings, check_url
+from services.common.settings import (
+    DATABASE_SCHEMES,
+    DEFAULT_PORTS,
+    REDIS_SCHEMES,
+    ServiceSettings,
+    url_scheme_validator,
+)
 
 
 class InferenceSettings(ServiceSettings):
@@ -104,12 +110,5 @@ class InferenceSettings(ServiceSettings):
         100_000, gt=0, description="Usage records kept while the auth service is unreachable."
     )
 
-    @field_validator("database_url")
-    @classmethod
-    def _database_scheme(cls, value: str) -> str:
-        return check_url(value, "MESHSERVE_INFERENCE_DATABASE_URL", ("postgresql", "postgres", "sqlite"))
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_scheme(cls, value: str) -> str:
-        return check_url(value, "MESHSERVE_INFERENCE_REDIS_URL", ("redis", "rediss", "unix"))
+    _database_scheme = url_scheme_validator("database_url", DATABASE_SCHEMES)
+    _redis_scheme = url_scheme_validator("redis_url", REDIS_SCHEMES)

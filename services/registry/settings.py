@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import DEFAULT_PORTS, ServiceSettings, check_url
+from services.common.settings import DATABASE_SCHEMES, DEFAULT_PORTS, ServiceSettings, url_scheme_validator
 
 
 class RegistrySettings(ServiceSettings):
@@ -41,7 +41,4 @@ class RegistrySettings(ServiceSettings):
         """The blob store directory in use."""
         return self.blob_dir or self.data_dir / "blobs"
 
-    @field_validator("database_url")
-    @classmethod
-    def _database_scheme(cls, value: str) -> str:
-        return check_url(value, "MESHSERVE_REGISTRY_DATABASE_URL", ("postgresql", "postgres", "sqlite"))
+    _database_scheme = url_scheme_validator("database_url", DATABASE_SCHEMES)

@@ -56,20 +56,24 @@ def chat_create(
     *, model: str = "default", messages: list[dict[str, Any]], stream: bool = False, **params: Any
 ) -> Call | StreamCall:
     """``POST /v1/chat/completions``: a completion, or a stream of chunks."""
-    payload = {"model": model, "messages": messages, "stream": stream, **_clean(params)}
-    if stream:
-        return StreamCall("/v1/chat/completions", payload, objects.chunk)
-    return Call("POST", "/v1/chat/completions", {"json": payload}, wrap)
+    return _openai_create("/v1/chat/completions", {"model": model, "messages": messages}, stream, params)
 
 
 def completion_create(
     *, model: str = "default", prompt: Any, stream: bool = False, **params: Any
 ) -> Call | StreamCall:
     """``POST /v1/completions``: a completion, or a stream of chunks."""
-    payload = {"model": model, "prompt": prompt, "stream": stream, **_clean(params)}
+    return _openai_create("/v1/completions", {"model": model, "prompt": prompt}, stream, params)
+
+
+def _openai_create(
+    path: str, body: Mapping[str, Any], stream: bool, params: Mapping[str, Any]
+) -> Call | StreamCall:
+    """An OpenAI-style create call: the completion, or (``stream``) its chunks."""
+    payload = {**body, "stream": stream, **_clean(params)}
     if stream:
-        return StreamCall("/v1/completions", payload, objects.chunk)
-    return Call("POST", "/v1/completions", {"json": payload}, wrap)
+        return StreamCall(path, payload, objects.chunk)
+    return Call("POST", path, {"json": payload}, wrap)
 
 
 def _cards(body: dict[str, Any]) -> list[Any]:

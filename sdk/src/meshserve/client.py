@@ -15,6 +15,7 @@ from typing import Any
 
 from meshserve import api, config
 from meshserve.api import Call, StreamCall
+from meshserve.closing import Closing
 from meshserve.errors import APIError, AuthenticationError, ModelLoadError
 from meshserve.model import Model
 from meshserve.objects import Obj, wrap
@@ -36,6 +37,22 @@ def _async(builder: Callable[..., Any]) -> Callable[..., Any]:
         return await self._run(builder(*args, **kwargs))
 
     return method
+
+
+class _ApiMethod:
+    """A method of both clients that runs one :mod:`meshserve.api` builder's call, made by the
+    client class's ``_method``: a plain method of Client (``_sync``), a coroutine of AsyncClient
+    (``_async``)."""
+
+    def __init__(self, builder: Callable[..., Any]) -> None:
+        self._builder = builder
+        self._methods: dict[type, Callable[..., Any]] = {}
+
+    def __get__(self, client: Any, owner: Any) -> Any:
+        method = self._methods.get(owner)
+        if method is None:
+            method = self._methods[owner] = owner._method(self._builder)
+        return method if client is None else method.__get__(client, owner)
 
 
 def _run_sync(transport: Transport, call: Call | StreamCall) -> Any:
@@ -100,6 +117,17 @@ def _load_call(
         yield Call("POST", "/v1/models", {"files": files, "data": data, "timeout": 3600}, dict)
 
 
+@contextlib.contextmanager
+def _loading(source: str | os.PathLike[str]) -> Iterator[None]:
+    """Raises an API failure while loading ``source`` as ModelLoadError naming it."""
+    try:
+        yield
+    except ModelLoadError:
+        raise
+    except APIError as error:
+        raise ModelLoadError.from_api(error, f"{os.fspath(source)}: ") from error
+
+
 def _form(value: Any) -> str:
     if isinstance(value, (tuple, list)):
         return ",".join(str(v) for v in value)
@@ -135,7 +163,7 @@ class _Models:
 
 
 class _ClientBase:
-    """Constructor arguments and resources shared by both clients."""
+    """Constructor arguments, resources and the REST calls shared by both clients."""
 
     #: The client's transport (:class:`Transport` or :class:`AsyncTransport`), made by each subclass.
     transport: Any
@@ -203,8 +231,30 @@ class _ClientBase:
             )
         return api.refresh_token(token)
 
+    # general
+    health = _ApiMethod(api.health)
+    info = _ApiMethod(api.info)
+    # document 000
+    token_info = _ApiMethod(api.token_info)
+    # document 004
+    infer = _ApiMethod(api.infer)
+    batch_infer = _ApiMethod(api.batch_infer)
+    stream_infer = _ApiMethod(api.stream_infer)
+    list_models = _ApiMethod(api.list_models)
+    get_model_info = _ApiMethod(api.get_model_info)
+    deploy_model = _ApiMethod(api.deploy_model)
+    unload_model = _ApiMethod(api.unload_model)
+    get_system_status = _ApiMethod(api.get_system_status)
+    # document 003
+    inference = _ApiMethod(api.inference)
+    stream = _ApiMethod(api.stream)
+    batch = _ApiMethod(api.batch)
+    # speech
+    speak = _ApiMethod(api.speak)
+    transcribe = _ApiMethod(api.transcribe)
 
-class Client(_ClientBase):
+
+class Client(_ClientBase, Closing):
     """A client of one meshserve gateway (thread-safe; reuse it: connections are pooled)."""
 
     def __init__(self, *args: Any, http_client: Any = None, **kwargs: Any) -> None:
@@ -214,27 +264,7 @@ class Client(_ClientBase):
     def _run(self, call: Call | StreamCall) -> Any:
         return _run_sync(self.transport, call)
 
-    # general
-    health = _sync(api.health)
-    info = _sync(api.info)
-    # document 000
-    token_info = _sync(api.token_info)
-    # document 004
-    infer = _sync(api.infer)
-    batch_infer = _sync(api.batch_infer)
-    stream_infer = _sync(api.stream_infer)
-    list_models = _sync(api.list_models)
-    get_model_info = _sync(api.get_model_info)
-    deploy_model = _sync(api.deploy_model)
-    unload_model = _sync(api.unload_model)
-    get_system_status = _sync(api.get_system_status)
-    # document 003
-    inference = _sync(api.inference)
-    stream = _sync(api.stream)
-    batch = _sync(api.batch)
-    # speech
-    speak = _sync(api.speak)
-    transcribe = _sync(api.transcribe)
+    _method = staticmethod(_sync)
 
     def predict(self, model: Any, inputs: Any, **options: Any) -> Obj:
         """Runs a model (by name or Model): ``{"outputs", "latency_ms", "request_id"}``."""
@@ -253,13 +283,8 @@ class Client(_ClientBase):
         """Makes a model available: uploads a local ONNX/TorchScript file (``progress(sent, total)``),
         imports ``huggingface:<id>`` or a URL, or places a registered model on workers (extra
         ``fields``: ``input_shape`` for TorchScript; ``backend``/``replicas`` for placement)."""
-        try:
-            with _load_call(source, format, name, revision, progress, fields) as call:
-                data = self._run(call)
-        except APIError as error:
-            if isinstance(error, ModelLoadError):
-                raise
-            raise ModelLoadError.from_api(error, f"{os.fspath(source)}: ") from error
+        with _loading(source), _load_call(source, format, name, revision, progress, fields) as call:
+            data = self._run(call)
         return self._model(data)
 
     def upload_model(
@@ -299,12 +324,6 @@ class Client(_ClientBase):
         """Closes pooled connections."""
         self.transport.close()
 
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 class AsyncClient(_ClientBase):
     """The asynchronous client: the same methods as coroutines; streams are async iterators."""
@@ -316,22 +335,7 @@ class AsyncClient(_ClientBase):
     def _run(self, call: Call | StreamCall) -> Any:
         return _run_async(self.transport, call)
 
-    health = _async(api.health)
-    info = _async(api.info)
-    token_info = _async(api.token_info)
-    infer = _async(api.infer)
-    batch_infer = _async(api.batch_infer)
-    stream_infer = _async(api.stream_infer)
-    list_models = _async(api.list_models)
-    get_model_info = _async(api.get_model_info)
-    deploy_model = _async(api.deploy_model)
-    unload_model = _async(api.unload_model)
-    get_system_status = _async(api.get_system_status)
-    inference = _async(api.inference)
-    stream = _async(api.stream)
-    batch = _async(api.batch)
-    speak = _async(api.speak)
-    transcribe = _async(api.transcribe)
+    _method = staticmethod(_async)
 
     async def predict(self, model: Any, inputs: Any, **options: Any) -> Obj:
         """Runs a model: ``{"outputs", "latency_ms", "request_id"}``."""
@@ -348,15 +352,11 @@ class AsyncClient(_ClientBase):
         **fields: Any,
     ) -> Model:
         """As Client.load_model."""
-        try:
+        with _loading(source):
             with _load_call(source, format, name, revision, progress, fields) as call:
                 data = await self._run(call)
             if "sha256" not in data:
                 data = {**await self._run(api.get_model(data.get("name") or data["id"])), **data}
-        except APIError as error:
-            if isinstance(error, ModelLoadError):
-                raise
-            raise ModelLoadError.from_api(error, f"{os.fspath(source)}: ") from error
         return Model(data, self)
 
     async def get_model(self, model: Any) -> Model:

@@ -20,6 +20,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from meshserve.closing import Closing
 from meshserve.errors import APIError, error_for
 
 if TYPE_CHECKING:  # types only; nothing is imported at run time until a channel opens
@@ -80,7 +81,7 @@ def _stub(module: str, name: str, channel: Any) -> Any:
     return getattr(importlib.import_module(f"meshserve.v1.{module}_pb2_grpc"), name)(channel)
 
 
-class ServiceClient:
+class ServiceClient(Closing):
     """One channel to one service address with typed stubs for every service."""
 
     def __init__(self, address: str, internal_token: str | None = None, secure: bool = False) -> None:
@@ -135,12 +136,6 @@ class ServiceClient:
     def close(self) -> None:
         """Closes the channel."""
         self.channel.close()
-
-    def __enter__(self) -> ServiceClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 __all__ = ["DEFAULT_PORTS", "ServiceClient"]

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from meshserve import api
+from meshserve.closing import Closing
 from meshserve.objects import Obj, wrap
 from meshserve.transport import AsyncTransport, Transport
 
@@ -134,7 +135,7 @@ async def _call(transport: AsyncTransport, call: api.Call) -> Any:
     return call.parse(await transport.json(call.method, call.path, **call.kwargs))
 
 
-class PredictionStream:
+class PredictionStream(Closing):
     """Predictions of one model over one persistent connection; close it when done."""
 
     def __init__(self, model: str, settings: Mapping[str, Any]) -> None:
@@ -151,9 +152,3 @@ class PredictionStream:
     def close(self) -> None:
         """Closes the connection."""
         self._transport.close()
-
-    def __enter__(self) -> PredictionStream:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -6,6 +6,7 @@ SSE streams and streamed downloads."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import json
 import random
@@ -115,18 +116,81 @@ class _Base:
         if response.status_code >= 400:
             raise error_for(response.status_code, _body(response), retry_after_seconds(response) or 0)
 
+    def _client_options(self) -> dict[str, Any]:
+        """The settings of the pooled httpx client (sync or async)."""
+        return {
+            "base_url": self.base_url,
+            "timeout": self.timeout,
+            "headers": self.headers,
+            "limits": httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        }
+
+    def _timed_out(self, method: str, path: str) -> TimeoutError:
+        return TimeoutError(f"{method} {path} timed out after {self.timeout}s")
+
+    def _failed(self, method: str, path: str, exc: httpx.TransportError) -> NetworkError:
+        return NetworkError(f"{method} {self.base_url}{path} failed: {exc}")
+
+    @contextlib.contextmanager
+    def _errors(self, method: str, path: str) -> Iterator[None]:
+        """Raises httpx's timeouts and transport failures as the SDK's TimeoutError and NetworkError."""
+        try:
+            yield
+        except httpx.TimeoutException as exc:
+            raise self._timed_out(method, path) from exc
+        except httpx.TransportError as exc:
+            raise self._failed(method, path, exc) from exc
+
+    def _failure_wait(
+        self,
+        method: str,
+        path: str,
+        kwargs: Mapping[str, Any],
+        exc: httpx.TransportError,
+        started: float,
+        attempt: int,
+    ) -> float:
+        """Seconds before retrying a request that failed in transport (uploads rewound); raises
+        TimeoutError or NetworkError when it is not retried."""
+        if isinstance(exc, httpx.TimeoutException):
+            self.metrics.record((time.perf_counter() - started) * 1000, True)
+            raise self._timed_out(method, path) from exc
+        self._log(method, path, type(exc).__name__, started, attempt)
+        wait = self._wait(attempt, None) if self._retryable_transport_error(method, exc) else None
+        if wait is None:
+            self.metrics.record((time.perf_counter() - started) * 1000, True)
+            raise self._failed(method, path, exc) from exc
+        _rewind(kwargs)
+        return wait
+
+    def _response_wait(
+        self,
+        method: str,
+        path: str,
+        kwargs: Mapping[str, Any],
+        response: httpx.Response,
+        started: float,
+        attempt: int,
+    ) -> float | None:
+        """Seconds before retrying a request answered 429/503 (uploads rewound), or None when the
+        response is the answer; an error response raises."""
+        self._log(method, path, response.status_code, started, attempt)
+        self.metrics.record((time.perf_counter() - started) * 1000, response.status_code >= 400)
+        wait = self._wait(attempt, response)
+        if wait is not None:
+            config.logger().info("%s %s: %s, retrying in %.2fs", method, path, response.status_code, wait)
+            _rewind(kwargs)
+            return wait
+        self._raise_for(response)
+        return None
+
 
 class Transport(_Base):
     """Synchronous requests with retries over one pooled httpx client."""
 
     def __init__(self, *args: Any, http_client: httpx.Client | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.client = http_client or httpx.Client(
-            base_url=self.base_url,
-            timeout=self.timeout,
-            headers=self.headers,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        )
+        self.client = http_client or httpx.Client(**self._client_options())
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Sends a request, retrying 429/503 and failed connections; raises SDK errors."""
@@ -134,28 +198,13 @@ class Transport(_Base):
             started = time.perf_counter()
             try:
                 response = self.client.request(method, path, **kwargs)
-            except httpx.TimeoutException as exc:
-                self.metrics.record((time.perf_counter() - started) * 1000, True)
-                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
             except httpx.TransportError as exc:
-                self._log(method, path, type(exc).__name__, started, attempt)
-                wait = self._wait(attempt, None) if self._retryable_transport_error(method, exc) else None
-                if wait is None:
-                    self.metrics.record((time.perf_counter() - started) * 1000, True)
-                    raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
-                _rewind(kwargs)
-                time.sleep(wait)
+                time.sleep(self._failure_wait(method, path, kwargs, exc, started, attempt))
                 continue
-            self._log(method, path, response.status_code, started, attempt)
-            self.metrics.record((time.perf_counter() - started) * 1000, response.status_code >= 400)
-            wait = self._wait(attempt, response)
-            if wait is not None:
-                config.logger().info("%s %s: %s, retrying in %.2fs", method, path, response.status_code, wait)
-                _rewind(kwargs)
-                time.sleep(wait)
-                continue
-            self._raise_for(response)
-            return response
+            wait = self._response_wait(method, path, kwargs, response, started, attempt)
+            if wait is None:
+                return response
+            time.sleep(wait)
         raise AssertionError("unreachable")
 
     def json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -167,26 +216,28 @@ class Transport(_Base):
         self._store(method, path, kwargs, value)
         return value
 
-    def stream_events(self, path: str, payload: Any, method: str = "POST") -> Iterator[Any]:
-        """Yields each SSE ``data:`` payload (JSON-decoded) until ``[DONE]``; in-band errors raise."""
+    @contextlib.contextmanager
+    def _streamed(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """The response whose body is read in the ``with`` block: errors are settled, and 429/503
+        retried, before it is given; its time is recorded once the block has read it all."""
         for attempt in range(self.max_retries + 1):
             started = time.perf_counter()
-            try:
-                with self.client.stream(method, path, json=payload) as response:
-                    wait = self._wait(attempt, response)
-                    if wait is None:
-                        if response.status_code >= 400:
-                            response.read()
-                            self._raise_for(response)
-                        self._log(method, path, response.status_code, started, attempt)
-                        yield from _raise_in_band(parse_sse(response.iter_lines()))
-                        self.metrics.record((time.perf_counter() - started) * 1000, False)
-                        return
-            except httpx.TimeoutException as exc:
-                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
-            except httpx.TransportError as exc:
-                raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
+            with self._errors(method, path), self.client.stream(method, path, **kwargs) as response:
+                wait = self._wait(attempt, response)
+                if wait is None:
+                    if response.status_code >= 400:
+                        response.read()
+                        self._raise_for(response)
+                    self._log(method, path, response.status_code, started, attempt)
+                    yield response
+                    self.metrics.record((time.perf_counter() - started) * 1000, False)
+                    return
             time.sleep(wait)
+
+    def stream_events(self, path: str, payload: Any, method: str = "POST") -> Iterator[Any]:
+        """Yields each SSE ``data:`` payload (JSON-decoded) until ``[DONE]``; in-band errors raise."""
+        with self._streamed(method, path, json=payload) as response:
+            yield from _raise_in_band(parse_sse(response.iter_lines()))
 
     def download(
         self, method: str, path: str, progress: Progress | None = None, **kwargs: Any
@@ -194,30 +245,14 @@ class Transport(_Base):
         """Yields a response body in pieces as they arrive (audio comes a sentence at a time),
         reporting ``(received, total)`` bytes to ``progress``; total is 0 when the server does not
         say (chunked transfer). Errors are settled, and 429/503 retried, before the first piece."""
-        for attempt in range(self.max_retries + 1):
-            started = time.perf_counter()
-            try:
-                with self.client.stream(method, path, **kwargs) as response:
-                    wait = self._wait(attempt, response)
-                    if wait is None:
-                        if response.status_code >= 400:
-                            response.read()
-                            self._raise_for(response)
-                        self._log(method, path, response.status_code, started, attempt)
-                        total = int(response.headers.get("content-length") or 0)
-                        received = 0
-                        for piece in response.iter_bytes():
-                            received += len(piece)
-                            if progress is not None:
-                                progress(received, total)
-                            yield piece
-                        self.metrics.record((time.perf_counter() - started) * 1000, False)
-                        return
-            except httpx.TimeoutException as exc:
-                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
-            except httpx.TransportError as exc:
-                raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
-            time.sleep(wait)
+        with self._streamed(method, path, **kwargs) as response:
+            total = int(response.headers.get("content-length") or 0)
+            received = 0
+            for piece in response.iter_bytes():
+                received += len(piece)
+                if progress is not None:
+                    progress(received, total)
+                yield piece
 
     def close(self) -> None:
         """Closes the pooled connections."""
@@ -229,12 +264,7 @@ class AsyncTransport(_Base):
 
     def __init__(self, *args: Any, http_client: httpx.AsyncClient | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.client = http_client or httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=self.timeout,
-            headers=self.headers,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        )
+        self.client = http_client or httpx.AsyncClient(**self._client_options())
 
     async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Sends a request, retrying 429/503 and failed connections; raises SDK errors."""
@@ -242,28 +272,13 @@ class AsyncTransport(_Base):
             started = time.perf_counter()
             try:
                 response = await self.client.request(method, path, **kwargs)
-            except httpx.TimeoutException as exc:
-                self.metrics.record((time.perf_counter() - started) * 1000, True)
-                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
             except httpx.TransportError as exc:
-                self._log(method, path, type(exc).__name__, started, attempt)
-                wait = self._wait(attempt, None) if self._retryable_transport_error(method, exc) else None
-                if wait is None:
-                    self.metrics.record((time.perf_counter() - started) * 1000, True)
-                    raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
-                _rewind(kwargs)
-                await asyncio.sleep(wait)
+                await asyncio.sleep(self._failure_wait(method, path, kwargs, exc, started, attempt))
                 continue
-            self._log(method, path, response.status_code, started, attempt)
-            self.metrics.record((time.perf_counter() - started) * 1000, response.status_code >= 400)
-            wait = self._wait(attempt, response)
-            if wait is not None:
-                config.logger().info("%s %s: %s, retrying in %.2fs", method, path, response.status_code, wait)
-                _rewind(kwargs)
-                await asyncio.sleep(wait)
-                continue
-            self._raise_for(response)
-            return response
+            wait = self._response_wait(method, path, kwargs, response, started, attempt)
+            if wait is None:
+                return response
+            await asyncio.sleep(wait)
         raise AssertionError("unreachable")
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -278,7 +293,7 @@ class AsyncTransport(_Base):
     async def stream_events(self, path: str, payload: Any, method: str = "POST") -> AsyncIterator[Any]:
         """Yields each SSE ``data:`` payload until ``[DONE]``; in-band errors raise."""
         for attempt in range(self.max_retries + 1):
-            try:
+            with self._errors(method, path):
                 async with self.client.stream(method, path, json=payload) as response:
                     wait = self._wait(attempt, response)
                     if wait is None:
@@ -291,10 +306,6 @@ class AsyncTransport(_Base):
                                 raise error
                             yield event
                         return
-            except httpx.TimeoutException as exc:
-                raise TimeoutError(f"{method} {path} timed out after {self.timeout}s") from exc
-            except httpx.TransportError as exc:
-                raise NetworkError(f"{method} {self.base_url}{path} failed: {exc}") from exc
             await asyncio.sleep(wait)
 
     async def close(self) -> None:
