@@ -19,7 +19,8 @@ from gateway.dialects.openai.shapes import (
     StreamUsage,
     chat_logprobs,
     response_format_of,
-    usage,
+    response_object,
+    whole_response,
 )
 from gateway.request_id import request_id_of
 from gateway.textgen import (
@@ -173,42 +174,21 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
     chat_id = f"chatcmpl-{stream.first.request_id or uuid.uuid4().hex}"
     if not body.stream:
         result = await collect(stream)
-        return JSONResponse(
+        choices = [
             {
-                "id": chat_id,
-                "object": "chat.completion",
-                "created": result.created,
-                "model": result.model,
-                "choices": [
-                    {
-                        "index": c.index,
-                        "message": {"role": "assistant", "content": c.text}
-                        if not c.tool_calls
-                        else {
-                            "role": "assistant",
-                            "content": None,
-                            "tool_calls": tool_calls_of(c.tool_calls),
-                        },
-                        "logprobs": chat_logprobs(c.logprobs) if body.logprobs else None,
-                        "finish_reason": c.finish_reason,
-                    }
-                    for c in result.choices
-                ],
-                "usage": usage(result.prompt_tokens, result.completion_tokens, result.cached_tokens),
+                "index": c.index,
+                "message": {"role": "assistant", "content": c.text}
+                if not c.tool_calls
+                else {"role": "assistant", "content": None, "tool_calls": tool_calls_of(c.tool_calls)},
+                "logprobs": chat_logprobs(c.logprobs) if body.logprobs else None,
+                "finish_reason": c.finish_reason,
             }
-        )
+            for c in result.choices
+        ]
+        return JSONResponse(whole_response(chat_id, "chat.completion", result, choices))
 
     def chunk_of(created: int, model: str, choices: list[dict[str, Any]], **extra: Any) -> bytes:
-        return sse_event(
-            {
-                "id": chat_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": choices,
-                **extra,
-            }
-        )
+        return sse_event(response_object(chat_id, "chat.completion.chunk", created, model, choices, **extra))
 
     def choice_of(index: int, delta: dict[str, Any], logprobs: Any, finish: str | None) -> dict[str, Any]:
         return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}

@@ -12,7 +12,13 @@ from pydantic import Field
 
 from gateway.deps import Clients
 from gateway.dialects.openai.errors import render
-from gateway.dialects.openai.shapes import GenerationBody, StreamUsage, legacy_logprobs, usage
+from gateway.dialects.openai.shapes import (
+    GenerationBody,
+    StreamUsage,
+    legacy_logprobs,
+    response_object,
+    whole_response,
+)
 from gateway.request_id import request_id_of
 from gateway.textgen import (
     FINISH_NAMES,
@@ -75,24 +81,16 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
     with_logprobs = body.logprobs is not None
     if not body.stream:
         result = await collect(stream)
-        return JSONResponse(
+        choices = [
             {
-                "id": completion_id,
-                "object": "text_completion",
-                "created": result.created,
-                "model": result.model,
-                "choices": [
-                    {
-                        "text": c.text,
-                        "index": c.index,
-                        "logprobs": legacy_logprobs(c.logprobs) if with_logprobs else None,
-                        "finish_reason": c.finish_reason,
-                    }
-                    for c in result.choices
-                ],
-                "usage": usage(result.prompt_tokens, result.completion_tokens, result.cached_tokens),
+                "text": c.text,
+                "index": c.index,
+                "logprobs": legacy_logprobs(c.logprobs) if with_logprobs else None,
+                "finish_reason": c.finish_reason,
             }
-        )
+            for c in result.choices
+        ]
+        return JSONResponse(whole_response(completion_id, "text_completion", result, choices))
 
     async def events() -> AsyncIterator[bytes]:
         offsets: dict[int, int] = {}
@@ -103,36 +101,22 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
             if chunk.text or finish:
                 offset = offsets.get(chunk.choice, 0)
                 offsets[chunk.choice] = offset + len(chunk.text)
+                choice = {
+                    "text": chunk.text,
+                    "index": chunk.choice,
+                    "logprobs": legacy_logprobs(list(chunk.logprobs), offset) if with_logprobs else None,
+                    "finish_reason": finish,
+                }
                 yield sse_event(
-                    {
-                        "id": completion_id,
-                        "object": "text_completion",
-                        "created": chunk.created,
-                        "model": chunk.model_name,
-                        "choices": [
-                            {
-                                "text": chunk.text,
-                                "index": chunk.choice,
-                                "logprobs": legacy_logprobs(list(chunk.logprobs), offset)
-                                if with_logprobs
-                                else None,
-                                "finish_reason": finish,
-                            }
-                        ],
-                    }
+                    response_object(
+                        completion_id, "text_completion", chunk.created, chunk.model_name, [choice]
+                    )
                 )
             if finish:
                 totals.add(chunk.usage)
         if body.include_usage:
             yield sse_event(
-                {
-                    "id": completion_id,
-                    "object": "text_completion",
-                    "created": created,
-                    "model": model,
-                    "choices": [],
-                    "usage": totals.body(),
-                }
+                response_object(completion_id, "text_completion", created, model, [], usage=totals.body())
             )
         yield sse_event("[DONE]")
 

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.textgen import Completion
 from meshserve.v1 import inference_pb2 as pb
 
 
@@ -101,6 +102,28 @@ def usage(prompt: int, completion: int, cached: int = 0) -> dict[str, Any]:
         "total_tokens": prompt + completion,
         "prompt_tokens_details": {"cached_tokens": cached},
     }
+
+
+def response_object(
+    response_id: str, kind: str, created: int, model: str, choices: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    """A completion or a stream's chunk: id, object type, creation time, model, choices, then ``extra``."""
+    return {
+        "id": response_id,
+        "object": kind,
+        "created": created,
+        "model": model,
+        "choices": choices,
+        **extra,
+    }
+
+
+def whole_response(
+    response_id: str, kind: str, result: Completion, choices: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A collected (not streamed) completion, with its usage."""
+    totals = usage(result.prompt_tokens, result.completion_tokens, result.cached_tokens)
+    return response_object(response_id, kind, result.created, result.model, choices, usage=totals)
 
 
 class StreamUsage:
