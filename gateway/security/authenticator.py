@@ -69,16 +69,7 @@ class Authenticator:
                 raise AuthenticationFailed(
                     "session revoked", details={"credential": "jwt"}, suggestion="log in again"
                 )
-            return Principal(
-                claims.user_id,
-                claims.username,
-                claims.role,
-                claims.plan,
-                "jwt",
-                expires_at=claims.expires_at,
-                session_id=claims.session_id,
-                issued_at=claims.issued_at,
-            )
+            return claims.principal()
         if not looks_like_key(credential):
             # Not ours (say, an OpenAI client's placeholder key): no need to ask auth.
             raise AuthenticationFailed(

@@ -101,16 +101,7 @@ class AuthCore:
             claims = self.codec.verify(credential)
             if self.sessions.is_revoked(claims.session_id):
                 raise AuthenticationFailed("session revoked", details={"credential": "jwt"})
-            return Principal(
-                claims.user_id,
-                claims.username,
-                claims.role,
-                claims.plan,
-                "jwt",
-                expires_at=claims.expires_at,
-                session_id=claims.session_id,
-                issued_at=claims.issued_at,
-            )
+            return claims.principal()
         if looks_like_key(credential):
             key = self.keys.lookup(credential)
             user = self.users.get(key.user_id)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import jwt
 
+from services.auth.principal import Principal
 from services.common.errors import AuthenticationFailed
 
 ALGORITHM = "HS256"
@@ -44,6 +45,19 @@ class AccessClaims:
     token_id: str
     issued_at: int
     expires_at: int
+
+    def principal(self) -> Principal:
+        """The caller these claims stand for, authenticated by a JWT."""
+        return Principal(
+            self.user_id,
+            self.username,
+            self.role,
+            self.plan,
+            "jwt",
+            expires_at=self.expires_at,
+            session_id=self.session_id,
+            issued_at=self.issued_at,
+        )
 
 
 class JwtCodec:

@@ -12,16 +12,20 @@
     blue: "#2563eb", red: "#dc2626", green: "#16a34a", amber: "#d97706", purple: "#7c3aed",
     teal: "#0d9488", gray: "#475569",
   };
-  // Each chart: an id, a title and its series (a label, the point's field, a colour).
+  // A series: a label, the point's field, a colour. These are drawn for the mesh and for one model.
+  const SERIES = {
+    requests: [["requests/s", "requests_per_second", COLORS.blue], ["errors/s", "errors_per_second", COLORS.red]],
+    latency: [["p50", "latency_p50_ms", COLORS.green], ["p95", "latency_p95_ms", COLORS.amber],
+      ["p99", "latency_p99_ms", COLORS.red]],
+    tokens: [["tokens/s", "tokens_per_second", COLORS.purple]],
+    load: [["in flight", "in_flight", COLORS.teal], ["queued", "queue_depth", COLORS.amber]],
+  };
+  // Each chart: an id, a title and its series.
   const MESH_CHARTS = [
-    { id: "requests", title: "requests/s and errors/s", series: [
-      ["requests/s", "requests_per_second", COLORS.blue], ["errors/s", "errors_per_second", COLORS.red]] },
-    { id: "latency", title: "latency ms (slowest model)", series: [
-      ["p50", "latency_p50_ms", COLORS.green], ["p95", "latency_p95_ms", COLORS.amber],
-      ["p99", "latency_p99_ms", COLORS.red]] },
-    { id: "tokens", title: "tokens/s", series: [["tokens/s", "tokens_per_second", COLORS.purple]] },
-    { id: "load", title: "in flight and queued", series: [
-      ["in flight", "in_flight", COLORS.teal], ["queued", "queue_depth", COLORS.amber]] },
+    { id: "requests", title: "requests/s and errors/s", series: SERIES.requests },
+    { id: "latency", title: "latency ms (slowest model)", series: SERIES.latency },
+    { id: "tokens", title: "tokens/s", series: SERIES.tokens },
+    { id: "load", title: "in flight and queued", series: SERIES.load },
     { id: "workers", title: "workers (dashed: scaling decisions)", marks: true, series: [
       ["workers", "workers", COLORS.gray]] },
     { id: "host", title: "CPU, memory and GPU %", series: [
@@ -29,15 +33,11 @@
       ["GPU %", (p) => p.gpu_utilization.length ? Math.max(...p.gpu_utilization) : null, COLORS.purple]] },
   ];
   const MODEL_CHARTS = [
-    { id: "model-requests", title: "requests/s and errors/s", series: [
-      ["requests/s", "requests_per_second", COLORS.blue], ["errors/s", "errors_per_second", COLORS.red]] },
-    { id: "model-latency", title: "latency ms", series: [
-      ["p50", "latency_p50_ms", COLORS.green], ["p95", "latency_p95_ms", COLORS.amber],
-      ["p99", "latency_p99_ms", COLORS.red]] },
+    { id: "model-requests", title: "requests/s and errors/s", series: SERIES.requests },
+    { id: "model-latency", title: "latency ms", series: SERIES.latency },
     { id: "model-load", title: "in flight, queued and replicas", series: [
-      ["in flight", "in_flight", COLORS.teal], ["queued", "queue_depth", COLORS.amber],
-      ["replicas", "replicas", COLORS.gray]] },
-    { id: "model-tokens", title: "tokens/s", series: [["tokens/s", "tokens_per_second", COLORS.purple]] },
+      ...SERIES.load, ["replicas", "replicas", COLORS.gray]] },
+    { id: "model-tokens", title: "tokens/s", series: SERIES.tokens },
   ];
 
   const state = { period: 5, points: [], decisions: [], model: null, charts: {}, liveSamples: 0, COLORS };

@@ -14,11 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from gateway.deps import Clients
 from gateway.dialects.openai.completions import in_band_error
 from gateway.dialects.openai.shapes import (
+    GenerationBody,
     ResponseFormat,
-    StreamOptions,
+    StreamUsage,
     chat_logprobs,
     response_format_of,
-    usage,
+    response_object,
+    whole_response,
 )
 from gateway.request_id import request_id_of
 from gateway.textgen import (
@@ -77,30 +79,11 @@ class ChatMessage(BaseModel):
     tool_call_id: str | None = None
 
 
-class ChatRequest(BaseModel):
+class ChatRequest(GenerationBody):
     """Body of ``POST /v1/chat/completions``."""
 
-    model_config = ConfigDict(extra="allow")
-
-    model: str = Field("default", description="Model id; 'default' picks the bundled model.")
     messages: list[ChatMessage] = Field(..., description="The conversation so far.")
-    max_tokens: int | None = Field(None, description="Tokens to generate at most.")
     max_completion_tokens: int | None = Field(None, description="Newer name of max_tokens.")
-    temperature: float | None = Field(None, description="0 to 2; 0 is greedy.")
-    top_p: float | None = Field(None, description="Nucleus sampling mass, (0, 1].")
-    top_k: int | None = Field(None, description="Top-k cut-off; 0 disables it.")
-    frequency_penalty: float | None = Field(None, description="-2 to 2.")
-    presence_penalty: float | None = Field(None, description="-2 to 2.")
-    stop: str | list[str] | None = Field(None, description="Up to 4 stop sequences.")
-    seed: int | None = Field(None, description="Same seed, same output.")
-    user: str | None = Field(
-        None,
-        max_length=256,
-        description="The end user it is for: keeps them on one arm of an A/B experiment.",
-    )
-    logit_bias: dict[str, float] | None = Field(
-        None, description="Token id (as a string) → bias from -100 to 100 added to its logit."
-    )
     logprobs: bool = Field(False, description="Return each generated token's log-probability.")
     top_logprobs: int | None = Field(None, description="With logprobs: alternatives per token, 0 to 20.")
     response_format: ResponseFormat | None = Field(
@@ -111,9 +94,6 @@ class ChatRequest(BaseModel):
         None,
         description='"auto" (default), "none", "required" or {"type": "function", "function": {"name": …}}.',
     )
-    n: int = Field(1, description="Choices to generate, 1 to 8, in the same continuous batch.")
-    stream: bool = Field(False, description="Stream SSE chunks ending with data: [DONE].")
-    stream_options: StreamOptions | None = None
 
 
 def message_of(position: int, message: ChatMessage) -> pb.ChatMessage:
@@ -181,65 +161,34 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
         model=body.model,
         messages=[message_of(i, m) for i, m in enumerate(body.messages)],
         max_tokens=body.max_completion_tokens if body.max_completion_tokens is not None else body.max_tokens,
-        temperature=body.temperature,
-        top_p=body.top_p,
-        top_k=body.top_k,
-        stop=body.stop,
-        frequency_penalty=body.frequency_penalty,
-        presence_penalty=body.presence_penalty,
-        logit_bias=body.logit_bias,
-        seed=body.seed,
-        user=body.user,
-        n=body.n,
         logprobs=body.logprobs,
         top_logprobs=body.top_logprobs,
         response_format=response_format_of(body.response_format),
         tools=tools,
         tool_choice=tool_choice,
         tool_choice_name=tool_choice_name,
+        **body.sampling(),
     )
     stream = await open_stream(clients, canonical)
     # The generation's own id: the one its usage record is metered under.
     chat_id = f"chatcmpl-{stream.first.request_id or uuid.uuid4().hex}"
     if not body.stream:
         result = await collect(stream)
-        return JSONResponse(
+        choices = [
             {
-                "id": chat_id,
-                "object": "chat.completion",
-                "created": result.created,
-                "model": result.model,
-                "choices": [
-                    {
-                        "index": c.index,
-                        "message": {"role": "assistant", "content": c.text}
-                        if not c.tool_calls
-                        else {
-                            "role": "assistant",
-                            "content": None,
-                            "tool_calls": tool_calls_of(c.tool_calls),
-                        },
-                        "logprobs": chat_logprobs(c.logprobs) if body.logprobs else None,
-                        "finish_reason": c.finish_reason,
-                    }
-                    for c in result.choices
-                ],
-                "usage": usage(result.prompt_tokens, result.completion_tokens, result.cached_tokens),
+                "index": c.index,
+                "message": {"role": "assistant", "content": c.text}
+                if not c.tool_calls
+                else {"role": "assistant", "content": None, "tool_calls": tool_calls_of(c.tool_calls)},
+                "logprobs": chat_logprobs(c.logprobs) if body.logprobs else None,
+                "finish_reason": c.finish_reason,
             }
-        )
-    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+            for c in result.choices
+        ]
+        return JSONResponse(whole_response(chat_id, "chat.completion", result, choices))
 
     def chunk_of(created: int, model: str, choices: list[dict[str, Any]], **extra: Any) -> bytes:
-        return sse_event(
-            {
-                "id": chat_id,
-                "object": "chat.completion.chunk",
-                "created": created,
-                "model": model,
-                "choices": choices,
-                **extra,
-            }
-        )
+        return sse_event(response_object(chat_id, "chat.completion.chunk", created, model, choices, **extra))
 
     def choice_of(index: int, delta: dict[str, Any], logprobs: Any, finish: str | None) -> dict[str, Any]:
         return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
@@ -250,7 +199,7 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
         for index in range(body.n):
             opening = choice_of(index, {"role": "assistant", "content": ""}, None, None)
             yield chunk_of(created, model, [opening])
-        prompt_tokens = completion_tokens = cached_tokens = 0
+        totals = StreamUsage()
         async for chunk in stream:
             finish = FINISH_NAMES.get(chunk.finish_reason)
             logprobs = chat_logprobs(chunk.logprobs) if body.logprobs else None
@@ -267,10 +216,9 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
             if finish:
                 held = None if chunk.text else logprobs  # tokens whose text a stop sequence cut
                 yield chunk_of(chunk.created, chunk.model_name, [choice_of(chunk.choice, {}, held, finish)])
-                prompt_tokens, cached_tokens = chunk.usage.prompt_tokens, chunk.usage.cached_tokens
-                completion_tokens += chunk.usage.completion_tokens
-        if include_usage:
-            yield chunk_of(created, model, [], usage=usage(prompt_tokens, completion_tokens, cached_tokens))
+                totals.add(chunk.usage)
+        if body.include_usage:
+            yield chunk_of(created, model, [], usage=totals.body())
         yield sse_event("[DONE]")
 
     return sse_response(stream, events(), in_band_error, request_id_of(request))

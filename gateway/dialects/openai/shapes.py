@@ -1,4 +1,5 @@
-"""OpenAI's JSON shapes shared by chat and legacy completions: usage, logprobs, response_format."""
+"""OpenAI's JSON shapes shared by chat and legacy completions: the request fields they share, usage,
+logprobs, response_format."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gateway.textgen import Completion
 from meshserve.v1 import inference_pb2 as pb
 
 
@@ -15,6 +17,53 @@ class StreamOptions(BaseModel):
     """OpenAI stream options."""
 
     include_usage: bool = False
+
+
+class GenerationBody(BaseModel):
+    """The fields that chat and legacy completions' bodies share: model, sampling and streaming."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field("default", description="Model id; 'default' picks the bundled model.")
+    max_tokens: int | None = Field(None, description="Tokens to generate at most.")
+    temperature: float | None = Field(None, description="0 to 2; 0 is greedy.")
+    top_p: float | None = Field(None, description="Nucleus sampling mass, (0, 1].")
+    top_k: int | None = Field(None, description="Top-k cut-off; 0 disables it.")
+    frequency_penalty: float | None = Field(None, description="-2 to 2.")
+    presence_penalty: float | None = Field(None, description="-2 to 2.")
+    stop: str | list[str] | None = Field(None, description="Up to 4 stop sequences.")
+    seed: int | None = Field(None, description="Same seed, same output.")
+    user: str | None = Field(
+        None,
+        max_length=256,
+        description="The end user it is for: keeps them on one arm of an A/B experiment.",
+    )
+    logit_bias: dict[str, float] | None = Field(
+        None, description="Token id (as a string) → bias from -100 to 100 added to its logit."
+    )
+    n: int = Field(1, description="Choices to generate, 1 to 8, in the same continuous batch.")
+    stream: bool = Field(False, description="Stream SSE chunks ending with data: [DONE].")
+    stream_options: StreamOptions | None = None
+
+    def sampling(self) -> dict[str, Any]:
+        """These fields as ``generate_request``'s sampling arguments (``max_tokens`` aside)."""
+        return {
+            "temperature": self.temperature,
+            "top_p": self.top_p,
+            "top_k": self.top_k,
+            "stop": self.stop,
+            "frequency_penalty": self.frequency_penalty,
+            "presence_penalty": self.presence_penalty,
+            "logit_bias": self.logit_bias,
+            "seed": self.seed,
+            "user": self.user,
+            "n": self.n,
+        }
+
+    @property
+    def include_usage(self) -> bool:
+        """Whether a stream ends with a chunk carrying the usage."""
+        return bool(self.stream_options and self.stream_options.include_usage)
 
 
 class JsonSchemaFormat(BaseModel):
@@ -53,6 +102,44 @@ def usage(prompt: int, completion: int, cached: int = 0) -> dict[str, Any]:
         "total_tokens": prompt + completion,
         "prompt_tokens_details": {"cached_tokens": cached},
     }
+
+
+def response_object(
+    response_id: str, kind: str, created: int, model: str, choices: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    """A completion or a stream's chunk: id, object type, creation time, model, choices, then ``extra``."""
+    return {
+        "id": response_id,
+        "object": kind,
+        "created": created,
+        "model": model,
+        "choices": choices,
+        **extra,
+    }
+
+
+def whole_response(
+    response_id: str, kind: str, result: Completion, choices: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A collected (not streamed) completion, with its usage."""
+    totals = usage(result.prompt_tokens, result.completion_tokens, result.cached_tokens)
+    return response_object(response_id, kind, result.created, result.model, choices, usage=totals)
+
+
+class StreamUsage:
+    """A stream's usage, from each choice's last chunk: the prompt counts once, completions add up."""
+
+    def __init__(self) -> None:
+        self.prompt_tokens = self.completion_tokens = self.cached_tokens = 0
+
+    def add(self, last: pb.Usage) -> None:
+        """Counts one finished choice."""
+        self.prompt_tokens, self.cached_tokens = last.prompt_tokens, last.cached_tokens
+        self.completion_tokens += last.completion_tokens
+
+    def body(self) -> dict[str, Any]:
+        """The total as OpenAI's usage object."""
+        return usage(self.prompt_tokens, self.completion_tokens, self.cached_tokens)
 
 
 def chat_logprobs(entries: Iterable[pb.TokenLogprob]) -> dict[str, Any]:
