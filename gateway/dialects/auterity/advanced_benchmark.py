@@ -22,8 +22,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from gateway.deps import Clients
-from gateway.dialects.envelope import iso_now
-from gateway.request_id import request_id_of
+from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -151,7 +150,8 @@ async def run_benchmark(body: BenchmarkRequest, request: Request, clients: Clien
     )
     results = [_model_body(m, metrics) for m in reply.models]
     cut = next((m for m in reply.models if m.error_code == CUT), None)
-    return JSONResponse(
+    return stamped(
+        request,
         {
             "status": "truncated" if cut else "completed",
             "truncated": cut is not None,
@@ -169,7 +169,5 @@ async def run_benchmark(body: BenchmarkRequest, request: Request, clients: Clien
                 "runs": "sequential, below plugins and the response cache",
             },
             "processing_time": reply.seconds,
-            "request_id": request_id_of(request),
-            "timestamp": iso_now(),
-        }
+        },
     )

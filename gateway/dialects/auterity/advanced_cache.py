@@ -19,8 +19,7 @@ from pydantic import BaseModel, Field
 
 from gateway.deps import Clients
 from gateway.dialects.auterity.inference import Parameters
-from gateway.dialects.envelope import iso_now
-from gateway.request_id import request_id_of
+from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
 
@@ -96,7 +95,8 @@ async def prefetch(body: PrefetchRequest, request: Request, clients: Clients) ->
         timeout=TIMEOUT_SECONDS,
     )
     entries = [_entry_body(e) for e in reply.entries]
-    return JSONResponse(
+    return stamped(
+        request,
         {
             "status": "completed",
             "model_id": reply.model_name,
@@ -107,7 +107,5 @@ async def prefetch(body: PrefetchRequest, request: Request, clients: Clients) ->
             "cache": cache_body(reply.stats),
             "match": "later /api/ai/inference requests with this model_id, prompt and the same parameters"
             " (temperature 0 unless a seed is given) are answered from the cache",
-            "request_id": request_id_of(request),
-            "timestamp": iso_now(),
-        }
+        },
     )

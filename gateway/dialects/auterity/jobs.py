@@ -20,7 +20,6 @@ from gateway.deps import Clients
 from gateway.dialects.auterity.inference import InferenceRequest
 from gateway.dialects.auterity.job_inputs import document_analysis, input_items, job_item
 from gateway.dialects.auterity.responses import stamped
-from gateway.dialects.envelope import iso_now
 from gateway.request_id import request_id_of
 from meshserve.grpc import facts_of
 from meshserve.v1 import jobs_pb2 as pb
@@ -222,10 +221,8 @@ def _accepted(job: pb.Job, request: Request, **extra: Any) -> JSONResponse:
         "queue_position": job.queue_position,
         "status_url": f"/api/ai/advanced/job/{job.job_id}/status",
         "created_at": _iso(job.created_at, job.HasField("created_at")),
-        "request_id": request_id_of(request),
-        "timestamp": iso_now(),
     }
-    return JSONResponse(body, status_code=202, headers={"Location": body["status_url"]})
+    return stamped(request, body, 202, headers={"Location": body["status_url"]})
 
 
 @router.post(
@@ -321,25 +318,17 @@ async def webhooks_register(body: WebhookRegisterRequest, request: Request, clie
     result = {
         **_webhook_body(reply.webhook),
         "signature_header": "X-Webhook-Signature",
-        "request_id": request_id_of(request),
-        "timestamp": iso_now(),
     }
     if reply.generated_secret:
         result["secret"] = reply.generated_secret  # shown once
-    return JSONResponse(result, status_code=201)
+    return stamped(request, result, 201)
 
 
 @router.get("/api/ai/webhooks", operation_id="auterity_webhooks_list", summary="List webhooks (meshserve)")
 async def webhooks_list(request: Request, clients: Clients) -> JSONResponse:
     """Every webhook, never its secret."""
     reply = await clients.call(clients.jobs.ListWebhooks, pb.ListWebhooksRequest(), idempotent=True)
-    return JSONResponse(
-        {
-            "webhooks": [_webhook_body(h) for h in reply.webhooks],
-            "request_id": request_id_of(request),
-            "timestamp": iso_now(),
-        }
-    )
+    return stamped(request, {"webhooks": [_webhook_body(h) for h in reply.webhooks]})
 
 
 @router.delete(

@@ -17,8 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
 from gateway.deps import Clients
-from gateway.dialects.envelope import iso_now
-from gateway.request_id import request_id_of
+from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import registry_pb2 as rpb
@@ -126,7 +125,8 @@ async def marketplace(
         }[key]
         items.sort(key=sort_key, reverse=direction == "desc")
     categories = sorted({c for i in items for c in (i["category"], *i["capabilities"])})
-    return JSONResponse(
+    return stamped(
+        request,
         {
             "models": items,
             "total": len(items),
@@ -134,9 +134,7 @@ async def marketplace(
             "filters": {"category": category},
             "sort": {"by": key, "order": direction},
             "pricing_note": PRICING["note"],
-            "request_id": request_id_of(request),
-            "timestamp": iso_now(),
-        }
+        },
     )
 
 

@@ -14,8 +14,7 @@ from pydantic import BaseModel, Field
 from gateway.deps import Clients
 from gateway.dialects.ace3.optimize import option_strings
 from gateway.dialects.auterity.models import model_body
-from gateway.dialects.envelope import iso_now
-from gateway.request_id import request_id_of
+from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import registry_pb2 as rpb
 
@@ -62,7 +61,8 @@ async def optimize_model(body: OptimizeRequest, request: Request, clients: Clien
         timeout=600,
     )
     model = reply.model
-    return JSONResponse(
+    return stamped(
+        request,
         {
             "model_id": model.id,
             "source_model_id": body.model_id,
@@ -70,8 +70,6 @@ async def optimize_model(body: OptimizeRequest, request: Request, clients: Clien
             "optimized": model.optimized,
             "optimizations": list(reply.applied),
             "request_pattern": pattern.model_dump(exclude_none=True),
-            "request_id": request_id_of(request),
-            "timestamp": iso_now(),
         },
-        status_code=201,
+        201,
     )
