@@ -13,12 +13,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from gateway.dashboard import views
 from gateway.deps import Clients
-from gateway.dialects.auterity.responses import stamped
 from gateway.dialects.envelope import iso_now
 from gateway.request_id import request_id_of
 from meshserve.v1 import autoscaler_pb2 as apb
@@ -45,9 +43,8 @@ TARGET_METRICS = {
     "/api/ai/advanced/monitoring/realtime",
     operation_id="auterity_monitoring_realtime",
     summary="Realtime metrics",
-    response_model=dict[str, Any],
 )
-async def realtime(request: Request, clients: Clients) -> JSONResponse:
+async def realtime(request: Request, clients: Clients) -> dict[str, Any]:
     """Active requests, queue, response time, GPU and memory use now."""
     total = views.totals(await views.stats(clients))
     series = await views.history(clients, 300, 0)
@@ -55,29 +52,27 @@ async def realtime(request: Request, clients: Clients) -> JSONResponse:
     gpus = views.gpus(await views.devices(clients))
     utilizations = [g["utilization"] for g in gpus if g["utilization"] is not None]
     cache = await clients.call(clients.inference.GetCacheStats, ipb.GetCacheStatsRequest(), idempotent=True)
-    return stamped(
-        request,
-        {
-            "metrics": {
-                "active_requests": total.in_flight,
-                "queue_size": total.queue_depth,
-                "avg_response_time": round(total.mean_latency_ms / 1000, 6),
-                "cache_hit_rate": round(cache.hit_rate, 4) if cache.HasField("hit_rate") else None,
-                "gpu_utilization": round(sum(utilizations) / len(utilizations), 1) if utilizations else None,
-                "memory_usage": latest["memory_usage"] if latest else None,
-                "cpu_usage": latest["cpu_usage"] if latest else None,
-                "requests_per_second": round(total.request_rate, 4),
-                "tokens_per_second": round(total.tokens_per_second, 3),
-            },
+    return {
+        "timestamp": iso_now(),
+        "metrics": {
+            "active_requests": total.in_flight,
+            "queue_size": total.queue_depth,
+            "avg_response_time": round(total.mean_latency_ms / 1000, 6),
+            "cache_hit_rate": round(cache.hit_rate, 4) if cache.HasField("hit_rate") else None,
+            "gpu_utilization": round(sum(utilizations) / len(utilizations), 1) if utilizations else None,
+            "memory_usage": latest["memory_usage"] if latest else None,
+            "cpu_usage": latest["cpu_usage"] if latest else None,
+            "requests_per_second": round(total.request_rate, 4),
+            "tokens_per_second": round(total.tokens_per_second, 3),
         },
-    )
+        "request_id": request_id_of(request),
+    }
 
 
 @router.get(
     "/api/analytics/performance",
     operation_id="auterity_analytics_performance",
     summary="Performance analytics",
-    response_model=dict[str, Any],
 )
 async def performance(
     request: Request,
@@ -86,7 +81,7 @@ async def performance(
         str | None, Query(description="Service to report on (the mesh serves them all).")
     ] = None,
     date_from: Annotated[str | None, Query(description="ISO date or time; default one hour ago.")] = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
     """Trends since ``date_from`` (bucketed to at most ~60 points), per-model figures and simple alerts."""
     since = time.time() - 3600
     if date_from:
@@ -105,40 +100,41 @@ async def performance(
         for m in stats.models
         if m.requests and m.failures / m.requests > 0.05
     ]
-    return stamped(
-        request,
-        {
-            "service_name": service_name or "meshserve",
-            "period": {
-                "from": datetime.fromtimestamp(since, UTC).isoformat().replace("+00:00", "Z"),
-                "to": iso_now(),
-            },
-            "summary": {
-                "total_requests": total.requests,
-                "failed_requests": total.failures,
-                "error_rate": round(total.error_rate, 6),
-                "avg_response_time": round(total.mean_latency_ms / 1000, 6),
-                "requests_per_second": round(total.request_rate, 4),
-                "tokens_per_second": round(total.tokens_per_second, 3),
-            },
-            "models": [views.model_stats(m) for m in stats.models],
-            "trends": points,
-            "alerts": alerts,
+    return {
+        "service_name": service_name or "meshserve",
+        "period": {
+            "from": datetime.fromtimestamp(since, UTC).isoformat().replace("+00:00", "Z"),
+            "to": iso_now(),
         },
-    )
+        "summary": {
+            "total_requests": total.requests,
+            "failed_requests": total.failures,
+            "error_rate": round(total.error_rate, 6),
+            "avg_response_time": round(total.mean_latency_ms / 1000, 6),
+            "requests_per_second": round(total.request_rate, 4),
+            "tokens_per_second": round(total.tokens_per_second, 3),
+        },
+        "models": [views.model_stats(m) for m in stats.models],
+        "trends": points,
+        "alerts": alerts,
+        "request_id": request_id_of(request),
+        "timestamp": iso_now(),
+    }
 
 
 @router.get(
-    "/api/analytics/realtime/sessions",
-    operation_id="auterity_realtime_sessions",
-    summary="Realtime sessions",
-    response_model=dict[str, Any],
+    "/api/analytics/realtime/sessions", operation_id="auterity_realtime_sessions", summary="Realtime sessions"
 )
-async def sessions(request: Request) -> JSONResponse:
+async def sessions(request: Request) -> dict[str, Any]:
     """The live Socket.IO sessions with their channels and clients."""
     hub = request.app.state.events
     live = [{**info, "channels": hub.channels_of(sid)} for sid, info in hub.sessions.items()]
-    return stamped(request, {"active_sessions": len(live), "sessions": live})
+    return {
+        "active_sessions": len(live),
+        "sessions": live,
+        "request_id": request_id_of(request),
+        "timestamp": iso_now(),
+    }
 
 
 class AutoscaleBody(BaseModel):
@@ -190,8 +186,6 @@ async def autoscale(request: Request, clients: Clients, body: AutoscaleBody) -> 
     reply = await clients.call(
         clients.autoscaler.PutPolicy, apb.PutPolicyRequest(policy=policy), idempotent=True
     )
-    # Not stamped(): the policy echoes the body's floats, and a non-finite one (Python's JSON parser
-    # takes ``Infinity``) renders as null through FastAPI's serialisation but fails in JSONResponse.
     return {
         "status": "active",
         "scaling_type": "horizontal",

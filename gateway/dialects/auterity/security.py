@@ -6,10 +6,10 @@ import re
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 
 from gateway.deps import Clients
-from gateway.dialects.auterity.responses import stamped
+from gateway.dialects.envelope import iso_now
+from gateway.request_id import request_id_of
 from meshserve.v1 import auth_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -30,12 +30,7 @@ def _bound(value: str | None, field: str) -> str:
     return value.replace(" ", "T").replace("+00:00", "Z").replace("+0000", "Z")
 
 
-@router.get(
-    "/api/ai/security/audit",
-    operation_id="auterity_security_audit",
-    summary="Audit trail",
-    response_model=dict[str, Any],
-)
+@router.get("/api/ai/security/audit", operation_id="auterity_security_audit", summary="Audit trail")
 async def audit(
     request: Request,
     clients: Clients,
@@ -43,7 +38,7 @@ async def audit(
     date_to: Annotated[str | None, Query(description="Until this date or time, exclusive (UTC).")] = None,
     user_id: Annotated[str | None, Query(description="Only this user (or 'anonymous').")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Most events, newest first.")] = 100,
-) -> JSONResponse:
+) -> dict[str, Any]:
     """Who called what, when, from where, with which outcome and latency (secrets and prompts masked)."""
     since, until = _bound(date_from, "date_from"), _bound(date_to, "date_to")
     reply = await clients.call(
@@ -68,11 +63,10 @@ async def audit(
         }
         for e in reply.events
     ]
-    return stamped(
-        request,
-        {
-            "events": events,
-            "count": len(events),
-            "filters": {"date_from": date_from, "date_to": date_to, "user_id": user_id, "limit": limit},
-        },
-    )
+    return {
+        "events": events,
+        "count": len(events),
+        "filters": {"date_from": date_from, "date_to": date_to, "user_id": user_id, "limit": limit},
+        "request_id": request_id_of(request),
+        "timestamp": iso_now(),
+    }
