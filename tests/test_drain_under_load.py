@@ -119,3 +119,93 @@ def test_sigterm_of_the_inference_service_under_load_loses_no_accepted_request(t
     # While it drains and restarts the gateway answers 503 with Retry-After (never 500 or 499, never
     # a hang): a call its server cut off as it stopped is UNAVAILABLE, as one that found it gone.
     assert set(after) <= {"ok", "503"}, after
+
+
+CHAT = {
+    "messages": [{"role": "user", "content": "Count from one to twenty in words."}],
+    "max_tokens": 32,
+    "temperature": 0,
+    "stream": True,
+}
+
+
+async def stream_client(url: str, load: Load, until: float) -> None:
+    """Streamed chat completions in a loop: "complete" is a stream that ended with a finish reason
+    and ``[DONE]``; "error event" one that said why in-band and then ``[DONE]``; "cut" anything else."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        while time.monotonic() < until:
+            started, outcome = time.monotonic(), "cut"
+            load.in_flight += 1
+            try:
+                async with http.stream("POST", f"{url}/v1/chat/completions", json=CHAT) as reply:
+                    if reply.status_code != 200:
+                        await reply.aread()
+                        retry = reply.headers.get("Retry-After")
+                        outcome = (
+                            "503" if reply.status_code == 503 and retry else f"status {reply.status_code}"
+                        )
+                    else:
+                        events = [line[6:] async for line in reply.aiter_lines() if line.startswith("data: ")]
+                        pieces = [json.loads(e) for e in events[:-1]] if events[-1:] == ["[DONE]"] else []
+                        if any(p.get("choices") and p["choices"][0].get("finish_reason") for p in pieces):
+                            outcome = "complete"
+                        elif any("error" in p for p in pieces):
+                            outcome = "error event"
+            except httpx.ConnectError:
+                outcome = "refused"
+                await asyncio.sleep(0.05)
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                outcome = "reset"
+            finally:
+                load.in_flight -= 1
+            load.done.append((started, time.monotonic(), outcome))
+
+
+async def drive_streams(mesh: Mesh, process: str) -> Load:
+    pid = json.loads((mesh.data_dir / "launcher.json").read_text())["processes"][process]["pid"]
+    load = Load()
+    until = time.monotonic() + BEFORE_S + AFTER_S
+    tasks = [asyncio.create_task(stream_client(mesh.base_url, load, until)) for _ in range(4)]
+    await asyncio.sleep(BEFORE_S)
+    load.signalled_at, load.in_flight_at_signal = time.monotonic(), load.in_flight
+    os.kill(pid, signal.SIGTERM)
+    await asyncio.gather(*tasks)
+    return load
+
+
+@pytest.mark.slow
+def test_streamed_chats_in_flight_at_sigterm_finish_whole(tmp_path: Path) -> None:
+    """A stream accepted before SIGTERM of the gateway, then of the inference service, runs to its
+    finish reason and ``[DONE]``; those started after either complete or get 503 with Retry-After
+    (or, for the gateway's own restart, a refused connection), never a cut stream or a 500."""
+    with run_mesh(tmp_path, preload_llm=True) as mesh:
+        warm = {**CHAT, "stream": False, "max_tokens": 2}
+        assert httpx.post(f"{mesh.base_url}/v1/chat/completions", json=warm, timeout=300).status_code == 200
+        for process, allowed in (
+            ("gateway", {"complete", "503", "refused", "reset"}),
+            ("inference", {"complete", "503"}),
+        ):
+            load = asyncio.run(drive_streams(mesh, process))
+            before = Counter(o for s, _, o in load.done if s < load.signalled_at)
+            after = Counter(o for s, _, o in load.done if s >= load.signalled_at)
+            print(
+                f"\nstreams, SIGTERM {process}: in flight {load.in_flight_at_signal}; before {dict(before)}; after {dict(after)}"
+            )
+            assert load.in_flight_at_signal > 0 and before["complete"] > 0, before
+            # Sent before the signal: finished whole, or refused before it began (never cut).
+            assert set(before) <= {"complete", "503"}, before
+            assert set(after) <= allowed, after
+            answers_again(mesh.base_url, warm)
+
+
+def answers_again(url: str, chat: dict[str, object], seconds: float = 120) -> None:
+    """Waits until the restarted process serves a chat again."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if httpx.post(f"{url}/v1/chat/completions", json=chat, timeout=30).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"no chat served {seconds}s after the restart")
