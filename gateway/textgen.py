@@ -240,10 +240,21 @@ def sse_event(data: dict[str, Any] | str) -> bytes:
 
 
 #: The OpenAPI responses of a route that streams Server-Sent Events (or, without ``stream``, JSON).
+SSE_EVENT: dict[str, Any] = {
+    "type": "object",
+    "required": ["data"],
+    "properties": {
+        "data": {"type": "string", "contentMediaType": "application/json", "description": "JSON, or [DONE]"},
+        "event": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
 SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The result, or with streaming a `text/event-stream` of `data:` events",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        # One event, as OpenAPI's media-type registry models text/event-stream: its fields.
+        "content": {"text/event-stream": {"schema": SSE_EVENT}},
     }
 }
 
