@@ -144,6 +144,7 @@ async def stream_client(url: str, load: Load, until: float) -> None:
                         outcome = (
                             "503" if reply.status_code == 503 and retry else f"status {reply.status_code}"
                         )
+                        await asyncio.sleep(0.05)  # as a client honouring Retry-After would, briefly
                     else:
                         events = [line[6:] async for line in reply.aiter_lines() if line.startswith("data: ")]
                         pieces = [json.loads(e) for e in events[:-1]] if events[-1:] == ["[DONE]"] else []
