@@ -33,7 +33,12 @@ CHECKS = "not_a_server_error,content_type_conformance,response_schema_conformanc
 @pytest.fixture(scope="module")
 def fuzz_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     """A mesh of its own: the fuzzer registers, loads and deletes whatever the API lets it."""
-    with run_mesh(tmp_path_factory.mktemp("fuzz")) as mesh:
+    # Generations the fuzzer asks for without max_tokens stop at 32 tokens rather than 256: the run
+    # checks the API's answers, and 256 tokens for each of a batch of fuzzed requests can outlast
+    # the 60 s request timeout on two busy cores.
+    with run_mesh(
+        tmp_path_factory.mktemp("fuzz"), {"MESHSERVE_INFERENCE_LLM_DEFAULT_MAX_TOKENS": "32"}
+    ) as mesh:
         yield mesh
 
 
