@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.auterity.responses import stamped
@@ -59,9 +59,9 @@ class BenchmarkRequest(BaseModel):
     metrics: list[str] = Field(
         default_factory=lambda: ["latency", "throughput", "accuracy", "cost"], description="What to report."
     )
-    max_tokens: int | None = Field(None, description="Tokens per run (default 16, at most 128).")
-    repetitions: int | None = Field(None, description="Runs per case (default 3, at most 10).")
-    time_budget_seconds: float | None = Field(
+    max_tokens: StrictInt | None = Field(None, description="Tokens per run (default 16, at most 128).")
+    repetitions: StrictInt | None = Field(None, description="Runs per case (default 3, at most 10).")
+    time_budget_seconds: StrictFloat | None = Field(
         None,
         gt=0,
         le=TIMEOUT_SECONDS - REPLY_SECONDS,

@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat
 
 from gateway.deps import Clients
 from gateway.dialects.auterity.inference import Parameters
@@ -32,7 +32,7 @@ TIMEOUT_SECONDS = 900.0
 class PrefetchConfig(BaseModel):
     """How long entries stay."""
 
-    ttl: float = Field(3600, gt=0, le=7 * 24 * 3600, description="Seconds an entry stays.")
+    ttl: StrictFloat = Field(3600, gt=0, le=7 * 24 * 3600, description="Seconds an entry stays.")
     priority: str = Field("normal", description="Accepted for compatibility; prefetches run in order.")
 
 

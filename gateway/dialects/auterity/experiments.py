@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from gateway.deps import Clients
 from gateway.dialects.auterity.responses import stamped
@@ -28,8 +28,8 @@ class ABTestConfig(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    duration_days: float = Field(0, ge=0, le=3650, description="How long it runs; 0: until stopped.")
-    traffic_split: str | list[float] | None = Field(
+    duration_days: StrictFloat = Field(0, ge=0, le=3650, description="How long it runs; 0: until stopped.")
+    traffic_split: str | list[StrictFloat] | None = Field(
         None, description='Shares per model: "50/50" or [50, 50].'
     )
     success_metric: str = Field(
@@ -58,7 +58,7 @@ class FeedbackRequest(BaseModel):
     """A caller's satisfaction with one answer."""
 
     request_id: str = Field(..., min_length=1, description="The request_id the answer came with.")
-    score: float = Field(..., description="0 (worst) to 1 (best).")
+    score: StrictFloat = Field(..., description="0 (worst) to 1 (best).")
 
 
 def split_of(split: str | list[float] | None, count: int) -> list[float]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.auterity.responses import stamped
@@ -29,13 +29,17 @@ class FinetuneConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    epochs: int = Field(3, ge=1, le=50, description="Passes over the data.")
-    learning_rate: float = Field(1e-4, gt=0, le=0.1, description="Optimizer learning rate.")
-    batch_size: int = Field(8, ge=1, le=64, description="Examples per step.")
-    validation_split: float = Field(0.1, ge=0, le=0.5, description="Share held out for the eval loss.")
-    lora_rank: int = Field(8, ge=1, le=64, description="LoRA rank.")
-    max_steps: int = Field(0, ge=0, le=100_000, description="Stop after this many steps; 0: epochs decide.")
-    seed: int = Field(0, ge=0, le=2**31 - 1, description="Seed of the split, the order and the adapter.")
+    epochs: StrictInt = Field(3, ge=1, le=50, description="Passes over the data.")
+    learning_rate: StrictFloat = Field(1e-4, gt=0, le=0.1, description="Optimizer learning rate.")
+    batch_size: StrictInt = Field(8, ge=1, le=64, description="Examples per step.")
+    validation_split: StrictFloat = Field(0.1, ge=0, le=0.5, description="Share held out for the eval loss.")
+    lora_rank: StrictInt = Field(8, ge=1, le=64, description="LoRA rank.")
+    max_steps: StrictInt = Field(
+        0, ge=0, le=100_000, description="Stop after this many steps; 0: epochs decide."
+    )
+    seed: StrictInt = Field(
+        0, ge=0, le=2**31 - 1, description="Seed of the split, the order and the adapter."
+    )
     callback_url: str | None = Field(None, description="POSTed when the run ends.")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.auterity.errors import render
@@ -31,14 +31,14 @@ router = APIRouter(tags=["auterity"])
 class Parameters(BaseModel):
     """Sampling parameters of 003's requests."""
 
-    max_tokens: int | None = Field(None, description="Tokens to generate at most.")
-    temperature: float | None = Field(None, description="0 to 2; 0 is greedy.")
-    top_p: float | None = Field(None, description="Nucleus sampling mass.")
-    top_k: int | None = Field(None, description="Top-k cut-off.")
+    max_tokens: StrictInt | None = Field(None, description="Tokens to generate at most.")
+    temperature: StrictFloat | None = Field(None, description="0 to 2; 0 is greedy.")
+    top_p: StrictFloat | None = Field(None, description="Nucleus sampling mass.")
+    top_k: StrictInt | None = Field(None, description="Top-k cut-off.")
     stop: str | list[str] | None = Field(None, description="Stop sequences.")
-    frequency_penalty: float | None = Field(None, description="-2 to 2.")
-    presence_penalty: float | None = Field(None, description="-2 to 2.")
-    seed: int | None = Field(None, description="Same seed, same output.")
+    frequency_penalty: StrictFloat | None = Field(None, description="-2 to 2.")
+    presence_penalty: StrictFloat | None = Field(None, description="-2 to 2.")
+    seed: StrictInt | None = Field(None, description="Same seed, same output.")
 
     def request(self, model: str, prompt: str = "", messages: list[tuple[str, str]] | None = None) -> Any:
         """The canonical generation request for ``model`` with these parameters."""
@@ -69,7 +69,7 @@ class InferenceRequest(BaseModel):
 class BatchConfig(BaseModel):
     """How a batch runs."""
 
-    batch_size: int = Field(16, ge=1, le=64, description="Requests generated at the same time.")
+    batch_size: StrictInt = Field(16, ge=1, le=64, description="Requests generated at the same time.")
     priority: str = Field("normal", description="Accepted for compatibility.")
 
 

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.auterity.inference import InferenceRequest
@@ -50,23 +50,23 @@ class RetryPolicyBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strategy: Literal["none", "fixed", "exponential_backoff"] = Field("exponential_backoff")
-    max_retries: int | None = Field(None, ge=0, description="Retries after the first attempt.")
-    initial_delay: float | None = Field(None, ge=0, description="Seconds before the first retry.")
-    max_delay: float | None = Field(None, ge=0, description="Longest delay between attempts, seconds.")
-    multiplier: float | None = Field(None, ge=1, description="Delay growth per retry (exponential).")
+    max_retries: StrictInt | None = Field(None, ge=0, description="Retries after the first attempt.")
+    initial_delay: StrictFloat | None = Field(None, ge=0, description="Seconds before the first retry.")
+    max_delay: StrictFloat | None = Field(None, ge=0, description="Longest delay between attempts, seconds.")
+    multiplier: StrictFloat | None = Field(None, ge=1, description="Delay growth per retry (exponential).")
 
 
 class JobConfigBody(BaseModel):
     """``config`` of batch/create and job/submit."""
 
-    batch_size: int | None = Field(None, ge=1, description="Items generated at the same time.")
+    batch_size: StrictInt | None = Field(None, ge=1, description="Items generated at the same time.")
     priority: Literal["low", "normal", "high"] = Field("normal", description="Queue priority.")
     retry_policy: Literal["none", "fixed", "exponential_backoff"] | RetryPolicyBody | None = Field(
         None, description="How failed items are retried (transient failures only)."
     )
     callback_url: str | None = Field(None, description="Receives a POST with the final job.")
     callback_secret: str | None = Field(None, description="Signs the callback POST (X-Webhook-Signature).")
-    timeout: float | None = Field(None, gt=0, description="Seconds the job may run.")
+    timeout: StrictFloat | None = Field(None, gt=0, description="Seconds the job may run.")
 
 
 class BatchCreateRequest(BaseModel):
@@ -94,8 +94,8 @@ class JobSubmitRequest(BaseModel):
 class WebhookConfigBody(BaseModel):
     """``config`` of a webhook."""
 
-    retry_count: int = Field(3, ge=0, description="Redeliveries after a failure.")
-    timeout: float | None = Field(None, gt=0, description="Seconds one delivery may take.")
+    retry_count: StrictInt = Field(3, ge=0, description="Redeliveries after a failure.")
+    timeout: StrictFloat | None = Field(None, gt=0, description="Seconds one delivery may take.")
 
 
 class WebhookRegisterRequest(BaseModel):

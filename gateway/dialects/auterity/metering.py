@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.auterity.responses import stamped
@@ -27,8 +27,8 @@ from services.common.errors import PermissionDenied
 router = APIRouter(tags=["auterity analytics"])
 
 #: What the messages' integer fields hold (the service checks the ranges that matter).
-Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
-Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Int64 = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
+Int32 = Annotated[StrictInt, Field(ge=-(2**31), le=2**31 - 1)]
 
 
 def _tenant(request: Request, asked: str | None, everyone: bool) -> str:
@@ -143,10 +143,10 @@ class PlanBody(BaseModel):
 
     requests_per_hour: Int64 = Field(description="Requests per hour; 0 for unlimited.")
     monthly_tokens: Int64 = Field(description="Tokens a month; 0 for unlimited.")
-    price_per_1k_tokens: float = Field(description="US dollars per 1,000 tokens.")
-    model_prices: dict[str, float] = Field(default_factory=dict, description="Prices by model name.")
+    price_per_1k_tokens: StrictFloat = Field(description="US dollars per 1,000 tokens.")
+    model_prices: dict[str, StrictFloat] = Field(default_factory=dict, description="Prices by model name.")
     priority: Int32 = Field(description="Queue priority; higher is served sooner.")
-    monthly_fee_usd: float = Field(0.0, description="Monthly fee in US dollars.")
+    monthly_fee_usd: StrictFloat = Field(0.0, description="Monthly fee in US dollars.")
 
 
 @router.put(
@@ -177,7 +177,7 @@ async def budget(
 class BudgetBody(BaseModel):
     """A tenant's monthly budget."""
 
-    limit_usd: float = Field(description="Monthly spending limit in US dollars; 0 for none.")
+    limit_usd: StrictFloat = Field(description="Monthly spending limit in US dollars; 0 for none.")
     alert_thresholds: list[Int32] = Field(
         default_factory=list, description="Percent of the limit to alert at (1..1000); default 50, 80, 100."
     )

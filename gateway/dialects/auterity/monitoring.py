@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from gateway.dashboard import views
 from gateway.deps import Clients
@@ -144,13 +144,17 @@ class AutoscaleBody(BaseModel):
     target_metric: str = Field(
         "requests_per_minute", description="Metric to hold at target_value per instance."
     )
-    target_value: float = Field(1000, gt=0, description="Value per instance.")
-    min_instances: int = Field(1, ge=0, description="Fewest instances; 0 allows scale to zero.")
-    max_instances: int = Field(4, ge=1, description="Most instances.")
+    target_value: StrictFloat = Field(1000, gt=0, description="Value per instance.")
+    min_instances: StrictInt = Field(1, ge=0, description="Fewest instances; 0 allows scale to zero.")
+    max_instances: StrictInt = Field(4, ge=1, description="Most instances.")
     model_id: str | None = Field(None, description="Model to scale; the worker pool when absent.")
     target: str | None = Field(None, description="Same as model_id.")
-    scale_up_cooldown_seconds: float | None = Field(None, gt=0, description="Seconds between scale-ups.")
-    scale_down_cooldown_seconds: float | None = Field(None, gt=0, description="Seconds between scale-downs.")
+    scale_up_cooldown_seconds: StrictFloat | None = Field(
+        None, gt=0, description="Seconds between scale-ups."
+    )
+    scale_down_cooldown_seconds: StrictFloat | None = Field(
+        None, gt=0, description="Seconds between scale-downs."
+    )
 
 
 @router.post(

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.ace3.optimize import option_strings
@@ -24,9 +24,9 @@ router = APIRouter(tags=["auterity"])
 class RequestPattern(BaseModel):
     """How the model is used."""
 
-    frequency: float | None = Field(None, description="Requests per minute.")
-    avg_prompt_length: int | None = Field(None, description="Mean prompt length in tokens.")
-    concurrent_requests: int | None = Field(None, ge=1, description="Requests in flight at once.")
+    frequency: StrictFloat | None = Field(None, description="Requests per minute.")
+    avg_prompt_length: StrictInt | None = Field(None, description="Mean prompt length in tokens.")
+    concurrent_requests: StrictInt | None = Field(None, ge=1, description="Requests in flight at once.")
 
 
 class OptimizeRequest(BaseModel):

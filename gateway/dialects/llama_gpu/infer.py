@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.envelope import iso_now
@@ -41,13 +41,13 @@ class InferRequest(BaseModel):
 
     text: str = Field(..., max_length=MAX_TEXT_CHARS, description="Input text for inference.")
     model: str = Field("default", description="Model identifier.")
-    max_tokens: int = Field(100, description="Maximum tokens to generate.")
-    temperature: float = Field(1.0, description="Sampling temperature.")
-    top_p: float = Field(1.0, description="Nucleus sampling parameter.")
-    top_k: int | None = Field(None, description="Top-k cut-off.")
+    max_tokens: StrictInt = Field(100, description="Maximum tokens to generate.")
+    temperature: StrictFloat = Field(1.0, description="Sampling temperature.")
+    top_p: StrictFloat = Field(1.0, description="Nucleus sampling parameter.")
+    top_k: StrictInt | None = Field(None, description="Top-k cut-off.")
     stop: list[str] | None = Field(None, description="Stop sequences.")
-    seed: int | None = Field(None, description="Seed for reproducible sampling.")
-    stream: bool = Field(False, description="Enable streaming response (SSE, as stream_infer).")
+    seed: StrictInt | None = Field(None, description="Seed for reproducible sampling.")
+    stream: StrictBool = Field(False, description="Enable streaming response (SSE, as stream_infer).")
 
 
 class BatchItem(BaseModel):
@@ -55,8 +55,8 @@ class BatchItem(BaseModel):
 
     id: str = Field("", description="Caller's id, echoed in the result.")
     text: str = Field(..., max_length=MAX_TEXT_CHARS, description="Input text.")
-    max_tokens: int | None = Field(None, description="Maximum tokens for this input.")
-    temperature: float | None = Field(None, description="Overrides the batch temperature.")
+    max_tokens: StrictInt | None = Field(None, description="Maximum tokens for this input.")
+    temperature: StrictFloat | None = Field(None, description="Overrides the batch temperature.")
 
 
 class BatchRequest(BaseModel):
@@ -64,9 +64,9 @@ class BatchRequest(BaseModel):
 
     inputs: list[BatchItem] = Field(..., description="Inputs to process.")
     model: str = Field("default", description="Model identifier.")
-    max_tokens: int = Field(100, description="Default maximum tokens.")
-    temperature: float = Field(1.0, description="Sampling temperature.")
-    top_p: float = Field(1.0, description="Nucleus sampling parameter.")
+    max_tokens: StrictInt = Field(100, description="Default maximum tokens.")
+    temperature: StrictFloat = Field(1.0, description="Sampling temperature.")
+    top_p: StrictFloat = Field(1.0, description="Nucleus sampling parameter.")
 
 
 def _canonical(body: InferRequest) -> Any:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from gateway.deps import Clients
 from meshserve.v1 import common_pb2 as common
@@ -158,7 +158,7 @@ class LoadBody(BaseModel):
     max_memory: str = Field(
         "", description='Language models: refuse the load above this ("2GB", "512MiB", "80%").'
     )
-    replicas: int = Field(1, ge=1, le=16, description="Workers to place the model on.")
+    replicas: StrictInt = Field(1, ge=1, le=16, description="Workers to place the model on.")
 
 
 @router.post(

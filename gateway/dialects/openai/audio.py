@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from gateway.deps import Clients
 from gateway.request_id import request_id_of
@@ -40,7 +40,7 @@ class SpeechRequest(BaseModel):
         "alloy", description="OpenAI voice (alloy, echo…) or an installed voice."
     )
     response_format: str = Field("mp3", description="mp3, opus, aac, flac, wav or pcm (24 kHz s16le).")
-    speed: float = Field(1.0, description="0.25 to 4.0.")
+    speed: StrictFloat = Field(1.0, description="0.25 to 4.0.")
     instructions: str | None = Field(None, description="Accepted; Piper voices have no instruction control.")
     stream_format: Literal["audio", "sse"] = Field("audio", description="Only 'audio' is served.")
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.openai.completions import in_band_error
@@ -83,9 +83,11 @@ class ChatRequest(GenerationBody):
     """Body of ``POST /v1/chat/completions``."""
 
     messages: list[ChatMessage] = Field(..., description="The conversation so far.")
-    max_completion_tokens: int | None = Field(None, description="Newer name of max_tokens.")
-    logprobs: bool = Field(False, description="Return each generated token's log-probability.")
-    top_logprobs: int | None = Field(None, description="With logprobs: alternatives per token, 0 to 20.")
+    max_completion_tokens: StrictInt | None = Field(None, description="Newer name of max_tokens.")
+    logprobs: StrictBool = Field(False, description="Return each generated token's log-probability.")
+    top_logprobs: StrictInt | None = Field(
+        None, description="With logprobs: alternatives per token, 0 to 20."
+    )
     response_format: ResponseFormat | None = Field(
         None, description="json_object or json_schema: the output is constrained to it while decoding."
     )

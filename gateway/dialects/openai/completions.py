@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import Field
+from pydantic import Field, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.openai.errors import render
@@ -38,7 +38,7 @@ class CompletionRequest(GenerationBody):
     """Body of ``POST /v1/completions``."""
 
     prompt: str | list[str] = Field(..., description="The prompt (a list must hold exactly one).")
-    logprobs: int | None = Field(
+    logprobs: StrictInt | None = Field(
         None, description="Return each token's log-probability with this many alternatives (0 to 20)."
     )
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import numpy as np
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from gateway.deps import Clients
 from meshserve.v1 import common_pb2
@@ -27,13 +27,13 @@ class EmbeddingRequest(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = Field("default", description="A language model; 'default' picks the bundled one.")
-    input: str | list[str] | list[int] | list[list[int]] = Field(
+    input: str | list[str] | list[StrictInt] | list[list[StrictInt]] = Field(
         ..., description="A text or a list of texts."
     )
     encoding_format: Literal["float", "base64"] = Field(
         "float", description="Floats, or base64 of float32 bytes."
     )
-    dimensions: int | None = Field(
+    dimensions: StrictInt | None = Field(
         None, description="Keep the first this many dimensions (normalized again)."
     )
 

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
 from gateway.textgen import Completion
 from meshserve.v1 import inference_pb2 as pb
@@ -16,7 +16,7 @@ from meshserve.v1 import inference_pb2 as pb
 class StreamOptions(BaseModel):
     """OpenAI stream options."""
 
-    include_usage: bool = False
+    include_usage: StrictBool = False
 
 
 class GenerationBody(BaseModel):
@@ -25,24 +25,24 @@ class GenerationBody(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     model: str = Field("default", description="Model id; 'default' picks the bundled model.")
-    max_tokens: int | None = Field(None, description="Tokens to generate at most.")
-    temperature: float | None = Field(None, description="0 to 2; 0 is greedy.")
-    top_p: float | None = Field(None, description="Nucleus sampling mass, (0, 1].")
-    top_k: int | None = Field(None, description="Top-k cut-off; 0 disables it.")
-    frequency_penalty: float | None = Field(None, description="-2 to 2.")
-    presence_penalty: float | None = Field(None, description="-2 to 2.")
+    max_tokens: StrictInt | None = Field(None, description="Tokens to generate at most.")
+    temperature: StrictFloat | None = Field(None, description="0 to 2; 0 is greedy.")
+    top_p: StrictFloat | None = Field(None, description="Nucleus sampling mass, (0, 1].")
+    top_k: StrictInt | None = Field(None, description="Top-k cut-off; 0 disables it.")
+    frequency_penalty: StrictFloat | None = Field(None, description="-2 to 2.")
+    presence_penalty: StrictFloat | None = Field(None, description="-2 to 2.")
     stop: str | list[str] | None = Field(None, description="Up to 4 stop sequences.")
-    seed: int | None = Field(None, description="Same seed, same output.")
+    seed: StrictInt | None = Field(None, description="Same seed, same output.")
     user: str | None = Field(
         None,
         max_length=256,
         description="The end user it is for: keeps them on one arm of an A/B experiment.",
     )
-    logit_bias: dict[str, float] | None = Field(
+    logit_bias: dict[str, StrictFloat] | None = Field(
         None, description="Token id (as a string) → bias from -100 to 100 added to its logit."
     )
-    n: int = Field(1, description="Choices to generate, 1 to 8, in the same continuous batch.")
-    stream: bool = Field(False, description="Stream SSE chunks ending with data: [DONE].")
+    n: StrictInt = Field(1, description="Choices to generate, 1 to 8, in the same continuous batch.")
+    stream: StrictBool = Field(False, description="Stream SSE chunks ending with data: [DONE].")
     stream_options: StreamOptions | None = None
 
     def sampling(self) -> dict[str, Any]:
@@ -74,7 +74,7 @@ class JsonSchemaFormat(BaseModel):
     name: str = "response"
     description: str | None = None
     json_schema: dict[str, Any] = Field(default_factory=dict, alias="schema")
-    strict: bool | None = None
+    strict: StrictBool | None = None
 
 
 class ResponseFormat(BaseModel):

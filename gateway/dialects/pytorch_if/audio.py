@@ -14,7 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, ValidationError
 
 from gateway.deps import Clients
 from gateway.errors import validation_error
@@ -46,10 +46,12 @@ class SynthesizeBody(BaseModel):
         None, description="Voice name or alias (such as alloy); defaults to model_name."
     )
     output_format: str = Field("wav", description="wav, flac, mp3, opus (Ogg), aac or pcm.")
-    sample_rate: int = Field(0, description="Output sample rate in Hz (8000-48000); 0 keeps the voice's.")
-    speed: float = Field(1.0, description="Speaking rate, 0.25-4.0.")
-    pitch: float = Field(0.0, description="Pitch shift in semitones, -12 to 12.")
-    volume: float = Field(1.0, description="Volume multiplier, 0-4.")
+    sample_rate: StrictInt = Field(
+        0, description="Output sample rate in Hz (8000-48000); 0 keeps the voice's."
+    )
+    speed: StrictFloat = Field(1.0, description="Speaking rate, 0.25-4.0.")
+    pitch: StrictFloat = Field(0.0, description="Pitch shift in semitones, -12 to 12.")
+    volume: StrictFloat = Field(1.0, description="Volume multiplier, 0-4.")
     language: str = Field("", description="Language hint.")
 
 
@@ -63,10 +65,10 @@ class TranscribeBody(BaseModel):
     model_name: str = Field("default", description="STT model; 'default' is the installed Whisper.")
     language: str = Field("", description="ISO-639-1 language; detected when empty.")
     task: str = Field("transcribe", description="transcribe or translate (to English).")
-    word_timestamps: bool = Field(False, description="Return word timings inside segments.")
+    word_timestamps: StrictBool = Field(False, description="Return word timings inside segments.")
     filename: str = Field("", description="Original file name, a hint for decoding.")
     prompt: str = Field("", description="Text that steers the decoder.")
-    temperature: float = Field(0.0, description="Sampling temperature, 0-1.")
+    temperature: StrictFloat = Field(0.0, description="Sampling temperature, 0-1.")
 
 
 @router.post("/synthesize", operation_id="pytorch_if_synthesize", summary="Text-to-speech synthesis")
@@ -201,7 +203,8 @@ def _form_body(fields: dict[str, str]) -> TranscribeBody:
     if "word_timestamps" in data:
         data["word_timestamps"] = data["word_timestamps"].lower() in ("1", "true", "yes", "on")
     try:
-        return TranscribeBody.model_validate(data)
+        # Form fields arrive as strings: lax here overrides the JSON body's strict types.
+        return TranscribeBody.model_validate(data, strict=False)
     except ValidationError as exc:
         raise validation_error(RequestValidationError(exc.errors())) from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictInt
 
 from gateway.deps import Clients
 from gateway.security import account
@@ -36,8 +36,8 @@ class KeyBody(BaseModel):
     name: str = Field("default", description="Label.")
     role: str = Field("", description="read, write or admin; at most yours (default: yours).")
     plan: str = Field("", description="free, pro or enterprise; at most yours (default: yours).")
-    expires_in_days: int = Field(0, ge=0, description="Lifetime in days; 0 for none.")
-    ttl_seconds: int = Field(0, ge=0, description="Lifetime in seconds; wins over expires_in_days.")
+    expires_in_days: StrictInt = Field(0, ge=0, description="Lifetime in days; 0 for none.")
+    ttl_seconds: StrictInt = Field(0, ge=0, description="Lifetime in seconds; wins over expires_in_days.")
 
 
 def client_address(request: Request) -> str:

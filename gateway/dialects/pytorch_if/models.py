@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from gateway.deps import Clients
 from gateway.dialects.openai.models import ace3_object
@@ -63,7 +63,9 @@ class DownloadBody(BaseModel):
     name: str = Field("", description="Name to store it under.")
     task: str = Field("", description="Task, such as text-to-speech.")
     revision: str = Field("", description="Hub revision.")
-    include_vocoder: bool = Field(False, description="Accepted for compatibility; vocoders are not fetched.")
+    include_vocoder: StrictBool = Field(
+        False, description="Accepted for compatibility; vocoders are not fetched."
+    )
 
 
 @router.post(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from gateway.dashboard import views
 from gateway.deps import Clients, Settings
@@ -47,8 +47,10 @@ class ScaleBody(BaseModel):
 
     model_name: str | None = Field(None, description="Model to scale; `*` or empty scales the worker pool.")
     target: str | None = Field(None, description="Same as model_name.")
-    replicas: int | None = Field(None, ge=0, description="Replicas wanted (clamped to the policy bounds).")
-    target_instances: int | None = Field(None, ge=0, description="Same as replicas.")
+    replicas: StrictInt | None = Field(
+        None, ge=0, description="Replicas wanted (clamped to the policy bounds)."
+    )
+    target_instances: StrictInt | None = Field(None, ge=0, description="Same as replicas.")
     reason: str = Field("", description="Recorded with the decision.")
 
 
@@ -114,7 +116,7 @@ async def server_config(request: Request, clients: Clients, settings: Settings) 
 class OptimizeBody(BaseModel):
     """Whether to carry out the recommendations or only list them."""
 
-    apply: bool = Field(False, description="Scale each target to the replicas its policy wants now.")
+    apply: StrictBool = Field(False, description="Scale each target to the replicas its policy wants now.")
 
 
 @router.post(
