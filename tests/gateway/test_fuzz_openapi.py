@@ -1,10 +1,12 @@
 """Schemathesis over the gateway's OpenAPI on a mesh of its own: every operation gets generated and
-mutated requests, and none may answer a server error, hang past the request timeout, or answer a
-content type its OpenAPI does not document.
+mutated requests, and none may answer a server error, hang past the request timeout, answer a
+content type or a body its OpenAPI does not document (error bodies included: each operation's are
+documented in its surface's envelope), or accept a request its schema says is invalid.
 
 The run is bounded (``MESHSERVE_FUZZ_EXAMPLES`` cases per operation, 2 by default) with a fixed
 seed, so the suite stays fast and a failure reproduces; ``make fuzz`` runs it longer with a fresh
-seed. The failures earlier runs found are kept as plain regression tests in ``test_bad_requests.py``.
+seed. The failures earlier runs found are kept as plain regression tests in ``test_bad_requests.py``
+and ``test_strict_bodies.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ SCHEMATHESIS = Path(sys.executable).with_name("st")
 EXCLUDED = {
     "kserve_ready": "a readiness probe answers 503 while no worker is ready: that is its answer",
 }
-CHECKS = "not_a_server_error,content_type_conformance,response_schema_conformance"
+CHECKS = "not_a_server_error,content_type_conformance,response_schema_conformance,negative_data_rejection"
 
 
 @pytest.fixture(scope="module")
