@@ -224,6 +224,12 @@ class SpeechCore:
         limit = self.settings.max_text_chars
         if not text:
             raise InvalidInput("the text is empty: nothing to synthesize", details={"field": "text"})
+        if "\x00" in job.text:  # the phonemizer takes C strings: a NUL would end the text early
+            raise InvalidInput(
+                f"the text contains a NUL character (U+0000) at position {job.text.index(chr(0))}",
+                details={"field": "text"},
+                suggestion="remove the NUL characters",
+            )
         if len(job.text) > limit:
             raise InvalidInput(
                 f"the text is {len(job.text)} characters long; the limit is {limit} characters",

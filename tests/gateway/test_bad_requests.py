@@ -102,3 +102,18 @@ def test_an_infinite_penalty_is_refused_naming_the_field(mesh: Mesh) -> None:
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["details"]["field"] == "presence_penalty" and error["details"]["provided"] == "inf"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "envelope"),
+    [
+        ("/synthesize", {"inputs": "one\u0000two"}, "pytorch-if"),
+        ("/v1/audio/speech", {"model": "tts-1", "voice": "alloy", "input": "one\u0000two"}, "openai"),
+    ],
+)
+def test_text_to_speak_with_a_nul_character_is_a_bad_request(
+    mesh: Mesh, path: str, body: dict, envelope: str
+) -> None:
+    response = httpx.post(f"{mesh.base_url}{path}", json=body, timeout=60)
+    assert response.status_code == 400, response.text
+    assert_envelope(response.json(), envelope, "NUL character")
