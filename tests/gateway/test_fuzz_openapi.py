@@ -21,7 +21,9 @@ import pytest
 
 from tests.procs import Mesh, run_mesh
 
-pytestmark = [pytest.mark.slow, pytest.mark.integration]
+#: A time-bounded run (``make fuzz``) gets its bound plus ten minutes for the mesh and the last cases.
+FUZZ_TIMEOUT = int(os.environ.get("MESHSERVE_FUZZ_SECONDS") or 0) + 600
+pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(FUZZ_TIMEOUT)]
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")
 
