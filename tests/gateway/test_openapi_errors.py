@@ -82,3 +82,14 @@ def test_a_schema_refuses_another_surfaces_envelope() -> None:
         jsonschema.validate(by_name["kserve-v2"].render(error, "r"), by_name["llama-gpu"].schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(by_name["openai"].render(error, "r"), by_name["pytorch-if"].schema)
+
+
+def test_every_streaming_answer_and_audio_type_is_documented(document: dict[str, Any]) -> None:
+    """Found by fuzzing: /api/v1/infer with ``stream: true`` answers SSE; /v1/audio/speech answers
+    each codec's own content type."""
+    from services.speech.codecs import FORMATS
+
+    for path in ("/api/v1/infer", "/api/v1/stream_infer", "/v1/chat/completions", "/v1/completions"):
+        assert "text/event-stream" in document["paths"][path]["post"]["responses"]["200"]["content"], path
+    speech = document["paths"]["/v1/audio/speech"]["post"]["responses"]["200"]["content"]
+    assert {f.media_type for f in FORMATS.values()} <= set(speech)

@@ -92,7 +92,12 @@ def _result(result: Completion) -> dict[str, Any]:
     }
 
 
-@router.post("/api/v1/infer", operation_id="llama_gpu_infer", summary="Single inference")
+@router.post(
+    "/api/v1/infer",
+    operation_id="llama_gpu_infer",
+    summary="Single inference (with stream: true, an SSE stream as /api/v1/stream_infer)",
+    responses=SSE_RESPONSES,
+)
 async def infer(body: InferRequest, request: Request, clients: Clients) -> Any:
     """Generates text for one input (``stream: true`` answers as stream_infer does)."""
     if body.stream:

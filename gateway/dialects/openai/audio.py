@@ -50,7 +50,18 @@ class SpeechRequest(BaseModel):
     operation_id="openai_create_speech",
     summary="Create speech",
     response_class=Response,
-    responses={200: {"content": {"audio/mpeg": {}, "audio/wav": {}, "audio/ogg": {}, "audio/flac": {}}}},
+    responses={
+        200: {
+            "content": {
+                "audio/mpeg": {},
+                "audio/wav": {},
+                "audio/ogg": {},
+                "audio/flac": {},
+                "audio/aac": {},
+                "audio/pcm": {},
+            }
+        }
+    },
 )
 async def create_speech(body: SpeechRequest, request: Request, clients: Clients) -> Response:
     """Streams the audio file with chunked transfer, a piece per sentence."""
