@@ -8,8 +8,6 @@ database is back the same process is SERVING again by itself and answers from th
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -22,9 +20,9 @@ from services.auth.pg_db import PostgresDatabase
 from services.common.errors import BackendUnavailable, MeshError
 from services.inference.jobs.pg_store import PostgresJobStore
 from services.registry.pg_store import PostgresModelStore
-from tests.procs import ROOT, free_port
+from tests.procs import free_port
 from tests.servers import fresh_database, pg_bin, postgres_server, start_postgres, stop_postgres
-from tests.test_readiness import Lines, status, wait_for
+from tests.test_readiness import Lines, spawn_service, status, wait_for
 
 pytestmark = pytest.mark.skipif(pg_bin() is None, reason="PostgreSQL is not installed")
 
@@ -88,14 +86,7 @@ def test_a_service_turns_not_serving_with_its_database_and_serving_again_by_itse
             f"MESHSERVE_{upper}_PORT": str(port),
             f"MESHSERVE_{upper}_DATABASE_URL": fresh_database(server),
         }
-        process = subprocess.Popen(
-            [sys.executable, "-m", f"services.{service}"],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
+        process = spawn_service(service, env)
         lines, address = Lines(process), f"127.0.0.1:{port}"
         channel = grpc.insecure_channel(address)
 

@@ -15,6 +15,7 @@ import os
 import signal
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,12 +63,15 @@ async def client(url: str, load: Load, until: float) -> None:
             load.done.append((started, time.monotonic(), outcome))
 
 
-async def drive(mesh: Mesh, process: str) -> Load:
+Client = Callable[[str, Load, float], Awaitable[None]]
+
+
+async def drive(mesh: Mesh, process: str, client: Client = client, clients: int = CLIENTS) -> Load:
+    """Runs ``clients`` copies of ``client`` and sends ``process`` SIGTERM after :data:`BEFORE_S`."""
     pid = json.loads((mesh.data_dir / "launcher.json").read_text())["processes"][process]["pid"]
     load = Load()
-    now = time.monotonic()
-    until = now + BEFORE_S + AFTER_S
-    tasks = [asyncio.create_task(client(mesh.base_url, load, until)) for _ in range(CLIENTS)]
+    until = time.monotonic() + BEFORE_S + AFTER_S
+    tasks = [asyncio.create_task(client(mesh.base_url, load, until)) for _ in range(clients)]
     await asyncio.sleep(BEFORE_S)
     load.signalled_at = time.monotonic()
     load.in_flight_at_signal = load.in_flight
@@ -162,18 +166,6 @@ async def stream_client(url: str, load: Load, until: float) -> None:
             load.done.append((started, time.monotonic(), outcome))
 
 
-async def drive_streams(mesh: Mesh, process: str) -> Load:
-    pid = json.loads((mesh.data_dir / "launcher.json").read_text())["processes"][process]["pid"]
-    load = Load()
-    until = time.monotonic() + BEFORE_S + AFTER_S
-    tasks = [asyncio.create_task(stream_client(mesh.base_url, load, until)) for _ in range(4)]
-    await asyncio.sleep(BEFORE_S)
-    load.signalled_at, load.in_flight_at_signal = time.monotonic(), load.in_flight
-    os.kill(pid, signal.SIGTERM)
-    await asyncio.gather(*tasks)
-    return load
-
-
 @pytest.mark.slow
 def test_streamed_chats_in_flight_at_sigterm_finish_whole(tmp_path: Path) -> None:
     """A stream accepted before SIGTERM of the gateway, then of the inference service, runs to its
@@ -186,7 +178,7 @@ def test_streamed_chats_in_flight_at_sigterm_finish_whole(tmp_path: Path) -> Non
             ("gateway", {"complete", "503", "refused", "reset"}),
             ("inference", {"complete", "503"}),
         ):
-            load = asyncio.run(drive_streams(mesh, process))
+            load = asyncio.run(drive(mesh, process, stream_client, clients=4))
             before = Counter(o for s, _, o in load.done if s < load.signalled_at)
             after = Counter(o for s, _, o in load.done if s >= load.signalled_at)
             print(

@@ -62,6 +62,18 @@ class Lines:
         return any(line.startswith(prefix) for line in list(self.lines))
 
 
+def spawn_service(service: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """``python -m services.<service>`` with exactly ``env``, its stdout readable (:class:`Lines`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", f"services.{service}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("service", ["inference", "registry"])
 def test_a_service_is_not_ready_until_its_database_answers_and_not_ready_again_on_sigterm(
@@ -78,14 +90,7 @@ def test_a_service_is_not_ready_until_its_database_answers_and_not_ready_again_o
         f"MESHSERVE_{upper}_DATABASE_URL": f"postgresql://meshserve@127.0.0.1:{pg_port}/postgres",
         f"MESHSERVE_{upper}_DRAIN_DELAY_SECONDS": "3",
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", f"services.{service}"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
+    process = spawn_service(service, env)
     lines = Lines(process)
     address = f"127.0.0.1:{port}"
     try:

@@ -4,8 +4,12 @@ tests checks them (``tests/auth/test_rate_limit_defaults.py`` does)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
+import httpx
 import pytest
 
+from gateway.app import create_app
 from tests.procs import RATE_LIMITS_OFF
 
 
@@ -13,3 +17,14 @@ from tests.procs import RATE_LIMITS_OFF
 def _no_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in RATE_LIMITS_OFF.items():
         monkeypatch.setenv(name, value)
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process gateway (lifespan run) behind an httpx client: no sockets, no mesh."""
+    app = create_app()
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
+        ) as http:
+            yield http

@@ -4,19 +4,6 @@ refused in 004's envelope. The gateway in process (no mesh needed for these answ
 from __future__ import annotations
 
 import httpx
-import pytest
-
-from gateway.app import create_app
-
-
-@pytest.fixture
-async def client() -> httpx.AsyncClient:
-    app = create_app()
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-        ) as http:
-            yield http
 
 
 async def test_every_api_v1_response_says_its_version(client: httpx.AsyncClient) -> None:

@@ -4,28 +4,16 @@ The gateway in process: a body refused by validation never reaches a service, so
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 from pydantic import ValidationError
 
-from gateway.app import create_app
 from gateway.dialects.auterity.metering import BudgetBody
 from gateway.dialects.llama_gpu.infer import BatchRequest
 from gateway.dialects.openai.chat import ChatRequest
 from gateway.dialects.pytorch_if.audio import _form_body
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app()
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://gateway"
-        ) as http:
-            yield http
 
 
 def _refused(body: dict[str, Any], envelope: str, field: str) -> None:
