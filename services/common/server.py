@@ -24,6 +24,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,9 +155,18 @@ class ServiceProcess:
         await self.set_ready(False)  # readiness only: the process stays alive until it exits
         if self.settings.drain_delay_seconds > 0:
             await asyncio.sleep(self.settings.drain_delay_seconds)
+        started = time.monotonic()
         await self.server.stop(self.settings.grace_seconds)
+        drained = time.monotonic()
         if self.registration.on_stop is not None:
             await self.registration.on_stop()
+        log.info(
+            "stopped serving",
+            extra={
+                "drain_s": round(drained - started, 3),
+                "cleanup_s": round(time.monotonic() - drained, 3),
+            },
+        )
         self._stopped.set()
 
     async def wait(self) -> None:
