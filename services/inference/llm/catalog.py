@@ -125,6 +125,7 @@ class LLMCatalog:
             engine=settings.engine,
             threads=settings.threads,
             context_tokens=settings.context_tokens,
+            cpu_turns=settings.cpu_turns,
         )
 
     async def _materialize(

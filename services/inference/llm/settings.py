@@ -60,6 +60,12 @@ class GenerationSettings(BaseSettings):
         description="CPU threads of a language model's engine; 0 uses every core the worker may run on"
         " (its CPU affinity).",
     )
+    cpu_turns: bool = Field(
+        True,
+        description="llama.cpp engines on the CPU take turns on its cores, one decode step at a time"
+        " (two engines each using every core, decoding at once, made a quarter to a half of one"
+        " engine's tokens/s between them; taking turns, 0.7 of it).",
+    )
     context_tokens: int = Field(
         2048,
         ge=0,

@@ -145,6 +145,7 @@ def load_engine(
     engine: str = "auto",
     threads: int = 0,
     context_tokens: int = 0,
+    cpu_turns: bool = True,
 ) -> Engine:
     """Loads the model at ``source`` into the engine :func:`choose` picks."""
     if not source.exists():
@@ -164,6 +165,7 @@ def load_engine(
             threads=threads,
             gpu_layers=gpu_layers,
             reason=choice.reason,
+            cpu_turns=cpu_turns,
         )
     if choice.engine == "vllm":
         from services.inference.llm.engines.vllm_engine import VLLMEngine

@@ -34,6 +34,7 @@ import numpy as np
 
 from services.common.errors import InvalidInput, ModelLoadFailed
 from services.inference.llm.engine_info import EngineInfo
+from services.inference.llm.engines.cpu_turns import DEFAULT_PATH, CpuTurns
 from services.inference.llm.engines.llama_batch import chat_formatter, common_prefix, put_token, usable_cores
 from services.inference.llm.limits import check_roles
 from services.inference.llm.sampling import SamplingParams
@@ -95,6 +96,7 @@ class LlamaCppEngine(ContinuousBatcher):
         threads: int = 0,
         gpu_layers: int = 0,
         reason: str = "",
+        cpu_turns: bool = True,
     ) -> None:
         import llama_cpp
         from llama_cpp import _internals
@@ -153,6 +155,8 @@ class LlamaCppEngine(ContinuousBatcher):
             self._n_vocab,
             quantization=self._model.desc().rsplit(" ", 1)[-1],  # "llama 135M Q4_1"
         )
+        #: Decodes on the CPU take turns with the machine's other engines (see cpu_turns.py).
+        self._turns = CpuTurns(DEFAULT_PATH if cpu_turns and not offloaded else None)
         self._pieces = _Pieces(self._model)
         self._embedding: Any = None  # a second context, for embeddings (made on first use)
         self._embedding_batch: Any = None
@@ -232,7 +236,8 @@ class LlamaCppEngine(ContinuousBatcher):
         self._sample(seq, batch.n_tokens - 1)
 
     def _decode(self, tokens: int) -> None:
-        code = self._llama.llama_decode(self._ctx.ctx, self._batch.batch)
+        with self._turns.turn():
+            code = self._llama.llama_decode(self._ctx.ctx, self._batch.batch)
         if code != 0:
             raise RuntimeError(f"llama_decode returned {code} for a batch of {tokens} tokens")
 
@@ -325,7 +330,8 @@ class LlamaCppEngine(ContinuousBatcher):
                 for row, token in enumerate(ids):
                     put_token(batch, row, token, row, 0, True)
                 batch.n_tokens = len(ids)
-                code = self._llama.llama_decode(ctx.ctx, batch)
+                with self._turns.turn():
+                    code = self._llama.llama_decode(ctx.ctx, batch)
                 if code != 0:
                     raise RuntimeError(f"llama_decode returned {code} embedding {len(ids)} tokens")
                 pointer = self._llama.llama_get_embeddings_seq(ctx.ctx, 0)
@@ -362,3 +368,4 @@ class LlamaCppEngine(ContinuousBatcher):
         self._batch.close()
         self._ctx.close()
         self._model.close()
+        self._turns.close()
