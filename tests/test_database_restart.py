@@ -118,3 +118,21 @@ def test_a_service_turns_not_serving_with_its_database_and_serving_again_by_itse
             channel.close()
             process.terminate()
             process.wait(30)
+
+
+def test_a_transaction_cut_by_a_restart_leaves_nothing_and_never_goes_on_elsewhere() -> None:
+    from services.common.postgres import connect
+
+    with postgres_server() as server:
+        db = connect(fresh_database(server), "DATABASE_URL")
+        db.execute("CREATE TABLE notes (text TEXT NOT NULL)")
+        with pytest.raises(BackendUnavailable):
+            with db.transaction():
+                db.execute("INSERT INTO notes VALUES ('a')")
+                stop_postgres(server)
+                start_postgres(server)
+                for text in ("b", "c"):  # neither may run on a fresh connection, outside the transaction
+                    with pytest.raises(BackendUnavailable):
+                        db.execute("INSERT INTO notes VALUES (%s)", (text,))
+        assert _recovers(lambda: db.execute("SELECT text FROM notes").fetchall()) == []
+        db.close()

@@ -45,6 +45,7 @@ class Connection:
         self._url, self._setting, self._timeout = url, setting, timeout_seconds
         self._connection = _open(url, setting, timeout_seconds)
         self._closed = False
+        self._transactions = 0  # open transaction blocks: none may continue on a new connection
 
     @contextlib.contextmanager
     def _unavailable_when_dropped(self) -> Iterator[None]:
@@ -60,6 +61,8 @@ class Connection:
     def _live(self) -> Any:
         """The connection, opened again when the server dropped it (psycopg marks it closed)."""
         if self._connection.closed and not self._closed:
+            if self._transactions:
+                raise BackendUnavailable("the database connection dropped in a transaction", retry_after=1)
             try:
                 self._connection = _open(self._url, self._setting, self._timeout)
             except ConfigurationError as error:
@@ -74,8 +77,18 @@ class Connection:
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """A transaction (psycopg's ``Connection.transaction``): all of it or nothing."""
-        with self._unavailable_when_dropped(), self._live().transaction():
-            yield
+        connection = self._live()
+        with self._unavailable_when_dropped():
+            with connection.transaction():
+                self._transactions += 1
+                try:
+                    yield
+                finally:
+                    self._transactions -= 1
+            if connection.closed:  # psycopg leaves a block on a dropped connection without a word
+                raise BackendUnavailable(
+                    "the database connection dropped before the transaction committed", retry_after=1
+                )
 
     @contextlib.contextmanager
     def cursor(self) -> Iterator[Any]:
