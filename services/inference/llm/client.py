@@ -19,12 +19,14 @@ from services.inference.llm.outbox import is_final
 
 log = logging.getLogger("meshserve.llm.client")
 
-#: How long an abandoned generation waits for the worker to report what the sequence cost (about a
-#: step, some tens of milliseconds, when the machine has room). Past it the Triton stream is
-#: cancelled, which frees the slot at the engine's next step whatever happened to the request, and
-#: the sequence is billed for the text it had sent (a warning says so): a held slot costs every
-#: other caller, a token or two of billing costs one.
-CANCEL_WAIT_SECONDS = 0.5
+#: How long an abandoned generation waits for the worker to report what the sequence cost. The
+#: ``cancel`` op has already dropped the sequence at the engine's next step, so the wait holds no
+#: slot, only this coroutine: it is usually one step (tens of milliseconds), but a step with every
+#: slot busy on two loaded cores once took longer than half a second, and the sequence was billed
+#: for the text it had sent rather than what it generated. The bound is for a worker that stopped
+#: answering; past it the Triton stream is cancelled and the text events are billed (a warning
+#: says so).
+CANCEL_WAIT_SECONDS = 5.0
 
 
 def _request(model: str, body: dict[str, Any], request_id: str = "") -> dict[str, Any]:
@@ -57,7 +59,9 @@ async def stream_events(
     Leaving early asks the worker to drop the sequence (``{"op": "cancel"}`` on the same stream) and
     waits, at most :data:`CANCEL_WAIT_SECONDS`, for its last event, so ``on_end`` hears the usage of
     what the engine did generate; then the Triton stream is cancelled, which frees the slot in any
-    case. ``on_end`` gets the final event's ``usage`` (finished, cancelled, or ``{}`` when unknown).
+    case. ``on_end`` gets the final event's ``usage`` (finished or cancelled); a request the worker
+    failed, a broken stream, or a worker that did not answer the cancel in time is billed at once for
+    the text events it sent.
     Replies are read by a task of their own: a caller cancelled while waiting must not break the
     stream it still has to read the last event from.
     """
@@ -76,17 +80,20 @@ async def stream_events(
     stream = client.stream_infer(requests())
     replies: asyncio.Queue[Any] = asyncio.Queue()
     reader = asyncio.ensure_future(_read_replies(stream, replies))
-    ended = False
+    ended = False  # the worker sent the final event
+    broken = False  # the worker failed the request or the stream broke: nothing more will come
     pieces = 0
     try:
         while True:
             reply = await replies.get()
+            broken = reply is None or isinstance(reply, BaseException)
             if isinstance(reply, BaseException):
                 raise reply
             if reply is None:
                 raise BackendUnavailable("the worker closed the generation stream early")
             event = _event_of(reply)
             if "error" in event:
+                broken = True
                 raise error_from_event(event["error"])
             if is_final(event):
                 ended = True
@@ -99,10 +106,12 @@ async def stream_events(
                 return
     finally:
         if not ended and on_end is not None and request_id:
-            cancel.set()
-            usage = await _usage_on_cancel(replies, request_id)
+            usage: dict[str, Any] = {}
+            if not broken:  # the caller left: the worker reports what the dropped sequence cost
+                cancel.set()
+                usage = await _usage_on_cancel(replies, request_id)
             if not usage:  # the worker did not say: at least the pieces of text it sent
-                log.warning("usage of an abandoned generation unknown: counting its text events")
+                log.warning("usage of an unfinished generation unknown: counting its text events")
                 usage = {"completion_tokens": pieces}
             on_end(usage)
         finished.set()
