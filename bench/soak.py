@@ -19,10 +19,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +50,22 @@ class Samples:
 
     name: str
     points: list[tuple[float, int, int]] = field(default_factory=list)
+    #: What each sample's descriptors were, by kind (``socket``, ``pipe``, a file's directory...).
+    kinds: list[Counter[str]] = field(default_factory=list)
+
+
+def descriptor_kinds(pid: int) -> Counter[str]:
+    """A process's open descriptors by kind: sockets, pipes, anonymous inodes, and files by their
+    directory (so a gained descriptor can be named)."""
+    kinds: Counter[str] = Counter()
+    for entry in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(entry)
+        except OSError:
+            continue  # closed while listing
+        kind = target.split(":", 1)[0] if not target.startswith("/") else str(Path(target).parent)
+        kinds[kind] += 1
+    return kinds
 
 
 def mesh_processes(mesh: Mesh) -> dict[str, psutil.Process]:
@@ -71,9 +89,12 @@ async def sample(mesh: Mesh, every: float, stop: asyncio.Event, started: float) 
                     memory = process.memory_info()
                     private = memory.rss - getattr(memory, "shared", 0)
                     point = (time.monotonic() - started, private, process.num_fds())
-            except psutil.Error:
+                kinds = descriptor_kinds(process.pid)
+            except (psutil.Error, OSError):
                 continue
-            series.setdefault(key, Samples(key)).points.append(point)
+            samples = series.setdefault(key, Samples(key))
+            samples.points.append(point)
+            samples.kinds.append(kinds)
         try:
             await asyncio.wait_for(stop.wait(), every)
         except TimeoutError:
@@ -91,6 +112,8 @@ class Trend:
     rss_growth: float
     fds: int
     fd_growth: float
+    #: The kinds of descriptor held more at the end than at the fit's start (``socket +1``).
+    fds_gained: str = ""
 
     @property
     def passed(self) -> bool:
@@ -110,7 +133,17 @@ def trend(samples: Samples, after: float) -> Trend | None:
     third = max(1, len(points) // 3)
     fd_growth = max(p[2] for p in points[-third:]) - max(p[2] for p in points[:third])
     start = rss.intercept + rss.slope * xs[0]
-    return Trend(start / 2**20, rss.slope * span / start if start else 0.0, points[0][2], float(fd_growth))
+    kinds = samples.kinds[-len(points) :]
+    most_early = max(range(third), key=lambda i: points[i][2])
+    most_late = max(range(len(points) - third, len(points)), key=lambda i: points[i][2])
+    gained = kinds[most_late] - kinds[most_early] if fd_growth > 0 else Counter()
+    return Trend(
+        start / 2**20,
+        rss.slope * span / start if start else 0.0,
+        points[0][2],
+        float(fd_growth),
+        ", ".join(f"{kind} +{n}" for kind, n in sorted(gained.items())),
+    )
 
 
 def p99(outcomes: list[Outcome], kind: str, since: float, until: float) -> float:
@@ -141,7 +174,8 @@ def render(
             continue  # restarted or gone before enough samples
         lines.append(
             f"| {key} | {found.rss_mib:.0f} | {found.rss_growth * 100:+.1f}% | {found.fds} | "
-            f"{found.fd_growth:+.1f} | {'PASS' if found.passed else 'FAIL'} |"
+            f"{found.fd_growth:+.1f}{f' ({found.fds_gained})' if found.fds_gained else ''} | "
+            f"{'PASS' if found.passed else 'FAIL'} |"
         )
     end = time.monotonic()
     first = (started + warm, started + warm + 60)

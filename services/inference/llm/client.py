@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
@@ -27,6 +28,11 @@ log = logging.getLogger("meshserve.llm.client")
 #: answering; past it the Triton stream is cancelled and the text events are billed (a warning
 #: says so).
 CANCEL_WAIT_SECONDS = 5.0
+
+#: How long a generation that ended waits for Triton to close its stream before cancelling it. A
+#: stream that ended is closed, not cancelled: the LM worker's ``tritonserver`` gained about 4 KiB of
+#: private memory per cancelled stream (16-20 MiB over the 10-minute soak's 5,000 chats).
+CLOSE_WAIT_SECONDS = 1.0
 
 
 def _request(model: str, body: dict[str, Any], request_id: str = "") -> dict[str, Any]:
@@ -59,7 +65,8 @@ async def stream_events(
     Leaving early asks the worker to drop the sequence (``{"op": "cancel"}`` on the same stream) and
     waits, at most :data:`CANCEL_WAIT_SECONDS`, for its last event, so ``on_end`` hears the usage of
     what the engine did generate; then the Triton stream is cancelled, which frees the slot in any
-    case. ``on_end`` gets the final event's ``usage`` (finished or cancelled); a request the worker
+    case. A stream whose sequence ended is closed instead (the request side half-closes and Triton
+    ends the call), off the caller's path. ``on_end`` gets the final event's ``usage`` (finished or cancelled); a request the worker
     failed, a broken stream, or a worker that did not answer the cancel in time is billed at once for
     the text events it sent.
     Replies are read by a task of their own: a caller cancelled while waiting must not break the
@@ -110,13 +117,34 @@ async def stream_events(
             if not broken:  # the caller left: the worker reports what the dropped sequence cost
                 cancel.set()
                 usage = await _usage_on_cancel(replies, request_id)
+                ended = bool(usage)
             if not usage:  # the worker did not say: at least the pieces of text it sent
                 log.warning("usage of an unfinished generation unknown: counting its text events")
                 usage = {"completion_tokens": pieces}
             on_end(usage)
         finished.set()
-        cancel.set()
-        stream.cancel()  # frees the slot on the worker at once, whatever happened above
+        cancel.set()  # the request stream ends: a half-close
+        if ended:  # Triton ends the call itself once its last reply is out
+            closing = asyncio.ensure_future(_close(stream, reader))
+            _CLOSING.add(closing)
+            closing.add_done_callback(_CLOSING.discard)
+        else:
+            stream.cancel()  # frees the slot on the worker at once, whatever happened above
+            reader.cancel()
+
+
+#: Streams whose generation ended, waiting for Triton to close them (held so they are not collected).
+_CLOSING: set[asyncio.Future[None]] = set()
+
+
+async def _close(stream: Any, reader: asyncio.Future[None]) -> None:
+    """Waits, off the caller's path, for Triton to end a stream whose last reply is out; cancels it
+    past :data:`CLOSE_WAIT_SECONDS`."""
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(reader), CLOSE_WAIT_SECONDS)
+    finally:
+        stream.cancel()
         reader.cancel()
 
 
