@@ -29,7 +29,9 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.clients = MeshClients(endpoints, settings.call_timeout_seconds)
+        app.state.clients = MeshClients(
+            endpoints, settings.call_timeout_seconds, settings.restart_wait_seconds
+        )
         yield
         await app.state.clients.close()
 

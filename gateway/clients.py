@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from gateway.streams import first_message
 from meshserve.v1 import (
     auth_pb2_grpc,
     autoscaler_pb2_grpc,
@@ -22,6 +24,7 @@ from meshserve.v1 import (
     speech_pb2_grpc,
 )
 from services.common.clients import ChannelPool, unary_call
+from services.common.errors import MeshError
 from services.common.settings import SERVICE_NAMES, MeshEndpoints
 
 
@@ -44,9 +47,13 @@ class ServiceHealth:
 class MeshClients:
     """Stubs for every service over one channel pool."""
 
-    def __init__(self, endpoints: MeshEndpoints | None = None, call_timeout: float = 60.0) -> None:
+    def __init__(
+        self, endpoints: MeshEndpoints | None = None, call_timeout: float = 60.0, restart_wait: float = 0.0
+    ) -> None:
         self.pool = ChannelPool(endpoints)
         self.call_timeout = call_timeout
+        #: How long a call waits for a service that has no live replica (see the gateway's settings).
+        self.restart_wait = restart_wait
         self.auth = auth_pb2_grpc.AuthServiceStub(self.pool.channel("auth"))
         # MeteringService is served by the auth process (it owns users, keys and plans).
         self.metering = metering_pb2_grpc.MeteringServiceStub(self.pool.channel("auth"))
@@ -63,8 +70,41 @@ class MeshClients:
     async def call(
         self, method: Any, request: Any, *, timeout: float | None = None, idempotent: bool = False
     ) -> Any:
-        """A unary call with deadline, propagation and canonical errors."""
-        return await unary_call(method, request, timeout=timeout or self.call_timeout, idempotent=idempotent)
+        """A unary call with deadline, propagation and canonical errors; an idempotent one is tried
+        again for up to ``restart_wait`` seconds while its service is away."""
+        return await unary_call(
+            method,
+            request,
+            timeout=timeout or self.call_timeout,
+            idempotent=idempotent,
+            retry_seconds=self.restart_wait,
+        )
+
+    async def connected(self, service: str) -> None:
+        """Waits, up to ``restart_wait`` seconds, for a service with no live replica to answer again."""
+        if self.restart_wait > 0:
+            await self.pool.connected(service, self.restart_wait)
+
+    async def open_stream(self, service: str, start: Callable[[], Any], what: str) -> tuple[Any, Any]:
+        """A server stream started by ``start()`` and its first message.
+
+        It waits first for a service with no live replica. A stream that failed with UNAVAILABLE
+        before its first message, leaving the channel without a connection (the process serving it
+        was killed), is opened once more after waiting for the service again: what that process had
+        received died with it. A failure over a live connection is the service's own answer and is
+        raised as it is.
+        """
+        await self.connected(service)
+        call = start()
+        try:
+            return call, await first_message(call, what)
+        except MeshError as error:
+            broken = error.grpc_code is grpc.StatusCode.UNAVAILABLE and not self.pool.is_connected(service)
+            if self.restart_wait <= 0 or not broken:
+                raise
+        await self.pool.connected(service, self.restart_wait, after_failure=True)
+        call = start()
+        return call, await first_message(call, what)
 
     async def check(self, name: str, timeout: float) -> ServiceHealth:
         """Checks one service with grpc.health.v1."""

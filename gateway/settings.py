@@ -16,6 +16,13 @@ class GatewaySettings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
     health_timeout_seconds: float = Field(1.0, description="Deadline of each service health check.")
     call_timeout_seconds: float = Field(60.0, description="Default deadline of a call into the mesh.")
+    restart_wait_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long a request waits for a service with no live replica (a restart takes 2-3 s)"
+        " before it is answered 503 with Retry-After: a call not yet sent waits for the connection, an"
+        " idempotent one that failed on UNAVAILABLE is tried again. 0: answer 503 at once.",
+    )
     max_in_flight_inference: int = Field(
         512,
         ge=0,

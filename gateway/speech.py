@@ -19,7 +19,7 @@ from fastapi.responses import StreamingResponse
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
 from gateway.clients import MeshClients
-from gateway.streams import OpenStream, first_message
+from gateway.streams import OpenStream
 from meshserve.v1 import speech_pb2 as pb
 from services.common.clients import call_metadata
 from services.common.errors import InvalidInput, MeshError
@@ -59,8 +59,11 @@ SynthesisStream = OpenStream[pb.SynthesizeResponse]
 
 async def open_synthesis(clients: MeshClients, request: pb.SynthesizeRequest) -> SynthesisStream:
     """Starts a synthesis and waits for its first chunk (errors raise before any byte is sent)."""
-    call = clients.speech.Synthesize(request, timeout=SPEECH_TIMEOUT_SECONDS, metadata=call_metadata())
-    first = await first_message(call, "synthesis")
+    call, first = await clients.open_stream(
+        "speech",
+        lambda: clients.speech.Synthesize(request, timeout=SPEECH_TIMEOUT_SECONDS, metadata=call_metadata()),
+        "synthesis",
+    )
     return OpenStream(call, first, lambda chunk: bool(chunk.final))
 
 
@@ -163,6 +166,7 @@ async def transcribe(
         async for data in chunks:
             yield pb.TranscribeRequest(audio=data)
 
+    await clients.connected("speech")
     call = clients.speech.Transcribe(messages(), timeout=SPEECH_TIMEOUT_SECONDS, metadata=call_metadata())
     try:
         return await call

@@ -20,7 +20,7 @@ from fastapi.responses import StreamingResponse
 
 from gateway.clients import MeshClients
 from gateway.reply_headers import add_reply_header
-from gateway.streams import OpenStream, first_message
+from gateway.streams import OpenStream
 from meshserve.v1 import common_pb2
 from meshserve.v1 import inference_pb2 as pb
 from services.common.clients import call_metadata
@@ -114,8 +114,11 @@ GenerationStream = OpenStream[pb.GenerateResponse]
 async def open_stream(clients: MeshClients, request: pb.GenerateRequest) -> GenerationStream:
     """Starts a generation and waits for its first chunk (errors raise before any byte is sent).
     The stream ends once each of the request's ``n`` choices has finished."""
-    call = clients.inference.Generate(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=call_metadata())
-    first = await first_message(call, "generation")
+    call, first = await clients.open_stream(
+        "inference",
+        lambda: clients.inference.Generate(request, timeout=STREAM_TIMEOUT_SECONDS, metadata=call_metadata()),
+        "generation",
+    )
     await show_quota(call)
     unfinished = {"choices": max(1, request.sampling.n)}
 
