@@ -12,6 +12,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from gateway.streams import first_message
+from meshserve.grpc import error_detail
 from meshserve.v1 import (
     auth_pb2_grpc,
     autoscaler_pb2_grpc,
@@ -88,23 +89,25 @@ class MeshClients:
     async def open_stream(self, service: str, start: Callable[[], Any], what: str) -> tuple[Any, Any]:
         """A server stream started by ``start()`` and its first message.
 
-        It waits first for a service with no live replica. A stream that failed with UNAVAILABLE
-        before its first message, leaving the channel without a connection (the process serving it
-        was killed), is opened once more after waiting for the service again: what that process had
-        received died with it. A failure over a live connection is the service's own answer and is
-        raised as it is.
+        It waits first for a service with no live replica. A stream whose connection broke before its
+        first message (UNAVAILABLE without the service's own error detail: the process serving it
+        died, and what it had received died with it) is opened once more, after waiting for the
+        service again. An error the service sent is raised as it is.
         """
         await self.connected(service)
         call = start()
         try:
+            first = await call.read()
+        except grpc.aio.AioRpcError as error:
+            went_away = error.code() is grpc.StatusCode.UNAVAILABLE and error_detail(error) is None
+            if self.restart_wait <= 0 or not went_away:
+                raise MeshError.from_rpc_error(error) from None
+            await self.pool.connected(service, self.restart_wait, after_failure=True)
+            call = start()
             return call, await first_message(call, what)
-        except MeshError as error:
-            broken = error.grpc_code is grpc.StatusCode.UNAVAILABLE and not self.pool.is_connected(service)
-            if self.restart_wait <= 0 or not broken:
-                raise
-        await self.pool.connected(service, self.restart_wait, after_failure=True)
-        call = start()
-        return call, await first_message(call, what)
+        if first is grpc.aio.EOF:
+            raise MeshError(f"the {what} ended without a reply")
+        return call, first
 
     async def check(self, name: str, timeout: float) -> ServiceHealth:
         """Checks one service with grpc.health.v1."""

@@ -101,10 +101,6 @@ class ChannelPool:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(channel.channel_ready(), wait_seconds)
 
-    def is_connected(self, service: str) -> bool:
-        """Whether the service's channel holds a live connection now."""
-        return self._channel_now(service).get_state() is grpc.ChannelConnectivity.READY
-
     def _channel_now(self, service: str) -> grpc.aio.Channel:
         channel = self.channel(service)
         return channel.current() if isinstance(channel, FollowingChannel) else channel
