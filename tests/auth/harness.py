@@ -74,7 +74,10 @@ def endpoints_for(auth_address: str) -> MeshEndpoints:
 
 def gateway_app(auth_address: str, security: SecuritySettings) -> FastAPI:
     """The real gateway app pointed at the auth process, with the given security settings."""
-    app = create_app(GatewaySettings(call_timeout_seconds=5), endpoints_for(auth_address))
+    # Only auth runs here: the other services are absent, not restarting, so a call to one is
+    # answered 503 at once rather than after waiting for it to come back.
+    settings = GatewaySettings(call_timeout_seconds=5, restart_wait_seconds=0)
+    app = create_app(settings, endpoints_for(auth_address))
     app.state.security = SecurityState(security)
     return app
 
@@ -110,6 +113,7 @@ def gateway_process(
         **keys.env(),
         "MESHSERVE_AUTH_ADDRESS": auth_address,
         "MESHSERVE_GATEWAY_PORT": str(port),
+        "MESHSERVE_GATEWAY_RESTART_WAIT_SECONDS": "0",  # only auth runs: the rest are absent
         "PYTHONUNBUFFERED": "1",
         **env,
     }
