@@ -44,6 +44,14 @@ def restart_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         yield mesh
 
 
+def is_gone(pid: int) -> bool:
+    """Whether a process has ended (reaped, or a zombie waiting to be)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def service_pid(mesh: Mesh, name: str) -> int:
     return int(json.loads((mesh.data_dir / "launcher.json").read_text())["processes"][name]["pid"])
 
@@ -58,7 +66,7 @@ async def sent_right_after_killing(mesh: Mesh, service: str, calls: dict[str, tu
     while service_pid(mesh, service) == pid:
         assert time.monotonic() < deadline, "the launcher did not restart the service"
         await asyncio.sleep(0.1)
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert is_gone(pid)
     return {name: (r.status_code, r.text[:200]) for name, r in zip(calls, replies, strict=True)}
 
 
