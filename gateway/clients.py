@@ -11,7 +11,6 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.streams import first_message
 from meshserve.grpc import error_detail
 from meshserve.v1 import (
     auth_pb2_grpc,
@@ -24,7 +23,7 @@ from meshserve.v1 import (
     registry_pb2_grpc,
     speech_pb2_grpc,
 )
-from services.common.clients import ChannelPool, unary_call
+from services.common.clients import ChannelPool, backoff_seconds, unary_call
 from services.common.errors import MeshError
 from services.common.settings import SERVICE_NAMES, MeshEndpoints
 
@@ -91,23 +90,28 @@ class MeshClients:
 
         It waits first for a service with no live replica. A stream whose connection broke before its
         first message (UNAVAILABLE without the service's own error detail: the process serving it
-        died, and what it had received died with it) is opened once more, after waiting for the
-        service again. An error the service sent is raised as it is.
+        died, and what it had received died with it) is opened again, after waiting for the service,
+        until ``restart_wait`` has passed (the channel may take a moment to see the connection gone).
+        An error the service sent is raised as it is.
         """
+        give_up = time.monotonic() + self.restart_wait
         await self.connected(service)
-        call = start()
-        try:
-            first = await call.read()
-        except grpc.aio.AioRpcError as error:
-            went_away = error.code() is grpc.StatusCode.UNAVAILABLE and error_detail(error) is None
-            if self.restart_wait <= 0 or not went_away:
-                raise MeshError.from_rpc_error(error) from None
-            await self.pool.connected(service, self.restart_wait, after_failure=True)
+        attempt = 0
+        while True:
             call = start()
-            return call, await first_message(call, what)
-        if first is grpc.aio.EOF:
-            raise MeshError(f"the {what} ended without a reply")
-        return call, first
+            try:
+                first = await call.read()
+            except grpc.aio.AioRpcError as error:
+                went_away = error.code() is grpc.StatusCode.UNAVAILABLE and error_detail(error) is None
+                if not went_away or time.monotonic() >= give_up:
+                    raise MeshError.from_rpc_error(error) from None
+                await asyncio.sleep(backoff_seconds(attempt, cap=0.5))
+                await self.pool.connected(service, max(0.0, give_up - time.monotonic()), after_failure=True)
+                attempt += 1
+                continue
+            if first is grpc.aio.EOF:
+                raise MeshError(f"the {what} ended without a reply")
+            return call, first
 
     async def check(self, name: str, timeout: float) -> ServiceHealth:
         """Checks one service with grpc.health.v1."""
