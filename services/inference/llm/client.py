@@ -66,9 +66,9 @@ async def stream_events(
     waits, at most :data:`CANCEL_WAIT_SECONDS`, for its last event, so ``on_end`` hears the usage of
     what the engine did generate; then the Triton stream is cancelled, which frees the slot in any
     case. A stream whose sequence ended is closed instead (the request side half-closes and Triton
-    ends the call), off the caller's path. ``on_end`` gets the final event's ``usage`` (finished or cancelled); a request the worker
-    failed, a broken stream, or a worker that did not answer the cancel in time is billed at once for
-    the text events it sent.
+    ends the call), off the caller's path. ``on_end`` gets the final event's ``usage`` (finished or
+    cancelled); a request the worker failed, a broken stream, or a worker that did not answer the
+    cancel in time is billed at once for the text events it sent.
     Replies are read by a task of their own: a caller cancelled while waiting must not break the
     stream it still has to read the last event from.
     """
