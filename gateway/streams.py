@@ -49,14 +49,3 @@ class OpenStream(Generic[Message]):
     def cancel(self) -> None:
         """Cancels the call (a no-op once it has finished)."""
         self.call.cancel()
-
-
-async def first_message(call: Any, what: str) -> Any:
-    """The first message of a call; errors raise before any byte is sent to the client."""
-    try:
-        first = await call.read()
-    except grpc.aio.AioRpcError as error:
-        raise MeshError.from_rpc_error(error) from None
-    if first is grpc.aio.EOF:
-        raise MeshError(f"the {what} ended without a reply")
-    return first
