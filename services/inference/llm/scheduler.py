@@ -206,12 +206,19 @@ class ContinuousBatcher(InfoBackedEngine, ABC):
         self._fail_all(MeshError("the language model is shutting down"))
 
     def _dropped(self, seq: Sequence) -> bool:
-        """Whether the caller went away (checked before spending compute on it)."""
-        if not seq.cancelled:
-            try:
-                seq.cancelled = bool(seq.is_cancelled())
-            except Exception:
-                seq.cancelled = True
+        """Whether the caller went away or cancelled (checked before spending compute on it).
+
+        ``seq.cancelled`` is only ever set to True, here or by :meth:`cancel` on another thread: a
+        ``cancel`` arriving while ``is_cancelled`` is asked (a call to the Triton server) must not be
+        overwritten by its False, or the sequence generates on until its stream is cancelled."""
+        if seq.cancelled:
+            return True
+        try:
+            gone = bool(seq.is_cancelled())
+        except Exception:
+            gone = True
+        if gone:
+            seq.cancelled = True
         return seq.cancelled
 
     def _join(self, seq: Sequence) -> None:
