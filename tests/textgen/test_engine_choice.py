@@ -142,8 +142,16 @@ def test_vllm_structured_outputs_and_logprobs_mapping() -> None:
 
 
 def test_the_worker_config_carries_the_engine_settings(gguf: Path) -> None:
-    spec = LLMSpec("m", gguf, engine="llama.cpp", threads=3, context_tokens=1024, cpu_turns=False)
+    spec = LLMSpec(
+        "m", gguf, engine="llama.cpp", threads=3, context_tokens=1024, adaptive_threads=False, cpu_turns=False
+    )
     config = config_pbtxt(spec)
-    settings = (("engine", "llama.cpp"), ("threads", "3"), ("context_tokens", "1024"), ("cpu_turns", "0"))
+    settings = (
+        ("engine", "llama.cpp"),
+        ("threads", "3"),
+        ("context_tokens", "1024"),
+        ("adaptive_threads", "0"),
+        ("cpu_turns", "0"),
+    )
     for key, value in settings:
         assert f'parameters: {{ key: "{key}" value: {{ string_value: "{value}" }} }}' in config

@@ -17,6 +17,7 @@ import pytest
 from services.common.bundled import SMOLLM2_GGUF
 from services.inference.llm.engines import choose, load_engine
 from services.inference.llm.engines.llamacpp import LlamaCppEngine
+from services.inference.llm.engines.thread_choice import ThreadChoice
 from services.inference.llm.sampling import SamplingParams
 from tests.textgen.conftest import llama_greedy
 
@@ -103,6 +104,36 @@ def test_batched_sequences_equal_their_solo_runs_and_llama_cpp(
     stats = engine.stats()
     assert (stats["engine"], stats["device"], stats["threads"]) == ("llama.cpp", "cpu", 2)
     assert stats["active"] == stats["waiting"] == 0
+
+
+class Alternating(ThreadChoice):
+    """Switches between the two thread counts at every decode, whatever the timings."""
+
+    def __init__(self) -> None:
+        super().__init__(2)
+        self.picked: list[int] = []
+
+    def pick(self, tokens: int) -> int:
+        self.picked.append(self.counts[len(self.picked) % 2])
+        return self.picked[-1]
+
+
+def test_the_thread_count_of_a_decode_never_changes_the_tokens(
+    engine: LlamaCppEngine, llama_reference: Any
+) -> None:
+    """Adaptive threads move decodes between 2 threads and 1 as the load changes: llama.cpp computes
+    each output on one thread, so the greedy text is llama.cpp's own either way."""
+    engine._thread_choice = alternating = Alternating()
+    try:
+        greedy = SamplingParams(max_tokens=40, temperature=0.0)
+        jobs = [(chat(engine, p), greedy) for p in PROMPTS[:2]]
+        results = run(engine, jobs)
+    finally:
+        engine._thread_choice = ThreadChoice(2)
+    assert set(alternating.picked) == {2, 1} and len(alternating.picked) > 40
+    for prompt, result in zip(PROMPTS[:2], results, strict=True):
+        expected = llama_greedy(llama_reference, [{"role": "user", "content": prompt}], 40)
+        assert result.text == expected["choices"][0]["message"]["content"], prompt
 
 
 def test_prompt_cache_reuses_a_shared_prefix_and_keeps_the_output(engine: LlamaCppEngine) -> None:

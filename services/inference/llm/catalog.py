@@ -125,6 +125,7 @@ class LLMCatalog:
             engine=settings.engine,
             threads=settings.threads,
             context_tokens=settings.context_tokens,
+            adaptive_threads=settings.adaptive_threads,
             cpu_turns=settings.cpu_turns,
         )
 

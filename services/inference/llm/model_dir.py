@@ -28,6 +28,8 @@ class LLMSpec:
     threads: int = 0
     #: Tokens one sequence may hold (0: the model's trained context).
     context_tokens: int = 0
+    #: Whether each decode picks all of ``threads`` or half, whichever has been faster.
+    adaptive_threads: bool = True
     #: Whether a CPU engine takes turns on the cores with the machine's other engines.
     cpu_turns: bool = True
 
@@ -47,6 +49,7 @@ def config_pbtxt(spec: LLMSpec) -> str:
         "engine": spec.engine,
         "threads": str(spec.threads),
         "context_tokens": str(spec.context_tokens),
+        "adaptive_threads": "1" if spec.adaptive_threads else "0",
         "cpu_turns": "1" if spec.cpu_turns else "0",
         "code_root": str(CODE_ROOT),
     }

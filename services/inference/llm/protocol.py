@@ -49,7 +49,7 @@ class WorkerModel:
     @classmethod
     def from_parameters(cls, name: str, params: dict[str, str]) -> WorkerModel:
         """Loads the model a Triton config's parameters name (``source``, ``device``, ``max_batch``,
-        ``engine``, ``threads``, ``context_tokens``, ``cpu_turns``: see :func:`~services.inference.llm.model_dir.config_pbtxt`)."""
+        ``engine``, ``threads``, ``adaptive_threads``, ``context_tokens``, ``cpu_turns``: see :func:`~services.inference.llm.model_dir.config_pbtxt`)."""
         engine = load_engine(
             Path(params["source"]),
             name=name,
@@ -58,6 +58,7 @@ class WorkerModel:
             engine=params.get("engine", "auto"),
             threads=int(params.get("threads", "0")),
             context_tokens=int(params.get("context_tokens", "0")),
+            adaptive_threads=params.get("adaptive_threads", "1") == "1",
             cpu_turns=params.get("cpu_turns", "1") == "1",
         )
         return cls(engine)

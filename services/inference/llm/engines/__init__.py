@@ -145,6 +145,7 @@ def load_engine(
     engine: str = "auto",
     threads: int = 0,
     context_tokens: int = 0,
+    adaptive_threads: bool = True,
     cpu_turns: bool = True,
 ) -> Engine:
     """Loads the model at ``source`` into the engine :func:`choose` picks."""
@@ -165,6 +166,7 @@ def load_engine(
             threads=threads,
             gpu_layers=gpu_layers,
             reason=choice.reason,
+            adaptive_threads=adaptive_threads,
             cpu_turns=cpu_turns,
         )
     if choice.engine == "vllm":

@@ -36,6 +36,7 @@ from services.common.errors import InvalidInput, ModelLoadFailed
 from services.inference.llm.engine_info import EngineInfo
 from services.inference.llm.engines.cpu_turns import DEFAULT_PATH, CpuTurns
 from services.inference.llm.engines.llama_batch import chat_formatter, common_prefix, put_token, usable_cores
+from services.inference.llm.engines.thread_choice import ThreadChoice
 from services.inference.llm.limits import check_roles
 from services.inference.llm.sampling import SamplingParams
 from services.inference.llm.scheduler import ContinuousBatcher
@@ -96,6 +97,7 @@ class LlamaCppEngine(ContinuousBatcher):
         threads: int = 0,
         gpu_layers: int = 0,
         reason: str = "",
+        adaptive_threads: bool = True,
         cpu_turns: bool = True,
     ) -> None:
         import llama_cpp
@@ -155,6 +157,9 @@ class LlamaCppEngine(ContinuousBatcher):
             self._n_vocab,
             quantization=self._model.desc().rsplit(" ", 1)[-1],  # "llama 135M Q4_1"
         )
+        #: How many threads each decode uses (see thread_choice.py); fixed when not adaptive.
+        self._thread_choice = ThreadChoice(threads, adaptive=adaptive_threads and not offloaded)
+        self._threads_set = threads
         #: Decodes on the CPU take turns with the machine's other engines (see cpu_turns.py).
         self._turns = CpuTurns(DEFAULT_PATH if cpu_turns and not offloaded else None)
         self._pieces = _Pieces(self._model)
@@ -236,8 +241,14 @@ class LlamaCppEngine(ContinuousBatcher):
         self._sample(seq, batch.n_tokens - 1)
 
     def _decode(self, tokens: int) -> None:
+        threads = self._thread_choice.pick(tokens)
         with self._turns.turn():
+            if threads != self._threads_set:
+                self._llama.llama_set_n_threads(self._ctx.ctx, threads, threads)
+                self._threads_set = threads
+            started = time.perf_counter()
             code = self._llama.llama_decode(self._ctx.ctx, self._batch.batch)
+            self._thread_choice.record(tokens, threads, time.perf_counter() - started)
         if code != 0:
             raise RuntimeError(f"llama_decode returned {code} for a batch of {tokens} tokens")
 
