@@ -121,6 +121,10 @@ def run_config(threads: int, adaptive: bool, tokens: int, rounds: int) -> list[t
     return rows
 
 
+def _threads(count: int) -> str:
+    return f"{count} thread{'s' if count > 1 else ''}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -130,7 +134,7 @@ def main() -> None:
     args = parser.parse_args()
     cores = usable_cores()
     half = max(1, cores // 2)
-    configs = [(f"{cores} threads", cores, False), (f"{half} threads", half, False)]
+    configs = [(_threads(cores), cores, False), (_threads(half), half, False)]
     configs.append((f"adaptive ({cores} or {half})", cores, True))
     print(f"{cores} cores, greedy, {args.rounds} x {args.tokens} tokens per stream, one process per engine")
     print("| load | streams | threads | tokens/s | longest gap ms | vs best fixed count |")
