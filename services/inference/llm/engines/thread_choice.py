@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 
 #: How far a decode moves its thread count's running estimate.
 WEIGHT = 0.25
-#: Decodes in a row that try a count; their median is its figure. The first decode after a switch
-#: pays for waking the threads that slept, so one decode alone would misjudge the count switched to.
+#: Decodes in a row that try a count; their median is its figure. One decode is a noisy figure (the
+#: first after a switch also wakes threads that slept), and would misjudge the count switched to.
 TRIAL_DECODES = 3
 #: A try ends at once, lost, on a decode this many times slower than the other count's figure: under
 #: load, a decode on every core took 0.3-1.7 s where one thread took 20 ms.
