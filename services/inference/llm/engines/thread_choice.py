@@ -7,8 +7,8 @@ runs again, at every barrier. Measured on this 2-core machine with the bundled S
 
 - alone: 2 threads 0.94 s, 1 thread 1.97 s;
 - beside one busy process: 2 threads 13.3 s (single decodes up to 0.44 s), 1 thread 2.3 s;
-- in the mesh with two busy processes beside it, one decode with 2 threads took 5.7 s, and a
-  client that left held its batch slot that long.
+- in the mesh beside one busy process, single decodes on 2 threads took up to 2.4 s, and a client
+  that left could hold its batch slot that long.
 
 No thread count wins in both cases, and the load changes while the mesh runs. So each decode is
 timed, and decodes of the same size (tokens, in powers of two) use the count that has been faster:
