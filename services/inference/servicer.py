@@ -19,6 +19,7 @@ from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
 from services.common.context import current_request_id, remaining_seconds
 from services.common.errors import MeshError
+from services.common.messages import message_from, record_from
 from services.common.metering import Meter
 from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.jobs.webhooks import WebhookHub
@@ -43,37 +44,12 @@ def batching_from_proto(config: pb.BatchingConfig | None) -> Batching | None:
     """A BatchingConfig message as pool batching; None when the message is unset."""
     if config is None:
         return None
-    return Batching(
-        max_batch_size=config.max_batch_size,
-        preferred_batch_sizes=tuple(config.preferred_batch_sizes),
-        max_queue_delay_microseconds=config.max_queue_delay_microseconds,
-    )
-
-
-def batching_to_proto(batching: Batching) -> pb.BatchingConfig:
-    """Pool batching as a BatchingConfig message."""
-    return pb.BatchingConfig(
-        max_batch_size=batching.max_batch_size,
-        preferred_batch_sizes=list(batching.preferred_batch_sizes),
-        max_queue_delay_microseconds=batching.max_queue_delay_microseconds,
-    )
+    return record_from(Batching, config, preferred_batch_sizes=tuple(config.preferred_batch_sizes))
 
 
 def device_to_proto(d: DeviceFacts) -> pb.Device:
     """Measured device facts as a Device message (unmeasured values stay unset)."""
-    return pb.Device(
-        id=d.id,
-        name=d.name,
-        memory_total_bytes=d.memory_total_bytes,
-        memory_used_bytes=d.memory_used_bytes,
-        utilization_percent=d.utilization_percent,
-        compute_capability=d.compute_capability,
-        temperature_celsius=d.temperature_celsius,
-        driver_version=d.driver_version,
-        cuda_version=d.cuda_version,
-        power_usage_watts=d.power_usage_watts,
-        power_limit_watts=d.power_limit_watts,
-    )
+    return message_from(pb.Device, d)
 
 
 def queue_depth(counter: Counter, placement: Placement | None) -> int:
@@ -234,7 +210,7 @@ class InferenceServicer:
             memory_bytes=self.pool.memory_bytes(placement.name),
             load_seconds=placement.load_seconds,
             device=placement.device,
-            batching=batching_to_proto(placement.batching),
+            batching=message_from(pb.BatchingConfig, placement.batching),
             triton_name=placement.name,
             status_reason=placement.reason,
             engine=placement.engine,
@@ -331,19 +307,7 @@ class InferenceServicer:
     ) -> pb.ListWorkersResponse:
         """The Triton workers with their addresses, state and models."""
         return pb.ListWorkersResponse(
-            workers=[
-                pb.Worker(
-                    id=w.id,
-                    grpc_address=w.grpc_address,
-                    http_address=w.http_address,
-                    pid=w.pid,
-                    state=w.state,
-                    models=sorted(w.models),
-                    device=w.device,
-                    restarts=w.restarts,
-                )
-                for w in self.pool.workers.values()
-            ]
+            workers=[message_from(pb.Worker, w, models=sorted(w.models)) for w in self.pool.workers.values()]
         )
 
     async def SetWorkerCount(

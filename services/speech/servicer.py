@@ -12,6 +12,7 @@ import grpc
 from meshserve.v1 import speech_pb2 as pb
 from meshserve.v1 import speech_pb2_grpc as pb_grpc
 from services.common.errors import InvalidInput, MeshError
+from services.common.messages import message_from, record_from
 from services.common.metering import Meter
 from services.common.streams import drain
 from services.speech.codecs import input_formats, probe_formats
@@ -77,15 +78,10 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
 
     @staticmethod
     def _synthesized(piece: Any) -> pb.SynthesizeResponse:
-        return pb.SynthesizeResponse(
-            audio=piece.audio,
-            sample_rate=piece.sample_rate,
+        return message_from(
+            pb.SynthesizeResponse,
+            piece,
             duration_seconds=piece.duration,
-            final=piece.final,
-            voice=piece.voice,
-            media_type=piece.media_type,
-            format=piece.format,
-            device=piece.device,
             total_duration_seconds=piece.total_duration,
         )
 
@@ -115,15 +111,7 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
             )
             raise
         config = config or pb.TranscribeConfig()
-        job = TranscriptionJob(
-            model=config.model,
-            language=config.language,
-            task=config.task,
-            word_timestamps=config.word_timestamps,
-            filename=config.filename,
-            prompt=config.prompt,
-            temperature=config.temperature,
-        )
+        job = record_from(TranscriptionJob, config)
         started = time.perf_counter()
         try:
             result = await self.core.transcribe(job, b"".join(parts))
@@ -200,21 +188,6 @@ def transcript_message(result: TranscriptionResult) -> pb.TranscribeResponse:
         task=result.task,
         device=result.device,
         segments=[
-            pb.Segment(
-                id=s.id,
-                start=s.start,
-                end=s.end,
-                text=s.text,
-                avg_logprob=s.avg_logprob,
-                no_speech_prob=s.no_speech_prob,
-                words=[
-                    pb.Word(word=w.word, start=w.start, end=w.end, probability=w.probability) for w in s.words
-                ],
-                tokens=list(s.tokens),
-                temperature=s.temperature,
-                compression_ratio=s.compression_ratio,
-                seek=s.seek,
-            )
-            for s in t.segments
+            message_from(pb.Segment, s, words=[message_from(pb.Word, w) for w in s.words]) for s in t.segments
         ],
     )

@@ -9,84 +9,18 @@ import grpc
 
 from meshserve.v1 import metering_pb2 as pb
 from meshserve.v1 import metering_pb2_grpc as pb_grpc
-from services.auth.metering.budgets import Alert, Budget
+from services.auth.metering.budgets import Budget
 from services.auth.metering.store import BudgetState, MeteringStore
-from services.auth.metering.usage import Usage, UsageRow
+from services.auth.metering.usage import Usage
+from services.common.messages import message_from, record_from
 from services.common.plans import Plan
-
-
-def usage_from_proto(record: pb.UsageRecord) -> Usage:
-    """A usage record from its message."""
-    return Usage(
-        request_id=record.request_id,
-        tenant=record.tenant,
-        api_key_id=record.api_key_id,
-        plan=record.plan,
-        model=record.model,
-        surface=record.surface,
-        prompt_tokens=record.prompt_tokens,
-        completion_tokens=record.completion_tokens,
-        units=record.units,
-        unit=record.unit,
-        latency_ms=record.latency_ms,
-        outcome=record.outcome,
-        finished_at=record.finished_at,
-    )
-
-
-def alert_to_proto(alert: Alert) -> pb.BudgetAlert:
-    """A crossed threshold as its message."""
-    return pb.BudgetAlert(
-        tenant=alert.tenant,
-        threshold_percent=alert.threshold_percent,
-        limit_usd=alert.limit_usd,
-        spent_usd=alert.spent_usd,
-        month=alert.month,
-        crossed_at=alert.crossed_at,
-    )
-
-
-def plan_to_proto(plan: Plan) -> pb.PlanLimits:
-    """A plan as its message."""
-    return pb.PlanLimits(
-        name=plan.name,
-        requests_per_hour=plan.requests_per_hour,
-        monthly_tokens=plan.monthly_tokens,
-        price_per_1k_tokens=plan.price_per_1k_tokens,
-        model_prices=plan.model_prices,
-        priority=plan.priority,
-        monthly_fee_usd=plan.monthly_fee_usd,
-    )
-
-
-def plan_from_proto(plan: pb.PlanLimits) -> Plan:
-    """A plan from its message."""
-    return Plan(
-        name=plan.name,
-        requests_per_hour=plan.requests_per_hour,
-        monthly_tokens=plan.monthly_tokens,
-        priority=plan.priority,
-        monthly_fee_usd=plan.monthly_fee_usd,
-        price_per_1k_tokens=plan.price_per_1k_tokens,
-        model_prices=dict(plan.model_prices),
-    )
 
 
 def budget_to_proto(state: BudgetState) -> pb.Budget:
     """A budget with this month's figures as its message."""
-    return pb.Budget(
-        tenant=state.budget.tenant,
-        limit_usd=state.budget.limit_usd,
-        alert_thresholds=list(state.budget.alert_thresholds),
-        spent_usd=state.spent_usd,
-        alerted=state.alerted,
-        month=state.month,
+    return message_from(
+        pb.Budget, state.budget, spent_usd=state.spent_usd, alerted=state.alerted, month=state.month
     )
-
-
-def row_to_proto(row: UsageRow) -> pb.UsageRow:
-    """A usage row as its message."""
-    return pb.UsageRow(**row.__dict__)
 
 
 class MeteringServicer(pb_grpc.MeteringServiceServicer):
@@ -99,30 +33,30 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
         self, request: pb.RecordUsageRequest, context: grpc.aio.ServicerContext
     ) -> pb.RecordUsageResponse:
         """Stores each record once; the thresholds the batch crossed."""
-        records = [usage_from_proto(r) for r in request.records]
+        records = [record_from(Usage, r) for r in request.records]
         stored, alerts = await asyncio.to_thread(self.store.record, records)
-        return pb.RecordUsageResponse(stored=stored, alerts=[alert_to_proto(a) for a in alerts])
+        return pb.RecordUsageResponse(stored=stored, alerts=[message_from(pb.BudgetAlert, a) for a in alerts])
 
     async def GetAllowance(
         self, request: pb.GetAllowanceRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetAllowanceResponse:
         """A tenant's quota and budget this month."""
         allowance = await asyncio.to_thread(self.store.allowance, request.tenant, request.plan)
-        return pb.GetAllowanceResponse(**allowance.__dict__)
+        return message_from(pb.GetAllowanceResponse, allowance)
 
     async def ListPlans(
         self, request: pb.ListPlansRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPlansResponse:
         """Every plan."""
         plans = await asyncio.to_thread(self.store.list_plans)
-        return pb.ListPlansResponse(plans=[plan_to_proto(p) for p in plans])
+        return pb.ListPlansResponse(plans=[message_from(pb.PlanLimits, p) for p in plans])
 
     async def UpdatePlan(
         self, request: pb.UpdatePlanRequest, context: grpc.aio.ServicerContext
     ) -> pb.UpdatePlanResponse:
         """Replaces a plan's limits, prices and priority."""
-        plan = await asyncio.to_thread(self.store.update_plan, plan_from_proto(request.plan))
-        return pb.UpdatePlanResponse(plan=plan_to_proto(plan))
+        plan = await asyncio.to_thread(self.store.update_plan, record_from(Plan, request.plan))
+        return pb.UpdatePlanResponse(plan=message_from(pb.PlanLimits, plan))
 
     async def SetBudget(
         self, request: pb.SetBudgetRequest, context: grpc.aio.ServicerContext
@@ -149,7 +83,8 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
             self.store.query, request.tenant, request.model, request.date_from, request.date_to
         )
         return pb.QueryUsageResponse(
-            rows=[row_to_proto(r) for r in rows], forecast=pb.CostForecast(**projection.__dict__)
+            rows=[message_from(pb.UsageRow, r) for r in rows],
+            forecast=message_from(pb.CostForecast, projection),
         )
 
     async def ListBudgetAlerts(
@@ -157,4 +92,4 @@ class MeteringServicer(pb_grpc.MeteringServiceServicer):
     ) -> pb.ListBudgetAlertsResponse:
         """Thresholds crossed after a time, oldest first."""
         alerts = await asyncio.to_thread(self.store.budgets.since, request.since)
-        return pb.ListBudgetAlertsResponse(alerts=[alert_to_proto(a) for a in alerts])
+        return pb.ListBudgetAlertsResponse(alerts=[message_from(pb.BudgetAlert, a) for a in alerts])

@@ -22,6 +22,7 @@ from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import registry_pb2 as rpb
 from services.common.clients import unary_call
 from services.common.errors import InvalidInput, MeshError
+from services.common.messages import message_from
 from services.inference.advanced import benchmark as bench
 from services.inference.advanced.cache import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, Cache
 from services.inference.advanced.routing import Candidate, Priority, choose, reason
@@ -157,18 +158,7 @@ class AdvancedServicer:
             model_name=ranked[0].name,
             reason=reason(ranked[0], priority, len(ranked)),
             priority=request.priority or pb.ROUTING_PRIORITY_BALANCED,
-            candidates=[
-                pb.ModelCandidate(
-                    model_name=c.name,
-                    source=c.source,
-                    size_bytes=c.size_bytes,
-                    loaded=c.loaded,
-                    latency_p50_ms=c.latency_p50_ms,
-                    requests=c.requests,
-                    capabilities=list(c.capabilities),
-                )
-                for c in ranked
-            ],
+            candidates=[message_from(pb.ModelCandidate, c, model_name=c.name) for c in ranked],
         )
 
     async def _candidates(self) -> list[Candidate]:

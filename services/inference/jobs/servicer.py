@@ -9,6 +9,7 @@ from meshserve.v1 import jobs_pb2 as pb
 from meshserve.v1 import jobs_pb2_grpc as pb_grpc
 from services.common.context import caller_var, tenant_var
 from services.common.facts import facts_as_struct, facts_as_text
+from services.common.messages import message_from
 from services.inference.generation import sampling_from_proto
 from services.inference.jobs.analysis import analysis_items
 from services.inference.jobs.manager import JobManager
@@ -110,13 +111,7 @@ def callback_message(callback: CallbackStatus | None) -> pb.CallbackStatus | Non
     """Callback delivery as a message."""
     if callback is None:
         return None
-    return pb.CallbackStatus(
-        url=callback.url,
-        delivered=callback.delivered,
-        attempts=callback.attempts,
-        last_status_code=callback.last_status_code,
-        last_error=callback.last_error,
-    )
+    return message_from(pb.CallbackStatus, callback)
 
 
 def job_message(job: Job, queue_position: int = 0) -> pb.Job:

@@ -33,6 +33,7 @@ from services.common.context import (
     tenant_var,
 )
 from services.common.errors import BudgetExceeded, MeshError, QuotaExceeded
+from services.common.messages import record_from
 from services.common.metering import Meter
 
 log = logging.getLogger("meshserve.inference.metering")
@@ -90,13 +91,7 @@ class AllowanceGate:
         except (grpc.aio.AioRpcError, MeshError, OSError) as error:
             log.warning("allowance not checked, serving: %s", error)
             return None
-        allowance = Allowance(
-            quota_tokens=reply.quota_tokens,
-            used_tokens=reply.used_tokens,
-            reset_at=reply.reset_at,
-            budget_usd=reply.budget_usd,
-            spent_usd=reply.spent_usd,
-        )
+        allowance = record_from(Allowance, reply)
         refuse(allowance)
         return allowance
 
