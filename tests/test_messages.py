@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from meshserve.v1 import inference_pb2
-from meshserve.v1 import metering_pb2
-from services.common.messages import message_from, record_from
+from meshserve.v1 import inference_pb2, metering_pb2
+from services.common.messages import as_dict, message_from, record_from
 from services.common.plans import Plan
 from services.inference.devices import DeviceFacts
 from services.inference.repository import Batching
@@ -38,3 +37,14 @@ def test_a_value_not_measured_stays_unset() -> None:
 def test_keyword_fields_name_what_the_source_lacks() -> None:
     message = message_from(inference_pb2.Worker, object(), id="w0", models=["b", "a"])
     assert message.id == "w0" and list(message.models) == ["b", "a"]
+
+
+def test_as_dict_keeps_numbers_and_turns_containers_into_json() -> None:
+    plan = metering_pb2.PlanLimits(name="pro", monthly_tokens=2**40, model_prices={"m": 0.5})
+    found = as_dict(plan, priority="high")
+    assert found["monthly_tokens"] == 2**40  # json_format would make it the string "1099511627776"
+    assert found["model_prices"] == {"m": 0.5} and type(found["model_prices"]) is dict
+    assert found["priority"] == "high"
+    assert list(found)[:3] == ["name", "requests_per_hour", "monthly_tokens"]
+    forecast = metering_pb2.QueryUsageResponse(rows=[metering_pb2.UsageRow(day="2026-12-01", requests=3)])
+    assert as_dict(forecast)["rows"][0]["requests"] == 3

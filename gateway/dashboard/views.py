@@ -19,6 +19,7 @@ from meshserve.v1 import common_pb2 as cpb
 from meshserve.v1 import inference_pb2 as ipb
 from services.common.errors import InvalidInput
 from services.common.logs import LogDirectory
+from services.common.messages import as_dict
 
 MIB = 1024 * 1024
 
@@ -185,32 +186,12 @@ def decision(d: apb.Decision) -> dict[str, Any]:
 
 def target(t: apb.TargetState) -> dict[str, Any]:
     """One autoscaled target's state."""
-    return {
-        "target": t.target,
-        "replicas": t.replicas,
-        "desired_replicas": t.desired_replicas,
-        "target_metric": t.target_metric,
-        "metric_value": t.metric_value,
-        "last_reason": t.last_reason,
-        "last_scale_time": t.last_scale_time or None,
-        "inputs": dict(t.inputs),
-    }
+    return as_dict(t, last_scale_time=t.last_scale_time or None)
 
 
 def policy(p: apb.Policy) -> dict[str, Any]:
     """One policy."""
-    return {
-        "target": p.target,
-        "target_metric": p.target_metric,
-        "target_value": p.target_value,
-        "min_replicas": p.min_replicas,
-        "max_replicas": p.max_replicas,
-        "scale_up_step": p.scale_up_step,
-        "scale_down_step": p.scale_down_step,
-        "scale_up_cooldown_seconds": p.scale_up_cooldown_seconds,
-        "scale_down_cooldown_seconds": p.scale_down_cooldown_seconds,
-        "idle_seconds_to_zero": p.idle_seconds_to_zero,
-    }
+    return as_dict(p)
 
 
 def autoscaler_body(reply: apb.GetAutoscalerStatsResponse) -> dict[str, Any]:

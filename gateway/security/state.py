@@ -16,6 +16,7 @@ from services.auth.jwt_codec import JwtCodec, check_secret
 from services.auth.principal import Principal
 from services.common import internal_auth
 from services.common.errors import MeshError
+from services.common.messages import record_from
 from services.common.plans import DEFAULT_PLANS
 
 log = logging.getLogger("meshserve.gateway.security")
@@ -26,16 +27,11 @@ PLAN_NAMES = {pb.PLAN_FREE: "free", pb.PLAN_PRO: "pro", pb.PLAN_ENTERPRISE: "ent
 
 def principal_from_proto(message: pb.Principal) -> Principal:
     """A principal message as the shared dataclass."""
-    return Principal(
-        user_id=message.user_id,
-        username=message.username,
+    return record_from(
+        Principal,
+        message,
         role=ROLE_NAMES.get(message.role, "read"),
         plan=PLAN_NAMES.get(message.plan, "free"),
-        credential_type=message.credential_type,
-        api_key_id=message.api_key_id,
-        expires_at=message.expires_at,
-        session_id=message.session_id,
-        issued_at=message.issued_at,
     )
 
 

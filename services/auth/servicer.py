@@ -13,6 +13,7 @@ from services.auth.core import AuthCore, Tokens
 from services.auth.keys import KeyRecord
 from services.auth.principal import Principal
 from services.auth.users import UserRecord
+from services.common.messages import message_from, record_from
 
 ROLE_TO_PROTO = {"read": pb.ROLE_READ, "write": pb.ROLE_WRITE, "admin": pb.ROLE_ADMIN}
 PLAN_TO_PROTO = {"free": pb.PLAN_FREE, "pro": pb.PLAN_PRO, "enterprise": pb.PLAN_ENTERPRISE}
@@ -22,40 +23,26 @@ PLAN_FROM_PROTO = {v: k for k, v in PLAN_TO_PROTO.items()}
 
 def user_to_proto(user: UserRecord) -> pb.User:
     """A user as its message (never the hash)."""
-    return pb.User(
-        id=user.id,
-        username=user.username,
-        email=user.email,
-        role=ROLE_TO_PROTO[user.role],
-        plan=PLAN_TO_PROTO[user.plan],
-        created_at=user.created_at,
-    )
+    return message_from(pb.User, user, role=ROLE_TO_PROTO[user.role], plan=PLAN_TO_PROTO[user.plan])
 
 
 def principal_to_proto(principal: Principal) -> pb.Principal:
     """A principal as its message."""
-    return pb.Principal(
-        user_id=principal.user_id,
-        username=principal.username,
+    return message_from(
+        pb.Principal,
+        principal,
         role=ROLE_TO_PROTO.get(principal.role, pb.ROLE_UNSPECIFIED),
         plan=PLAN_TO_PROTO.get(principal.plan, pb.PLAN_UNSPECIFIED),
-        credential_type=principal.credential_type,
-        api_key_id=principal.api_key_id,
-        expires_at=principal.expires_at,
-        session_id=principal.session_id,
-        issued_at=principal.issued_at,
     )
 
 
 def key_to_proto(key: KeyRecord) -> pb.ApiKey:
     """A key's public facts."""
-    return pb.ApiKey(
-        id=key.id,
-        name=key.name,
-        prefix=key.prefix,
+    return message_from(
+        pb.ApiKey,
+        key,
         role=ROLE_TO_PROTO[key.role],
         plan=PLAN_TO_PROTO[key.plan],
-        created_at=key.created_at,
         expires_at=key.expires_rfc3339,
         revoked=key.revoked_at is not None,
     )
@@ -63,35 +50,19 @@ def key_to_proto(key: KeyRecord) -> pb.ApiKey:
 
 def tokens_to_proto(tokens: Tokens) -> pb.TokenPair:
     """Tokens as their message."""
-    return pb.TokenPair(
-        access_token=tokens.access_token,
-        refresh_token=tokens.refresh_token,
-        expires_in=tokens.expires_in,
-        token_type="bearer",
-    )
+    return message_from(pb.TokenPair, tokens, token_type="bearer")
 
 
 def audit_from_proto(event: pb.AuditEvent) -> AuditRecord:
     """An audit message as a record."""
-    return AuditRecord(
-        time=event.time,
-        user_id=event.user_id or "anonymous",
-        method=event.method,
-        path=event.path,
-        client_address=event.client_address,
-        status=event.status,
-        latency_ms=event.latency_ms,
-        request_id=event.request_id,
-        action=event.action or "request",
-        outcome=event.outcome,
-        detail=event.detail,
-        credential_type=event.credential_type,
+    return record_from(
+        AuditRecord, event, user_id=event.user_id or "anonymous", action=event.action or "request"
     )
 
 
 def audit_to_proto(record: AuditRecord) -> pb.AuditEvent:
     """An audit record as its message."""
-    return pb.AuditEvent(**record.__dict__)
+    return message_from(pb.AuditEvent, record)
 
 
 class AuthServicer(pb_grpc.AuthServiceServicer):

@@ -13,6 +13,7 @@ from services.autoscaler.controller import Autoscaler, Decision, rfc3339
 from services.autoscaler.policies import Policy, PolicyStore
 from services.autoscaler.settings import AutoscalerSettings
 from services.autoscaler.timeseries import Sample
+from services.common.messages import message_from
 
 
 def policy_from_proto(message: pb.Policy) -> Policy:
@@ -28,12 +29,12 @@ def policy_from_proto(message: pb.Policy) -> Policy:
 
 def policy_to_proto(policy: Policy) -> pb.Policy:
     """A policy as its message."""
-    return pb.Policy(**dataclasses.asdict(policy))
+    return message_from(pb.Policy, policy)
 
 
 def decision_to_proto(decision: Decision) -> pb.Decision:
     """A decision as its message."""
-    return pb.Decision(**dataclasses.asdict(decision))
+    return message_from(pb.Decision, decision)
 
 
 def sample_to_proto(sample: Sample) -> pb.MetricsSample:

@@ -52,18 +52,7 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
             raise InvalidInput(
                 f"unknown audio format enum value {request.format}", details={"field": "format"}
             )
-        job = SynthesisJob(
-            text=request.text,
-            voice=request.voice,
-            model=request.model,
-            format=fmt,
-            sample_rate=request.sample_rate,
-            speed=request.speed,
-            pitch=request.pitch,
-            volume=request.volume,
-            language=request.language,
-            whole_file=request.whole_file,
-        )
+        job = record_from(SynthesisJob, request, format=fmt)
         started, outcome = time.perf_counter(), "cancelled"
         try:
             async with contextlib.aclosing(self.core.synthesize(job)) as pieces:
@@ -125,21 +114,7 @@ class SpeechServicer(pb_grpc.SpeechServiceServicer):
         self, request: pb.ListVoicesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListVoicesResponse:
         """Every voice and speech model, with whether it can run here."""
-        return pb.ListVoicesResponse(
-            voices=[
-                pb.Voice(
-                    name=v.name,
-                    kind=v.kind,
-                    engine=v.engine,
-                    languages=list(v.languages),
-                    sample_rate=v.sample_rate,
-                    available=v.available,
-                    unavailable_reason=v.unavailable_reason,
-                    aliases=list(v.aliases),
-                )
-                for v in CATALOGUE
-            ]
-        )
+        return pb.ListVoicesResponse(voices=[message_from(pb.Voice, v) for v in CATALOGUE])
 
     async def GetSpeechStatus(
         self, request: pb.GetSpeechStatusRequest, context: grpc.aio.ServicerContext

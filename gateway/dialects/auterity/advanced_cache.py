@@ -22,6 +22,7 @@ from gateway.dialects.auterity.inference import Parameters
 from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
+from services.common.messages import as_dict
 
 router = APIRouter(tags=["auterity advanced"])
 
@@ -47,16 +48,7 @@ class PrefetchRequest(BaseModel):
 
 def cache_body(stats: pb.GetCacheStatsResponse) -> dict[str, Any]:
     """The cache's counters."""
-    return {
-        "entries": stats.entries,
-        "capacity": stats.capacity,
-        "hits": stats.hits,
-        "misses": stats.misses,
-        "bypassed": stats.bypassed,
-        "hit_rate": round(stats.hit_rate, 6) if stats.HasField("hit_rate") else None,
-        "stored": stats.stored,
-        "evicted": stats.evicted,
-    }
+    return as_dict(stats, hit_rate=round(stats.hit_rate, 6) if stats.HasField("hit_rate") else None)
 
 
 def _entry_body(entry: pb.PrefetchEntry) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from gateway.deps import Clients
 from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import finetune_pb2 as pb
 from services.common.errors import InvalidInput
+from services.common.messages import message_from
 
 router = APIRouter(tags=["auterity advanced"])
 
@@ -151,16 +152,7 @@ async def finetune_create(body: FinetuneRequest, request: Request, clients: Clie
         pb.CreateFineTuneRequest(
             base_model=body.base_model,
             examples=examples_of(body.training_data),
-            config=pb.FineTuneConfig(
-                epochs=config.epochs,
-                learning_rate=config.learning_rate,
-                batch_size=config.batch_size,
-                validation_split=config.validation_split,
-                lora_rank=config.lora_rank,
-                max_steps=config.max_steps,
-                seed=config.seed,
-                callback_url=config.callback_url or "",
-            ),
+            config=message_from(pb.FineTuneConfig, config, callback_url=config.callback_url or ""),
             output_name=body.output_name,
         ),
     )

@@ -23,6 +23,7 @@ from gateway.dialects.auterity.responses import stamped
 from gateway.security.deps import optional_principal
 from meshserve.v1 import metering_pb2 as pb
 from services.common.errors import PermissionDenied
+from services.common.messages import as_dict
 
 router = APIRouter(tags=["auterity analytics"])
 
@@ -66,29 +67,6 @@ def _row(row: pb.UsageRow) -> dict[str, Any]:
     }
 
 
-def _plan(plan: pb.PlanLimits) -> dict[str, Any]:
-    return {
-        "name": plan.name,
-        "requests_per_hour": plan.requests_per_hour,
-        "monthly_tokens": plan.monthly_tokens,
-        "price_per_1k_tokens": plan.price_per_1k_tokens,
-        "model_prices": dict(plan.model_prices),
-        "priority": plan.priority,
-        "monthly_fee_usd": plan.monthly_fee_usd,
-    }
-
-
-def _budget(budget: pb.Budget) -> dict[str, Any]:
-    return {
-        "tenant": budget.tenant,
-        "limit_usd": budget.limit_usd,
-        "alert_thresholds": list(budget.alert_thresholds),
-        "spent_usd": budget.spent_usd,
-        "alerted": list(budget.alerted),
-        "month": budget.month,
-    }
-
-
 @router.get("/api/analytics/usage", operation_id="auterity_analytics_usage", summary="Usage and cost")
 async def usage(
     request: Request,
@@ -118,14 +96,7 @@ async def usage(
             "usage": [_row(r) for r in reply.rows],
             "count": len(reply.rows),
             "total_cost_usd": sum(r.cost_usd for r in reply.rows),
-            "forecast": {
-                "month": forecast.month,
-                "spent_usd": forecast.spent_usd,
-                "projected_usd": forecast.projected_usd,
-                "projected_low_usd": forecast.projected_low_usd,
-                "projected_high_usd": forecast.projected_high_usd,
-                "method": forecast.method,
-            },
+            "forecast": as_dict(forecast),
             "filters": {"tenant": who or None, "model": model, "date_from": date_from, "date_to": date_to},
         },
     )
@@ -135,7 +106,7 @@ async def usage(
 async def plans(request: Request, clients: Clients) -> JSONResponse:
     """Every plan's limits, prices and priority."""
     reply = await clients.call(clients.metering.ListPlans, pb.ListPlansRequest(), idempotent=True)
-    return stamped(request, {"plans": [_plan(p) for p in reply.plans]})
+    return stamped(request, {"plans": [as_dict(p) for p in reply.plans]})
 
 
 class PlanBody(BaseModel):
@@ -159,7 +130,7 @@ async def update_plan(request: Request, clients: Clients, name: str, body: PlanB
         pb.UpdatePlanRequest(plan=pb.PlanLimits(name=name, **body.model_dump())),
         idempotent=True,
     )
-    return stamped(request, {"plan": _plan(reply.plan)})
+    return stamped(request, {"plan": as_dict(reply.plan)})
 
 
 @router.get("/api/analytics/budget", operation_id="auterity_analytics_budget", summary="Budget")
@@ -171,7 +142,7 @@ async def budget(
     """A tenant's monthly limit, alert thresholds, and this month's spending and alerts."""
     who = _tenant(request, tenant, everyone=False)
     reply = await clients.call(clients.metering.GetBudget, pb.GetBudgetRequest(tenant=who), idempotent=True)
-    return stamped(request, {"budget": _budget(reply.budget)})
+    return stamped(request, {"budget": as_dict(reply.budget)})
 
 
 class BudgetBody(BaseModel):
@@ -195,4 +166,4 @@ async def set_budget(request: Request, clients: Clients, body: BudgetBody) -> JS
         ),
         idempotent=True,
     )
-    return stamped(request, {"budget": _budget(reply.budget)})
+    return stamped(request, {"budget": as_dict(reply.budget)})

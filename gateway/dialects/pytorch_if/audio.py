@@ -31,6 +31,7 @@ from gateway.speech import (
 )
 from meshserve.v1 import speech_pb2 as pb
 from services.common.errors import InvalidInput
+from services.common.messages import message_from
 
 router = APIRouter(tags=["pytorch-if"])
 
@@ -210,15 +211,7 @@ def _form_body(fields: dict[str, str]) -> TranscribeBody:
 
 
 def _config(body: TranscribeBody, filename: str) -> pb.TranscribeConfig:
-    return pb.TranscribeConfig(
-        model=body.model_name,
-        language=body.language,
-        task=body.task,
-        word_timestamps=body.word_timestamps,
-        filename=filename,
-        prompt=body.prompt,
-        temperature=body.temperature,
-    )
+    return message_from(pb.TranscribeConfig, body, model=body.model_name, filename=filename)
 
 
 def transcript_json(reply: pb.TranscribeResponse) -> dict[str, Any]:

@@ -70,19 +70,12 @@ class AdvancedServicer:
 
     async def _cache_stats(self) -> pb.GetCacheStatsResponse:
         cache = self.response_cache
-        counters = cache.counters
-        reply = pb.GetCacheStatsResponse(
+        return message_from(
+            pb.GetCacheStatsResponse,
+            cache.counters,
             entries=await cache.entries(),
             capacity=cache.capacity,
-            hits=counters.hits,
-            misses=counters.misses,
-            bypassed=counters.bypassed,
-            stored=counters.stored,
-            evicted=counters.evicted,
         )
-        if counters.hit_rate is not None:
-            reply.hit_rate = counters.hit_rate
-        return reply
 
     async def GetCacheStats(
         self, request: pb.GetCacheStatsRequest, context: grpc.aio.ServicerContext

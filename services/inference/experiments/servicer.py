@@ -6,6 +6,7 @@ import grpc
 
 from meshserve.v1 import experiments_pb2 as pb
 from meshserve.v1 import experiments_pb2_grpc as pb_grpc
+from services.common.messages import message_from
 from services.inference.experiments.records import Experiment
 from services.inference.experiments.service import Experiments, Report
 from services.inference.jobs.records import iso
@@ -13,16 +14,13 @@ from services.inference.jobs.records import iso
 
 def experiment_message(experiment: Experiment) -> pb.Experiment:
     """An experiment as its message."""
-    return pb.Experiment(
-        experiment_id=experiment.experiment_id,
-        name=experiment.name,
-        route_model=experiment.route_model,
-        arms=[pb.Arm(name=a.name, model=a.model, weight=a.weight) for a in experiment.arms],
+    return message_from(
+        pb.Experiment,
+        experiment,
+        arms=[message_from(pb.Arm, a) for a in experiment.arms],
         status=experiment.state(),
-        success_metric=experiment.success_metric,
         created_at=iso(experiment.created_at) or "",
         ends_at=iso(experiment.ends_at) or "",
-        winner=experiment.winner,
     )
 
 
@@ -30,8 +28,8 @@ def report_message(report: Report) -> pb.GetExperimentResponse:
     """An experiment with its figures and tests."""
     return pb.GetExperimentResponse(
         experiment=experiment_message(report.experiment),
-        arms=[pb.ArmResult(**vars(f)) for f in report.figures],
-        comparisons=[pb.Comparison(**vars(c)) for c in report.comparisons],
+        arms=[message_from(pb.ArmResult, f) for f in report.figures],
+        comparisons=[message_from(pb.Comparison, c) for c in report.comparisons],
     )
 
 

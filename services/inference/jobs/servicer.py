@@ -92,18 +92,8 @@ def error_message(error: ErrorInfo | None) -> pb.JobError | None:
 
 def result_message(result: ItemResult) -> pb.JobItemResult:
     """One item's outcome as a message."""
-    return pb.JobItemResult(
-        index=result.index,
-        state=STATES[result.state],
-        model=result.model,
-        text=result.text,
-        prompt_tokens=result.prompt_tokens,
-        completion_tokens=result.completion_tokens,
-        finish_reason=result.finish_reason,
-        seconds=result.seconds,
-        attempts=result.attempts,
-        error=error_message(result.error),
-        device=result.device,
+    return message_from(
+        pb.JobItemResult, result, state=STATES[result.state], error=error_message(result.error)
     )
 
 
@@ -122,13 +112,7 @@ def job_message(job: Job, queue_position: int = 0) -> pb.Job:
         job_type=job.job_type,
         state=STATES[job.state],
         priority=PRIORITY_ENUMS[config.priority],
-        progress=pb.JobProgress(
-            total=len(job.results),
-            done=job.done,
-            succeeded=job.succeeded,
-            failed=job.failed,
-            percent=job.percent,
-        ),
+        progress=message_from(pb.JobProgress, job, total=len(job.results)),
         results=[result_message(r) for r in job.results],
         error=error_message(job.error),
         created_at=_timestamp(job.created_at),
@@ -154,16 +138,7 @@ def job_message(job: Job, queue_position: int = 0) -> pb.Job:
 
 def webhook_message(hook: WebhookRecord) -> pb.Webhook:
     """A webhook as a message (never its secret)."""
-    return pb.Webhook(
-        webhook_id=hook.webhook_id,
-        url=hook.url,
-        events=list(hook.events),
-        retry_count=hook.retry_count,
-        timeout_seconds=hook.timeout_seconds,
-        created_at=_timestamp(hook.created_at),
-        delivered=hook.delivered,
-        failed=hook.failed,
-    )
+    return message_from(pb.Webhook, hook, created_at=_timestamp(hook.created_at))
 
 
 class JobServicer(pb_grpc.JobServiceServicer):
