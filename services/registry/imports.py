@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from services.common.errors import InvalidInput, ModelDownloadFailed
+from services.common.errors import InvalidInput, ModelDownloadFailed, ModelNotFound
 
 CHUNK = 1 << 20
 Progress = Callable[[int, int], None]
@@ -64,17 +64,34 @@ def _hub_unreachable(repo_id: str, revision: str, reason: str) -> ModelDownloadF
     )
 
 
+def _not_on_hub(repo_id: str, revision: str, missing: str) -> ModelNotFound:
+    """The hub answered, and has no such ``repository`` or ``revision`` (a private or gated
+    repository answers a caller without a token the same way): the caller's mistake, 404."""
+    return ModelNotFound(
+        f"the Hugging Face hub's {repo_id!r} has no revision {revision!r}"
+        if missing == "revision"
+        else f"the Hugging Face hub has no repository {repo_id!r} (or it is private or gated)",
+        details={"source": f"huggingface:{repo_id}", "revision": revision or "main"},
+        suggestion="check the name on huggingface.co; a private or gated repository needs HF_TOKEN set",
+    )
+
+
 def hub_file(repo_id: str, revision: str, timeout: float) -> tuple[Path, str]:
     """Downloads the ONNX (or TorchScript) file of a hub repository; (path, filename)."""
     import huggingface_hub
     from huggingface_hub import constants
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     reason = unreachable(constants.ENDPOINT, timeout)
     if reason is not None:
         raise _hub_unreachable(repo_id, revision, reason)
     try:
         files = huggingface_hub.HfApi().list_repo_files(repo_id, revision=revision or None)
-    except Exception as error:  # any failure here means the hub did not answer for this repository
+    except RevisionNotFoundError:
+        raise _not_on_hub(repo_id, revision, "revision") from None
+    except RepositoryNotFoundError:
+        raise _not_on_hub(repo_id, revision, "repository") from None
+    except Exception as error:  # any other failure here means the hub did not answer for this repository
         raise _hub_unreachable(repo_id, revision, f"{type(error).__name__}: {str(error)[:200]}") from None
     candidates = [f for f in files if f.endswith(".onnx")] or [
         f for f in files if f.endswith((".pt", ".torchscript"))

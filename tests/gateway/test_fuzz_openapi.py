@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.hub_stub import EmptyHub
 from tests.procs import Mesh, run_mesh
 
 #: A time-bounded run (``make fuzz``) gets its bound plus ten minutes for the mesh and the last cases.
@@ -39,11 +40,16 @@ def fuzz_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
     """A mesh of its own: the fuzzer registers, loads and deletes whatever the API lets it."""
     # Generations the fuzzer asks for without max_tokens stop at 32 tokens rather than 256: the run
     # checks the API's answers, and 256 tokens for each of a batch of fuzzed requests can outlast
-    # the 60 s request timeout on two busy cores.
-    with run_mesh(
-        tmp_path_factory.mktemp("fuzz"), {"MESHSERVE_INFERENCE_LLM_DEFAULT_MAX_TOKENS": "32"}
-    ) as mesh:
-        yield mesh
+    # the 60 s request timeout on two busy cores. Hugging Face imports go to a loopback hub with no
+    # repositories: the real hub is not reachable here (which answers 503, rightly, but is not what
+    # the fuzzer is for), and a name it does not have must be a 404.
+    hub = EmptyHub()
+    env = {"MESHSERVE_INFERENCE_LLM_DEFAULT_MAX_TOKENS": "32", "HF_ENDPOINT": hub.url}
+    try:
+        with run_mesh(tmp_path_factory.mktemp("fuzz"), env) as mesh:
+            yield mesh
+    finally:
+        hub.close()
 
 
 def test_no_operation_answers_a_server_error_or_an_undocumented_content_type(
