@@ -41,6 +41,8 @@ class ServiceProc:
     name: str
     process: subprocess.Popen[str]
     port: int
+    #: The event loop it reported in its ready line (``uvloop`` or ``asyncio``).
+    loop: str = ""
 
     @property
     def address(self) -> str:
@@ -89,7 +91,7 @@ def start_service(
             raise RuntimeError(f"{name} exited with {process.wait()} before it was ready")
         if line.startswith("MESHSERVE_READY"):
             fields = dict(part.split("=", 1) for part in line.split()[1:])
-            return ServiceProc(name, process, int(fields["port"]))
+            return ServiceProc(name, process, int(fields["port"]), fields.get("loop", ""))
     process.kill()
     raise TimeoutError(f"{name} not ready after {timeout}s")
 

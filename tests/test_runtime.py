@@ -16,9 +16,14 @@ from tests.procs import start_service
 
 pytestmark = pytest.mark.integration
 
+#: Each service runs on uvloop unless ``MESHSERVE_<NAME>_EVENT_LOOP`` says asyncio.
+LOOPS = ["uvloop", "asyncio"]
 
-async def test_health_and_reflection(tmp_path: Path) -> None:
-    proc = start_service("autoscaler", tmp_path)
+
+@pytest.mark.parametrize("loop", LOOPS)
+async def test_health_and_reflection(tmp_path: Path, loop: str) -> None:
+    proc = start_service("autoscaler", tmp_path, env={"MESHSERVE_AUTOSCALER_EVENT_LOOP": loop})
+    assert proc.loop == loop
     try:
         async with grpc.aio.insecure_channel(proc.address) as channel:
             health = health_pb2_grpc.HealthStub(channel)
@@ -37,9 +42,13 @@ async def test_health_and_reflection(tmp_path: Path) -> None:
         assert proc.terminate() == 0
 
 
-async def test_sigterm_drains_in_flight_call(tmp_path: Path) -> None:
-    """SIGTERM while a slow call runs: the call completes, then the process exits 0."""
-    proc = start_service("autoscaler", tmp_path, env={"SLOW_SECONDS": "2"}, module="tests.slow_service")
+@pytest.mark.parametrize("loop", LOOPS)
+async def test_sigterm_drains_in_flight_call(tmp_path: Path, loop: str) -> None:
+    """SIGTERM while a slow call runs: the call completes, then the process exits 0 (on either loop:
+    the signal handlers are the loop's)."""
+    env = {"SLOW_SECONDS": "2", "MESHSERVE_AUTOSCALER_EVENT_LOOP": loop}
+    proc = start_service("autoscaler", tmp_path, env=env, module="tests.slow_service")
+    assert proc.loop == loop
     async with grpc.aio.insecure_channel(proc.address) as channel:
         call = asyncio.ensure_future(
             pb_grpc.AutoscalerServiceStub(channel).GetAutoscalerStats(

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+import uvloop
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from pydantic import ValidationError
@@ -226,7 +227,8 @@ async def serve(
 
     def announce() -> None:
         # The launcher and tests read this line to learn the port.
-        print(f"MESHSERVE_READY service={name} port={port} pid={os.getpid()}", flush=True)
+        loop = "uvloop" if isinstance(asyncio.get_running_loop(), uvloop.Loop) else "asyncio"
+        print(f"MESHSERVE_READY service={name} port={port} pid={os.getpid()} loop={loop}", flush=True)
         log.info("serving", extra={"address": f"{settings.host}:{port}"})
 
     readiness = asyncio.ensure_future(process.watch_readiness(announce))
@@ -253,7 +255,8 @@ def main(
         settings = settings_cls()
         configure_logging(name, settings.log_level)
         configure_tracing(name)
-        asyncio.run(serve(name, settings, build, prepare))
+        run = uvloop.run if settings.event_loop == "uvloop" else asyncio.run
+        run(serve(name, settings, build, prepare))
     except (ConfigurationError, ValidationError) as error:  # a setting it cannot use: say which, stop
         print(f"meshserve {name}: configuration error: {error}", file=sys.stderr, flush=True)
         sys.exit(2)

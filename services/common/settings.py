@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, field_validator
@@ -45,6 +45,11 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
     data_dir: Path = Field(Path("var"), description="Directory for this service's state.")
     metrics_port: int = Field(-1, description="HTTP port of /metrics; -1 disables, 0 picks a free one.")
+    event_loop: Literal["uvloop", "asyncio"] = Field(
+        "uvloop",
+        description="Event loop the service runs on: uvloop (libuv; the gateway's uvicorn runs on it "
+        "too) or the standard library's asyncio.",
+    )
 
 
 class MeshEndpoints(BaseSettings):
