@@ -16,7 +16,7 @@ from tests.procs import start_service
 
 pytestmark = pytest.mark.integration
 
-#: Each service runs on uvloop unless ``MESHSERVE_<NAME>_EVENT_LOOP`` says asyncio.
+#: Each service runs on asyncio unless ``MESHSERVE_<NAME>_EVENT_LOOP`` says uvloop.
 LOOPS = ["uvloop", "asyncio"]
 
 

@@ -45,10 +45,11 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
     data_dir: Path = Field(Path("var"), description="Directory for this service's state.")
     metrics_port: int = Field(-1, description="HTTP port of /metrics; -1 disables, 0 picks a free one.")
-    event_loop: Literal["uvloop", "asyncio"] = Field(
-        "uvloop",
-        description="Event loop the service runs on: uvloop (libuv; the gateway's uvicorn runs on it "
-        "too) or the standard library's asyncio.",
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        "asyncio",
+        description="Event loop the service runs on: the standard library's asyncio, or uvloop "
+        "(libuv; less CPU per call under concurrency, but an inference service on it once died of "
+        "SIGSEGV while starting its Triton workers).",
     )
 
 
