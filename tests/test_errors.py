@@ -8,7 +8,7 @@ import grpc
 import pytest
 
 import meshserve
-from meshserve.grpc import api_error, error_detail, facts_of
+from meshserve.grpc import api_error, error_detail, facts_of, status_of
 from meshserve.v1 import autoscaler_pb2 as pb
 from meshserve.v1 import autoscaler_pb2_grpc as pb_grpc
 from meshserve.v1 import common_pb2
@@ -193,3 +193,33 @@ def test_a_bare_cancel_from_the_server_is_unavailable_and_worth_a_retry() -> Non
     rebuilt = MeshError.from_rpc_error(Bare())
     assert isinstance(rebuilt, errors.BackendUnavailable)
     assert (rebuilt.http_status, rebuilt.retry_after) == (503, 1)
+
+
+def test_a_send_that_met_a_broken_connection_is_unavailable() -> None:
+    """grpc-core reports a client stream's send on a connection the dying server broke as INTERNAL
+    ``Failed "execute_batch"``; callers see it as the server going away, not as a server fault."""
+
+    class Bare(grpc.RpcError):
+        def __init__(self, debug: str) -> None:
+            self.debug = debug
+
+        def code(self) -> grpc.StatusCode:
+            return grpc.StatusCode.INTERNAL
+
+        def details(self) -> str:
+            return "Internal error from Core"
+
+        def debug_error_string(self) -> str:
+            return self.debug
+
+        def trailing_metadata(self) -> tuple[()]:
+            return ()
+
+    broken = Bare('Failed "execute_batch": (<grpc._cython.cygrpc.SendMessageOperation object>,)')
+    assert status_of(broken) is grpc.StatusCode.UNAVAILABLE
+    assert isinstance(MeshError.from_rpc_error(broken), errors.BackendUnavailable)
+    assert api_error(broken).status_code == 503
+    fault = Bare("division by zero")  # a server fault's status
+    assert status_of(fault) is grpc.StatusCode.INTERNAL
+    assert MeshError.from_rpc_error(fault).code == "INTERNAL"
+    assert api_error(fault).status_code == 500

@@ -42,7 +42,7 @@ from google.protobuf import any_pb2
 from google.rpc import status_pb2
 from grpc_status import rpc_status
 
-from meshserve.grpc import error_detail, facts_of
+from meshserve.grpc import error_detail, facts_of, status_of
 from meshserve.v1 import common_pb2
 from services.common.facts import facts_as_struct, facts_as_text, json_value
 
@@ -175,7 +175,7 @@ class MeshError(Exception):
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError) -> MeshError:
         """Rebuilds the canonical error a peer sent, or derives one from a bare status."""
-        code: grpc.StatusCode = error.code()
+        code: grpc.StatusCode = status_of(error)
         message: str = error.details() or code.name
         found = error_detail(error)
         if found is not None:

@@ -170,7 +170,7 @@ def api_error(error: Any) -> APIError:
     """
     from meshserve.v1 import common_pb2
 
-    status_name = error.code().name
+    status_name = status_of(error).name
     body: dict[str, Any] = {"error": {"code": status_name, "message": error.details() or status_name}}
     retry_after = 0
     found = error_detail(error)
@@ -184,6 +184,22 @@ def api_error(error: Any) -> APIError:
         }
         retry_after = detail.retry_after_seconds
     return error_for(_HTTP_OF_GRPC.get(status_name, 500), body, retry_after)
+
+
+# What grpc.aio reports when a client's send fails because the connection under the call broke (the
+# server died mid-stream): INTERNAL "Internal error from Core", whose debug string names the failed
+# send, instead of UNAVAILABLE (grpc/grpc issue 36066).
+_SEND_ON_A_BROKEN_CONNECTION = 'Failed "execute_batch"'
+
+
+def status_of(error: Any) -> Any:
+    """The status code of a failed call, with one correction: a client-streaming call whose send
+    failed because the server went away is UNAVAILABLE (worth a retry), as a server never says it."""
+    code = error.code()
+    debug = getattr(error, "debug_error_string", None)
+    if code.name == "INTERNAL" and debug is not None and debug().startswith(_SEND_ON_A_BROKEN_CONNECTION):
+        return type(code).UNAVAILABLE
+    return code
 
 
 def error_detail(error: Any) -> tuple[str, Any] | None:
