@@ -9,10 +9,11 @@ and so frees the sequence's slot on the worker.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -236,6 +237,23 @@ async def generate(clients: MeshClients, request: pb.GenerateRequest) -> Complet
     return await collect(await open_stream(clients, request))
 
 
+async def generate_each(
+    clients: MeshClients, requests: Sequence[pb.GenerateRequest], concurrency: int
+) -> list[Completion | MeshError]:
+    """Every request's whole generation, ``concurrency`` at a time, in request order; a request that
+    failed has its error in its place, so one bad input does not fail a batch."""
+    limit = asyncio.Semaphore(concurrency)
+
+    async def one(request: pb.GenerateRequest) -> Completion | MeshError:
+        async with limit:
+            try:
+                return await generate(clients, request)
+            except MeshError as error:
+                return error
+
+    return list(await asyncio.gather(*(one(r) for r in requests)))
+
+
 def sse_event(data: dict[str, Any] | str) -> bytes:
     """One ``data:`` frame."""
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
@@ -284,3 +302,16 @@ def sse_response(
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no", "X-Request-ID": request_id}
     return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+
+
+async def stream_reply(
+    clients: MeshClients,
+    request: pb.GenerateRequest,
+    events: Callable[[GenerationStream], AsyncIterator[bytes]],
+    on_error: Callable[[MeshError], list[bytes]],
+    request_id: str,
+) -> StreamingResponse:
+    """Opens the generation (its errors still get a real HTTP status) and answers with ``events`` of
+    it as SSE, an error after the first byte in-band by ``on_error``."""
+    stream = await open_stream(clients, request)
+    return sse_response(stream, events(stream), on_error, request_id)

@@ -20,6 +20,7 @@ from meshserve.v1 import inference_pb2 as ipb
 from services.common.errors import InvalidInput
 from services.common.logs import LogDirectory
 from services.common.messages import as_dict
+from services.common.settings import SERVICE_NAMES
 
 MIB = 1024 * 1024
 
@@ -32,6 +33,11 @@ def ops_settings(request: Request) -> OpsSettings:
 def log_directory(request: Request) -> LogDirectory:
     """The mesh's log directory."""
     return LogDirectory(ops_settings(request).log_dir)
+
+
+def service_addresses(clients: MeshClients) -> dict[str, str]:
+    """Where each service of the mesh is reached."""
+    return {name: clients.pool.endpoints.address_of(name) for name in SERVICE_NAMES}
 
 
 async def stats(clients: MeshClients) -> ipb.GetStatsResponse:

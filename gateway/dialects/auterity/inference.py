@@ -18,10 +18,10 @@ from gateway.textgen import (
     Completion,
     GenerationStream,
     generate,
+    generate_each,
     generate_request,
-    open_stream,
     sse_event,
-    sse_response,
+    stream_reply,
 )
 from services.common.errors import MeshError
 
@@ -123,8 +123,7 @@ async def inference(body: InferenceRequest, request: Request, clients: Clients) 
 )
 async def inference_stream(body: InferenceRequest, request: Request, clients: Clients) -> Any:
     """SSE ``{"token", "type": "token"}`` events, then ``{"type": "done"}``."""
-    stream = await open_stream(clients, _canonical(body))
-    return sse_response(stream, _events(stream), _error_events, request_id_of(request))
+    return await stream_reply(clients, _canonical(body), _events, _error_events, request_id_of(request))
 
 
 async def _events(stream: GenerationStream) -> AsyncIterator[bytes]:
@@ -143,18 +142,13 @@ async def inference_batch(body: BatchRequest, request: Request, clients: Clients
     """Runs the requests ``config.batch_size`` at a time; each result or error in request order."""
     loop = asyncio.get_running_loop()
     started = loop.time()
-    limit = asyncio.Semaphore(body.config.batch_size)
     rid = request_id_of(request)
-
-    async def one(position: int, item: InferenceRequest) -> dict[str, Any]:
-        async with limit:
-            try:
-                result = await generate(clients, _canonical(item))
-            except MeshError as error:
-                return {"index": position, "success": False, **render(error, f"{rid}-{position}")}
-        return {"index": position, "success": True, **_body(result, f"{rid}-{position}")}
-
-    results = await asyncio.gather(*(one(i, item) for i, item in enumerate(body.requests)))
+    outcomes = await generate_each(
+        clients, [_canonical(item) for item in body.requests], body.config.batch_size
+    )
+    results = [
+        _batch_result(position, outcome, f"{rid}-{position}") for position, outcome in enumerate(outcomes)
+    ]
     failed = sum(1 for r in results if not r["success"])
     return JSONResponse(
         {
@@ -167,3 +161,9 @@ async def inference_batch(body: BatchRequest, request: Request, clients: Clients
             "processing_time": round(loop.time() - started, 4),
         }
     )
+
+
+def _batch_result(position: int, outcome: Completion | MeshError, request_id: str) -> dict[str, Any]:
+    if isinstance(outcome, MeshError):
+        return {"index": position, "success": False, **render(outcome, request_id)}
+    return {"index": position, "success": True, **_body(outcome, request_id)}

@@ -20,10 +20,10 @@ from gateway.textgen import (
     Completion,
     GenerationStream,
     generate,
+    generate_each,
     generate_request,
-    open_stream,
     sse_event,
-    sse_response,
+    stream_reply,
 )
 from services.common.errors import MeshError
 
@@ -121,32 +121,22 @@ async def infer(body: InferRequest, request: Request, clients: Clients) -> Any:
 async def batch_infer(body: BatchRequest, request: Request, clients: Clients) -> Any:
     """Runs every input concurrently (continuous batching on the worker); per-input errors in place."""
     started = asyncio.get_running_loop().time()
-    limit = asyncio.Semaphore(BATCH_CONCURRENCY)
-    backend = ""
-
-    async def one(position: int, item: BatchItem) -> dict[str, Any]:
-        nonlocal backend
-        canonical = generate_request(
+    canonical = [
+        generate_request(
             model=body.model,
             prompt=item.text,
             max_tokens=item.max_tokens if item.max_tokens is not None else body.max_tokens,
             temperature=item.temperature if item.temperature is not None else body.temperature,
             top_p=body.top_p,
         )
-        async with limit:
-            try:
-                result = await generate(clients, canonical)
-            except MeshError as error:
-                return {"id": item.id or str(position), "success": False, "error": render(error, "")["error"]}
-        backend = backend or result.device
-        return {
-            "id": item.id or str(position),
-            "generated_text": result.text,
-            "tokens_generated": result.completion_tokens,
-            "inference_time": round(result.seconds, 4),
-        }
-
-    results = await asyncio.gather(*(one(i, item) for i, item in enumerate(body.inputs)))
+        for item in body.inputs
+    ]
+    outcomes = await generate_each(clients, canonical, BATCH_CONCURRENCY)
+    results = [
+        _batch_result(item.id or str(position), outcome)
+        for position, (item, outcome) in enumerate(zip(body.inputs, outcomes, strict=True))
+    ]
+    backend = next((o.device for o in outcomes if isinstance(o, Completion) and o.device), "")
     return JSONResponse(
         {
             "success": True,
@@ -161,6 +151,17 @@ async def batch_infer(body: BatchRequest, request: Request, clients: Clients) ->
     )
 
 
+def _batch_result(item_id: str, outcome: Completion | MeshError) -> dict[str, Any]:
+    if isinstance(outcome, MeshError):
+        return {"id": item_id, "success": False, "error": render(outcome, "")["error"]}
+    return {
+        "id": item_id,
+        "generated_text": outcome.text,
+        "tokens_generated": outcome.completion_tokens,
+        "inference_time": round(outcome.seconds, 4),
+    }
+
+
 @router.post(
     "/api/v1/stream_infer",
     operation_id="llama_gpu_stream_infer",
@@ -169,8 +170,7 @@ async def batch_infer(body: BatchRequest, request: Request, clients: Clients) ->
 )
 async def stream_infer(body: InferRequest, request: Request, clients: Clients) -> Any:
     """SSE ``{"token", "position", "is_complete"}``; the last one adds ``final_text``."""
-    stream = await open_stream(clients, _canonical(body))
-    return sse_response(stream, _events(stream), _error_events, request_id_of(request))
+    return await stream_reply(clients, _canonical(body), _events, _error_events, request_id_of(request))
 
 
 async def _events(stream: GenerationStream) -> AsyncIterator[bytes]:

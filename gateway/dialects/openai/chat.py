@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from gateway.deps import Clients
-from gateway.dialects.openai.completions import in_band_error
-from gateway.dialects.openai.shapes import (
-    GenerationBody,
-    ResponseFormat,
-    StreamUsage,
-    chat_logprobs,
-    response_format_of,
-    response_object,
-    whole_response,
-)
-from gateway.request_id import request_id_of
-from gateway.textgen import (
-    FINISH_NAMES,
-    SSE_RESPONSES,
-    collect,
-    generate_request,
-    open_stream,
-    sse_event,
-    sse_response,
-)
+from gateway.dialects.openai.replies import answer
+from gateway.dialects.openai.shapes import GenerationBody, ResponseFormat, chat_logprobs, response_format_of
+from gateway.textgen import SSE_RESPONSES, Choice, generate_request
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -171,56 +152,42 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
         tool_choice_name=tool_choice_name,
         **body.sampling(),
     )
-    stream = await open_stream(clients, canonical)
-    # The generation's own id: the one its usage record is metered under.
-    chat_id = f"chatcmpl-{stream.first.request_id or uuid.uuid4().hex}"
-    if not body.stream:
-        result = await collect(stream)
-        choices = [
-            {
-                "index": c.index,
-                "message": {"role": "assistant", "content": c.text}
-                if not c.tool_calls
-                else {"role": "assistant", "content": None, "tool_calls": tool_calls_of(c.tool_calls)},
-                "logprobs": chat_logprobs(c.logprobs) if body.logprobs else None,
-                "finish_reason": c.finish_reason,
-            }
-            for c in result.choices
-        ]
-        return JSONResponse(whole_response(chat_id, "chat.completion", result, choices))
 
-    def chunk_of(created: int, model: str, choices: list[dict[str, Any]], **extra: Any) -> bytes:
-        return sse_event(response_object(chat_id, "chat.completion.chunk", created, model, choices, **extra))
+    def choice(c: Choice) -> dict[str, Any]:
+        return {
+            "index": c.index,
+            "message": {"role": "assistant", "content": c.text}
+            if not c.tool_calls
+            else {"role": "assistant", "content": None, "tool_calls": tool_calls_of(c.tool_calls)},
+            "logprobs": chat_logprobs(c.logprobs) if body.logprobs else None,
+            "finish_reason": c.finish_reason,
+        }
 
-    def choice_of(index: int, delta: dict[str, Any], logprobs: Any, finish: str | None) -> dict[str, Any]:
-        return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}
+    def deltas(chunk: pb.GenerateResponse, finish: str | None) -> Iterator[dict[str, Any]]:
+        logprobs = chat_logprobs(chunk.logprobs) if body.logprobs else None
+        if chunk.text:
+            yield choice_of(chunk.choice, {"content": chunk.text}, logprobs, None)
+        if chunk.tool_calls:
+            calls = [{"index": i, **call} for i, call in enumerate(tool_calls_of(list(chunk.tool_calls)))]
+            yield choice_of(chunk.choice, {"tool_calls": calls}, None, None)
+        if finish:
+            held = None if chunk.text else logprobs  # tokens whose text a stop sequence cut
+            yield choice_of(chunk.choice, {}, held, finish)
 
-    async def events() -> AsyncIterator[bytes]:
-        first = stream.first
-        created, model = first.created, first.model_name
-        for index in range(body.n):
-            opening = choice_of(index, {"role": "assistant", "content": ""}, None, None)
-            yield chunk_of(created, model, [opening])
-        totals = StreamUsage()
-        async for chunk in stream:
-            finish = FINISH_NAMES.get(chunk.finish_reason)
-            logprobs = chat_logprobs(chunk.logprobs) if body.logprobs else None
-            if chunk.text:
-                content = choice_of(chunk.choice, {"content": chunk.text}, logprobs, None)
-                yield chunk_of(chunk.created, chunk.model_name, [content])
-            if chunk.tool_calls:
-                calls = [{"index": i, **call} for i, call in enumerate(tool_calls_of(list(chunk.tool_calls)))]
-                yield chunk_of(
-                    chunk.created,
-                    chunk.model_name,
-                    [choice_of(chunk.choice, {"tool_calls": calls}, None, None)],
-                )
-            if finish:
-                held = None if chunk.text else logprobs  # tokens whose text a stop sequence cut
-                yield chunk_of(chunk.created, chunk.model_name, [choice_of(chunk.choice, {}, held, finish)])
-                totals.add(chunk.usage)
-        if body.include_usage:
-            yield chunk_of(created, model, [], usage=totals.body())
-        yield sse_event("[DONE]")
+    return await answer(
+        clients,
+        canonical,
+        request,
+        body,
+        prefix="chatcmpl",
+        kind="chat.completion",
+        chunk_kind="chat.completion.chunk",
+        choice=choice,
+        deltas=deltas,
+        opening=[choice_of(i, {"role": "assistant", "content": ""}, None, None) for i in range(body.n)],
+    )
 
-    return sse_response(stream, events(), in_band_error, request_id_of(request))
+
+def choice_of(index: int, delta: dict[str, Any], logprobs: Any, finish: str | None) -> dict[str, Any]:
+    """One streamed choice: its index, what it adds, its logprobs and (last) its finish reason."""
+    return {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}

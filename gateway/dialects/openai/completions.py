@@ -2,34 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import Field, StrictInt
 
 from gateway.deps import Clients
-from gateway.dialects.openai.errors import render
-from gateway.dialects.openai.shapes import (
-    GenerationBody,
-    StreamUsage,
-    legacy_logprobs,
-    response_object,
-    whole_response,
-)
-from gateway.request_id import request_id_of
-from gateway.textgen import (
-    FINISH_NAMES,
-    SSE_RESPONSES,
-    collect,
-    generate_request,
-    open_stream,
-    sse_event,
-    sse_response,
-)
-from services.common.errors import InvalidInput, MeshError
+from gateway.dialects.openai.replies import answer
+from gateway.dialects.openai.shapes import GenerationBody, legacy_logprobs
+from gateway.textgen import SSE_RESPONSES, Choice, generate_request
+from meshserve.v1 import inference_pb2 as pb
+from services.common.errors import InvalidInput
 
 router = APIRouter(tags=["openai"])
 
@@ -41,11 +24,6 @@ class CompletionRequest(GenerationBody):
     logprobs: StrictInt | None = Field(
         None, description="Return each token's log-probability with this many alternatives (0 to 20)."
     )
-
-
-def in_band_error(error: MeshError) -> list[bytes]:
-    """An error after the stream started, as OpenAI sends it, then the terminator."""
-    return [sse_event(render(error, "")), sse_event("[DONE]")]
 
 
 def single_prompt(prompt: str | list[str]) -> str:
@@ -76,49 +54,40 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
         top_logprobs=body.logprobs,
         **body.sampling(),
     )
-    stream = await open_stream(clients, canonical)
-    completion_id = f"cmpl-{stream.first.request_id or uuid.uuid4().hex}"  # as metered
     with_logprobs = body.logprobs is not None
-    if not body.stream:
-        result = await collect(stream)
-        choices = [
+
+    def choice(c: Choice) -> dict[str, Any]:
+        return {
+            "text": c.text,
+            "index": c.index,
+            "logprobs": legacy_logprobs(c.logprobs) if with_logprobs else None,
+            "finish_reason": c.finish_reason,
+        }
+
+    offsets: dict[int, int] = {}
+
+    def deltas(chunk: pb.GenerateResponse, finish: str | None) -> list[dict[str, Any]]:
+        if not (chunk.text or finish):
+            return []
+        offset = offsets.get(chunk.choice, 0)
+        offsets[chunk.choice] = offset + len(chunk.text)
+        return [
             {
-                "text": c.text,
-                "index": c.index,
-                "logprobs": legacy_logprobs(c.logprobs) if with_logprobs else None,
-                "finish_reason": c.finish_reason,
+                "text": chunk.text,
+                "index": chunk.choice,
+                "logprobs": legacy_logprobs(list(chunk.logprobs), offset) if with_logprobs else None,
+                "finish_reason": finish,
             }
-            for c in result.choices
         ]
-        return JSONResponse(whole_response(completion_id, "text_completion", result, choices))
 
-    async def events() -> AsyncIterator[bytes]:
-        offsets: dict[int, int] = {}
-        totals = StreamUsage()
-        created, model = stream.first.created, stream.first.model_name
-        async for chunk in stream:
-            finish = FINISH_NAMES.get(chunk.finish_reason)
-            if chunk.text or finish:
-                offset = offsets.get(chunk.choice, 0)
-                offsets[chunk.choice] = offset + len(chunk.text)
-                choice = {
-                    "text": chunk.text,
-                    "index": chunk.choice,
-                    "logprobs": legacy_logprobs(list(chunk.logprobs), offset) if with_logprobs else None,
-                    "finish_reason": finish,
-                }
-                yield sse_event(
-                    response_object(
-                        completion_id, "text_completion", chunk.created, chunk.model_name, [choice]
-                    )
-                )
-            if finish:
-                totals.add(chunk.usage)
-        if body.include_usage:
-            yield sse_event(
-                response_object(completion_id, "text_completion", created, model, [], usage=totals.body())
-            )
-        yield sse_event("[DONE]")
-
-    response: StreamingResponse = sse_response(stream, events(), in_band_error, request_id_of(request))
-    return response
+    return await answer(
+        clients,
+        canonical,
+        request,
+        body,
+        prefix="cmpl",
+        kind="text_completion",
+        chunk_kind="text_completion",
+        choice=choice,
+        deltas=deltas,
+    )

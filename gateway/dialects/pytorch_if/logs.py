@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from gateway.dashboard import views
-from gateway.request_id import request_id_of
+from gateway.dialects.pytorch_if.envelope import ops_reply
 
 router = APIRouter(tags=["pytorch-if operations"])
 
@@ -23,10 +23,10 @@ async def logs(request: Request) -> dict[str, Any]:
     """The log files of every process, with sizes and modification times."""
     directory = views.log_directory(request)
     files = directory.files()
-    return {
-        "success": True,
-        "log_directory": str(directory.directory),
-        "files": [
+    return ops_reply(
+        request,
+        log_directory=str(directory.directory),
+        files=[
             {
                 "name": f.name,
                 "size_bytes": f.size_bytes,
@@ -34,10 +34,9 @@ async def logs(request: Request) -> dict[str, Any]:
             }
             for f in files
         ],
-        "total_files": len(files),
-        "total_size_bytes": sum(f.size_bytes for f in files),
-        "request_id": request_id_of(request),
-    }
+        total_files=len(files),
+        total_size_bytes=sum(f.size_bytes for f in files),
+    )
 
 
 @router.get("/logs/{log_file:path}", operation_id="pytorch_if_log_file", summary="View a log file")
@@ -55,10 +54,9 @@ async def log_file(
 async def clear_log_file(request: Request, log_file: str) -> dict[str, Any]:
     """Empties one log file (the process keeps writing to it)."""
     removed = views.log_directory(request).clear(log_file)
-    return {
-        "success": True,
-        "message": f"log file {log_file} cleared",
-        "file": log_file,
-        "bytes_removed": removed,
-        "request_id": request_id_of(request),
-    }
+    return ops_reply(
+        request,
+        message=f"log file {log_file} cleared",
+        file=log_file,
+        bytes_removed=removed,
+    )

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 
 from gateway.dashboard import views
 from gateway.deps import Clients, Settings
-from gateway.request_id import request_id_of
+from gateway.dialects.pytorch_if.envelope import ops_reply
 from services.common.metrics import HTTP_IN_FLIGHT
 
 router = APIRouter(tags=["pytorch-if operations"])
@@ -38,22 +38,21 @@ async def info(request: Request, clients: Clients, settings: Settings) -> dict[s
         if gpus
         else None
     )
-    return {
-        "success": True,
-        "version": settings.version,
-        "models": models,
-        "gpu_memory": gpu_memory,
-        "device": "cuda" if devices.cuda_available else "cpu",
-        "cuda_available": devices.cuda_available,
-        "summary": devices.summary,
-        "gpus": gpus,
-        "cpu": views.cpu(devices),
-        "services": {name: clients.pool.endpoints.address_of(name) for name in _services()},
-        "python": sys.version.split()[0],
-        "platform": platform.platform(),
-        "uptime": views.uptime(request),
-        "request_id": request_id_of(request),
-    }
+    return ops_reply(
+        request,
+        version=settings.version,
+        models=models,
+        gpu_memory=gpu_memory,
+        device="cuda" if devices.cuda_available else "cpu",
+        cuda_available=devices.cuda_available,
+        summary=devices.summary,
+        gpus=gpus,
+        cpu=views.cpu(devices),
+        services=views.service_addresses(clients),
+        python=sys.version.split()[0],
+        platform=platform.platform(),
+        uptime=views.uptime(request),
+    )
 
 
 @router.get("/stats", operation_id="pytorch_if_stats", summary="Performance statistics")
@@ -61,9 +60,9 @@ async def stats(request: Request, clients: Clients) -> dict[str, Any]:
     """Requests, failures, latency, queue and throughput per model and worker, with mesh totals."""
     reply = await views.stats(clients)
     total = views.totals(reply)
-    return {
-        "success": True,
-        "stats": {
+    return ops_reply(
+        request,
+        stats={
             "total_requests": total.requests,
             "failed_requests": total.failures,
             "error_rate": total.error_rate,
@@ -74,8 +73,8 @@ async def stats(request: Request, clients: Clients) -> dict[str, Any]:
             "avg_latency_ms": total.mean_latency_ms,
             "uptime_seconds": reply.uptime_seconds,
         },
-        "models": [views.model_stats(m) for m in reply.models],
-        "workers": [
+        models=[views.model_stats(m) for m in reply.models],
+        workers=[
             {
                 "worker_id": w.worker_id,
                 "in_flight": w.in_flight,
@@ -85,8 +84,7 @@ async def stats(request: Request, clients: Clients) -> dict[str, Any]:
             }
             for w in reply.workers
         ],
-        "request_id": request_id_of(request),
-    }
+    )
 
 
 @router.get("/config", operation_id="pytorch_if_config", summary="Configuration information")
@@ -94,9 +92,9 @@ async def config(request: Request, clients: Clients, settings: Settings) -> dict
     """The gateway's effective configuration and where each service lives (no secrets)."""
     scaler = await views.autoscaler_stats(clients)
     ops = views.ops_settings(request)
-    return {
-        "success": True,
-        "config": {
+    return ops_reply(
+        request,
+        config={
             "version": settings.version,
             "gateway": {
                 "host": settings.host,
@@ -107,15 +105,14 @@ async def config(request: Request, clients: Clients, settings: Settings) -> dict
             },
             "events_period_seconds": ops.events_period_seconds,
             "log_dir": str(ops.log_dir),
-            "services": {name: clients.pool.endpoints.address_of(name) for name in _services()},
+            "services": views.service_addresses(clients),
             "autoscaler": {
                 "driver": scaler.driver,
                 "period_seconds": scaler.period_seconds,
                 "running": scaler.running,
             },
         },
-        "request_id": request_id_of(request),
-    }
+    )
 
 
 @router.get("/gpu/detect", operation_id="pytorch_if_gpu_detect", summary="Detect available GPUs")
@@ -123,14 +120,13 @@ async def gpu_detect(request: Request, clients: Clients) -> dict[str, Any]:
     """GPUs found by NVML on the workers' machine."""
     devices = await views.devices(clients)
     found = views.gpus(devices)
-    return {
-        "success": True,
-        "cuda_available": devices.cuda_available,
-        "gpu_count": len(found),
-        "gpus": found,
-        "summary": devices.summary,
-        "request_id": request_id_of(request),
-    }
+    return ops_reply(
+        request,
+        cuda_available=devices.cuda_available,
+        gpu_count=len(found),
+        gpus=found,
+        summary=devices.summary,
+    )
 
 
 @router.get("/gpu/best", operation_id="pytorch_if_gpu_best", summary="Best GPU for inference")
@@ -138,13 +134,12 @@ async def gpu_best(request: Request, clients: Clients) -> dict[str, Any]:
     """The GPU with the most free memory; the CPU when there is none."""
     devices = await views.devices(clients)
     best = views.best_gpu(devices)
-    return {
-        "success": True,
-        "best_gpu": best,
-        "device": best["device"] if best else "cpu",
-        "reason": "most free memory" if best else devices.summary,
-        "request_id": request_id_of(request),
-    }
+    return ops_reply(
+        request,
+        best_gpu=best,
+        device=best["device"] if best else "cpu",
+        reason="most free memory" if best else devices.summary,
+    )
 
 
 @router.get("/gpu/config", operation_id="pytorch_if_gpu_config", summary="GPU-optimized configuration")
@@ -153,35 +148,33 @@ async def gpu_config(request: Request, clients: Clients) -> dict[str, Any]:
     devices = await views.devices(clients)
     best = views.best_gpu(devices)
     capability = float(best["compute_capability"]) if best and best["compute_capability"] else 0.0
-    return {
-        "success": True,
-        "device": best["device"] if best else "cpu",
-        "cuda_available": devices.cuda_available,
+    return ops_reply(
+        request,
+        device=best["device"] if best else "cpu",
+        cuda_available=devices.cuda_available,
         # fp16 tensor cores from compute capability 7.0; bf16 from 8.0; CPUs run fp32.
-        "precision": "bf16" if capability >= 8.0 else "fp16" if capability >= 7.0 else "fp32",
-        "supported_precisions": (
+        precision="bf16" if capability >= 8.0 else "fp16" if capability >= 7.0 else "fp32",
+        supported_precisions=(
             ["fp32", "fp16", "bf16"] if capability >= 8.0 else ["fp32", "fp16"] if best else ["fp32"]
         ),
-        "memory_free_mb": best["memory_free"] if best else None,
-        "summary": devices.summary,
-        "request_id": request_id_of(request),
-    }
+        memory_free_mb=best["memory_free"] if best else None,
+        summary=devices.summary,
+    )
 
 
 @router.get("/gpu/report", operation_id="pytorch_if_gpu_report", summary="Comprehensive GPU report")
 async def gpu_report(request: Request, clients: Clients) -> dict[str, Any]:
     """Every device as measured, the best GPU and the summary."""
     devices = await views.devices(clients)
-    return {
-        "success": True,
-        "summary": devices.summary,
-        "cuda_available": devices.cuda_available,
-        "gpu_count": len(views.gpus(devices)),
-        "gpus": views.gpus(devices),
-        "best_gpu": views.best_gpu(devices),
-        "cpu": views.cpu(devices),
-        "request_id": request_id_of(request),
-    }
+    return ops_reply(
+        request,
+        summary=devices.summary,
+        cuda_available=devices.cuda_available,
+        gpu_count=len(views.gpus(devices)),
+        gpus=views.gpus(devices),
+        best_gpu=views.best_gpu(devices),
+        cpu=views.cpu(devices),
+    )
 
 
 @router.get("/metrics/server", operation_id="pytorch_if_metrics_server", summary="Server performance metrics")
@@ -190,10 +183,10 @@ async def metrics_server(request: Request, clients: Clients) -> dict[str, Any]:
     series = await views.history(clients, 300, 0)
     reply = await views.stats(clients)
     total = views.totals(reply)
-    return {
-        "success": True,
-        "system": views.sample(series.latest) if series.HasField("latest") else None,
-        "requests": {
+    return ops_reply(
+        request,
+        system=views.sample(series.latest) if series.HasField("latest") else None,
+        requests={
             "total": total.requests,
             "failed": total.failures,
             "in_flight": total.in_flight,
@@ -202,13 +195,6 @@ async def metrics_server(request: Request, clients: Clients) -> dict[str, Any]:
             "avg_latency_ms": total.mean_latency_ms,
             "tokens_per_second": total.tokens_per_second,
         },
-        "gateway": {"http_in_flight": HTTP_IN_FLIGHT._value.get(), "uptime": views.uptime(request)},
-        "workers": len(reply.workers),
-        "request_id": request_id_of(request),
-    }
-
-
-def _services() -> tuple[str, ...]:
-    from services.common.settings import SERVICE_NAMES
-
-    return SERVICE_NAMES
+        gateway={"http_in_flight": HTTP_IN_FLIGHT._value.get(), "uptime": views.uptime(request)},
+        workers=len(reply.workers),
+    )

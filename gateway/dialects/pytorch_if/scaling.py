@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from gateway.dashboard import views
 from gateway.deps import Clients, Settings
+from gateway.dialects.pytorch_if.envelope import ops_reply
 from gateway.request_id import request_id_of
 from meshserve.v1 import autoscaler_pb2 as apb
 from services.common.errors import InvalidInput
@@ -20,7 +21,7 @@ router = APIRouter(tags=["pytorch-if operations"])
 async def autoscaler_stats(request: Request, clients: Clients) -> dict[str, Any]:
     """The control loop, each target's replicas and the recent decisions with their reasons."""
     reply = await views.autoscaler_stats(clients)
-    return {"success": True, **views.autoscaler_body(reply), "request_id": request_id_of(request)}
+    return ops_reply(request, **views.autoscaler_body(reply))
 
 
 @router.get("/autoscaler/health", operation_id="pytorch_if_autoscaler_health", summary="Autoscaler health")
@@ -67,7 +68,7 @@ async def autoscaler_scale(request: Request, clients: Clients, body: ScaleBody) 
             target=target, replicas=replicas, reason=body.reason or "manual scale via /autoscaler/scale"
         ),
     )
-    return {"success": True, "decision": views.decision(reply.decision), "request_id": request_id_of(request)}
+    return ops_reply(request, decision=views.decision(reply.decision))
 
 
 @router.get(
@@ -78,16 +79,15 @@ async def autoscaler_metrics(request: Request, clients: Clients) -> dict[str, An
     scaler = await views.autoscaler_stats(clients)
     policies = await clients.call(clients.autoscaler.ListPolicies, apb.ListPoliciesRequest(), idempotent=True)
     reply = await views.stats(clients)
-    return {
-        "success": True,
-        "policies": [views.policy(p) for p in policies.policies],
-        "targets": [views.target(t) for t in scaler.targets],
-        "models": [views.model_stats(m) for m in reply.models],
-        "workers": len(reply.workers),
-        "evaluations": scaler.evaluations,
-        "decisions_total": scaler.decisions_total,
-        "request_id": request_id_of(request),
-    }
+    return ops_reply(
+        request,
+        policies=[views.policy(p) for p in policies.policies],
+        targets=[views.target(t) for t in scaler.targets],
+        models=[views.model_stats(m) for m in reply.models],
+        workers=len(reply.workers),
+        evaluations=scaler.evaluations,
+        decisions_total=scaler.decisions_total,
+    )
 
 
 @router.get("/server/config", operation_id="pytorch_if_server_config", summary="Server configuration")
@@ -95,11 +95,9 @@ async def server_config(request: Request, clients: Clients, settings: Settings) 
     """Gateway settings, service addresses and the scaling policies in force."""
     policies = await clients.call(clients.autoscaler.ListPolicies, apb.ListPoliciesRequest(), idempotent=True)
     ops = views.ops_settings(request)
-    from services.common.settings import SERVICE_NAMES
-
-    return {
-        "success": True,
-        "server": {
+    return ops_reply(
+        request,
+        server={
             "version": settings.version,
             "host": settings.host,
             "port": settings.port,
@@ -107,10 +105,9 @@ async def server_config(request: Request, clients: Clients, settings: Settings) 
             "log_dir": str(ops.log_dir),
             "events_period_seconds": ops.events_period_seconds,
         },
-        "services": {name: clients.pool.endpoints.address_of(name) for name in SERVICE_NAMES},
-        "scaling_policies": [views.policy(p) for p in policies.policies],
-        "request_id": request_id_of(request),
-    }
+        services=views.service_addresses(clients),
+        scaling_policies=[views.policy(p) for p in policies.policies],
+    )
 
 
 class OptimizeBody(BaseModel):
@@ -148,10 +145,9 @@ async def server_optimize(
                 actions.append(views.decision(reply.decision))
     if not devices.cuda_available:
         recommendations.append({"target": "devices", "reason": devices.summary, "recommended": "cpu"})
-    return {
-        "success": True,
-        "applied": bool(body and body.apply),
-        "recommendations": recommendations,
-        "actions": actions,
-        "request_id": request_id_of(request),
-    }
+    return ops_reply(
+        request,
+        applied=bool(body and body.apply),
+        recommendations=recommendations,
+        actions=actions,
+    )
