@@ -5,39 +5,43 @@ from __future__ import annotations
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.auth.jwt_codec import DEFAULT_SECRET
+from services.auth.jwt_codec import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_SECRET
 from services.common.plans import DEFAULT_PLANS
-from services.common.settings import REDIS_SCHEMES, url_scheme_validator
+from services.common.settings import (
+    REDIS_SCHEMES,
+    enable_auth_setting,
+    jwt_secret_setting,
+    redis_url_setting,
+    url_scheme_validator,
+)
+
+_ENV_PREFIX = "MESHSERVE_GATEWAY_"
 
 
 class SecuritySettings(BaseSettings):
     """Authentication, rate limiting and audit at the gateway."""
 
-    model_config = SettingsConfigDict(env_prefix="MESHSERVE_GATEWAY_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="ignore", populate_by_name=True)
 
-    enable_auth: bool = Field(
-        False,
-        validation_alias=AliasChoices(
-            "MESHSERVE_GATEWAY_ENABLE_AUTH", "MESHSERVE_ENABLE_AUTH", "ENABLE_AUTH"
-        ),
-        description="Lock every surface but health and docs (also `ENABLE_AUTH`, as document 001 names it).",
+    enable_auth: bool = enable_auth_setting(
+        _ENV_PREFIX,
+        "Lock every surface but health and docs (also `ENABLE_AUTH`, as document 001 names it).",
     )
-    jwt_secret: str = Field(
+    jwt_secret: str = jwt_secret_setting(
+        _ENV_PREFIX,
         DEFAULT_SECRET,
-        validation_alias=AliasChoices("MESHSERVE_GATEWAY_JWT_SECRET", "MESHSERVE_JWT_SECRET"),
-        description="HS256 secret shared with the auth service (also `MESHSERVE_JWT_SECRET`).",
+        "HS256 secret shared with the auth service (also `MESHSERVE_JWT_SECRET`).",
     )
-    jwt_issuer: str = Field("meshserve-auth", description="Accepted `iss` of access tokens.")
-    jwt_audience: str = Field("meshserve", description="Accepted `aud` of access tokens.")
+    jwt_issuer: str = Field(DEFAULT_ISSUER, description="Accepted `iss` of access tokens.")
+    jwt_audience: str = Field(DEFAULT_AUDIENCE, description="Accepted `aud` of access tokens.")
     internal_token: str = Field(
         "",
         validation_alias=AliasChoices("MESHSERVE_GATEWAY_INTERNAL_TOKEN", "MESHSERVE_INTERNAL_TOKEN"),
         description="Service-to-service token sent on every gRPC call (also `MESHSERVE_INTERNAL_TOKEN`).",
     )
-    redis_url: str = Field(
-        "",
-        validation_alias=AliasChoices("MESHSERVE_GATEWAY_REDIS_URL", "REDIS_URL"),
-        description="Redis for rate-limit counters shared by replicas (also `REDIS_URL`); empty: in-process.",
+    redis_url: str = redis_url_setting(
+        _ENV_PREFIX,
+        "Redis for rate-limit counters shared by replicas (also `REDIS_URL`); empty: in-process.",
     )
     key_cache_seconds: float = Field(30.0, description="How long an API-key look-up is reused.")
     revocation_poll_seconds: float = Field(

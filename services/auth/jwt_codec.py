@@ -19,6 +19,10 @@ from services.common.errors import AuthenticationFailed
 ALGORITHM = "HS256"
 #: The development secret; refused at start whenever authentication is enabled.
 DEFAULT_SECRET = "meshserve-development-secret-not-for-production"
+#: ``iss`` and ``aud`` of access tokens unless configured: the auth service signs with them and the
+#: gateway accepts them, so both default to these.
+DEFAULT_ISSUER = "meshserve-auth"
+DEFAULT_AUDIENCE = "meshserve"
 MIN_SECRET_BYTES = 32
 REQUIRED_CLAIMS = ["exp", "iat", "aud", "iss", "sub", "jti"]
 

@@ -4,50 +4,52 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.auth.jwt_codec import DEFAULT_SECRET
+from services.auth.jwt_codec import DEFAULT_AUDIENCE, DEFAULT_ISSUER, DEFAULT_SECRET
 from services.common.settings import (
     DATABASE_SCHEMES,
     DEFAULT_PORTS,
     REDIS_SCHEMES,
     ServiceSettings,
+    database_url_setting,
+    enable_auth_setting,
+    jwt_secret_setting,
+    redis_url_setting,
     url_scheme_validator,
 )
+
+_ENV_PREFIX = "MESHSERVE_AUTH_"
 
 
 class AuthSettings(ServiceSettings):
     """Auth process settings."""
 
-    model_config = SettingsConfigDict(env_prefix="MESHSERVE_AUTH_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="ignore", populate_by_name=True)
 
     port: int = Field(DEFAULT_PORTS["auth"], description="gRPC port.")
-    database_url: str = Field(
-        "",
-        validation_alias=AliasChoices("MESHSERVE_AUTH_DATABASE_URL", "DATABASE_URL"),
-        description="postgresql://… keeps users, keys, sessions and the audit log in PostgreSQL, shared "
+    database_url: str = database_url_setting(
+        _ENV_PREFIX,
+        "postgresql://… keeps users, keys, sessions and the audit log in PostgreSQL, shared "
         "by every replica (also read from DATABASE_URL); sqlite:///path or empty: SQLite.",
     )
     database_path: Path | None = Field(None, description="SQLite file; defaults to <data_dir>/auth.db.")
-    redis_url: str = Field(
-        "",
-        validation_alias=AliasChoices("MESHSERVE_AUTH_REDIS_URL", "REDIS_URL"),
-        description="redis://… counts failed logins and their locks for every auth replica (also read "
+    redis_url: str = redis_url_setting(
+        _ENV_PREFIX,
+        "redis://… counts failed logins and their locks for every auth replica (also read "
         "from REDIS_URL); empty: in this process.",
     )
-    enable_auth: bool = Field(
-        False,
-        validation_alias=AliasChoices("MESHSERVE_AUTH_ENABLE_AUTH", "MESHSERVE_ENABLE_AUTH", "ENABLE_AUTH"),
-        description="Authentication enabled (also `ENABLE_AUTH`); then the JWT secret must be set.",
+    enable_auth: bool = enable_auth_setting(
+        _ENV_PREFIX, "Authentication enabled (also `ENABLE_AUTH`); then the JWT secret must be set."
     )
-    jwt_secret: str = Field(
+    jwt_secret: str = jwt_secret_setting(
+        _ENV_PREFIX,
         DEFAULT_SECRET,
-        validation_alias=AliasChoices("MESHSERVE_AUTH_JWT_SECRET", "MESHSERVE_JWT_SECRET"),
-        description="HS256 signing secret (also `MESHSERVE_JWT_SECRET`, shared with the gateway).",
+        "HS256 signing secret (also `MESHSERVE_JWT_SECRET`, shared with the gateway).",
     )
-    jwt_issuer: str = Field("meshserve-auth", description="`iss` of access tokens.")
-    jwt_audience: str = Field("meshserve", description="`aud` of access tokens.")
+    jwt_issuer: str = Field(DEFAULT_ISSUER, description="`iss` of access tokens.")
+    jwt_audience: str = Field(DEFAULT_AUDIENCE, description="`aud` of access tokens.")
     access_ttl_seconds: int = Field(900, description="Lifetime of an access token.")
     refresh_ttl_seconds: int = Field(14 * 24 * 3600, description="Lifetime of a refresh token.")
     admin_username: str = Field("", description="Admin user created at first start when set.")

@@ -11,10 +11,11 @@ import hmac
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.common.errors import AuthenticationFailed
+from services.common.settings import enable_auth_setting
 
 INTERNAL_TOKEN_HEADER = "x-meshserve-internal-token"
 MIN_TOKEN_LENGTH = 16
@@ -25,10 +26,8 @@ class InternalAuthSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="MESHSERVE_", extra="ignore", populate_by_name=True)
 
-    enable_auth: bool = Field(
-        False,
-        validation_alias=AliasChoices("MESHSERVE_ENABLE_AUTH", "ENABLE_AUTH"),
-        description="Require credentials on every surface and an internal token between services.",
+    enable_auth: bool = enable_auth_setting(
+        "MESHSERVE_", "Require credentials on every surface and an internal token between services."
     )
     internal_token: str = Field(
         "", description="Shared secret services require from each other when auth is enabled."

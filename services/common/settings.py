@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Default gRPC port of each service in the embedded mesh.
@@ -105,6 +105,42 @@ def url_scheme_validator(field: str, schemes: tuple[str, ...]) -> Any:
         return check_url(value, f"{cls.model_config.get('env_prefix', '')}{field}".upper(), schemes)
 
     return field_validator(field)(validate)
+
+
+def shared_setting(
+    default: Any, env_prefix: str, name: str, shared: tuple[str, ...], description: str
+) -> Any:
+    """A setting read from the process's own ``<env_prefix><NAME>`` or else from the variables
+    ``shared`` that several processes read alike; a helper below names them, so every process
+    agrees on them."""
+    names = dict.fromkeys((f"{env_prefix}{name}".upper(), *shared))  # own first, no repeats
+    return Field(default, validation_alias=AliasChoices(*names), description=description)
+
+
+def database_url_setting(env_prefix: str, description: str) -> Any:
+    """A service's ``database_url``, also read from ``DATABASE_URL`` (check its scheme with
+    ``url_scheme_validator("database_url", DATABASE_SCHEMES)``)."""
+    return shared_setting("", env_prefix, "database_url", ("DATABASE_URL",), description)
+
+
+def redis_url_setting(env_prefix: str, description: str) -> Any:
+    """A process's ``redis_url``, also read from ``REDIS_URL`` (check its scheme with
+    ``url_scheme_validator("redis_url", REDIS_SCHEMES)``)."""
+    return shared_setting("", env_prefix, "redis_url", ("REDIS_URL",), description)
+
+
+def enable_auth_setting(env_prefix: str, description: str) -> Any:
+    """A process's ``enable_auth`` switch, also read from ``MESHSERVE_ENABLE_AUTH`` and
+    ``ENABLE_AUTH``, the mesh-wide switch."""
+    return shared_setting(
+        False, env_prefix, "enable_auth", ("MESHSERVE_ENABLE_AUTH", "ENABLE_AUTH"), description
+    )
+
+
+def jwt_secret_setting(env_prefix: str, default: str, description: str) -> Any:
+    """A process's ``jwt_secret``, also read from ``MESHSERVE_JWT_SECRET``, which the auth service
+    (signing) and the gateway (checking) share."""
+    return shared_setting(default, env_prefix, "jwt_secret", ("MESHSERVE_JWT_SECRET",), description)
 
 
 def redact(url: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from services.common.settings import (
@@ -10,27 +10,29 @@ from services.common.settings import (
     DEFAULT_PORTS,
     REDIS_SCHEMES,
     ServiceSettings,
+    database_url_setting,
+    redis_url_setting,
     url_scheme_validator,
 )
+
+_ENV_PREFIX = "MESHSERVE_INFERENCE_"
 
 
 class InferenceSettings(ServiceSettings):
     """Inference process settings."""
 
-    model_config = SettingsConfigDict(env_prefix="MESHSERVE_INFERENCE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="ignore")
 
     port: int = Field(DEFAULT_PORTS["inference"], description="gRPC port.")
-    database_url: str = Field(
-        "",
-        validation_alias=AliasChoices("MESHSERVE_INFERENCE_DATABASE_URL", "DATABASE_URL"),
-        description="postgresql://… keeps jobs, webhooks and plugin settings in PostgreSQL, shared by "
+    database_url: str = database_url_setting(
+        _ENV_PREFIX,
+        "postgresql://… keeps jobs, webhooks and plugin settings in PostgreSQL, shared by "
         "every replica (also read from DATABASE_URL); sqlite:///path or empty: a SQLite file of this "
         "replica.",
     )
-    redis_url: str = Field(
-        "",
-        validation_alias=AliasChoices("MESHSERVE_INFERENCE_REDIS_URL", "REDIS_URL"),
-        description="redis://… shares the response cache between replicas (also read from REDIS_URL); "
+    redis_url: str = redis_url_setting(
+        _ENV_PREFIX,
+        "redis://… shares the response cache between replicas (also read from REDIS_URL); "
         "empty: a cache per process.",
     )
     workers: int = Field(1, ge=0, description="Triton workers started with the service.")

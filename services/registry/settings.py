@@ -4,22 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import DATABASE_SCHEMES, DEFAULT_PORTS, ServiceSettings, url_scheme_validator
+from services.common.settings import (
+    DATABASE_SCHEMES,
+    DEFAULT_PORTS,
+    ServiceSettings,
+    database_url_setting,
+    url_scheme_validator,
+)
+
+_ENV_PREFIX = "MESHSERVE_REGISTRY_"
 
 
 class RegistrySettings(ServiceSettings):
     """Registry process settings."""
 
-    model_config = SettingsConfigDict(env_prefix="MESHSERVE_REGISTRY_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="ignore")
 
     port: int = Field(DEFAULT_PORTS["registry"], description="gRPC port.")
-    database_url: str = Field(
-        "",
-        validation_alias=AliasChoices("MESHSERVE_REGISTRY_DATABASE_URL", "DATABASE_URL"),
-        description="postgresql://… stores metadata in PostgreSQL (also read from DATABASE_URL); "
+    database_url: str = database_url_setting(
+        _ENV_PREFIX,
+        "postgresql://… stores metadata in PostgreSQL (also read from DATABASE_URL); "
         "sqlite:///path or empty uses SQLite.",
     )
     database_path: Path | None = Field(None, description="SQLite file; defaults to <data_dir>/registry.db.")
