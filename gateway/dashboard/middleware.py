@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -83,18 +84,18 @@ def _route_of(scope: Scope) -> str:
     return str(getattr(route, "path", "") or "unmatched")
 
 
+@dataclass(eq=False)
 class _Watch:
     """Follows one inference request to emit its started and completed events."""
 
-    def __init__(self, hub: EventHub, scope: Scope, path: str) -> None:
-        self.hub = hub
-        self.scope = scope
-        self.path = path
-        self.body = bytearray()
-        self.response = bytearray()
-        self.model = ""
-        self.started_at = time.perf_counter()
-        self.announced = False
+    hub: EventHub
+    scope: Scope
+    path: str
+    body: bytearray = field(default_factory=bytearray, init=False)
+    response: bytearray = field(default_factory=bytearray, init=False)
+    model: str = field(default="", init=False)
+    started_at: float = field(default_factory=time.perf_counter, init=False)
+    announced: bool = field(default=False, init=False)
 
     @property
     def request_id(self) -> str:

@@ -20,7 +20,7 @@ import math
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 log = logging.getLogger("meshserve.gateway.ratelimit")
@@ -166,32 +166,25 @@ class RedisCounter:
         await self._client.aclose()
 
 
+@dataclass(eq=False)
 class RateLimiter:
     """Counts requests per subject and bucket in fixed windows."""
 
-    def __init__(
-        self,
-        counter: Counter,
-        window_seconds: int,
-        plan_limits: dict[str, int | None],
-        clock: Callable[[], float] = time.time,
-        scale: float = 1.0,
-    ) -> None:
-        self.counter = counter
-        self.window = window_seconds
-        self.plan_limits = plan_limits
-        self.scale = scale
-        self._clock = clock
-        self._fallback: MemoryCounter | None = None
+    counter: Counter
+    window_seconds: int
+    plan_limits: dict[str, int | None]
+    clock: Callable[[], float] = time.time
+    scale: float = 1.0
+    _fallback: MemoryCounter | None = field(default=None, init=False)
 
     async def check(self, subject: str, plan: str, authenticated: bool, path: str) -> Decision | None:
         """Counts one request; None when the subject is unlimited."""
         buckets = buckets_for(plan, authenticated, path, self.plan_limits, self.scale)
         if not buckets:
             return None
-        now = self._clock()
-        index = int(now // self.window)
-        reset = (index + 1) * self.window
+        now = self.clock()
+        index = int(now // self.window_seconds)
+        reset = (index + 1) * self.window_seconds
         keys = [f"meshserve:rl:{subject}:{b.name}:{index}" for b in buckets]
         counts = await self._hit(keys)
         tightest = min(zip(buckets, counts, strict=True), key=lambda bc: bc[0].limit - bc[1])
@@ -207,10 +200,10 @@ class RateLimiter:
 
     async def _hit(self, keys: list[str]) -> list[int]:
         try:
-            return await self.counter.hit(keys, self.window + 5)
+            return await self.counter.hit(keys, self.window_seconds + 5)
         except CounterUnavailable as error:
             # Redis down: keep limiting, per replica, rather than failing every request.
             log.warning("rate-limit store unreachable, counting locally: %s", error)
         if self._fallback is None:
-            self._fallback = MemoryCounter(self._clock)
-        return await self._fallback.hit(keys, self.window + 5)
+            self._fallback = MemoryCounter(self.clock)
+        return await self._fallback.hit(keys, self.window_seconds + 5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import grpc
 
@@ -65,11 +66,11 @@ def audit_to_proto(record: AuditRecord) -> pb.AuditEvent:
     return message_from(pb.AuditEvent, record)
 
 
+@dataclass(eq=False)
 class AuthServicer(pb_grpc.AuthServiceServicer):
     """Users, tokens, keys and audit. Argon2id and SQLite work runs off the event loop."""
 
-    def __init__(self, core: AuthCore) -> None:
-        self.core = core
+    core: AuthCore
 
     async def Register(
         self, request: pb.RegisterRequest, context: grpc.aio.ServicerContext

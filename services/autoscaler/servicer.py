@@ -72,13 +72,13 @@ def sample_to_proto(sample: Sample) -> pb.MetricsSample:
     )
 
 
+@dataclasses.dataclass(eq=False)
 class AutoscalerServicer(pb_grpc.AutoscalerServiceServicer):
     """Policy CRUD, manual scaling, statistics, decision watch and the metrics series."""
 
-    def __init__(self, settings: AutoscalerSettings, store: PolicyStore, autoscaler: Autoscaler) -> None:
-        self.settings = settings
-        self.store = store
-        self.autoscaler = autoscaler
+    settings: AutoscalerSettings
+    store: PolicyStore
+    autoscaler: Autoscaler
 
     async def PutPolicy(
         self, request: pb.PutPolicyRequest, context: grpc.aio.ServicerContext

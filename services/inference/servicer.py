@@ -11,6 +11,7 @@ import asyncio
 import math
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -59,30 +60,26 @@ def queue_depth(counter: Counter, placement: Placement | None) -> int:
     return counter.waiting + max(0, dispatched - replicas)
 
 
+@dataclass(eq=False)
 class InferenceServicer:
     """Worker control plane and the tensor data path; ``model.updated`` webhooks after loads and
     unloads when anyone listens."""
 
-    def __init__(
-        self,
-        pool: WorkerPool,
-        predictor: Predictor,
-        generation: GenerationService,
-        request_timeout: float = 60.0,
-        webhooks: WebhookHub | None = None,
-        meter: Meter | None = None,
-    ) -> None:
-        self.pool = pool
-        self.predictor = predictor
-        self.generation = generation
-        self.request_timeout = request_timeout
-        self.webhooks = webhooks
-        self.meter = meter
+    pool: WorkerPool
+    predictor: Predictor
+    generation: GenerationService
+    request_timeout: float = 60.0
+    webhooks: WebhookHub | None = None
+    meter: Meter | None = None
 
-    def _announce(self, payload: dict[str, object]) -> None:
+    def _announce(self, model: common.ModelRef, action: str, **facts: object) -> None:
+        """A ``model.updated`` event naming the model and what happened to it, when anyone listens."""
         hub = self.webhooks
         if hub is not None and hub.subscribed("model.updated"):
-            hub.emit("model.updated", payload)
+            hub.emit(
+                "model.updated",
+                {"model_id": model.name, "version": model.version, "action": action, **facts},
+            )
 
     async def Predict(
         self, request: pb.PredictRequest, context: grpc.aio.ServicerContext
@@ -161,15 +158,7 @@ class InferenceServicer:
             )
         state = self._state(placement)
         await self._describe_language_models([state])
-        self._announce(
-            {
-                "model_id": request.model.name,
-                "version": request.model.version,
-                "action": "loaded",
-                "workers": list(state.worker_ids),
-                "device": state.device,
-            }
-        )
+        self._announce(request.model, "loaded", workers=list(state.worker_ids), device=state.device)
         return pb.LoadModelResponse(state=state)
 
     async def UnloadModel(
@@ -183,14 +172,7 @@ class InferenceServicer:
             freed = await self.predictor.unload(
                 request.model.name, request.model.version, standby=request.standby
             )
-        self._announce(
-            {
-                "model_id": request.model.name,
-                "version": request.model.version,
-                "action": "unloaded",
-                "freed_memory_bytes": freed,
-            }
-        )
+        self._announce(request.model, "unloaded", freed_memory_bytes=freed)
         return pb.UnloadModelResponse(freed_memory_bytes=freed)
 
     def _public_ref(self, triton_name: str) -> common.ModelRef:

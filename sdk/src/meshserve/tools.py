@@ -13,6 +13,7 @@ import random
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -166,22 +167,15 @@ def _rss_mb() -> float | None:
     return None
 
 
+@dataclass(eq=False)
 class ImagePreprocessor:
     """Resize (bilinear), scale to [0, 1] and normalise an HxWxC image (numpy array or PIL image)."""
 
-    def __init__(
-        self,
-        resize: tuple[int, int] | None = None,
-        normalize: bool = True,
-        mean: Sequence[float] = (0.485, 0.456, 0.406),
-        std: Sequence[float] = (0.229, 0.224, 0.225),
-        channels_first: bool = False,
-    ) -> None:
-        self.resize = resize
-        self.normalize = normalize
-        self.mean = mean
-        self.std = std
-        self.channels_first = channels_first
+    resize: tuple[int, int] | None = None
+    normalize: bool = True
+    mean: Sequence[float] = (0.485, 0.456, 0.406)
+    std: Sequence[float] = (0.229, 0.224, 0.225)
+    channels_first: bool = False
 
     def __call__(self, image: Any) -> Any:
         """A float32 array of shape (H, W, C), or (C, H, W) with channels_first."""

@@ -4,6 +4,7 @@ blocking database work runs in threads."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import grpc
 
@@ -23,11 +24,11 @@ def budget_to_proto(state: BudgetState) -> pb.Budget:
     )
 
 
+@dataclass(eq=False)
 class MeteringServicer(pb_grpc.MeteringServiceServicer):
     """Usage records, plans, allowances, budgets and usage analytics."""
 
-    def __init__(self, store: MeteringStore) -> None:
-        self.store = store
+    store: MeteringStore
 
     async def RecordUsage(
         self, request: pb.RecordUsageRequest, context: grpc.aio.ServicerContext

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -13,6 +14,7 @@ from services.common.discovery.base import Discovery
 log = logging.getLogger("meshserve.discovery")
 
 
+@dataclass(eq=False)
 class FollowingChannel:
     """A ``grpc.aio.Channel`` stand-in whose calls go to a service's current target.
 
@@ -21,20 +23,13 @@ class FollowingChannel:
     left behind is closed with a grace period so that its in-flight calls finish.
     """
 
-    def __init__(
-        self,
-        service: str,
-        discovery: Discovery,
-        options: tuple[tuple[str, Any], ...],
-        grace_seconds: float = 60.0,
-    ) -> None:
-        self.service = service
-        self.discovery = discovery
-        self.options = options
-        self.grace_seconds = grace_seconds
-        self._target = ""
-        self._channel: grpc.aio.Channel | None = None
-        self._closing: set[asyncio.Task[None]] = set()
+    service: str
+    discovery: Discovery
+    options: tuple[tuple[str, Any], ...]
+    grace_seconds: float = 60.0
+    _target: str = field(default="", init=False)
+    _channel: grpc.aio.Channel | None = field(default=None, init=False)
+    _closing: set[asyncio.Task[None]] = field(default_factory=set, init=False)
 
     def current(self) -> grpc.aio.Channel:
         """The channel to the service's target now, replaced when the target changed."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 
 from meshserve.v1 import experiments_pb2 as pb
@@ -33,11 +35,11 @@ def report_message(report: Report) -> pb.GetExperimentResponse:
     )
 
 
+@dataclass(eq=False)
 class ExperimentServicer(pb_grpc.ExperimentServiceServicer):
     """The gRPC face of the experiments."""
 
-    def __init__(self, experiments: Experiments) -> None:
-        self.experiments = experiments
+    experiments: Experiments
 
     async def CreateExperiment(
         self, request: pb.CreateExperimentRequest, context: grpc.aio.ServicerContext

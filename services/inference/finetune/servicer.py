@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import grpc
 
@@ -55,12 +56,12 @@ def fine_tune_message(record: FineTuneRecord) -> pb.FineTune:
     return message
 
 
+@dataclass(eq=False)
 class FineTuneServicer(pb_grpc.FineTuneServiceServicer):
     """The gRPC face of fine-tuning."""
 
-    def __init__(self, runs: FineTuneRuns, settings: FineTuneSettings) -> None:
-        self.runs = runs
-        self.settings = settings
+    runs: FineTuneRuns
+    settings: FineTuneSettings
 
     async def CreateFineTune(
         self, request: pb.CreateFineTuneRequest, context: grpc.aio.ServicerContext

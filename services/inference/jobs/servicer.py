@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -141,13 +143,13 @@ def webhook_message(hook: WebhookRecord) -> pb.Webhook:
     return message_from(pb.Webhook, hook, created_at=_timestamp(hook.created_at))
 
 
+@dataclass(eq=False)
 class JobServicer(pb_grpc.JobServiceServicer):
     """Translates JobService calls to the job manager and webhook hub."""
 
-    def __init__(self, manager: JobManager, hub: WebhookHub, settings: JobSettings) -> None:
-        self.manager = manager
-        self.hub = hub
-        self.settings = settings
+    manager: JobManager
+    hub: WebhookHub
+    settings: JobSettings
 
     async def SubmitJob(
         self, request: pb.SubmitJobRequest, context: grpc.aio.ServicerContext

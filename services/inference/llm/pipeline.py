@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from services.common.context import caller_var, current_request_id
@@ -43,24 +43,16 @@ from services.inference.plugins.manager import PluginManager
 from services.inference.plugins.pipeline import OutputStream
 
 
+@dataclass(eq=False)
 class GenerationPipeline:
     """Plugins, the response cache, the engine and webhook events around one generation."""
 
-    def __init__(
-        self,
-        service: GenerationService,
-        plugins: PluginManager,
-        cache: Cache,
-        webhooks: WebhookHub | None = None,
-        experiments: ExperimentRouter | None = None,
-        allowances: AllowanceGate | None = None,
-    ) -> None:
-        self.service = service
-        self.plugins = plugins
-        self.cache = cache
-        self.webhooks = webhooks
-        self.experiments = experiments
-        self.allowances = allowances
+    service: GenerationService
+    plugins: PluginManager
+    cache: Cache
+    webhooks: WebhookHub | None = None
+    experiments: ExperimentRouter | None = None
+    allowances: AllowanceGate | None = None
 
     def job(self, request: GenerationRequest) -> GenerationJob:
         """The validated request (raises InvalidInput naming the field at fault)."""

@@ -7,6 +7,7 @@ preprocessing rewrites a request on its way in, postprocessing each chunk's text
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import grpc
 
@@ -70,11 +71,11 @@ def plugin_to_proto(view: PluginView) -> pb.Plugin:
     return message
 
 
+@dataclass(eq=False)
 class PluginServicer:
     """The plugin RPCs over the plugin manager (the generation pipeline runs the loaded stages)."""
 
-    def __init__(self, plugins: PluginManager) -> None:
-        self.plugins = plugins
+    plugins: PluginManager
 
     async def ListPlugins(
         self, request: pb.ListPluginsRequest, context: grpc.aio.ServicerContext
