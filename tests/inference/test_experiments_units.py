@@ -13,6 +13,7 @@ from services.common.errors import InvalidInput
 from services.inference.experiments import stats
 from services.inference.experiments.assign import choose
 from services.inference.experiments.records import Arm, new_experiment
+from services.inference.experiments.router import ExperimentRouter
 from services.inference.experiments.store import ArmEvents, Event, ExperimentStore
 from services.inference.jobs.pg_store import open_job_store
 from tests.servers import fresh_database
@@ -73,6 +74,21 @@ def test_the_store_keeps_experiments_events_and_feedback(store: ExperimentStore)
     assert not store.finish(experiment.experiment_id, "stopped", "", ("running",))
     promoted = store.get(experiment.experiment_id)
     assert promoted is not None and promoted.status == "promoted" and promoted.winner == "B"
+
+
+def test_a_promoted_test_hands_its_model_name_to_the_winner(tmp_path: Path) -> None:
+    """What smart routing reads to leave out a name that is now another model's alias."""
+    store = ExperimentStore(open_job_store(f"sqlite:///{tmp_path / 'jobs.sqlite3'}", tmp_path / "unused"))
+    router = ExperimentRouter(store, refresh_seconds=0.0)
+    experiment = new_experiment("t", "", [("", "m1", 1.0), ("", "m2", 1.0)], "error_rate", 0)
+    store.insert(experiment)
+    assert router.promoted_to("m1") is None  # running: the name still splits between the arms
+    assert router.route("m1", "caller", "r1") is not None
+    assert store.finish(experiment.experiment_id, "promoted", "B", ("running",))
+    assert router.promoted_to("m1") == "m2"
+    routed = router.route("m1", "caller", "r2")
+    assert routed is not None and routed.model == "m2"
+    assert router.promoted_to("m2") is None and router.promoted_to("other") is None
 
 
 def test_scipy_tests_find_real_differences_and_not_noise() -> None:

@@ -111,6 +111,16 @@ def test_a_50_50_test_splits_callers_stickily_and_counts_every_request(
         assert reply.status_code == 200 and reply.json()["model"] == second, reply.text
     stopped = httpx.post(f"{llm_mesh.base_url}/api/ai/advanced/ab-test/{test['test_id']}/stop", timeout=30)
     assert stopped.status_code == 409  # a promoted test is over
+    # Smart routing lists the winner under its own name only: the first name now runs the second model.
+    smart = httpx.post(
+        f"{llm_mesh.base_url}/api/ai/advanced/inference/smart",
+        json={"prompt": "Hi", "priority": "performance", "parameters": {"max_tokens": 2, "temperature": 0}},
+        timeout=300,
+    )
+    assert smart.status_code == 200, smart.text
+    listed = [c["model_id"] for c in smart.json()["routing"]["candidates"]]
+    assert second in listed and first not in listed
+    assert smart.json()["metadata"]["model"] == smart.json()["routing"]["selected_model"]
 
 
 def test_bad_ab_tests_get_400_naming_the_field(llm_mesh: Mesh) -> None:

@@ -155,7 +155,8 @@ class AdvancedServicer:
         )
 
     async def _candidates(self) -> list[Candidate]:
-        """Every language model this service can run: its own, then the registry's."""
+        """Every language model this service can run: its own, then the registry's (less the names
+        that a promoted A/B test now serves with its winner: choosing one would run another model)."""
         service = self.generation
         catalog = service.catalog
         placed = {spec.model_id: spec.triton_name for spec, _ in service.placer.placed()}
@@ -174,8 +175,11 @@ class AdvancedServicer:
             caps = tuple(model.capabilities) or ("text-generation",)
             rows.append((name, "registry", model.size_bytes, triton, caps))
         stats = self.stats
+        experiments = self.pipeline.experiments
         candidates = []
         for name, source, size, triton, caps in rows:
+            if experiments is not None and experiments.promoted_to(name) not in (None, name):
+                continue  # a name that a promoted A/B test hands to its winner, a candidate of its own
             triton = placed.get(name, triton)
             counter = stats.models.get(triton) if stats is not None else None
             measured = counter is not None and bool(counter.recent_ms)

@@ -56,14 +56,25 @@ class ExperimentRouter:
         """The experiment that decides what ``model`` serves now, if any (as last read)."""
         return self._table.get(model)
 
-    def route(self, model: str, caller: str, request_id: str) -> Routed | None:
-        """The arm for this request, or None when no experiment covers ``model``."""
+    def _current(self) -> dict[str, Experiment]:
+        """The routing table, re-read when older than ``refresh_seconds``."""
         if time.monotonic() - self._read_at > self.refresh_seconds:
             try:
                 self.refresh()
             except Exception:  # the store is unreachable: keep the table we have
                 log.exception("experiment table not refreshed")
-        experiment = self._table.get(model)
+        return self._table
+
+    def promoted_to(self, model: str) -> str | None:
+        """The model that a promoted experiment serves under ``model``'s name, if one does."""
+        experiment = self._current().get(model)
+        if experiment is None or experiment.state() != "promoted":
+            return None
+        return experiment.arm(experiment.winner).model
+
+    def route(self, model: str, caller: str, request_id: str) -> Routed | None:
+        """The arm for this request, or None when no experiment covers ``model``."""
+        experiment = self._current().get(model)
         if experiment is None:
             return None
         if experiment.state() == "promoted":
