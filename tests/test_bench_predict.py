@@ -32,6 +32,29 @@ async def test_rounds_rotate_the_paths_and_pool_each_paths_latencies() -> None:
     assert cpu == {"a": {}, "b": {}, "c": {}}
 
 
+async def test_concurrent_rounds_warm_and_measure_each_path_at_the_concurrency() -> None:
+    """The concurrency-32 cells are measured as the sequential ones: rotating rounds, after a warm-up
+    at the cell's own concurrency (the first batches of each size are not timed)."""
+    in_flight: dict[str, int] = {"a": 0, "b": 0}
+    most: dict[str, int] = {"a": 0, "b": 0}
+    calls: dict[str, int] = {"a": 0, "b": 0}
+
+    def path(label: str) -> tuple[str, Callable[[], Awaitable[None]]]:
+        async def call() -> None:
+            calls[label] += 1
+            in_flight[label] += 1
+            most[label] = max(most[label], in_flight[label])
+            await asyncio.sleep(0.002)
+            in_flight[label] -= 1
+
+        return label, call
+
+    cells, _ = await measure_rounds([path("a"), path("b")], 40, 2, {}, concurrency=4, warmup=2)
+    assert most == {"a": 4, "b": 4}
+    assert calls == {"a": 2 * 4 + 2 + 40, "b": 2 * 4 + 2 + 40}  # warm-up, one call per slice, measured
+    assert all(1 < p50 < 50 and rps > 0 for p50, _, rps in cells.values())
+
+
 async def test_keep_alive_client_reconnects_when_the_server_closed_an_idle_connection() -> None:
     connections = 0
 
