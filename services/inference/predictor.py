@@ -88,11 +88,12 @@ class Predictor:
         async def prepare() -> None:
             artifact = await self.catalog.fetch(entry)
             placement = self.pool.placements[tname]
-            # The queue bounds are the service's, whatever batching a load asked for.
+            # The queue bounds and levels are the service's, whatever batching a load asked for.
             batching = replace(
                 placement.batching,
                 max_queue_size=self.default_batching.max_queue_size,
                 queue_timeout_microseconds=self.default_batching.queue_timeout_microseconds,
+                priority_levels=self.default_batching.priority_levels,
             )
             config = config_pbtxt(tname, entry.spec, batching, placement.device_preference)
             _, artifact_name = runtime_of(entry.spec.format)
@@ -129,6 +130,7 @@ class Predictor:
                     details={"field": wanted, "expected_outputs": ",".join(declared_outputs)},
                 )
         batched = placement.batching.max_batch_size > 0 and entry.spec.batchable
+        leveled = batched and self.default_batching.priority_levels > 0  # only a leveled batcher
         if batched:
             rows = tensors[0].shape[0]
             if rows > placement.batching.max_batch_size:
@@ -144,7 +146,7 @@ class Predictor:
                 output_names,
                 request_id=request_id,
                 timeout=timeout,
-                priority=current_triton_level() if batched else 0,  # only a batcher has levels
+                priority=current_triton_level() if leveled else 0,
             )
         except ModelLoadFailed as error:
             await self.catalog.report(entry, common.MODEL_STATUS_FAILED, error.message)

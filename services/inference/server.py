@@ -58,6 +58,7 @@ from services.inference.plugins.manager import PluginManager
 from services.inference.plugins.servicer import PluginServicer
 from services.inference.pool import WorkerPool
 from services.inference.predictor import Predictor
+from services.inference.priority import TRITON_PRIORITY_LEVELS
 from services.inference.repository import Batching
 from services.inference.servicer import InferenceServicer
 from services.inference.settings import InferenceSettings
@@ -92,6 +93,7 @@ def build(settings: InferenceSettings) -> Registration:
         max_queue_delay_microseconds=settings.max_queue_delay_microseconds,
         max_queue_size=settings.triton_max_queue_size,
         queue_timeout_microseconds=int(settings.request_timeout_seconds * 1_000_000),
+        priority_levels=TRITON_PRIORITY_LEVELS if settings.triton_priority else 0,
     )
     job_settings = JobSettings()
     store = open_job_store(settings.database_url, root / "jobs.sqlite3")

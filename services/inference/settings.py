@@ -80,10 +80,18 @@ class InferenceSettings(ServiceSettings):
         500, ge=0, description="Default time a request may wait for a batch to fill, in microseconds."
     )
     triton_max_queue_size: int = Field(
-        256,
+        0,
         ge=0,
         description="Requests a tensor model's Triton dynamic batcher queues per worker and priority level; "
-        "one more is rejected by Triton and answered 429 with Retry-After. 0: unbounded.",
+        "one more is rejected by Triton and answered 429 with Retry-After. 0: no Triton queue bound (the "
+        "service's own max_in_flight_per_model still bounds each model). Any bound gives the batcher a "
+        "queue policy, with which the bundled Triton at times stalls a batch for 500 ms.",
+    )
+    triton_priority: bool = Field(
+        False,
+        description="Order each tensor model's Triton batcher queue by the caller's plan (enterprise, then "
+        "pro, then the rest). Off by default: with priority levels the bundled Triton's batcher at times "
+        "stalls a batch for 500 ms.",
     )
     request_timeout_seconds: float = Field(60.0, description="Deadline of one request to a worker.")
     benchmark_budget_seconds: float = Field(

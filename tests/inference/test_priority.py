@@ -166,11 +166,19 @@ def test_triton_levels_and_the_tensor_models_config() -> None:
         inputs=[{"name": "x", "datatype": "FP32", "shape": [-1, 4]}],
         outputs=[{"name": "y", "datatype": "FP32", "shape": [-1, 2]}],
     )
-    config = config_pbtxt("t--v1", spec, Batching(8, (4,), 100), "cpu")
-    batcher = config[config.index("dynamic_batching {") :]
+    leveled = Batching(8, (4,), 100, priority_levels=TRITON_PRIORITY_LEVELS)
+    batcher = config_pbtxt("t--v1", spec, leveled, "cpu")
+    batcher = batcher[batcher.index("dynamic_batching {") :]
     assert f"priority_levels: {TRITON_PRIORITY_LEVELS}" in batcher
     assert f"default_priority_level: {TRITON_PRIORITY_LEVELS}" in batcher
-    assert "priority_levels" not in config_pbtxt("t--v1", spec, Batching(0), "cpu")
+    assert "priority_levels" not in config_pbtxt("t--v1", spec, Batching(0, priority_levels=3), "cpu")
+    # By default one plain queue and no queue policy: with either, the bundled Triton's batcher at
+    # times sleeps its 500 ms idle wait with requests queued.
+    plain = config_pbtxt("t--v1", spec, Batching(8, (4,), 100, queue_timeout_microseconds=60_000_000), "cpu")
+    assert "dynamic_batching {" in plain and "priority" not in plain and "queue_policy" not in plain
+    bounded = config_pbtxt("t--v1", spec, Batching(8, (4,), 100, max_queue_size=5), "cpu")
+    assert "default_queue_policy {" in bounded and "max_queue_size: 5" in bounded
+    assert "priority" not in bounded
 
 
 def test_a_request_names_its_triton_level_only_when_it_has_one() -> None:

@@ -45,6 +45,8 @@ def one_slot_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
         # A pro head start of 100 s: on a slow, shared machine no free request here ages past it, so
         # the pro requests go first whenever they come (aging itself: tests/inference/test_priority.py).
         "MESHSERVE_INFERENCE_LLM_PRIORITY_AGING_SECONDS": "10",
+        # Tensor models' Triton priority levels are opt-in (see services/inference/settings.py).
+        "MESHSERVE_INFERENCE_TRITON_PRIORITY": "true",
     }
     with run_mesh(tmp_path_factory.mktemp("priority"), env, preload_llm=True) as mesh:
         yield mesh
