@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,9 @@ _TRACER = trace.get_tracer("meshserve.triton")
 _STATUS_OF_HTTP = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 503: "UNAVAILABLE", 504: "DEADLINE_EXCEEDED"}
 #: Connections kept open per worker when idle; more may be open while calls run concurrently.
 MAX_IDLE_CONNECTIONS = 64
+#: An idle connection unused this long is closed when the client next keeps one, so the pool
+#: shrinks back after a burst instead of holding its high-water mark.
+IDLE_EXPIRY_SECONDS = 30.0
 
 
 @dataclass
@@ -132,6 +136,8 @@ class _Connection:
 
     def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.reader, self.writer = reader, writer
+        #: When it last went back to the pool (monotonic seconds).
+        self.idle_since = 0.0
 
     async def exchange(self, request: bytes) -> tuple[int, dict[bytes, bytes], bytes]:
         """Sends a request; returns status, headers (lower-case names) and body."""
@@ -245,8 +251,13 @@ class TritonHttpClient:
     def _keep(self, connection: _Connection) -> None:
         if self._closed or len(self._idle) >= MAX_IDLE_CONNECTIONS:
             connection.close()
-        else:
-            self._idle.append(connection)
+            return
+        now = time.monotonic()
+        connection.idle_since = now
+        self._idle.append(connection)
+        # Connections are reused last in, first out, so the ones idle longest are at the front.
+        while now - self._idle[0].idle_since > IDLE_EXPIRY_SECONDS:
+            self._idle.pop(0).close()
 
     async def close(self) -> None:
         """Closes every idle connection."""

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import numpy as np
 import pytest
 
+from services.inference import triton_http
 from services.inference.tensors import WireTensor
 from services.inference.triton_http import TritonHttpClient, WorkerError, decode_response, encode_request
 
@@ -124,6 +125,39 @@ async def test_connections_are_kept_alive_and_a_closed_one_is_replaced(serve: Se
         result = await client.infer("m", X, [])
         assert result.tensor("y").numpy().tolist() == [7.0]
     assert len(connections) == 2  # two on the first, the closed one replaced once
+
+
+async def test_the_pool_shrinks_back_after_a_burst(serve: Serve, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections a burst opened are closed once idle past the expiry: the pool does not hold its
+    high-water mark of sockets (on both ends) for the life of the process."""
+    open_now = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal open_now
+        open_now += 1
+        try:
+            while True:
+                await read_request(reader)
+                await asyncio.sleep(0.01)  # long enough for the burst's calls to overlap
+                writer.write(OK)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            open_now -= 1
+            writer.close()
+
+    client = await serve(handler)
+    await asyncio.gather(*(client.infer("m", X, []) for _ in range(6)))
+    assert open_now == 6  # the burst's connections, kept alive
+    monkeypatch.setattr(triton_http, "IDLE_EXPIRY_SECONDS", 0.05)
+    await asyncio.sleep(0.1)
+    await client.infer("m", X, [])  # reuses the newest; the rest have expired
+    for _ in range(50):
+        if open_now == 1:
+            break
+        await asyncio.sleep(0.01)
+    assert open_now == 1
 
 
 async def test_errors_carry_triton_grpc_status_names(serve: Serve) -> None:
