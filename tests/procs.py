@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -27,11 +28,48 @@ def rate_limit_defaults(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if not k.startswith("MESHSERVE_GATEWAY_RATE_LIMIT")}
 
 
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
+#: Replicas of a mesh process listen beside the first one (the launcher's ``replica_port``): the
+#: gateway's at +1, +2, …, the other services' at +100, +200, ….
+GATEWAY_REPLICA_OFFSETS = (1, 2, 3)
+SERVICE_REPLICA_OFFSETS = (100, 200, 300)
+#: Ports handed out in this session: a port stays free until its server binds it, so no port is
+#: handed out twice.
+_handed_out: set[int] = set()
+
+
+def _ephemeral_ports_start() -> int:
+    """Where the kernel's range for outgoing connections' local ports begins."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _bindable(port: int) -> bool:
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(*offsets: int) -> int:
+    """A TCP port nothing listens on right now, with ``port + offset`` free too for each offset.
+
+    It is drawn below the kernel's ephemeral range. The processes a test starts open outgoing
+    connections, whose local ports come from that range, and one of them can take a port between
+    this check and its server's bind: a replica gateway at the first one's port + 1 once failed to
+    start with EADDRINUSE that way.
+    """
+    top = _ephemeral_ports_start() - max(offsets, default=0)
+    for _ in range(1000):
+        port = random.randrange(20000, top)
+        wanted = [port, *(port + offset for offset in offsets)]
+        if not _handed_out.intersection(wanted) and all(_bindable(p) for p in wanted):
+            _handed_out.update(wanted)
+            return port
+    raise RuntimeError(f"no free TCP port between 20000 and {top}")
 
 
 @dataclass
@@ -130,7 +168,10 @@ def run_mesh(
     (:data:`RATE_LIMITS_OFF`), as the mesh's tests and benchmarks all call from one address.
     """
     names = ("auth", "registry", "inference", "speech", "autoscaler", "gateway")
-    ports = {name: free_port() for name in names}
+    ports = {
+        name: free_port(*(GATEWAY_REPLICA_OFFSETS if name == "gateway" else SERVICE_REPLICA_OFFSETS))
+        for name in names
+    }
     env = {
         **(rate_limit_defaults(dict(os.environ)) if rate_limits else {**os.environ, **RATE_LIMITS_OFF}),
         "MESHSERVE_DATA_DIR": str(data_dir),
