@@ -3,8 +3,8 @@
 paths, such as ``GET /v1/models``, live in one module that renders both documents' shapes).
 
 FastAPI matches a request against the routes one by one, in order, a few microseconds each: the
-tensor predict surfaces (:data:`HOT_PATH`) come first so the predict hot path does not pay for the
-hundred-odd routes before it; the rest follow in module-name order. Their paths overlap no one
+tensor predict and text generation surfaces (:data:`HOT_PATH`) come first so the hot paths do not
+pay for the hundred-odd routes before them; the rest follow in module-name order. Their paths overlap no one
 else's, so the order changes no request's route (``tests/gateway/test_routers.py`` checks it).
 
 An endpoint marked :func:`hot` (one that takes only the ``Request``) is also served by a plain
@@ -27,11 +27,17 @@ from starlette.types import Scope
 
 import gateway.dialects
 
-#: Dialect modules matched first: the tensor predict endpoints, one per document.
+#: Dialect modules matched first: the tensor predict endpoints, one per document, then the text
+#: generation ones, whose time to first token the route scan would otherwise add to (about 0.2 ms
+#: for ``/v1/chat/completions``, 33rd of 45 entries in module-name order).
 HOT_PATH = (
     "gateway.dialects.kserve_v2.routes",
     "gateway.dialects.pytorch_if.predict",
     "gateway.dialects.ace3.predict",
+    "gateway.dialects.openai.chat",
+    "gateway.dialects.openai.completions",
+    "gateway.dialects.auterity.inference",
+    "gateway.dialects.llama_gpu.infer",
 )
 
 
