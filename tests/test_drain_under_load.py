@@ -15,9 +15,8 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 import pytest
@@ -93,19 +92,36 @@ def report(what: str, load: Load) -> Counter[str]:
 
 
 def gateway_drain(mesh: Mesh) -> tuple[dict[str, object], dict[str, object]]:
-    """The gateway's own 'draining' and 'drained' log records (accepted requests it waited for)."""
+    """The gateway's own 'draining' and 'drained' log records of its last drain (accepted requests
+    it waited for)."""
     lines = (mesh.data_dir / "logs" / "gateway.log").read_text().splitlines()
     records = [json.loads(line) for line in lines if line.startswith("{")]
     drain = [r for r in records if r.get("msg") in ("draining", "drained")]
-    return drain[0], drain[1]
+    began = max(i for i, r in enumerate(drain) if r["msg"] == "draining")
+    return drain[began], drain[began + 1]
+
+
+@pytest.fixture(scope="module")
+def restarted_mesh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Mesh]:
+    """One mesh for the module: the launcher restarts each process a test stops, and every test
+    starts once predictions and chats are served again."""
+    with run_mesh(tmp_path_factory.mktemp("drain"), preload_llm=True) as running:
+        yield running
+
+
+def serving(mesh: Mesh) -> Mesh:
+    """``mesh`` once a prediction and a chat are answered (every process restarted and ready)."""
+    answers_again(f"{mesh.base_url}/v2/models/example/infer", BODY)
+    answers_again(f"{mesh.base_url}/v1/chat/completions", WARM_CHAT)
+    return mesh
 
 
 @pytest.mark.slow
-def test_sigterm_of_the_gateway_under_load_loses_no_accepted_request(tmp_path: Path) -> None:
-    with run_mesh(tmp_path) as mesh:
-        load = asyncio.run(drive(mesh, "gateway"))
-        time.sleep(1)
-        began, ended = gateway_drain(mesh)
+def test_sigterm_of_the_gateway_under_load_loses_no_accepted_request(restarted_mesh: Mesh) -> None:
+    mesh = serving(restarted_mesh)
+    load = asyncio.run(drive(mesh, "gateway"))
+    time.sleep(1)
+    began, ended = gateway_drain(mesh)
     after = report("gateway", load)
     print(f"gateway: accepted and in flight at SIGTERM {began['in_flight']}; {ended}")
     assert ended["in_flight"] == 0  # every accepted request finished before the socket closed
@@ -116,9 +132,10 @@ def test_sigterm_of_the_gateway_under_load_loses_no_accepted_request(tmp_path: P
 
 
 @pytest.mark.slow
-def test_sigterm_of_the_inference_service_under_load_loses_no_accepted_request(tmp_path: Path) -> None:
-    with run_mesh(tmp_path) as mesh:
-        load = asyncio.run(drive(mesh, "inference"))
+def test_sigterm_of_the_inference_service_under_load_loses_no_accepted_request(
+    restarted_mesh: Mesh,
+) -> None:
+    load = asyncio.run(drive(serving(restarted_mesh), "inference"))
     after = report("inference", load)
     # While it drains and restarts the gateway answers 503 with Retry-After (never 500 or 499, never
     # a hang): a call its server cut off as it stopped is UNAVAILABLE, as one that found it gone.
@@ -131,6 +148,7 @@ CHAT = {
     "temperature": 0,
     "stream": True,
 }
+WARM_CHAT = {**CHAT, "stream": False, "max_tokens": 2}
 
 
 async def stream_client(url: str, load: Load, until: float) -> None:
@@ -167,38 +185,36 @@ async def stream_client(url: str, load: Load, until: float) -> None:
 
 
 @pytest.mark.slow
-def test_streamed_chats_in_flight_at_sigterm_finish_whole(tmp_path: Path) -> None:
+def test_streamed_chats_in_flight_at_sigterm_finish_whole(restarted_mesh: Mesh) -> None:
     """A stream accepted before SIGTERM of the gateway, then of the inference service, runs to its
     finish reason and ``[DONE]``; those started after either complete or get 503 with Retry-After
     (or, for the gateway's own restart, a refused connection), never a cut stream or a 500."""
-    with run_mesh(tmp_path, preload_llm=True) as mesh:
-        warm = {**CHAT, "stream": False, "max_tokens": 2}
-        assert httpx.post(f"{mesh.base_url}/v1/chat/completions", json=warm, timeout=300).status_code == 200
-        for process, allowed in (
-            ("gateway", {"complete", "503", "refused", "reset"}),
-            ("inference", {"complete", "503"}),
-        ):
-            load = asyncio.run(drive(mesh, process, stream_client, clients=4))
-            before = Counter(o for s, _, o in load.done if s < load.signalled_at)
-            after = Counter(o for s, _, o in load.done if s >= load.signalled_at)
-            print(
-                f"\nstreams, SIGTERM {process}: in flight {load.in_flight_at_signal}; before {dict(before)}; after {dict(after)}"
-            )
-            assert load.in_flight_at_signal > 0 and before["complete"] > 0, before
-            # Sent before the signal: finished whole, or refused before it began (never cut).
-            assert set(before) <= {"complete", "503"}, before
-            assert set(after) <= allowed, after
-            answers_again(mesh.base_url, warm)
+    mesh = serving(restarted_mesh)
+    for process, allowed in (
+        ("gateway", {"complete", "503", "refused", "reset"}),
+        ("inference", {"complete", "503"}),
+    ):
+        load = asyncio.run(drive(mesh, process, stream_client, clients=4))
+        before = Counter(o for s, _, o in load.done if s < load.signalled_at)
+        after = Counter(o for s, _, o in load.done if s >= load.signalled_at)
+        print(
+            f"\nstreams, SIGTERM {process}: in flight {load.in_flight_at_signal}; before {dict(before)}; after {dict(after)}"
+        )
+        assert load.in_flight_at_signal > 0 and before["complete"] > 0, before
+        # Sent before the signal: finished whole, or refused before it began (never cut).
+        assert set(before) <= {"complete", "503"}, before
+        assert set(after) <= allowed, after
+        serving(mesh)
 
 
-def answers_again(url: str, chat: dict[str, object], seconds: float = 120) -> None:
-    """Waits until the restarted process serves a chat again."""
+def answers_again(url: str, body: dict[str, object], seconds: float = 120) -> None:
+    """Waits until a POST of ``body`` to ``url`` answers 200 (a restarted process serves again)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
-            if httpx.post(f"{url}/v1/chat/completions", json=chat, timeout=30).status_code == 200:
+            if httpx.post(url, json=body, timeout=30).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
-    raise AssertionError(f"no chat served {seconds}s after the restart")
+    raise AssertionError(f"{url} not served {seconds}s after the restart")
