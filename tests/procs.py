@@ -63,13 +63,14 @@ def free_port(*offsets: int) -> int:
     start with EADDRINUSE that way.
     """
     top = _ephemeral_ports_start() - max(offsets, default=0)
+    low = 20000 if top > 21000 else 1024  # a kernel whose ephemeral range starts low leaves less
     for _ in range(1000):
-        port = random.randrange(20000, top)
+        port = random.randrange(low, top)
         wanted = [port, *(port + offset for offset in offsets)]
         if not _handed_out.intersection(wanted) and all(_bindable(p) for p in wanted):
             _handed_out.update(wanted)
             return port
-    raise RuntimeError(f"no free TCP port between 20000 and {top}")
+    raise RuntimeError(f"no free TCP port between {low} and {top}")
 
 
 @dataclass
