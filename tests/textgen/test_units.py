@@ -7,8 +7,9 @@ import torch
 
 from services.common.errors import InvalidInput
 from services.inference.llm.detokenize import TextStream
+from services.inference.llm.engines.torch_sampler import Sampler
 from services.inference.llm.requests import GenerationRequest, SamplingRequest, build_job
-from services.inference.llm.sampling import Sampler, SamplingParams
+from services.inference.llm.sampling import SamplingParams
 
 
 class CharTokenizer:

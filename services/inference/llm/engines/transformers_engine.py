@@ -13,8 +13,8 @@ from typing import Any
 import torch
 
 from services.inference.llm.engine_info import EngineInfo
+from services.inference.llm.engines.torch_sampler import Sampler
 from services.inference.llm.engines.transformers_loader import LoadedModel, encode_prompt
-from services.inference.llm.sampling import Sampler
 from services.inference.llm.scheduler import ContinuousBatcher
 from services.inference.llm.sequence import Sequence
 
