@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -21,11 +22,19 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pytriton
-
 from services.common.children import die_with_parent
 
-PYTRITON_DIR = Path(pytriton.__file__).resolve().parent
+
+def _package_dir(name: str) -> Path:
+    """An installed package's directory, found without importing it (importing ``pytriton`` pulls in
+    its HTTP client: 0.35 s of the inference service's start)."""
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.origin is None:
+        raise RuntimeError(f"{name} is not installed")
+    return Path(spec.origin).resolve().parent
+
+
+PYTRITON_DIR = _package_dir("pytriton")
 TRITON_DIR = PYTRITON_DIR / "tritonserver"
 TRITONSERVER = TRITON_DIR / "bin" / "tritonserver"
 LIBS_DIR = PYTRITON_DIR.parent / "nvidia_pytriton.libs"
