@@ -44,7 +44,7 @@ def test_busy_models_are_never_unloaded() -> None:
 
 def test_language_model_estimates_err_high(tmp_path: Path) -> None:
     from services.common.bundled import SMOLLM2_GGUF
-    from services.inference.llm.memory import RUNTIME_BYTES, estimate_bytes
+    from services.inference.llm.memory import RUNTIME_BYTES, TORCH_RUNTIME_BYTES, estimate_bytes
     from services.inference.llm.model_dir import LLMSpec
 
     assert SMOLLM2_GGUF.path is not None
@@ -54,4 +54,4 @@ def test_language_model_estimates_err_high(tmp_path: Path) -> None:
     directory = tmp_path / "hf"
     directory.mkdir()
     (directory / "model.safetensors").write_bytes(b"x" * 1000)
-    assert estimate_bytes(LLMSpec("d", directory)) == RUNTIME_BYTES + 2000
+    assert estimate_bytes(LLMSpec("d", directory)) == TORCH_RUNTIME_BYTES + 2000

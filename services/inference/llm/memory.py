@@ -15,10 +15,12 @@ from pathlib import Path
 from services.inference.llm.engines import is_gguf
 from services.inference.llm.model_dir import LLMSpec
 
-#: Resident memory of a language-model worker instance before its weights: the Triton python stub,
-#: the interpreter and the engine's libraries (measured about 240 MB in process here; the stub adds
-#: its own).
-RUNTIME_BYTES = 400 * 2**20
+#: Resident memory of a llama.cpp worker instance before its weights and KV cache: the Triton python
+#: stub, the interpreter and the engine's libraries (68 MB in process here; the stub adds its own:
+#: a SmolLM2 instance with 2 slots measured 275 MiB in all, its 94 MiB file and 90 MiB cache included).
+RUNTIME_BYTES = 200 * 2**20
+#: The same for a model in torch (transformers or vLLM), whose import alone took about 170 MB more.
+TORCH_RUNTIME_BYTES = 400 * 2**20
 #: Bytes of one key or value element in llama.cpp's default KV cache type (f16).
 KV_ELEMENT_BYTES = 2
 
@@ -27,7 +29,7 @@ def estimate_bytes(spec: LLMSpec) -> int:
     """Resident bytes one instance of the model is expected to hold once loaded."""
     if spec.source.is_file() and is_gguf(spec.source):
         return RUNTIME_BYTES + spec.source.stat().st_size + gguf_kv_bytes(spec.source, spec)
-    return RUNTIME_BYTES + 2 * size_of(spec.source)
+    return TORCH_RUNTIME_BYTES + 2 * size_of(spec.source)
 
 
 def gguf_kv_bytes(path: Path, spec: LLMSpec) -> int:
