@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -39,10 +40,15 @@ class Forecast:
     method: str
 
 
-def _t(dof: int) -> float:
-    from scipy import stats  # imported on first use: 1.0 of the auth service's 2.0 s of imports at start
+def _stats() -> Any:
+    """``scipy.stats``, imported on first use: 1.0 of the auth service's 2.0 s of imports at start."""
+    from scipy import stats
 
-    return float(stats.t.ppf(0.5 + COVERAGE / 2, dof))
+    return stats
+
+
+def _t(dof: int) -> float:
+    return float(_stats().t.ppf(0.5 + COVERAGE / 2, dof))
 
 
 def _interval(dof: int) -> str:
@@ -52,9 +58,7 @@ def _interval(dof: int) -> str:
 def _trend(days: list[int], costs: list[float], future: list[int]) -> tuple[float, float, str]:
     x, y = np.asarray(days, dtype=float), np.asarray(costs, dtype=float)
     n, m = len(x), len(future)
-    from scipy import stats
-
-    fit = stats.linregress(x, y)
+    fit = _stats().linregress(x, y)
     point = float(sum(fit.intercept + fit.slope * d for d in future))
     residuals = y - (fit.intercept + fit.slope * x)
     s2 = float(residuals @ residuals) / (n - 2)
