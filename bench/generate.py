@@ -4,8 +4,9 @@
     python -m bench.generate                 # starts a mesh on free ports, prints one table
     python -m bench.generate --url http://127.0.0.1:8000 --inference 127.0.0.1:50053
 
-Paths, at each concurrency, in one run, their rounds interleaved (reference, worker, gateway,
-reference, …), so that the machine's slow spells fall on all of them alike:
+Paths, at each concurrency, in one run, their rounds interleaved in rotating order (reference,
+worker, gateway; worker, gateway, reference; …), so that the machine's slow spells fall on all of
+them alike:
 - ``llama.cpp``: the reference, in this process with the settings meshserve's engine uses (flash
   attention, one KV stream per sequence, the same threads): its chat API for one stream, and its
   low-level batched decode (one ``llama_decode`` per step for every sequence) for several;
@@ -119,9 +120,13 @@ MIN_TTFT_SAMPLES = 10
 
 async def measure(paths: dict[str, RoundOf], streams: int, rounds: int, max_tokens: int) -> list[Row]:
     """Every path at one concurrency, ``rounds`` rounds each (more where fewer would leave a row
-    under :data:`MIN_TTFT_SAMPLES` first tokens), interleaved: reference, worker, gateway,
-    reference, … A slow spell of this shared machine (the same code moves by a fifth from
-    one run to the next) then falls on every path alike, not on whichever ran during it.
+    under :data:`MIN_TTFT_SAMPLES` first tokens), interleaved in rotating order: reference, worker,
+    gateway; then worker, gateway, reference; … A slow spell of this shared machine (the same code
+    moves by a fifth from one run to the next) then falls on every path alike, not on whichever ran
+    during it. The order rotates so that each path takes every place in turn: a path that runs
+    right after another on the same engine finds its threads awake, one right after the reference
+    finds them asleep (in a fixed order the worker's first token read 5 ms slower than the
+    gateway's, which followed it).
 
     First one unmeasured round of 4-token generations per path: each of the engine's slots, and the
     reference's batched context, then caches the prompt, so no path's first measured round pays
@@ -131,10 +136,11 @@ async def measure(paths: dict[str, RoundOf], streams: int, rounds: int, max_toke
         await round_of(streams, 4)
     runs: dict[str, list[Run]] = {path: [] for path in paths}
     wall = dict.fromkeys(paths, 0.0)
-    for _ in range(max(rounds, -(-MIN_TTFT_SAMPLES // streams))):
-        for path, round_of in paths.items():
+    names = list(paths)
+    for turn in range(max(rounds, -(-MIN_TTFT_SAMPLES // streams))):
+        for path in names[turn % len(names) :] + names[: turn % len(names)]:
             started = time.perf_counter()
-            runs[path] += await round_of(streams, max_tokens)
+            runs[path] += await paths[path](streams, max_tokens)
             wall[path] += time.perf_counter() - started
     return [summarize(path, streams, runs[path], wall[path]) for path in paths]
 

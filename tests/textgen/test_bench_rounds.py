@@ -1,4 +1,4 @@
-"""bench/generate.py interleaves the rounds of its paths, so that a slow spell of the machine falls
+"""bench/generate.py interleaves the rounds of its paths in rotating order, so that a slow spell of the machine falls
 on every path alike; each path is warmed up once, unmeasured, before its first round; and every row
 has enough first tokens for its percentiles."""
 
@@ -18,16 +18,18 @@ def recorded(name: str, calls: list[tuple[str, int, int]]) -> RoundOf:
     return round_of
 
 
-async def test_rounds_alternate_between_paths_after_one_warm_up_each() -> None:
+async def test_rounds_alternate_between_paths_in_rotating_order_after_one_warm_up_each() -> None:
     calls: list[tuple[str, int, int]] = []
-    paths = {"llama.cpp": recorded("llama.cpp", calls), "gateway": recorded("gateway", calls)}
-    rows = await measure(paths, streams=8, rounds=3, max_tokens=8)
-    assert calls == [
-        ("llama.cpp", 8, 4),
-        ("gateway", 8, 4),
-        *[(name, 8, 8) for _ in range(3) for name in ("llama.cpp", "gateway")],
-    ]
-    assert [(r.path, r.streams) for r in rows] == [("llama.cpp", 8), ("gateway", 8)]
+    names = ("llama.cpp", "worker", "gateway")
+    rows = await measure({name: recorded(name, calls) for name in names}, streams=8, rounds=3, max_tokens=8)
+    assert calls[:3] == [(name, 8, 4) for name in names]
+    assert [name for name, _, _ in calls[3:]] == [
+        "llama.cpp", "worker", "gateway",
+        "worker", "gateway", "llama.cpp",
+        "gateway", "llama.cpp", "worker",
+    ]  # fmt: skip
+    assert all((streams, tokens) == (8, 8) for _, streams, tokens in calls[3:])
+    assert [(r.path, r.streams) for r in rows] == [(name, 8) for name in names]
     for row in rows:
         assert round(row.ttft_p50, 3) == 10.0 and round(row.itl_mean, 3) == 10.0
         assert row.tokens_per_second > 0
