@@ -123,22 +123,22 @@ async def measure(paths: dict[str, RoundOf], streams: int, rounds: int, max_toke
     under :data:`MIN_TTFT_SAMPLES` first tokens), interleaved in rotating order: reference, worker,
     gateway; then worker, gateway, reference; … A slow spell of this shared machine (the same code
     moves by a fifth from one run to the next) then falls on every path alike, not on whichever ran
-    during it. The order rotates so that each path takes every place in turn: a path that runs
-    right after another on the same engine finds its threads awake, one right after the reference
-    finds them asleep (in a fixed order the worker's first token read 5 ms slower than the
-    gateway's, which followed it).
+    during it.
 
-    First one unmeasured round of 4-token generations per path: each of the engine's slots, and the
-    reference's batched context, then caches the prompt, so no path's first measured round pays
-    for prompts the others had already evaluated (15 cold prompts cost about 2 s at 16 streams on
-    this machine)."""
-    for round_of in paths.values():
-        await round_of(streams, 4)
+    Right before each measured round, the same path runs one unmeasured round of 4-token
+    generations at the same concurrency, so every measured round starts alike: its engine's threads
+    awake (llama.cpp's threads sleep once they have idled a while, here while another path ran, and
+    the first step that wakes them is slower: without this, the worker, which ran right after the
+    reference, read a first token 5 ms slower than the gateway, which ran right after the worker),
+    and each of its slots, or the reference's sequences, holding the prompt (15 prompts evaluated
+    cold cost about 2 s at 16 streams on this machine). The first token after an idle pause is
+    measured apart, by the alternating pairs (:func:`overhead`)."""
     runs: dict[str, list[Run]] = {path: [] for path in paths}
     wall = dict.fromkeys(paths, 0.0)
     names = list(paths)
     for turn in range(max(rounds, -(-MIN_TTFT_SAMPLES // streams))):
         for path in names[turn % len(names) :] + names[: turn % len(names)]:
+            await paths[path](streams, 4)
             started = time.perf_counter()
             runs[path] += await paths[path](streams, max_tokens)
             wall[path] += time.perf_counter() - started

@@ -1,6 +1,6 @@
-"""bench/generate.py interleaves the rounds of its paths in rotating order, so that a slow spell of the machine falls
-on every path alike; each path is warmed up once, unmeasured, before its first round; and every row
-has enough first tokens for its percentiles."""
+"""bench/generate.py interleaves the rounds of its paths in rotating order, so that a slow spell of
+the machine falls on every path alike; each measured round follows an unmeasured one on its own path, so that every
+round starts on an awake engine; and every row has enough first tokens for its percentiles."""
 
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ def recorded(name: str, calls: list[tuple[str, int, int]]) -> RoundOf:
     return round_of
 
 
-async def test_rounds_alternate_between_paths_in_rotating_order_after_one_warm_up_each() -> None:
+async def test_rounds_rotate_between_paths_each_right_after_a_warm_up_on_its_own_path() -> None:
     calls: list[tuple[str, int, int]] = []
     names = ("llama.cpp", "worker", "gateway")
     rows = await measure({name: recorded(name, calls) for name in names}, streams=8, rounds=3, max_tokens=8)
-    assert calls[:3] == [(name, 8, 4) for name in names]
-    assert [name for name, _, _ in calls[3:]] == [
+    order = [
         "llama.cpp", "worker", "gateway",
         "worker", "gateway", "llama.cpp",
         "gateway", "llama.cpp", "worker",
     ]  # fmt: skip
-    assert all((streams, tokens) == (8, 8) for _, streams, tokens in calls[3:])
+    # Each measured round (8 tokens) right after an unmeasured one (4 tokens) on the same path.
+    assert calls == [call for name in order for call in ((name, 8, 4), (name, 8, 8))]
     assert [(r.path, r.streams) for r in rows] == [(name, 8) for name in names]
     for row in rows:
         assert round(row.ttft_p50, 3) == 10.0 and round(row.itl_mean, 3) == 10.0
@@ -38,7 +38,7 @@ async def test_rounds_alternate_between_paths_in_rotating_order_after_one_warm_u
 async def test_a_single_stream_gets_enough_rounds_for_its_first_token_percentiles() -> None:
     calls: list[tuple[str, int, int]] = []
     await measure({"worker": recorded("worker", calls)}, streams=1, rounds=3, max_tokens=8)
-    assert calls == [("worker", 1, 4), *[("worker", 1, 8)] * MIN_TTFT_SAMPLES]
+    assert calls == [("worker", 1, 4), ("worker", 1, 8)] * MIN_TTFT_SAMPLES
     calls.clear()
     await measure({"worker": recorded("worker", calls)}, streams=4, rounds=1, max_tokens=8)
-    assert calls == [("worker", 4, 4), *[("worker", 4, 8)] * 3]  # 12 first tokens, not 4
+    assert calls == [("worker", 4, 4), ("worker", 4, 8)] * 3  # 12 first tokens, not 4
