@@ -14,8 +14,9 @@ them alike:
 - ``gateway``: an OpenAI streamed chat completion through the whole mesh.
 
 Each row shows its ratio to the reference at the same concurrency, and the run ends with the
-engine targets (pass or fail). The gateway's share of time to first token is also measured apart
-from the table: single requests alternating worker, gateway, … (``--pairs``). Then what two OpenAI
+engine targets (pass or fail). The table's rounds each start on an awake engine; the first token
+after an idle pause is measured apart: single requests alternating llama.cpp, worker, gateway, …,
+each 50 ms after the one before (``--pairs``), with the gateway's share. Then what two OpenAI
 features cost (``--features``): one request with ``n=4`` against four separate requests, and
 structured decoding (a JSON Schema) against free text, per token.
 """
@@ -147,36 +148,45 @@ async def measure(paths: dict[str, RoundOf], streams: int, rounds: int, max_toke
 
 @dataclass
 class Overhead:
-    """Single-stream time to first token on both paths, from alternating requests."""
+    """Single-stream time to first token after an idle pause on every path, from alternating requests."""
 
+    reference: list[float]
     worker: list[float]
     gateway: list[float]
 
     def line(self) -> str:
-        """One line: both medians and what the gateway adds (also as the median paired difference)."""
+        """One line: the three medians, and what the gateway adds over the worker (also as the median
+        paired difference)."""
+        reference = statistics.median(self.reference)
         worker, gateway = statistics.median(self.worker), statistics.median(self.gateway)
         paired = statistics.median(g - w for w, g in zip(self.worker, self.gateway, strict=True))
         return (
-            f"TTFT, one stream, {len(self.worker)} alternating pairs: worker p50 {worker * 1000:.1f} ms, "
-            f"gateway p50 {gateway * 1000:.1f} ms; the gateway adds {(gateway - worker) * 1000:+.1f} ms "
-            f"({(gateway / worker - 1) * 100:+.1f}%), median paired difference {paired * 1000:+.1f} ms "
-            f"({paired / worker * 100:+.1f}%); target <= +5%"
+            f"TTFT after a {PAUSE_SECONDS * 1000:.0f} ms pause, one stream, {len(self.worker)} alternating "
+            f"rounds: llama.cpp p50 {reference * 1000:.1f} ms, worker p50 {worker * 1000:.1f} ms "
+            f"({(worker - reference) * 1000:+.1f} ms), gateway p50 {gateway * 1000:.1f} ms "
+            f"({(gateway - reference) * 1000:+.1f} ms); the gateway adds {(gateway - worker) * 1000:+.1f} ms "
+            f"({(gateway / worker - 1) * 100:+.1f}%) over the worker, median paired difference "
+            f"{paired * 1000:+.1f} ms ({paired / worker * 100:+.1f}%); target <= +5%"
         )
 
 
-async def overhead(
-    http: aiohttp.ClientSession, url: str, triton: InferenceServerClient, pairs: int
-) -> Overhead:
-    """``pairs`` single generations on each path, alternating, with a short pause between."""
-    result = Overhead([], [])
+#: The idle pause before each request of :func:`overhead`.
+PAUSE_SECONDS = 0.05
+
+
+async def overhead(paths: dict[str, RoundOf], pairs: int) -> Overhead:
+    """``pairs`` single 2-token generations on each path, alternating, each after an idle pause: the
+    first token of a request that finds the engine's threads asleep (the table's rounds find them
+    awake)."""
+    result = Overhead([], [], [])
     for _ in range(pairs):
-        worker = await via_worker(triton, 2)
-        await asyncio.sleep(0.05)
-        gateway = await via_gateway(http, url, 2)
-        await asyncio.sleep(0.05)
-        if worker.arrivals and gateway.arrivals:
-            result.worker.append(worker.arrivals[0])
-            result.gateway.append(gateway.arrivals[0])
+        runs = []
+        for path in (REFERENCE, "worker", "gateway"):
+            await asyncio.sleep(PAUSE_SECONDS)
+            runs += await paths[path](1, 2)
+        if all(run.arrivals for run in runs):
+            for samples, run in zip((result.reference, result.worker, result.gateway), runs, strict=True):
+                samples.append(run.arrivals[0])
     return result
 
 
@@ -277,7 +287,7 @@ async def bench(
     with_features: bool = False,
 ) -> tuple[list[Row], Overhead | None, Features | None]:
     """The reference, the worker and the gateway at every concurrency, their rounds interleaved;
-    then the alternating TTFT pairs, and what ``n`` and structured decoding cost."""
+    then the first tokens after a pause, alternating, and what ``n`` and structured decoding cost."""
     gap = None
     costs = None
     connector = aiohttp.TCPConnector(limit=0)  # one connection per stream, as many as the level
@@ -301,7 +311,7 @@ async def bench(
             for streams in levels:
                 rows += await measure(paths, streams, rounds, max_tokens)
             if pairs:
-                gap = await overhead(http, url, triton, pairs)
+                gap = await overhead(paths, pairs)
             if with_features:
                 costs = await features(http, url, max_tokens, rounds)
         finally:
@@ -371,7 +381,10 @@ def main() -> None:
     parser.add_argument("--streams", default="1,4,16")
     parser.add_argument("--rounds", type=int, default=3, help="repetitions of each concurrency level")
     parser.add_argument(
-        "--pairs", type=int, default=20, help="alternating single requests for the gateway's TTFT share"
+        "--pairs",
+        type=int,
+        default=20,
+        help="alternating single requests per path for the first token after a pause",
     )
     parser.add_argument(
         "--features",

@@ -32,8 +32,10 @@ async def test_bench_prints_both_paths_and_the_gateway_share(llm_mesh: Mesh) -> 
     lines = [line for line, _ in targets(rows)]
     assert len(lines) == 3
     assert "one stream through the gateway" in lines[0] and "llama.cpp's batched decode" in lines[2]
-    assert gap is not None and len(gap.worker) == len(gap.gateway) == 2
-    assert "the gateway adds" in gap.line() and "target <= +5%" in gap.line()
+    assert gap is not None and len(gap.reference) == len(gap.worker) == len(gap.gateway) == 2
+    assert (
+        "llama.cpp p50" in gap.line() and "the gateway adds" in gap.line() and "target <= +5%" in gap.line()
+    )
     assert costs is not None and costs.n4 > 0 and costs.separate_sequential > 0
     assert costs.itl_free > 0 and costs.itl_json > 0
     n_line, json_line = costs.lines()
