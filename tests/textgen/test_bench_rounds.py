@@ -1,6 +1,7 @@
 """bench/generate.py interleaves the rounds of its paths in rotating order, so that a slow spell of
-the machine falls on every path alike; each measured round follows an unmeasured one on its own path, so that every
-round starts on an awake engine; and every row has enough first tokens for its percentiles."""
+the machine falls on every path alike; each measured round follows an unmeasured one on its own
+path, so that every round starts on an awake engine; and every row has enough first tokens for its
+percentiles."""
 
 from __future__ import annotations
 
