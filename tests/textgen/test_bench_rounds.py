@@ -1,11 +1,11 @@
-"""bench/generate.py interleaves the rounds of its paths in rotating order, so that a slow spell of
+"""The generation benchmark interleaves the rounds of its paths in rotating order, so that a slow spell of
 the machine falls on every path alike; each measured round follows an unmeasured one on its own
 path, so that every round starts on an awake engine; and every row has enough first tokens for its
 percentiles."""
 
 from __future__ import annotations
 
-from bench.generate import MIN_TTFT_SAMPLES, RoundOf, measure
+from bench.generation_rounds import MIN_TTFT_SAMPLES, RoundOf, measure
 from bench.generation_runs import Run
 
 
