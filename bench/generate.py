@@ -291,7 +291,12 @@ def main() -> None:
     parser.add_argument("--inference", help="inference gRPC address of that mesh")
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--streams", default="1,4,16")
-    parser.add_argument("--rounds", type=int, default=3, help="repetitions of each concurrency level")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="rounds per concurrency level (more where a row would have under 10 first tokens)",
+    )
     parser.add_argument(
         "--pairs",
         type=int,
