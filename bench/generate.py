@@ -40,7 +40,7 @@ import aiohttp
 import grpc
 from tritonclient.grpc.aio import InferenceServerClient
 
-from bench.generation_rounds import Overhead, RoundOf, concurrently, measure, overhead
+from bench.generation_rounds import MIN_TTFT_SAMPLES, Overhead, RoundOf, concurrently, measure, overhead
 from bench.generation_runs import MODEL, PROMPT, REFERENCE, THREADS, TRITON_MODEL, Row, Run
 from bench.llama_reference import Reference
 from meshserve.v1 import inference_pb2 as pb
@@ -295,7 +295,7 @@ def main() -> None:
         "--rounds",
         type=int,
         default=3,
-        help="rounds per concurrency level (more where a row would have under 10 first tokens)",
+        help=f"rounds per concurrency level (more where a row would have under {MIN_TTFT_SAMPLES} first tokens)",
     )
     parser.add_argument(
         "--pairs",
