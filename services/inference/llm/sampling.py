@@ -1,4 +1,6 @@
-"""Sampling: validated parameters and the per-sequence logits processing (no transport imports).
+"""Sampling parameters and their validation (no transport imports, and no torch: the transformers
+fallback applies them in :mod:`services.inference.llm.engines.torch_sampler`, llama.cpp and vLLM in
+their own samplers).
 
 Ranges follow document 002 and the OpenAI API: temperature 0 to 2 (0 is greedy), top_p in (0, 1],
 top_k ≥ 0 (0 disables it), penalties -2 to 2, at most 4 stop sequences, logit biases -100 to 100
