@@ -42,14 +42,20 @@ CHANNEL_OPTIONS = (
 )
 
 
-def call_metadata(extra: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, str]]:
-    """Metadata of an outbound call: request id, caller and trace context."""
-    base = [(REQUEST_ID_HEADER, current_request_id()), *outbound_metadata()]
+def context_metadata() -> list[tuple[str, str]]:
+    """The current call context as metadata: request id, caller, tenant and trace context (what one
+    request of a batch carries in its item; a call of its own adds the internal token)."""
+    base = [(REQUEST_ID_HEADER, current_request_id())]
     caller = caller_var.get()
     if caller:
         base.append((CALLER_HEADER, caller))
     base.extend(tenant_metadata())
-    return metadata_with_trace([*base, *extra])
+    return metadata_with_trace(base)
+
+
+def call_metadata(extra: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, str]]:
+    """Metadata of an outbound call: request id, caller, tenant, trace context and internal token."""
+    return [*context_metadata(), *outbound_metadata(), *extra]
 
 
 class ChannelPool:

@@ -44,75 +44,10 @@ from grpc_status import rpc_status
 
 from meshserve.grpc import error_detail, facts_of, status_of
 from meshserve.v1 import common_pb2
+from services.common.error_codes import GRPC_TO_HTTP, GRPC_TO_REASON, REASON_TO_GRPC
 from services.common.facts import facts_as_struct, facts_as_text, json_value
 
 Reason = common_pb2.Reason
-
-#: Canonical reason → gRPC status code. Every reason has exactly one row.
-REASON_TO_GRPC: dict[int, grpc.StatusCode] = {
-    Reason.REASON_INVALID_INPUT: grpc.StatusCode.INVALID_ARGUMENT,
-    Reason.REASON_MODEL_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
-    Reason.REASON_MODEL_LOAD_FAILED: grpc.StatusCode.INTERNAL,
-    Reason.REASON_INFERENCE_FAILED: grpc.StatusCode.INTERNAL,
-    Reason.REASON_PLUGIN_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
-    Reason.REASON_PLUGIN_LOAD_FAILED: grpc.StatusCode.INTERNAL,
-    Reason.REASON_RATE_LIMIT_EXCEEDED: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    Reason.REASON_INSUFFICIENT_MEMORY: grpc.StatusCode.UNAVAILABLE,  # 503, as document 004 §8.3 says
-    Reason.REASON_BACKEND_UNAVAILABLE: grpc.StatusCode.UNAVAILABLE,
-    Reason.REASON_AUTHENTICATION_FAILED: grpc.StatusCode.UNAUTHENTICATED,
-    Reason.REASON_PERMISSION_DENIED: grpc.StatusCode.PERMISSION_DENIED,
-    Reason.REASON_MODEL_NOT_LOADED: grpc.StatusCode.FAILED_PRECONDITION,
-    Reason.REASON_MODEL_DOWNLOAD_FAILED: grpc.StatusCode.UNAVAILABLE,
-    Reason.REASON_MODEL_VALIDATION_FAILED: grpc.StatusCode.INVALID_ARGUMENT,
-    Reason.REASON_ALREADY_EXISTS: grpc.StatusCode.ALREADY_EXISTS,
-    Reason.REASON_PAYLOAD_TOO_LARGE: grpc.StatusCode.INVALID_ARGUMENT,
-    Reason.REASON_NOT_IMPLEMENTED: grpc.StatusCode.UNIMPLEMENTED,
-    Reason.REASON_DEADLINE_EXCEEDED: grpc.StatusCode.DEADLINE_EXCEEDED,
-    Reason.REASON_INTERNAL: grpc.StatusCode.INTERNAL,
-    Reason.REASON_NOT_FOUND: grpc.StatusCode.NOT_FOUND,
-    Reason.REASON_CANCELLED: grpc.StatusCode.CANCELLED,
-    Reason.REASON_FAILED_PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
-    Reason.REASON_QUOTA_EXCEEDED: grpc.StatusCode.RESOURCE_EXHAUSTED,
-    Reason.REASON_BUDGET_EXCEEDED: grpc.StatusCode.RESOURCE_EXHAUSTED,
-}
-
-#: gRPC status code → HTTP status, after google/rpc/code.proto (CANCELLED is nginx's 499).
-GRPC_TO_HTTP: dict[grpc.StatusCode, int] = {
-    grpc.StatusCode.OK: 200,
-    grpc.StatusCode.CANCELLED: 499,
-    grpc.StatusCode.UNKNOWN: 500,
-    grpc.StatusCode.INVALID_ARGUMENT: 400,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 504,
-    grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.ALREADY_EXISTS: 409,
-    grpc.StatusCode.PERMISSION_DENIED: 403,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
-    grpc.StatusCode.FAILED_PRECONDITION: 409,
-    grpc.StatusCode.ABORTED: 409,
-    grpc.StatusCode.OUT_OF_RANGE: 400,
-    grpc.StatusCode.UNIMPLEMENTED: 501,
-    grpc.StatusCode.INTERNAL: 500,
-    grpc.StatusCode.UNAVAILABLE: 503,
-    grpc.StatusCode.DATA_LOSS: 500,
-    grpc.StatusCode.UNAUTHENTICATED: 401,
-}
-
-#: Reason a bare gRPC status maps back to when a peer sent no ErrorDetail.
-GRPC_TO_REASON: dict[grpc.StatusCode, Reason] = {
-    grpc.StatusCode.CANCELLED: Reason.REASON_CANCELLED,
-    grpc.StatusCode.INVALID_ARGUMENT: Reason.REASON_INVALID_INPUT,
-    grpc.StatusCode.OUT_OF_RANGE: Reason.REASON_INVALID_INPUT,
-    grpc.StatusCode.DEADLINE_EXCEEDED: Reason.REASON_DEADLINE_EXCEEDED,
-    grpc.StatusCode.NOT_FOUND: Reason.REASON_NOT_FOUND,
-    grpc.StatusCode.ALREADY_EXISTS: Reason.REASON_ALREADY_EXISTS,
-    grpc.StatusCode.PERMISSION_DENIED: Reason.REASON_PERMISSION_DENIED,
-    grpc.StatusCode.RESOURCE_EXHAUSTED: Reason.REASON_RATE_LIMIT_EXCEEDED,
-    grpc.StatusCode.FAILED_PRECONDITION: Reason.REASON_FAILED_PRECONDITION,
-    grpc.StatusCode.ABORTED: Reason.REASON_FAILED_PRECONDITION,
-    grpc.StatusCode.UNIMPLEMENTED: Reason.REASON_NOT_IMPLEMENTED,
-    grpc.StatusCode.UNAVAILABLE: Reason.REASON_BACKEND_UNAVAILABLE,
-    grpc.StatusCode.UNAUTHENTICATED: Reason.REASON_AUTHENTICATION_FAILED,
-}
 
 
 def reason_name(reason: int) -> str:
@@ -158,40 +93,62 @@ class MeshError(Exception):
         """HTTP status of this error."""
         return GRPC_TO_HTTP[self.grpc_code]
 
-    def to_status(self) -> grpc.Status:
-        """This error as a rich gRPC status (``grpc-status-details-bin``)."""
-        detail = common_pb2.ErrorDetail(
+    def detail(self) -> common_pb2.ErrorDetail:
+        """The canonical reason and facts of this error, as its rich status carries them."""
+        return common_pb2.ErrorDetail(
             reason=self.reason,
             metadata=facts_as_text(self.details),
             suggestion=self.suggestion,
             retry_after_seconds=self.retry_after,
             facts=facts_as_struct(self.details),
         )
+
+    def to_status(self) -> grpc.Status:
+        """This error as a rich gRPC status (``grpc-status-details-bin``)."""
         packed = any_pb2.Any()
-        packed.Pack(detail)
+        packed.Pack(self.detail())
         proto = status_pb2.Status(code=self.grpc_code.value[0], message=self.message, details=[packed])
         return rpc_status.to_status(proto)
+
+    def to_call_error(self) -> common_pb2.CallError:
+        """This error as one request of a batch carries it (the same status a call of its own ends with)."""
+        return common_pb2.CallError(code=self.grpc_code.value[0], message=self.message, detail=self.detail())
 
     @classmethod
     def from_rpc_error(cls, error: grpc.RpcError) -> MeshError:
         """Rebuilds the canonical error a peer sent, or derives one from a bare status."""
         code: grpc.StatusCode = status_of(error)
-        message: str = error.details() or code.name
         found = error_detail(error)
-        if found is not None:
-            status_message, detail = found
-            return _error_class_for(detail.reason)(
-                status_message or message,
-                reason=detail.reason,
-                details=facts_of(detail.facts, detail.metadata),
-                suggestion=detail.suggestion,
-                retry_after=detail.retry_after_seconds,
-            )
-        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-            # A bare CANCELLED reaching a caller is its server stopping (its own cancel raises CancelledError).
-            return BackendUnavailable(message, reason=Reason.REASON_BACKEND_UNAVAILABLE, retry_after=1)
-        reason = GRPC_TO_REASON.get(code, Reason.REASON_INTERNAL)
-        return _error_class_for(reason)(message, reason=reason)
+        return _rebuilt(code, error.details() or code.name, found)
+
+    @classmethod
+    def from_call_error(cls, error: common_pb2.CallError) -> MeshError:
+        """Rebuilds the canonical error of one request of a batch."""
+        code = _GRPC_CODES.get(error.code, grpc.StatusCode.UNKNOWN)
+        found = (error.message, error.detail) if error.HasField("detail") else None
+        return _rebuilt(code, error.message or code.name, found)
+
+
+_GRPC_CODES: dict[int, grpc.StatusCode] = {code.value[0]: code for code in grpc.StatusCode}
+
+
+def _rebuilt(code: grpc.StatusCode, message: str, found: tuple[str, Any] | None) -> MeshError:
+    """The canonical error of a status: its ``ErrorDetail`` when the peer sent one, else derived from
+    the bare code."""
+    if found is not None:
+        status_message, detail = found
+        return _error_class_for(detail.reason)(
+            status_message or message,
+            reason=detail.reason,
+            details=facts_of(detail.facts, detail.metadata),
+            suggestion=detail.suggestion,
+            retry_after=detail.retry_after_seconds,
+        )
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+        # A bare CANCELLED reaching a caller is its server stopping (its own cancel raises CancelledError).
+        return BackendUnavailable(message, reason=Reason.REASON_BACKEND_UNAVAILABLE, retry_after=1)
+    reason = GRPC_TO_REASON.get(code, Reason.REASON_INTERNAL)
+    return _error_class_for(reason)(message, reason=reason)
 
 
 class InvalidInput(MeshError):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
@@ -85,19 +85,13 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         )
 
     def _enter(self, method: str, metadata: tuple[Any, ...], context: grpc.aio.ServicerContext) -> Any:
-        values = dict(metadata)
-        request_id_var.set(str(values.get(REQUEST_ID_HEADER) or new_request_id()))
-        caller_var.set(str(values.get(CALLER_HEADER, "")))
-        tenant_var.set(tenant_from_metadata(values))
-        remaining = context.time_remaining()
-        deadline_var.set(time.monotonic() + remaining if remaining is not None else None)
-        token = otel_context.attach(context_from_metadata(metadata))
+        token = enter_call_context(metadata, context.time_remaining())
         self.inflight.count += 1
         return token
 
     def _exit(self, token: Any) -> None:
         self.inflight.count -= 1
-        otel_context.detach(token)
+        leave_call_context(token)
 
     @contextlib.asynccontextmanager
     async def _serving(
@@ -151,6 +145,24 @@ class ServerInterceptor(grpc.aio.ServerInterceptor):
         return wrapped
 
 
+def enter_call_context(metadata: Iterable[tuple[str, Any]], remaining_seconds: float | None) -> Any:
+    """Sets the context one call runs in (request id, caller, tenant, deadline, trace) from its
+    metadata; returns the token :func:`leave_call_context` takes. A call's own, or one request's of a
+    batch (which carries the same keys in its item)."""
+    pairs = tuple(metadata)
+    values = dict(pairs)
+    request_id_var.set(str(values.get(REQUEST_ID_HEADER) or new_request_id()))
+    caller_var.set(str(values.get(CALLER_HEADER, "")))
+    tenant_var.set(tenant_from_metadata(values))
+    deadline_var.set(time.monotonic() + remaining_seconds if remaining_seconds is not None else None)
+    return otel_context.attach(context_from_metadata(pairs))
+
+
+def leave_call_context(token: Any) -> None:
+    """Ends what :func:`enter_call_context` began (the trace context it attached)."""
+    otel_context.detach(token)
+
+
 def _log_call(method: str, outcome: str, started: float) -> None:
     elapsed = time.perf_counter() - started
     GRPC_CALLS.labels(method, outcome).inc()
@@ -162,4 +174,4 @@ def _log_call(method: str, outcome: str, started: float) -> None:
         log.log(level, "call", extra={"method": method, "outcome": outcome, "ms": round(elapsed * 1000, 2)})
 
 
-__all__ = ["InflightTracker", "ServerInterceptor"]
+__all__ = ["InflightTracker", "ServerInterceptor", "enter_call_context", "leave_call_context"]

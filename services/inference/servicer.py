@@ -8,6 +8,7 @@ them into the one InferenceService (:func:`services.common.servicers.compose`).
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections.abc import AsyncIterator
@@ -19,7 +20,8 @@ import grpc
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
 from services.common.context import current_request_id, remaining_seconds
-from services.common.errors import MeshError
+from services.common.errors import InternalError, MeshError
+from services.common.interceptors import enter_call_context, leave_call_context
 from services.common.messages import message_from, record_from
 from services.common.metering import Meter
 from services.inference.devices import DeviceFacts, machine_facts
@@ -31,6 +33,8 @@ from services.inference.predictor import Predictor
 from services.inference.repository import Batching
 from services.inference.stats import Counter
 from services.inference.tensors import WireTensor
+
+log = logging.getLogger("meshserve.inference")
 
 STATUS = {
     "ready": common.MODEL_STATUS_READY,
@@ -128,6 +132,32 @@ class InferenceServicer:
                 outcome=outcome,
                 request_id=request_id,
             )
+
+    async def PredictBatch(
+        self, request: pb.PredictBatchRequest, context: grpc.aio.ServicerContext
+    ) -> pb.PredictBatchResponse:
+        """Runs a batch's requests concurrently, each in its own call context (request id, caller,
+        tenant, deadline, trace) and with its own outcome: a failed one does not fail the others."""
+        remaining = context.time_remaining()
+        outcomes = await asyncio.gather(*(self._predict_item(item, remaining) for item in request.items))
+        return pb.PredictBatchResponse(outcomes=outcomes)
+
+    async def _predict_item(self, item: pb.PredictBatchItem, remaining: float | None) -> pb.PredictOutcome:
+        """One request of a batch, in its own task (so its context variables stay its own)."""
+        if item.timeout_seconds > 0:
+            remaining = (
+                min(item.timeout_seconds, remaining) if remaining is not None else item.timeout_seconds
+            )
+        token = enter_call_context(item.metadata.items(), remaining)
+        try:
+            return pb.PredictOutcome(response=await self._predict(item.request))
+        except MeshError as error:
+            return pb.PredictOutcome(error=error.to_call_error())
+        except Exception as error:  # what the interceptor does for a call of its own
+            log.exception("unhandled error in a batched prediction")
+            return pb.PredictOutcome(error=InternalError(f"internal error: {error}").to_call_error())
+        finally:
+            leave_call_context(token)
 
     async def PredictStream(
         self, request_iterator: AsyncIterator[pb.PredictStreamRequest], context: grpc.aio.ServicerContext

@@ -186,6 +186,16 @@ class ErrorDetail(_message.Message):
     facts: _struct_pb2.Struct
     def __init__(self, reason: _Optional[_Union[Reason, str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., suggestion: _Optional[str] = ..., retry_after_seconds: _Optional[int] = ..., facts: _Optional[_Union[_struct_pb2.Struct, _Mapping]] = ...) -> None: ...
 
+class CallError(_message.Message):
+    __slots__ = ("code", "message", "detail")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    detail: ErrorDetail
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., detail: _Optional[_Union[ErrorDetail, _Mapping]] = ...) -> None: ...
+
 class Model(_message.Message):
     __slots__ = ("id", "name", "version", "format", "task", "status", "status_reason", "inputs", "outputs", "sha256", "size_bytes", "source", "created_at", "capabilities", "labels", "optimized")
     class LabelsEntry(_message.Message):

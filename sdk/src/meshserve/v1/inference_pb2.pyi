@@ -104,6 +104,43 @@ class PredictStreamResponse(_message.Message):
     response: PredictResponse
     def __init__(self, response: _Optional[_Union[PredictResponse, _Mapping]] = ...) -> None: ...
 
+class PredictBatchRequest(_message.Message):
+    __slots__ = ("items",)
+    ITEMS_FIELD_NUMBER: _ClassVar[int]
+    items: _containers.RepeatedCompositeFieldContainer[PredictBatchItem]
+    def __init__(self, items: _Optional[_Iterable[_Union[PredictBatchItem, _Mapping]]] = ...) -> None: ...
+
+class PredictBatchItem(_message.Message):
+    __slots__ = ("request", "metadata", "timeout_seconds")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_SECONDS_FIELD_NUMBER: _ClassVar[int]
+    request: PredictRequest
+    metadata: _containers.ScalarMap[str, str]
+    timeout_seconds: float
+    def __init__(self, request: _Optional[_Union[PredictRequest, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., timeout_seconds: _Optional[float] = ...) -> None: ...
+
+class PredictBatchResponse(_message.Message):
+    __slots__ = ("outcomes",)
+    OUTCOMES_FIELD_NUMBER: _ClassVar[int]
+    outcomes: _containers.RepeatedCompositeFieldContainer[PredictOutcome]
+    def __init__(self, outcomes: _Optional[_Iterable[_Union[PredictOutcome, _Mapping]]] = ...) -> None: ...
+
+class PredictOutcome(_message.Message):
+    __slots__ = ("response", "error")
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    response: PredictResponse
+    error: _common_pb2.CallError
+    def __init__(self, response: _Optional[_Union[PredictResponse, _Mapping]] = ..., error: _Optional[_Union[_common_pb2.CallError, _Mapping]] = ...) -> None: ...
+
 class SamplingParams(_message.Message):
     __slots__ = ("max_tokens", "temperature", "top_p", "top_k", "stop", "frequency_penalty", "presence_penalty", "seed", "max_completion_tokens", "logit_bias", "n", "logprobs", "top_logprobs", "response_format")
     class LogitBiasEntry(_message.Message):

@@ -45,6 +45,11 @@ class InferenceServiceStub:
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.PredictStreamRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_inference__pb2.PredictStreamResponse.FromString,
                 _registered_method=True)
+        self.PredictBatch = channel.unary_unary(
+                '/meshserve.v1.InferenceService/PredictBatch',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchResponse.FromString,
+                _registered_method=True)
         self.Generate = channel.unary_stream(
                 '/meshserve.v1.InferenceService/Generate',
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.GenerateRequest.SerializeToString,
@@ -150,6 +155,14 @@ class InferenceServiceServicer:
 
     def PredictStream(self, request_iterator, context):
         """Runs a stream of inference requests over one call, one response per request.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PredictBatch(self, request, context):
+        """Runs several independent inference requests in one call, concurrently, each with its own caller
+        context and outcome: what a gateway sends when requests arrive while its earlier calls are in flight.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -295,6 +308,11 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.PredictStream,
                     request_deserializer=meshserve_dot_v1_dot_inference__pb2.PredictStreamRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_inference__pb2.PredictStreamResponse.SerializeToString,
+            ),
+            'PredictBatch': grpc.unary_unary_rpc_method_handler(
+                    servicer.PredictBatch,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchResponse.SerializeToString,
             ),
             'Generate': grpc.unary_stream_rpc_method_handler(
                     servicer.Generate,
@@ -442,6 +460,33 @@ class InferenceService:
             '/meshserve.v1.InferenceService/PredictStream',
             meshserve_dot_v1_dot_inference__pb2.PredictStreamRequest.SerializeToString,
             meshserve_dot_v1_dot_inference__pb2.PredictStreamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PredictBatch(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/PredictBatch',
+            meshserve_dot_v1_dot_inference__pb2.PredictBatchRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.PredictBatchResponse.FromString,
             options,
             channel_credentials,
             insecure,
