@@ -30,7 +30,10 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.clients = MeshClients(
-            endpoints, settings.call_timeout_seconds, settings.restart_wait_seconds
+            endpoints,
+            settings.call_timeout_seconds,
+            settings.restart_wait_seconds,
+            settings.predict_calls_in_flight,
         )
         yield
         await app.state.clients.close()

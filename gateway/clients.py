@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from gateway.coalesce import PredictCoalescer
 from meshserve.grpc import error_detail
 from meshserve.v1 import (
     auth_pb2_grpc,
@@ -23,6 +24,7 @@ from meshserve.v1 import (
     registry_pb2_grpc,
     speech_pb2_grpc,
 )
+from meshserve.v1 import inference_pb2 as ipb
 from services.common.clients import ChannelPool, backoff_seconds, unary_call
 from services.common.errors import MeshError
 from services.common.settings import SERVICE_NAMES, MeshEndpoints
@@ -48,7 +50,11 @@ class MeshClients:
     """Stubs for every service over one channel pool."""
 
     def __init__(
-        self, endpoints: MeshEndpoints | None = None, call_timeout: float = 60.0, restart_wait: float = 0.0
+        self,
+        endpoints: MeshEndpoints | None = None,
+        call_timeout: float = 60.0,
+        restart_wait: float = 0.0,
+        predict_calls: int = 2,
     ) -> None:
         self.pool = ChannelPool(endpoints)
         self.call_timeout = call_timeout
@@ -66,6 +72,19 @@ class MeshClients:
         self.finetune = finetune_pb2_grpc.FineTuneServiceStub(self.pool.channel("inference"))
         self.speech = speech_pb2_grpc.SpeechServiceStub(self.pool.channel("speech"))
         self.autoscaler = autoscaler_pb2_grpc.AutoscalerServiceStub(self.pool.channel("autoscaler"))
+        self.predictions = PredictCoalescer(
+            lambda request, timeout: self.call(
+                self.inference.Predict, request, timeout=timeout, idempotent=True
+            ),
+            lambda batch, timeout: self.call(
+                self.inference.PredictBatch, batch, timeout=timeout, idempotent=True
+            ),
+            predict_calls,
+        )
+
+    async def predict(self, request: ipb.PredictRequest) -> ipb.PredictResponse:
+        """A tensor prediction, coalesced with others under concurrency (:mod:`gateway.coalesce`)."""
+        return await self.predictions.predict(request, self.call_timeout)
 
     async def call(
         self, method: Any, request: Any, *, timeout: float | None = None, idempotent: bool = False

@@ -23,6 +23,13 @@ class GatewaySettings(BaseSettings):
         " before it is answered 503 with Retry-After: a call not yet sent waits for the connection, an"
         " idempotent one that failed on UNAVAILABLE is tried again. 0: answer 503 at once.",
     )
+    predict_calls_in_flight: int = Field(
+        2,
+        ge=1,
+        description="Tensor prediction calls the gateway keeps in flight to the inference service; the"
+        " predictions that arrive while all are busy go together in the next one (PredictBatch), so"
+        " concurrent predictions share the gRPC calls' CPU. A lone prediction is sent at once.",
+    )
     max_in_flight_inference: int = Field(
         512,
         ge=0,

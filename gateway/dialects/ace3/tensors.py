@@ -88,7 +88,7 @@ async def predict(clients: MeshClients, model: str, inputs: Any, request_id: str
         cast_inputs=True,
         request_id=request_id,
     )
-    return await clients.call(clients.inference.Predict, request, idempotent=True)
+    return await clients.predict(request)
 
 
 async def upload(

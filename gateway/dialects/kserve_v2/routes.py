@@ -160,15 +160,13 @@ async def infer(request: Request) -> Response:
     if not name:
         raise ModelNotFound("model name is required")
     outputs = [o.get("name", "") for o in payload.get("outputs") or []]
-    reply = await clients.call(
-        clients.inference.Predict,
+    reply = await clients.predict(
         ipb.PredictRequest(
             model=common.ModelRef(name=name, version=version),
             inputs=request_tensors(payload, binary),
             output_names=outputs,
             request_id=request_id,
-        ),
-        idempotent=True,
+        )
     )
     body, json_size = response_body(
         payload, reply.model_name, reply.model_version, request_id, list(reply.outputs)

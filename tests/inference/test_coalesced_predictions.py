@@ -1,0 +1,118 @@
+"""Issue 22: concurrent tensor predictions share the gateway's calls to the inference service
+(``PredictBatch``), and each still gets exactly the answer, the error and the request id a call of
+its own gives it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import grpc
+import httpx
+import numpy as np
+import pytest
+
+from meshserve.v1 import common_pb2 as common
+from meshserve.v1 import inference_pb2 as ipb
+from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from services.common.context import REQUEST_ID_HEADER
+from services.common.errors import MeshError, ModelNotFound
+from services.inference.tensors import from_numpy, to_numpy
+from tests.inference.models import onnx_reference
+from tests.inference.test_predict_errors import check
+from tests.procs import Mesh
+
+pytestmark = pytest.mark.slow
+
+
+def batch_items_sent(metrics: str) -> tuple[float, float]:
+    """How many predictions the gateway has sent, and in how many calls."""
+    found = {
+        name: float(value)
+        for name, value in re.findall(
+            r"^meshserve_gateway_predict_batch_items_(sum|count) (\S+)$", metrics, re.M
+        )
+    }
+    return found.get("sum", 0.0), found.get("count", 0.0)
+
+
+async def test_concurrent_predictions_are_coalesced_and_each_gets_its_own_answer(
+    triton_mesh: Mesh, uploaded: dict[str, bytes]
+) -> None:
+    rows = np.random.default_rng(22).standard_normal((48, 2, 4)).astype(np.float32)
+
+    async def one(client: httpx.AsyncClient, i: int) -> None:
+        x = rows[i]
+        rid = f"coalesced-{i}"
+        if i % 8 == 3:  # an unknown model among them: its own 404, in its own surface's envelope
+            reply = await client.post("/v1/models/no-such-model/predict", json={"inputs": x.tolist()})
+            check(reply, 404, "MODEL_NOT_FOUND")
+            return
+        if i % 8 == 5:  # a wrong shape among them: its own 400
+            body = {"model_name": "mlp-onnx", "inputs": x[:, :3].tolist()}
+            check(await client.post("/predict", json=body), 400, "INVALID_INPUT")
+            return
+        want = onnx_reference(uploaded["mlp-onnx"], x)
+        if i % 2:
+            body = {
+                "inputs": [{"name": "x", "shape": [2, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]
+            }
+            reply = await client.post("/v2/models/mlp-onnx/infer", json=body, headers={"X-Request-ID": rid})
+            assert reply.status_code == 200, reply.text
+            output = reply.json()["outputs"][0]
+            got = np.reshape(np.asarray(output["data"], dtype=np.float32), output["shape"])
+            assert reply.json()["id"] == rid
+        else:
+            reply = await client.post(
+                "/v1/models/mlp-onnx/predict", json={"inputs": x.tolist()}, headers={"X-Request-ID": rid}
+            )
+            assert reply.status_code == 200, reply.text
+            got = np.asarray(reply.json()["outputs"], dtype=np.float32)
+            assert reply.json()["request_id"] == rid
+        assert reply.headers["X-Request-ID"] == rid
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(base_url=triton_mesh.base_url, timeout=120, limits=limits) as client:
+        await one(client, 0)  # the model is loaded before the burst
+        sent_before, calls_before = batch_items_sent((await client.get("/metrics")).text)
+        for _ in range(3):
+            await asyncio.gather(*(one(client, i) for i in range(len(rows))))
+        sent, calls = batch_items_sent((await client.get("/metrics")).text)
+
+    assert sent - sent_before >= 3 * len(rows)
+    assert calls - calls_before < sent - sent_before, "no two predictions ever shared a call"
+
+
+async def test_predict_batch_answers_each_item_in_its_own_context(
+    triton_mesh: Mesh, uploaded: dict[str, bytes]
+) -> None:
+    x = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
+
+    def item(model: str, tensor: np.ndarray, rid: str) -> ipb.PredictBatchItem:
+        request = ipb.PredictRequest(model=common.ModelRef(name=model), inputs=[from_numpy("", tensor)])
+        return ipb.PredictBatchItem(request=request, metadata={REQUEST_ID_HEADER: rid}, timeout_seconds=30)
+
+    items = [
+        item("mlp-onnx", x, "first"),
+        item("no-such-model", x, "second"),
+        item("mlp-onnx", x[:, :2], "third"),
+    ]
+    async with grpc.aio.insecure_channel(triton_mesh.address("inference")) as channel:
+        stub = ipb_grpc.InferenceServiceStub(channel)
+        reply = await stub.PredictBatch(ipb.PredictBatchRequest(items=items), timeout=60)
+
+    first, second, third = reply.outcomes
+    assert first.response.request_id == "first"
+    np.testing.assert_allclose(
+        to_numpy(first.response.outputs[0]), onnx_reference(uploaded["mlp-onnx"], x), rtol=1e-5
+    )
+    unknown = MeshError.from_call_error(second.error)
+    assert (
+        isinstance(unknown, ModelNotFound)
+        and unknown.http_status == 404
+        and "no-such-model" in unknown.message
+    )
+    assert second.error.code == grpc.StatusCode.NOT_FOUND.value[0]
+    bad_shape = MeshError.from_call_error(third.error)
+    assert bad_shape.code == "INVALID_INPUT" and bad_shape.http_status == 400
