@@ -27,6 +27,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import re
 import sys
 import tempfile
 import time
@@ -217,6 +218,13 @@ def upload_heavy(http: httpx.Client) -> None:
     upload(http, "bench-heavy", onnx_bytes(heavy.eval(), features=HEAVY_WIDTH))
 
 
+def gateway_predictions(http: httpx.Client) -> tuple[float, float]:
+    """Predictions the gateway has sent to the inference service, and in how many gRPC calls."""
+    text = http.get("/metrics").text
+    found = dict(re.findall(r"^meshserve_gateway_predict_batch_items_(sum|count) (\S+)$", text, re.M))
+    return float(found.get("sum", 0)), float(found.get("count", 0))
+
+
 def row(label: str, values: tuple[float, ...]) -> str:
     """One table row."""
     return f"{label:<34}" + "".join(f"{v:>9.2f}" for v in values)
@@ -278,7 +286,11 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
             f"{'path':<34}{'seq p50':>9}{'seq p99':>9}{'seq rps':>9}{'c32 p50':>9}{'c32 p99':>9}{'c32 rps':>9}"
         )
         sequential, cpu = await measure_rounds(paths, requests, rounds, processes)
+        sent_before = gateway_predictions(http)
         concurrent, cpu_c32 = await measure_rounds(paths, requests * 2, C32_ROUNDS, processes, 32, warmup=4)
+        sent, calls = (
+            after - before for after, before in zip(gateway_predictions(http), sent_before, strict=True)
+        )
         results: dict[str, tuple[Cell, Cell]] = {}
         for label, _ in paths:
             results[label] = (sequential[label], concurrent[label])
@@ -290,7 +302,10 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
             for label, used in table.items():
                 own = {**used, "inference": max(0.0, used["inference"] - used["triton"])}
                 print(f"{label:<34}" + "".join(f"{own[k]:>11.3f}" for k in hops))
-        print()
+        print(
+            f"\ngateway → inference in the c32 cell (both REST paths): {sent:.0f} predictions in {calls:.0f} gRPC calls"
+            f" ({sent / max(calls, 1):.1f} per call; PredictBatch coalesces what arrives while calls are busy)\n"
+        )
         triton_cells, gateway = results["direct Triton gRPC"], results["REST via gateway (keep-alive)"]
         for label in ("meshserve gRPC", "REST via gateway (keep-alive)", "REST via gateway (httpx client)"):
             (p50, p99, _), (_, _, rps) = results[label]
