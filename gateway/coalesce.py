@@ -91,7 +91,10 @@ class PredictCoalescer:
 
     async def _send_batch(self, batch: list[_Waiting]) -> None:
         BATCH_ITEMS.observe(len(batch))
-        timeout = max(0.001, max(w.deadline for w in batch) - time.monotonic())
+        now = time.monotonic()
+        for waiting in batch:  # the time it waited in the queue counts against its deadline
+            waiting.item.timeout_seconds = max(0.001, waiting.deadline - now)
+        timeout = max(w.item.timeout_seconds for w in batch)
         try:
             reply = await self.send_batch(ipb.PredictBatchRequest(items=[w.item for w in batch]), timeout)
             if len(reply.outcomes) != len(batch):
