@@ -62,29 +62,34 @@ class TensorDispatcher:
         timeout: float | None = None,
         idempotent: bool = True,
         priority: int = 0,
+        requests: int = 1,
     ) -> tuple[HttpInferResult, TritonWorker]:
         """Runs a request; on a worker failure retries once on another worker when idempotent.
-        ``priority`` is its Triton level (1 the highest; 0 the model's default).
+        ``priority`` is its Triton level (1 the highest; 0 the model's default); ``requests``: how
+        many callers' requests it joins (their rows concatenated), each counted and admitted as one.
 
         The model's counter holds the request from its arrival, so one still waiting for a worker
         (pool scaled to zero, model loading) is in ``in_flight`` and ``waiting``: demand the
         autoscaler can see. Its latency is end to end, waits included.
         """
         model = self.pool.stats.model(name)
-        if self.max_in_flight and model.in_flight >= self.max_in_flight:
-            REFUSED.labels(name).inc()
+        if self.max_in_flight and model.in_flight + requests > self.max_in_flight:
+            REFUSED.labels(name).inc(requests)
             raise AtCapacity(f"model {name!r}", model.in_flight, self.max_in_flight, model=name)
-        model.begin()
+        for _ in range(requests):
+            model.begin()
         started = time.perf_counter()
         ok = False
         try:
             answer = await self._infer_attempts(
-                name, inputs, outputs, request_id, timeout, idempotent, priority
+                name, inputs, outputs, request_id, timeout, idempotent, priority, requests
             )
             ok = True
             return answer
         finally:
-            model.end((time.perf_counter() - started) * 1000, ok)
+            latency_ms = (time.perf_counter() - started) * 1000
+            for _ in range(requests):
+                model.end(latency_ms, ok)
 
     async def _infer_attempts(
         self,
@@ -95,19 +100,21 @@ class TensorDispatcher:
         timeout: float | None,
         idempotent: bool,
         priority: int = 0,
+        requests: int = 1,
     ) -> tuple[HttpInferResult, TritonWorker]:
         model = self.pool.stats.model(name)
         excluded: frozenset[str] = frozenset()
         attempts = 2 if idempotent else 1
         for attempt in range(attempts):
-            model.waiting += 1
+            model.waiting += requests
             try:
                 worker = await self.pool.pick(name, excluded)
             finally:
-                model.waiting -= 1
+                model.waiting -= requests
             client = self.pool.http_clients[worker.id]
             counter = self.pool.stats.worker(worker.id)
-            counter.begin()
+            for _ in range(requests):
+                counter.begin()
             sent = time.perf_counter()
             ok = False
             try:
@@ -123,7 +130,9 @@ class TensorDispatcher:
                     continue
                 raise _model_error(name, error, worker, model.in_flight, self.triton_max_queue) from None
             finally:
-                counter.end((time.perf_counter() - sent) * 1000, ok)
+                latency_ms = (time.perf_counter() - sent) * 1000
+                for _ in range(requests):
+                    counter.end(latency_ms, ok)
         raise AssertionError("unreachable")
 
     async def _worker_failed(self, worker: TritonWorker, error: WorkerError) -> bool:

@@ -26,7 +26,7 @@ from services.inference.placements import Placement
 from services.inference.pool import WorkerPool
 from services.inference.priority import current_triton_level
 from services.inference.repository import Batching, config_pbtxt, runtime_of, triton_name
-from services.inference.tensors import WireTensor, conform
+from services.inference.tensors import WireTensor, concatenated, conform, split_rows
 
 RUNNABLE_FORMATS = ("onnx", "torchscript")
 TRITON_MAX_QUEUE = Gauge(
@@ -44,6 +44,31 @@ class Prediction:
     latency_ms: float
     device: str
     worker_id: str
+
+
+@dataclass
+class Prepared:
+    """A request checked against its model, ready to run."""
+
+    entry: CatalogEntry
+    placement: Placement
+    #: The inputs in declared order, a leading batch dimension added where it was left out.
+    tensors: list[WireTensor]
+    added_batch: bool
+    #: The outputs the request named (none: all).
+    output_names: list[str]
+    #: The outputs it gets back, in order: those named, or every declared one.
+    returned: list[str]
+    #: Whether Triton batches the model (its inputs' first dimension is the batch).
+    batched: bool
+    #: The Triton priority level to send (0: the model's default).
+    priority: int
+    started: float
+
+    @property
+    def rows(self) -> int:
+        """Rows of a batched request (its first dimension)."""
+        return self.tensors[0].shape[0]
 
 
 class Predictor:
@@ -113,6 +138,14 @@ class Predictor:
         timeout: float | None,
     ) -> Prediction:
         """Runs one request on the least-loaded worker holding the model."""
+        prepared = await self.prepare(name, version, inputs, output_names, cast=cast)
+        return await self.run(prepared, request_id=request_id, timeout=timeout)
+
+    async def prepare(
+        self, name: str, version: str, inputs: dict[str, WireTensor], output_names: list[str], *, cast: bool
+    ) -> Prepared:
+        """A request checked against its model (resolved, placed, inputs conformed), ready to run;
+        raises the request's own error otherwise."""
         started = time.perf_counter()
         entry, placement = await self.resolve(name, version)
         if placement.status == "unloaded":
@@ -138,36 +171,68 @@ class Predictor:
                     f"batch of {rows} exceeds the model's max batch size {placement.batching.max_batch_size}",
                     details={"max_batch_size": placement.batching.max_batch_size, "batch_size": rows},
                 )
+        return Prepared(
+            entry,
+            placement,
+            tensors,
+            added_batch,
+            output_names,
+            output_names or declared_outputs,
+            batched,
+            current_triton_level() if leveled else 0,
+            started,
+        )
+
+    async def run(self, prepared: Prepared, *, request_id: str, timeout: float | None) -> Prediction:
+        """Runs a prepared request on the least-loaded worker holding its model."""
+        [prediction] = await self.run_together([prepared], request_id=request_id, timeout=timeout)
+        return prediction
+
+    async def run_together(
+        self, group: list[Prepared], *, request_id: str, timeout: float | None
+    ) -> list[Prediction]:
+        """Runs prepared requests of one model and input signature (:func:`joint_key`) as one Triton
+        request, their rows concatenated, and splits its outputs back into one prediction each."""
+        first = group[0]
+        placement, entry = first.placement, first.entry
+        tensors = first.tensors if len(group) == 1 else concatenated([p.tensors for p in group])
         was_loaded = placement.status == "loaded"
         try:
             result, worker = await self.dispatcher.infer(
                 placement.name,
                 tensors,
-                output_names,
+                first.output_names,
                 request_id=request_id,
                 timeout=timeout,
-                priority=current_triton_level() if leveled else 0,
+                priority=first.priority,
+                requests=len(group),
             )
         except ModelLoadFailed as error:
             await self.catalog.report(entry, common.MODEL_STATUS_FAILED, error.message)
             raise
         if not was_loaded and placement.status == "loaded":
             await self.catalog.report(entry, common.MODEL_STATUS_LOADED)
-        outputs = []
-        for output_name in output_names or declared_outputs:
+        outputs: list[list[WireTensor]] = [[] for _ in group]
+        for output_name in first.returned:
             tensor = result.tensor(output_name)
             if tensor is None:
                 raise MeshError(f"worker returned no output {output_name!r}")
-            if added_batch and tensor.shape[:1] == (1,):
-                tensor = replace(tensor, shape=tensor.shape[1:])
-            outputs.append(tensor)
-        return Prediction(
-            entry=entry,
-            outputs=outputs,
-            latency_ms=(time.perf_counter() - started) * 1000,
-            device=placement.device,
-            worker_id=worker.id,
-        )
+            parts = [tensor] if len(group) == 1 else split_rows(tensor, [p.rows for p in group])
+            for prepared, part, into in zip(group, parts, outputs, strict=True):
+                if prepared.added_batch and part.shape[:1] == (1,):
+                    part = replace(part, shape=part.shape[1:])
+                into.append(part)
+        ended = time.perf_counter()
+        return [
+            Prediction(
+                entry=entry,
+                outputs=out,
+                latency_ms=(ended - prepared.started) * 1000,
+                device=placement.device,
+                worker_id=worker.id,
+            )
+            for prepared, out in zip(group, outputs, strict=True)
+        ]
 
     async def load(
         self, name: str, version: str, batching: Batching | None, device: str, replicas: int

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,15 +26,18 @@ from services.common.messages import message_from, record_from
 from services.common.metering import Meter
 from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.jobs.webhooks import WebhookHub
+from services.inference.joined import JoinedPredictions
 from services.inference.llm.service import GenerationService
 from services.inference.placements import Placement
 from services.inference.pool import WorkerPool
-from services.inference.predictor import Predictor
+from services.inference.predictor import Prediction, Predictor
 from services.inference.repository import Batching
 from services.inference.stats import Counter
 from services.inference.tensors import WireTensor
 
 log = logging.getLogger("meshserve.inference")
+#: :meth:`Predictor.predict`, or a batch's :meth:`JoinedPredictions.predict`.
+PredictFunction = Callable[..., Awaitable[Prediction]]
 
 STATUS = {
     "ready": common.MODEL_STATUS_READY,
@@ -91,12 +94,14 @@ class InferenceServicer:
         """Runs one request on the least-loaded worker holding the model."""
         return await self._predict(request)
 
-    async def _predict(self, request: pb.PredictRequest) -> pb.PredictResponse:
+    async def _predict(
+        self, request: pb.PredictRequest, predict: PredictFunction | None = None
+    ) -> pb.PredictResponse:
         request_id = request.request_id or current_request_id()
         started = time.perf_counter()
         inputs = {t.name: WireTensor.of_message(t) for t in request.inputs}
         try:
-            result = await self.predictor.predict(
+            result = await (predict or self.predictor.predict)(
                 request.model.name,
                 request.model.version,
                 inputs,
@@ -139,18 +144,24 @@ class InferenceServicer:
         """Runs a batch's requests concurrently, each in its own call context (request id, caller,
         tenant, deadline, trace) and with its own outcome: a failed one does not fail the others."""
         remaining = context.time_remaining()
-        outcomes = await asyncio.gather(*(self._predict_item(item, remaining) for item in request.items))
+        joined = JoinedPredictions(self.predictor, len(request.items))
+        outcomes = await asyncio.gather(
+            *(self._predict_item(item, remaining, joined) for item in request.items)
+        )
         return pb.PredictBatchResponse(outcomes=outcomes)
 
-    async def _predict_item(self, item: pb.PredictBatchItem, remaining: float | None) -> pb.PredictOutcome:
-        """One request of a batch, in its own task (so its context variables stay its own)."""
+    async def _predict_item(
+        self, item: pb.PredictBatchItem, remaining: float | None, joined: JoinedPredictions
+    ) -> pb.PredictOutcome:
+        """One request of a batch, in its own task (so its context variables stay its own); those
+        that can are sent to Triton with the batch's others as one request (:mod:`.joined`)."""
         if item.timeout_seconds > 0:
             remaining = (
                 min(item.timeout_seconds, remaining) if remaining is not None else item.timeout_seconds
             )
         token = enter_call_context(item.metadata.items(), remaining)
         try:
-            return pb.PredictOutcome(response=await self._predict(item.request))
+            return pb.PredictOutcome(response=await self._predict(item.request, joined.predict))
         except MeshError as error:
             return pb.PredictOutcome(error=error.to_call_error())
         except Exception as error:  # what the interceptor does for a call of its own

@@ -170,6 +170,35 @@ def from_numpy(name: str, array: np.ndarray) -> common.Tensor:
     return message
 
 
+def concatenated(requests: list[list[WireTensor]]) -> list[WireTensor]:
+    """The inputs of several requests with the same signature as one request: each input's rows
+    after one another (in the binary layout, rows are consecutive runs of bytes)."""
+    joined = []
+    for parts in zip(*requests, strict=True):
+        first = parts[0]
+        rows = sum(part.shape[0] for part in parts)
+        joined.append(
+            WireTensor(first.name, first.datatype, (rows, *first.shape[1:]), b"".join(p.data for p in parts))
+        )
+    return joined
+
+
+def split_rows(tensor: WireTensor, rows: list[int]) -> list[WireTensor]:
+    """A fixed-size tensor's rows cut back into consecutive parts of ``rows`` rows each."""
+    if tensor.datatype == "BYTES" or not tensor.shape or tensor.shape[0] != sum(rows):
+        raise InvalidInput(
+            f"output {tensor.name!r} of shape {list(tensor.shape)} cannot be split into rows {rows}"
+        )
+    row_bytes = len(tensor.data) // tensor.shape[0] if tensor.shape[0] else 0
+    data = memoryview(tensor.data)
+    parts, offset = [], 0
+    for count in rows:
+        end = offset + count * row_bytes
+        parts.append(replace(tensor, shape=(count, *tensor.shape[1:]), data=data[offset:end]))
+        offset = end
+    return parts
+
+
 def conform(
     tensors: dict[str, WireTensor], declared: list[dict], *, cast: bool, model: str
 ) -> tuple[list[WireTensor], bool]:

@@ -18,7 +18,7 @@ from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.common.context import REQUEST_ID_HEADER
 from services.common.errors import MeshError, ModelNotFound
 from services.inference.tensors import from_numpy, to_numpy
-from tests.inference.models import onnx_reference
+from tests.inference.models import onnx_reference, torch_reference
 from tests.inference.test_predict_errors import check
 from tests.procs import Mesh
 
@@ -116,3 +116,75 @@ async def test_predict_batch_answers_each_item_in_its_own_context(
     assert second.error.code == grpc.StatusCode.NOT_FOUND.value[0]
     bad_shape = MeshError.from_call_error(third.error)
     assert bad_shape.code == "INVALID_INPUT" and bad_shape.http_status == 400
+
+
+async def triton_requests(stub: ipb_grpc.InferenceServiceStub, model: str) -> int:
+    """Requests Triton itself has counted for a model, over every worker holding it."""
+    import tritonclient.grpc.aio as triton
+
+    states = (await stub.ListModelStates(ipb.ListModelStatesRequest(), timeout=30)).states
+    state = next(s for s in states if s.model.name == model)
+    workers = {w.id: w for w in (await stub.ListWorkers(ipb.ListWorkersRequest(), timeout=30)).workers}
+    total = 0
+    for worker_id in state.worker_ids:
+        client = triton.InferenceServerClient(workers[worker_id].grpc_address)
+        try:
+            stats = await client.get_inference_statistics(state.triton_name)
+        finally:
+            await client.close()
+        total += sum(m.inference_stats.success.count for m in stats.model_stats)
+    return total
+
+
+async def test_a_batch_of_one_model_reaches_triton_as_one_request_and_splits_back(
+    triton_mesh: Mesh, uploaded: dict[str, bytes]
+) -> None:
+    rng = np.random.default_rng(9)
+    rows = [rng.standard_normal((n, 4)).astype(np.float32) for n in (1, 2, 3)]
+    lone = rng.standard_normal(4).astype(np.float32)  # no batch dimension: a batch of one, answered as such
+    other = rng.standard_normal((2, 4)).astype(np.float32)
+
+    def item(model: str, tensor: np.ndarray, rid: str) -> ipb.PredictBatchItem:
+        request = ipb.PredictRequest(model=common.ModelRef(name=model), inputs=[from_numpy("", tensor)])
+        return ipb.PredictBatchItem(request=request, metadata={REQUEST_ID_HEADER: rid}, timeout_seconds=30)
+
+    items = [
+        item("mlp-onnx", rows[0], "a"),
+        item("mlp-ts", other, "ts"),
+        item("mlp-onnx", rows[1], "b"),
+        item("no-such-model", rows[0], "unknown"),
+        item("mlp-onnx", lone, "lone"),
+        item("mlp-onnx", rows[2][:, :3], "narrow"),
+        item("mlp-onnx", rows[2], "c"),
+    ]
+    async with grpc.aio.insecure_channel(triton_mesh.address("inference")) as channel:
+        stub = ipb_grpc.InferenceServiceStub(channel)
+        await stub.Predict(items[0].request, timeout=60)  # loaded, so only the batch is counted below
+        await stub.Predict(items[1].request, timeout=60)
+        triton_before = await triton_requests(stub, "mlp-onnx")
+        ours_before = (
+            (await stub.GetStats(ipb.GetStatsRequest(model_name="mlp-onnx"), timeout=30)).models[0].requests
+        )
+        reply = await stub.PredictBatch(ipb.PredictBatchRequest(items=items), timeout=60)
+        triton_after = await triton_requests(stub, "mlp-onnx")
+        ours_after = (
+            (await stub.GetStats(ipb.GetStatsRequest(model_name="mlp-onnx"), timeout=30)).models[0].requests
+        )
+
+    outcome = dict(zip(["a", "ts", "b", "unknown", "lone", "narrow", "c"], reply.outcomes, strict=True))
+    onnx, ts = uploaded["mlp-onnx"], uploaded["mlp-ts"]
+    for rid, x in (("a", rows[0]), ("b", rows[1]), ("c", rows[2])):
+        got = to_numpy(outcome[rid].response.outputs[0])
+        assert got.shape == (len(x), 3) and outcome[rid].response.request_id == rid
+        np.testing.assert_allclose(got, onnx_reference(onnx, x), rtol=1e-5, atol=1e-6)
+    lone_out = to_numpy(outcome["lone"].response.outputs[0])
+    assert lone_out.shape == (3,)
+    np.testing.assert_allclose(lone_out, onnx_reference(onnx, lone[None])[0], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        to_numpy(outcome["ts"].response.outputs[0]), torch_reference(ts, other), rtol=1e-5
+    )
+    assert MeshError.from_call_error(outcome["unknown"].error).http_status == 404
+    assert MeshError.from_call_error(outcome["narrow"].error).code == "INVALID_INPUT"
+    # Four requests of the ONNX model, counted as four by the service, reached Triton as one.
+    assert ours_after - ours_before == 4
+    assert triton_after - triton_before == 1
