@@ -20,7 +20,9 @@ from gateway.request_id import RequestIdMiddleware
 from gateway.routers import discover_routers, install_hot_routes
 from gateway.security import install_security
 from gateway.settings import GatewaySettings
+from gateway.trace_context import TraceContextMiddleware
 from services.common.settings import MeshEndpoints
+from services.common.tracing import records_spans
 
 
 def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints | None = None) -> FastAPI:
@@ -43,10 +45,11 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
         version=settings.version,
         description="REST, SSE and WebSocket faces of the meshserve gRPC mesh.",
         lifespan=lifespan,
-        # One server span per request, continued by the gRPC services. FastAPI's operation spans
-        # (dependency resolution, endpoint, serialization) would add more per request to
-        # dialects that only translate, at tens of microseconds each on the predict hot path.
-        telemetry={"operation_spans": False},
+        # With an exporter, one server span per request, continued by the gRPC services. FastAPI's
+        # operation spans (dependency resolution, endpoint, serialization) would add more per
+        # request to dialects that only translate, at tens of microseconds each on the predict hot
+        # path. Without one, TraceContextMiddleware below only carries the caller's trace on.
+        telemetry={"operation_spans": False, "tracing": records_spans()},
     )
     app.state.settings = settings
     app.state.started_at = time.time()
@@ -75,5 +78,7 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
     for router in routers:
         app.include_router(router)
     install_hot_routes(app, routers)
-    install_ops(app)  # /metrics, server spans, /socket.io events, /dashboard (outermost middleware)
+    install_ops(app)  # /metrics, /socket.io events, /dashboard
+    if not records_spans():  # outermost: every call made for the request carries the caller's trace
+        app.add_middleware(TraceContextMiddleware)
     return app

@@ -1,7 +1,7 @@
 """One pure-ASGI middleware for what every request shows operators: Prometheus counts, latency and
 in-flight, and, for inference requests, the ``inference_started`` / ``inference_completed`` events of
-the Socket.IO stream. (Server spans come from FastAPI's native telemetry, which continues a caller's
-``traceparent`` as soon as ``configure_tracing`` has installed a tracer provider.)
+the Socket.IO stream. (Server spans come from FastAPI's native telemetry when an exporter records
+them, and from ``gateway/trace_context.py`` when none does; either continues a caller's ``traceparent``.)
 
 Streams pass through untouched: while a client subscribes to ``inference_events``, bodies are
 observed as they go by (the request's to name the model, at most the first 64 KiB of the response's

@@ -46,6 +46,12 @@ def configure_tracing(service: str, exporter: SpanExporter | None = None) -> Non
         instrument_tritonclient()
 
 
+def records_spans() -> bool:
+    """Whether the installed tracer provider records spans (an exporter takes them)."""
+    provider = trace.get_tracer_provider()
+    return isinstance(provider, TracerProvider) and provider.sampler is not ALWAYS_OFF
+
+
 def tracer_provider(service: str, exporter: SpanExporter | None = None) -> TracerProvider:
     """The provider :func:`configure_tracing` installs (recording only when spans go somewhere)."""
     processor = _span_processor(exporter)
