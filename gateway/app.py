@@ -49,7 +49,9 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
         # operation spans (dependency resolution, endpoint, serialization) would add more per
         # request to dialects that only translate, at tens of microseconds each on the predict hot
         # path. Without one, TraceContextMiddleware below only carries the caller's trace on.
-        telemetry={"operation_spans": False, "tracing": records_spans()},
+        # FastAPI's HTTP metrics and logs would go to OpenTelemetry providers the mesh does not
+        # install (its metrics are Prometheus'); off, it does not look for them on every request.
+        telemetry={"operation_spans": False, "tracing": records_spans(), "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.started_at = time.time()
