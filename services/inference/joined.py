@@ -19,8 +19,7 @@ import logging
 from collections.abc import Hashable
 
 from services.common.errors import DeadlineExceeded, InferenceFailed, InvalidInput, MeshError
-from services.inference.predictor import Prediction, Predictor, Prepared
-from services.inference.tensors import WireTensor
+from services.inference.predictor import PredictCall, Prediction, Predictor, Prepared
 
 log = logging.getLogger("meshserve.inference.joined")
 
@@ -41,8 +40,8 @@ def joint_key(prepared: Prepared) -> Hashable | None:
 class _Waiting:
     """A prepared item and the future its joint outcome comes through (None: run on your own)."""
 
-    def __init__(self, prepared: Prepared, request_id: str, timeout: float | None) -> None:
-        self.prepared, self.request_id, self.timeout = prepared, request_id, timeout
+    def __init__(self, prepared: Prepared) -> None:
+        self.prepared = prepared
         self.outcome: asyncio.Future[Prediction | None] = asyncio.get_running_loop().create_future()
 
 
@@ -55,33 +54,23 @@ class JoinedPredictions:
         self.prepared: list[_Waiting] = []
         self.running: set[asyncio.Task[None]] = set()
 
-    async def predict(
-        self,
-        name: str,
-        version: str,
-        inputs: dict[str, WireTensor],
-        output_names: list[str],
-        *,
-        cast: bool,
-        request_id: str,
-        timeout: float | None,
-    ) -> Prediction:
+    async def predict(self, call: PredictCall) -> Prediction:
         """One item's prediction, run jointly with the batch's others where they can join."""
         try:
-            prepared = await self.predictor.prepare(name, version, inputs, output_names, cast=cast)
+            prepared = await self.predictor.prepare(call)
         except BaseException:
             self._one_prepared(None)
             raise
-        waiting = _Waiting(prepared, request_id, timeout)
+        waiting = _Waiting(prepared)
         self._one_prepared(waiting)
         try:
-            async with asyncio.timeout(timeout):
+            async with asyncio.timeout(call.timeout):
                 joint = await waiting.outcome
         except TimeoutError:
-            raise DeadlineExceeded("the model did not answer in time", details={"model": name}) from None
+            raise DeadlineExceeded("the model did not answer in time", details={"model": call.name}) from None
         if joint is not None:
             return joint
-        return await self.predictor.run(prepared, request_id=request_id, timeout=timeout)
+        return await self.predictor.run(prepared)
 
     def _one_prepared(self, waiting: _Waiting | None) -> None:
         if waiting is not None:
@@ -106,14 +95,9 @@ class JoinedPredictions:
                 task.add_done_callback(self.running.discard)
 
     async def _run_together(self, chunk: list[_Waiting]) -> None:
-        timeouts = [w.timeout for w in chunk if w.timeout is not None]
         predictions: list[Prediction] | list[None]
         try:
-            predictions = await self.predictor.run_together(
-                [w.prepared for w in chunk],
-                request_id=chunk[0].request_id,
-                timeout=max(timeouts) if len(timeouts) == len(chunk) else None,
-            )
+            predictions = await self.predictor.run_together([w.prepared for w in chunk])
         except (InvalidInput, InferenceFailed) as error:  # maybe one item's data: each runs on its own
             log.info("joint request failed; its items run alone", extra={"error": error.message})
             predictions = [None] * len(chunk)

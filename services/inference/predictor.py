@@ -46,10 +46,27 @@ class Prediction:
     worker_id: str
 
 
+@dataclass(frozen=True)
+class PredictCall:
+    """One tensor request as the predictor takes it."""
+
+    name: str
+    version: str
+    #: Inputs by name ("" for a model's only input).
+    inputs: dict[str, WireTensor]
+    #: Outputs to return; all when empty.
+    output_names: list[str]
+    #: Convert untyped (JSON) numbers to the declared datatype when exact.
+    cast: bool
+    request_id: str
+    timeout: float | None
+
+
 @dataclass
 class Prepared:
     """A request checked against its model, ready to run."""
 
+    call: PredictCall
     entry: CatalogEntry
     placement: Placement
     #: The inputs in declared order, a leading batch dimension added where it was left out.
@@ -126,35 +143,23 @@ class Predictor:
 
         return self.pool.register(tname, prepare, batching=batching, device=device, replicas=replicas)
 
-    async def predict(
-        self,
-        name: str,
-        version: str,
-        inputs: dict[str, WireTensor],
-        output_names: list[str],
-        *,
-        cast: bool,
-        request_id: str,
-        timeout: float | None,
-    ) -> Prediction:
+    async def predict(self, call: PredictCall) -> Prediction:
         """Runs one request on the least-loaded worker holding the model."""
-        prepared = await self.prepare(name, version, inputs, output_names, cast=cast)
-        return await self.run(prepared, request_id=request_id, timeout=timeout)
+        return await self.run(await self.prepare(call))
 
-    async def prepare(
-        self, name: str, version: str, inputs: dict[str, WireTensor], output_names: list[str], *, cast: bool
-    ) -> Prepared:
+    async def prepare(self, call: PredictCall) -> Prepared:
         """A request checked against its model (resolved, placed, inputs conformed), ready to run;
         raises the request's own error otherwise."""
         started = time.perf_counter()
-        entry, placement = await self.resolve(name, version)
+        output_names = call.output_names
+        entry, placement = await self.resolve(call.name, call.version)
         if placement.status == "unloaded":
             raise ModelNotLoaded(
                 f"model {entry.spec.name!r} is not loaded (it was unloaded)",
                 details={"model": entry.spec.name, "version": entry.spec.version},
                 suggestion=f"load {entry.spec.name!r} first (a load on any surface, or LoadModel)",
             )
-        tensors, added_batch = conform(inputs, entry.spec.inputs, cast=cast, model=entry.spec.name)
+        tensors, added_batch = conform(call.inputs, entry.spec.inputs, cast=call.cast, model=entry.spec.name)
         declared_outputs = [o["name"] for o in entry.spec.outputs]
         for wanted in output_names:
             if wanted not in declared_outputs:
@@ -172,6 +177,7 @@ class Predictor:
                     details={"max_batch_size": placement.batching.max_batch_size, "batch_size": rows},
                 )
         return Prepared(
+            call,
             entry,
             placement,
             tensors,
@@ -183,17 +189,18 @@ class Predictor:
             started,
         )
 
-    async def run(self, prepared: Prepared, *, request_id: str, timeout: float | None) -> Prediction:
+    async def run(self, prepared: Prepared) -> Prediction:
         """Runs a prepared request on the least-loaded worker holding its model."""
-        [prediction] = await self.run_together([prepared], request_id=request_id, timeout=timeout)
+        [prediction] = await self.run_together([prepared])
         return prediction
 
-    async def run_together(
-        self, group: list[Prepared], *, request_id: str, timeout: float | None
-    ) -> list[Prediction]:
-        """Runs prepared requests of one model and input signature (:func:`joint_key`) as one Triton
-        request, their rows concatenated, and splits its outputs back into one prediction each."""
+    async def run_together(self, group: list[Prepared]) -> list[Prediction]:
+        """Runs prepared requests of one model and input signature (``joined.joint_key``) as one
+        Triton request, their rows concatenated, and splits its outputs back into one prediction
+        each. Its deadline is the latest of theirs, its Triton request id the first one's."""
         first = group[0]
+        timeouts = [p.call.timeout for p in group]
+        timeout = None if None in timeouts else max(t for t in timeouts if t is not None)
         placement, entry = first.placement, first.entry
         tensors = first.tensors if len(group) == 1 else concatenated([p.tensors for p in group])
         was_loaded = placement.status == "loaded"
@@ -202,7 +209,7 @@ class Predictor:
                 placement.name,
                 tensors,
                 first.output_names,
-                request_id=request_id,
+                request_id=first.call.request_id,
                 timeout=timeout,
                 priority=first.priority,
                 requests=len(group),

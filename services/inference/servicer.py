@@ -30,14 +30,14 @@ from services.inference.joined import JoinedPredictions
 from services.inference.llm.service import GenerationService
 from services.inference.placements import Placement
 from services.inference.pool import WorkerPool
-from services.inference.predictor import Prediction, Predictor
+from services.inference.predictor import PredictCall, Prediction, Predictor
 from services.inference.repository import Batching
 from services.inference.stats import Counter
 from services.inference.tensors import WireTensor
 
 log = logging.getLogger("meshserve.inference")
 #: :meth:`Predictor.predict`, or a batch's :meth:`JoinedPredictions.predict`.
-PredictFunction = Callable[..., Awaitable[Prediction]]
+PredictFunction = Callable[[PredictCall], Awaitable[Prediction]]
 
 STATUS = {
     "ready": common.MODEL_STATUS_READY,
@@ -101,15 +101,16 @@ class InferenceServicer:
         started = time.perf_counter()
         inputs = {t.name: WireTensor.of_message(t) for t in request.inputs}
         try:
-            result = await (predict or self.predictor.predict)(
+            call = PredictCall(
                 request.model.name,
                 request.model.version,
                 inputs,
                 list(request.output_names),
-                cast=request.cast_inputs,
-                request_id=request_id,
-                timeout=remaining_seconds(self.request_timeout),
+                request.cast_inputs,
+                request_id,
+                remaining_seconds(self.request_timeout),
             )
+            result = await (predict or self.predictor.predict)(call)
         except MeshError:
             self._meter(request, request_id, started, 0, "error")
             raise
