@@ -223,3 +223,27 @@ def test_a_send_that_met_a_broken_connection_is_unavailable() -> None:
     assert status_of(fault) is grpc.StatusCode.INTERNAL
     assert MeshError.from_rpc_error(fault).code == "INTERNAL"
     assert api_error(fault).status_code == 500
+
+
+def test_one_request_of_a_batch_fails_with_the_error_a_call_of_its_own_would_raise() -> None:
+    """PredictBatch carries each failed item as a CallError; it rebuilds into the same MeshError, and
+    the SDK's api_error raises the same exception for it as for the failed call."""
+    error = errors.RateLimitExceeded(
+        "model 'm' is at capacity", details=FACTS, retry_after=2, suggestion="slow down"
+    )
+    carried = common_pb2.CallError.FromString(error.to_call_error().SerializeToString())
+    assert carried.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
+    rebuilt = MeshError.from_call_error(carried)
+    assert type(rebuilt) is errors.RateLimitExceeded
+    as_json = {**FACTS, "path": "/m"}  # facts travel with their JSON types
+    assert (rebuilt.message, rebuilt.details, rebuilt.retry_after) == (error.message, as_json, 2)
+    sdk_error = api_error(carried)
+    assert isinstance(sdk_error, meshserve.RateLimitError) and sdk_error.retry_after == 2
+    assert (sdk_error.code, sdk_error.details, sdk_error.suggestion) == (
+        "RATE_LIMIT_EXCEEDED",
+        as_json,
+        "slow down",
+    )
+    bare = common_pb2.CallError(code=grpc.StatusCode.UNAVAILABLE.value[0], message="gone")  # no ErrorDetail
+    assert MeshError.from_call_error(bare).code == "BACKEND_UNAVAILABLE"
+    assert isinstance(api_error(bare), meshserve.APIError) and api_error(bare).status_code == 503

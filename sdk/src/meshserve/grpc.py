@@ -159,9 +159,10 @@ _HTTP_OF_GRPC = {
 
 
 def api_error(error: Any) -> APIError:
-    """A failed call (a ``grpc.RpcError``) as the SDK's exception, with the canonical reason
-    (``.code``, such as ``MODEL_NOT_FOUND``), the facts with their JSON types (``.details``), the
-    suggestion and, for rate limits, ``retry_after``::
+    """A failed call (a ``grpc.RpcError``), or one failed request of a ``PredictBatch`` (its
+    ``CallError``), as the SDK's exception, with the canonical reason (``.code``, such as
+    ``MODEL_NOT_FOUND``), the facts with their JSON types (``.details``), the suggestion and, for
+    rate limits, ``retry_after``::
 
         try:
             registry.registry.GetModel(request, timeout=5)
@@ -170,10 +171,15 @@ def api_error(error: Any) -> APIError:
     """
     from meshserve.v1 import common_pb2
 
-    status_name = status_of(error).name
-    body: dict[str, Any] = {"error": {"code": status_name, "message": error.details() or status_name}}
+    if isinstance(error, common_pb2.CallError):
+        codes = {code.value[0]: code for code in _grpc().StatusCode}
+        status_name = codes.get(error.code, _grpc().StatusCode.UNKNOWN).name
+        text = error.message
+        found: tuple[str, Any] | None = (error.message, error.detail) if error.HasField("detail") else None
+    else:
+        status_name, text, found = status_of(error).name, error.details(), error_detail(error)
+    body: dict[str, Any] = {"error": {"code": status_name, "message": text or status_name}}
     retry_after = 0
-    found = error_detail(error)
     if found is not None:
         message, detail = found
         body["error"] = {
