@@ -313,6 +313,9 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
                 f"{label}: p50 {p50 - triton_cells[0][0]:+.2f} ms, p99 {p99 - triton_cells[0][1]:+.2f} ms over direct"
                 f" Triton; c32 {rps / triton_cells[1][2]:.0%} of its requests/s"
             )
+        # Triton's batcher at times sleeps with requests queued; a direct cell that did reads slow.
+        stalled = f"; direct Triton stalled (c32 p99 {triton_cells[1][1]:.0f} ms), not a fair reference"
+        stalled = stalled if triton_cells[1][1] > 5 * triton_cells[1][0] else ""
         checks = [
             (
                 f"gateway (keep-alive) p50 overhead {gateway[0][0] - triton_cells[0][0]:+.2f} ms (<= 1 ms)",
@@ -324,8 +327,8 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
             ),
             (
                 f"gateway (keep-alive) at c32: {gateway[1][2] / triton_cells[1][2]:.0%} of direct Triton's"
-                " requests/s (>= 50%)",
-                gateway[1][2] / triton_cells[1][2] >= 0.5,
+                f" requests/s (>= 50%){stalled}",
+                gateway[1][2] / triton_cells[1][2] >= 0.5 and not stalled,
             ),
         ]
         if profile is not None:
