@@ -70,7 +70,7 @@ async def test_concurrent_predictions_are_coalesced_and_each_gets_its_own_answer
             got = np.asarray(reply.json()["outputs"], dtype=np.float32)
             assert reply.json()["request_id"] == rid
         assert reply.headers["X-Request-ID"] == rid
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(got, want)  # JSON carries float32 values exactly
 
     limits = httpx.Limits(max_connections=64)
     async with httpx.AsyncClient(base_url=triton_mesh.base_url, timeout=120, limits=limits) as client:
@@ -104,8 +104,8 @@ async def test_predict_batch_answers_each_item_in_its_own_context(
 
     first, second, third = reply.outcomes
     assert first.response.request_id == "first"
-    np.testing.assert_allclose(
-        to_numpy(first.response.outputs[0]), onnx_reference(uploaded["mlp-onnx"], x), rtol=1e-5
+    np.testing.assert_array_equal(
+        to_numpy(first.response.outputs[0]), onnx_reference(uploaded["mlp-onnx"], x)
     )
     unknown = MeshError.from_call_error(second.error)
     assert (
@@ -173,16 +173,15 @@ async def test_a_batch_of_one_model_reaches_triton_as_one_request_and_splits_bac
 
     outcome = dict(zip(["a", "ts", "b", "unknown", "lone", "narrow", "c"], reply.outcomes, strict=True))
     onnx, ts = uploaded["mlp-onnx"], uploaded["mlp-ts"]
+    # Joined rows give exactly what each request's rows give onnxruntime alone.
     for rid, x in (("a", rows[0]), ("b", rows[1]), ("c", rows[2])):
         got = to_numpy(outcome[rid].response.outputs[0])
         assert got.shape == (len(x), 3) and outcome[rid].response.request_id == rid
-        np.testing.assert_allclose(got, onnx_reference(onnx, x), rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(got, onnx_reference(onnx, x))
     lone_out = to_numpy(outcome["lone"].response.outputs[0])
     assert lone_out.shape == (3,)
-    np.testing.assert_allclose(lone_out, onnx_reference(onnx, lone[None])[0], rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(
-        to_numpy(outcome["ts"].response.outputs[0]), torch_reference(ts, other), rtol=1e-5
-    )
+    np.testing.assert_array_equal(lone_out, onnx_reference(onnx, lone[None])[0])
+    np.testing.assert_array_equal(to_numpy(outcome["ts"].response.outputs[0]), torch_reference(ts, other))
     assert MeshError.from_call_error(outcome["unknown"].error).http_status == 404
     assert MeshError.from_call_error(outcome["narrow"].error).code == "INVALID_INPUT"
     # Four requests of the ONNX model, counted as four by the service, reached Triton as one.
