@@ -10,7 +10,8 @@ what queued while the calls ran, so the coalescing follows the load (Nagle-free 
 Each request of a batch carries its own call context (request id, caller, tenant, trace, deadline)
 and gets its own outcome: the inference service runs the items concurrently, as if each had come in
 a call of its own, and one item's error is raised for that request only. A request whose client has
-gone is dropped from the queue before it is sent.
+gone is dropped from the queue before it is sent. An inference service from before ``PredictBatch``
+(a rolling upgrade) answers it UNIMPLEMENTED: then every prediction goes as a call of its own again.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from prometheus_client import Histogram
 from meshserve.v1 import inference_pb2 as ipb
 from services.common.clients import context_metadata
 from services.common.context import remaining_seconds
-from services.common.errors import InternalError, MeshError
+from services.common.errors import InternalError, MeshError, NotImplementedYet
 
 BATCH_ITEMS = Histogram(
     "meshserve_gateway_predict_batch_items",
@@ -43,7 +44,8 @@ SendBatch = Callable[[ipb.PredictBatchRequest, float], Awaitable[ipb.PredictBatc
 class _Waiting:
     item: ipb.PredictBatchItem
     deadline: float
-    reply: asyncio.Future[ipb.PredictResponse] = field(
+    #: The response, the error, or None: send it as a call of its own.
+    reply: asyncio.Future[ipb.PredictResponse | None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
 
@@ -59,10 +61,15 @@ class PredictCoalescer:
         self.in_flight = 0
         self.queue: list[_Waiting] = []
         self.sending: set[asyncio.Task[None]] = set()
+        #: False once the inference service answered PredictBatch UNIMPLEMENTED.
+        self.batches = True
 
     async def predict(self, request: ipb.PredictRequest, timeout: float) -> ipb.PredictResponse:
         """The response to one prediction; raises :class:`MeshError` with the error it met."""
         timeout = remaining_seconds(timeout)
+        if not self.batches:
+            BATCH_ITEMS.observe(1)
+            return await self.send(request, timeout)
         if self.in_flight < self.calls and not self.queue:
             self.in_flight += 1
             BATCH_ITEMS.observe(1)
@@ -75,7 +82,12 @@ class PredictCoalescer:
         )
         waiting = _Waiting(item, time.monotonic() + timeout)
         self.queue.append(waiting)
-        return await waiting.reply
+        reply = await waiting.reply
+        if reply is None:  # in this request's own context, so its call carries its metadata
+            return await self.send(
+                request, remaining_seconds(max(0.001, waiting.deadline - time.monotonic()))
+            )
+        return reply
 
     def _call_ended(self) -> None:
         self.in_flight -= 1
@@ -99,6 +111,11 @@ class PredictCoalescer:
             reply = await self.send_batch(ipb.PredictBatchRequest(items=[w.item for w in batch]), timeout)
             if len(reply.outcomes) != len(batch):
                 raise InternalError(f"{len(reply.outcomes)} outcomes came back for {len(batch)} predictions")
+        except NotImplementedYet:  # an inference service without PredictBatch: calls of their own
+            self.batches = False
+            for waiting in batch:
+                if not waiting.reply.done():
+                    waiting.reply.set_result(None)
         except Exception as error:
             failed = error if isinstance(error, MeshError) else InternalError(f"internal error: {error}")
             for waiting in batch:
