@@ -124,6 +124,17 @@ DASHBOARDS: dict[str, tuple[str, list[Panel]]] = {
                 ],
             ),
             (
+                "Predictions per gateway call (coalesced into PredictBatch)",
+                "short",
+                [
+                    (
+                        "per call",
+                        "sum(rate(meshserve_gateway_predict_batch_items_sum[5m]))"
+                        " / clamp_min(sum(rate(meshserve_gateway_predict_batch_items_count[5m])), 1e-9)",
+                    )
+                ],
+            ),
+            (
                 "Pending requests",
                 "short",
                 [("{{model}}", "sum by (model) (nv_inference_pending_request_count)")],
