@@ -15,8 +15,9 @@ small model here), and each request costs the inference service an HTTP exchange
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable, Iterator
 
 from services.common.errors import DeadlineExceeded, InferenceFailed, InvalidInput, MeshError
 from services.inference.predictor import PredictCall, Prediction, Predictor, Prepared
@@ -53,6 +54,24 @@ class JoinedPredictions:
         self.unprepared = items
         self.prepared: list[_Waiting] = []
         self.running: set[asyncio.Task[None]] = set()
+
+    @contextlib.contextmanager
+    def item(self) -> Iterator[Callable[[PredictCall], Awaitable[Prediction]]]:
+        """One item's :meth:`predict`; an item that ends without calling it (its request failed
+        before, a tensor that does not fill its shape) is counted out on leaving, so the others do
+        not wait for it."""
+        called = False
+
+        async def predict(call: PredictCall) -> Prediction:
+            nonlocal called
+            called = True
+            return await self.predict(call)
+
+        try:
+            yield predict
+        finally:
+            if not called:
+                self._one_prepared(None)
 
     async def predict(self, call: PredictCall) -> Prediction:
         """One item's prediction, run jointly with the batch's others where they can join."""

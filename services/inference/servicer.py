@@ -162,7 +162,8 @@ class InferenceServicer:
             )
         token = enter_call_context(item.metadata.items(), remaining)
         try:
-            return pb.PredictOutcome(response=await self._predict(item.request, joined.predict))
+            with joined.item() as predict:
+                return pb.PredictOutcome(response=await self._predict(item.request, predict))
         except MeshError as error:
             return pb.PredictOutcome(error=error.to_call_error())
         except Exception as error:  # what the interceptor does for a call of its own

@@ -187,3 +187,25 @@ async def test_a_batch_of_one_model_reaches_triton_as_one_request_and_splits_bac
     # Four requests of the ONNX model, counted as four by the service, reached Triton as one.
     assert ours_after - ours_before == 4
     assert triton_after - triton_before == 1
+
+
+async def test_an_item_that_fails_before_it_is_prepared_does_not_hold_the_others(
+    triton_mesh: Mesh, uploaded: dict[str, bytes]
+) -> None:
+    x = np.random.default_rng(11).standard_normal((2, 4)).astype(np.float32)
+    good = ipb.PredictRequest(model=common.ModelRef(name="mlp-onnx"), inputs=[from_numpy("", x)])
+    broken = ipb.PredictRequest(model=common.ModelRef(name="mlp-onnx"), inputs=[from_numpy("", x)])
+    broken.inputs[0].raw_contents = broken.inputs[0].raw_contents[:-4]  # values do not fill the shape
+    items = [ipb.PredictBatchItem(request=r, timeout_seconds=30) for r in (good, broken, good)]
+    async with grpc.aio.insecure_channel(triton_mesh.address("inference")) as channel:
+        stub = ipb_grpc.InferenceServiceStub(channel)
+        await stub.Predict(good, timeout=60)
+        started = asyncio.get_running_loop().time()
+        reply = await stub.PredictBatch(ipb.PredictBatchRequest(items=items), timeout=60)
+        took = asyncio.get_running_loop().time() - started
+    first, failed, last = reply.outcomes
+    assert MeshError.from_call_error(failed.error).code == "INVALID_INPUT"
+    want = onnx_reference(uploaded["mlp-onnx"], x)
+    for outcome in (first, last):
+        np.testing.assert_array_equal(to_numpy(outcome.response.outputs[0]), want)
+    assert took < 5, f"the good items waited {took:.1f} s for the broken one"
