@@ -34,6 +34,7 @@ from starlette.requests import HTTPConnection
 from gateway.budget_events import BudgetRelay
 from gateway.clients import MeshClients
 from gateway.dialects.llama_gpu.errors import render
+from gateway.event_listeners import SharedListeners
 from gateway.plugin_events import PluginSeen, plugin_changes
 from gateway.request_id import request_id_of
 from gateway.security.in_band import authenticate_in_band, token_of
@@ -94,6 +95,12 @@ class EventHub:
             async_mode="asgi", cors_allowed_origins=origins, logger=False, client_manager=manager
         )
         self.asgi = socketio.ASGIApp(self.sio, socketio_path="socket.io")
+        #: Which mesh-wide channels a client of some replica listens to (``gateway/event_listeners.py``).
+        self.listeners = (
+            SharedListeners(settings.socketio_redis_url, MESH_WIDE, settings.events_period_seconds)
+            if self.shared
+            else None
+        )
         self.clients: MeshClients | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._host: HostSnapshot | None = None
@@ -138,6 +145,7 @@ class EventHub:
 
     async def _on_disconnect(self, sid: str, *args: Any) -> None:
         self.sessions.pop(sid, None)
+        await self._announce_listeners(without=sid)
 
     def channels_of(self, sid: str) -> list[str]:
         """The channels a session is subscribed to."""
@@ -149,6 +157,7 @@ class EventHub:
         for channel in channels:
             if channel in CHANNELS:
                 await self.sio.enter_room(sid, channel)
+        await self._announce_listeners()
         return {
             "success": not unknown,
             "subscribed": [c for c in channels if c in CHANNELS],
@@ -159,6 +168,7 @@ class EventHub:
         channels = [c for c in _channels(data) if c in CHANNELS]
         for channel in channels:
             await self.sio.leave_room(sid, channel)
+        await self._announce_listeners()
         return {"success": True, "unsubscribed": channels}
 
     @property
@@ -167,11 +177,21 @@ class EventHub:
         return bool(self._tasks) and not any(task.done() for task in self._tasks)
 
     def listening(self, channel: str) -> bool:
-        """Whether any client is subscribed to a channel (for a mesh-wide channel shared through
-        Redis, a client of another replica may be: then always)."""
-        if self.shared and channel in MESH_WIDE:
+        """Whether any client is subscribed to a channel: of this replica, or, for a mesh-wide
+        channel shared through Redis, of any replica."""
+        if self.listeners is not None and channel in self.listeners.heard:
             return True
-        return any(True for _ in self.sio.manager.get_participants("/", channel))
+        return self._listening_here(channel)
+
+    def _listening_here(self, channel: str, without: str = "") -> bool:
+        return any(sid != without for sid, _ in self.sio.manager.get_participants("/", channel))
+
+    async def _announce_listeners(self, without: str = "") -> None:
+        """Tells the other replicas which mesh-wide channels this one now has listeners to
+        (``without``: a session on its way out, still in its rooms)."""
+        if self.listeners is not None:
+            here = {c for c in MESH_WIDE if self._listening_here(c, without)}
+            await self.listeners.announce(here)
 
     # ---- publishing ----------------------------------------------------------------------------
 
@@ -188,6 +208,8 @@ class EventHub:
         self.clients = clients
         self._host = host_snapshot()  # the first event's network rates need a previous snapshot
         self._tasks = [asyncio.create_task(self._periodic()), asyncio.create_task(self._decisions())]
+        if self.listeners is not None:
+            self._tasks.append(asyncio.create_task(self.listeners.follow()))
 
     async def stop(self) -> None:
         """Stops the publishers."""
@@ -197,6 +219,8 @@ class EventHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._tasks = []
+        if self.listeners is not None:
+            await self.listeners.close()
 
     async def _periodic(self) -> None:
         period = self.settings.events_period_seconds
@@ -211,6 +235,8 @@ class EventHub:
             await asyncio.sleep(next_at - loop.time())
 
     async def _tick(self) -> None:
+        if self.listeners is not None:
+            await self.listeners.renew({c for c in MESH_WIDE if self._listening_here(c)})
         await self._plugin_events()
         await self._metrics_samples()
         await self._budgets.tick()

@@ -46,9 +46,10 @@ LONG = {"max_tokens": 120, "logit_bias": {"2": -100}}  # no end-of-turn: every i
 class HA:
     """The running two-replica mesh and its addresses."""
 
-    def __init__(self, mesh: Mesh, database_url: str) -> None:
+    def __init__(self, mesh: Mesh, database_url: str, redis_url: str) -> None:
         self.mesh = mesh
         self.database_url = database_url
+        self.redis_url = redis_url
         self.gateways = [mesh.base_url, f"http://127.0.0.1:{mesh.ports['gateway'] + 1}"]
         self.inference = [mesh.address("inference"), f"127.0.0.1:{mesh.ports['inference'] + 100}"]
 
@@ -82,7 +83,7 @@ def ha(tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_url: s
         "MESHSERVE_GATEWAY_EVENTS_PERIOD_SECONDS": "0.5",
     }
     with run_mesh(tmp_path_factory.mktemp("ha"), env, timeout=300, preload_llm=True) as mesh:
-        yield HA(mesh, database)
+        yield HA(mesh, database, redis_url)
 
 
 def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
@@ -200,6 +201,9 @@ def test_an_answer_cached_through_one_replica_is_a_hit_through_the_other(ha: HA)
 
 
 async def test_a_socketio_client_of_gateway_b_hears_requests_served_by_gateway_a(ha: HA) -> None:
+    """…and the gateways send these events through Redis only while some replica's client listens."""
+    import redis.asyncio as redis
+
     a, b = ha.gateways
     client = socketio.AsyncClient()
     rid = f"ha-{uuid.uuid4().hex[:12]}"
@@ -210,20 +214,40 @@ async def test_a_socketio_client_of_gateway_b_hears_requests_served_by_gateway_a
         if data["data"]["request_id"] == rid:
             heard.set()
 
-    await client.connect(b, transports=["websocket"])
-    try:
-        ack = await client.call("subscribe", {"channels": ["inference_events"]}, timeout=5)
-        assert ack["success"]
+    shared = redis.Redis.from_url(ha.redis_url)
+    relayed = shared.pubsub()
+    await relayed.subscribe("meshserve.socketio")  # python-socketio's channel between the replicas
+
+    async def complete_through_a(request_id: str) -> int:
+        """One completion through gateway A; the events about it Redis carried meanwhile."""
         async with httpx.AsyncClient(timeout=120) as http:
             reply = await http.post(
                 f"{a}/v1/completions",
                 json={"model": MODEL, "prompt": "Hi", "max_tokens": 2},
-                headers={"X-Request-ID": rid},
+                headers={"X-Request-ID": request_id},
             )
         assert reply.status_code == 200, reply.text
+        carried, until = 0, time.monotonic() + 0.5
+        while time.monotonic() < until:  # None also stands for a subscribe confirmation: read on
+            message = await relayed.get_message(ignore_subscribe_messages=True, timeout=0.1)
+            carried += message is not None and request_id.encode() in message["data"]
+        return carried
+
+    try:
+        assert await complete_through_a(f"{rid}-unheard") == 0  # nobody listens: Redis carries nothing
+        await client.connect(b, transports=["websocket"])
+        ack = await client.call("subscribe", {"channels": ["inference_events"]}, timeout=5)
+        assert ack["success"]
+        assert await complete_through_a(rid) >= 1
         await asyncio.wait_for(heard.wait(), 15)
+        await client.disconnect()
+        deadline = time.monotonic() + 10
+        while await complete_through_a(f"{rid}-{time.monotonic()}"):  # A hears that B's listener left
+            assert time.monotonic() < deadline, "gateway A kept sending events nobody listens to"
     finally:
         await client.disconnect()
+        await relayed.aclose()
+        await shared.aclose()
 
 
 def test_a_plugin_loaded_through_one_gateway_is_in_force_on_both_replicas(ha: HA) -> None:
