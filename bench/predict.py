@@ -45,6 +45,7 @@ from bench.processes import cpu_seconds, pid_listening_on, profiled
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from services.common.heap import freeze_startup_heap
 from services.inference.tensors import from_numpy
 from tests.inference.models import onnx_bytes
 from tests.procs import RATE_LIMITS_OFF, run_mesh
@@ -259,6 +260,7 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
         raw = RawHttp("127.0.0.1", mesh.ports["gateway"])
         v2 = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]}
         v2_body = json.dumps(v2).encode()
+        freeze_startup_heap()  # the client's own collections (torch, numpy) would stall every path's requests
 
         async def call_httpx() -> None:
             (await rest.post("/v2/models/bench-small/infer", content=v2_body)).raise_for_status()

@@ -39,6 +39,7 @@ from bench.processes import THIS_PROCESS, pid_listening_on
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from services.common.heap import freeze_startup_heap
 from services.inference.tensors import from_numpy
 from tests.inference.models import onnx_bytes
 from tests.procs import RATE_LIMITS_OFF, free_port, run_mesh
@@ -73,6 +74,7 @@ async def main(requests: int, rounds: int) -> None:
             {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]}
         ).encode()
         first, second = mesh.ports["gateway"], mesh.ports["gateway"] + 1
+        freeze_startup_heap()  # the client's own collections (torch, numpy) would stall every path's requests
         alone = RawHttp("127.0.0.1", first)
         shared = itertools.cycle([RawHttp("127.0.0.1", first), RawHttp("127.0.0.1", second)])
 

@@ -36,6 +36,7 @@ from grpc_reflection.v1alpha import reflection
 from pydantic import ValidationError
 
 from services.common.discovery import discovery_from_env
+from services.common.heap import freeze_startup_heap
 from services.common.interceptors import InflightTracker, ServerInterceptor
 from services.common.logs import configure_logging
 from services.common.metrics import start_metrics_server
@@ -231,6 +232,7 @@ async def serve(
         print(f"MESHSERVE_READY service={name} port={port} pid={os.getpid()} loop={loop}", flush=True)
         log.info("serving", extra={"address": f"{settings.host}:{port}"})
 
+    freeze_startup_heap()
     readiness = asyncio.ensure_future(process.watch_readiness(announce))
     await stop.wait()
     readiness.cancel()
