@@ -35,6 +35,7 @@ from gateway.budget_events import BudgetRelay
 from gateway.clients import MeshClients
 from gateway.dialects.llama_gpu.errors import render
 from gateway.event_listeners import SharedListeners
+from gateway.event_payloads import inference_stats_payload
 from gateway.plugin_events import PluginSeen, plugin_changes
 from gateway.request_id import request_id_of
 from gateway.security.in_band import authenticate_in_band, token_of
@@ -368,34 +369,6 @@ class EventHub:
                 await asyncio.sleep(self.settings.events_period_seconds)
             finally:
                 stream.cancel()
-
-
-def inference_stats_payload(stats: ipb.GetStatsResponse | None) -> dict[str, Any]:
-    """Per-model statistics and workers, as the dashboard and ``inference_stats`` show them."""
-    if stats is None:
-        return {"available": False, "models": [], "workers": None}
-    models = [
-        {
-            "model": m.model_name,
-            "requests": m.requests,
-            "failures": m.failures,
-            "in_flight": m.in_flight,
-            "queue_depth": m.queue_depth,
-            "latency_p50_ms": round(m.latency.p50_ms, 3),
-            "latency_p99_ms": round(m.latency.p99_ms, 3),
-            "request_rate": round(m.request_rate, 4),
-            "tokens_per_second": round(m.tokens_per_second, 3),
-            "replicas": m.replicas,
-        }
-        for m in stats.models
-    ]
-    return {
-        "available": True,
-        "models": models,
-        "workers": len(stats.workers),
-        "total_requests": sum(m.requests for m in stats.models),
-        "tokens_per_second": round(sum(m.tokens_per_second for m in stats.models), 3),
-    }
 
 
 def _channels(data: Any) -> list[str]:
