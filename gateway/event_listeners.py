@@ -22,11 +22,10 @@ Redis being unreachable makes a channel count as heard: events are then sent, as
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import redis.asyncio as redis
 
@@ -37,22 +36,48 @@ NEWS = "meshserve.socketio.listeners"
 
 
 class SharedListeners:
-    """The replicas' announced listeners of ``channels``, through the Redis at ``url``."""
+    """The replicas' announced listeners of ``channels``, through the Redis at ``url``;
+    ``listening_here`` says whether a client of this replica listens to a channel."""
 
-    def __init__(self, url: str, channels: Iterable[str], period_seconds: float) -> None:
+    def __init__(
+        self, url: str, channels: Iterable[str], period_seconds: float, listening_here: Callable[[str], bool]
+    ) -> None:
         self.redis = redis.Redis.from_url(url)
         self.channels = frozenset(channels)
+        self.listening_here = listening_here
         self.replica = uuid.uuid4().hex
         #: How long an entry lasts unless renewed: three periods, so one slow tick drops nobody.
         self.lifetime = 3 * period_seconds + 1
         #: The channels this replica has announced, and those some replica (maybe this one) has.
         self.announced: set[str] = set()
         self.heard: set[str] = set(self.channels)  # until the first count: send, as before
+        #: One update at a time: a renewal that read the listeners before a subscription must not
+        #: withdraw the entry the subscription has just announced.
+        self._updating = asyncio.Lock()
 
-    async def announce(self, listening: set[str]) -> None:
-        """This replica's listeners are now ``listening``: updates its entries where that changed,
-        and tells the other replicas."""
-        wanted = listening & self.channels
+    def _here(self) -> set[str]:
+        return {channel for channel in self.channels if self.listening_here(channel)}
+
+    async def announce(self) -> None:
+        """This replica's listeners changed: updates its entries where they did, and tells the
+        other replicas."""
+        async with self._updating:
+            await self._update(self._here())
+
+    async def renew(self) -> None:
+        """Each period: renews this replica's entries (and withdraws any it no longer has), then
+        recounts every channel."""
+        async with self._updating:
+            wanted = self._here()
+            try:
+                for channel in wanted:
+                    await self.redis.zadd(KEY + channel, {self.replica: time.time() + self.lifetime})
+            except redis.RedisError as error:
+                log.warning("could not renew socket.io listeners", extra={"error": str(error)})
+            await self._update(wanted)
+            await self.recount(self.channels)
+
+    async def _update(self, wanted: set[str]) -> None:
         changed = wanted ^ self.announced
         if not changed:
             return
@@ -67,19 +92,6 @@ class SharedListeners:
         except redis.RedisError as error:
             log.warning("could not announce socket.io listeners", extra={"error": str(error)})
         await self.recount(changed)
-
-    async def renew(self, listening: set[str]) -> None:
-        """Each period: renews this replica's entries, drops what changed unannounced, recounts all."""
-        wanted = listening & self.channels
-        try:
-            for channel in wanted:
-                await self.redis.zadd(KEY + channel, {self.replica: time.time() + self.lifetime})
-            for channel in self.announced - wanted:
-                await self.redis.zrem(KEY + channel, self.replica)
-            self.announced = set(wanted)
-        except redis.RedisError as error:
-            log.warning("could not renew socket.io listeners", extra={"error": str(error)})
-        await self.recount(self.channels)
 
     async def recount(self, channels: Iterable[str]) -> None:
         """Whether each channel has an unexpired entry (Redis unreachable: counted as heard)."""
@@ -111,6 +123,6 @@ class SharedListeners:
 
     async def close(self) -> None:
         """Withdraws this replica's entries and closes the connection."""
-        with contextlib.suppress(redis.RedisError):
-            await self.announce(set())
+        async with self._updating:
+            await self._update(set())
         await self.redis.aclose()

@@ -98,7 +98,9 @@ class EventHub:
         self.asgi = socketio.ASGIApp(self.sio, socketio_path="socket.io")
         #: Which mesh-wide channels a client of some replica listens to (``gateway/event_listeners.py``).
         self.listeners = (
-            SharedListeners(settings.socketio_redis_url, MESH_WIDE, settings.events_period_seconds)
+            SharedListeners(
+                settings.socketio_redis_url, MESH_WIDE, settings.events_period_seconds, self._listening_here
+            )
             if self.shared
             else None
         )
@@ -146,7 +148,7 @@ class EventHub:
 
     async def _on_disconnect(self, sid: str, *args: Any) -> None:
         self.sessions.pop(sid, None)
-        await self._announce_listeners(without=sid)
+        await self._announce_listeners()
 
     def channels_of(self, sid: str) -> list[str]:
         """The channels a session is subscribed to."""
@@ -184,15 +186,15 @@ class EventHub:
             return True
         return self._listening_here(channel)
 
-    def _listening_here(self, channel: str, without: str = "") -> bool:
-        return any(sid != without for sid, _ in self.sio.manager.get_participants("/", channel))
+    def _listening_here(self, channel: str) -> bool:
+        # A session on its way out is still in its rooms while its disconnect handler runs.
+        manager = self.sio.manager
+        return any(manager.is_connected(sid, "/") for sid, _ in manager.get_participants("/", channel))
 
-    async def _announce_listeners(self, without: str = "") -> None:
-        """Tells the other replicas which mesh-wide channels this one now has listeners to
-        (``without``: a session on its way out, still in its rooms)."""
+    async def _announce_listeners(self) -> None:
+        """Tells the other replicas which mesh-wide channels this one now has listeners to."""
         if self.listeners is not None:
-            here = {c for c in MESH_WIDE if self._listening_here(c, without)}
-            await self.listeners.announce(here)
+            await self.listeners.announce()
 
     # ---- publishing ----------------------------------------------------------------------------
 
@@ -237,7 +239,7 @@ class EventHub:
 
     async def _tick(self) -> None:
         if self.listeners is not None:
-            await self.listeners.renew({c for c in MESH_WIDE if self._listening_here(c)})
+            await self.listeners.renew()
         await self._plugin_events()
         await self._metrics_samples()
         await self._budgets.tick()
