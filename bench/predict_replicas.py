@@ -64,8 +64,10 @@ async def main(requests: int, rounds: int) -> None:
         x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
         request = ipb.PredictRequest(model=common.ModelRef(name="bench-small"), inputs=[from_numpy("x", x)])
         await stub.Predict(request, timeout=120)
-        state = (await stub.ListModelStates(ipb.ListModelStatesRequest())).states[0]
-        worker = next(w for w in (await stub.ListWorkers(ipb.ListWorkersRequest())).workers)
+        states = (await stub.ListModelStates(ipb.ListModelStatesRequest())).states
+        state = next(s for s in states if s.model.name == "bench-small")
+        workers = (await stub.ListWorkers(ipb.ListWorkersRequest())).workers
+        worker = next(w for w in workers if w.id == state.worker_ids[0])
         direct = triton.InferenceServerClient(worker.grpc_address)
         await warm_every_batch_size(direct, state.triton_name, x.shape[1], state.batching.max_batch_size)
         item = triton.InferInput("x", [1, 4], "FP32")
