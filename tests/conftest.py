@@ -60,3 +60,14 @@ def redis_url() -> Iterator[str]:
     """redis://… of a real redis-server started for this session."""
     with redis_server() as url:
         yield url
+
+
+@pytest.fixture
+async def redis_db(redis_url: str) -> str:
+    """The session's Redis, emptied for this test."""
+    import redis.asyncio as redis
+
+    client = redis.from_url(redis_url)
+    await client.flushdb()
+    await client.aclose()
+    return redis_url

@@ -10,21 +10,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-import pytest
-
 from gateway.event_listeners import SharedListeners
 
 CHANNEL = "inference_events"
-
-
-@pytest.fixture
-async def redis_db(redis_url: str) -> str:
-    import redis.asyncio as redis
-
-    client = redis.from_url(redis_url)
-    await client.flushdb()
-    await client.aclose()
-    return redis_url
 
 
 @dataclass

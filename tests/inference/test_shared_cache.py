@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import pytest
-
 from services.inference.advanced.cache import CachedCompletion, ResponseCache
 from services.inference.advanced.shared_cache import RedisResponseCache
 from services.inference.llm.chunks import Chunk, TokenLogprob, TopLogprob
@@ -40,16 +38,6 @@ def completion(text: str, ttl: float = 60.0) -> CachedCompletion:
         tool_calls=(ToolCall("call_1", "weather", '{"city": "Paris"}'),),
     )
     return CachedCompletion([first, last], expires_at=time.time() + ttl)
-
-
-@pytest.fixture
-async def redis_db(redis_url: str) -> str:
-    import redis.asyncio as redis
-
-    client = redis.from_url(redis_url)
-    await client.flushdb()
-    await client.aclose()
-    return redis_url
 
 
 async def test_an_entry_stored_through_one_replica_is_a_hit_through_the_other(redis_db: str) -> None:
