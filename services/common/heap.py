@@ -9,6 +9,10 @@ waited for it (p99 88 to 131 ms against a p50 of about 20 ms).
 ``gc.freeze()`` (the standard library's answer for exactly this; see its documentation) moves
 everything alive at that moment out of the collector's view, so later collections walk only what
 the process allocated since. With it, the same cells' p99 read 47 to 56 ms.
+
+The price: a frozen object that later becomes part of unreachable cycles is never reclaimed. What
+is alive when a service turns ready (modules, the app, its settings and clients) lives as long as
+the process anyway.
 """
 
 from __future__ import annotations
