@@ -42,7 +42,10 @@ class SharedListeners:
     def __init__(
         self, url: str, channels: Iterable[str], period_seconds: float, listening_here: Callable[[str], bool]
     ) -> None:
-        self.redis = redis.Redis.from_url(url)
+        #: Commands time out, so a Redis that stopped answering cannot hold a subscription's ack;
+        #: the follower's connection waits for news as long as there is none.
+        self.redis = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+        self._follower = redis.Redis.from_url(url, socket_connect_timeout=2.0)
         self.channels = frozenset(channels)
         self.listening_here = listening_here
         self.replica = uuid.uuid4().hex
@@ -109,7 +112,7 @@ class SharedListeners:
         """Recounts a channel whenever a replica announces a change to it (runs until cancelled)."""
         while True:
             try:
-                async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
+                async with self._follower.pubsub(ignore_subscribe_messages=True) as pubsub:
                     await pubsub.subscribe(NEWS)
                     await self.recount(self.channels)  # what was announced before we followed
                     async for message in pubsub.listen():
@@ -126,3 +129,4 @@ class SharedListeners:
         async with self._updating:
             await self._update(set())
         await self.redis.aclose()
+        await self._follower.aclose()
