@@ -10,6 +10,12 @@ as requests of their own in their own tasks, so each gets exactly the outcome it
 Why: Triton answers one request of 16 rows in about the time of one request of one row, where 16
 requests of one row each take two to three times as long (2.6 against 6.7 ms for the benchmark's
 small model here), and each request costs the inference service an HTTP exchange.
+
+:class:`ConcurrentPredictions` does the same across calls, for ``Predict`` calls of their own (a
+gRPC client's, or the gateway's lone predictions): at most :data:`CALLS_PER_SIGNATURE` Triton
+requests of one model and input signature run at once, and the predictions that arrive meanwhile go
+together in the next, when one ends. A lone prediction is sent at once; nothing waits for a batch to
+fill.
 """
 
 from __future__ import annotations
@@ -23,6 +29,10 @@ from services.common.errors import DeadlineExceeded, InferenceFailed, InvalidInp
 from services.inference.predictor import PredictCall, Prediction, Predictor, Prepared
 
 log = logging.getLogger("meshserve.inference.joined")
+
+#: Triton requests of one model and input signature that :class:`ConcurrentPredictions` keeps in
+#: flight: one runs while the next is sent, as the gateway keeps two calls.
+CALLS_PER_SIGNATURE = 2
 
 
 def joint_key(prepared: Prepared) -> Hashable | None:
@@ -114,23 +124,97 @@ class JoinedPredictions:
                 task.add_done_callback(self.running.discard)
 
     async def _run_together(self, chunk: list[_Waiting]) -> None:
-        predictions: list[Prediction] | list[None]
+        await _settle(self.predictor, chunk)
+
+
+class ConcurrentPredictions:
+    """``Predict`` calls of one model and input signature joined into one Triton request while
+    :data:`CALLS_PER_SIGNATURE` of theirs run: :meth:`predict` is :meth:`Predictor.predict`."""
+
+    def __init__(self, predictor: Predictor, calls: int = CALLS_PER_SIGNATURE) -> None:
+        self.predictor = predictor
+        self.calls = calls
+        self.in_flight: dict[Hashable, int] = {}
+        self.queues: dict[Hashable, list[_Waiting]] = {}
+        self.running: set[asyncio.Task[None]] = set()
+
+    async def predict(self, call: PredictCall) -> Prediction:
+        """One prediction: sent at once while a Triton request of its signature is free, else
+        with the others that queued meanwhile."""
+        prepared = await self.predictor.prepare(call)
+        key = joint_key(prepared)
+        if key is None:
+            return await self.predictor.run(prepared)
+        queue = self.queues.setdefault(key, [])
+        if self.in_flight.get(key, 0) < self.calls and not queue:
+            self.in_flight[key] = self.in_flight.get(key, 0) + 1
+            try:
+                return await self.predictor.run(prepared)
+            finally:
+                self._ended(key)
+        waiting = _Waiting(prepared)
+        queue.append(waiting)
+        try:  # a caller that leaves, or whose deadline passes, cancels its future: it is skipped
+            async with asyncio.timeout(call.timeout):
+                joint = await waiting.outcome
+        except TimeoutError:
+            raise DeadlineExceeded("the model did not answer in time", details={"model": call.name}) from None
+        return joint if joint is not None else await self.predictor.run(prepared)
+
+    def _ended(self, key: Hashable) -> None:
+        """One Triton request of ``key`` ended: what queued meanwhile goes next."""
+        self.in_flight[key] -= 1
+        queue = self.queues.get(key, [])
+        while queue and self.in_flight[key] < self.calls:
+            live = [w for w in queue if not w.outcome.done()]
+            queue.clear()
+            if not live:
+                break
+            first, *rest = _chunks(live)
+            queue.extend(w for chunk in rest for w in chunk)
+            self.in_flight[key] += 1
+            task = asyncio.get_running_loop().create_task(self._run(key, first))
+            self.running.add(task)  # held until done: the loop keeps only a weak reference
+            task.add_done_callback(self.running.discard)
+        if not self.in_flight[key] and not queue:  # forget idle signatures
+            del self.in_flight[key]
+            self.queues.pop(key, None)
+
+    async def _run(self, key: Hashable, chunk: list[_Waiting]) -> None:
         try:
-            predictions = await self.predictor.run_together([w.prepared for w in chunk])
-        except (InvalidInput, InferenceFailed) as error:  # maybe one item's data: each runs on its own
-            log.info("joint request failed; its items run alone", extra={"error": error.message})
-            predictions = [None] * len(chunk)
-        except MeshError as error:  # the model's or the worker's, so every item's (at capacity, …)
-            for waiting in chunk:
-                if not waiting.outcome.done():
-                    waiting.outcome.set_exception(error)
+            await _settle(self.predictor, chunk)
+        finally:
+            self._ended(key)
+
+
+async def _settle(predictor: Predictor, chunk: list[_Waiting]) -> None:
+    """Runs a chunk as one Triton request and gives each item its outcome: its prediction; the
+    error of the model or the worker, which is every item's; or None, to run on its own, where the
+    joint request failed on data that may be one item's."""
+    predictions: list[Prediction] | list[None]
+    try:
+        predictions = await predictor.run_together([w.prepared for w in chunk])
+    except (InvalidInput, InferenceFailed) as error:
+        if len(chunk) == 1:  # its own error: running it again alone would only repeat it
+            _fail(chunk, error)
             return
-        except Exception:
-            log.exception("joint request failed; its items run alone")
-            predictions = [None] * len(chunk)
-        for waiting, prediction in zip(chunk, predictions, strict=True):
-            if not waiting.outcome.done():
-                waiting.outcome.set_result(prediction)
+        log.info("joint request failed; its items run alone", extra={"error": error.message})
+        predictions = [None] * len(chunk)
+    except MeshError as error:  # the model's or the worker's, so every item's (at capacity, …)
+        _fail(chunk, error)
+        return
+    except Exception:
+        log.exception("joint request failed; its items run alone")
+        predictions = [None] * len(chunk)
+    for waiting, prediction in zip(chunk, predictions, strict=True):
+        if not waiting.outcome.done():
+            waiting.outcome.set_result(prediction)
+
+
+def _fail(chunk: list[_Waiting], error: MeshError) -> None:
+    for waiting in chunk:
+        if not waiting.outcome.done():
+            waiting.outcome.set_exception(error)
 
 
 def _chunks(group: list[_Waiting]) -> list[list[_Waiting]]:

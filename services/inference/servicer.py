@@ -12,7 +12,7 @@ import logging
 import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -26,7 +26,7 @@ from services.common.messages import message_from, record_from
 from services.common.metering import Meter
 from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.jobs.webhooks import WebhookHub
-from services.inference.joined import JoinedPredictions
+from services.inference.joined import ConcurrentPredictions, JoinedPredictions
 from services.inference.llm.service import GenerationService
 from services.inference.placements import Placement
 from services.inference.pool import WorkerPool
@@ -78,6 +78,11 @@ class InferenceServicer:
     request_timeout: float = 60.0
     webhooks: WebhookHub | None = None
     meter: Meter | None = None
+    #: ``Predict`` calls of one model and signature, joined while Triton requests of theirs run.
+    concurrent: ConcurrentPredictions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.concurrent = ConcurrentPredictions(self.predictor)
 
     def _announce(self, model: common.ModelRef, action: str, **facts: object) -> None:
         """A ``model.updated`` event naming the model and what happened to it, when anyone listens."""
@@ -110,7 +115,7 @@ class InferenceServicer:
                 request_id,
                 remaining_seconds(self.request_timeout),
             )
-            result = await (predict or self.predictor.predict)(call)
+            result = await (predict or self.concurrent.predict)(call)
         except MeshError:
             self._meter(request, request_id, started, 0, "error")
             raise

@@ -209,3 +209,42 @@ async def test_an_item_that_fails_before_it_is_prepared_does_not_hold_the_others
     for outcome in (first, last):
         np.testing.assert_array_equal(to_numpy(outcome.response.outputs[0]), want)
     assert took < 5, f"the good items waited {took:.1f} s for the broken one"
+
+
+async def test_concurrent_predict_calls_share_triton_requests_and_each_gets_its_own_answer(
+    triton_mesh: Mesh, uploaded: dict[str, bytes]
+) -> None:
+    """``Predict`` calls of their own (a gRPC client's) that arrive while Triton requests of their
+    model run are joined into the next one (services/inference/joined.py, ConcurrentPredictions)."""
+    rng = np.random.default_rng(23)
+    inputs = [rng.standard_normal((1 + i % 3, 4)).astype(np.float32) for i in range(40)]
+    onnx = uploaded["mlp-onnx"]
+
+    async def one(stub: ipb_grpc.InferenceServiceStub, i: int) -> str:
+        x = inputs[i] if i % 10 != 7 else inputs[i][:, :3]  # a wrong shape among them: its own error
+        request = ipb.PredictRequest(model=common.ModelRef(name="mlp-onnx"), inputs=[from_numpy("", x)])
+        try:
+            reply = await stub.Predict(request, timeout=60, metadata=((REQUEST_ID_HEADER, f"call-{i}"),))
+        except grpc.aio.AioRpcError as error:
+            assert i % 10 == 7 and error.code() == grpc.StatusCode.INVALID_ARGUMENT, error
+            return "invalid"
+        assert i % 10 != 7 and reply.request_id == f"call-{i}"
+        np.testing.assert_array_equal(to_numpy(reply.outputs[0]), onnx_reference(onnx, x))
+        return "ok"
+
+    async with grpc.aio.insecure_channel(triton_mesh.address("inference")) as channel:
+        stub = ipb_grpc.InferenceServiceStub(channel)
+        await one(stub, 0)  # loaded, so only the burst is counted below
+        triton_before = await triton_requests(stub, "mlp-onnx")
+        ours_before = (
+            (await stub.GetStats(ipb.GetStatsRequest(model_name="mlp-onnx"), timeout=30)).models[0].requests
+        )
+        outcomes = await asyncio.gather(*(one(stub, i) for i in range(len(inputs))))
+        triton_after = await triton_requests(stub, "mlp-onnx")
+        ours_after = (
+            (await stub.GetStats(ipb.GetStatsRequest(model_name="mlp-onnx"), timeout=30)).models[0].requests
+        )
+
+    assert outcomes.count("invalid") == 4 and outcomes.count("ok") == 36
+    assert ours_after - ours_before == 36  # each counted as a request of its own…
+    assert triton_after - triton_before < 36  # …while Triton got fewer, joined requests
