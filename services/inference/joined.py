@@ -57,7 +57,8 @@ class _Waiting:
 
 
 class JoinedPredictions:
-    """One batch's items: :meth:`predict` is :meth:`Predictor.predict` for each of them."""
+    """One batch's items: :meth:`predict` prepares and runs each of them (:meth:`Predictor.prepare`,
+    then :meth:`Predictor.run` or :meth:`Predictor.run_together`)."""
 
     def __init__(self, predictor: Predictor, items: int) -> None:
         self.predictor = predictor
@@ -129,7 +130,7 @@ class JoinedPredictions:
 
 class ConcurrentPredictions:
     """``Predict`` calls of one model and input signature joined into one Triton request while
-    :data:`CALLS_PER_SIGNATURE` of theirs run: :meth:`predict` is :meth:`Predictor.predict`."""
+    :data:`CALLS_PER_SIGNATURE` of theirs run: :meth:`predict` prepares and runs one."""
 
     def __init__(self, predictor: Predictor, calls: int = CALLS_PER_SIGNATURE) -> None:
         self.predictor = predictor

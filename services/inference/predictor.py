@@ -143,10 +143,6 @@ class Predictor:
 
         return self.pool.register(tname, prepare, batching=batching, device=device, replicas=replicas)
 
-    async def predict(self, call: PredictCall) -> Prediction:
-        """Runs one request on the least-loaded worker holding the model."""
-        return await self.run(await self.prepare(call))
-
     async def prepare(self, call: PredictCall) -> Prepared:
         """A request checked against its model (resolved, placed, inputs conformed), ready to run;
         raises the request's own error otherwise."""

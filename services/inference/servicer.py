@@ -36,7 +36,7 @@ from services.inference.stats import Counter
 from services.inference.tensors import WireTensor
 
 log = logging.getLogger("meshserve.inference")
-#: :meth:`Predictor.predict`, or a batch's :meth:`JoinedPredictions.predict`.
+#: :meth:`ConcurrentPredictions.predict`, or a batch's :meth:`JoinedPredictions.predict`.
 PredictFunction = Callable[[PredictCall], Awaitable[Prediction]]
 
 STATUS = {
