@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Iterator
+from contextvars import Context
 
 from services.common.errors import DeadlineExceeded, InferenceFailed, InvalidInput, MeshError
 from services.inference.predictor import PredictCall, Prediction, Predictor, Prepared
@@ -120,7 +121,7 @@ class JoinedPredictions:
                 if len(chunk) == 1:
                     chunk[0].outcome.set_result(None)
                     continue
-                task = asyncio.get_running_loop().create_task(self._run_together(chunk))
+                task = asyncio.get_running_loop().create_task(self._run_together(chunk), context=Context())
                 self.running.add(task)  # held until done: the loop keeps only a weak reference
                 task.add_done_callback(self.running.discard)
 
@@ -174,7 +175,8 @@ class ConcurrentPredictions:
             first, *rest = _chunks(live)
             queue.extend(w for chunk in rest for w in chunk)
             self.in_flight[key] += 1
-            task = asyncio.get_running_loop().create_task(self._run(key, first))
+            # In a context of its own: the joint request is none of its callers' (each carries its own).
+            task = asyncio.get_running_loop().create_task(self._run(key, first), context=Context())
             self.running.add(task)  # held until done: the loop keeps only a weak reference
             task.add_done_callback(self.running.discard)
         if not self.in_flight[key] and not queue:  # forget idle signatures
