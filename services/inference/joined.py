@@ -121,12 +121,11 @@ class JoinedPredictions:
                 if len(chunk) == 1:
                     chunk[0].outcome.set_result(None)
                     continue
-                task = asyncio.get_running_loop().create_task(self._run_together(chunk), context=Context())
+                task = asyncio.get_running_loop().create_task(
+                    _settle(self.predictor, chunk), context=Context()
+                )
                 self.running.add(task)  # held until done: the loop keeps only a weak reference
                 task.add_done_callback(self.running.discard)
-
-    async def _run_together(self, chunk: list[_Waiting]) -> None:
-        await _settle(self.predictor, chunk)
 
 
 class ConcurrentPredictions:
