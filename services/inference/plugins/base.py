@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -78,7 +78,11 @@ class TextStream:
         return ""
 
 
-class Plugin:
+#: A plugin's settings model; ``Plugin[GuardSettings]`` types ``self.settings`` for its stages.
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+class Plugin(Generic[SettingsT]):
     """Base class of every plugin; subclasses set the metadata and override one stage."""
 
     id: ClassVar[str]
@@ -89,7 +93,7 @@ class Plugin:
     description: ClassVar[str] = ""
     Settings: ClassVar[type[BaseModel]] = NoSettings
 
-    def __init__(self, settings: BaseModel) -> None:
+    def __init__(self, settings: SettingsT) -> None:
         self.settings = settings
 
     def preprocess(self, request: TextRequest) -> TextRequest:

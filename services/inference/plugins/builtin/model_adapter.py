@@ -27,7 +27,7 @@ class AdapterSettings(BaseModel):
     max_tokens_cap: int | None = Field(None, ge=1, description="Upper bound on max_tokens, whoever set it.")
 
 
-class ModelAdapter(Plugin):
+class ModelAdapter(Plugin[AdapterSettings]):
     """Preprocessing: system prompt, sampling defaults, token cap."""
 
     id = "model_adapter"
@@ -41,13 +41,9 @@ class ModelAdapter(Plugin):
     )
     Settings = AdapterSettings
 
-    def __init__(self, settings: AdapterSettings) -> None:
-        super().__init__(settings)
-        self.adapter = settings
-
     def preprocess(self, request: TextRequest) -> TextRequest:
         """The adapted request."""
-        a = self.adapter
+        a = self.settings
         changes: dict[str, object] = {}
         if a.system_prompt:
             if request.is_chat:

@@ -91,7 +91,7 @@ def truncate_messages(messages: list[Message], limit: int) -> list[Message]:
     return kept
 
 
-class PromptGuard(Plugin):
+class PromptGuard(Plugin[GuardSettings]):
     """Preprocessing: cleans prompts, bounds their length, refuses blocked content."""
 
     id = "prompt_guard"
@@ -107,12 +107,11 @@ class PromptGuard(Plugin):
 
     def __init__(self, settings: GuardSettings) -> None:
         super().__init__(settings)
-        self.guard = settings
         self.blocked = [re.compile(p, re.IGNORECASE) for p in settings.blocked_patterns]
 
     def preprocess(self, request: TextRequest) -> TextRequest:
         """The cleaned request; InvalidInput when it is blocked or too long to accept."""
-        g = self.guard
+        g = self.settings
         chat = request.is_chat
         messages = list(request.messages) if chat else [Message("user", request.prompt)]
         if g.normalize:

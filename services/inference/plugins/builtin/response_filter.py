@@ -146,7 +146,7 @@ def mask_text(settings: FilterSettings, text: str) -> str:
     return stream.feed(text) + stream.finish()
 
 
-class ResponseFilter(Plugin):
+class ResponseFilter(Plugin[FilterSettings]):
     """Postprocessing: masks configured words, phrases and patterns in generated text."""
 
     id = "response_filter"
@@ -162,10 +162,9 @@ class ResponseFilter(Plugin):
 
     def __init__(self, settings: FilterSettings) -> None:
         super().__init__(settings)
-        self.filter_settings = settings
         self.pattern = compile_filter(settings)
 
     def stream(self) -> TextStream:
         """A fresh masking stream."""
-        s = self.filter_settings
+        s = self.settings
         return FilterStream(self.pattern, s.mask, s.stream_window)
