@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from gateway.batch_stream import BatchStream, StreamedPredictions
 from gateway.coalesce import PredictCoalescer
 from meshserve.grpc import error_detail
 from meshserve.v1 import (
@@ -27,6 +28,7 @@ from meshserve.v1 import (
 from meshserve.v1 import inference_pb2 as ipb
 from services.common.clients import ChannelPool, backoff_seconds, unary_call
 from services.common.errors import MeshError
+from services.common.internal_auth import outbound_metadata
 from services.common.settings import SERVICE_NAMES, MeshEndpoints
 
 
@@ -55,6 +57,7 @@ class MeshClients:
         call_timeout: float = 60.0,
         restart_wait: float = 0.0,
         predict_calls: int = 2,
+        predict_stream: bool = True,
     ) -> None:
         self.pool = ChannelPool(endpoints)
         self.call_timeout = call_timeout
@@ -72,14 +75,22 @@ class MeshClients:
         self.finetune = finetune_pb2_grpc.FineTuneServiceStub(self.pool.channel("inference"))
         self.speech = speech_pb2_grpc.SpeechServiceStub(self.pool.channel("speech"))
         self.autoscaler = autoscaler_pb2_grpc.AutoscalerServiceStub(self.pool.channel("autoscaler"))
-        self.predictions = PredictCoalescer(
+        self.batch_stream = BatchStream(
+            lambda: self.inference.PredictBatchStream(metadata=outbound_metadata())
+        )
+        sends = StreamedPredictions(
+            self.batch_stream,
             lambda request, timeout: self.call(
                 self.inference.Predict, request, timeout=timeout, idempotent=True
             ),
             lambda batch, timeout: self.call(
                 self.inference.PredictBatch, batch, timeout=timeout, idempotent=True
             ),
-            predict_calls,
+        )
+        self.predictions = (
+            PredictCoalescer(sends.one, sends.batch, predict_calls)
+            if predict_stream
+            else PredictCoalescer(sends.call_one, sends.call_batch, predict_calls)
         )
 
     async def predict(self, request: ipb.PredictRequest) -> ipb.PredictResponse:
@@ -151,5 +162,6 @@ class MeshClients:
         return list(await asyncio.gather(*(self.check(n, timeout) for n in SERVICE_NAMES)))
 
     async def close(self) -> None:
-        """Closes the channels."""
+        """Ends the prediction stream, then closes the channels."""
+        self.batch_stream.close()
         await self.pool.close()

@@ -72,6 +72,8 @@ class Registration:
     on_start: Callable[[], Awaitable[None]] | None = None
     on_stop: Callable[[], Awaitable[None]] | None = None
     health_names: Sequence[str] = field(default_factory=tuple)
+    #: Called as draining begins: long-lived calls end, so that their clients go elsewhere.
+    on_drain: Callable[[], None] | None = None
     #: Whether the service can serve now (its store answers a trivial query, …); None: once started.
     ready: Callable[[], Awaitable[bool]] | None = None
 
@@ -155,6 +157,8 @@ class ServiceProcess:
             },
         )
         await self.set_ready(False)  # readiness only: the process stays alive until it exits
+        if self.registration.on_drain is not None:
+            self.registration.on_drain()
         if self.settings.drain_delay_seconds > 0:
             await asyncio.sleep(self.settings.drain_delay_seconds)
         started = time.monotonic()

@@ -127,16 +127,17 @@ def build(settings: InferenceSettings) -> Registration:
         KubernetesDriver(tuning_settings) if tuning_settings.driver == "kubernetes" else None,
     )
     jobs = build_jobs(store, webhooks, pipeline, job_settings)  # JobService: 003's asynchronous jobs
+    tensors = InferenceServicer(
+        pool,
+        Predictor(pool, catalog, batching, settings.default_device, settings.max_in_flight_per_model),
+        generation,
+        settings.request_timeout_seconds,
+        webhooks,
+        meter if settings.metering_enabled else None,
+    )
     servicer = compose(
         SERVICE,
-        InferenceServicer(
-            pool,
-            Predictor(pool, catalog, batching, settings.default_device, settings.max_in_flight_per_model),
-            generation,
-            settings.request_timeout_seconds,
-            webhooks,
-            meter if settings.metering_enabled else None,
-        ),
+        tensors,
         GenerationServicer(pipeline),
         PluginServicer(pipeline.plugins),
         AdvancedServicer(pipeline, pool.stats, settings.benchmark_budget_seconds),
@@ -206,6 +207,7 @@ def build(settings: InferenceSettings) -> Registration:
         service_names=[SERVICE_NAME, JOBS_SERVICE_NAME, EXPERIMENTS_SERVICE_NAME, FINETUNE_SERVICE_NAME],
         on_start=on_start,
         on_stop=on_stop,
+        on_drain=tensors.draining.set,  # batch streams end, so their clients go elsewhere
         ready=ready,
     )
 

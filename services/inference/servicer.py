@@ -24,6 +24,7 @@ from services.common.errors import InternalError, MeshError
 from services.common.interceptors import enter_call_context, leave_call_context
 from services.common.messages import message_from, record_from
 from services.common.metering import Meter
+from services.common.multiplex import answer_concurrently
 from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.joined import ConcurrentPredictions, JoinedPredictions
@@ -80,6 +81,8 @@ class InferenceServicer:
     meter: Meter | None = None
     #: ``Predict`` calls of one model and signature, joined while Triton requests of theirs run.
     concurrent: ConcurrentPredictions = field(init=False)
+    #: Set when the service drains: batch streams read no more and end once they have answered.
+    draining: asyncio.Event = field(default_factory=asyncio.Event)
 
     def __post_init__(self) -> None:
         self.concurrent = ConcurrentPredictions(self.predictor)
@@ -149,7 +152,31 @@ class InferenceServicer:
     ) -> pb.PredictBatchResponse:
         """Runs a batch's requests concurrently, each in its own call context (request id, caller,
         tenant, deadline, trace) and with its own outcome: a failed one does not fail the others."""
-        remaining = context.time_remaining()
+        return await self._predict_batch(request, context.time_remaining())
+
+    async def PredictBatchStream(
+        self, request_iterator: AsyncIterator[pb.PredictBatchStreamRequest], context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.PredictBatchStreamResponse]:
+        """Batches multiplexed on one stream: each answered as :meth:`PredictBatch` answers it, as soon
+        as it is ready, with its id (:mod:`services.common.multiplex`)."""
+
+        async def answer(message: pb.PredictBatchStreamRequest) -> pb.PredictBatchStreamResponse:
+            items = message.batch.items
+            if len(items) == 1:  # in this task of its own; it joins concurrent ones as a Predict call does
+                outcome = await self._predict_item(items[0], None, None)
+                return pb.PredictBatchStreamResponse(
+                    id=message.id, batch=pb.PredictBatchResponse(outcomes=[outcome])
+                )
+            return pb.PredictBatchStreamResponse(
+                id=message.id, batch=await self._predict_batch(message.batch, None)
+            )
+
+        async for response in answer_concurrently(request_iterator, answer, self.draining):
+            yield response
+
+    async def _predict_batch(
+        self, request: pb.PredictBatchRequest, remaining: float | None
+    ) -> pb.PredictBatchResponse:
         joined = JoinedPredictions(self.predictor, len(request.items))
         outcomes = await asyncio.gather(
             *(self._predict_item(item, remaining, joined) for item in request.items)
@@ -157,16 +184,19 @@ class InferenceServicer:
         return pb.PredictBatchResponse(outcomes=outcomes)
 
     async def _predict_item(
-        self, item: pb.PredictBatchItem, remaining: float | None, joined: JoinedPredictions
+        self, item: pb.PredictBatchItem, remaining: float | None, joined: JoinedPredictions | None
     ) -> pb.PredictOutcome:
         """One request of a batch, in its own task (so its context variables stay its own); those
-        that can are sent to Triton with the batch's others as one request (:mod:`.joined`)."""
+        that can are sent to Triton with the batch's others as one request (:mod:`.joined`), or,
+        without ``joined``, with concurrent calls' as ``Predict`` sends them."""
         if item.timeout_seconds > 0:
             remaining = (
                 min(item.timeout_seconds, remaining) if remaining is not None else item.timeout_seconds
             )
         token = enter_call_context(item.metadata.items(), remaining)
         try:
+            if joined is None:
+                return pb.PredictOutcome(response=await self._predict(item.request))
             with joined.item() as predict:
                 return pb.PredictOutcome(response=await self._predict(item.request, predict))
         except MeshError as error:

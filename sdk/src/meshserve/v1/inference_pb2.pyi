@@ -133,6 +133,22 @@ class PredictBatchResponse(_message.Message):
     outcomes: _containers.RepeatedCompositeFieldContainer[PredictOutcome]
     def __init__(self, outcomes: _Optional[_Iterable[_Union[PredictOutcome, _Mapping]]] = ...) -> None: ...
 
+class PredictBatchStreamRequest(_message.Message):
+    __slots__ = ("id", "batch")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    batch: PredictBatchRequest
+    def __init__(self, id: _Optional[int] = ..., batch: _Optional[_Union[PredictBatchRequest, _Mapping]] = ...) -> None: ...
+
+class PredictBatchStreamResponse(_message.Message):
+    __slots__ = ("id", "batch")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    BATCH_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    batch: PredictBatchResponse
+    def __init__(self, id: _Optional[int] = ..., batch: _Optional[_Union[PredictBatchResponse, _Mapping]] = ...) -> None: ...
+
 class PredictOutcome(_message.Message):
     __slots__ = ("response", "error")
     RESPONSE_FIELD_NUMBER: _ClassVar[int]

@@ -50,6 +50,11 @@ class InferenceServiceStub:
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchResponse.FromString,
                 _registered_method=True)
+        self.PredictBatchStream = channel.stream_stream(
+                '/meshserve.v1.InferenceService/PredictBatchStream',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchStreamRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchStreamResponse.FromString,
+                _registered_method=True)
         self.Generate = channel.unary_stream(
                 '/meshserve.v1.InferenceService/Generate',
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.GenerateRequest.SerializeToString,
@@ -163,6 +168,16 @@ class InferenceServiceServicer:
     def PredictBatch(self, request, context):
         """Runs several independent inference requests in one call, concurrently, each with its own caller
         context and outcome: what a gateway sends when requests arrive while its earlier calls are in flight.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PredictBatchStream(self, request_iterator, context):
+        """PredictBatch calls multiplexed over one long-lived call, for a client that sends many (a gateway):
+        each request carries an id its client chose, and its answer comes back with that id as soon as it
+        is ready, in any order. A service that drains ends the stream (OK) after answering every request
+        it read; its client sends what stayed unanswered again, elsewhere.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -313,6 +328,11 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.PredictBatch,
                     request_deserializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchResponse.SerializeToString,
+            ),
+            'PredictBatchStream': grpc.stream_stream_rpc_method_handler(
+                    servicer.PredictBatchStream,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchStreamRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.PredictBatchStreamResponse.SerializeToString,
             ),
             'Generate': grpc.unary_stream_rpc_method_handler(
                     servicer.Generate,
@@ -487,6 +507,33 @@ class InferenceService:
             '/meshserve.v1.InferenceService/PredictBatch',
             meshserve_dot_v1_dot_inference__pb2.PredictBatchRequest.SerializeToString,
             meshserve_dot_v1_dot_inference__pb2.PredictBatchResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PredictBatchStream(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/meshserve.v1.InferenceService/PredictBatchStream',
+            meshserve_dot_v1_dot_inference__pb2.PredictBatchStreamRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.PredictBatchStreamResponse.FromString,
             options,
             channel_credentials,
             insecure,

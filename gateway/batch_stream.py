@@ -1,0 +1,222 @@
+"""The gateway's predictions to the inference service as messages of one long-lived stream.
+
+A grpc.aio unary call costs about three times what a message on an open stream costs, on each side
+(:mod:`services.common.multiplex`). So the gateway sends its predictions as the messages of a
+``PredictBatchStream`` call, each a batch with an id, and matches the answers to their requests by
+id as they come, in any order.
+
+The stream is an optimisation of the calls, never a second behaviour. A request the stream cannot
+answer raises :class:`StreamUnavailable`, and its caller sends it as a call of its own, with that
+path's retries and waiting for a restarting service. That happens when:
+
+- no stream is open now: the last one broke or was ended by the service less than
+  :data:`REOPEN_DELAY` seconds ago, or less than :data:`UNIMPLEMENTED_DELAY` seconds ago the
+  service did not know the method (a replica from before it, in a rolling upgrade);
+- the stream ends or breaks before the answer comes: a service that drains ends its streams after
+  answering what it read, so a request it did not answer was not started.
+
+Predictions are idempotent, as the calls that the gateway retries already treat them.
+
+A stream is retired after :data:`MAX_MESSAGES` requests or :data:`MAX_AGE` seconds: the next
+request opens a new one, which the channel's round-robin places on the next replica, so load moves
+across replicas as the calls' does; the retired stream answers what it has and closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from contextvars import Context
+
+import grpc
+
+from gateway.coalesce import Send, SendBatch
+from meshserve.v1 import inference_pb2 as ipb
+from services.common.clients import context_metadata
+from services.common.errors import DeadlineExceeded, InternalError, MeshError
+
+log = logging.getLogger("meshserve.gateway.batch_stream")
+
+#: Requests one stream carries before it is retired.
+MAX_MESSAGES = 2000
+#: Seconds one stream lives before it is retired.
+MAX_AGE = 30.0
+#: Seconds to wait, after a stream broke or the service ended it, before opening another.
+REOPEN_DELAY = 1.0
+#: Seconds to wait after a service answered that it does not know the method.
+UNIMPLEMENTED_DELAY = 60.0
+
+Opener = Callable[
+    [], grpc.aio.StreamStreamCall[ipb.PredictBatchStreamRequest, ipb.PredictBatchStreamResponse]
+]
+
+
+class StreamUnavailable(Exception):
+    """The stream did not answer this request (and did not start it): send it as a call instead."""
+
+
+class _Link:
+    """One open stream: its call, what it waits for, and how much it has carried."""
+
+    def __init__(
+        self, call: grpc.aio.StreamStreamCall[ipb.PredictBatchStreamRequest, ipb.PredictBatchStreamResponse]
+    ) -> None:
+        self.call = call
+        self.waiting: dict[int, asyncio.Future[ipb.PredictBatchResponse]] = {}
+        self.sent = 0
+        self.opened = time.monotonic()
+        self.retired = False
+        self.writing = asyncio.Lock()
+        self.reader: asyncio.Task[None] | None = None
+
+    @property
+    def worn(self) -> bool:
+        """Whether it has carried enough, or lived long enough, to be retired."""
+        return self.sent >= MAX_MESSAGES or time.monotonic() - self.opened >= MAX_AGE
+
+
+class BatchStream:
+    """``PredictBatch`` over the messages of a ``PredictBatchStream`` call that ``open`` starts."""
+
+    def __init__(self, open: Opener) -> None:
+        self.open = open
+        self.link: _Link | None = None
+        self.next_id = 0
+        #: No stream is opened before this (monotonic seconds).
+        self.closed_until = 0.0
+        self.readers: set[asyncio.Task[None]] = set()
+
+    async def send(self, batch: ipb.PredictBatchRequest, timeout: float) -> ipb.PredictBatchResponse:
+        """The batch's answer; :class:`StreamUnavailable` when the stream cannot give it (see the
+        module), DeadlineExceeded when it does not come within ``timeout`` seconds."""
+        link = self._usable_link()
+        self.next_id += 1
+        request_id = self.next_id
+        answer = asyncio.get_running_loop().create_future()
+        link.waiting[request_id] = answer
+        link.sent += 1
+        try:
+            async with link.writing:
+                await link.call.write(ipb.PredictBatchStreamRequest(id=request_id, batch=batch))
+        except (grpc.RpcError, asyncio.InvalidStateError, grpc.aio.UsageError) as error:
+            link.waiting.pop(request_id, None)
+            self._lost(link, error)
+            raise StreamUnavailable(str(error)) from None
+        if link.worn:
+            self._retire(link)
+        try:
+            async with asyncio.timeout(timeout):
+                return await answer
+        except TimeoutError:
+            link.waiting.pop(request_id, None)
+            self._retire(link)  # it may be stuck on a connection that died silently: use a fresh one
+            raise DeadlineExceeded("the inference service did not answer in time") from None
+
+    def close(self) -> None:
+        """Ends the stream: what it carries is still answered."""
+        if self.link is not None:
+            self._retire(self.link)
+
+    def _usable_link(self) -> _Link:
+        link = self.link
+        if link is not None and not link.retired:
+            return link
+        if time.monotonic() < self.closed_until:
+            raise StreamUnavailable("no prediction stream is open")
+        # In a context of its own: the stream is no request's (each batch item carries its own).
+        link = Context().run(lambda: _Link(self.open()))
+        reader = asyncio.get_running_loop().create_task(self._read(link), context=Context())
+        link.reader = reader
+        self.readers.add(reader)  # held until done: the loop keeps only a weak reference
+        reader.add_done_callback(self.readers.discard)
+        self.link = link
+        return link
+
+    async def _read(self, link: _Link) -> None:
+        """Hands each answer to its request until the stream ends; then what it did not answer
+        goes as calls."""
+        error: grpc.RpcError | None = None
+        try:
+            while True:
+                message = await link.call.read()
+                if message is grpc.aio.EOF:
+                    break
+                answer = link.waiting.pop(message.id, None)
+                if answer is not None and not answer.done():
+                    answer.set_result(message.batch)
+        except grpc.RpcError as failure:
+            error = failure
+        finally:  # cancelled too: the gateway stops
+            self._lost(link, error)
+
+    def _retire(self, link: _Link) -> None:
+        """Sends no more on it; it answers what it has, then ends."""
+        if link.retired:
+            return
+        link.retired = True
+        if self.link is link:
+            self.link = None
+        task = asyncio.get_running_loop().create_task(_done_writing(link), context=Context())
+        self.readers.add(task)
+        task.add_done_callback(self.readers.discard)
+
+    def _lost(self, link: _Link, error: grpc.RpcError | None) -> None:
+        """The stream ended or broke: its unanswered requests go as calls, and no stream opens for
+        a while unless the gateway itself retired it."""
+        if not link.retired:
+            link.retired = True
+            unknown = (
+                isinstance(error, grpc.aio.AioRpcError) and error.code() is grpc.StatusCode.UNIMPLEMENTED
+            )
+            self.closed_until = time.monotonic() + (UNIMPLEMENTED_DELAY if unknown else REOPEN_DELAY)
+            log.info(
+                "prediction stream ended",
+                extra={"error": str(error) if error else "", "unanswered": len(link.waiting)},
+            )
+        if self.link is link:
+            self.link = None
+        for answer in link.waiting.values():
+            if not answer.done():
+                answer.set_exception(StreamUnavailable("the prediction stream ended before answering"))
+        link.waiting.clear()
+
+
+async def _done_writing(link: _Link) -> None:
+    with contextlib.suppress(grpc.RpcError, asyncio.InvalidStateError, grpc.aio.UsageError):
+        async with link.writing:
+            await link.call.done_writing()
+
+
+class StreamedPredictions:
+    """The coalescer's two sends (:class:`gateway.coalesce.PredictCoalescer`) as messages of a
+    :class:`BatchStream`, and as calls where the stream cannot carry them."""
+
+    def __init__(self, stream: BatchStream, call_one: Send, call_batch: SendBatch) -> None:
+        self.stream = stream
+        self.call_one, self.call_batch = call_one, call_batch
+
+    async def one(self, request: ipb.PredictRequest, timeout: float) -> ipb.PredictResponse:
+        """One prediction, in the current request's context (a batch of one that carries it)."""
+        item = ipb.PredictBatchItem(
+            request=request, metadata=dict(context_metadata()), timeout_seconds=timeout
+        )
+        try:
+            reply = await self.stream.send(ipb.PredictBatchRequest(items=[item]), timeout)
+        except StreamUnavailable:
+            return await self.call_one(request, timeout)
+        if len(reply.outcomes) != 1:
+            raise InternalError(f"{len(reply.outcomes)} outcomes came back for 1 prediction")
+        outcome = reply.outcomes[0]
+        if outcome.HasField("error"):
+            raise MeshError.from_call_error(outcome.error)
+        return outcome.response
+
+    async def batch(self, batch: ipb.PredictBatchRequest, timeout: float) -> ipb.PredictBatchResponse:
+        """A batch's outcomes, one per item."""
+        try:
+            return await self.stream.send(batch, timeout)
+        except StreamUnavailable:
+            return await self.call_batch(batch, timeout)
