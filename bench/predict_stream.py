@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import sys
 import tempfile
@@ -26,13 +27,14 @@ import tritonclient.grpc.aio as triton
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.predict import RawHttp, measure_rounds, upload, warm_every_batch_size
+from bench.predict import Call, RawHttp, measure_rounds, upload, warm_every_batch_size
 from bench.processes import pid_listening_on
 from services.common.heap import freeze_startup_heap
 from tests.inference.models import onnx_bytes
 from tests.procs import RATE_LIMITS_OFF, Mesh, run_mesh
 
 SETTINGS = {"stream": "true", "calls": "false"}
+PATH = "/v2/models/bench-small/infer"
 
 
 def processes_of(mesh: Mesh) -> dict[str, int]:
@@ -60,19 +62,14 @@ async def main(requests: int, rounds: int) -> None:
             (Path(tmp) / label).mkdir()
             meshes[label] = stack.enter_context(run_mesh(Path(tmp) / label, env))
         clients: list[RawHttp] = []
-        paths = []
+        paths: list[tuple[str, Call]] = []
         processes: dict[str, int] = {}
         for label, mesh in meshes.items():
             with httpx.Client(base_url=mesh.base_url, timeout=300) as http:
                 upload(http, "bench-small", onnx_bytes())
             raw = RawHttp("127.0.0.1", mesh.ports["gateway"])
             clients.append(raw)
-            paths.append(
-                (
-                    f"REST, gateway sends {label}",
-                    lambda raw=raw: raw.post_json("/v2/models/bench-small/infer", body),
-                )
-            )
+            paths.append((f"REST, gateway sends {label}", functools.partial(raw.post_json, PATH, body)))
             for hop, pid in processes_of(mesh).items():
                 processes[f"{hop} ({label})"] = pid
         # Direct Triton: the worker of the first mesh, found through its inference service.
