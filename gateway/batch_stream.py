@@ -25,11 +25,11 @@ across replicas as the calls' does; the retired stream answers what it has and c
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Callable
 from contextvars import Context
+from typing import TypeAlias
 
 import grpc
 
@@ -49,9 +49,8 @@ REOPEN_DELAY = 1.0
 #: Seconds to wait after a service answered that it does not know the method.
 UNIMPLEMENTED_DELAY = 60.0
 
-Opener = Callable[
-    [], grpc.aio.StreamStreamCall[ipb.PredictBatchStreamRequest, ipb.PredictBatchStreamResponse]
-]
+Call: TypeAlias = grpc.aio.StreamStreamCall[ipb.PredictBatchStreamRequest, ipb.PredictBatchStreamResponse]
+Opener = Callable[[], Call]
 
 
 class StreamUnavailable(Exception):
@@ -59,18 +58,19 @@ class StreamUnavailable(Exception):
 
 
 class _Link:
-    """One open stream: its call, what it waits for, and how much it has carried."""
+    """One open stream: its call, what it waits for, and how much it has carried.
 
-    def __init__(
-        self, call: grpc.aio.StreamStreamCall[ipb.PredictBatchStreamRequest, ipb.PredictBatchStreamResponse]
-    ) -> None:
+    Only its writer task writes to the call: a write cancelled part-way cancels the whole call in
+    grpc.aio, so a request whose client leaves must never be the one writing."""
+
+    def __init__(self, call: Call) -> None:
         self.call = call
         self.waiting: dict[int, asyncio.Future[ipb.PredictBatchResponse]] = {}
+        #: What the writer sends, in order; None: half-close.
+        self.outbox: asyncio.Queue[ipb.PredictBatchStreamRequest | None] = asyncio.Queue()
         self.sent = 0
         self.opened = time.monotonic()
         self.retired = False
-        self.writing = asyncio.Lock()
-        self.reader: asyncio.Task[None] | None = None
 
     @property
     def worn(self) -> bool:
@@ -87,7 +87,8 @@ class BatchStream:
         self.next_id = 0
         #: No stream is opened before this (monotonic seconds).
         self.closed_until = 0.0
-        self.readers: set[asyncio.Task[None]] = set()
+        #: Each link's reader and writer, held until done (the loop keeps only weak references).
+        self.tasks: set[asyncio.Task[None]] = set()
 
     async def send(self, batch: ipb.PredictBatchRequest, timeout: float) -> ipb.PredictBatchResponse:
         """The batch's answer; :class:`StreamUnavailable` when the stream cannot give it (see the
@@ -98,13 +99,7 @@ class BatchStream:
         answer = asyncio.get_running_loop().create_future()
         link.waiting[request_id] = answer
         link.sent += 1
-        try:
-            async with link.writing:
-                await link.call.write(ipb.PredictBatchStreamRequest(id=request_id, batch=batch))
-        except (grpc.RpcError, asyncio.InvalidStateError, grpc.aio.UsageError) as error:
-            link.waiting.pop(request_id, None)
-            self._lost(link, error)
-            raise StreamUnavailable(str(error)) from None
+        link.outbox.put_nowait(ipb.PredictBatchStreamRequest(id=request_id, batch=batch))
         if link.worn:
             self._retire(link)
         try:
@@ -128,12 +123,23 @@ class BatchStream:
             raise StreamUnavailable("no prediction stream is open")
         # In a context of its own: the stream is no request's (each batch item carries its own).
         link = Context().run(lambda: _Link(self.open()))
-        reader = asyncio.get_running_loop().create_task(self._read(link), context=Context())
-        link.reader = reader
-        self.readers.add(reader)  # held until done: the loop keeps only a weak reference
-        reader.add_done_callback(self.readers.discard)
+        for work in (self._read(link), self._write(link)):
+            task = asyncio.get_running_loop().create_task(work, context=Context())
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
         self.link = link
         return link
+
+    async def _write(self, link: _Link) -> None:
+        """Sends the link's messages in order, then half-closes it."""
+        try:
+            while (message := await link.outbox.get()) is not None:
+                await link.call.write(message)
+            await link.call.done_writing()
+        except grpc.RpcError as error:
+            self._lost(link, error)
+        except (asyncio.InvalidStateError, grpc.aio.UsageError):  # the call has ended
+            self._lost(link, None)
 
     async def _read(self, link: _Link) -> None:
         """Hands each answer to its request until the stream ends; then what it did not answer
@@ -159,9 +165,7 @@ class BatchStream:
         link.retired = True
         if self.link is link:
             self.link = None
-        task = asyncio.get_running_loop().create_task(_done_writing(link), context=Context())
-        self.readers.add(task)
-        task.add_done_callback(self.readers.discard)
+        link.outbox.put_nowait(None)
 
     def _lost(self, link: _Link, error: grpc.RpcError | None) -> None:
         """The stream ended or broke: its unanswered requests go as calls, and no stream opens for
@@ -178,16 +182,11 @@ class BatchStream:
             )
         if self.link is link:
             self.link = None
+        link.outbox.put_nowait(None)  # the writer stops, if it still waits
         for answer in link.waiting.values():
             if not answer.done():
                 answer.set_exception(StreamUnavailable("the prediction stream ended before answering"))
         link.waiting.clear()
-
-
-async def _done_writing(link: _Link) -> None:
-    with contextlib.suppress(grpc.RpcError, asyncio.InvalidStateError, grpc.aio.UsageError):
-        async with link.writing:
-            await link.call.done_writing()
 
 
 class StreamedPredictions:

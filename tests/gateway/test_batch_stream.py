@@ -189,3 +189,28 @@ async def test_a_stream_that_does_not_answer_in_time_is_a_deadline_error_and_is_
     servicer.delay = 0.0
     assert answered([await predict(clients, 1)], [1])
     assert servicer.streams == 2
+
+
+async def test_callers_that_leave_do_not_break_the_stream_for_the_others(
+    service: tuple[Service, int],
+) -> None:
+    servicer, port = service
+    servicer.delay = 0.2
+    clients = MeshClients(
+        MeshEndpoints(inference_address=f"127.0.0.1:{port}"), call_timeout=10, predict_calls=16
+    )
+    try:
+        for attempt in range(3):
+            numbers = range(attempt * 12, attempt * 12 + 12)
+            tasks = {i: asyncio.create_task(predict(clients, i)) for i in numbers}
+            for _ in range(attempt + 1):
+                await asyncio.sleep(0)  # on their way out: opening the stream, writing, waiting
+            leaving = [i for i in numbers if i % 3 == 0]
+            for i in leaving:
+                tasks[i].cancel()
+            staying = [i for i in numbers if i % 3]
+            assert answered(list(await asyncio.gather(*(tasks[i] for i in staying))), staying)
+    finally:
+        await clients.close()
+    assert servicer.came.keys() == {"stream"}, "every prediction went on the stream"
+    assert servicer.streams == 1
