@@ -19,7 +19,8 @@ Predictions are idempotent, as the calls that the gateway retries already treat 
 
 A stream is retired after :data:`MAX_MESSAGES` requests or :data:`MAX_AGE` seconds: the next
 request opens a new one, which the channel's round-robin places on the next replica, so load moves
-across replicas as the calls' does; the retired stream answers what it has and closes.
+across replicas as the calls' does; the retired stream answers what it has and closes. (A stream
+that idled past its age is not used again either, so a proxy's idle timeout does not cut one in use.)
 """
 
 from __future__ import annotations
@@ -118,7 +119,9 @@ class BatchStream:
     def _usable_link(self) -> _Link:
         link = self.link
         if link is not None and not link.retired:
-            return link
+            if not link.worn:
+                return link
+            self._retire(link)  # an idle one past its age too, before a proxy's idle timeout cuts it
         if time.monotonic() < self.closed_until:
             raise StreamUnavailable("no prediction stream is open")
         # In a context of its own: the stream is no request's (each batch item carries its own).
@@ -168,14 +171,15 @@ class BatchStream:
         link.outbox.put_nowait(None)
 
     def _lost(self, link: _Link, error: grpc.RpcError | None) -> None:
-        """The stream ended or broke: its unanswered requests go as calls, and no stream opens for
-        a while unless the gateway itself retired it."""
+        """The stream ended or broke: its unanswered requests go as calls, and, unless the gateway
+        itself retired it or it carried nothing, no stream opens for a while."""
         if not link.retired:
             link.retired = True
             unknown = (
                 isinstance(error, grpc.aio.AioRpcError) and error.code() is grpc.StatusCode.UNIMPLEMENTED
             )
-            self.closed_until = time.monotonic() + (UNIMPLEMENTED_DELAY if unknown else REOPEN_DELAY)
+            if unknown or link.waiting:
+                self.closed_until = time.monotonic() + (UNIMPLEMENTED_DELAY if unknown else REOPEN_DELAY)
             log.info(
                 "prediction stream ended",
                 extra={"error": str(error) if error else "", "unanswered": len(link.waiting)},

@@ -171,6 +171,18 @@ async def test_streams_are_retired_after_their_messages_and_replaced(
     assert servicer.streams == 4
 
 
+async def test_a_stream_idle_past_its_age_is_replaced_before_use(
+    service: tuple[Service, int], clients: MeshClients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    servicer, _ = service
+    monkeypatch.setattr(batch_stream, "MAX_AGE", 0.3)
+    assert answered([await predict(clients, 1)], [1])
+    await asyncio.sleep(0.4)
+    assert answered([await predict(clients, 2)], [2])
+    assert servicer.came == {"stream": 2}
+    assert servicer.streams == 2
+
+
 async def test_a_stream_that_does_not_answer_in_time_is_a_deadline_error_and_is_replaced(
     service: tuple[Service, int], clients: MeshClients
 ) -> None:
