@@ -2,13 +2,16 @@
 this machine, when the server does nothing.
 
 A server process answers ``InferenceService.Predict`` with an empty response at once; the client
-calls it sequentially, then from 32 concurrent callers. Beside it, the same round trip over a plain
-asyncio TCP stream (a 4-byte request, a 4-byte answer), which is what a call costs without gRPC's
-machinery: grpc.aio hands each completion from its poller thread to the event loop.
+calls it sequentially, then from 32 concurrent callers. Beside it, the same request as a message of
+one open ``PredictBatchStream`` call, through the gateway's client (``gateway/batch_stream.py``) and
+the service's multiplexing (``services/common/multiplex.py``), answered empty at once; and the same
+round trip over a plain asyncio TCP stream (a 4-byte request, a 4-byte answer), which is what a call
+costs without gRPC's machinery: grpc.aio hands each completion from its poller thread to the event
+loop.
 
-The REST path of ``bench/predict.py`` makes one such call (gateway → inference service) on top of
-the HTTP request and the call to Triton, so its overhead over direct Triton cannot go below this
-floor. Run: ``.venv/bin/python bench/grpc_floor.py [--calls 3000]``.
+The REST path of ``bench/predict.py`` makes one such hop (gateway → inference service, a stream
+message by default) on top of the HTTP request and the call to Triton, so its overhead over direct
+Triton cannot go below this floor. Run: ``.venv/bin/python bench/grpc_floor.py [--calls 3000]``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import asyncio
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import grpc
@@ -26,8 +29,10 @@ import grpc
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.predict import at_concurrency, cell_of
+from gateway.batch_stream import BatchStream
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from services.common.multiplex import answer_concurrently
 from services.launcher.backing import port_open
 from tests.procs import free_port
 
@@ -37,6 +42,15 @@ class Idle(ipb_grpc.InferenceServiceServicer):
 
     async def Predict(self, request: ipb.PredictRequest, context: object) -> ipb.PredictResponse:
         return ipb.PredictResponse()
+
+    async def PredictBatchStream(
+        self, request_iterator: AsyncIterator[ipb.PredictBatchStreamRequest], context: object
+    ) -> AsyncIterator[ipb.PredictBatchStreamResponse]:
+        async def answer(message: ipb.PredictBatchStreamRequest) -> ipb.PredictBatchStreamResponse:
+            return ipb.PredictBatchStreamResponse(id=message.id)
+
+        async for response in answer_concurrently(request_iterator, answer, asyncio.Event()):
+            yield response
 
 
 async def serve(grpc_port: int, tcp_port: int) -> None:
@@ -68,8 +82,11 @@ async def measure(calls: int, grpc_port: int, tcp_port: int) -> None:
         await reader.readexactly(4)
         idle.append((reader, writer))
 
+    stream = BatchStream(lambda: stub.PredictBatchStream())
+    batch = ipb.PredictBatchRequest()
     paths: list[tuple[str, Callable[[], Awaitable[object]]]] = [
         ("grpc.aio unary call", lambda: stub.Predict(request)),
+        ("grpc.aio stream message", lambda: stream.send(batch, 10.0)),
         ("asyncio TCP round trip", tcp_round_trip),
     ]
     found: dict[str, list[float]] = {label: [] for label, _ in paths}
@@ -87,6 +104,7 @@ async def measure(calls: int, grpc_port: int, tcp_port: int) -> None:
     print("(c32: the median of three rounds)")
     for _, writer in streams:
         writer.close()
+    stream.close()
     await channel.close()
 
 
