@@ -4,17 +4,27 @@ A service killed with SIGKILL cannot stop what it started: its Triton workers (e
 models' memory) would live on beside the ones its restarted self starts. Linux's
 ``PR_SET_PDEATHSIG`` has the kernel send the child SIGKILL when its parent dies, however it dies.
 Elsewhere this does nothing: the graceful stop paths still end every child.
+
+:func:`dying_with_parent` sets it with util-linux's ``setpriv --pdeathsig KILL``, which then execs
+the command, so no Python runs in the forked child. A ``preexec_fn`` (:func:`die_with_parent`, the
+fallback where setpriv is missing or too old) runs Python between fork and exec, which Python's
+documentation calls unsafe in a process with threads (every gRPC process has them), and which
+uvloop can only do through a fork hook.
 """
 
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
+import shutil
 import signal
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 #: prctl(2) option: the signal the calling process gets when its parent dies.
 PR_SET_PDEATHSIG = 1
@@ -35,6 +45,37 @@ def die_with_parent() -> Callable[[], None] | None:
             os._exit(1)
 
     return in_child
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """How to start a command: the argv to execute and the ``preexec_fn`` to pass (None: none)."""
+
+    argv: list[str]
+    preexec_fn: Callable[[], None] | None
+
+
+def dying_with_parent(*argv: str) -> Spawn:
+    """How to start ``argv`` so that it dies with this process: under ``setpriv --pdeathsig KILL``
+    where util-linux's setpriv knows the option, else with :func:`die_with_parent`. (setpriv does
+    not check, as the latter does, whether the parent already died in the microseconds before.)"""
+    setpriv = _setpriv()
+    if setpriv is None:
+        return Spawn(list(argv), die_with_parent())
+    return Spawn([setpriv, "--pdeathsig", "KILL", "--", *argv], None)
+
+
+@functools.cache
+def _setpriv() -> str | None:
+    """setpriv's path where it knows ``--pdeathsig`` (util-linux 2.33 and later) on Linux."""
+    path = shutil.which("setpriv")
+    if sys.platform != "linux" or path is None:
+        return None
+    try:
+        usage = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return path if "--pdeathsig" in usage else None
 
 
 def exit_when_orphaned(interval: float = 1.0) -> threading.Thread:

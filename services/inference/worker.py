@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.common.children import die_with_parent
+from services.common.children import dying_with_parent
 
 
 def _package_dir(name: str) -> Path:
@@ -143,13 +143,14 @@ class TritonWorker:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         try:
+            spawn = dying_with_parent(*argv)  # and die if this service is killed outright
             self.process = await asyncio.create_subprocess_exec(
-                *argv,
+                *spawn.argv,
                 env=triton_environment(self.model_threads),
                 stdout=log,
                 stderr=log,
                 start_new_session=True,  # kill the whole group (stubs included) on stop
-                preexec_fn=die_with_parent(),  # and die if this service is killed outright
+                preexec_fn=spawn.preexec_fn,
             )
         finally:
             log.close()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.common.children import die_with_parent
+from services.common.children import dying_with_parent
 from services.common.settings import SERVICE_NAMES
 from services.launcher.probes import grpc_serving, http_answering
 from services.launcher.settings import LauncherSettings
@@ -150,13 +150,14 @@ class Supervisor:
     async def spawn(self, managed: ManagedProcess) -> None:
         """Starts one child with its output appended to its log file."""
         log_file = managed.log_path.open("ab")
+        spawn = dying_with_parent(*managed.argv)  # no service outlives a launcher killed outright
         managed.process = await asyncio.create_subprocess_exec(
-            *managed.argv,
+            *spawn.argv,
             env={**self.env, **managed.env},
             stdout=log_file,
             stderr=log_file,
             start_new_session=True,
-            preexec_fn=die_with_parent(),  # no service outlives a launcher killed outright
+            preexec_fn=spawn.preexec_fn,
         )
         log_file.close()
         managed.started_at = time.monotonic()

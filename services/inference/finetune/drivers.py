@@ -21,7 +21,7 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any, Protocol
 
-from services.common.children import die_with_parent
+from services.common.children import dying_with_parent
 
 WORKER = ("-m", "services.inference.finetune.worker")
 
@@ -73,14 +73,12 @@ class LocalDriver:
         return source  # the worker runs on this machine
 
     async def events(self, run_id: str, folder: Path) -> AsyncGenerator[dict[str, Any], None]:
+        spawn = dying_with_parent(sys.executable, *WORKER, str(folder / "spec.json"), str(folder))
         process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            *WORKER,
-            str(folder / "spec.json"),
-            str(folder),
+            *spawn.argv,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
-            preexec_fn=die_with_parent(),
+            preexec_fn=spawn.preexec_fn,
         )
         assert process.stdout is not None
         try:
