@@ -1,6 +1,6 @@
 """Does the gateway's prediction stream pay? REST predictions through a gateway that sends them to
-the inference service as messages of one ``PredictBatchStream`` call, against a gateway that sends
-them as calls of their own (``MESHSERVE_GATEWAY_PREDICT_STREAM=false``), side by side in one run,
+the inference service as messages of its ``PredictBatchStream`` calls, against a gateway that sends
+them as calls of their own (``MESHSERVE_GATEWAY_PREDICT_STREAMS=0``), side by side in one run,
 sequentially and at concurrency 32, with direct Triton gRPC as the reference.
 
 Starts two meshes on free ports, one per setting, each with one Triton worker, and measures the
@@ -33,7 +33,7 @@ from services.common.heap import freeze_startup_heap
 from tests.inference.models import onnx_bytes
 from tests.procs import RATE_LIMITS_OFF, Mesh, run_mesh
 
-SETTINGS = {"stream": "true", "calls": "false"}
+SETTINGS = {"stream": "4", "calls": "0"}
 PATH = "/v2/models/bench-small/infer"
 
 
@@ -56,7 +56,7 @@ async def main(requests: int, rounds: int) -> None:
         for label, value in SETTINGS.items():
             env = {
                 "MESHSERVE_INFERENCE_WORKERS": "1",
-                "MESHSERVE_GATEWAY_PREDICT_STREAM": value,
+                "MESHSERVE_GATEWAY_PREDICT_STREAMS": value,
                 **RATE_LIMITS_OFF,
             }
             (Path(tmp) / label).mkdir()

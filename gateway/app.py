@@ -36,7 +36,7 @@ def create_app(settings: GatewaySettings | None = None, endpoints: MeshEndpoints
             settings.call_timeout_seconds,
             settings.restart_wait_seconds,
             settings.predict_calls_in_flight,
-            settings.predict_stream,
+            settings.predict_streams,
         )
         yield
         await app.state.clients.close()

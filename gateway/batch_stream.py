@@ -17,10 +17,12 @@ path's retries and waiting for a restarting service. That happens when:
 
 Predictions are idempotent, as the calls that the gateway retries already treat them.
 
-A stream is retired after :data:`MAX_MESSAGES` requests or :data:`MAX_AGE` seconds: the next
-request opens a new one, which the channel's round-robin places on the next replica, so load moves
-across replicas as the calls' does; the retired stream answers what it has and closes. (A stream
-that idled past its age is not used again either, so a proxy's idle timeout does not cut one in use.)
+Requests take turns over a few streams (``MESHSERVE_GATEWAY_PREDICT_STREAMS``), each opened through
+the channel's round robin, so consecutive requests reach different inference replicas as calls do. A
+stream is retired after :data:`MAX_MESSAGES` requests or :data:`MAX_AGE` seconds, and its turn opens
+a new one, so the spread follows replicas that come and go; the retired stream answers what it has
+and closes. (A stream that idled past its age is not used again either, so a proxy's idle timeout
+does not cut one in use.)
 """
 
 from __future__ import annotations
@@ -41,6 +43,8 @@ from services.common.errors import DeadlineExceeded, InternalError, MeshError
 
 log = logging.getLogger("meshserve.gateway.batch_stream")
 
+#: Streams requests take turns over, by default.
+STREAMS = 4
 #: Requests one stream carries before it is retired.
 MAX_MESSAGES = 2000
 #: Seconds one stream lives before it is retired.
@@ -64,8 +68,10 @@ class _Link:
     Only its writer task writes to the call: a write cancelled part-way cancels the whole call in
     grpc.aio, so a request whose client leaves must never be the one writing."""
 
-    def __init__(self, call: Call) -> None:
+    def __init__(self, call: Call, turn: int) -> None:
         self.call = call
+        #: Its place in the turns.
+        self.turn = turn
         self.waiting: dict[int, asyncio.Future[ipb.PredictBatchResponse]] = {}
         #: What the writer sends, in order; None: half-close.
         self.outbox: asyncio.Queue[ipb.PredictBatchStreamRequest | None] = asyncio.Queue()
@@ -80,11 +86,13 @@ class _Link:
 
 
 class BatchStream:
-    """``PredictBatch`` over the messages of a ``PredictBatchStream`` call that ``open`` starts."""
+    """``PredictBatch`` over the messages of ``streams`` ``PredictBatchStream`` calls that ``open``
+    starts, taking turns."""
 
-    def __init__(self, open: Opener) -> None:
+    def __init__(self, open: Opener, streams: int = STREAMS) -> None:
         self.open = open
-        self.link: _Link | None = None
+        self.links: list[_Link | None] = [None] * max(1, streams)
+        self.turns = 0
         self.next_id = 0
         #: No stream is opened before this (monotonic seconds).
         self.closed_until = 0.0
@@ -112,12 +120,15 @@ class BatchStream:
             raise DeadlineExceeded("the inference service did not answer in time") from None
 
     def close(self) -> None:
-        """Ends the stream: what it carries is still answered."""
-        if self.link is not None:
-            self._retire(self.link)
+        """Ends the streams: what they carry is still answered."""
+        for link in self.links:
+            if link is not None:
+                self._retire(link)
 
     def _usable_link(self) -> _Link:
-        link = self.link
+        turn = self.turns % len(self.links)
+        self.turns += 1
+        link = self.links[turn]
         if link is not None and not link.retired:
             if not link.worn:
                 return link
@@ -125,12 +136,12 @@ class BatchStream:
         if time.monotonic() < self.closed_until:
             raise StreamUnavailable("no prediction stream is open")
         # In a context of its own: the stream is no request's (each batch item carries its own).
-        link = Context().run(lambda: _Link(self.open()))
+        link = Context().run(lambda: _Link(self.open(), turn))
         for work in (self._read(link), self._write(link)):
             task = asyncio.get_running_loop().create_task(work, context=Context())
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
-        self.link = link
+        self.links[turn] = link
         return link
 
     async def _write(self, link: _Link) -> None:
@@ -166,9 +177,12 @@ class BatchStream:
         if link.retired:
             return
         link.retired = True
-        if self.link is link:
-            self.link = None
+        self._forget(link)
         link.outbox.put_nowait(None)
+
+    def _forget(self, link: _Link) -> None:
+        if self.links[link.turn] is link:
+            self.links[link.turn] = None
 
     def _lost(self, link: _Link, error: grpc.RpcError | None) -> None:
         """The stream ended or broke: its unanswered requests go as calls, and, unless the gateway
@@ -184,8 +198,7 @@ class BatchStream:
                 "prediction stream ended",
                 extra={"error": str(error) if error else "", "unanswered": len(link.waiting)},
             )
-        if self.link is link:
-            self.link = None
+        self._forget(link)
         link.outbox.put_nowait(None)  # the writer stops, if it still waits
         for answer in link.waiting.values():
             if not answer.done():

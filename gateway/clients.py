@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from gateway.batch_stream import BatchStream, StreamedPredictions
+from gateway.batch_stream import STREAMS, BatchStream, StreamedPredictions
 from gateway.coalesce import PredictCoalescer
 from meshserve.grpc import error_detail
 from meshserve.v1 import (
@@ -57,7 +57,7 @@ class MeshClients:
         call_timeout: float = 60.0,
         restart_wait: float = 0.0,
         predict_calls: int = 2,
-        predict_stream: bool = True,
+        predict_streams: int = STREAMS,
     ) -> None:
         self.pool = ChannelPool(endpoints)
         self.call_timeout = call_timeout
@@ -76,7 +76,7 @@ class MeshClients:
         self.speech = speech_pb2_grpc.SpeechServiceStub(self.pool.channel("speech"))
         self.autoscaler = autoscaler_pb2_grpc.AutoscalerServiceStub(self.pool.channel("autoscaler"))
         self.batch_stream = BatchStream(
-            lambda: self.inference.PredictBatchStream(metadata=outbound_metadata())
+            lambda: self.inference.PredictBatchStream(metadata=outbound_metadata()), predict_streams
         )
         sends = StreamedPredictions(
             self.batch_stream,
@@ -89,7 +89,7 @@ class MeshClients:
         )
         self.predictions = (
             PredictCoalescer(sends.one, sends.batch, predict_calls)
-            if predict_stream
+            if predict_streams
             else PredictCoalescer(sends.call_one, sends.call_batch, predict_calls)
         )
 

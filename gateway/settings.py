@@ -30,11 +30,13 @@ class GatewaySettings(BaseSettings):
         " predictions that arrive while all are busy go together in the next one (PredictBatch), so"
         " concurrent predictions share the gRPC calls' CPU. A lone prediction is sent at once.",
     )
-    predict_stream: bool = Field(
-        True,
-        description="Send those calls as the messages of one long-lived PredictBatchStream call, which"
-        " costs both sides about a third of what a call costs; false: as calls of their own. What the"
-        " stream cannot carry (it broke, the inference service drains) goes as calls anyway.",
+    predict_streams: int = Field(
+        4,
+        ge=0,
+        description="Send those calls as the messages of long-lived PredictBatchStream calls, this many,"
+        " taking turns (each opened through the round robin, so they spread over inference replicas):"
+        " a message costs both sides about half of what a call costs. 0: calls of their own. What a"
+        " stream cannot carry (it broke, the inference service drains) goes as a call anyway.",
     )
     max_in_flight_inference: int = Field(
         512,

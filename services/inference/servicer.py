@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+from opentelemetry import trace
 
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
@@ -37,6 +38,9 @@ from services.inference.stats import Counter
 from services.inference.tensors import WireTensor
 
 log = logging.getLogger("meshserve.inference")
+_tracer = trace.get_tracer("meshserve.grpc")
+#: The name of a prediction's server span (the interceptor names a call's span by its method).
+PREDICT_SPAN = "/meshserve.v1.InferenceService/Predict"
 #: :meth:`ConcurrentPredictions.predict`, or a batch's :meth:`JoinedPredictions.predict`.
 PredictFunction = Callable[[PredictCall], Awaitable[Prediction]]
 
@@ -194,12 +198,16 @@ class InferenceServicer:
                 min(item.timeout_seconds, remaining) if remaining is not None else item.timeout_seconds
             )
         token = enter_call_context(item.metadata.items(), remaining)
+        # The server span a Predict call of its own has, so a prediction's trace reads the same
+        # however it came (the batch's call, or the stream's, is no one request's).
+        span = _tracer.start_span(PREDICT_SPAN, kind=trace.SpanKind.SERVER)
         try:
-            if joined is None:
-                return pb.PredictOutcome(response=await self._predict(item.request))
-            with joined.item() as predict:
-                return pb.PredictOutcome(response=await self._predict(item.request, predict))
-        except MeshError as error:
+            with trace.use_span(span, end_on_exit=True):
+                if joined is None:
+                    return pb.PredictOutcome(response=await self._predict(item.request))
+                with joined.item() as predict:
+                    return pb.PredictOutcome(response=await self._predict(item.request, predict))
+        except MeshError as error:  # the span recorded it, and ended
             return pb.PredictOutcome(error=error.to_call_error())
         except Exception as error:  # what the interceptor does for a call of its own
             log.exception("unhandled error in a batched prediction")

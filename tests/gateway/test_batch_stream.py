@@ -82,23 +82,35 @@ class Service(ipb_grpc.InferenceServiceServicer):
             yield response
 
 
-@pytest.fixture
-async def service(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Service, int]]:
-    from services.common import internal_auth
-
-    monkeypatch.setattr(internal_auth, "_current", [internal_auth.InternalAuthSettings(enable_auth=False)])
-    servicer = Service()
+async def serving(servicer: Service) -> tuple[grpc.aio.Server, int]:
     server = grpc.aio.server()
     ipb_grpc.add_InferenceServiceServicer_to_server(servicer, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()
+    return server, port
+
+
+@pytest.fixture(autouse=True)
+def no_internal_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.common import internal_auth
+
+    monkeypatch.setattr(internal_auth, "_current", [internal_auth.InternalAuthSettings(enable_auth=False)])
+
+
+@pytest.fixture
+async def service() -> AsyncIterator[tuple[Service, int]]:
+    servicer = Service()
+    server, port = await serving(servicer)
     yield servicer, port
     await server.stop(None)
 
 
 @pytest.fixture
 async def clients(service: tuple[Service, int]) -> AsyncIterator[MeshClients]:
-    clients = MeshClients(MeshEndpoints(inference_address=f"127.0.0.1:{service[1]}"), call_timeout=10)
+    # One stream, so that what opens and ends can be counted.
+    clients = MeshClients(
+        MeshEndpoints(inference_address=f"127.0.0.1:{service[1]}"), call_timeout=10, predict_streams=1
+    )
     yield clients
     await clients.close()
 
@@ -132,7 +144,10 @@ async def test_a_draining_service_answers_what_it_read_and_the_rest_go_as_calls(
     servicer.delay = 0.3
     # Enough calls in flight that every prediction is sent at once, as a message of its own.
     clients = MeshClients(
-        MeshEndpoints(inference_address=f"127.0.0.1:{port}"), call_timeout=10, predict_calls=16
+        MeshEndpoints(inference_address=f"127.0.0.1:{port}"),
+        call_timeout=10,
+        predict_calls=16,
+        predict_streams=1,
     )
     try:
         early = [asyncio.create_task(predict(clients, i)) for i in range(6)]
@@ -209,7 +224,10 @@ async def test_callers_that_leave_do_not_break_the_stream_for_the_others(
     servicer, port = service
     servicer.delay = 0.2
     clients = MeshClients(
-        MeshEndpoints(inference_address=f"127.0.0.1:{port}"), call_timeout=10, predict_calls=16
+        MeshEndpoints(inference_address=f"127.0.0.1:{port}"),
+        call_timeout=10,
+        predict_calls=16,
+        predict_streams=1,
     )
     try:
         for attempt in range(3):
@@ -226,3 +244,19 @@ async def test_callers_that_leave_do_not_break_the_stream_for_the_others(
         await clients.close()
     assert servicer.came.keys() == {"stream"}, "every prediction went on the stream"
     assert servicer.streams == 1
+
+
+async def test_predictions_take_turns_over_streams_that_reach_every_replica() -> None:
+    replicas = [Service(), Service()]
+    servers = [await serving(servicer) for servicer in replicas]
+    addresses = ",".join(f"127.0.0.1:{port}" for _, port in servers)
+    clients = MeshClients(MeshEndpoints(inference_address=addresses), call_timeout=10)
+    try:
+        replies = [await predict(clients, i) for i in range(8)]  # one after another
+    finally:
+        await clients.close()
+        for server, _ in servers:
+            await server.stop(None)
+    assert answered(replies, range(8))
+    assert [servicer.came.keys() for servicer in replicas] == [{"stream"}, {"stream"}]
+    assert sum(servicer.streams for servicer in replicas) == batch_stream.STREAMS
