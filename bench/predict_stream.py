@@ -69,6 +69,7 @@ async def main(requests: int, rounds: int) -> None:
                 upload(http, "bench-small", onnx_bytes())
             raw = RawHttp("127.0.0.1", mesh.ports["gateway"])
             clients.append(raw)
+            await raw.post_json(PATH, body)  # loads the model
             paths.append((f"REST, gateway sends {label}", functools.partial(raw.post_json, PATH, body)))
             for hop, pid in processes_of(mesh).items():
                 processes[f"{hop} ({label})"] = pid

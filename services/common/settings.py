@@ -48,8 +48,7 @@ class ServiceSettings(BaseSettings):
     event_loop: Literal["asyncio", "uvloop"] = Field(
         "asyncio",
         description="Event loop the service runs on: the standard library's asyncio, or uvloop "
-        "(libuv; less CPU per call under concurrency, but an inference service on it once died of "
-        "SIGSEGV while starting its Triton workers).",
+        "(libuv: less CPU per call).",
     )
 
 

@@ -44,9 +44,15 @@ def rows() -> Iterator[tuple[str, str, str, str]]:
     """(process, variable, default, description) for every field of every settings class.
 
     Fields every service inherits from :class:`ServiceSettings` are listed once, as
-    ``MESHSERVE_<NAME>_…``; each service then lists its port and its own fields.
+    ``MESHSERVE_<NAME>_…``; each service then lists its port, its own fields, and the inherited ones
+    it gives another default or meaning.
     """
     common = set(ServiceSettings.model_fields) - {"port"}
+
+    def inherited(name: str, field: FieldInfo) -> bool:
+        base = ServiceSettings.model_fields[name]
+        return _default(field) == _default(base) and field.description == base.description
+
     for name, field in ServiceSettings.model_fields.items():
         if name in common:
             yield (
@@ -59,7 +65,7 @@ def rows() -> Iterator[tuple[str, str, str, str]]:
         cls = load(path)
         prefix = str(cls.model_config.get("env_prefix", ""))
         for name, field in cls.model_fields.items():
-            if issubclass(cls, ServiceSettings) and name in common:
+            if issubclass(cls, ServiceSettings) and name in common and inherited(name, field):
                 continue
             yield process, f"{prefix}{name}".upper(), _default(field), field.description or ""
 
