@@ -16,8 +16,22 @@ from tests.procs import start_service
 
 pytestmark = pytest.mark.integration
 
-#: Each service runs on asyncio unless ``MESHSERVE_<NAME>_EVENT_LOOP`` says uvloop.
+#: Each service runs on the loop ``MESHSERVE_<NAME>_EVENT_LOOP`` names (asyncio unless the service
+#: sets another default: the inference service's is uvloop).
 LOOPS = ["uvloop", "asyncio"]
+
+
+def test_the_inference_service_starts_its_triton_worker_on_uvloop_by_default(tmp_path: Path) -> None:
+    """Its default loop, and what once crashed on it: starting a Triton worker (now under setpriv)."""
+    import psutil
+
+    proc = start_service("inference", tmp_path, env={"MESHSERVE_INFERENCE_WORKERS": "1"}, timeout=180)
+    try:
+        assert proc.loop == "uvloop"
+        workers = [p for p in psutil.Process(proc.process.pid).children() if p.name() == "tritonserver"]
+        assert len(workers) == 1, "ready means its one worker serves"
+    finally:
+        assert proc.terminate() == 0
 
 
 @pytest.mark.parametrize("loop", LOOPS)
