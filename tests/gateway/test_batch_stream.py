@@ -115,6 +115,19 @@ async def clients(service: tuple[Service, int]) -> AsyncIterator[MeshClients]:
     await clients.close()
 
 
+@pytest.fixture
+async def eager_clients(service: tuple[Service, int]) -> AsyncIterator[MeshClients]:
+    """Enough calls in flight that every prediction is sent at once, as a message of its own."""
+    clients = MeshClients(
+        MeshEndpoints(inference_address=f"127.0.0.1:{service[1]}"),
+        call_timeout=10,
+        predict_calls=16,
+        predict_streams=1,
+    )
+    yield clients
+    await clients.close()
+
+
 async def predict(clients: MeshClients, i: int) -> ipb.PredictResponse:
     request_id_var.set(f"request-{i}")  # this task's own context
     return await clients.predict(ipb.PredictRequest(model=common.ModelRef(name=f"m{i}")))
@@ -138,26 +151,16 @@ async def test_predictions_ride_one_stream_each_with_its_own_request_id(
 
 
 async def test_a_draining_service_answers_what_it_read_and_the_rest_go_as_calls(
-    service: tuple[Service, int],
+    service: tuple[Service, int], eager_clients: MeshClients
 ) -> None:
-    servicer, port = service
+    servicer, _ = service
     servicer.delay = 0.3
-    # Enough calls in flight that every prediction is sent at once, as a message of its own.
-    clients = MeshClients(
-        MeshEndpoints(inference_address=f"127.0.0.1:{port}"),
-        call_timeout=10,
-        predict_calls=16,
-        predict_streams=1,
-    )
-    try:
-        early = [asyncio.create_task(predict(clients, i)) for i in range(6)]
-        await asyncio.sleep(0.1)  # read and started
-        servicer.draining.set()
-        # Written to the stream too, but read after the drain began: not started, so sent again.
-        late = [asyncio.create_task(predict(clients, i)) for i in range(6, 12)]
-        replies = await asyncio.gather(*early, *late)
-    finally:
-        await clients.close()
+    early = [asyncio.create_task(predict(eager_clients, i)) for i in range(6)]
+    await asyncio.sleep(0.1)  # read and started
+    servicer.draining.set()
+    # Written to the stream too, but read after the drain began: not started, so sent again.
+    late = [asyncio.create_task(predict(eager_clients, i)) for i in range(6, 12)]
+    replies = await asyncio.gather(*early, *late)
     assert answered(replies, range(12))
     assert servicer.came == {"stream": 6, "Predict": 6}
     assert servicer.streams == 1, "no new stream within REOPEN_DELAY of the service ending one"
@@ -219,29 +222,20 @@ async def test_a_stream_that_does_not_answer_in_time_is_a_deadline_error_and_is_
 
 
 async def test_callers_that_leave_do_not_break_the_stream_for_the_others(
-    service: tuple[Service, int],
+    service: tuple[Service, int], eager_clients: MeshClients
 ) -> None:
-    servicer, port = service
+    servicer, _ = service
     servicer.delay = 0.2
-    clients = MeshClients(
-        MeshEndpoints(inference_address=f"127.0.0.1:{port}"),
-        call_timeout=10,
-        predict_calls=16,
-        predict_streams=1,
-    )
-    try:
-        for attempt in range(3):
-            numbers = range(attempt * 12, attempt * 12 + 12)
-            tasks = {i: asyncio.create_task(predict(clients, i)) for i in numbers}
-            for _ in range(attempt + 1):
-                await asyncio.sleep(0)  # on their way out: opening the stream, writing, waiting
-            leaving = [i for i in numbers if i % 3 == 0]
-            for i in leaving:
+    for attempt in range(3):
+        numbers = range(attempt * 12, attempt * 12 + 12)
+        tasks = {i: asyncio.create_task(predict(eager_clients, i)) for i in numbers}
+        for _ in range(attempt + 1):
+            await asyncio.sleep(0)  # on their way out: opening the stream, writing, waiting
+        for i in numbers:
+            if i % 3 == 0:
                 tasks[i].cancel()
-            staying = [i for i in numbers if i % 3]
-            assert answered(list(await asyncio.gather(*(tasks[i] for i in staying))), staying)
-    finally:
-        await clients.close()
+        staying = [i for i in numbers if i % 3]
+        assert answered(list(await asyncio.gather(*(tasks[i] for i in staying))), staying)
     assert servicer.came.keys() == {"stream"}, "every prediction went on the stream"
     assert servicer.streams == 1
 
