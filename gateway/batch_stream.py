@@ -1,7 +1,7 @@
 """The gateway's predictions to the inference service as messages of one long-lived stream.
 
-A grpc.aio unary call costs about three times what a message on an open stream costs, on each side
-(:mod:`services.common.multiplex`). So the gateway sends its predictions as the messages of a
+A grpc.aio unary call costs more than a message on an open stream, on each side: 0.27-0.39 ms
+against 0.17 ms for a round trip on this machine (:mod:`services.common.multiplex`). So the gateway sends its predictions as the messages of a
 ``PredictBatchStream`` call, each a batch with an id, and matches the answers to their requests by
 id as they come, in any order.
 

@@ -35,7 +35,8 @@ class GatewaySettings(BaseSettings):
         ge=0,
         description="Send those calls as the messages of long-lived PredictBatchStream calls, this many,"
         " taking turns (each opened through the round robin, so they spread over inference replicas):"
-        " a message costs both sides about half of what a call costs. 0: calls of their own. What a"
+        " a message's round trip costs about 0.17 ms where a call's costs 0.27-0.39 ms. 0: calls of"
+        " their own. What a"
         " stream cannot carry (it broke, the inference service drains) goes as a call anyway.",
     )
     max_in_flight_inference: int = Field(
