@@ -1,15 +1,15 @@
-"""The gateway's predictions to the inference service as messages of one long-lived stream.
+"""The gateway's predictions to the inference service as messages of long-lived streams.
 
 A grpc.aio unary call costs more than a message on an open stream, on each side: 0.27-0.39 ms
-against 0.17 ms for a round trip on this machine (:mod:`services.common.multiplex`). So the gateway sends its predictions as the messages of a
-``PredictBatchStream`` call, each a batch with an id, and matches the answers to their requests by
-id as they come, in any order.
+against 0.17 ms for a round trip on this machine (:mod:`services.common.multiplex`). So the gateway
+sends its predictions as the messages of ``PredictBatchStream`` calls, each a batch with an id, and
+matches the answers to their requests by id as they come, in any order.
 
 The stream is an optimisation of the calls, never a second behaviour. A request the stream cannot
 answer raises :class:`StreamUnavailable`, and its caller sends it as a call of its own, with that
 path's retries and waiting for a restarting service. That happens when:
 
-- no stream is open now: the last one broke or was ended by the service less than
+- no stream is open in its turn now: the last one broke or was ended by the service less than
   :data:`REOPEN_DELAY` seconds ago, or less than :data:`UNIMPLEMENTED_DELAY` seconds ago the
   service did not know the method (a replica from before it, in a rolling upgrade);
 - the stream ends or breaks before the answer comes: a service that drains ends its streams after
