@@ -48,7 +48,7 @@ STREAMS = 4
 #: Requests one stream carries before it is retired.
 MAX_MESSAGES = 2000
 #: Seconds one stream lives before it is retired.
-MAX_AGE = 30.0
+MAX_AGE = 10.0
 #: Seconds to wait, after a stream broke or the service ended it, before opening another.
 REOPEN_DELAY = 1.0
 #: Seconds to wait after a service answered that it does not know the method.
@@ -208,14 +208,16 @@ class BatchStream:
 
 class StreamedPredictions:
     """The coalescer's two sends (:class:`gateway.coalesce.PredictCoalescer`) as messages of a
-    :class:`BatchStream`, and as calls where the stream cannot carry them."""
+    :class:`BatchStream`, and as calls where the stream cannot carry them (or there is none)."""
 
-    def __init__(self, stream: BatchStream, call_one: Send, call_batch: SendBatch) -> None:
+    def __init__(self, stream: BatchStream | None, call_one: Send, call_batch: SendBatch) -> None:
         self.stream = stream
         self.call_one, self.call_batch = call_one, call_batch
 
     async def one(self, request: ipb.PredictRequest, timeout: float) -> ipb.PredictResponse:
         """One prediction, in the current request's context (a batch of one that carries it)."""
+        if self.stream is None:
+            return await self.call_one(request, timeout)
         item = ipb.PredictBatchItem(
             request=request, metadata=dict(context_metadata()), timeout_seconds=timeout
         )
@@ -232,6 +234,8 @@ class StreamedPredictions:
 
     async def batch(self, batch: ipb.PredictBatchRequest, timeout: float) -> ipb.PredictBatchResponse:
         """A batch's outcomes, one per item."""
+        if self.stream is None:
+            return await self.call_batch(batch, timeout)
         try:
             return await self.stream.send(batch, timeout)
         except StreamUnavailable:

@@ -75,8 +75,12 @@ class MeshClients:
         self.finetune = finetune_pb2_grpc.FineTuneServiceStub(self.pool.channel("inference"))
         self.speech = speech_pb2_grpc.SpeechServiceStub(self.pool.channel("speech"))
         self.autoscaler = autoscaler_pb2_grpc.AutoscalerServiceStub(self.pool.channel("autoscaler"))
-        self.batch_stream = BatchStream(
-            lambda: self.inference.PredictBatchStream(metadata=outbound_metadata()), predict_streams
+        self.batch_stream = (
+            BatchStream(
+                lambda: self.inference.PredictBatchStream(metadata=outbound_metadata()), predict_streams
+            )
+            if predict_streams
+            else None
         )
         sends = StreamedPredictions(
             self.batch_stream,
@@ -87,11 +91,7 @@ class MeshClients:
                 self.inference.PredictBatch, batch, timeout=timeout, idempotent=True
             ),
         )
-        self.predictions = (
-            PredictCoalescer(sends.one, sends.batch, predict_calls)
-            if predict_streams
-            else PredictCoalescer(sends.call_one, sends.call_batch, predict_calls)
-        )
+        self.predictions = PredictCoalescer(sends.one, sends.batch, predict_calls)
 
     async def predict(self, request: ipb.PredictRequest) -> ipb.PredictResponse:
         """A tensor prediction, coalesced with others under concurrency (:mod:`gateway.coalesce`)."""
@@ -162,6 +162,7 @@ class MeshClients:
         return list(await asyncio.gather(*(self.check(n, timeout) for n in SERVICE_NAMES)))
 
     async def close(self) -> None:
-        """Ends the prediction stream, then closes the channels."""
-        self.batch_stream.close()
+        """Ends the prediction streams, then closes the channels."""
+        if self.batch_stream is not None:
+            self.batch_stream.close()
         await self.pool.close()
