@@ -124,7 +124,7 @@ DASHBOARDS: dict[str, tuple[str, list[Panel]]] = {
                 ],
             ),
             (
-                "Predictions per gateway call (coalesced into PredictBatch)",
+                "Predictions per gateway call or stream message (coalesced into one PredictBatch)",
                 "short",
                 [
                     (
