@@ -46,12 +46,15 @@ async def following(url: str, period: float = 0.5) -> AsyncIterator[Replica]:
     replica = Replica(url, period)
     task = asyncio.create_task(replica.listeners.follow())
     try:
-        yield replica
+        # A block that hangs fails with a TimeoutError whose traceback shows where (one run in a full
+        # suite once hung here until pytest-timeout's 300 s, showing nothing of the event loop's tasks).
+        async with asyncio.timeout(60):
+            yield replica
     finally:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await task
-        await replica.listeners.close()
+            await asyncio.wait_for(task, 10)  # a follower that ignored its cancellation fails here
+        await asyncio.wait_for(replica.listeners.close(), 10)
 
 
 async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
