@@ -110,6 +110,7 @@ async def ramp(
         assert (await http.post("/predict", json=body)).status_code == 200  # loads the model first
         decisions: list[apb.Decision] = []
         watch = scaler.WatchDecisions(apb.WatchDecisionsRequest(target=model))
+        await watch.wait_for_connection()  # subscribed: no decision of the ramp can be missed
 
         async def collect() -> None:
             with contextlib.suppress(grpc.aio.AioRpcError, asyncio.CancelledError):

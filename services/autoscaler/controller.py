@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -247,17 +247,22 @@ class Autoscaler:
 
     # ---- watching ------------------------------------------------------------------------------
 
-    async def watch(self, target: str = "") -> AsyncIterator[Decision]:
-        """Decisions as they are made (only ``target``'s when given)."""
+    @contextlib.contextmanager
+    def watching(self, target: str = "") -> Iterator[AsyncIterator[Decision]]:
+        """Decisions as they are made (only ``target``'s when given), every one from the moment the
+        block is entered."""
         queue: asyncio.Queue[Decision] = asyncio.Queue()
         self._watchers.add(queue)
         try:
-            while True:
-                decision = await queue.get()
-                if not target or decision.target == target:
-                    yield decision
+            yield _decisions(queue, target)
         finally:
             self._watchers.discard(queue)
+
+    async def watch(self, target: str = "") -> AsyncIterator[Decision]:
+        """Decisions as they are made, from when iteration starts (see :meth:`watching`)."""
+        with self.watching(target) as decisions:
+            async for decision in decisions:
+                yield decision
 
     # ---- metrics time series -------------------------------------------------------------------
 
@@ -300,3 +305,10 @@ class Autoscaler:
                 log.exception("autoscaler step failed")
             next_at = max(next_at + period, time.monotonic())
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+
+async def _decisions(queue: asyncio.Queue[Decision], target: str) -> AsyncIterator[Decision]:
+    while True:
+        decision = await queue.get()
+        if not target or decision.target == target:
+            yield decision

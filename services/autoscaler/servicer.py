@@ -146,9 +146,12 @@ class AutoscalerServicer(pb_grpc.AutoscalerServiceServicer):
     async def WatchDecisions(
         self, request: pb.WatchDecisionsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.WatchDecisionsResponse]:
-        """Streams decisions as they are made until the caller goes away."""
-        async for decision in self.autoscaler.watch(request.target):
-            yield pb.WatchDecisionsResponse(decision=decision_to_proto(decision))
+        """Streams decisions as they are made until the caller goes away; the initial metadata goes
+        out once subscribed, so a caller that waits for it misses no later decision."""
+        with self.autoscaler.watching(request.target) as decisions:
+            await context.send_initial_metadata(())
+            async for decision in decisions:
+                yield pb.WatchDecisionsResponse(decision=decision_to_proto(decision))
 
     async def GetMetricsHistory(
         self, request: pb.GetMetricsHistoryRequest, context: grpc.aio.ServicerContext

@@ -264,6 +264,15 @@ async def test_watchers_receive_decisions_for_their_target() -> None:
     assert received == [2]
 
 
+async def test_a_watch_is_subscribed_from_entry_and_misses_no_decision_made_after() -> None:
+    scaler, source, _driver, _clock = make(POLICY)
+    with scaler.watching("m") as decisions:
+        source.queue_depth = 9
+        await scaler.evaluate_once()  # before anything reads the watch
+        decision = await asyncio.wait_for(anext(decisions), 2)
+    assert decision.to_replicas == 2
+
+
 async def test_metrics_series_samples_host_and_inference() -> None:
     scaler, source, _driver, _clock = make(POLICY)
     source.rate = 3.0

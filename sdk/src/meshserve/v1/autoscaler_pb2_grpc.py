@@ -124,7 +124,8 @@ class AutoscalerServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def WatchDecisions(self, request, context):
-        """Streams decisions as they are made.
+        """Streams decisions as they are made. The initial metadata comes once the watch is subscribed: a
+        client that waits for it misses no decision made after.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
