@@ -4,6 +4,7 @@ envelope of the surface that owns the path, with its HTTP status, ``X-Request-ID
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -31,6 +32,7 @@ SURFACES: tuple[ErrorSurface, ...] = (ACE3, AUTERITY, KSERVE_V2, LLAMA_GPU, OPEN
 FALLBACK = PYTORCH_IF
 
 
+@functools.lru_cache(maxsize=4096)  # called for every request: a path's surface never changes
 def surface_name(path: str) -> str:
     """The name of the surface that owns a path (metering records it)."""
     return surface_for(path, SURFACES, FALLBACK).name

@@ -10,12 +10,14 @@ to read token counts and the device), never buffered; otherwise they are not loo
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.events import EventHub
@@ -71,12 +73,27 @@ class ObservabilityMiddleware:
             HTTP_IN_FLIGHT.dec()
             elapsed = time.perf_counter() - started
             route = _route_of(scope)
-            HTTP_REQUESTS.labels(method, route, str(status[0])).inc()
-            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            _requests(method, route, status[0]).inc()
+            _latency(method, route).observe(elapsed)
             if inference:
-                INFERENCE_EVENTS.labels("ok" if status[0] < 400 else "error").inc()
+                _INFERENCE_OUTCOME[status[0] < 400].inc()
             if watch is not None:
                 await watch.completed(status[0], elapsed)
+
+
+# A metric's labelled child, looked up once per label set: ``labels()`` validates and locks on every
+# call, three times per request.
+@functools.lru_cache(maxsize=1024)
+def _requests(method: str, route: str, status: int) -> Counter:
+    return HTTP_REQUESTS.labels(method, route, str(status))
+
+
+@functools.lru_cache(maxsize=1024)
+def _latency(method: str, route: str) -> Histogram:
+    return HTTP_LATENCY.labels(method, route)
+
+
+_INFERENCE_OUTCOME = {True: INFERENCE_EVENTS.labels("ok"), False: INFERENCE_EVENTS.labels("error")}
 
 
 def _route_of(scope: Scope) -> str:
