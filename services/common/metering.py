@@ -110,7 +110,7 @@ class Meter:
         """Sends every queued record; False when the auth service could not take them (they stay)."""
         async with self._lock:  # one flush at a time: a quota check waits for the one in flight
             while self._queue:
-                batch = [self._queue[i] for i in range(min(self.batch_size, len(self._queue)))]
+                batch = list(itertools.islice(self._queue, self.batch_size))
                 try:
                     reply = await self.stub().RecordUsage(
                         pb.RecordUsageRequest(records=batch), timeout=timeout, metadata=call_metadata()
