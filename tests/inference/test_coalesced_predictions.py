@@ -5,7 +5,9 @@ its own gives it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+from typing import Any
 
 import grpc
 import httpx
@@ -36,48 +38,72 @@ def batch_items_sent(metrics: str) -> tuple[float, float]:
     return found.get("sum", 0.0), found.get("count", 0.0)
 
 
+async def burst(port: int, requests: list[tuple[str, dict[str, Any], str]]) -> list[httpx.Response]:
+    """POSTs every ``(path, JSON body, request id)`` at once, each on a connection of its own, all
+    written before any answer is read: the gateway has them all in hand while its first calls are in
+    flight, as under load (a client that sends one after another may never get ahead of the calls)."""
+    connections = await asyncio.gather(*(asyncio.open_connection("127.0.0.1", port) for _ in requests))
+    for (path, body, rid), (_, writer) in zip(requests, connections, strict=True):
+        payload = json.dumps(body).encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\nX-Request-ID: {rid}\r\nConnection: close\r\n\r\n"
+        )
+        writer.write(head.encode() + payload)
+    replies = []
+    for reader, writer in connections:
+        head, _, content = (await reader.read()).partition(b"\r\n\r\n")  # closed after the answer
+        status, *lines = head.decode("latin-1").split("\r\n")
+        headers = [
+            (name.strip(), value.strip()) for name, _, value in (line.partition(":") for line in lines)
+        ]
+        replies.append(httpx.Response(int(status.split()[1]), headers=headers, content=content))
+        writer.close()
+    return replies
+
+
 async def test_concurrent_predictions_are_coalesced_and_each_gets_its_own_answer(
     triton_mesh: Mesh, uploaded: dict[str, bytes]
 ) -> None:
     rows = np.random.default_rng(22).standard_normal((48, 2, 4)).astype(np.float32)
-
-    async def one(client: httpx.AsyncClient, i: int) -> None:
-        x = rows[i]
+    requests: list[tuple[str, dict[str, Any], str]] = []
+    for i, x in enumerate(rows):
         rid = f"coalesced-{i}"
         if i % 8 == 3:  # an unknown model among them: its own 404, in its own surface's envelope
-            reply = await client.post("/v1/models/no-such-model/predict", json={"inputs": x.tolist()})
+            requests.append(("/v1/models/no-such-model/predict", {"inputs": x.tolist()}, rid))
+        elif i % 8 == 5:  # a wrong shape among them: its own 400
+            requests.append(("/predict", {"model_name": "mlp-onnx", "inputs": x[:, :3].tolist()}, rid))
+        elif i % 2:
+            tensor = {"name": "x", "shape": [2, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}
+            requests.append(("/v2/models/mlp-onnx/infer", {"inputs": [tensor]}, rid))
+        else:
+            requests.append(("/v1/models/mlp-onnx/predict", {"inputs": x.tolist()}, rid))
+
+    def check_answer(i: int, reply: httpx.Response) -> None:
+        if i % 8 == 3:
             check(reply, 404, "MODEL_NOT_FOUND")
             return
-        if i % 8 == 5:  # a wrong shape among them: its own 400
-            body = {"model_name": "mlp-onnx", "inputs": x[:, :3].tolist()}
-            check(await client.post("/predict", json=body), 400, "INVALID_INPUT")
+        if i % 8 == 5:
+            check(reply, 400, "INVALID_INPUT")
             return
-        want = onnx_reference(uploaded["mlp-onnx"], x)
+        assert reply.status_code == 200, reply.text
+        assert reply.headers["X-Request-ID"] == f"coalesced-{i}"
         if i % 2:
-            body = {
-                "inputs": [{"name": "x", "shape": [2, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]
-            }
-            reply = await client.post("/v2/models/mlp-onnx/infer", json=body, headers={"X-Request-ID": rid})
-            assert reply.status_code == 200, reply.text
             output = reply.json()["outputs"][0]
             got = np.reshape(np.asarray(output["data"], dtype=np.float32), output["shape"])
-            assert reply.json()["id"] == rid
+            assert reply.json()["id"] == f"coalesced-{i}"
         else:
-            reply = await client.post(
-                "/v1/models/mlp-onnx/predict", json={"inputs": x.tolist()}, headers={"X-Request-ID": rid}
-            )
-            assert reply.status_code == 200, reply.text
             got = np.asarray(reply.json()["outputs"], dtype=np.float32)
-            assert reply.json()["request_id"] == rid
-        assert reply.headers["X-Request-ID"] == rid
-        np.testing.assert_array_equal(got, want)  # JSON carries float32 values exactly
+            assert reply.json()["request_id"] == f"coalesced-{i}"
+        np.testing.assert_array_equal(got, onnx_reference(uploaded["mlp-onnx"], rows[i]))  # JSON: exact
 
-    limits = httpx.Limits(max_connections=64)
-    async with httpx.AsyncClient(base_url=triton_mesh.base_url, timeout=120, limits=limits) as client:
-        await one(client, 0)  # the model is loaded before the burst
+    async with httpx.AsyncClient(base_url=triton_mesh.base_url, timeout=120) as client:
+        path, body, _ = requests[0]
+        assert (await client.post(path, json=body)).status_code == 200  # the model is loaded first
         sent_before, calls_before = batch_items_sent((await client.get("/metrics")).text)
         for _ in range(3):
-            await asyncio.gather(*(one(client, i) for i in range(len(rows))))
+            for i, reply in enumerate(await burst(triton_mesh.ports["gateway"], requests)):
+                check_answer(i, reply)
         sent, calls = batch_items_sent((await client.get("/metrics")).text)
 
     assert sent - sent_before >= 3 * len(rows)
@@ -118,22 +144,26 @@ async def test_predict_batch_answers_each_item_in_its_own_context(
     assert bad_shape.code == "INVALID_INPUT" and bad_shape.http_status == 400
 
 
-async def triton_requests(stub: ipb_grpc.InferenceServiceStub, model: str) -> int:
-    """Requests Triton itself has counted for a model, over every worker holding it."""
+async def triton_statistics(stub: ipb_grpc.InferenceServiceStub, model: str) -> list[Any]:
+    """Triton's own statistics of a model (``ModelStatistics`` messages), from every worker holding it."""
     import tritonclient.grpc.aio as triton
 
     states = (await stub.ListModelStates(ipb.ListModelStatesRequest(), timeout=30)).states
     state = next(s for s in states if s.model.name == model)
     workers = {w.id: w for w in (await stub.ListWorkers(ipb.ListWorkersRequest(), timeout=30)).workers}
-    total = 0
+    found: list[Any] = []
     for worker_id in state.worker_ids:
         client = triton.InferenceServerClient(workers[worker_id].grpc_address)
         try:
-            stats = await client.get_inference_statistics(state.triton_name)
+            found.extend((await client.get_inference_statistics(state.triton_name)).model_stats)
         finally:
             await client.close()
-        total += sum(m.inference_stats.success.count for m in stats.model_stats)
-    return total
+    return found
+
+
+async def triton_requests(stub: ipb_grpc.InferenceServiceStub, model: str) -> int:
+    """Requests Triton itself has counted for a model, over every worker holding it."""
+    return sum(m.inference_stats.success.count for m in await triton_statistics(stub, model))
 
 
 async def test_a_batch_of_one_model_reaches_triton_as_one_request_and_splits_back(
