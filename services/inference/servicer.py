@@ -335,6 +335,7 @@ class InferenceServicer:
                 continue
             queue_ms, _ = await self.pool.queue_ms(tname)
             placement = self.pool.placements.get(tname)
+            p50, p90, p95, p99 = counter.percentiles(50, 90, 95, 99)
             models.append(
                 pb.ModelStats(
                     model_name=name,
@@ -343,10 +344,10 @@ class InferenceServicer:
                     in_flight=counter.in_flight,
                     queue_depth=queue_depth(counter, placement),
                     latency=pb.LatencySummary(
-                        p50_ms=counter.percentile(50),
-                        p90_ms=counter.percentile(90),
-                        p95_ms=counter.percentile(95),
-                        p99_ms=counter.percentile(99),
+                        p50_ms=p50,
+                        p90_ms=p90,
+                        p95_ms=p95,
+                        p99_ms=p99,
                         mean_ms=counter.mean(),
                     ),
                     queue_ms=queue_ms,

@@ -66,10 +66,14 @@ class Counter:
 
     def percentile(self, q: float) -> float:
         """A latency percentile over the recent window, in ms (0 when there is none)."""
+        return self.percentiles(q)[0]
+
+    def percentiles(self, *qs: float) -> list[float]:
+        """Latency percentiles over the recent window, in ms (0 when there is none), from one sort."""
         if not self.recent_ms:
-            return 0.0
+            return [0.0 for _ in qs]
         ordered = sorted(self.recent_ms)
-        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+        return [ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))] for q in qs]
 
     def mean(self) -> float:
         """Mean recent latency in ms."""

@@ -87,3 +87,15 @@ def test_triton_metrics_are_relabelled_per_worker_and_failed_scrapes_reported() 
     registry = CollectorRegistry()
     registry.register(TritonMetricsCollector(lambda: [("worker-7", "http://127.0.0.1:9/metrics")], 0.5))
     assert 'meshserve_triton_worker_up{worker="worker-7"} 0.0' in generate_latest(registry).decode()
+
+
+def test_latency_percentiles_come_from_the_recent_window_in_one_sort() -> None:
+    counter = Counter()
+    assert counter.percentiles(50, 99) == [0.0, 0.0]  # nothing measured yet
+    for latency in range(100, 0, -1):  # 100 ms down to 1 ms; failures are not latencies
+        counter.begin()
+        counter.end(float(latency), ok=True)
+    counter.begin()
+    counter.end(5000.0, ok=False)
+    assert counter.percentiles(50, 90, 99, 100) == [51.0, 91.0, 100.0, 100.0]
+    assert counter.percentile(90) == 91.0
