@@ -78,6 +78,14 @@ def validation_error(exc: RequestValidationError) -> MeshError:
     )
 
 
+def unsupported_content_type(content_type: str) -> InvalidInput:
+    """A JSON endpoint's refusal of a body sent as something else."""
+    return InvalidInput(
+        f"unsupported Content-Type {content_type or '(none)'!r}: this endpoint takes application/json",
+        details={"field": "Content-Type", "expected": "application/json"},
+    )
+
+
 def http_error(exc: StarletteHTTPException) -> MeshError:
     """Starlette's own HTTP errors (unknown path, wrong method) as canonical errors."""
     if exc.status_code == 404:
@@ -129,14 +137,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         content_type = request.headers.get("content-type", "")
         if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type and _json_route(request):
-            return error_response(
-                request,
-                InvalidInput(
-                    f"unsupported Content-Type {content_type or '(none)'!r}: "
-                    "this endpoint takes application/json",
-                    details={"field": "Content-Type", "expected": "application/json"},
-                ),
-            )
+            return error_response(request, unsupported_content_type(content_type))
         return error_response(request, validation_error(exc))
 
     @app.exception_handler(StarletteHTTPException)

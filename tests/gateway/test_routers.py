@@ -49,16 +49,19 @@ def sample(path: str) -> str:
 def test_hot_path_modules_come_first() -> None:
     assert dialect_modules()[: len(HOT_PATH)] == list(HOT_PATH)
     served = flat_routes(create_app().router.routes)
-    # The hot KServe infer endpoints are served first by plain routes, ahead of everything ...
-    assert [(type(r), r.path) for r in served[:2]] == [
+    # The hot tensor predict endpoints (KServe v2, 001, 000) are served first by plain routes, ahead
+    # of everything ...
+    assert [(type(r), r.path) for r in served[:4]] == [
         (HotRoute, "/v2/models/{name}/versions/{version}/infer"),
         (HotRoute, "/v2/models/{name}/infer"),
+        (HotRoute, "/predict"),
+        (HotRoute, "/v1/models/{model_id}/predict"),
     ]
-    assert all(r.endpoint is served[0].endpoint for r in served[:2])
+    assert served[1].endpoint is served[0].endpoint
     # ... and the predict modules' FastAPI routes come before the other dialects'.
     api = [
         r
-        for r in served[2:]
+        for r in served[4:]
         if getattr(r, "methods", None) and r.path.startswith(("/v2", "/predict", "/v1/"))
     ]
     first_paths = [r.path for r in api[:10]]

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from gateway.deps import Clients
+from gateway.clients import MeshClients
 from gateway.dialects.ace3.tensors import outputs_json, predict
+from gateway.json_body import body_schema, json_body, path_parameters
 from gateway.request_id import request_id_of
+from gateway.routers import hot
 
 router = APIRouter(tags=["ace3"])
 
@@ -27,10 +30,15 @@ class PredictBody(BaseModel):
     "/v1/models/{model_id}/predict",
     operation_id="ace3_predict",
     summary="Run inference on a model (document 000)",
+    response_model=dict[str, Any],  # documented only: a Response is returned as it is
+    openapi_extra={"parameters": path_parameters("model_id"), "requestBody": body_schema(PredictBody)},
 )
-async def ace3_predict(
-    model_id: str, body: PredictBody, request: Request, clients: Clients
-) -> dict[str, Any]:
+@hot
+async def ace3_predict(request: Request) -> Response:
     """Runs the model on the inputs on a Triton worker."""
-    reply = await predict(clients, model_id, body.inputs, request_id_of(request))
-    return {"outputs": outputs_json(reply), "latency_ms": reply.latency_ms, "request_id": reply.request_id}
+    body = await json_body(request, PredictBody)
+    clients: MeshClients = request.app.state.clients
+    reply = await predict(clients, request.path_params["model_id"], body.inputs, request_id_of(request))
+    return JSONResponse(
+        {"outputs": outputs_json(reply), "latency_ms": reply.latency_ms, "request_id": reply.request_id}
+    )

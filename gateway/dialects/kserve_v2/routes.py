@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from gateway.clients import MeshClients
 from gateway.deps import Clients, Settings
 from gateway.dialects.kserve_v2.codec import HEADER, request_tensors, response_body, split_body
+from gateway.json_body import path_parameters
 from gateway.request_id import request_id_of
 from gateway.routers import hot
 from meshserve.v1 import common_pb2 as common
@@ -96,10 +97,6 @@ async def model_ready(name: str, clients: Clients, version: str = "") -> JSONRes
     return JSONResponse({"name": model.name, "ready": ok}, status_code=200 if ok else 400)
 
 
-def _path_parameters(*names: str) -> list[dict[str, Any]]:
-    return [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names]
-
-
 #: The KServe v2 inference request (JSON part; the binary extension appends raw tensor bytes).
 INFER_BODY = {
     "required": True,
@@ -141,12 +138,12 @@ INFER_BODY = {
     "/v2/models/{name}/infer",
     operation_id="kserve_infer",
     summary="Inference (KServe v2)",
-    openapi_extra={"parameters": _path_parameters("name"), "requestBody": INFER_BODY},
+    openapi_extra={"parameters": path_parameters("name"), "requestBody": INFER_BODY},
 )
 @router.post(
     "/v2/models/{name}/versions/{version}/infer",
     operation_id="kserve_version_infer",
-    openapi_extra={"parameters": _path_parameters("name", "version"), "requestBody": INFER_BODY},
+    openapi_extra={"parameters": path_parameters("name", "version"), "requestBody": INFER_BODY},
 )
 @hot
 async def infer(request: Request) -> Response:

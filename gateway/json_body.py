@@ -1,0 +1,75 @@
+"""JSON bodies for the hot path's plain routes (:func:`gateway.routers.hot`): read and validated as
+FastAPI's own body parameter reads them, and refused the same way, so a surface answers alike
+whichever route served it.
+
+A FastAPI route resolves its dependencies, validates and serializes through its own machinery; for
+a tensor prediction of document 000 that was about 0.17 ms of the gateway's CPU, in process, where
+the KServe v2 plain route's whole request took 0.22 ms. Its endpoint takes the ``Request`` and
+calls :func:`json_body`; :func:`body_schema` and :func:`path_parameters` keep its OpenAPI entry what
+FastAPI would have written.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
+
+from gateway.errors import unsupported_content_type
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+async def json_body(request: Request, model: type[ModelT]) -> ModelT:
+    """The request's JSON body as ``model``. A content type other than JSON is refused at once; an
+    empty, malformed or invalid body raises FastAPI's ``RequestValidationError`` (not UTF-8: its
+    400 ``HTTPException``), which the gateway's handlers render in the surface's envelope."""
+    content_type = request.headers.get("content-type", "")
+    if not _is_json(content_type):
+        raise unsupported_content_type(content_type)
+    raw = await request.body()
+    if not raw:
+        raise RequestValidationError(
+            [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
+        )
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as error:
+        problem = {"type": "json_invalid", "loc": ("body", error.pos), "msg": "JSON decode error"}
+        raise RequestValidationError([{**problem, "input": {}, "ctx": {"error": error.msg}}]) from None
+    except ValueError:  # not UTF-8
+        raise HTTPException(status_code=400, detail="There was an error parsing the body") from None
+    try:
+        return model.model_validate(data, from_attributes=True)  # as FastAPI validates a body
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors(include_url=False)]
+        ) from None
+
+
+def _is_json(content_type: str) -> bool:
+    """``application/json`` or ``application/<anything>+json``, parameters aside (FastAPI's rule)."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.startswith("application/") and (media == "application/json" or media.endswith("+json"))
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of a required JSON body of ``model``."""
+    return {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}
+
+
+def path_parameters(*names: str) -> list[dict[str, Any]]:
+    """The OpenAPI ``parameters`` of required string path parameters."""
+    return [
+        {
+            "name": n,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string", "title": n.replace("_", " ").title()},
+        }
+        for n in names
+    ]
