@@ -17,14 +17,14 @@ on every path alike and the paths compare like for like. Concurrency-32 cells ru
 
 Two REST clients are measured: ``httpx`` (what most Python callers use) and a minimal
 keep-alive HTTP/1.1 client (like ``wrk``), whose own cost is close to nothing, so its numbers
-are what the gateway adds. The gateway overhead line uses the latter.
+are what the gateway adds. The gateway overhead line uses the latter, on KServe v2; documents 000
+and 001 (nested-list bodies) are measured with it too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import functools
 import json
 import re
@@ -42,6 +42,7 @@ import tritonclient.grpc.aio as triton
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.processes import cpu_seconds, pid_listening_on, profiled
+from bench.raw_http import RawHttp
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
@@ -150,58 +151,6 @@ async def measure_rounds(
     return cells, per_request
 
 
-class RawHttp:
-    """A minimal keep-alive HTTP/1.1 client (one connection per concurrent caller), like wrk."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self.opened: list[asyncio.StreamWriter] = []
-
-    async def post_json(self, path: str, body: bytes) -> bytes:
-        """POSTs a JSON body; returns the response body; raises on a non-200 status."""
-        request = (
-            b"POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
-            % (path.encode(), self.host.encode(), len(body), body)
-        )
-        if self.idle:
-            reader, writer = self.idle.pop()
-            writer.write(request)
-            try:
-                head = await reader.readuntil(b"\r\n\r\n")
-            except (asyncio.IncompleteReadError, ConnectionError):
-                # The server closed it while it idled (keep-alive timeout): once more on a new one.
-                reader, writer = await self._send_on_new(request)
-                head = await reader.readuntil(b"\r\n\r\n")
-        else:
-            reader, writer = await self._send_on_new(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-        status = int(head.split(b" ", 2)[1])
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            key, _, value = line.partition(b":")
-            if key.strip().lower() == b"content-length":
-                length = int(value)
-        payload = await reader.readexactly(length)
-        self.idle.append((reader, writer))
-        if status != 200:
-            raise RuntimeError(f"HTTP {status}: {payload[:200]!r}")
-        return payload
-
-    async def _send_on_new(self, request: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        reader, writer = await asyncio.open_connection(self.host, self.port)
-        self.opened.append(writer)
-        writer.write(request)
-        return reader, writer
-
-    async def close(self) -> None:
-        """Closes every connection."""
-        for writer in self.opened:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
-
-
 def upload(http: httpx.Client, name: str, data: bytes) -> None:
     """POST /v1/models."""
     reply = http.post(
@@ -268,11 +217,18 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
         async def call_raw() -> None:
             await raw.post_json("/v2/models/bench-small/infer", v2_body)
 
+        ace3_body = json.dumps({"inputs": x.tolist()}).encode()  # documents 000 and 001: nested lists
+        pytorch_if_body = json.dumps({"model_name": "bench-small", "inputs": x.tolist()}).encode()
         paths: list[tuple[str, Call]] = [
             ("direct Triton gRPC", lambda: direct.infer(state.triton_name, [item])),
             ("meshserve gRPC", lambda: stub.Predict(request, timeout=60)),
             ("REST via gateway (keep-alive)", call_raw),
             ("REST via gateway (httpx client)", call_httpx),
+            (
+                "REST 000 /v1/models/{id}/predict",
+                lambda: raw.post_json("/v1/models/bench-small/predict", ace3_body),
+            ),
+            ("REST 001 /predict", lambda: raw.post_json("/predict", pytorch_if_body)),
         ]
         pids = {
             "gateway": pid_listening_on(mesh.ports["gateway"]),
@@ -309,7 +265,7 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
             f" ({sent / max(calls, 1):.1f} per call; PredictBatch coalesces what arrives while calls are busy)\n"
         )
         triton_cells, gateway = results["direct Triton gRPC"], results["REST via gateway (keep-alive)"]
-        for label in ("meshserve gRPC", "REST via gateway (keep-alive)", "REST via gateway (httpx client)"):
+        for label, _ in paths[1:]:
             (p50, p99, _), (_, _, rps) = results[label]
             print(
                 f"{label}: p50 {p50 - triton_cells[0][0]:+.2f} ms, p99 {p99 - triton_cells[0][1]:+.2f} ms over direct"

@@ -34,8 +34,9 @@ import tritonclient.grpc.aio as triton
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.predict import Call, RawHttp, measure_rounds, upload, warm_every_batch_size
+from bench.predict import Call, measure_rounds, upload, warm_every_batch_size
 from bench.processes import THIS_PROCESS, pid_listening_on
+from bench.raw_http import RawHttp
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc

@@ -27,8 +27,9 @@ import tritonclient.grpc.aio as triton
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.predict import Call, RawHttp, measure_rounds, upload, warm_every_batch_size
+from bench.predict import Call, measure_rounds, upload, warm_every_batch_size
 from bench.processes import pid_listening_on
+from bench.raw_http import RawHttp
 from services.common.heap import freeze_startup_heap
 from tests.inference.models import onnx_bytes
 from tests.procs import RATE_LIMITS_OFF, Mesh, run_mesh

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
-from bench.predict import RawHttp, measure_rounds
+from bench.predict import measure_rounds
+from bench.raw_http import RawHttp
 
 
 async def test_rounds_rotate_the_paths_and_pool_each_paths_latencies() -> None:
