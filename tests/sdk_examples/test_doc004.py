@@ -142,10 +142,12 @@ def test_llama_gpu_client_example(
     assert batch.stdout == "".join(f"Result {r.id}: {r.generated_text}\n" for r in results)
 
     # Streaming: the tokens printed one after another are the final text of the stream's last event.
+    # Sampled at temperature 1, the answer may be one token (a clean-clone run once streamed "." alone
+    # at position 0), so its length is not asserted, only that the stream completed within its limit.
     assert stream.error is None, stream.error
     last = ns["token"]
-    assert last.is_complete and 0 < last.position < 300
-    assert stream.stdout == last.final_text and re.search(r"\w", stream.stdout)
+    assert last.is_complete and 0 <= last.position < 300
+    assert stream.stdout == last.final_text and (last.position == 0 or re.search(r"\w", stream.stdout))
 
     # Model management: every model listed; llama2-13b cannot be loaded (ModelLoadError, 404).
     assert "smollm2-135m-instruct: " in management.stdout and "example: " in management.stdout
