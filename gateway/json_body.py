@@ -47,7 +47,7 @@ async def json_body(request: Request, model: type[ModelT]) -> ModelT:
         return model.model_validate(data, from_attributes=True)  # as FastAPI validates a body
     except ValidationError as error:
         raise RequestValidationError(
-            [{**problem, "loc": ("body", *problem["loc"])} for problem in error.errors(include_url=False)]
+            [{**found, "loc": ("body", *found["loc"])} for found in error.errors(include_url=False)]
         ) from None
 
 
