@@ -245,14 +245,23 @@ async def test_concurrent_predict_calls_share_triton_requests_and_each_gets_its_
     triton_mesh: Mesh, uploaded: dict[str, bytes]
 ) -> None:
     """``Predict`` calls of their own (a gRPC client's) that arrive while Triton requests of their
-    model run are joined into the next one (services/inference/joined.py, ConcurrentPredictions)."""
+    model run are joined into the next one (services/inference/joined.py, ConcurrentPredictions).
+
+    The model is a copy of mlp-onnx whose Triton batcher waits up to 20 ms for a batch to fill, so
+    the first two requests are surely still running while the others arrive: with the usual 0.5 ms,
+    a busy machine's client may send its calls more slowly than Triton answers them."""
     rng = np.random.default_rng(23)
     inputs = [rng.standard_normal((1 + i % 3, 4)).astype(np.float32) for i in range(40)]
     onnx = uploaded["mlp-onnx"]
+    async with httpx.AsyncClient(base_url=triton_mesh.base_url, timeout=120) as client:
+        reply = await client.post(
+            "/v1/models", data={"name": "mlp-joined", "format": "onnx"}, files={"file": ("m.onnx", onnx)}
+        )
+    assert reply.status_code == 201, reply.text
 
     async def one(stub: ipb_grpc.InferenceServiceStub, i: int) -> str:
         x = inputs[i] if i % 10 != 7 else inputs[i][:, :3]  # a wrong shape among them: its own error
-        request = ipb.PredictRequest(model=common.ModelRef(name="mlp-onnx"), inputs=[from_numpy("", x)])
+        request = ipb.PredictRequest(model=common.ModelRef(name="mlp-joined"), inputs=[from_numpy("", x)])
         try:
             reply = await stub.Predict(request, timeout=60, metadata=((REQUEST_ID_HEADER, f"call-{i}"),))
         except grpc.aio.AioRpcError as error:
@@ -264,15 +273,18 @@ async def test_concurrent_predict_calls_share_triton_requests_and_each_gets_its_
 
     async with grpc.aio.insecure_channel(triton_mesh.address("inference")) as channel:
         stub = ipb_grpc.InferenceServiceStub(channel)
+        batching = ipb.BatchingConfig(max_batch_size=64, max_queue_delay_microseconds=20_000)
+        load = ipb.LoadModelRequest(model=common.ModelRef(name="mlp-joined"), batching=batching)
+        await stub.LoadModel(load, timeout=300)
         await one(stub, 0)  # loaded, so only the burst is counted below
-        triton_before = await triton_requests(stub, "mlp-onnx")
+        triton_before = await triton_requests(stub, "mlp-joined")
         ours_before = (
-            (await stub.GetStats(ipb.GetStatsRequest(model_name="mlp-onnx"), timeout=30)).models[0].requests
+            (await stub.GetStats(ipb.GetStatsRequest(model_name="mlp-joined"), timeout=30)).models[0].requests
         )
         outcomes = await asyncio.gather(*(one(stub, i) for i in range(len(inputs))))
-        triton_after = await triton_requests(stub, "mlp-onnx")
+        triton_after = await triton_requests(stub, "mlp-joined")
         ours_after = (
-            (await stub.GetStats(ipb.GetStatsRequest(model_name="mlp-onnx"), timeout=30)).models[0].requests
+            (await stub.GetStats(ipb.GetStatsRequest(model_name="mlp-joined"), timeout=30)).models[0].requests
         )
 
     assert outcomes.count("invalid") == 4 and outcomes.count("ok") == 36
