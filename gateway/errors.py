@@ -78,6 +78,13 @@ def validation_error(exc: RequestValidationError) -> MeshError:
     )
 
 
+def is_json_media(content_type: str) -> bool:
+    """``application/json`` or ``application/<anything>+json``, parameters aside: the bodies FastAPI
+    reads as JSON."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media.startswith("application/") and (media == "application/json" or media.endswith("+json"))
+
+
 def unsupported_content_type(content_type: str) -> InvalidInput:
     """A JSON endpoint's refusal of a body sent as something else."""
     return InvalidInput(
@@ -136,7 +143,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         content_type = request.headers.get("content-type", "")
-        if request.method in ("POST", "PUT", "PATCH") and "json" not in content_type and _json_route(request):
+        if (
+            request.method in ("POST", "PUT", "PATCH")
+            and not is_json_media(content_type)
+            and _json_route(request)
+        ):
             return error_response(request, unsupported_content_type(content_type))
         return error_response(request, validation_error(exc))
 

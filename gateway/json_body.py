@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException
 
-from gateway.errors import unsupported_content_type
+from gateway.errors import is_json_media, unsupported_content_type
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -29,7 +29,7 @@ async def json_body(request: Request, model: type[ModelT]) -> ModelT:
     empty, malformed or invalid body raises FastAPI's ``RequestValidationError`` (not UTF-8: its
     400 ``HTTPException``), which the gateway's handlers render in the surface's envelope."""
     content_type = request.headers.get("content-type", "")
-    if not _is_json(content_type):
+    if not is_json_media(content_type):
         raise unsupported_content_type(content_type)
     raw = await request.body()
     if not raw:
@@ -49,12 +49,6 @@ async def json_body(request: Request, model: type[ModelT]) -> ModelT:
         raise RequestValidationError(
             [{**found, "loc": ("body", *found["loc"])} for found in error.errors(include_url=False)]
         ) from None
-
-
-def _is_json(content_type: str) -> bool:
-    """``application/json`` or ``application/<anything>+json``, parameters aside (FastAPI's rule)."""
-    media = content_type.split(";", 1)[0].strip().lower()
-    return media.startswith("application/") and (media == "application/json" or media.endswith("+json"))
 
 
 def body_schema(model: type[BaseModel]) -> dict[str, Any]:

@@ -53,6 +53,7 @@ CASES = [
     ("wrong type", b'{"inputs": 1, "count": false}', JSON),
     ("nested wrong type", b'{"inputs": 1, "model_name": {"a": 1}}', JSON),
     ("text", b'{"inputs": [1]}', "text/plain"),
+    ("json, but not application/", b'{"inputs": [1]}', "text/json"),
     ("no content type", b'{"inputs": [1]}', ""),
     ("form", b"inputs=1", "application/x-www-form-urlencoded"),
 ]
