@@ -144,6 +144,8 @@ def test_llama_gpu_client_example(
     # Streaming: the tokens printed one after another are the final text of the stream's last event.
     # Sampled at temperature 1, the answer may be one token (a clean-clone run once streamed "." alone
     # at position 0), so its length is not asserted, only that the stream completed within its limit.
+    # Positions counting every token, 0, 1, 2, …, are checked at temperature 0, where the answer is
+    # fixed (tests/textgen/test_streams.py, test_llama_gpu_stream_infer).
     assert stream.error is None, stream.error
     last = ns["token"]
     assert last.is_complete and 0 <= last.position < 300
