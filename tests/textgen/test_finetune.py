@@ -21,6 +21,7 @@ from tests.webhook_receiver import Receiver
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 BASE = "smollm2-135m-instruct"
+FINAL = ("succeeded", "failed", "cancelled")
 QUESTIONS = [
     "What is the capital of Italy?",
     "How many legs does a spider have?",
@@ -117,7 +118,7 @@ def test_a_fine_tune_learns_registers_and_serves(llm_mesh: Mesh, receiver: Recei
     run_id = started.json()["fine_tune_id"]
     seen_training = None
     deadline = time.monotonic() + 600
-    while (run := status(llm_mesh, run_id))["status"] not in ("succeeded", "failed", "cancelled"):
+    while (run := status(llm_mesh, run_id))["status"] not in FINAL:
         progress = run["progress"]
         if run["status"] == "training" and 0 < progress["step"] < progress["total_steps"]:
             seen_training = run  # progress while it runs: step, loss, ETA
@@ -156,16 +157,19 @@ def test_cancel_stops_the_run_and_registers_nothing(llm_mesh: Mesh) -> None:
         llm_mesh,
         {
             "base_model": BASE,
-            "training_data": training_data() * 10,
-            "config": {"epochs": 20},
+            # Hundreds of one-example steps, no held-out examples to measure first: the first step
+            # comes seconds after the model is loaded, and the run is far from done when cancelled.
+            "training_data": training_data() * 2,
+            "config": {"epochs": 20, "batch_size": 1, "validation_split": 0},
             "output_name": name,
         },
     )
     assert started.status_code == 202, started.text
     run_id = started.json()["fine_tune_id"]
-    deadline = time.monotonic() + 300
-    while status(llm_mesh, run_id)["progress"]["step"] < 1:
-        assert time.monotonic() < deadline
+    deadline = time.monotonic() + 240
+    while (run := status(llm_mesh, run_id))["progress"]["step"] < 1:
+        assert run["status"] not in FINAL, run  # it ended before its first step: say why
+        assert time.monotonic() < deadline, run
         time.sleep(0.5)
     cancelled = httpx.post(f"{llm_mesh.base_url}/api/ai/advanced/finetune/{run_id}/cancel", timeout=60)
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled", cancelled.text
