@@ -3,6 +3,8 @@ is killed outright, and run as themselves (setpriv execs them: same pid, their o
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
 import sys
@@ -46,3 +48,21 @@ def test_a_child_dies_with_its_parent_killed_outright() -> None:
     finally:
         parent.kill()
         parent.wait()
+
+
+def test_children_started_under_grpc_load_all_reach_exec() -> None:
+    """gRPC's fork handlers are off in every service (``services/__init__.py``): with them on, a
+    fork while other threads are inside gRPC logs "skipping fork() handlers" (hundreds of times a
+    second here) and, now and then, deadlocks or aborts the child before it execs."""
+    run = subprocess.run(
+        [sys.executable, "-m", "tests.fork_under_load", "8"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={k: v for k, v in os.environ.items() if k != "GRPC_ENABLE_FORK_SUPPORT"},
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    outcome = json.loads(run.stdout.splitlines()[-1])
+    assert outcome["spawned"] > 100 and outcome["failed"] == outcome["hung"] == 0, outcome
+    assert "fork() handlers" not in run.stderr, run.stderr[-2000:]
