@@ -37,6 +37,7 @@ from services.inference.experiments.router import ExperimentRouter
 from services.inference.experiments.service import Experiments
 from services.inference.experiments.servicer import ExperimentServicer
 from services.inference.experiments.store import ExperimentStore
+from services.inference.finetune.drivers import LocalDriver
 from services.inference.finetune.kubernetes import KubernetesDriver
 from services.inference.finetune.runs import FineTuneRuns
 from services.inference.finetune.servicer import FineTuneServicer
@@ -124,7 +125,9 @@ def build(settings: InferenceSettings) -> Registration:
         lambda: registry_stub(channels),
         webhooks,
         tuning_settings,
-        KubernetesDriver(tuning_settings) if tuning_settings.driver == "kubernetes" else None,
+        KubernetesDriver(tuning_settings)
+        if tuning_settings.driver == "kubernetes"
+        else LocalDriver(root / "finetune-bases"),
     )
     jobs = build_jobs(store, webhooks, pipeline, job_settings)  # JobService: 003's asynchronous jobs
     tensors = InferenceServicer(

@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from meshserve.v1 import common_pb2, registry_pb2, registry_pb2_grpc
+from services.common.bundled import SMOLLM2_GGUF
+from services.inference.finetune.base_cache import file_sha256
 from tests.procs import Mesh
 from tests.webhook_receiver import Receiver
 
@@ -176,6 +178,10 @@ def test_cancel_stops_the_run_and_registers_nothing(llm_mesh: Mesh) -> None:
     assert httpx.get(f"{llm_mesh.base_url}/v1/models/{name}", timeout=30).status_code == 404
     again = httpx.post(f"{llm_mesh.base_url}/api/ai/advanced/finetune/{run_id}/cancel", timeout=60)
     assert again.status_code == 409
+    # The GGUF base's conversion for training is kept for the next run, named by the file's hash.
+    kept = llm_mesh.data_dir / "inference" / "finetune-bases"
+    assert SMOLLM2_GGUF.path is not None
+    assert [p.name for p in kept.iterdir()] == [file_sha256(SMOLLM2_GGUF.path)]
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,8 @@ class TrainingDriver(Protocol):
     """Starts a worker and follows it."""
 
     name: str
+    #: Where the worker keeps GGUF bases converted for training, for later runs (None: nowhere).
+    base_cache: Path | None
 
     def folder(self, run_id: str) -> Path:
         """A new folder for the run's spec and output (readable by this service)."""
@@ -62,6 +64,9 @@ class LocalDriver:
     """The worker as a child process of this service."""
 
     name = "local"
+
+    def __init__(self, base_cache: Path | None = None) -> None:
+        self.base_cache = base_cache
 
     def folder(self, run_id: str) -> Path:
         return Path(tempfile.mkdtemp(prefix=f"meshserve-{run_id}-"))

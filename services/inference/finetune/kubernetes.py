@@ -47,6 +47,7 @@ class KubernetesDriver:
 
     def __init__(self, settings: FineTuneSettings, template: Path = TEMPLATE) -> None:
         self.settings = settings
+        self.base_cache: Path | None = settings.shared_dir / "bases"  # on the volume the Jobs share
         self.template = yaml.safe_load(template.read_text())
         self.batch, self.core = _apis(settings)
 

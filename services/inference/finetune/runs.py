@@ -205,6 +205,8 @@ class FineTuneRuns:
             "examples": [[{"role": r, "content": c} for r, c in turns] for turns in spec.examples],
             "config": spec.config.to_json(),
             "max_tokens": self.settings.max_example_tokens,
+            "base_cache": str(self.driver.base_cache) if self.driver.base_cache else None,
+            "base_cache_entries": self.settings.base_cache_entries,
         }
         (folder / "spec.json").write_text(json.dumps(worker_spec))
         metrics: dict[str, Any] | None = None

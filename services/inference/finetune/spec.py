@@ -27,6 +27,12 @@ class FineTuneSettings(BaseSettings):
     max_example_chars: int = Field(8000, ge=1, description="Longest training example, in characters.")
     max_example_tokens: int = Field(512, ge=16, description="Tokens of an example that are trained on.")
     concurrent_runs: int = Field(1, ge=1, description="Fine-tuning runs that train at once; the rest wait.")
+    base_cache_entries: int = Field(
+        2,
+        ge=0,
+        description="GGUF base models whose conversion for training is kept for the next run (the most "
+        "recently used; each takes 4 bytes per parameter on disk); 0 keeps none.",
+    )
     driver: str = Field(
         "local",
         pattern="^(local|kubernetes)$",

@@ -1,7 +1,8 @@
 """One fine-tuning run, in a process of its own: ``python -m services.inference.finetune.worker
 SPEC.json OUT_DIR``.
 
-Loads the base model with transformers (a GGUF file is de-quantized), wraps it with a LoRA adapter
+Loads the base model with transformers (a GGUF file is de-quantized, or its conversion read from
+the spec's ``base_cache``: :mod:`.base_cache`), wraps it with a LoRA adapter
 (peft) on the attention projections, and trains on the examples' last assistant turns only (the
 prompt's tokens are masked out of the loss). The eval loss is measured on the held-out examples
 before training and after every epoch. The adapter is then merged into the weights and the model
@@ -20,28 +21,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from services.inference.finetune.base_cache import load_base, plain
+
 
 def emit(event: str, **fields: Any) -> None:
     """One progress line."""
     print(json.dumps({"event": event, **fields}), flush=True)
-
-
-def load(source: Path) -> tuple[Any, Any]:
-    """Tokenizer and model from a GGUF file or a Hugging Face directory."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    if source.is_file():
-        tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
-        model = AutoModelForCausalLM.from_pretrained(
-            source.parent, gguf_file=source.name, dtype=torch.float32
-        )
-    else:
-        tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return tokenizer, model
 
 
 def encode(tokenizer: Any, turns: list[dict[str, str]], max_tokens: int) -> tuple[list[int], list[int]]:
@@ -99,7 +84,10 @@ def run(spec: dict[str, Any], out: Path) -> dict[str, Any]:
     random.seed(config["seed"])
     torch.manual_seed(config["seed"])
     emit("loading")
-    tokenizer, model = load(Path(spec["source"]))
+    cache = spec.get("base_cache")
+    tokenizer, model = load_base(
+        Path(spec["source"]), Path(cache) if cache else None, spec.get("base_cache_entries", 0)
+    )
     pairs = [encode(tokenizer, example, spec["max_tokens"]) for example in spec["examples"]]
     order = list(range(len(pairs)))
     random.Random(config["seed"]).shuffle(order)
@@ -158,11 +146,8 @@ def run(spec: dict[str, Any], out: Path) -> dict[str, Any]:
         if step >= total:
             break
     emit("saving")
-    merged: Any = model.merge_and_unload()
     # A GGUF base was de-quantized on load: what is saved is plain weights, not a GGUF quantization.
-    merged.hf_quantizer = None
-    if hasattr(merged.config, "quantization_config"):
-        del merged.config.quantization_config
+    merged: Any = plain(model.merge_and_unload())
     merged.to(torch.bfloat16)
     merged.save_pretrained(out / "model", safe_serialization=True)
     tokenizer.save_pretrained(out / "model")
