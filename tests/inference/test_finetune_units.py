@@ -1,14 +1,19 @@
-"""Fine-tuning without a model: validation naming the field, and runs a stopped service left
-unfinished marked failed at its next start (private store) but not on a shared one."""
+"""Fine-tuning's parts: validation naming the field; runs a stopped service left unfinished marked
+failed at its next start (private store) but not on a shared one; and a training process that dies
+without an error line of its own reported by its signal, or by its exit code and last words."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, cast
 
+import psutil
 import pytest
 
+from services.common.bundled import SMOLLM2_GGUF
 from services.common.errors import InvalidInput
+from services.inference.finetune.drivers import LocalDriver, exit_message, last_line
 from services.inference.finetune.runs import FineTuneRecord, FineTuneRuns
 from services.inference.finetune.spec import FineTuneSettings, TrainingConfig, validated
 from services.inference.jobs.pg_store import open_job_store
@@ -65,3 +70,26 @@ def test_runs_left_unfinished_fail_at_the_next_start_of_a_private_store(
         assert runs.recover() == 0 and runs.get("ft_1").status == "training"
     assert runs.get("ft_2").status == "succeeded"
     store.close()
+
+
+async def test_a_worker_killed_outright_is_reported_by_its_signal(tmp_path: Path) -> None:
+    spec = {"source": str(SMOLLM2_GGUF.path), "examples": [], "config": {"seed": 0}, "max_tokens": 16}
+    (tmp_path / "spec.json").write_text(json.dumps(spec))
+    events = []
+    async for event in LocalDriver().events("ft_test", tmp_path):
+        events.append(event)
+        if event["event"] == "loading":  # as the out-of-memory killer would
+            (worker,) = [c for c in psutil.Process().children() if "finetune.worker" in " ".join(c.cmdline())]
+            worker.kill()
+    assert [event["event"] for event in events] == ["loading", "exit"]
+    assert exit_message(events[-1]) == "the training process was killed by SIGKILL"
+
+
+def test_an_exit_code_comes_with_the_last_line_the_worker_wrote(tmp_path: Path) -> None:
+    errors = tmp_path / "worker.stderr"
+    errors.write_text(
+        "Loading weights: 100%|##########| 272/272\rTraceback ...\nMemoryError: out of memory\n\n"
+    )
+    said = exit_message({"event": "exit", "code": 1, "stderr": last_line(errors)})
+    assert said == "the training process exited with code 1: MemoryError: out of memory"
+    assert last_line(tmp_path / "missing") == "" and exit_message({"code": 2}).endswith("code 2")

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import AsyncGenerator
@@ -60,6 +61,27 @@ def worker_lines(line: bytes | str) -> dict[str, Any] | None:
     return None
 
 
+def last_line(path: Path, limit: int = 500) -> str:
+    """The last non-empty line of a file (at most ``limit`` characters), or ""."""
+    with contextlib.suppress(OSError):
+        with path.open("rb") as handle:
+            handle.seek(max(0, path.stat().st_size - 8192))
+            lines = [line.strip() for line in handle.read().decode(errors="replace").splitlines()]
+            return next((line for line in reversed(lines) if line), "")[-limit:]
+    return ""
+
+
+def exit_message(event: dict[str, Any]) -> str:
+    """Why a worker that ended without an error line of its own failed: the signal that killed it
+    (SIGKILL: most often the kernel's out-of-memory killer), or its exit code and last words."""
+    code = int(event["code"])
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"the training process was killed by {signal.Signals(-code).name}"
+    said = f": {event['stderr']}" if event.get("stderr") else ""
+    return f"the training process exited with code {code}{said}"
+
+
 class LocalDriver:
     """The worker as a child process of this service."""
 
@@ -79,12 +101,11 @@ class LocalDriver:
 
     async def events(self, run_id: str, folder: Path) -> AsyncGenerator[dict[str, Any], None]:
         spawn = dying_with_parent(sys.executable, *WORKER, str(folder / "spec.json"), str(folder))
-        process = await asyncio.create_subprocess_exec(
-            *spawn.argv,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            preexec_fn=spawn.preexec_fn,
-        )
+        errors = folder / "worker.stderr"
+        with errors.open("wb") as stderr:
+            process = await asyncio.create_subprocess_exec(
+                *spawn.argv, stdout=asyncio.subprocess.PIPE, stderr=stderr, preexec_fn=spawn.preexec_fn
+            )
         assert process.stdout is not None
         try:
             async for line in process.stdout:
@@ -97,5 +118,5 @@ class LocalDriver:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
                 await process.wait()
-        if code != 0:
-            yield {"event": "exit", "code": code}
+        if code != 0:  # died without an error line of its own: what it last wrote says why
+            yield {"event": "exit", "code": code, "stderr": last_line(errors)}

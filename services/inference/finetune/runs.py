@@ -29,7 +29,7 @@ from meshserve.v1 import common_pb2, registry_pb2
 from meshserve.v1 import registry_pb2_grpc as registry_grpc
 from services.common.clients import call_metadata
 from services.common.errors import FailedPrecondition, InvalidInput, MeshError, ModelNotFound, NotFound
-from services.inference.finetune.drivers import LocalDriver, TrainingDriver
+from services.inference.finetune.drivers import LocalDriver, TrainingDriver, exit_message
 from services.inference.finetune.spec import FineTuneSettings, FineTuneSpec
 from services.inference.jobs.store import SqlJobStore
 from services.inference.jobs.webhooks import WebhookHub
@@ -228,7 +228,7 @@ class FineTuneRuns:
                 elif kind == "error":
                     failure = event.get("message", "")
                 elif kind == "exit":
-                    failure = failure or f"the training process exited with code {event['code']}"
+                    failure = failure or exit_message(event)
         if metrics is None:
             raise RuntimeError(failure or "the training process ended without a result")
         return metrics
