@@ -13,6 +13,9 @@ LLAMA_WHEELS := $(VENV)/wheels
 # machine lacks, and llama.cpp's AMX kernels crash where the kernel does not grant AMX state.
 # For CUDA: LLAMA_CMAKE_ARGS="-DGGML_CUDA=on"; for OpenBLAS: "-DGGML_BLAS=ON -DGGML_BLAS_VENDOR=OpenBLAS".
 LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+# make test runs the suite in this many pytest-xdist workers, each test file whole in one of them:
+# the suite waits on processes, sockets and models for part of its time, so two fill two cores.
+TEST_WORKERS ?= 2
 
 JS_SDK := sdk/js
 # Node.js for the JavaScript SDK: the system's when it is 20.3 or newer, else the official build that
@@ -99,10 +102,10 @@ format: install
 	$(BIN)/ruff check --fix .
 
 test: install system-deps check-gen lint js-sdk deploy-check
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 deploy-check: install
 	@# Static deployment checks: compose schema, kustomize overlays + kubernetes-validate, Envoy config, Dockerfiles.

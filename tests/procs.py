@@ -45,6 +45,17 @@ def _ephemeral_ports_start() -> int:
         return 32768
 
 
+def _port_range() -> tuple[int, int]:
+    """The ports this session draws from: below the ephemeral range, and under pytest-xdist the
+    worker's own slice of it, so two workers never hand out the same port."""
+    top = _ephemeral_ports_start()
+    low = 20000 if top > 21000 else 1024  # a kernel whose ephemeral range starts low leaves less
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    width = (top - low) // workers
+    return low + worker * width, low + (worker + 1) * width
+
+
 def _bindable(port: int) -> bool:
     with socket.socket() as sock:
         try:
@@ -62,8 +73,8 @@ def free_port(*offsets: int) -> int:
     this check and its server's bind: a replica gateway at the first one's port + 1 once failed to
     start with EADDRINUSE that way.
     """
-    top = _ephemeral_ports_start() - max(offsets, default=0)
-    low = 20000 if top > 21000 else 1024  # a kernel whose ephemeral range starts low leaves less
+    low, top = _port_range()
+    top -= max(offsets, default=0)
     for _ in range(1000):
         port = random.randrange(low, top)
         wanted = [port, *(port + offset for offset in offsets)]

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from gateway.security import SecuritySettings, SecurityState
+from services.common import internal_auth
 from tests.auth.harness import (
     ADMIN_PASSWORD,
     ADMIN_USER,
@@ -74,9 +75,24 @@ async def stack(auth_proc: ServiceProc, auth_keys: Secrets, auth_dir: Path) -> A
         yield Stack(auth_proc, auth_keys, url, app.state.security, auth_dir / "auth.db")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(autouse=True)
+def stack_internal_token(request: pytest.FixtureRequest) -> None:
+    """Puts the stack's internal token back before each of its tests.
+
+    A gateway's internal token is process-wide (one gateway per process outside tests). In-process
+    gateways of other test files, run in between in the same worker, replace it: the stack's calls
+    into the auth service would then lack the token and be refused."""
+    if "stack" in request.fixturenames:
+        keys: Secrets = request.getfixturevalue("auth_keys")
+        internal_auth.configure(
+            internal_auth.InternalAuthSettings(enable_auth=True, internal_token=keys.internal_token)
+        )
+
+
+@pytest.fixture(scope="module")
 async def admin_token(stack: Stack) -> str:
-    """An access token of the bootstrap admin."""
+    """An access token of the bootstrap admin, one login per test file: access tokens live 15
+    minutes, and the files of one pytest-xdist worker can be further apart than that."""
     async with stack.client() as http:
         reply = await http.post("/auth/login", json={"username": ADMIN_USER, "password": ADMIN_PASSWORD})
     assert reply.status_code == 200, reply.text
