@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import datetime
 from typing import Any
 
 import grpc
@@ -139,9 +140,14 @@ def test_a_fine_tune_learns_registers_and_serves(llm_mesh: Mesh, receiver: Recei
     def of_this_run(r: Any) -> bool:
         return bool(r.path == "/ft" and r.json["data"]["fine_tune_id"] == run_id)
 
-    # Webhooks go out after the status changes: the completion's may still be on its way.
+    # Webhooks go out after the status changes, each delivered on its own: the completion's may
+    # still be on its way, and deliveries can arrive out of order, so they are read in the order of
+    # their created_at.
     receiver.wait_for(lambda r: of_this_run(r) and r.headers["x-webhook-event"] == "finetune.completed")
-    events = [r for r in receiver.received if of_this_run(r)]
+    events = sorted(
+        (r for r in receiver.received if of_this_run(r)),
+        key=lambda r: datetime.fromisoformat(r.json["created_at"]),
+    )
     kinds = [r.headers["x-webhook-event"] for r in events]
     assert "finetune.progress" in kinds and kinds[-1] == "finetune.completed"
     first_progress = next(r for r in events if r.headers["x-webhook-event"] == "finetune.progress")
