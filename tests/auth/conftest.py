@@ -83,16 +83,21 @@ def stack_internal_token(request: pytest.FixtureRequest) -> None:
     gateways of other test files, run in between in the same worker, replace it: the stack's calls
     into the auth service would then lack the token and be refused."""
     if "stack" in request.fixturenames:
-        keys: Secrets = request.getfixturevalue("auth_keys")
-        internal_auth.configure(
-            internal_auth.InternalAuthSettings(enable_auth=True, internal_token=keys.internal_token)
-        )
+        use_internal_token(request.getfixturevalue("auth_keys"))
+
+
+def use_internal_token(keys: Secrets) -> None:
+    """Makes the session's internal token the process's again (see :func:`stack_internal_token`)."""
+    internal_auth.configure(
+        internal_auth.InternalAuthSettings(enable_auth=True, internal_token=keys.internal_token)
+    )
 
 
 @pytest.fixture(scope="module")
 async def admin_token(stack: Stack) -> str:
     """An access token of the bootstrap admin, one login per test file: access tokens live 15
     minutes, and the files of one pytest-xdist worker can be further apart than that."""
+    use_internal_token(stack.keys)  # set up before any test's stack_internal_token
     async with stack.client() as http:
         reply = await http.post("/auth/login", json={"username": ADMIN_USER, "password": ADMIN_PASSWORD})
     assert reply.status_code == 200, reply.text
