@@ -47,6 +47,10 @@ class RegistryCatalog:
     past its deadline), one up to ``stale_seconds`` old is used instead, so a model already serving
     goes on serving through a registry restart. What the registry changed meanwhile (a new version
     as the newest, a deletion) is seen once it answers again.
+
+    Concurrent look-ups of one model share one call: when an entry expires under load, the
+    predictions that find it expired wait for the same ``GetModel`` instead of each sending their
+    own (at 32 concurrent predictions that was about twenty calls per expiry).
     """
 
     def __init__(
@@ -67,6 +71,10 @@ class RegistryCatalog:
         #: without asking again, so each prediction does not wait for the registry's deadline.
         self._unreachable_until = 0.0
         self._cache: dict[tuple[str, str], tuple[float, CatalogEntry]] = {}
+        #: The look-up in flight per key, which concurrent callers share.
+        self._asking: dict[tuple[str, str], asyncio.Future[CatalogEntry]] = {}
+        #: Bumped by :meth:`forget`: a look-up sent before it does not fill the cache after it.
+        self._generation = 0
 
     @property
     def stub(self) -> rpb_grpc.RegistryServiceStub:
@@ -84,6 +92,26 @@ class RegistryCatalog:
             age = now - hit[0]
             if age < self.ttl or (now < self._unreachable_until and age < self.stale_seconds):
                 return hit[1]
+        asking = self._asking.get(key)
+        if asking is None:
+            asking = asyncio.ensure_future(self._ask(key, hit, now))
+            self._asking[key] = asking
+            asking.add_done_callback(lambda done: self._settled(key, done))
+        # A caller that gives up (cancelled, past its deadline) leaves the shared call to the others.
+        return await asyncio.shield(asking)
+
+    def _settled(self, key: tuple[str, str], done: asyncio.Future[CatalogEntry]) -> None:
+        if self._asking.get(key) is done:
+            del self._asking[key]
+        if not done.cancelled():
+            done.exception()  # read here too, so a failure whose callers all left is not logged as lost
+
+    async def _ask(
+        self, key: tuple[str, str], hit: tuple[float, CatalogEntry] | None, now: float
+    ) -> CatalogEntry:
+        """Asks the registry; on an outage, falls back to a stale ``hit``."""
+        name, version = key
+        generation = self._generation
         try:
             reply = await unary_call(
                 self.stub.GetModel,
@@ -112,12 +140,15 @@ class RegistryCatalog:
             outputs=spec_json(model.outputs),
         )
         entry = CatalogEntry(spec, model)
-        self._cache[key] = (time.monotonic(), entry)
+        if generation == self._generation:
+            self._cache[key] = (time.monotonic(), entry)
         return entry
 
     def forget(self) -> None:
-        """Drops cached look-ups (after loads and unloads)."""
+        """Drops cached look-ups (after loads and unloads); look-ups in flight are not shared after it."""
         self._cache.clear()
+        self._asking.clear()
+        self._generation += 1
 
     async def fetch(self, entry: CatalogEntry) -> Path:
         """The artifact on local disk, downloaded once per sha256 and renamed into place atomically."""
