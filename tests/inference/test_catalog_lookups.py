@@ -98,9 +98,13 @@ async def test_a_failed_lookup_fails_every_caller_once_and_is_not_cached(
 ) -> None:
     servicer, _ = registry
     servicer.missing.add("ghost")
-    outcomes = await asyncio.gather(*(catalog.resolve("ghost") for _ in range(CALLERS)), return_exceptions=True)
+    outcomes = await asyncio.gather(
+        *(catalog.resolve("ghost") for _ in range(CALLERS)), return_exceptions=True
+    )
     assert servicer.calls == 1
-    assert all(isinstance(o, MeshError) and o.grpc_code == grpc.StatusCode.NOT_FOUND for o in outcomes), outcomes
+    assert all(isinstance(o, MeshError) and o.grpc_code == grpc.StatusCode.NOT_FOUND for o in outcomes), (
+        outcomes
+    )
     servicer.missing.clear()
     assert (await catalog.resolve("ghost")).key == "ghost@1"  # asked again, not a cached failure
     assert servicer.calls == 2
