@@ -151,6 +151,23 @@ async def measure_rounds(
     return cells, per_request
 
 
+async def measure_sequential_and_c32(
+    paths: list[tuple[str, Call]], requests: int, rounds: int, processes: dict[str, int]
+) -> tuple[dict[str, Cell], dict[str, Cell], dict[str, dict[str, dict[str, float]]]]:
+    """Every path's sequential cell (``requests`` calls) and concurrency-32 cell (twice as many),
+    both in ``rounds`` rotating rounds: (sequential, c32, CPU per request by cell, path, process)."""
+    sequential, cpu = await measure_rounds(paths, requests, rounds, processes)
+    concurrent, cpu_c32 = await measure_rounds(paths, requests * 2, rounds, processes, 32, warmup=4)
+    return sequential, concurrent, {"sequential": cpu, "c32": cpu_c32}
+
+
+def small_input() -> tuple[np.ndarray, bytes]:
+    """``bench-small``'s one-row input, and the same as a KServe v2 JSON body."""
+    x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
+    body = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]}
+    return x, json.dumps(body).encode()
+
+
 def upload(http: httpx.Client, name: str, data: bytes) -> None:
     """POST /v1/models."""
     reply = http.post(
@@ -192,7 +209,7 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
             upload_heavy(http)
         channel = grpc.aio.insecure_channel(mesh.address("inference"))
         stub = ipb_grpc.InferenceServiceStub(channel)
-        x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
+        x, v2_body = small_input()
         request = ipb.PredictRequest(model=common.ModelRef(name="bench-small"), inputs=[from_numpy("x", x)])
         await stub.Predict(request, timeout=120)
         states = {s.model.name: s for s in (await stub.ListModelStates(ipb.ListModelStatesRequest())).states}
@@ -207,8 +224,6 @@ async def main(requests: int, rounds: int, profile: Path | None, latency_only: b
             base_url=mesh.base_url, timeout=120, limits=httpx.Limits(max_connections=64, keepalive_expiry=2.0)
         )
         raw = RawHttp("127.0.0.1", mesh.ports["gateway"])
-        v2 = {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]}
-        v2_body = json.dumps(v2).encode()
         freeze_startup_heap()  # the client's own collections (torch, numpy) would stall every path's requests
 
         async def call_httpx() -> None:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
 import os
 import sys
 import tempfile
@@ -29,12 +28,11 @@ from pathlib import Path
 
 import grpc
 import httpx
-import numpy as np
 import tritonclient.grpc.aio as triton
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.predict import Call, measure_rounds, upload, warm_every_batch_size
+from bench.predict import Call, measure_rounds, small_input, upload, warm_every_batch_size
 from bench.processes import THIS_PROCESS, pid_listening_on
 from bench.raw_http import RawHttp
 from meshserve.v1 import common_pb2 as common
@@ -62,7 +60,7 @@ async def main(requests: int, rounds: int) -> None:
         upload(http, "bench-small", onnx_bytes())
         channel = grpc.aio.insecure_channel(mesh.address("inference"))
         stub = ipb_grpc.InferenceServiceStub(channel)
-        x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
+        x, body = small_input()
         request = ipb.PredictRequest(model=common.ModelRef(name="bench-small"), inputs=[from_numpy("x", x)])
         await stub.Predict(request, timeout=120)
         states = (await stub.ListModelStates(ipb.ListModelStatesRequest())).states
@@ -73,9 +71,6 @@ async def main(requests: int, rounds: int) -> None:
         await warm_every_batch_size(direct, state.triton_name, x.shape[1], state.batching.max_batch_size)
         item = triton.InferInput("x", [1, 4], "FP32")
         item.set_data_from_numpy(x)
-        body = json.dumps(
-            {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]}
-        ).encode()
         first, second = mesh.ports["gateway"], mesh.ports["gateway"] + 1
         freeze_startup_heap()  # the client's own collections (torch, numpy) would stall every path's requests
         alone = RawHttp("127.0.0.1", first)

@@ -16,18 +16,18 @@ import argparse
 import asyncio
 import contextlib
 import functools
-import json
 import sys
 import tempfile
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 import httpx
-import numpy as np
 import tritonclient.grpc.aio as triton
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.predict import Call, measure_rounds, upload, warm_every_batch_size
+from bench.predict import Call, measure_sequential_and_c32, small_input, upload, warm_every_batch_size
 from bench.processes import pid_listening_on
 from bench.raw_http import RawHttp
 from services.common.heap import freeze_startup_heap
@@ -48,10 +48,7 @@ def processes_of(mesh: Mesh) -> dict[str, int]:
 
 async def main(requests: int, rounds: int) -> None:
     """Runs the paths and prints the table."""
-    x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
-    body = json.dumps(
-        {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]}
-    ).encode()
+    x, body = small_input()
     with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         meshes: dict[str, Mesh] = {}
         for label, value in SETTINGS.items():
@@ -75,8 +72,8 @@ async def main(requests: int, rounds: int) -> None:
             for hop, pid in processes_of(mesh).items():
                 processes[f"{hop} ({label})"] = pid
         # Direct Triton: the worker of the first mesh, found through its inference service.
-        triton_name, address = await direct_client(meshes["stream"])
-        client = triton.InferenceServerClient(address)
+        triton_name, worker = await bench_small_worker(meshes["stream"])
+        client = triton.InferenceServerClient(worker.grpc_address)
         await warm_every_batch_size(client, triton_name, 4, 32)
         item = triton.InferInput("x", [1, 4], "FP32")
         item.set_data_from_numpy(x)
@@ -87,8 +84,9 @@ async def main(requests: int, rounds: int) -> None:
             f"\nmodel bench-small (MLP 4-8-3), {requests} sequential requests per path in {rounds} rotating rounds,"
             f" {requests * 2} per c32 cell; two meshes, 1 Triton worker each, CPU"
         )
-        sequential, cpu = await measure_rounds(paths, requests, rounds, processes)
-        concurrent, cpu_c32 = await measure_rounds(paths, requests * 2, rounds, processes, 32, warmup=4)
+        sequential, concurrent, cpu_by_cell = await measure_sequential_and_c32(
+            paths, requests, rounds, processes
+        )
         print(
             f"{'path':<32}{'seq p50':>9}{'seq p99':>9}{'c32 p50':>9}{'c32 p99':>9}{'c32 rps':>9}{'of direct':>10}"
         )
@@ -99,7 +97,7 @@ async def main(requests: int, rounds: int) -> None:
                 f"{label:<32}{p50:>9.2f}{p99:>9.2f}{c50:>9.2f}{c99:>9.2f}{rps:>9.0f}{rps / reference:>10.0%}"
             )
         print("\nCPU ms per request (gateway / inference service; Triton is the inference service's child):")
-        for title, table in (("sequential", cpu), ("c32", cpu_c32)):
+        for title, table in cpu_by_cell.items():
             for label in SETTINGS:
                 used = table[f"REST, gateway sends {label}"]
                 print(
@@ -118,8 +116,9 @@ async def main(requests: int, rounds: int) -> None:
             await raw.close()
 
 
-async def direct_client(mesh: Mesh) -> tuple[str, str]:
-    """The model's name in Triton and its worker's gRPC address, as the inference service tells them."""
+async def bench_small_worker(mesh: Mesh) -> tuple[str, Any]:
+    """``bench-small``'s name in Triton and the worker holding it (``meshserve.v1.Worker``: its gRPC
+    and HTTP addresses, its process id), as the inference service tells them."""
     import grpc
 
     from meshserve.v1 import inference_pb2 as ipb
@@ -130,12 +129,17 @@ async def direct_client(mesh: Mesh) -> tuple[str, str]:
         states = {s.model.name: s for s in (await stub.ListModelStates(ipb.ListModelStatesRequest())).states}
         workers = {w.id: w for w in (await stub.ListWorkers(ipb.ListWorkersRequest())).workers}
     state = states["bench-small"]
-    return state.triton_name, workers[state.worker_ids[0]].grpc_address
+    return state.triton_name, workers[state.worker_ids[0]]
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def run_in_rounds(main: Callable[[int, int], Coroutine[Any, Any, None]], doc: str) -> None:
+    """Runs a benchmark's ``main(requests, rounds)`` with ``--requests`` and ``--rounds`` from the command line."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000, help="sequential requests per path")
     parser.add_argument("--rounds", type=int, default=10, help="rotating rounds the cells are measured in")
     arguments = parser.parse_args()
     asyncio.run(main(arguments.requests, arguments.rounds))
+
+
+if __name__ == "__main__":
+    run_in_rounds(main, __doc__)

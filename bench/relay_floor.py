@@ -20,11 +20,8 @@ Run: ``.venv/bin/python bench/relay_floor.py [--requests 2000] [--rounds 10]``.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import contextlib
 import functools
-import json
 import subprocess
 import sys
 import tempfile
@@ -33,19 +30,18 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import numpy as np
 import tritonclient.grpc.aio as triton
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.predict import Call, measure_rounds, upload, warm_every_batch_size
-from bench.predict_stream import direct_client
+from bench.predict import Call, measure_sequential_and_c32, small_input, upload, warm_every_batch_size
+from bench.predict_stream import bench_small_worker, run_in_rounds
 from bench.processes import THIS_PROCESS, pid_listening_on
 from bench.raw_http import RawHttp
 from services.common.heap import freeze_startup_heap
 from services.launcher.backing import port_open
 from tests.inference.models import onnx_bytes
-from tests.procs import RATE_LIMITS_OFF, Mesh, free_port, run_mesh
+from tests.procs import RATE_LIMITS_OFF, free_port, run_mesh
 
 REFERENCE = "direct Triton gRPC"
 
@@ -75,19 +71,16 @@ def floor_processes(triton_http_port: int, model: str) -> Iterator[tuple[int, di
 
 async def main(requests: int, rounds: int) -> None:
     """Runs the paths and prints the table."""
-    x = np.random.default_rng(0).standard_normal((1, 4)).astype(np.float32)
-    body = json.dumps(
-        {"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32", "data": x.reshape(-1).tolist()}]}
-    ).encode()
+    x, body = small_input()
     env = {"MESHSERVE_INFERENCE_WORKERS": "1", **RATE_LIMITS_OFF}
     with tempfile.TemporaryDirectory() as tmp, run_mesh(Path(tmp), env) as mesh:
         with httpx.Client(base_url=mesh.base_url, timeout=300) as http:
             upload(http, "bench-small", onnx_bytes())
         mesh_rest = RawHttp("127.0.0.1", mesh.ports["gateway"])
         await mesh_rest.post_json("/v2/models/bench-small/infer", body)  # loads the model
-        triton_name, grpc_address = await direct_client(mesh)
-        http_port, triton_pid = await triton_worker(mesh)
-        direct = triton.InferenceServerClient(grpc_address)
+        triton_name, worker = await bench_small_worker(mesh)
+        http_port, triton_pid = int(worker.http_address.rsplit(":", 1)[1]), worker.pid
+        direct = triton.InferenceServerClient(worker.grpc_address)
         await warm_every_batch_size(direct, triton_name, 4, 32)
         item = triton.InferInput("x", [1, 4], "FP32")
         item.set_data_from_numpy(x)
@@ -120,9 +113,8 @@ async def main(requests: int, rounds: int) -> None:
                 f"\nmodel bench-small (MLP 4-8-3), {requests} sequential requests per path and {requests * 2}"
                 f" per c32 cell, in {rounds} rotating rounds; one Triton worker, CPU only"
             )
-            sequential, cpu = await measure_rounds(paths, requests, rounds, processes)
-            concurrent, cpu_c32 = await measure_rounds(paths, requests * 2, rounds, processes, 32, warmup=4)
-            report(paths, sequential, concurrent, {"sequential": cpu, "c32": cpu_c32})
+            sequential, concurrent, cpu = await measure_sequential_and_c32(paths, requests, rounds, processes)
+            report(paths, sequential, concurrent, cpu)
             for client in (floor, direct_http, mesh_rest):
                 await client.close()
         await direct.close()
@@ -168,21 +160,5 @@ def report(
     )
 
 
-async def triton_worker(mesh: Mesh) -> tuple[int, int]:
-    """The worker's Triton HTTP port and process id, as the inference service tells them."""
-    import grpc
-
-    from meshserve.v1 import inference_pb2 as ipb
-    from meshserve.v1 import inference_pb2_grpc as ipb_grpc
-
-    async with grpc.aio.insecure_channel(mesh.address("inference")) as channel:
-        workers = (await ipb_grpc.InferenceServiceStub(channel).ListWorkers(ipb.ListWorkersRequest())).workers
-    return int(workers[0].http_address.rsplit(":", 1)[1]), workers[0].pid
-
-
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="sequential requests per path")
-    parser.add_argument("--rounds", type=int, default=10, help="rotating rounds the cells are measured in")
-    arguments = parser.parse_args()
-    asyncio.run(main(arguments.requests, arguments.rounds))
+    run_in_rounds(main, __doc__)
