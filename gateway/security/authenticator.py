@@ -2,7 +2,8 @@
 
 JWTs are verified here (same secret, pinned algorithm, checked claims) and refused when their
 session is in the revocation set. API keys are resolved by the auth service once and the result is
-reused for ``key_cache_seconds``; the revocation poller drops a revoked key within one poll.
+reused for ``key_cache_seconds`` (requests that find a key's look-up missing or expired at the same
+moment share one call); the revocation poller drops a revoked key within one poll.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from services.auth.jwt_codec import AccessClaims, JwtCodec, looks_like_jwt
 from services.auth.keys import looks_like_key
 from services.auth.principal import Principal
 from services.common.errors import AuthenticationFailed
+from services.common.single_flight import SingleFlight
 
 #: Asks the auth service for the principal behind an API key.
 KeyResolver = Callable[[str], Awaitable[Principal]]
@@ -53,6 +55,7 @@ class Authenticator:
         self.key_ttl = key_ttl
         self.revoked = revoked
         self._keys: dict[str, tuple[Principal, float]] = {}
+        self._resolving: SingleFlight[str, Principal] = SingleFlight()
         # Exact token strings already verified (signature and claims), kept until they expire.
         self._verified: dict[str, AccessClaims] = {}
 
@@ -81,7 +84,7 @@ class Authenticator:
         if cached is not None and cached[1] > now and cached[0].api_key_id not in self.revoked.keys:
             principal = cached[0]
         else:
-            principal = await self.resolve_key(credential)
+            principal = await self._resolving.do(digest, lambda: self.resolve_key(credential))
             self._keys[digest] = (principal, now + self.key_ttl)
             if len(self._keys) > 10_000:  # bound the cache: drop the stalest half
                 for old in sorted(self._keys, key=lambda d: self._keys[d][1])[:5_000]:

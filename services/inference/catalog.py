@@ -19,6 +19,7 @@ from meshserve.v1 import registry_pb2_grpc as rpb_grpc
 from services.common.clients import ChannelPool, call_metadata, unary_call
 from services.common.context import remaining_seconds
 from services.common.errors import MeshError, ModelLoadFailed
+from services.common.single_flight import SingleFlight
 from services.inference.repository import ModelSpec
 from services.inference.tensors import spec_json
 
@@ -72,7 +73,7 @@ class RegistryCatalog:
         self._unreachable_until = 0.0
         self._cache: dict[tuple[str, str], tuple[float, CatalogEntry]] = {}
         #: The look-up in flight per key, which concurrent callers share.
-        self._asking: dict[tuple[str, str], asyncio.Future[CatalogEntry]] = {}
+        self._asking: SingleFlight[tuple[str, str], CatalogEntry] = SingleFlight()
         #: Bumped by :meth:`forget`: a look-up sent before it does not fill the cache after it.
         self._generation = 0
 
@@ -92,19 +93,7 @@ class RegistryCatalog:
             age = now - hit[0]
             if age < self.ttl or (now < self._unreachable_until and age < self.stale_seconds):
                 return hit[1]
-        asking = self._asking.get(key)
-        if asking is None:
-            asking = asyncio.ensure_future(self._ask(key, hit, now))
-            self._asking[key] = asking
-            asking.add_done_callback(lambda done: self._settled(key, done))
-        # A caller that gives up (cancelled, past its deadline) leaves the shared call to the others.
-        return await asyncio.shield(asking)
-
-    def _settled(self, key: tuple[str, str], done: asyncio.Future[CatalogEntry]) -> None:
-        if self._asking.get(key) is done:
-            del self._asking[key]
-        if not done.cancelled():
-            done.exception()  # read here too, so a failure whose callers all left is not logged as lost
+        return await self._asking.do(key, lambda: self._ask(key, hit, now))
 
     async def _ask(
         self, key: tuple[str, str], hit: tuple[float, CatalogEntry] | None, now: float
@@ -147,7 +136,7 @@ class RegistryCatalog:
     def forget(self) -> None:
         """Drops cached look-ups (after loads and unloads); look-ups in flight are not shared after it."""
         self._cache.clear()
-        self._asking.clear()
+        self._asking.forget()
         self._generation += 1
 
     async def fetch(self, entry: CatalogEntry) -> Path:
