@@ -15,6 +15,7 @@ from meshserve.v1 import common_pb2
 from services.common import errors
 from services.common.errors import GRPC_TO_HTTP, REASON_TO_GRPC, MeshError
 from services.common.facts import facts_as_struct
+from tests.grpc_servers import start_servicer
 
 DOCUMENTED_HTTP = {  # ARCHITECTURE.md, "Errors"
     grpc.StatusCode.INVALID_ARGUMENT: 400,
@@ -100,10 +101,9 @@ async def test_error_survives_the_wire(monkeypatch: pytest.MonkeyPatch) -> None:
     # Other tests build in-process gateways with auth on; this server runs with auth off.
     monkeypatch.setattr(internal_auth, "_current", [internal_auth.InternalAuthSettings(enable_auth=False)])
 
-    server = grpc.aio.server(interceptors=[ServerInterceptor()])
-    pb_grpc.add_AutoscalerServiceServicer_to_server(_Failing(), server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
+    server, port = await start_servicer(
+        pb_grpc.add_AutoscalerServiceServicer_to_server, _Failing(), interceptors=[ServerInterceptor()]
+    )
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
             stub = pb_grpc.AutoscalerServiceStub(channel)

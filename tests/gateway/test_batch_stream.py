@@ -26,6 +26,7 @@ from services.common.context import REQUEST_ID_HEADER, request_id_var
 from services.common.errors import DeadlineExceeded
 from services.common.multiplex import answer_concurrently
 from services.common.settings import MeshEndpoints
+from tests.grpc_servers import start_servicer
 
 
 class Service(ipb_grpc.InferenceServiceServicer):
@@ -83,11 +84,7 @@ class Service(ipb_grpc.InferenceServiceServicer):
 
 
 async def serving(servicer: Service) -> tuple[grpc.aio.Server, int]:
-    server = grpc.aio.server()
-    ipb_grpc.add_InferenceServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
-    return server, port
+    return await start_servicer(ipb_grpc.add_InferenceServiceServicer_to_server, servicer)
 
 
 @pytest.fixture(autouse=True)

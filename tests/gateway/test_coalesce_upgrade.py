@@ -18,6 +18,7 @@ from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.common.context import REQUEST_ID_HEADER, request_id_var
 from services.common.settings import MeshEndpoints
+from tests.grpc_servers import start_servicer
 
 
 class _BeforePredictBatch(ipb_grpc.InferenceServiceServicer):
@@ -49,10 +50,7 @@ async def test_an_inference_service_without_predict_batch_gets_calls_of_their_ow
 
     monkeypatch.setattr(internal_auth, "_current", [internal_auth.InternalAuthSettings(enable_auth=False)])
     old = _BeforePredictBatch()
-    server = grpc.aio.server()
-    ipb_grpc.add_InferenceServiceServicer_to_server(old, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
+    server, port = await start_servicer(ipb_grpc.add_InferenceServiceServicer_to_server, old)
     clients = MeshClients(
         MeshEndpoints(inference_address=f"127.0.0.1:{port}"), call_timeout=10, predict_calls=1
     )

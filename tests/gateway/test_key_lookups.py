@@ -19,6 +19,7 @@ from meshserve.v1 import auth_pb2_grpc as pb_grpc
 from services.auth.jwt_codec import JwtCodec
 from services.auth.principal import Principal
 from services.common.errors import AuthenticationFailed
+from tests.grpc_servers import start_servicer
 
 KEY = "msk_k1_0123456789abcdef"
 REQUESTS = 32
@@ -43,10 +44,7 @@ class SlowAuth(pb_grpc.AuthServiceServicer):
 @pytest.fixture
 async def auth() -> AsyncIterator[tuple[SlowAuth, Authenticator]]:
     servicer = SlowAuth()
-    server = grpc.aio.server()
-    pb_grpc.add_AuthServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
+    server, port = await start_servicer(pb_grpc.add_AuthServiceServicer_to_server, servicer)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     stub = pb_grpc.AuthServiceStub(channel)
 

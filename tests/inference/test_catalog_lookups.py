@@ -19,6 +19,7 @@ from services.common.clients import ChannelPool
 from services.common.errors import MeshError
 from services.common.settings import MeshEndpoints
 from services.inference.catalog import RegistryCatalog
+from tests.grpc_servers import start_servicer
 
 CALLERS = 32
 
@@ -48,10 +49,7 @@ class SlowRegistry(rpb_grpc.RegistryServiceServicer):
 @pytest.fixture
 async def registry() -> AsyncIterator[tuple[SlowRegistry, int]]:
     servicer = SlowRegistry()
-    server = grpc.aio.server()
-    rpb_grpc.add_RegistryServiceServicer_to_server(servicer, server)
-    port = server.add_insecure_port("127.0.0.1:0")
-    await server.start()
+    server, port = await start_servicer(rpb_grpc.add_RegistryServiceServicer_to_server, servicer)
     yield servicer, port
     await server.stop(None)
 
