@@ -30,8 +30,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 TOKEN = secrets.token_urlsafe(24)
 FREE, PRO = 12, 4
-#: Four tokens each: SmolLM2's end-of-turn token banned, so every generation is the same length.
-SAMPLING = pb.SamplingParams(max_tokens=4, temperature=0.0, logit_bias={2: -100.0})
+#: Sixteen tokens each: SmolLM2's end-of-turn token banned, so every generation is the same length.
+#: Long enough that the free queue lasts a few seconds: with four tokens it drained in about a
+#: second, and once, beside a busy test worker, before the test had seen it form.
+SAMPLING = pb.SamplingParams(max_tokens=16, temperature=0.0, logit_bias={2: -100.0})
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +95,10 @@ def test_premium_generations_wait_a_fraction_of_free_ones(one_slot_mesh: Mesh) -
         deadline = time.monotonic() + 60
         while waiting(stub) < FREE // 2:  # a queue has formed behind the one slot
             assert time.monotonic() < deadline, "no queue formed"
+            assert any(t.is_alive() for t in free), (
+                "the free requests ended before a queue was seen",
+                results,
+            )
             time.sleep(0.05)
         for i in range(PRO):  # one premium caller, one request after another, while free ones queue
             run("pro", f"Premium question {i}:")
