@@ -84,15 +84,20 @@ class Authenticator:
         if cached is not None and cached[1] > now and cached[0].api_key_id not in self.revoked.keys:
             principal = cached[0]
         else:
-            principal = await self._resolving.do(digest, lambda: self.resolve_key(credential))
-            self._keys[digest] = (principal, now + self.key_ttl)
-            if len(self._keys) > 10_000:  # bound the cache: drop the stalest half
-                for old in sorted(self._keys, key=lambda d: self._keys[d][1])[:5_000]:
-                    del self._keys[old]
+            principal = await self._resolving.do(digest, lambda: self._look_up(credential, digest))
         if principal.expires_at and principal.expires_at < time.time():
             raise AuthenticationFailed("API key expired", details={"credential": "api_key"})
         if principal.api_key_id in self.revoked.keys:
             raise AuthenticationFailed("API key revoked", details={"credential": "api_key"})
+        return principal
+
+    async def _look_up(self, credential: str, digest: str) -> Principal:
+        """Asks the auth service for a key's principal and keeps it for ``key_ttl``."""
+        principal = await self.resolve_key(credential)
+        self._keys[digest] = (principal, time.monotonic() + self.key_ttl)
+        if len(self._keys) > 10_000:  # bound the cache: drop the stalest half
+            for old in sorted(self._keys, key=lambda d: self._keys[d][1])[:5_000]:
+                del self._keys[old]
         return principal
 
     def drop_key(self, key_id: str) -> None:

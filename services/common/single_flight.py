@@ -8,9 +8,12 @@ registry for one model about twenty times per expiry at 32 concurrent prediction
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
-from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Coroutine, Hashable
+from typing import Any, Generic, TypeVar
+
+from services.common.context import deadline_var
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -22,16 +25,20 @@ class SingleFlight(Generic[K, V]):
     def __init__(self) -> None:
         self._calls: dict[K, asyncio.Future[V]] = {}
 
-    async def do(self, key: K, call: Callable[[], Awaitable[V]]) -> V:
+    async def do(self, key: K, call: Callable[[], Coroutine[Any, Any, V]]) -> V:
         """The answer of the call in flight for ``key``, or of ``call()`` started now.
 
-        The call runs in a task of its own (in the first caller's context): a caller that gives up
-        (cancelled, past its deadline) leaves it to the others. A failure reaches every caller that
-        waited for it and is not kept: the next caller starts a new call.
+        The call runs in a task of its own, in the first caller's context (its request id and
+        trace) but not under its deadline: it answers callers with other deadlines, and keeps its
+        own timeout. A caller that gives up (cancelled, past its deadline) leaves it to the others.
+        A failure reaches every caller that waited for it and is not kept: the next caller starts
+        a new call.
         """
         running = self._calls.get(key)
         if running is None:
-            running = asyncio.ensure_future(call())
+            context = contextvars.copy_context()
+            context.run(deadline_var.set, None)
+            running = asyncio.get_running_loop().create_task(call(), context=context)
             self._calls[key] = running
             running.add_done_callback(functools.partial(self._settled, key))
         return await asyncio.shield(running)

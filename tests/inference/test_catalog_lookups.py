@@ -5,6 +5,7 @@ in-process on a real socket, answering slowly enough that the callers overlap)."
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,10 @@ from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import registry_pb2 as rpb
 from meshserve.v1 import registry_pb2_grpc as rpb_grpc
 from services.common.clients import ChannelPool
+from services.common.context import deadline_var
 from services.common.errors import MeshError
 from services.common.settings import MeshEndpoints
-from services.inference.catalog import RegistryCatalog
+from services.inference.catalog import CatalogEntry, RegistryCatalog
 from tests.grpc_servers import start_servicer
 
 CALLERS = 32
@@ -76,6 +78,23 @@ async def test_concurrent_lookups_share_one_call_and_one_more_after_expiry(
     second = await asyncio.gather(*(catalog.resolve("mlp") for _ in range(CALLERS)))
     assert servicer.calls == 2
     assert {entry.key for entry in second} == {"mlp@2"}
+
+
+async def test_the_shared_lookup_is_not_held_to_the_first_callers_deadline(
+    registry: tuple[SlowRegistry, int], catalog: RegistryCatalog
+) -> None:
+    servicer, _ = registry
+
+    async def in_a_hurry() -> CatalogEntry:
+        deadline_var.set(time.monotonic() + 0.05)  # its own request has 50 ms left; the registry takes 200
+        return await catalog.resolve("mlp")
+
+    hurried = asyncio.ensure_future(in_a_hurry())
+    await asyncio.sleep(0.01)
+    patient = await catalog.resolve("mlp")  # no deadline of its own
+    assert patient.key == "mlp@1"
+    assert (await hurried).key == "mlp@1"
+    assert servicer.calls == 1
 
 
 async def test_a_caller_that_leaves_does_not_cancel_the_shared_lookup(
