@@ -51,6 +51,7 @@ class RelayStreams:
         self.waiting: dict[bytes, asyncio.Future[bytes]] = {}
         self.queues: list[asyncio.Queue[bytes]] = []
         self.turn = itertools.cycle(range(STREAMS))
+        self.readers: list[asyncio.Task[None]] = []  # held: the loop keeps only weak references
 
     def open(self) -> None:
         """Opens the channel and its streams (inside the running event loop)."""
@@ -58,7 +59,7 @@ class RelayStreams:
         for _ in range(STREAMS):
             queue: asyncio.Queue[bytes] = asyncio.Queue()
             call = channel.stream_stream(METHOD)(self._messages(queue))
-            asyncio.get_running_loop().create_task(self._answers(call))
+            self.readers.append(asyncio.get_running_loop().create_task(self._answers(call)))
             self.queues.append(queue)
 
     async def send(self, body: bytes) -> bytes:
@@ -116,9 +117,13 @@ async def relay_server(port: int, triton_http_port: int, model: str) -> None:
         async def answer(message: bytes) -> None:
             answers.put_nowait(message[:ID_BYTES] + await triton.post_json(path, message[ID_BYTES:]))
 
+        answering: set[asyncio.Task[None]] = set()  # held: the loop keeps only weak references
+
         async def read() -> None:
             async for message in requests:
-                asyncio.get_running_loop().create_task(answer(message))
+                task = asyncio.get_running_loop().create_task(answer(message))
+                answering.add(task)
+                task.add_done_callback(answering.discard)
 
         reading = asyncio.get_running_loop().create_task(read())
         try:
