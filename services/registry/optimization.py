@@ -14,8 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from services.common.errors import InvalidInput
+
+if TYPE_CHECKING:
+    import onnx
 
 LEVELS = {
     "basic": "ORT_ENABLE_BASIC",
@@ -106,12 +110,34 @@ def optimize_onnx(source: Path, target: Path, chosen: OptimizePlan) -> list[str]
         raise InvalidInput(f"onnxruntime could not optimise the model: {error}") from None
     model = onnx.load(str(target))
     applied = [f"onnxruntime graph optimisation {chosen.ort_level}: {before} → {len(model.graph.node)} nodes"]
-    if chosen.fp16:
-        from onnxruntime.transformers.float16 import convert_float_to_float16
-        from onnxruntime.transformers.onnx_model import OnnxModel
-
-        converted = OnnxModel(convert_float_to_float16(model, keep_io_types=True))
-        converted.topological_sort()  # the converter appends its input casts last; the checker wants order
-        onnx.save(converted.model, str(target))
+    if chosen.fp16 and _weights_are_fp16(model):
+        applied.append("weights already FP16 (an FP16 version optimised again): not converted twice")
+    elif chosen.fp16:
+        onnx.save(_to_fp16(model), str(target))
         applied.append("weights and activations converted to FP16 (inputs and outputs keep their types)")
     return applied
+
+
+def _weights_are_fp16(model: onnx.ModelProto) -> bool:
+    """Whether a model's weights are FP16 and none FP32: a version this module converted before.
+
+    Converting one again would add the converter's input and output casts a second time, under the
+    names the first ones hold, and leave a graph with a cycle.
+    """
+    from onnx import TensorProto
+
+    types = {initializer.data_type for initializer in model.graph.initializer}
+    return TensorProto.FLOAT16 in types and TensorProto.FLOAT not in types
+
+
+def _to_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
+    """The model with FP32 weights and activations in FP16, its inputs and outputs kept FP32."""
+    from onnxruntime.transformers.float16 import convert_float_to_float16
+    from onnxruntime.transformers.onnx_model import OnnxModel
+
+    try:
+        converted = OnnxModel(convert_float_to_float16(model, keep_io_types=True))
+        converted.topological_sort()  # the converter appends its input casts last; the checker wants order
+    except Exception as error:  # the converter's own exceptions carry the reason
+        raise InvalidInput(f"the model could not be converted to FP16: {error}") from None
+    return converted.model
