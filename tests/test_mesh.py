@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import grpc
 import httpx
@@ -25,7 +28,7 @@ from meshserve.v1 import (
     speech_pb2_grpc,
 )
 from services.common.settings import SERVICE_NAMES
-from tests.procs import Mesh
+from tests.procs import ROOT, Mesh
 
 pytestmark = pytest.mark.integration
 
@@ -108,6 +111,24 @@ def test_killed_service_is_reported_and_restarted(mesh: Mesh) -> None:
     state = json.loads((mesh.data_dir / "launcher.json").read_text())
     assert state["processes"]["speech"]["restarts"] >= 1
     assert state["processes"]["speech"]["pid"] != pid
+
+
+def test_a_second_mesh_on_the_same_ports_stops_at_once_saying_why(mesh: Mesh, tmp_path: Path) -> None:
+    ports = {f"MESHSERVE_{name.upper()}_PORT": str(port) for name, port in mesh.ports.items()}
+    second = subprocess.run(
+        [sys.executable, "-m", "services.launcher", "up"],
+        cwd=ROOT,
+        env={**os.environ, **ports, "MESHSERVE_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert f"gateway on 127.0.0.1:{mesh.ports['gateway']}" in second.stderr
+    assert f"inference on 127.0.0.1:{mesh.ports['inference']}" in second.stderr
+    assert "already running" in second.stderr and "starting" not in second.stdout
+    assert not (tmp_path / "launcher.json").exists()  # nothing was started, nothing recorded
+    assert httpx.get(f"{mesh.base_url}/health", timeout=5).status_code == 200
 
 
 @pytest.mark.parametrize(

@@ -98,6 +98,16 @@ async def run_mesh(settings: LauncherSettings) -> int:
     except ValueError as error:  # a configuration variable with a value it cannot take
         print(f"meshserve: {error}", file=sys.stderr, flush=True)
         return 2
+    taken = supervisor.addresses_in_use()
+    if taken:  # its processes would fail to bind, restart for ever, and its probes reach the others
+        print(
+            f"meshserve: already in use: {', '.join(taken)}. Is a mesh already running here "
+            "(`meshserve status`)? Stop it, or give this one other ports (MESHSERVE_GATEWAY_PORT, "
+            "MESHSERVE_<SERVICE>_PORT).",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

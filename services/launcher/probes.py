@@ -1,6 +1,10 @@
-"""Readiness probes: gRPC health for services, HTTP /health reachability for the gateway."""
+"""Readiness probes: gRPC health for services, HTTP /health reachability for the gateway; and
+whether a port is still free to listen on."""
 
 from __future__ import annotations
+
+import errno
+import socket
 
 import grpc
 import httpx
@@ -26,3 +30,17 @@ async def http_answering(url: str, timeout: float = 1.0) -> int:
             return (await client.get(url)).status_code
     except httpx.HTTPError:
         return 0
+
+
+def port_taken(host: str, port: int) -> bool:
+    """Whether another socket already listens on host:port (so a server started there could not).
+
+    Binds as the mesh's servers do, with SO_REUSEADDR, so the TIME_WAIT connections of a mesh just
+    stopped do not count. Any other failure (an address this machine does not have) is left to the
+    server to report.
+    """
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as error:
+        return error.errno == errno.EADDRINUSE
+    return False

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from services.common.children import dying_with_parent
 from services.common.settings import SERVICE_NAMES
-from services.launcher.probes import grpc_serving, http_answering
+from services.launcher.probes import grpc_serving, http_answering, port_taken
 from services.launcher.settings import LauncherSettings
 
 PROCESS_NAMES: tuple[str, ...] = (*SERVICE_NAMES, "gateway")
@@ -146,6 +146,15 @@ class Supervisor:
                     env=replica_environment(self.settings, name, replica, port),
                 )
         self.env = mesh_environment(self.settings)
+
+    def addresses_in_use(self) -> list[str]:
+        """``"<process> on <host:port>"`` for each address of the mesh that something else listens on."""
+        taken = []
+        for name, managed in self.processes.items():
+            host, _, port = managed.address.rpartition(":")
+            if port_taken(host, int(port)):
+                taken.append(f"{name} on {managed.address}")
+        return taken
 
     async def spawn(self, managed: ManagedProcess) -> None:
         """Starts one child with its output appended to its log file."""
