@@ -103,14 +103,15 @@ def optimize_onnx(source: Path, target: Path, chosen: OptimizePlan) -> list[str]
     options = ort.SessionOptions()
     options.graph_optimization_level = getattr(ort.GraphOptimizationLevel, chosen.ort_level)
     options.optimized_model_filepath = str(target)
-    before = len(onnx.load(str(source), load_external_data=False).graph.node)
+    original = onnx.load(str(source), load_external_data=False)  # the types and nodes, not the weights
+    before = len(original.graph.node)
     try:
         ort.InferenceSession(str(source), options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime's own exceptions carry the reason
         raise InvalidInput(f"onnxruntime could not optimise the model: {error}") from None
     model = onnx.load(str(target))
     applied = [f"onnxruntime graph optimisation {chosen.ort_level}: {before} → {len(model.graph.node)} nodes"]
-    if chosen.fp16 and _weights_are_fp16(model):
+    if chosen.fp16 and _weights_are_fp16(original):
         applied.append("weights already FP16 (an FP16 version optimised again): not converted twice")
     elif chosen.fp16:
         onnx.save(_to_fp16(model), str(target))
@@ -122,7 +123,9 @@ def _weights_are_fp16(model: onnx.ModelProto) -> bool:
     """Whether a model's weights are FP16 and none FP32: a version this module converted before.
 
     Converting one again would add the converter's input and output casts a second time, under the
-    names the first ones hold, and leave a graph with a cycle.
+    names the first ones hold, and leave a graph with a cycle. It is asked of the model as stored:
+    onnxruntime's optimisation at the ``all`` level folds the casts it inserts before FP16 weights
+    (the CPU has no FP16 kernels for them) into FP32 copies.
     """
     from onnx import TensorProto
 
