@@ -281,7 +281,9 @@ class WorkerPool:
         if placement is None:
             return 0
         async with placement.lock:
-            freed = self.memory_bytes(name)
+            # Nothing on a worker, nothing freed: Triton ends an unloaded model's stub processes a
+            # moment after it answers, and measuring them then counted their memory again.
+            freed = self.memory_bytes(name) if placement.workers else 0
             for worker_id in list(placement.workers):
                 client = self.clients.get(worker_id)
                 if client is not None:

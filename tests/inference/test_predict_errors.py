@@ -103,6 +103,8 @@ def test_unloaded_model_everywhere(http: httpx.Client, triton_mesh: Mesh, upload
     assert loaded["loaded"] is True and loaded["memory_bytes"] > 0
     unload = http.delete("/api/v1/models/mlp-onnx/unload")
     assert unload.status_code == 200 and unload.json()["freed_memory_bytes"] > 0
+    again = http.delete("/api/v1/models/mlp-onnx/unload")  # nothing loaded now: nothing to free
+    assert again.status_code == 200 and again.json()["freed_memory_bytes"] == 0, again.text
     try:
         for method, path, body in rest_calls("mlp-onnx", rows):
             check(http.request(method, path, json=body), 409, "MODEL_NOT_LOADED")
