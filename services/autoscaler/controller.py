@@ -155,7 +155,8 @@ class Autoscaler:
         AUTOSCALER_METRIC.labels(policy.target, policy.target_metric).set(verdict.metric_value)
         if not verdict.changes:
             return None
-        return await self._carry_out(policy.target, verdict, reading.inputs(), "policy", now)
+        decision, _ = await self._carry_out(policy.target, verdict, reading.inputs(), "policy", now)
+        return decision  # a driver failure is in it (applied false, the reason); the loop goes on
 
     def _smoothed(self, target: str, metrics: dict[str, float], now: float) -> dict[str, float]:
         """The mean of each metric over the last ``window`` seconds: in-flight and queue depth are
@@ -170,14 +171,15 @@ class Autoscaler:
 
     async def _carry_out(
         self, target: str, verdict: Verdict, inputs: dict[str, float], trigger: str, now: float
-    ) -> Decision:
-        applied = True
+    ) -> tuple[Decision, MeshError | None]:
+        """Applies a verdict and records it as a decision; returns it with the driver's failure."""
+        applied, failure = True, None
         reason = verdict.reason
         decided_at = rfc3339(time.time())  # when decided; the driver may take seconds to carry it out
         try:
             await self.driver.apply(target, verdict.to_replicas, reason)
         except MeshError as error:
-            applied = False
+            applied, failure = False, error
             reason = f"{reason}; driver failed: {error.message}"
         memory = self.memory.setdefault(target, Memory())
         if applied:
@@ -199,7 +201,7 @@ class Autoscaler:
         if applied:
             status.replicas = verdict.to_replicas
             status.last_scale_time = decision.time
-        return decision
+        return decision, failure
 
     def _record(self, decision: Decision) -> None:
         self.decisions.appendleft(decision)
@@ -238,11 +240,12 @@ class Autoscaler:
             verdict = Verdict(current, wanted, wanted, float(replicas), why)
             inputs = {"requested": float(replicas), "replicas": float(current)}
             now = self.clock()
-            decision = await self._carry_out(target, verdict, inputs, "manual", now)
+            decision, failure = await self._carry_out(target, verdict, inputs, "manual", now)
+            if failure is not None:  # recorded, and whoever asked is told why (an unknown model: 404)
+                raise failure
             # A manual change holds the loop off in both directions for the cooldowns.
             memory = self.memory.setdefault(target, Memory())
-            if decision.applied:
-                memory.last_up = memory.last_down = now
+            memory.last_up = memory.last_down = now
             return decision
 
     # ---- watching ------------------------------------------------------------------------------

@@ -93,6 +93,15 @@ def test_a_number_too_large_for_the_contract_is_a_bad_request(mesh: Mesh) -> Non
     assert_envelope(response.json(), "openai", "out of range")
 
 
+def test_scaling_a_model_that_does_not_exist_is_not_found(mesh: Mesh) -> None:
+    response = httpx.post(
+        f"{mesh.base_url}/autoscaler/scale", json={"model_name": "no-such-model", "replicas": 2}, timeout=30
+    )
+    assert response.status_code == 404, response.text
+    body = response.json()
+    assert body["success"] is False and body["code"] == "MODEL_NOT_FOUND" and "no-such-model" in body["error"]
+
+
 def test_an_infinite_penalty_is_refused_naming_the_field(mesh: Mesh) -> None:
     response = httpx.post(
         f"{mesh.base_url}/api/ai/inference",

@@ -247,6 +247,16 @@ async def test_failures_are_recorded_not_raised() -> None:
     assert not decision.applied and "driver failed" in decision.reason
 
 
+async def test_a_manual_scale_the_driver_refuses_is_recorded_and_raised() -> None:
+    scaler, _source, driver, _clock = make(POLICY)
+    driver.broken = True
+    with pytest.raises(BackendUnavailable, match="driver down"):
+        await scaler.scale("m", 2, "operator")
+    [decision] = scaler.decisions
+    assert not decision.applied and "driver failed: driver down" in decision.reason
+    assert decision.trigger == "manual" and driver.applied == []
+
+
 async def test_watchers_receive_decisions_for_their_target() -> None:
     scaler, source, _driver, _clock = make(POLICY)
     received: list[int] = []
