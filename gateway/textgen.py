@@ -52,6 +52,7 @@ def generate_request(
     seed: int | None = None,
     logit_bias: dict[str, float] | None = None,
     n: int = 1,
+    best_of: int | None = None,
     logprobs: bool = False,
     top_logprobs: int | None = None,
     response_format: pb.ResponseFormat | None = None,
@@ -60,6 +61,7 @@ def generate_request(
     tool_choice_name: str = "",
     request_id: str = "",
     user: str | None = None,
+    echo: bool = False,
 ) -> pb.GenerateRequest:
     """The canonical request; ranges are checked by the inference service, not here (JSON's
     string token ids only become the contract's integers)."""
@@ -70,6 +72,7 @@ def generate_request(
         presence_penalty=presence_penalty or 0.0,
         logit_bias=_token_ids(logit_bias or {}),
         n=n,
+        best_of=best_of or 0,
         logprobs=logprobs,
         top_logprobs=top_logprobs or 0,
         response_format=response_format,
@@ -95,6 +98,7 @@ def generate_request(
         tool_choice=tool_choice,
         tool_choice_name=tool_choice_name,
         user=user or "",
+        echo=echo,
     )
 
 

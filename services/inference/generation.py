@@ -52,6 +52,7 @@ def sampling_from_proto(s: pb.SamplingParams) -> SamplingRequest:
         seed=s.seed if s.HasField("seed") else None,
         logit_bias=tuple(sorted(s.logit_bias.items())),
         n=s.n or 1,
+        best_of=s.best_of,
         logprobs=s.logprobs,
         top_logprobs=s.top_logprobs,
         response_format=response_format_from_proto(s.response_format)
@@ -89,6 +90,7 @@ def request_from_proto(request: pb.GenerateRequest) -> GenerationRequest:
             name=request.tool_choice_name,
         ),
         user=request.user,
+        echo=request.echo,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import Field, StrictInt
+from pydantic import Field, StrictBool, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.openai.replies import answer
@@ -24,6 +24,11 @@ class CompletionRequest(GenerationBody):
     logprobs: StrictInt | None = Field(
         None, description="Return each token's log-probability with this many alternatives (0 to 20)."
     )
+    best_of: StrictInt | None = Field(
+        None, description="Candidates to generate (n to 8); the n most likely are returned, best first."
+    )
+    echo: StrictBool = Field(False, description="Each choice's text starts with the prompt.")
+    suffix: str | None = Field(None, description="Not supported: the models have no fill-in-the-middle mode.")
 
 
 def single_prompt(prompt: str | list[str]) -> str:
@@ -46,9 +51,16 @@ def single_prompt(prompt: str | list[str]) -> str:
 )
 async def create_completion(body: CompletionRequest, request: Request, clients: Clients) -> Any:
     """Completes a prompt; ``stream: true`` answers with SSE chunks."""
+    if body.suffix:
+        raise InvalidInput(
+            "suffix is not supported: the models here have no fill-in-the-middle mode",
+            details={"field": "suffix"},
+        )
     canonical = generate_request(
         model=body.model,
         prompt=single_prompt(body.prompt),
+        best_of=body.best_of,
+        echo=body.echo,
         max_tokens=body.max_tokens,
         logprobs=body.logprobs is not None,
         top_logprobs=body.logprobs,

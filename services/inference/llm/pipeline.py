@@ -9,7 +9,9 @@ The stages, in order, composed here rather than through class inheritance:
 2. **validation** (:func:`~services.inference.llm.requests.build_job`) before any worker sees it;
 3. the **response cache** answers a deterministic request that a prefetch stored, else
 4. the **engine** generates it (:class:`~services.inference.llm.service.GenerationService`: placement
-   and continuous batching on a Triton worker, ``n`` choices as ``n`` sequences);
+   and continuous batching on a Triton worker, ``n`` choices as ``n`` sequences); with ``best_of``
+   the most likely of its candidates are kept, and with ``echo`` each choice starts with the prompt
+   (:mod:`services.inference.llm.candidates`);
 5. with **tools**, each choice's reply is held until it ends and becomes a tool call when it is one
    (:mod:`services.inference.llm.tools`);
 6. **postprocessing plugins** rewrite each choice's text as it streams;
@@ -34,6 +36,7 @@ from services.common.metering import usage_record
 from services.inference.advanced.cache import Cache, CachedCompletion, cache_key
 from services.inference.experiments.router import ExperimentRouter
 from services.inference.jobs.webhooks import WebhookHub
+from services.inference.llm.candidates import echoed, most_likely
 from services.inference.llm.chunks import Chunk, TokenLogprob, UsageTally
 from services.inference.llm.requests import GenerationJob, GenerationRequest
 from services.inference.llm.service import GenerationService
@@ -88,8 +91,13 @@ class GenerationPipeline:
         job = self.job(request)
         tally = UsageTally()
         chunks = self._cached_or_generated(job, store_ttl, tally)
+        if job.keep:
+            chunks = most_likely(chunks, job.keep)
+        if job.echo:
+            chunks = echoed(chunks, job.prompt)
+        returned = job.keep or job.n
         if routed is not None and self.experiments is not None:
-            chunks = self.experiments.observed(chunks, routed, job.n)
+            chunks = self.experiments.observed(chunks, routed, returned)
         if job.tools.active:
             chunks = _tool_calls(chunks, job.tools)
         if stages.post:
@@ -108,7 +116,7 @@ class GenerationPipeline:
             failed = True
             raise
         finally:  # a caller may close the stream once it has every choice: that is still "ok"
-            outcome = "error" if failed else ("ok" if finished >= job.n else "cancelled")
+            outcome = "error" if failed else ("ok" if finished >= returned else "cancelled")
             self._meter(job, tally, started, outcome, source)
 
     def _meter(

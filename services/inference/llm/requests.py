@@ -38,6 +38,9 @@ class SamplingRequest:
     #: (token id, bias) pairs.
     logit_bias: tuple[tuple[int, float], ...] = ()
     n: int = 1
+    #: Candidates to generate, of which the ``n`` most likely are returned (OpenAI's ``best_of``);
+    #: 0 means ``n``.
+    best_of: int = 0
     logprobs: bool = False
     top_logprobs: int = 0
     #: ``{"type": "json_object"}`` or ``{"type": "json_schema", "schema": {...}}``; None is free text.
@@ -79,6 +82,8 @@ class GenerationRequest:
     tools: ToolUse = field(default_factory=ToolUse)
     #: The end user it is made for (OpenAI's ``user``): keeps an experiment's caller on one arm.
     user: str = ""
+    #: Each choice's text starts with the prompt (OpenAI completions' ``echo``).
+    echo: bool = False
 
     def text(self) -> TextRequest:
         """The parts plugins see."""
@@ -118,6 +123,10 @@ class GenerationJob:
     max_tokens_explicit: bool
     n: int = 1
     request_id: str = field(default_factory=lambda: f"gen-{uuid.uuid4().hex[:16]}")
+    #: Of the ``n`` sequences, return only the ``keep`` most likely (``best_of``); 0 returns all.
+    keep: int = 0
+    #: Each choice's text starts with the prompt.
+    echo: bool = False
     tools: ToolUse = field(default_factory=ToolUse)
     #: Queue priority of the caller's plan, captured when the job is built (the tenant is known
     #: only in the call's context), and the head start per level: the worker admits by rank
@@ -209,6 +218,13 @@ def build_job(
             f"n must be between 1 and {MAX_CHOICES}, got {s.n}",
             details={"field": "n", "min": 1, "max": MAX_CHOICES, "provided": s.n},
         )
+    best_of = s.best_of or s.n
+    if not s.n <= best_of <= MAX_CHOICES:
+        raise InvalidInput(
+            f"best_of must be between n ({s.n}) and {MAX_CHOICES}, got {s.best_of}",
+            details={"field": "best_of", "min": s.n, "max": MAX_CHOICES, "provided": s.best_of},
+        )
+    _check_echo(request, bool(chat))
     explicit = s.max_tokens is not None
     params = SamplingParams(
         max_tokens=int(s.max_tokens) if s.max_tokens is not None else default_max_tokens,
@@ -231,9 +247,26 @@ def build_job(
         messages=chat,
         params=params,
         max_tokens_explicit=explicit,
-        n=s.n,
+        n=best_of,
+        keep=s.n if best_of > s.n else 0,
+        echo=request.echo,
         tools=tools,
         priority=priority,
         aging_seconds=aging_seconds,
         **({"request_id": request.request_id} if request.request_id else {}),
     )
+
+
+def _check_echo(request: GenerationRequest, chat: bool) -> None:
+    """``echo`` repeats a raw prompt, and cannot come with log-probabilities."""
+    if request.echo and chat:
+        raise InvalidInput(
+            "echo repeats a prompt (completions), not chat messages", details={"field": "echo"}
+        )
+    if request.echo and request.sampling.logprobs:
+        raise InvalidInput(
+            "echo with logprobs would need the prompt tokens' log-probabilities, which the engines "
+            "do not compute",
+            details={"field": "echo"},
+            suggestion="leave logprobs out, or prepend the prompt yourself",
+        )

@@ -1,0 +1,87 @@
+"""OpenAI completions' ``best_of`` and ``echo`` through the official client, each checked against
+the same request made without it; ``suffix`` and the combinations the engines cannot serve are
+OpenAI errors naming the field."""
+
+from __future__ import annotations
+
+import statistics
+from typing import Any
+
+import httpx
+import openai
+import pytest
+
+from tests.procs import Mesh
+
+pytestmark = pytest.mark.slow
+
+PROMPT = "Once upon a time, in a small village,"
+SAMPLED: dict[str, Any] = {
+    "model": "default",
+    "prompt": PROMPT,
+    "temperature": 1.0,
+    "seed": 7,
+    "max_tokens": 12,
+}
+
+
+@pytest.fixture(scope="module")
+def client(llm_mesh: Mesh) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{llm_mesh.base_url}/v1", api_key="unused", max_retries=0, timeout=300)
+
+
+def test_best_of_returns_the_most_likely_candidates_best_first(client: openai.OpenAI) -> None:
+    # The same seeded request with n=4 makes the same four candidates (consecutive seeds), with the
+    # log-probability of every token: the mean of those ranks them.
+    candidates = client.completions.create(**SAMPLED, n=4, logprobs=0)
+    means = {c.text: statistics.fmean(c.logprobs.token_logprobs) for c in candidates.choices}
+    assert len(means) == 4, "four different candidates are needed to tell the best"
+    ranked = sorted(means, key=means.__getitem__, reverse=True)
+
+    best = client.completions.create(**SAMPLED, best_of=4)
+    best_two = client.completions.create(**SAMPLED, best_of=4, n=2)
+
+    assert [c.text for c in best.choices] == ranked[:1]
+    assert [c.text for c in best_two.choices] == ranked[:2]
+    assert [c.index for c in best_two.choices] == [0, 1]
+    # Every candidate was generated: the usage counts them all, as the n=4 request's does.
+    assert (
+        best.usage.completion_tokens == best_two.usage.completion_tokens == candidates.usage.completion_tokens
+    )
+    assert best.usage.prompt_tokens == candidates.usage.prompt_tokens
+
+
+def test_echo_starts_each_choice_with_the_prompt(client: openai.OpenAI) -> None:
+    plain = client.completions.create(model="default", prompt=PROMPT, temperature=0, max_tokens=8)
+    echoed = client.completions.create(
+        model="default", prompt=PROMPT, temperature=0, max_tokens=8, echo=True, n=2
+    )
+    assert [c.text for c in echoed.choices] == [PROMPT + plain.choices[0].text] * 2
+    assert echoed.usage.completion_tokens == 2 * plain.usage.completion_tokens
+    stream = client.completions.create(
+        model="default", prompt=PROMPT, temperature=0, max_tokens=8, echo=True, stream=True
+    )
+    texts = [choice.text for chunk in stream for choice in chunk.choices]
+    assert texts[0].startswith(PROMPT) and "".join(texts) == PROMPT + plain.choices[0].text
+
+
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"best_of": 2, "n": 3}, "best_of"),
+        ({"best_of": 9}, "best_of"),
+        ({"echo": True, "logprobs": 2}, "echo"),
+        ({"suffix": " and they lived happily ever after."}, "suffix"),
+    ],
+)
+def test_options_the_engines_cannot_serve_are_openai_errors(
+    llm_mesh: Mesh, options: dict[str, Any], field: str
+) -> None:
+    reply = httpx.post(
+        f"{llm_mesh.base_url}/v1/completions",
+        json={"prompt": PROMPT, "max_tokens": 4, **options},
+        timeout=60,
+    )
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert error["type"] == "invalid_request_error" and error["param"] == field, error
