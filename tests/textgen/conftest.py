@@ -16,6 +16,16 @@ from tests.procs import Mesh
 QUESTION = "Which city is the capital of France?"
 
 
+def openai_error_param(mesh: Mesh, path: str, body: dict[str, Any]) -> str:
+    """POSTs ``body`` to an OpenAI ``path``; checks the answer is a 400 ``invalid_request_error``
+    and returns the parameter it names."""
+    reply = httpx.post(f"{mesh.base_url}{path}", json=body, timeout=60)
+    assert reply.status_code == 400, reply.text
+    error = reply.json()["error"]
+    assert error["type"] == "invalid_request_error", error
+    return str(error["param"])
+
+
 @pytest.fixture(scope="session")
 def inference_stub(llm_mesh: Mesh) -> Iterator[Any]:
     """A gRPC stub of the inference service."""

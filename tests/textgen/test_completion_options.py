@@ -7,11 +7,11 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
-import httpx
 import openai
 import pytest
 
 from tests.procs import Mesh
+from tests.textgen.conftest import openai_error_param
 
 pytestmark = pytest.mark.slow
 
@@ -77,11 +77,5 @@ def test_echo_starts_each_choice_with_the_prompt(client: openai.OpenAI) -> None:
 def test_options_the_engines_cannot_serve_are_openai_errors(
     llm_mesh: Mesh, options: dict[str, Any], field: str
 ) -> None:
-    reply = httpx.post(
-        f"{llm_mesh.base_url}/v1/completions",
-        json={"prompt": PROMPT, "max_tokens": 4, **options},
-        timeout=60,
-    )
-    assert reply.status_code == 400, reply.text
-    error = reply.json()["error"]
-    assert error["type"] == "invalid_request_error" and error["param"] == field, error
+    request = {"prompt": PROMPT, "max_tokens": 4, **options}
+    assert openai_error_param(llm_mesh, "/v1/completions", request) == field

@@ -16,7 +16,7 @@ import openai
 import pytest
 
 from tests.procs import Mesh
-from tests.textgen.conftest import QUESTION
+from tests.textgen.conftest import QUESTION, openai_error_param
 
 pytestmark = pytest.mark.slow
 
@@ -193,14 +193,8 @@ def test_json_object_is_an_object(client: openai.OpenAI) -> None:
     ],
 )
 def test_bad_feature_requests_are_openai_errors(llm_mesh: Mesh, body: dict[str, Any], field: str) -> None:
-    reply = httpx.post(
-        f"{llm_mesh.base_url}/v1/chat/completions",
-        json={"messages": MESSAGES, "max_tokens": 4, **body},
-        timeout=60,
-    )
-    assert reply.status_code == 400, reply.text
-    error = reply.json()["error"]
-    assert error["type"] == "invalid_request_error" and error["param"] == field, error
+    request = {"messages": MESSAGES, "max_tokens": 4, **body}
+    assert openai_error_param(llm_mesh, "/v1/chat/completions", request) == field
 
 
 WEATHER = {
