@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from gateway.clients import MeshClients
-from gateway.dialects.ace3.tensors import outputs_json, predict
+from gateway.dialects.ace3.tensors import TensorResponse, outputs_json, predict
 from gateway.json_body import body_schema, json_body, path_parameters
 from gateway.request_id import request_id_of
 from gateway.routers import hot
@@ -39,6 +38,6 @@ async def ace3_predict(request: Request) -> Response:
     body = await json_body(request, PredictBody)
     clients: MeshClients = request.app.state.clients
     reply = await predict(clients, request.path_params["model_id"], body.inputs, request_id_of(request))
-    return JSONResponse(
+    return TensorResponse(
         {"outputs": outputs_json(reply), "latency_ms": reply.latency_ms, "request_id": reply.request_id}
     )

@@ -3,12 +3,14 @@ and 001 share (so their dialect modules only shape responses)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 import numpy as np
 from fastapi import UploadFile
+from fastapi.responses import JSONResponse
 
 from gateway.clients import MeshClients
 from meshserve.v1 import common_pb2 as common
@@ -52,6 +54,16 @@ def json_tensor(name: str, value: Any) -> common.Tensor:
     elif array.dtype.kind == "f":
         array = array.astype(np.float64)
     return from_numpy(name, array)
+
+
+class TensorResponse(JSONResponse):
+    """A JSON answer carrying tensor values: NaN and ±Infinity are written as ``NaN``,
+    ``Infinity`` and ``-Infinity``, as the KServe v2 surface, Triton and Python's ``json`` write
+    them (a model's output can hold them, and strict JSON has no way to say them)."""
+
+    def render(self, content: Any) -> bytes:
+        """The content as compact UTF-8 JSON, non-finite floats included."""
+        return json.dumps(content, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def tensor_json(tensor: common.Tensor) -> Any:

@@ -6,11 +6,10 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from gateway.clients import MeshClients
-from gateway.dialects.ace3.tensors import outputs_json, predict
+from gateway.dialects.ace3.tensors import TensorResponse, outputs_json, predict
 from gateway.json_body import body_schema, json_body
 from gateway.request_id import request_id_of
 from gateway.routers import hot
@@ -39,7 +38,7 @@ async def pytorch_if_predict(request: Request) -> Response:
     body = await json_body(request, PredictBody)
     clients: MeshClients = request.app.state.clients
     reply = await predict(clients, body.model_name, body.inputs, request_id_of(request))
-    return JSONResponse(
+    return TensorResponse(
         {
             "success": True,
             "result": outputs_json(reply),
