@@ -121,6 +121,11 @@ class SqlModelStore:
             cursor = self._run(self._sql(query), tuple(args))
             row = cursor.fetchone()
             columns = [c[0] for c in cursor.description]
+        if row is None and version:
+            raise ModelNotFound(
+                f"model {name_or_id!r} has no version {version!r}",
+                details={"model_id": name_or_id, "version": version},
+            )
         if row is None:
             raise ModelNotFound(f"model {name_or_id!r} not found", details={"model_id": name_or_id})
         return _record(dict(zip(columns, row, strict=True)))

@@ -57,6 +57,8 @@ def test_versions_lifecycle_and_listing(store: SqlModelStore) -> None:
     assert store.next_version("m") == "3"
     with pytest.raises(ModelNotFound):
         store.get("other")  # uploads in progress are invisible
+    with pytest.raises(ModelNotFound, match="model 'm' has no version '9'"):
+        store.get("m", "9")
     assert [r.name for r in store.list()] == ["m"]
     store.set_status(first.id, "failed", "no worker")
     assert (store.get("m", "1").status, store.get("m", "1").status_reason) == ("failed", "no worker")
