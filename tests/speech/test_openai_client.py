@@ -109,6 +109,25 @@ def test_transcriptions_text_formats(client: openai.OpenAI, sentence_wav: bytes,
         assert re.match(r"WEBVTT\n\n00:00:00\.000 --> 00:00:0\d\.\d{3}\n", out)
 
 
+def test_translations_run_whisper_s_translate_task(client: openai.OpenAI, sentence_wav: bytes) -> None:
+    # English speech translated to English is the sentence again; what differs from a
+    # transcription is the task Whisper ran, which verbose_json reports.
+    text = client.audio.translations.create(model="whisper-1", file=("s.wav", sentence_wav))
+    assert heard_back(SENTENCE, text.text), text.text
+    verbose = client.audio.translations.create(
+        model="whisper-1", file=("s.wav", sentence_wav), response_format="verbose_json"
+    )
+    assert verbose.task == "translate" and verbose.segments and verbose.duration > 1.5
+    subtitles = client.audio.translations.create(
+        model="whisper-1", file=("s.wav", sentence_wav), response_format="srt"
+    )
+    assert isinstance(subtitles, str) and subtitles.startswith("1\n00:00:00,000 --> ")
+    with pytest.raises(openai.BadRequestError, match="response_format"):
+        client.audio.translations.create(
+            model="whisper-1", file=("s.wav", sentence_wav), response_format="xml"
+        )
+
+
 def test_unknown_voice_is_a_not_found_error(client: openai.OpenAI) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
         client.audio.speech.create(model="tts-1", voice="no-such-voice", input="Hello.")

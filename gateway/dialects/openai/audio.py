@@ -1,5 +1,6 @@
-"""OpenAI audio: ``POST /v1/audio/speech`` (binary audio, streamed) and ``POST /v1/audio/transcriptions``
-(multipart; ``json``, ``text``, ``verbose_json``, ``srt`` and ``vtt`` responses)."""
+"""OpenAI audio: ``POST /v1/audio/speech`` (binary audio, streamed), ``POST /v1/audio/transcriptions``
+and ``POST /v1/audio/translations`` (multipart; ``json``, ``text``, ``verbose_json``, ``srt`` and
+``vtt`` responses)."""
 
 from __future__ import annotations
 
@@ -102,12 +103,7 @@ async def create_transcription(
     ] = None,
 ) -> Response:
     """Transcribes the uploaded audio into the requested format."""
-    fmt = response_format.lower()
-    if fmt not in TRANSCRIPTION_FORMATS:
-        raise InvalidInput(
-            f"unsupported response_format {response_format!r}; use one of {', '.join(TRANSCRIPTION_FORMATS)}",
-            details={"field": "response_format"},
-        )
+    fmt = _checked_format(response_format)
     granularities = set(timestamp_granularities or ())
     unknown = granularities - {"word", "segment"}
     if unknown:
@@ -130,7 +126,41 @@ async def create_transcription(
         temperature=temperature,
     )
     reply = await transcribe(clients, config, upload_chunks(file))
-    headers = {"X-Request-ID": request_id_of(request)}
+    return _rendered(reply, fmt, granularities, request_id_of(request))
+
+
+@router.post("/v1/audio/translations", operation_id="openai_create_translation", summary="Create translation")
+async def create_translation(
+    request: Request,
+    clients: Clients,
+    file: Annotated[UploadFile, File(description="Speech in any language and common format.")],
+    model: Annotated[str, Form(description="whisper-1 or an installed STT model.")] = "whisper-1",
+    prompt: Annotated[str, Form(description="English text that steers the decoder.")] = "",
+    response_format: Annotated[str, Form(description="json, text, verbose_json, srt or vtt.")] = "json",
+    temperature: Annotated[float, Form(description="0 to 1.")] = 0.0,
+) -> Response:
+    """Translates the uploaded speech into English text (Whisper's translate task), in the format."""
+    fmt = _checked_format(response_format)
+    config = pb.TranscribeConfig(
+        model=model, task="translate", filename=file.filename or "", prompt=prompt, temperature=temperature
+    )
+    reply = await transcribe(clients, config, upload_chunks(file))
+    return _rendered(reply, fmt, set(), request_id_of(request))
+
+
+def _checked_format(response_format: str) -> str:
+    fmt = response_format.lower()
+    if fmt not in TRANSCRIPTION_FORMATS:
+        raise InvalidInput(
+            f"unsupported response_format {response_format!r}; use one of {', '.join(TRANSCRIPTION_FORMATS)}",
+            details={"field": "response_format"},
+        )
+    return fmt
+
+
+def _rendered(reply: pb.TranscribeResponse, fmt: str, granularities: set[str], request_id: str) -> Response:
+    """A transcription or translation in one of OpenAI's response formats."""
+    headers = {"X-Request-ID": request_id}
     if fmt == "text":
         return PlainTextResponse(reply.text + "\n", headers=headers)
     if fmt == "srt":
