@@ -4,7 +4,7 @@
 * :class:`Client` / :class:`AsyncClient` - OpenAI-style ``chat.completions``/``completions``/
   ``models`` (document 002), model loading, ``predict`` and ``optimize`` (000), ``infer``/
   ``batch_infer``/``stream_infer``/``list_models``/``get_system_status`` (004), ``inference``/
-  ``stream``/``batch`` (003), ``speak``/``transcribe``.
+  ``stream``/``batch`` (003), ``speak``/``transcribe``/``translate``.
 * Retries on 429/503 with jittered exponential backoff honouring ``Retry-After``; API key from
   the argument, ``MESHSERVE_API_KEY``/``ACE3_API_KEY`` or ``Client.from_config``.
 * Errors: the tree documented in :mod:`meshserve.errors`.

@@ -255,12 +255,24 @@ def transcribe(
 ) -> Call:
     """``POST /v1/audio/transcriptions``: text (json/verbose_json as objects, text/srt/vtt as str);
     ``audio`` is the file's bytes or a binary file object (sent in pieces, rewound on retry)."""
+    return _speech_to_text("/v1/audio/transcriptions", audio, filename, response_format, language)
+
+
+def translate(audio: bytes | IO[bytes], filename: str = "audio.wav", response_format: str = "json") -> Call:
+    """``POST /v1/audio/translations``: speech in any language as English text, in the formats of
+    :func:`transcribe`."""
+    return _speech_to_text("/v1/audio/translations", audio, filename, response_format, None)
+
+
+def _speech_to_text(
+    path: str, audio: bytes | IO[bytes], filename: str, response_format: str, language: str | None
+) -> Call:
     data = {"response_format": response_format, "model": "whisper-1", **_clean({"language": language})}
     files = {"file": (filename, audio, "application/octet-stream")}
     as_json = response_format in ("json", "verbose_json")
     return Call(
         "POST",
-        "/v1/audio/transcriptions",
+        path,
         {"files": files, "data": data},
         lambda r: wrap(r.json()) if as_json else r.text,
         raw=True,

@@ -252,6 +252,7 @@ class _ClientBase:
     # speech
     speak = _ApiMethod(api.speak)
     transcribe = _ApiMethod(api.transcribe)
+    translate = _ApiMethod(api.translate)
 
 
 class Client(_ClientBase, Closing):
