@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.common.errors import InvalidInput, MeshError, ModelNotFound
+from services.common.errors import AlreadyExists, InvalidInput, MeshError, ModelNotFound
 from services.registry.blobs import BlobStore, BlobWriter
 from services.registry.store import ModelRecord, SqlModelStore
 from services.registry.validation import validate
@@ -73,6 +73,7 @@ class Registry:
                 await asyncio.to_thread(writer.write, chunk)
             await asyncio.to_thread(writer.close)
             checked = await asyncio.to_thread(validate, writer.path, declared, dict(header.labels or {}))
+            self._check_same_task(header.name, checked.task)
             # The bytes are complete and durable before the rename, and the row is stored only after
             # it (in one transaction, with the version it chooses): a crash at any point leaves a
             # temporary file or an unreferenced blob, both swept at the next start, never a row.
@@ -105,6 +106,21 @@ class Registry:
                 return self.blobs.commit(writer, wait=False)
             except BlockingIOError:
                 await asyncio.sleep(0.05)
+
+    def _check_same_task(self, name: str, task: str) -> None:
+        """A name's versions are one kind of model: a tensor model's next version is a tensor model,
+        a language model's a language model (the surfaces serve a name as one or the other)."""
+        try:
+            newest = self.store.get(name)
+        except ModelNotFound:
+            return
+        if newest.task != task:
+            raise AlreadyExists(
+                f"model {name!r} is a {_kind(newest.task)} ({newest.format}); this file is a "
+                f"{_kind(task)}, so it cannot be a version of it",
+                details={"field": "name", "existing_task": newest.task, "task": task},
+                suggestion="upload it under another name",
+            )
 
     def _existing(self, name: str, version: str) -> str:
         """The blob of the version an upload with an explicit version replaces, if any."""
@@ -154,3 +170,7 @@ class Registry:
 
 
 __all__ = ["MeshError", "Registry", "UploadRequest", "check_name"]
+
+
+def _kind(task: str) -> str:
+    return "language model" if task == "text-generation" else f"{task} model"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from services.common.errors import InvalidInput, ModelValidationFailed, PayloadTooLarge
+from services.common.errors import AlreadyExists, InvalidInput, ModelValidationFailed, PayloadTooLarge
 from services.registry.blobs import BlobStore
 from services.registry.builtins import example_onnx
 from services.registry.catalog import Registry, UploadRequest
-from services.registry.store import ModelStore
+from services.registry.store import ModelRecord, ModelStore
 from services.registry.validation import validate
 
 
@@ -108,3 +108,15 @@ async def test_concurrent_uploads_of_one_name_get_their_own_versions(registry: R
     )
     assert sorted(r.version for r in stored) == ["1", "2", "3"]
     assert registry.get("ex").version == "3" and list(registry.blobs.tmp.iterdir()) == []
+
+
+async def test_a_name_s_versions_stay_one_kind_of_model(registry: Registry) -> None:
+    registry.store.put(ModelRecord(name="chat", format="gguf", task="text-generation", source="builtin"))
+    with pytest.raises(
+        AlreadyExists, match="'chat' is a language model \\(gguf\\); this file is a tensor model"
+    ):
+        await registry.receive(UploadRequest(name="chat", format="onnx"), _chunks([example_onnx()]))
+    assert [r.version for r in registry.list()] == ["1"] and _leftovers(registry)[1] == []
+    data = example_onnx()  # a tensor model under a tensor model's name is its next version
+    await registry.receive(UploadRequest(name="ex", format="onnx"), _chunks([data]))
+    assert (await registry.receive(UploadRequest(name="ex", format="onnx"), _chunks([data]))).version == "2"
