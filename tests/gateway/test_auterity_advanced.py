@@ -127,3 +127,15 @@ def test_003_training_and_experiment_examples_name_their_unknown_models(mesh: Me
     assert refused["error"]["details"]["field"] == "models[0]" and "test_id" not in refused
     for path in ("/api/ai/advanced/finetune/create", "/api/ai/advanced/ab-test/create"):
         assert_error(post(mesh, path, {}), 400, "INVALID_INPUT")
+
+
+def test_a_fine_tune_cannot_become_a_version_of_a_tensor_model(mesh: Mesh) -> None:
+    """The built-in ``example`` is a tensor model: a language model cannot be its next version, so
+    the run is refused before it trains, not when it registers."""
+    finetune = {
+        "base_model": "default",
+        "training_data": [{"prompt": "Say hi", "completion": "hi"}] * 4,
+        "output_name": "example",
+    }
+    refused = assert_error(post(mesh, "/api/ai/advanced/finetune/create", finetune), 409, "ALREADY_EXISTS")
+    assert refused["error"]["details"]["field"] == "output_name" and "fine_tune_id" not in refused

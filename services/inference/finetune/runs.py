@@ -25,10 +25,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import grpc
+
 from meshserve.v1 import common_pb2, registry_pb2
 from meshserve.v1 import registry_pb2_grpc as registry_grpc
 from services.common.clients import call_metadata
-from services.common.errors import FailedPrecondition, InvalidInput, MeshError, ModelNotFound, NotFound
+from services.common.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidInput,
+    MeshError,
+    ModelNotFound,
+    NotFound,
+)
 from services.inference.finetune.drivers import LocalDriver, TrainingDriver, exit_message
 from services.inference.finetune.spec import FineTuneSettings, FineTuneSpec
 from services.inference.jobs.store import SqlJobStore
@@ -105,6 +114,7 @@ class FineTuneRuns:
             if "format" in error.details:  # registered, but not a language model
                 raise InvalidInput(error.message, details={"field": "base_model", **error.details}) from None
             raise
+        await self._check_output_name(spec.output_name)
         record = FineTuneRecord(
             fine_tune_id=f"ft_{uuid.uuid4().hex[:16]}",
             status="queued",
@@ -116,6 +126,24 @@ class FineTuneRuns:
         await asyncio.to_thread(self._insert, record)
         self._tasks[record.fine_tune_id] = asyncio.create_task(self._run(record, spec, base.source))
         return record
+
+    async def _check_output_name(self, name: str) -> None:
+        """The result becomes the name's next version, which a tensor model's name cannot take (the
+        registry would refuse it only after the training)."""
+        request = registry_pb2.GetModelRequest(ref=common_pb2.ModelRef(name=name))
+        try:
+            reply = await self.registry().GetModel(request, timeout=30, metadata=call_metadata())
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return  # a new name
+            raise MeshError.from_rpc_error(error) from None
+        if reply.model.task != common_pb2.MODEL_TASK_TEXT_GENERATION:
+            raise AlreadyExists(
+                f"output_name {name!r} is a tensor model's name; a fine-tuned language model cannot be "
+                "its next version",
+                details={"field": "output_name"},
+                suggestion="choose another output_name",
+            )
 
     def get(self, fine_tune_id: str) -> FineTuneRecord:
         """A run; NotFound naming the id."""
@@ -260,12 +288,8 @@ class FineTuneRuns:
 
         try:
             reply = await self.registry().UploadModel(parts(), timeout=600, metadata=call_metadata())
-        except Exception as error:
-            import grpc
-
-            if isinstance(error, grpc.aio.AioRpcError):
-                raise MeshError.from_rpc_error(error) from None
-            raise
+        except grpc.aio.AioRpcError as error:
+            raise MeshError.from_rpc_error(error) from None
         record.progress["metrics"] = metrics
         return str(reply.model.version)
 
