@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, fields
+from datetime import datetime, timezone
 
 from services.auth.db import SqlDatabase, set_filters
+from services.common.errors import InvalidInput
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -40,6 +42,27 @@ def _utc_second(second: int) -> str:
     """A whole second as RFC 3339 UTC, rendered once per second: the gateway stamps every request
     it audits, and ``strftime`` would cost each a microsecond or two."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+
+
+def audit_bound(value: str, field: str) -> str:
+    """A query bound in the stored form, so that comparing text compares times.
+
+    ``value`` is a day (midnight UTC) or an ISO 8601 / RFC 3339 date-time: with an offset it is
+    converted to UTC, without one it is UTC. Anything else, an impossible day such as 2026-13-45
+    included, is InvalidInput naming ``field``; empty means no bound.
+    """
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidInput(
+            f"{field} must be a date (YYYY-MM-DD) or a date-time (RFC 3339)",
+            details={"field": field, "value": value[:40]},
+        ) from None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 
 @dataclass(frozen=True)
@@ -77,7 +100,12 @@ class AuditStore:
         self._db.execute_many(sql, [tuple(getattr(record, c) for c in COLUMNS) for record in records])
 
     def query(self, since: str, until: str, user_id: str, limit: int) -> list[AuditRecord]:
-        """Events in [since, until) (RFC 3339 strings compare in time order), newest first."""
+        """Events in [since, until) (see :func:`audit_bound`), newest first."""
+        since, until = audit_bound(since, "date_from"), audit_bound(until, "date_to")
+        if since and until and since > until:
+            raise InvalidInput(
+                "date_from must not be after date_to", details={"field": "date_from", "date_to": until}
+            )
         clauses, params = set_filters(("time >= ?", since), ("time < ?", until), ("user_id = ?", user_id))
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         limit = min(limit or 100, MAX_LIMIT)

@@ -157,6 +157,15 @@ async def test_audit_records_who_what_where_outcome_latency_masked(stack: Stack,
     assert await audit_events(stack, admin_token, user_id=user_id, date_to="2000-01-01") == []
 
 
+async def test_an_impossible_audit_date_is_refused_in_003s_envelope(stack: Stack, admin_token: str) -> None:
+    async with stack.client() as http:
+        for params, field in (({"date_from": "2026-13-45"}, "date_from"), ({"date_to": "soon"}, "date_to")):
+            reply = await http.get("/api/ai/security/audit", params=params, headers=bearer(admin_token))
+            assert reply.status_code == 400, reply.text
+            error = reply.json()["error"]
+            assert error["code"] == "INVALID_INPUT" and error["details"]["field"] == field
+
+
 async def test_services_refuse_calls_without_the_internal_credential(stack: Stack) -> None:
     async with grpc.aio.insecure_channel(stack.auth.address) as channel:
         stub = pb_grpc.AuthServiceStub(channel)
