@@ -4,7 +4,8 @@ the choice of one by request path (the table of surfaces is ``gateway/errors.py`
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,3 +54,17 @@ def _matches(path: str, prefix: str) -> bool:
 def iso_now() -> str:
     """Current UTC time, RFC 3339 with a Z."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+@contextmanager
+def fields_named(names: Mapping[str, str]) -> Iterator[None]:
+    """Errors raised inside name this surface's field where the canonical API's differs (OpenAI's
+    ``input`` is the speech service's ``text``), so ``param`` and ``details.field`` point at what
+    the caller sent."""
+    try:
+        yield
+    except MeshError as error:
+        field = error.details.get("field")
+        if isinstance(field, str) and field in names:
+            error.details["field"] = names[field]
+        raise

@@ -44,35 +44,57 @@ def assert_openai_error(reply: httpx.Response, status: int, *needles: str) -> No
 
 
 @pytest.mark.parametrize(
-    ("payload", "needles"),
+    ("payload", "field", "needles"),
     [
-        ({"inputs": ""}, ("empty",)),
-        ({"inputs": "   \n "}, ("empty",)),
-        ({"inputs": TOO_LONG_TEXT}, ("4103 characters", "limit is 4096")),
-        ({"inputs": "Hello.", "output_format": "xyz"}, ("unsupported audio format 'xyz'",)),
-        ({"inputs": "Hello.", "speed": 10}, ("speed must be between 0.25 and 4",)),
-        ({"inputs": "Hello.", "pitch": 30}, ("pitch must be between -12 and 12",)),
-        ({"inputs": "Hello.", "sample_rate": 1000}, ("sample_rate must be between 8000 and 48000",)),
-        ({"inputs": "Bonjour.", "language": "fr"}, ("speaks en, not 'fr'",)),
+        ({"inputs": ""}, "inputs", ("empty",)),
+        ({"inputs": "   \n "}, "inputs", ("empty",)),
+        ({"inputs": TOO_LONG_TEXT}, "inputs", ("4103 characters", "limit is 4096")),
+        ({"inputs": "Hello.", "output_format": "xyz"}, "output_format", ("unsupported audio format 'xyz'",)),
+        ({"inputs": "Hello.", "speed": 10}, "speed", ("speed must be between 0.25 and 4",)),
+        ({"inputs": "Hello.", "pitch": 30}, "pitch", ("pitch must be between -12 and 12",)),
+        (
+            {"inputs": "Hello.", "sample_rate": 1000},
+            "sample_rate",
+            ("sample_rate must be between 8000 and 48000",),
+        ),
+        ({"inputs": "Bonjour.", "language": "fr"}, "language", ("speaks en, not 'fr'",)),
     ],
 )
-def test_synthesize_refuses_bad_input(http: httpx.Client, payload: dict, needles: tuple[str, ...]) -> None:
-    assert_001_error(http.post("/synthesize", json=payload), 400, "INVALID_INPUT", *needles)
+def test_synthesize_refuses_bad_input(
+    http: httpx.Client, payload: dict, field: str, needles: tuple[str, ...]
+) -> None:
+    """The error names the field as 001's body spells it (``inputs``, not the canonical ``text``)."""
+    reply = http.post("/synthesize", json=payload)
+    assert_001_error(reply, 400, "INVALID_INPUT", *needles)
+    assert f"field={field}" in reply.json()["detail"].split("; "), reply.text
 
 
 @pytest.mark.parametrize(
-    ("payload", "needles"),
+    ("payload", "param", "needles"),
     [
-        ({"input": ""}, ("empty",)),
-        ({"input": TOO_LONG_TEXT}, ("limit is 4096",)),
-        ({"input": "Hello.", "response_format": "xyz"}, ("unsupported audio format 'xyz'",)),
-        ({"input": "Hello.", "speed": 5}, ("speed must be between 0.25 and 4",)),
-        ({"input": "Hello.", "stream_format": "sse"}, ("stream_format 'sse' is not supported",)),
+        ({"input": ""}, "input", ("empty",)),
+        ({"input": TOO_LONG_TEXT}, "input", ("limit is 4096",)),
+        (
+            {"input": "Hello.", "response_format": "xyz"},
+            "response_format",
+            ("unsupported audio format 'xyz'",),
+        ),
+        ({"input": "Hello.", "speed": 5}, "speed", ("speed must be between 0.25 and 4",)),
+        (
+            {"input": "Hello.", "stream_format": "sse"},
+            "stream_format",
+            ("stream_format 'sse' is not supported",),
+        ),
     ],
 )
-def test_speech_refuses_bad_input(http: httpx.Client, payload: dict, needles: tuple[str, ...]) -> None:
+def test_speech_refuses_bad_input(
+    http: httpx.Client, payload: dict, param: str, needles: tuple[str, ...]
+) -> None:
+    """``param`` is OpenAI's field name (``input``, not the canonical ``text``)."""
     body = {"model": "tts-1", "voice": "alloy", **payload}
-    assert_openai_error(http.post("/v1/audio/speech", json=body), 400, *needles)
+    reply = http.post("/v1/audio/speech", json=body)
+    assert_openai_error(reply, 400, *needles)
+    assert reply.json()["error"]["param"] == param
 
 
 def test_downloadable_model_fails_fast_with_a_clear_error(http: httpx.Client) -> None:

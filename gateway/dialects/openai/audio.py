@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from gateway.deps import Clients
+from gateway.dialects.envelope import fields_named
 from gateway.request_id import request_id_of
 from gateway.speech import audio_format, audio_stream_response, open_synthesis, transcribe, upload_chunks
 from meshserve.v1 import speech_pb2 as pb
@@ -82,7 +83,8 @@ async def create_speech(body: SpeechRequest, request: Request, clients: Clients)
         sample_rate=PCM_RATE if fmt == "pcm" else 0,
         speed=body.speed,
     )
-    stream = await open_synthesis(clients, canonical)
+    with fields_named({"text": "input", "format": "response_format"}):
+        stream = await open_synthesis(clients, canonical)
     return audio_stream_response(stream, request_id_of(request))
 
 

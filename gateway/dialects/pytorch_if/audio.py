@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, ValidationError
 
 from gateway.deps import Clients
+from gateway.dialects.envelope import fields_named
 from gateway.errors import validation_error
 from gateway.request_id import request_id_of
 from gateway.speech import (
@@ -88,7 +89,8 @@ async def pytorch_if_synthesize(body: SynthesizeBody, request: Request, clients:
         language=body.language,
         whole_file=True,
     )
-    audio = await synthesize_whole(clients, canonical)
+    with fields_named({"text": "inputs", "model": "model_name", "format": "output_format"}):
+        audio = await synthesize_whole(clients, canonical)
     return {
         "success": True,
         "result": {
