@@ -15,9 +15,10 @@ import math
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any, Protocol
 
 from fastapi.responses import StreamingResponse
+from pydantic import Field, StrictInt
 
 from gateway.clients import MeshClients
 from gateway.reply_headers import add_reply_header
@@ -27,6 +28,9 @@ from meshserve.v1 import inference_pb2 as pb
 from services.common.clients import call_metadata
 from services.common.context import QUOTA_LIMIT_KEY, QUOTA_REMAINING_KEY, QUOTA_RESET_KEY
 from services.common.errors import InvalidInput, MeshError
+
+#: A sampling seed as the contract holds it (int64); a larger one is the caller's 400 naming ``seed``.
+Seed = Annotated[StrictInt | None, Field(ge=-(2**63), le=2**63 - 1)]
 
 FINISH_NAMES = {
     pb.FINISH_REASON_STOP: "stop",
@@ -116,6 +120,18 @@ def _token_ids(bias: dict[str, float]) -> dict[int, float]:
 GenerationStream = OpenStream[pb.GenerateResponse]
 
 
+class Generation(Protocol):
+    """What replies read: a generation's chunks, its first already arrived (a
+    :data:`GenerationStream`, or several joined)."""
+
+    first: pb.GenerateResponse
+    started: float
+
+    def __aiter__(self) -> AsyncIterator[pb.GenerateResponse]: ...
+
+    def cancel(self) -> None: ...
+
+
 async def open_stream(clients: MeshClients, request: pb.GenerateRequest) -> GenerationStream:
     """Starts a generation and waits for its first chunk (errors raise before any byte is sent).
     The stream ends once each of the request's ``n`` choices has finished."""
@@ -202,7 +218,7 @@ class Completion:
         return None if self.mean_logprob is None else round(math.exp(self.mean_logprob), 4)
 
 
-async def collect(stream: GenerationStream) -> Completion:
+async def collect(stream: Generation) -> Completion:
     """Reads a stream to its end. Usage counts the prompt once and the tokens of every choice."""
     choices: dict[int, Choice] = {}
     parts: dict[int, list[str]] = {}
@@ -285,7 +301,7 @@ SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def sse_response(
-    stream: GenerationStream,
+    stream: Generation,
     events: AsyncIterator[bytes],
     on_error: Callable[[MeshError], list[bytes]],
     request_id: str,

@@ -1,6 +1,6 @@
-"""OpenAI completions' ``best_of`` and ``echo`` through the official client, each checked against
-the same request made without it; ``suffix`` and the combinations the engines cannot serve are
-OpenAI errors naming the field."""
+"""OpenAI completions' ``best_of``, ``echo`` and several prompts through the official client, each
+checked against the same requests made without it; ``suffix`` and the combinations the engines
+cannot serve are OpenAI errors naming the field."""
 
 from __future__ import annotations
 
@@ -65,9 +65,56 @@ def test_echo_starts_each_choice_with_the_prompt(client: openai.OpenAI) -> None:
     assert texts[0].startswith(PROMPT) and "".join(texts) == PROMPT + plain.choices[0].text
 
 
+def test_several_prompts_answer_as_their_single_requests_numbered_prompt_by_prompt(
+    client: openai.OpenAI,
+) -> None:
+    prompts = [PROMPT, "The capital of France is", "def fibonacci(n):"]
+    alone = [
+        client.completions.create(model="default", prompt=p, temperature=0, max_tokens=8, n=2)
+        for p in prompts
+    ]
+    together = client.completions.create(model="default", prompt=prompts, temperature=0, max_tokens=8, n=2)
+
+    # OpenAI's numbering: prompt i's j-th choice is i * n + j.
+    assert [c.index for c in together.choices] == list(range(6))
+    assert [c.text for c in together.choices] == [c.text for a in alone for c in a.choices]
+    assert together.usage.prompt_tokens == sum(a.usage.prompt_tokens for a in alone)
+    assert together.usage.completion_tokens == sum(a.usage.completion_tokens for a in alone)
+
+    stream = client.completions.create(
+        model="default",
+        prompt=prompts,
+        temperature=0,
+        max_tokens=8,
+        n=2,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    texts: dict[int, str] = {}
+    usage = None
+    for chunk in stream:
+        for choice in chunk.choices:
+            texts[choice.index] = texts.get(choice.index, "") + choice.text
+        usage = chunk.usage or usage
+    assert [texts[i] for i in range(6)] == [c.text for c in together.choices]
+    assert usage is not None and usage.prompt_tokens == together.usage.prompt_tokens
+    assert usage.completion_tokens == together.usage.completion_tokens
+
+
+def test_a_bad_prompt_among_several_fails_the_request_naming_prompt(llm_mesh: Mesh) -> None:
+    request = {"prompt": [PROMPT, "word " * 3000], "max_tokens": 4}
+    assert openai_error_param(llm_mesh, "/v1/completions", request) == "prompt"
+
+
 @pytest.mark.parametrize(
     ("options", "field"),
     [
+        ({"prompt": ""}, "prompt"),
+        ({"prompt": []}, "prompt"),
+        ({"prompt": [1, 2, 3]}, "prompt"),
+        ({"prompt": [PROMPT] * 17}, "prompt"),
+        ({"n": 0}, "n"),
+        ({"seed": 2**70}, "seed"),
         ({"best_of": 2, "n": 3}, "best_of"),
         ({"best_of": 9}, "best_of"),
         ({"echo": True, "logprobs": 2}, "echo"),

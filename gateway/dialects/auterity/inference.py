@@ -17,6 +17,7 @@ from gateway.textgen import (
     SSE_RESPONSES,
     Completion,
     GenerationStream,
+    Seed,
     generate,
     generate_each,
     generate_request,
@@ -38,7 +39,7 @@ class Parameters(BaseModel):
     stop: str | list[str] | None = Field(None, description="Stop sequences.")
     frequency_penalty: StrictFloat | None = Field(None, description="-2 to 2.")
     presence_penalty: StrictFloat | None = Field(None, description="-2 to 2.")
-    seed: StrictInt | None = Field(None, description="Same seed, same output.")
+    seed: Seed = Field(None, description="Same seed, same output.")
 
     def request(self, model: str, prompt: str = "", messages: list[tuple[str, str]] | None = None) -> Any:
         """The canonical generation request for ``model`` with these parameters."""

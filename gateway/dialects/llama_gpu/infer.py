@@ -19,6 +19,7 @@ from gateway.textgen import (
     SSE_RESPONSES,
     Completion,
     GenerationStream,
+    Seed,
     generate,
     generate_each,
     generate_request,
@@ -46,7 +47,7 @@ class InferRequest(BaseModel):
     top_p: StrictFloat = Field(1.0, description="Nucleus sampling parameter.")
     top_k: StrictInt | None = Field(None, description="Top-k cut-off.")
     stop: list[str] | None = Field(None, description="Stop sequences.")
-    seed: StrictInt | None = Field(None, description="Seed for reproducible sampling.")
+    seed: Seed = Field(None, description="Seed for reproducible sampling.")
     stream: StrictBool = Field(False, description="Enable streaming response (SSE, as stream_infer).")
 
 

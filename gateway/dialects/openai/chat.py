@@ -176,7 +176,7 @@ async def create_chat_completion(body: ChatRequest, request: Request, clients: C
 
     return await answer(
         clients,
-        canonical,
+        [canonical],
         request,
         body,
         prefix="chatcmpl",

@@ -8,6 +8,8 @@ from fastapi import APIRouter, Request
 from pydantic import Field, StrictBool, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects.envelope import fields_named
+from gateway.dialects.openai.prompts import Prompt, prompt_texts
 from gateway.dialects.openai.replies import answer
 from gateway.dialects.openai.shapes import GenerationBody, legacy_logprobs
 from gateway.textgen import SSE_RESPONSES, Choice, generate_request
@@ -20,7 +22,9 @@ router = APIRouter(tags=["openai"])
 class CompletionRequest(GenerationBody):
     """Body of ``POST /v1/completions``."""
 
-    prompt: str | list[str] = Field(..., description="The prompt (a list must hold exactly one).")
+    prompt: Prompt = Field(
+        ..., description="The prompt, or up to 16 prompts: their choices are numbered prompt by prompt."
+    )
     logprobs: StrictInt | None = Field(
         None, description="Return each token's log-probability with this many alternatives (0 to 20)."
     )
@@ -29,18 +33,6 @@ class CompletionRequest(GenerationBody):
     )
     echo: StrictBool = Field(False, description="Each choice's text starts with the prompt.")
     suffix: str | None = Field(None, description="Not supported: the models have no fill-in-the-middle mode.")
-
-
-def single_prompt(prompt: str | list[str]) -> str:
-    """The one prompt of a request (a list must hold exactly one)."""
-    if isinstance(prompt, str):
-        return prompt
-    if len(prompt) != 1:
-        raise InvalidInput(
-            "prompt as a list must hold exactly one string",
-            details={"field": "prompt", "provided": len(prompt), "max_items": 1},
-        )
-    return prompt[0]
 
 
 @router.post(
@@ -56,16 +48,19 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
             "suffix is not supported: the models here have no fill-in-the-middle mode",
             details={"field": "suffix"},
         )
-    canonical = generate_request(
-        model=body.model,
-        prompt=single_prompt(body.prompt),
-        best_of=body.best_of,
-        echo=body.echo,
-        max_tokens=body.max_tokens,
-        logprobs=body.logprobs is not None,
-        top_logprobs=body.logprobs,
-        **body.sampling(),
-    )
+    canonical = [
+        generate_request(
+            model=body.model,
+            prompt=prompt,
+            best_of=body.best_of,
+            echo=body.echo,
+            max_tokens=body.max_tokens,
+            logprobs=body.logprobs is not None,
+            top_logprobs=body.logprobs,
+            **body.sampling(),
+        )
+        for prompt in prompt_texts(body.prompt)
+    ]
     with_logprobs = body.logprobs is not None
 
     def choice(c: Choice) -> dict[str, Any]:
@@ -92,14 +87,15 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
             }
         ]
 
-    return await answer(
-        clients,
-        canonical,
-        request,
-        body,
-        prefix="cmpl",
-        kind="text_completion",
-        chunk_kind="text_completion",
-        choice=choice,
-        deltas=deltas,
-    )
+    with fields_named({"messages": "prompt"}):  # an empty prompt is the canonical "no messages"
+        return await answer(
+            clients,
+            canonical,
+            request,
+            body,
+            prefix="cmpl",
+            kind="text_completion",
+            chunk_kind="text_completion",
+            choice=choice,
+            deltas=deltas,
+        )

@@ -6,7 +6,7 @@ after the first byte sent in-band, as OpenAI sends them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 from fastapi import Request
@@ -14,13 +14,13 @@ from fastapi.responses import JSONResponse, Response
 
 from gateway.clients import MeshClients
 from gateway.dialects.openai.errors import render
+from gateway.dialects.openai.prompts import open_generations
 from gateway.dialects.openai.shapes import GenerationBody, StreamUsage, response_object, whole_response
 from gateway.request_id import request_id_of
 from gateway.textgen import (
     FINISH_NAMES,
     Choice,
     collect,
-    open_stream,
     sse_event,
     sse_response,
 )
@@ -38,7 +38,7 @@ def in_band_error(error: MeshError) -> list[bytes]:
 
 async def answer(
     clients: MeshClients,
-    canonical: pb.GenerateRequest,
+    canonical: Sequence[pb.GenerateRequest],
     request: Request,
     body: GenerationBody,
     *,
@@ -49,10 +49,10 @@ async def answer(
     deltas: Deltas,
     opening: Iterable[dict[str, Any]] = (),
 ) -> Response:
-    """Runs ``canonical``: the whole ``kind`` object of its ``choice`` s, or with ``body.stream`` the
-    ``chunk_kind`` objects of the ``opening`` choices then of each chunk's ``deltas``. Both carry the
-    id ``<prefix>-<the generation's own request id>``."""
-    stream = await open_stream(clients, canonical)
+    """Runs ``canonical`` (one request, or one per prompt): the whole ``kind`` object of its
+    ``choice`` s, or with ``body.stream`` the ``chunk_kind`` objects of the ``opening`` choices then
+    of each chunk's ``deltas``. Both carry the id ``<prefix>-<the first generation's request id>``."""
+    stream = await open_generations(clients, canonical)
     # The generation's own id: the one its usage record is metered under.
     response_id = f"{prefix}-{stream.first.request_id or uuid.uuid4().hex}"
     if not body.stream:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
 
-from gateway.textgen import Completion
+from gateway.textgen import Completion, Seed
 from meshserve.v1 import inference_pb2 as pb
 
 
@@ -32,7 +32,7 @@ class GenerationBody(BaseModel):
     frequency_penalty: StrictFloat | None = Field(None, description="-2 to 2.")
     presence_penalty: StrictFloat | None = Field(None, description="-2 to 2.")
     stop: str | list[str] | None = Field(None, description="Up to 4 stop sequences.")
-    seed: StrictInt | None = Field(None, description="Same seed, same output.")
+    seed: Seed = Field(None, description="Same seed, same output.")
     user: str | None = Field(
         None,
         max_length=256,
@@ -41,7 +41,7 @@ class GenerationBody(BaseModel):
     logit_bias: dict[str, StrictFloat] | None = Field(
         None, description="Token id (as a string) → bias from -100 to 100 added to its logit."
     )
-    n: StrictInt = Field(1, description="Choices to generate, 1 to 8, in the same continuous batch.")
+    n: StrictInt = Field(1, ge=1, description="Choices to generate, 1 to 8, in the same continuous batch.")
     stream: StrictBool = Field(False, description="Stream SSE chunks ending with data: [DONE].")
     stream_options: StreamOptions | None = None
 
