@@ -159,6 +159,37 @@ async def test_cancel_running_and_queued_jobs(env) -> None:
     assert getattr(info.value, "code", "") == "FAILED_PRECONDITION"
 
 
+async def test_a_cancelled_batch_counts_its_unrun_items_as_cancelled_not_failed(env) -> None:
+    manager, script = env
+    script.gate = asyncio.Event()
+    items = [
+        ItemSpec("m", "first"),
+        ItemSpec("nope", "broken"),
+        ItemSpec("m", "wait"),
+        ItemSpec("m", "never"),
+    ]
+    job = manager.submit("batch", items, config(concurrency=1))
+    await script.started.wait()
+    async with asyncio.timeout(10):
+        await manager.wait_until(lambda: "wait" in script.calls)
+    cancelled = await manager.cancel(job.job_id)
+    assert [r.state for r in cancelled.results] == [
+        State.COMPLETED,
+        State.FAILED,
+        State.CANCELLED,
+        State.CANCELLED,
+    ]
+    assert (cancelled.done, cancelled.succeeded, cancelled.failed, cancelled.cancelled) == (4, 1, 1, 2)
+    assert cancelled.snapshot()["progress"] == {
+        "total": 4,
+        "completed": 4,
+        "succeeded": 1,
+        "failed": 1,
+        "cancelled": 2,
+        "percent": 100.0,
+    }
+
+
 async def test_unfinished_jobs_resume_after_a_restart(tmp_path: Path) -> None:
     store = JobStore(tmp_path / "jobs.sqlite3")
     hub = WebhookHub(store, settings())

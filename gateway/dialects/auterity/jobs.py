@@ -159,6 +159,7 @@ def job_body(job: pb.Job) -> dict[str, Any]:
             "completed": job.progress.done,
             "succeeded": job.progress.succeeded,
             "failed": job.progress.failed,
+            "cancelled": job.progress.cancelled,
             "percent": job.progress.percent,
         },
         "queue_position": job.queue_position,

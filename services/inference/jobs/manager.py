@@ -379,6 +379,7 @@ class JobManager:
                 "status": state.value,
                 "succeeded": job.succeeded,
                 "failed": job.failed,
+                "cancelled": job.cancelled,
             },
         )
         self.announcer.finished(job)

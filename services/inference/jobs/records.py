@@ -237,8 +237,13 @@ class Job:
 
     @property
     def failed(self) -> int:
-        """Items that failed or were cancelled."""
-        return sum(1 for r in self.results if r.state in (State.FAILED, State.CANCELLED))
+        """Items that ran and failed (a timed-out job's unfinished items too)."""
+        return sum(1 for r in self.results if r.state == State.FAILED)
+
+    @property
+    def cancelled(self) -> int:
+        """Items the job's cancel ended or kept from running."""
+        return sum(1 for r in self.results if r.state == State.CANCELLED)
 
     @property
     def percent(self) -> float:
@@ -257,6 +262,7 @@ class Job:
                 "completed": self.done,
                 "succeeded": self.succeeded,
                 "failed": self.failed,
+                "cancelled": self.cancelled,
                 "percent": self.percent,
             },
             "results": [r.to_json() for r in self.results],

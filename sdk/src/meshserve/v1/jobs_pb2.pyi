@@ -194,18 +194,20 @@ class JobItemResult(_message.Message):
     def __init__(self, index: _Optional[int] = ..., state: _Optional[_Union[JobState, str]] = ..., model: _Optional[str] = ..., text: _Optional[str] = ..., prompt_tokens: _Optional[int] = ..., completion_tokens: _Optional[int] = ..., finish_reason: _Optional[str] = ..., seconds: _Optional[float] = ..., attempts: _Optional[int] = ..., error: _Optional[_Union[JobError, _Mapping]] = ..., device: _Optional[str] = ...) -> None: ...
 
 class JobProgress(_message.Message):
-    __slots__ = ("total", "done", "succeeded", "failed", "percent")
+    __slots__ = ("total", "done", "succeeded", "failed", "percent", "cancelled")
     TOTAL_FIELD_NUMBER: _ClassVar[int]
     DONE_FIELD_NUMBER: _ClassVar[int]
     SUCCEEDED_FIELD_NUMBER: _ClassVar[int]
     FAILED_FIELD_NUMBER: _ClassVar[int]
     PERCENT_FIELD_NUMBER: _ClassVar[int]
+    CANCELLED_FIELD_NUMBER: _ClassVar[int]
     total: int
     done: int
     succeeded: int
     failed: int
     percent: float
-    def __init__(self, total: _Optional[int] = ..., done: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., percent: _Optional[float] = ...) -> None: ...
+    cancelled: int
+    def __init__(self, total: _Optional[int] = ..., done: _Optional[int] = ..., succeeded: _Optional[int] = ..., failed: _Optional[int] = ..., percent: _Optional[float] = ..., cancelled: _Optional[int] = ...) -> None: ...
 
 class CallbackStatus(_message.Message):
     __slots__ = ("url", "delivered", "attempts", "last_status_code", "last_error")
