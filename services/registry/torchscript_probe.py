@@ -13,8 +13,22 @@ import sys
 DTYPES = {"FP32": "float32", "FP64": "float64", "FP16": "float16", "INT64": "int64", "INT32": "int32"}
 
 
-def _shapes(text: str) -> list[list[int]]:
-    return [[int(d) for d in part.split(",") if d.strip()] for part in text.split(";") if part.strip()]
+def input_shapes(text: str) -> list[list[int]]:
+    """``input_shape`` as one shape per input; ValueError saying what is wrong with it."""
+    shapes = []
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        try:
+            shape = [int(d) for d in part.split(",") if d.strip()]
+        except ValueError:
+            raise ValueError(
+                f"input_shape {part.strip()!r} is not whole numbers separated by commas"
+            ) from None
+        if any(d == 0 or d < -1 for d in shape):
+            raise ValueError(f"input_shape {part.strip()!r}: each dimension is a size of at least 1, or -1")
+        shapes.append(shape)
+    return shapes
 
 
 def probe(path: str, options: dict[str, str]) -> dict:
@@ -26,7 +40,10 @@ def probe(path: str, options: dict[str, str]) -> dict:
     except Exception as error:
         return {"error": f"not a loadable TorchScript archive: {str(error).splitlines()[0][:300]}"}
     arguments = [a.name for a in module.forward.schema.arguments[1:]]
-    shapes = _shapes(options.get("input_shape", ""))
+    try:
+        shapes = input_shapes(options.get("input_shape", ""))
+    except ValueError as error:
+        return {"error": str(error)}
     dtype = options.get("input_dtype", "FP32").upper()
     if dtype not in DTYPES:
         return {"error": f"input_dtype {dtype!r} is not one of {sorted(DTYPES)}"}

@@ -28,8 +28,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from services.common.errors import ModelValidationFailed
+from services.common.errors import InvalidInput, ModelValidationFailed
 from services.common.model_archive import PICKLE_SUFFIXES, ModelArchive, UnsafeArchive
+from services.registry.torchscript_probe import input_shapes
 
 _ONNX_TYPES = {
     1: "FP32",
@@ -178,6 +179,10 @@ def _onnx(path: Path, declared_onnx: bool) -> Validated:
 
 
 def _torchscript(path: Path, options: dict[str, str]) -> Validated:
+    try:  # checked here too, so a malformed option is the caller's 400 naming it, before any probe
+        input_shapes(options.get("input_shape", ""))
+    except ValueError as error:
+        raise InvalidInput(str(error), details={"field": "input_shape"}) from None
     probe = [sys.executable, "-m", "services.registry.torchscript_probe", str(path), json.dumps(options)]
     try:
         done = subprocess.run(probe, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)

@@ -17,6 +17,7 @@ from services.registry.builtins import example_onnx
 from services.registry.catalog import Registry, UploadRequest
 from services.registry.store import ModelRecord, ModelStore
 from services.registry.validation import validate
+from tests.inference.models import torchscript_bytes
 
 
 def test_example_graph_signature(tmp_path: Path) -> None:
@@ -49,6 +50,16 @@ def test_onnx_declared_torchscript_is_a_mismatch(tmp_path: Path) -> None:
     path.write_bytes(example_onnx())
     with pytest.raises(ModelValidationFailed, match="does not match"):
         validate(path, "torchscript")
+
+
+@pytest.mark.parametrize("shape", ["a,b", "-1,4.5", "0,4", "-1,-2", "-1,4;x"])
+def test_a_malformed_torchscript_input_shape_is_the_caller_s_error(tmp_path: Path, shape: str) -> None:
+    path = tmp_path / "model.pt"
+    path.write_bytes(torchscript_bytes())
+    with pytest.raises(InvalidInput) as refused:
+        validate(path, "torchscript", {"input_shape": shape})
+    assert refused.value.details == {"field": "input_shape"}
+    assert "input_shape" in refused.value.message and "Traceback" not in refused.value.message
 
 
 async def _chunks(parts: list[bytes], fail_after: int = -1) -> AsyncIterator[bytes]:
