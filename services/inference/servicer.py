@@ -35,7 +35,7 @@ from services.inference.pool import WorkerPool
 from services.inference.predictor import PredictCall, Prediction, Predictor
 from services.inference.repository import Batching
 from services.inference.stats import Counter
-from services.inference.tensors import WireTensor
+from services.inference.tensors import inputs_by_name
 
 log = logging.getLogger("meshserve.inference")
 _tracer = trace.get_tracer("meshserve.grpc")
@@ -111,7 +111,7 @@ class InferenceServicer:
     ) -> pb.PredictResponse:
         request_id = request.request_id or current_request_id()
         started = time.perf_counter()
-        inputs = {t.name: WireTensor.of_message(t) for t in request.inputs}
+        inputs = inputs_by_name(request.inputs)
         try:
             call = PredictCall(
                 request.model.name,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -199,6 +199,17 @@ def split_rows(tensor: WireTensor, rows: list[int]) -> list[WireTensor]:
     return parts
 
 
+def inputs_by_name(messages: Sequence[common.Tensor]) -> dict[str, WireTensor]:
+    """A request's input tensors by name; a name given twice is the caller's error (a dict would
+    keep the last one and run it silently)."""
+    inputs = {t.name: WireTensor.of_message(t) for t in messages}
+    if len(inputs) != len(messages):
+        names = [t.name for t in messages]
+        twice = next(n for n in names if names.count(n) > 1)
+        raise InvalidInput(f"input {twice!r} is given more than once", details={"field": twice})
+    return inputs
+
+
 def conform(
     tensors: dict[str, WireTensor], declared: list[dict], *, cast: bool, model: str
 ) -> tuple[list[WireTensor], bool]:
@@ -237,6 +248,12 @@ def conform(
             shape = (1, *shape)
             tensor = replace(tensor, shape=shape)
             added_batch = True
+        if 0 in shape:  # Triton refuses an empty tensor with a message about its own byte counts
+            raise InvalidInput(
+                f"input {name!r} of model {model!r} is empty (shape {list(shape)})",
+                details={"field": name, "shape": list(shape)},
+                suggestion="send at least one row",
+            )
         if len(shape) != len(dims) or any(d not in (-1, a) for d, a in zip(dims, shape, strict=True)):
             raise InvalidInput(
                 f"input {name!r} of model {model!r} has shape {list(shape)}, expected {dims}",

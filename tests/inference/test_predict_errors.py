@@ -72,6 +72,24 @@ def test_wrong_dtype(http: httpx.Client, uploaded: dict[str, bytes]) -> None:
     assert "INT64" in reply.json()["error"] and "FP32" in reply.json()["error"]
 
 
+def test_an_input_given_twice_is_refused_not_run_with_the_last(
+    http: httpx.Client, uploaded: dict[str, bytes]
+) -> None:
+    given = {"name": "x", "shape": [1, 4], "datatype": "FP32", "data": [1, 2, 3, 4]}
+    reply = http.post("/v2/models/mlp-onnx/infer", json={"inputs": [given, {**given, "data": [5, 6, 7, 8]}]})
+    check(reply, 400, "INVALID_INPUT")
+    assert "'x' is given more than once" in reply.json()["error"]
+
+
+def test_an_empty_input_is_refused_in_the_caller_s_terms(
+    http: httpx.Client, uploaded: dict[str, bytes]
+) -> None:
+    empty = {"name": "x", "shape": [0, 4], "datatype": "FP32", "data": []}
+    reply = http.post("/v2/models/mlp-onnx/infer", json={"inputs": [empty]})
+    check(reply, 400, "INVALID_INPUT")
+    assert "is empty (shape [0, 4])" in reply.json()["error"] and "Triton" not in reply.json()["error"]
+
+
 def test_unknown_model(http: httpx.Client, triton_mesh: Mesh) -> None:
     for method, path, body in rest_calls("no-such-model", [[1.0, 2.0, 3.0, 4.0]]):
         check(http.request(method, path, json=body), 404, "MODEL_NOT_FOUND")
