@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, fields
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from services.auth.db import SqlDatabase, set_filters
 from services.common.errors import InvalidInput
@@ -61,7 +61,7 @@ def audit_bound(value: str, field: str) -> str:
             details={"field": field, "value": value[:40]},
         ) from None
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
 
 

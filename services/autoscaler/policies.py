@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 from services.common.errors import InvalidInput, NotFound
@@ -41,8 +42,11 @@ class Policy:
                 f"unknown target_metric {self.target_metric!r}",
                 details={"field": "target_metric", "allowed": ",".join(METRICS)},
             )
-        if self.target_value <= 0:
-            raise InvalidInput("target_value must be positive", details={"field": "target_value"})
+        if not 0 < self.target_value < math.inf:  # NaN fails this too
+            raise InvalidInput("target_value must be a positive number", details={"field": "target_value"})
+        for name in ("scale_up_cooldown_seconds", "scale_down_cooldown_seconds", "idle_seconds_to_zero"):
+            if not 0 <= getattr(self, name) < math.inf:
+                raise InvalidInput(f"{name} must be a number of seconds, 0 or more", details={"field": name})
         if self.min_replicas < 0 or self.max_replicas < max(1, self.min_replicas):
             raise InvalidInput(
                 "need 0 <= min_replicas <= max_replicas and max_replicas >= 1",

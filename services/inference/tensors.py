@@ -81,6 +81,11 @@ class WireTensor:
     @classmethod
     def of_message(cls, tensor: common.Tensor) -> WireTensor:
         """A Tensor message's contents, checked to fill its shape; :class:`InvalidInput` otherwise."""
+        if tensor.datatype not in _DATATYPE_NAMES:  # a client built against a newer contract
+            raise InvalidInput(
+                f"input {tensor.name!r} has an unknown datatype ({tensor.datatype})",
+                details={"field": tensor.name, "datatype": tensor.datatype},
+            )
         name, shape = datatype_name(tensor.datatype), tuple(tensor.shape)
         if name == "UNSPECIFIED":
             raise InvalidInput(f"input {tensor.name!r} has no datatype", details={"field": tensor.name})

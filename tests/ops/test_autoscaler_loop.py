@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import math
+from dataclasses import replace
 
 import pytest
 
@@ -155,6 +157,23 @@ def test_tolerance_band_holds_and_bounds_are_enforced() -> None:
     assert not hold.changes and "holding" in hold.reason
     over = evaluate(POLICY, Reading(replicas=5), memory, 0.0)
     assert over.to_replicas == 3 and "outside policy bounds" in over.reason
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("target_value", math.inf),  # 003's JSON reads Infinity: stored, it showed as null
+        ("target_value", math.nan),
+        ("target_value", 0.0),
+        ("scale_up_cooldown_seconds", math.inf),
+        ("scale_down_cooldown_seconds", -1.0),
+        ("idle_seconds_to_zero", math.nan),
+    ],
+)
+def test_a_policy_number_that_is_not_finite_and_in_range_is_refused(field: str, value: float) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        PolicyStore().put(replace(Policy(target="*"), **{field: value}))
+    assert refused.value.details["field"] == field
 
 
 def test_averaged_metric_scales_by_ratio() -> None:

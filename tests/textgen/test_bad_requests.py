@@ -52,6 +52,19 @@ def test_openai_envelope(llm_mesh: Mesh, case: str, body: dict, status: int, rea
             assert error["param"] == field
 
 
+def test_a_nan_sampling_parameter_is_refused(llm_mesh: Mesh) -> None:
+    """Python's JSON reads NaN; the engine sampled garbage with it before the range checks caught it."""
+    body = b'{"max_tokens": 2, "temperature": NaN, "messages": [{"role": "user", "content": "hi"}]}'
+    reply = httpx.post(
+        f"{llm_mesh.base_url}/v1/chat/completions",
+        content=body,
+        headers={"Content-Type": "application/json"},
+        timeout=60,
+    )
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["error"]["param"] == "temperature"
+
+
 def test_context_limit_details_on_004(llm_mesh: Mesh, inference_stub: Any) -> None:
     """004 §8.4: INVALID_INPUT with max_length and provided_length.
 

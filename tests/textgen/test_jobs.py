@@ -257,7 +257,14 @@ def test_batch_job_runs_and_notifies(llm_mesh: Mesh, receiver: Receiver) -> None
         assert [lifecycle[s] for s in seen] == sorted(lifecycle[s] for s in seen), seen
         moments = [datetime.fromisoformat(body[k]) for k in ("created_at", "started_at", "completed_at")]
         assert moments == sorted(moments), body
-        assert body["progress"] == {"total": 3, "completed": 3, "succeeded": 2, "failed": 1, "cancelled": 0, "percent": 100.0}
+        assert body["progress"] == {
+            "total": 3,
+            "completed": 3,
+            "succeeded": 2,
+            "failed": 1,
+            "cancelled": 0,
+            "percent": 100.0,
+        }
         good, bad, third = body["results"]
         for item, most in ((good, 3), (third, LONG_TOKENS)):
             assert item["status"] == "completed" and item["success"] and isinstance(item["response"], str), (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 
@@ -52,6 +54,12 @@ def test_partial_stop_prefix_is_held_then_released() -> None:
         (SamplingParams(stop=("a", "b", "c", "d", "e")), "stop"),
         (SamplingParams(logit_bias=((5, 101.0),)), "logit_bias"),
         (SamplingParams(logit_bias=((-1, 1.0),)), "logit_bias"),
+        # NaN compares false with every bound; it once passed and the engine sampled garbage.
+        (SamplingParams(temperature=math.nan), "temperature"),
+        (SamplingParams(presence_penalty=math.nan), "presence_penalty"),
+        (SamplingParams(frequency_penalty=math.nan), "frequency_penalty"),
+        (SamplingParams(logit_bias=((5, math.nan),)), "logit_bias"),
+        (SamplingParams(top_p=math.nan), "top_p"),
     ],
 )
 def test_out_of_range_parameters(params: SamplingParams, field: str) -> None:

@@ -147,7 +147,8 @@ def _check_response_format(value: dict[str, Any] | None) -> None:
 
 
 def _check_range(name: str, value: float, low: float, high: float | None) -> None:
-    if value < low or (high is not None and value > high):
+    # Written as "not inside" so that NaN, which compares false with everything, is out of range.
+    if not (low <= value and (high is None or value <= high)):
         bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
         details: dict[str, Any] = {"field": name, "min": low, "provided": value}
         if high is not None:
