@@ -154,7 +154,7 @@ class EventHub:
         """The channels a session is subscribed to."""
         return [room for room in self.sio.rooms(sid) if room in CHANNELS]
 
-    async def _on_subscribe(self, sid: str, data: Any) -> dict[str, Any]:
+    async def _on_subscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
         channels = _channels(data)
         unknown = [c for c in channels if c not in CHANNELS]
         for channel in channels:
@@ -167,7 +167,7 @@ class EventHub:
             "unknown": unknown,
         }
 
-    async def _on_unsubscribe(self, sid: str, data: Any) -> dict[str, Any]:
+    async def _on_unsubscribe(self, sid: str, data: Any = None) -> dict[str, Any]:
         channels = [c for c in _channels(data) if c in CHANNELS]
         for channel in channels:
             await self.sio.leave_room(sid, channel)

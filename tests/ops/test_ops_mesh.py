@@ -122,6 +122,11 @@ async def test_socketio_system_metrics_at_the_period_and_inference_events(ops_me
 
     await client.connect(ops_mesh.base_url, transports=["websocket"])
     try:
+        # A subscribe with no payload, or a malformed one, is answered too (it went unanswered).
+        for payload in (None, "nope", {"channels": [1]}):
+            refused = await client.call("subscribe", payload, timeout=5)
+            assert refused["subscribed"] == [] and (payload is None or refused["success"] is False)
+        assert (await client.call("unsubscribe", None, timeout=5)) == {"success": True, "unsubscribed": []}
         ack = await client.call("subscribe", {"channels": ["system_metrics", "inference_events"]}, timeout=5)
         assert ack["success"] and set(ack["subscribed"]) == {"system_metrics", "inference_events"}
         await asyncio.wait_for(three.wait(), 10)
