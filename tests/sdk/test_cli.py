@@ -184,6 +184,14 @@ def test_transcribe_the_spoken_file(
     assert "100%" in result.stderr  # the upload's progress
     subtitles = meshserve(mesh, "transcribe", str(path), "--format", "srt")
     assert subtitles.returncode == 0 and "00:00:00,000 --> " in subtitles.stdout
+    # --translate runs Whisper's translate task (English speech stays English text).
+    translated = meshserve(mesh, "transcribe", str(path), "--translate", "--json", timeout=180)
+    assert translated.returncode == 0, translated.stderr
+    assert {"testing", "command", "line", "tool"} <= set(
+        re.sub(r"[^a-z ]", " ", translated.stdout.lower()).split()
+    )
+    both = meshserve(mesh, "transcribe", str(path), "--translate", "--language", "en")
+    assert both.returncode == 2 and "--translate" in one_error_line(both)
 
 
 @pytest.mark.slow

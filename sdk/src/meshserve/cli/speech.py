@@ -1,6 +1,6 @@
 """``meshserve speak`` (OpenAI ``POST /v1/audio/speech``, the audio streamed into a file with a
-progress bar) and ``meshserve transcribe`` (``POST /v1/audio/transcriptions``, the file uploaded
-with a progress bar)."""
+progress bar) and ``meshserve transcribe`` (``POST /v1/audio/transcriptions``, or with
+``--translate`` ``POST /v1/audio/translations``, the file uploaded with a progress bar)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("file", help="the audio file")
     parser.add_argument("--language", help="ISO-639-1 language of the audio (default: detected)")
+    parser.add_argument(
+        "--translate",
+        action="store_true",
+        help="translate the speech into English text (Whisper's translate task)",
+    )
     parser.add_argument(
         "--format",
         choices=TRANSCRIPT_FORMATS,
@@ -128,13 +133,18 @@ def transcribe(client: Client, args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise output.UsageError(f"{path}: no such file")
+    if args.translate and args.language:
+        raise output.UsageError("--translate detects the language itself; leave --language out")
     bar = progress.ProgressBar(f"uploading {path.name}", enabled=progress.enabled(args.progress))
     try:
         with path.open("rb") as handle:
             body = ProgressFile(handle, path.stat().st_size, bar)
-            reply = client.transcribe(
-                body, filename=path.name, response_format=args.format, language=args.language
-            )
+            if args.translate:
+                reply = client.translate(body, filename=path.name, response_format=args.format)
+            else:
+                reply = client.transcribe(
+                    body, filename=path.name, response_format=args.format, language=args.language
+                )
     finally:
         bar.finish()
     if isinstance(reply, str):  # text, srt, vtt
