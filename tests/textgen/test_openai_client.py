@@ -31,6 +31,20 @@ def test_chat_completion_mentions_paris_with_usage(client: openai.OpenAI) -> Non
     assert reply.usage.total_tokens == reply.usage.prompt_tokens + reply.usage.completion_tokens
 
 
+def test_a_developer_message_is_the_system_message(client: openai.OpenAI) -> None:
+    """OpenAI's newer name for the instructions: the same prompt, so the same greedy answer."""
+    asked = {"model": "smollm2-135m-instruct", "temperature": 0, "max_tokens": 12}
+    instructions = "Answer in one word."
+    answers = [
+        client.chat.completions.create(
+            messages=[{"role": role, "content": instructions}, {"role": "user", "content": QUESTION}], **asked
+        )
+        for role in ("system", "developer")
+    ]
+    assert answers[0].choices[0].message.content == answers[1].choices[0].message.content
+    assert answers[0].usage.prompt_tokens == answers[1].usage.prompt_tokens
+
+
 def test_chat_completion_streaming(client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(
         model="default",

@@ -79,10 +79,15 @@ class ChatRequest(GenerationBody):
     )
 
 
+#: OpenAI roles the canonical API names otherwise: ``developer`` is OpenAI's newer name for the
+#: instructions that ``system`` carries (its SDKs send it for newer models).
+CANONICAL_ROLES = {"developer": "system"}
+
+
 def message_of(position: int, message: ChatMessage) -> pb.ChatMessage:
     """One OpenAI message as the canonical one."""
     return pb.ChatMessage(
-        role=message.role,
+        role=CANONICAL_ROLES.get(message.role, message.role),
         content=text_of(position, message),
         tool_calls=[
             pb.ToolCall(id=c.id, name=c.function.name, arguments_json=c.function.arguments)
