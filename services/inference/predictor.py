@@ -267,5 +267,6 @@ class Predictor:
         returns the resident bytes it held."""
         entry, placement = await self.resolve(name, version)
         freed = await self.pool.unload(placement.name, standby=standby)
+        self.catalog.forget()  # the next request asks the registry again: a deletion may follow
         await self.catalog.report(entry, common.MODEL_STATUS_READY)
         return freed

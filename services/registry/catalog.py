@@ -143,15 +143,30 @@ class Registry:
         """The newest version of every model."""
         return self.store.list()
 
-    def delete(self, name_or_id: str, version: str = "") -> bool:
-        """Deletes a version; removes its blob when nothing else references it."""
+    def delete(
+        self, name_or_id: str, version: str = "", *, all_versions: bool = False
+    ) -> tuple[tuple[str, ...], bool]:
+        """Deletes a version (the newest when ``version`` is empty), or with ``all_versions`` every
+        version of its name; removes each blob nothing else references. Returns the versions
+        deleted and whether a blob went. A built-in version is refused before anything is deleted."""
+        if all_versions and version:
+            raise InvalidInput(
+                "all_versions deletes every version: leave version empty", details={"field": "version"}
+            )
         record = self.store.get(name_or_id, version)
-        if record.source == "builtin":
-            raise InvalidInput(f"model {record.name!r} is built in and cannot be deleted")
-        self.store.delete(record.id)
-        if record.sha256 and not self.store.sha_in_use(record.sha256):
-            return self.blobs.remove(record.sha256)
-        return False
+        records = self.store.versions(record.name) if all_versions else [record]
+        builtin = next((r for r in records if r.source == "builtin"), None)
+        if builtin is not None:
+            raise InvalidInput(
+                f"model {builtin.name!r} is built in and cannot be deleted",
+                details={"model_id": builtin.name, "version": builtin.version},
+            )
+        blob_removed = False
+        for doomed in records:
+            self.store.delete(doomed.id)
+            if doomed.sha256 and not self.store.sha_in_use(doomed.sha256):
+                blob_removed = self.blobs.remove(doomed.sha256) or blob_removed
+        return tuple(r.version for r in records), blob_removed
 
     def set_status(self, name_or_id: str, version: str, status: str, reason: str = "") -> ModelRecord:
         """Records a lifecycle change reported by the inference service."""

@@ -154,10 +154,11 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     async def DeleteModel(
         self, request: pb.DeleteModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteModelResponse:
-        """Deletes a version and, when unreferenced, its blob."""
-        return pb.DeleteModelResponse(
-            blob_removed=self.registry.delete(request.ref.name, request.ref.version)
+        """Deletes a version, or every version of a name, and the blobs left unreferenced."""
+        versions, blob_removed = self.registry.delete(
+            request.ref.name, request.ref.version, all_versions=request.all_versions
         )
+        return pb.DeleteModelResponse(blob_removed=blob_removed, deleted_versions=versions)
 
     async def UpdateModelStatus(
         self, request: pb.UpdateModelStatusRequest, context: grpc.aio.ServicerContext

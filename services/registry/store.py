@@ -130,6 +130,20 @@ class SqlModelStore:
             raise ModelNotFound(f"model {name_or_id!r} not found", details={"model_id": name_or_id})
         return _record(dict(zip(columns, row, strict=True)))
 
+    def versions(self, name: str) -> list[ModelRecord]:
+        """Every stored version of a name, newest first."""
+        with self._lock:
+            cursor = self._run(
+                self._sql(
+                    "SELECT * FROM models WHERE name = ? AND status NOT IN ('uploading', 'validating') "
+                    f"ORDER BY created_at DESC, {self.version_number} DESC"
+                ),
+                (name,),
+            )
+            columns = [c[0] for c in cursor.description]
+            rows = cursor.fetchall()
+        return [_record(dict(zip(columns, row, strict=True))) for row in rows]
+
     def delete(self, model_id: str) -> None:
         """Removes one version row by id."""
         with self._lock:

@@ -12,7 +12,7 @@ import pytest
 
 from meshserve.v1 import registry_pb2 as rpb
 from meshserve.v1 import registry_pb2_grpc as rpb_grpc
-from services.common.errors import ModelNotFound, ModelValidationFailed
+from services.common.errors import InvalidInput, ModelNotFound, ModelValidationFailed
 from services.registry.blobs import BlobStore
 from services.registry.builtins import example_onnx
 from services.registry.catalog import Registry, UploadRequest
@@ -77,6 +77,29 @@ def test_replace_by_id_and_by_name_version(store: SqlModelStore) -> None:
     store.delete(store.get("m", "1").id)
     with pytest.raises(ModelNotFound):
         store.get("m")
+
+
+def test_deleting_every_version_of_a_name_is_all_or_nothing(store: SqlModelStore, tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs", max_bytes=10_000)
+    registry = Registry(store, blobs)
+    for version, source in (("1", "builtin"), ("2", "upload")):
+        store.put(
+            ModelRecord(name="b", version=version, source=source, created_at=f"2026-01-0{version}T00:00:00Z")
+        )
+    with pytest.raises(InvalidInput, match="built in"):
+        registry.delete("b", all_versions=True)
+    assert [r.version for r in store.versions("b")] == ["2", "1"]  # nothing went
+
+    for version in ("1", "2", "3"):
+        store.put(ModelRecord(name="u", version=version, created_at=f"2026-01-0{version}T00:00:00Z"))
+    store.put(ModelRecord(name="keep", version="1"))
+    with pytest.raises(InvalidInput, match="leave version empty"):
+        registry.delete("u", "2", all_versions=True)
+    assert registry.delete("u", all_versions=True) == (("3", "2", "1"), False)
+    assert store.versions("u") == [] and store.get("keep").name == "keep"
+    assert registry.delete("keep") == (("1",), False)  # one version, as before
+    with pytest.raises(ModelNotFound):
+        registry.delete("u", all_versions=True)
 
 
 async def _chunks(parts: list[bytes], fail: bool = False) -> AsyncIterator[bytes]:

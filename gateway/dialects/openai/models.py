@@ -5,6 +5,8 @@
 * ``POST /v1/models`` (multipart ``name``, ``file``, ``format``; optional ``input_shape`` and
   ``input_dtype`` for TorchScript) → 201 with the stored model
 * ``GET /v1/models/{id}`` → the OpenAI model object with 000's fields; ids may contain ``/``.
+* ``DELETE /v1/models/{id}`` → OpenAI's ``{"id", "object": "model", "deleted": true}``, with the
+  versions deleted: every version of the name, unloaded first (built-in models are refused).
   ``POST /v1/models/{id}/predict`` (000) lives in the ace3 dialect and is matched first.
 """
 
@@ -19,6 +21,7 @@ from fastapi.responses import JSONResponse
 
 from gateway.deps import Clients
 from gateway.dialects.ace3.tensors import upload
+from gateway.model_removal import delete_model
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import registry_pb2 as rpb
 from services.inference.tensors import spec_json
@@ -108,3 +111,10 @@ async def get_model(model_id: str, clients: Clients) -> dict[str, Any]:
         clients.registry.GetModel, rpb.GetModelRequest(ref=common.ModelRef(name=model_id)), idempotent=True
     )
     return {**ace3_object(reply.model), **openai_object(reply.model)}
+
+
+@router.delete("/v1/models/{model_id:path}", operation_id="delete_model", summary="Delete a model")
+async def remove_model(model_id: str, clients: Clients) -> dict[str, Any]:
+    """Deletes every version of the model, after unloading it from the workers."""
+    name, versions = await delete_model(clients, model_id)
+    return {"id": name, "object": "model", "deleted": True, "versions": versions}

@@ -121,6 +121,11 @@ def get_model(model: Any) -> Call:
     return Call("GET", f"/v1/models/{model_path(model)}", parse=dict)
 
 
+def delete_model(model: Any) -> Call:
+    """``DELETE /v1/models/{id}``: unloads and deletes every version (``{"id", "deleted", "versions"}``)."""
+    return Call("DELETE", f"/v1/models/{model_path(model)}", parse=dict)
+
+
 def token_info() -> Call:
     """``GET /v1/auth/token``: who the credential is, its role, plan and expiry."""
     return Call("GET", "/v1/auth/token", parse=wrap)

@@ -234,6 +234,7 @@ class _ClientBase:
     # general
     health = _ApiMethod(api.health)
     info = _ApiMethod(api.info)
+    delete_model = _ApiMethod(api.delete_model)
     # document 000
     token_info = _ApiMethod(api.token_info)
     # document 004

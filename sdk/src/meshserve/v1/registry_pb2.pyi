@@ -99,16 +99,20 @@ class ListModelsResponse(_message.Message):
     def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.Model, _Mapping]]] = ...) -> None: ...
 
 class DeleteModelRequest(_message.Message):
-    __slots__ = ("ref",)
+    __slots__ = ("ref", "all_versions")
     REF_FIELD_NUMBER: _ClassVar[int]
+    ALL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     ref: _common_pb2.ModelRef
-    def __init__(self, ref: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ...) -> None: ...
+    all_versions: bool
+    def __init__(self, ref: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., all_versions: _Optional[bool] = ...) -> None: ...
 
 class DeleteModelResponse(_message.Message):
-    __slots__ = ("blob_removed",)
+    __slots__ = ("blob_removed", "deleted_versions")
     BLOB_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    DELETED_VERSIONS_FIELD_NUMBER: _ClassVar[int]
     blob_removed: bool
-    def __init__(self, blob_removed: _Optional[bool] = ...) -> None: ...
+    deleted_versions: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, blob_removed: _Optional[bool] = ..., deleted_versions: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class UpdateModelStatusRequest(_message.Message):
     __slots__ = ("ref", "status", "reason")
