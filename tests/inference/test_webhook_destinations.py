@@ -14,8 +14,27 @@ from services.inference.jobs.records import ItemSpec, JobConfig
 from services.inference.jobs.settings import JobSettings
 from services.inference.jobs.store import JobStore
 from services.inference.jobs.validation import validate_submission
-from services.inference.jobs.webhooks import WebhookHub
+from services.inference.jobs.webhooks import WebhookHub, validate_url
 from tests.webhook_receiver import Receiver
+
+
+def test_the_default_allows_everywhere_but_the_cloud_metadata_addresses() -> None:
+    anywhere = Destinations.parse("")
+    for address in ("169.254.169.254", "169.254.0.1", "fe80::1", "[fd00:ec2::254]", "::ffff:169.254.169.254"):
+        assert anywhere.allows_name(address) is False, address
+    for address in ("127.0.0.1", "10.0.0.5", "93.184.215.14", "::1"):
+        assert anywhere.allows_name(address) is True, address
+    assert anywhere.allows_name("hooks.example.com") is None  # resolved at each delivery
+    assert anywhere.allows_addresses(["93.184.215.14"]) and not anywhere.allows_addresses(["169.254.169.254"])
+    assert Destinations.parse("169.254.0.0/16").allows_name("169.254.169.254") is True  # listed: allowed
+
+
+async def test_a_name_that_resolves_to_the_metadata_address_is_refused_by_default() -> None:
+    anywhere = Destinations.parse("")
+    assert await anywhere.allows("localhost") is True
+    assert await anywhere.allows("metadata.invalid") is True  # no address: the delivery fails by itself
+    with pytest.raises(InvalidInput, match="not allowed"):
+        validate_url("http://169.254.169.254/latest/meta-data/", "url", anywhere)
 
 
 def hub(tmp_path: Path, allowed: str) -> WebhookHub:
@@ -32,7 +51,7 @@ def test_entries_are_hosts_domains_addresses_and_networks() -> None:
     assert allowed.allows_name("169.254.169.254") is False  # an address outside every network
     assert allowed.allows_name("evil.example.org") is None  # a name: its addresses decide
     assert Destinations.parse("hooks.example.com").allows_name("evil.example.org") is False
-    assert Destinations.parse("").everywhere and Destinations.parse("").allows_name("169.254.169.254")
+    assert Destinations.parse("").everywhere and Destinations.parse("").allows_name("10.1.2.3")
     assert allowed.describe() == ["hooks.example.com", "*.internal.example", "10.0.0.0/8", "::1/128"]
     for bad in ("hooks.example.com/x", "a*b.example", "http://x"):
         with pytest.raises(ValueError, match="not a host"):

@@ -81,7 +81,8 @@ class JobSettings(BaseSettings):
         "",
         description="Where webhooks and job callbacks may be delivered: comma-separated hosts, "
         "`*.domain` suffixes, addresses or CIDR networks (a name must resolve inside them); empty "
-        "allows any destination.",
+        "allows any destination but the cloud-metadata addresses (169.254.0.0/16, fe80::/10, "
+        "fd00:ec2::254), which only a listed entry allows.",
     )
 
     @field_validator("webhook_allowed_hosts")
