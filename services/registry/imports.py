@@ -12,17 +12,35 @@ from pathlib import Path
 
 import httpx
 
+from services.common.destinations import Destinations
 from services.common.errors import InvalidInput, ModelDownloadFailed, ModelNotFound
 
 CHUNK = 1 << 20
 Progress = Callable[[int, int], None]
 
 
+#: Where a URL import may go: anywhere but the cloud-metadata addresses, redirects included.
+IMPORT_DESTINATIONS = Destinations.parse("")
+
+
+async def _allowed(request: httpx.Request) -> None:
+    """Refuses a request (the first, or a redirect's) to a host the import may not reach."""
+    host = request.url.host
+    if not await IMPORT_DESTINATIONS.allows(host):
+        raise InvalidInput(
+            f"imports from {host!r} are not allowed: it is a cloud-metadata address",
+            details={"field": "source", "host": host},
+        )
+
+
 async def url_chunks(url: str, timeout: float, progress: Progress) -> AsyncIterator[bytes]:
     """The bytes at a URL, chunk by chunk, reporting (done, total) as they arrive."""
+    hooks = {"request": [_allowed]}
     try:
         async with (
-            httpx.AsyncClient(timeout=httpx.Timeout(timeout), follow_redirects=True) as client,
+            httpx.AsyncClient(
+                timeout=httpx.Timeout(timeout), follow_redirects=True, event_hooks=hooks
+            ) as client,
             client.stream("GET", url) as reply,
         ):
             if reply.status_code != 200:

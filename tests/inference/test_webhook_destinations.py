@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from services.common.destinations import Destinations
 from services.common.errors import InvalidInput
-from services.inference.jobs.destinations import Destinations
 from services.inference.jobs.records import ItemSpec, JobConfig
 from services.inference.jobs.settings import JobSettings
 from services.inference.jobs.store import JobStore

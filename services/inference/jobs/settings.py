@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from services.inference.jobs.destinations import Destinations
+from services.common.destinations import Destinations
 
 
 class JobSettings(BaseSettings):

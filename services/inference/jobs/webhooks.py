@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from services.common.destinations import Destinations
 from services.common.errors import InvalidInput, NotFound
-from services.inference.jobs.destinations import Destinations
 from services.inference.jobs.records import iso
 from services.inference.jobs.settings import JobSettings
 from services.inference.jobs.store import SqlJobStore, WebhookRecord

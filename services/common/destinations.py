@@ -1,8 +1,9 @@
-"""Where webhooks and job callbacks may be delivered (``MESHSERVE_INFERENCE_JOBS_WEBHOOK_ALLOWED_HOSTS``).
+"""Where the mesh may send a request whose URL a caller chose: webhooks and job callbacks
+(``MESHSERVE_INFERENCE_JOBS_WEBHOOK_ALLOWED_HOSTS``), and the registry's URL imports (the default).
 
-A webhook URL is chosen by the caller but fetched by the mesh, from inside its network: without a
-limit, a caller with write access could make the inference service POST to the cloud metadata
-address or to an internal admin port. The operator lists what is allowed, comma-separated:
+Such a URL is fetched by the mesh, from inside its network: without a limit, a caller could make a
+service reach the cloud metadata address or an internal admin port. The operator lists what is
+allowed, comma-separated:
 
 - ``hooks.example.com``: that host exactly;
 - ``*.example.com``: any host under that domain;
