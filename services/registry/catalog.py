@@ -51,6 +51,16 @@ def check_name(name: str) -> None:
         )
 
 
+def check_version(version: str) -> None:
+    """Refuses a version label that is not letters, digits, '-', '_' and '.' (it names directories
+    on the workers, where another character would be replaced and two labels could meet)."""
+    if ".." in version or not NAME_RE.match(version):
+        raise InvalidInput(
+            f"invalid version label {version!r}: use letters, digits, '-', '_' and '.'",
+            details={"field": "version"},
+        )
+
+
 class Registry:
     """Model versions in the metadata store, artifacts in the blob store."""
 
@@ -61,6 +71,8 @@ class Registry:
     async def receive(self, header: UploadRequest, chunks: AsyncIterator[bytes]) -> ModelRecord:
         """Stores an artifact arriving in chunks; nothing is left behind when anything fails."""
         check_name(header.name)
+        if header.version:
+            check_version(header.version)
         declared = header.format.lower()
         if declared and declared not in FORMATS:
             raise InvalidInput(
@@ -184,7 +196,7 @@ class Registry:
         return self.blobs.path(record.sha256)
 
 
-__all__ = ["MeshError", "Registry", "UploadRequest", "check_name"]
+__all__ = ["MeshError", "Registry", "UploadRequest", "check_name", "check_version"]
 
 
 def _kind(task: str) -> str:

@@ -72,3 +72,22 @@ def test_name_with_path_is_refused(
     assert reply.status_code == 400, reply.text
     assert reply.json()["error"]["reason"] == "INVALID_INPUT" and "name" in reply.json()["error"]["message"]
     assert _state(http, triton_mesh) == before
+
+
+def test_an_upload_keeps_its_version_label_and_refuses_a_malformed_one(
+    http: httpx.Client, triton_mesh: Mesh, onnx_model: bytes
+) -> None:
+    def upload(version: str) -> httpx.Response:
+        return http.post(
+            "/v1/models",
+            data={"name": "labelled", "format": "onnx", "version": version},
+            files={"file": ("m.onnx", onnx_model)},
+        )
+
+    before = _state(http, triton_mesh)
+    refused = upload("../../x")
+    assert refused.status_code == 400 and refused.json()["error"]["param"] == "version", refused.text
+    assert _state(http, triton_mesh) == before
+    stored = upload("2024-06")
+    assert stored.status_code == 201 and stored.json()["version"] == "2024-06", stored.text
+    assert http.get("/v1/models/labelled").json()["version"] == "2024-06"

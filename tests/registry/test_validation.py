@@ -90,7 +90,7 @@ async def test_good_upload_stores_blob_and_row(registry: Registry) -> None:
     )
 
 
-@pytest.mark.parametrize("case", ["interrupted", "too-large", "invalid", "bad-name"])
+@pytest.mark.parametrize("case", ["interrupted", "too-large", "invalid", "bad-name", "bad-version"])
 async def test_failed_uploads_leave_nothing(registry: Registry, case: str) -> None:
     data = example_onnx()
     header, parts, fail_after, error = (
@@ -105,11 +105,25 @@ async def test_failed_uploads_leave_nothing(registry: Registry, case: str) -> No
         parts, error = [b"\0" * 600, b"\0" * 600], PayloadTooLarge
     elif case == "invalid":
         parts, error = [b"\1" * 100], ModelValidationFailed
-    else:
+    elif case == "bad-name":
         header, error = UploadRequest(name="../ex", format="onnx"), InvalidInput
+    else:  # a label naming a directory elsewhere, or one that would be rewritten into another's
+        header, error = UploadRequest(name="ex", format="onnx", version="../../x"), InvalidInput
     with pytest.raises(error):
         await registry.receive(header, _chunks(parts, fail_after))
     assert _leftovers(registry) == (0, [])
+
+
+async def test_an_explicit_version_label_is_kept_and_replaces_its_namesake(registry: Registry) -> None:
+    data = example_onnx()
+    first = await registry.receive(
+        UploadRequest(name="ex", format="onnx", version="2024-06"), _chunks([data])
+    )
+    assert first.version == "2024-06" and registry.get("ex", "2024-06").id == first.id
+    again = await registry.receive(
+        UploadRequest(name="ex", format="onnx", version="2024-06"), _chunks([data])
+    )
+    assert [r.version for r in registry.store.versions("ex")] == ["2024-06"] and again.version == "2024-06"
 
 
 async def test_concurrent_uploads_of_one_name_get_their_own_versions(registry: Registry) -> None:

@@ -104,7 +104,12 @@ async def predict(clients: MeshClients, model: str, inputs: Any, request_id: str
 
 
 async def upload(
-    clients: MeshClients, name: str, fmt: str, file: UploadFile, labels: dict[str, str] | None = None
+    clients: MeshClients,
+    name: str,
+    fmt: str,
+    file: UploadFile,
+    labels: dict[str, str] | None = None,
+    version: str = "",
 ) -> common.Model:
     """Streams a multipart file into ``Registry.UploadModel`` in 1 MiB chunks."""
     key = (fmt or "").lower()
@@ -114,7 +119,7 @@ async def upload(
             details={"field": "format"},
         )
     header = rpb.UploadHeader(
-        name=name, format=FORMATS[key], filename=file.filename or "", labels=labels or {}
+        name=name, format=FORMATS[key], filename=file.filename or "", labels=labels or {}, version=version
     )
 
     async def messages() -> AsyncIterator[rpb.UploadModelRequest]:

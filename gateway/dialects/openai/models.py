@@ -2,8 +2,8 @@
 000's list and multipart upload.
 
 * ``GET /v1/models`` → ``{"object": "list", "data": [OpenAI model objects], "models": [000 objects]}``
-* ``POST /v1/models`` (multipart ``name``, ``file``, ``format``; optional ``input_shape`` and
-  ``input_dtype`` for TorchScript) → 201 with the stored model
+* ``POST /v1/models`` (multipart ``name``, ``file``, ``format``; optional ``version``, and
+  ``input_shape`` and ``input_dtype`` for TorchScript) → 201 with the stored model
 * ``GET /v1/models/{id}`` → the OpenAI model object with 000's fields; ids may contain ``/``.
 * ``DELETE /v1/models/{id}`` → OpenAI's ``{"id", "object": "model", "deleted": true}``, with the
   versions deleted: every version of the name, unloaded first (built-in models are refused).
@@ -97,10 +97,13 @@ async def upload_model(
     format: Annotated[str, Form(description="onnx or torchscript (checked against the content).")] = "",
     input_shape: Annotated[str, Form(description="TorchScript only: input shape(s), e.g. -1,4.")] = "",
     input_dtype: Annotated[str, Form(description="TorchScript only: input datatype, default FP32.")] = "",
+    version: Annotated[
+        str, Form(description="Version label; empty: the next number. An existing label is replaced.")
+    ] = "",
 ) -> JSONResponse:
     """Streams the file to the registry, which validates it before storing anything."""
     labels = {k: v for k, v in (("input_shape", input_shape), ("input_dtype", input_dtype)) if v}
-    model = await upload(clients, name, format, file, labels)
+    model = await upload(clients, name, format, file, labels, version)
     return JSONResponse({**ace3_object(model), "object": "model"}, status_code=201)
 
 
