@@ -1,10 +1,11 @@
 """Deleting a model, as its REST route asks it of two services.
 
 The registry owns the versions and deletes them all at once, refusing before it deletes anything
-when one is built in. The inference service owns what is loaded: first it unloads every version
-of the name that a worker holds, so that no worker goes on serving, or holding memory for, a model
-that no longer exists. Unloading a model that is then not deleted is harmless: it loads again on
-its next request.
+when one is built in. The inference service owns what is loaded: it unloads every version of the
+name that a worker holds, so that no worker goes on serving, or holding memory for, a model that
+no longer exists. An unloaded tensor model stays unloaded until it is loaded again, so the
+registry is asked first whether it would delete (``validate_only``): a refused delete unloads
+nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ async def delete_model(clients: MeshClients, model_id: str) -> tuple[str, list[s
         clients.registry.GetModel, rpb.GetModelRequest(ref=common.ModelRef(name=model_id)), idempotent=True
     )
     name = found.model.name
+    ref = common.ModelRef(name=name)
+    check = rpb.DeleteModelRequest(ref=ref, all_versions=True, validate_only=True)
+    await clients.call(clients.registry.DeleteModel, check, idempotent=True)
     states = await clients.call(
         clients.inference.ListModelStates, ipb.ListModelStatesRequest(), idempotent=True
     )
@@ -32,7 +36,6 @@ async def delete_model(clients: MeshClients, model_id: str) -> tuple[str, list[s
         if state.model.name == name and state.status in _HELD:
             await clients.call(clients.inference.UnloadModel, ipb.UnloadModelRequest(model=state.model))
     deleted = await clients.call(
-        clients.registry.DeleteModel,
-        rpb.DeleteModelRequest(ref=common.ModelRef(name=name), all_versions=True),
+        clients.registry.DeleteModel, rpb.DeleteModelRequest(ref=ref, all_versions=True)
     )
     return name, list(deleted.deleted_versions)

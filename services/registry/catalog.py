@@ -156,11 +156,12 @@ class Registry:
         return self.store.list()
 
     def delete(
-        self, name_or_id: str, version: str = "", *, all_versions: bool = False
+        self, name_or_id: str, version: str = "", *, all_versions: bool = False, validate_only: bool = False
     ) -> tuple[tuple[str, ...], bool]:
         """Deletes a version (the newest when ``version`` is empty), or with ``all_versions`` every
         version of its name; removes each blob nothing else references. Returns the versions
-        deleted and whether a blob went. A built-in version is refused before anything is deleted."""
+        deleted and whether a blob went. A built-in version is refused before anything is deleted;
+        ``validate_only`` answers or refuses the same way and deletes nothing."""
         if all_versions and version:
             raise InvalidInput(
                 "all_versions deletes every version: leave version empty", details={"field": "version"}
@@ -173,6 +174,8 @@ class Registry:
                 f"model {builtin.name!r} is built in and cannot be deleted",
                 details={"model_id": builtin.name, "version": builtin.version},
             )
+        if validate_only:
+            return tuple(r.version for r in records), False
         blob_removed = False
         for doomed in records:
             self.store.delete(doomed.id)

@@ -156,7 +156,10 @@ class RegistryServicer(pb_grpc.RegistryServiceServicer):
     ) -> pb.DeleteModelResponse:
         """Deletes a version, or every version of a name, and the blobs left unreferenced."""
         versions, blob_removed = self.registry.delete(
-            request.ref.name, request.ref.version, all_versions=request.all_versions
+            request.ref.name,
+            request.ref.version,
+            all_versions=request.all_versions,
+            validate_only=request.validate_only,
         )
         return pb.DeleteModelResponse(blob_removed=blob_removed, deleted_versions=versions)
 

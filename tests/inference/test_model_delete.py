@@ -55,7 +55,9 @@ def test_the_sdk_deletes_and_reports_the_versions(http: httpx.Client, triton_mes
 
 
 def test_a_built_in_model_is_refused_and_still_serves(http: httpx.Client) -> None:
+    row = {"model_name": "example", "inputs": [[1.0, 2.0]]}
+    assert http.post("/predict", json=row).status_code == 200  # loaded: a refused delete leaves it so
     refused = http.delete("/v1/models/example")
     assert refused.status_code == 400 and "built in" in refused.json()["error"]["message"]
     assert http.get("/v1/models/example").status_code == 200
-    assert http.post("/predict", json={"model_name": "example", "inputs": [[1.0, 2.0]]}).status_code == 200
+    assert http.post("/predict", json=row).status_code == 200

@@ -95,6 +95,10 @@ def test_deleting_every_version_of_a_name_is_all_or_nothing(store: SqlModelStore
     store.put(ModelRecord(name="keep", version="1"))
     with pytest.raises(InvalidInput, match="leave version empty"):
         registry.delete("u", "2", all_versions=True)
+    assert registry.delete("u", all_versions=True, validate_only=True) == (("3", "2", "1"), False)
+    assert len(store.versions("u")) == 3  # only checked
+    with pytest.raises(InvalidInput, match="built in"):
+        registry.delete("b", all_versions=True, validate_only=True)
     assert registry.delete("u", all_versions=True) == (("3", "2", "1"), False)
     assert store.versions("u") == [] and store.get("keep").name == "keep"
     assert registry.delete("keep") == (("1",), False)  # one version, as before

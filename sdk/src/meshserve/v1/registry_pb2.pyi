@@ -99,12 +99,14 @@ class ListModelsResponse(_message.Message):
     def __init__(self, models: _Optional[_Iterable[_Union[_common_pb2.Model, _Mapping]]] = ...) -> None: ...
 
 class DeleteModelRequest(_message.Message):
-    __slots__ = ("ref", "all_versions")
+    __slots__ = ("ref", "all_versions", "validate_only")
     REF_FIELD_NUMBER: _ClassVar[int]
     ALL_VERSIONS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATE_ONLY_FIELD_NUMBER: _ClassVar[int]
     ref: _common_pb2.ModelRef
     all_versions: bool
-    def __init__(self, ref: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., all_versions: _Optional[bool] = ...) -> None: ...
+    validate_only: bool
+    def __init__(self, ref: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., all_versions: _Optional[bool] = ..., validate_only: _Optional[bool] = ...) -> None: ...
 
 class DeleteModelResponse(_message.Message):
     __slots__ = ("blob_removed", "deleted_versions")
