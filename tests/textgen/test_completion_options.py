@@ -114,6 +114,7 @@ def test_a_bad_prompt_among_several_fails_the_request_naming_prompt(llm_mesh: Me
         ({"prompt": [1, 2, 3]}, "prompt"),
         ({"prompt": [PROMPT] * 17}, "prompt"),
         ({"n": 0}, "n"),
+        ({"stream_options": {"include_usage": True}}, "stream_options"),  # without stream, as OpenAI
         ({"seed": 2**70}, "seed"),
         ({"best_of": 2, "n": 3}, "best_of"),
         ({"best_of": 9}, "best_of"),

@@ -25,7 +25,7 @@ from gateway.textgen import (
     sse_response,
 )
 from meshserve.v1 import inference_pb2 as pb
-from services.common.errors import MeshError
+from services.common.errors import InvalidInput, MeshError
 
 #: What a streamed chunk adds: its choices (one chunk each) given the chunk and its finish reason.
 Deltas = Callable[[pb.GenerateResponse, str | None], Iterable[dict[str, Any]]]
@@ -52,6 +52,10 @@ async def answer(
     """Runs ``canonical`` (one request, or one per prompt): the whole ``kind`` object of its
     ``choice`` s, or with ``body.stream`` the ``chunk_kind`` objects of the ``opening`` choices then
     of each chunk's ``deltas``. Both carry the id ``<prefix>-<the first generation's request id>``."""
+    if body.stream_options is not None and not body.stream:  # as OpenAI answers it
+        raise InvalidInput(
+            "stream_options is only allowed when stream is true", details={"field": "stream_options"}
+        )
     stream = await open_generations(clients, canonical)
     # The generation's own id: the one its usage record is metered under.
     response_id = f"{prefix}-{stream.first.request_id or uuid.uuid4().hex}"
