@@ -188,7 +188,7 @@ def test_usage_rows_per_day_tenant_and_model_with_latency_percentiles(opener: Op
         ("2025-06-02", "t1", "other", 2),
         ("2025-06-03", "t2", "m", 1),
     ]
-    assert rows[0].latency_p50_ms == pytest.approx(50.5) and rows[0].latency_p95_ms == pytest.approx(95.05)
+    assert rows[0].latency_p50_ms == 50.5 and rows[0].latency_p95_ms == 95.05
     assert rows[0].errors == 0 and rows[0].cost_usd == pytest.approx(100 * 0.003)
     assert (rows[1].errors, rows[1].units, rows[1].latency_p50_ms) == (2, 4.0, 7.0)
     assert [r.model for r in store.query("t1", "other", "", "", at=JUNE_15)[0]] == ["other"]
@@ -202,6 +202,16 @@ def test_usage_rows_per_day_tenant_and_model_with_latency_percentiles(opener: Op
         with pytest.raises(InvalidInput) as bad:
             store.query("", "", date_from, date_to, at=JUNE_15)
         assert bad.value.details["field"] == field
+
+
+def test_interpolated_percentiles_are_rounded_to_the_microsecond(opener: Opener) -> None:
+    store = opener()
+    june_2 = at(2025, 6, 2)
+    store.record(
+        [usage(f"r{n}", latency=ms, finished=june_2) for n, ms in enumerate((512.43, 11131.3))], at=JUNE_15
+    )
+    (row,) = store.query("", "", "2025-06-01", "2025-06-30", at=JUNE_15)[0]
+    assert (row.latency_p50_ms, row.latency_p95_ms) == (5821.865, 10600.356)  # not 10600.356499999998
 
 
 def test_the_forecast_covers_this_month_of_the_tenants_and_models_asked_for(opener: Opener) -> None:

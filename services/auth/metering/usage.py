@@ -91,7 +91,8 @@ def cost_of(record: Usage, plans: dict[str, Plan]) -> float:
 
 
 def _percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=float), q)) if values else 0.0
+    """The q-th percentile in milliseconds, to the microsecond (interpolation adds noise digits)."""
+    return round(float(np.percentile(np.asarray(values, dtype=float), q)), 3) if values else 0.0
 
 
 class UsageStore:
