@@ -35,6 +35,19 @@ def test_checks_name_the_field_at_fault() -> None:
     ToolUse((WEATHER, TIME), "function", "get_time").check()
 
 
+@pytest.mark.parametrize("choice", ["auto", "required"])
+def test_a_tool_s_name_and_schema_are_checked_whatever_the_choice(choice: str) -> None:
+    spaced = ToolSpec("get weather!", "", None)
+    with pytest.raises(InvalidInput, match="1 to 64 letters") as caught:
+        ToolUse((WEATHER, spaced), choice).check()
+    assert caught.value.details["field"] == "tools[1].function.name"
+    broken = ToolSpec("broken", "", {"type": "objekt"})
+    with pytest.raises(InvalidInput, match="objekt") as caught:
+        ToolUse((WEATHER, broken), choice).check()
+    # It named response_format.json_schema.schema, which the request did not send.
+    assert caught.value.details == {"field": "tools[1].function.parameters"}
+
+
 def test_the_tools_join_the_system_message() -> None:
     use = ToolUse((WEATHER,))
     question = (Message("user", "Weather in Paris?"),)

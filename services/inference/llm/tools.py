@@ -14,12 +14,16 @@ Earlier calls and their results in the conversation are rendered in the same con
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from services.common.errors import InvalidInput
 from services.inference.plugins.base import Message
+
+#: What OpenAI allows as a function name.
+TOOL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 CHOICES = ("auto", "none", "required", "function")
 
@@ -78,11 +82,17 @@ class ToolUse:
                     "each tool needs a name of its own",
                     details={"field": f"tools[{position}].function.name", "provided": tool.name},
                 )
+            if not TOOL_NAME.fullmatch(tool.name):
+                raise InvalidInput(
+                    "a tool's name is 1 to 64 letters, digits, '_' or '-', as OpenAI's are",
+                    details={"field": f"tools[{position}].function.name", "provided": tool.name[:80]},
+                )
             if tool.parameters is not None and not isinstance(tool.parameters, dict):
                 raise InvalidInput(
                     "a tool's parameters must be a JSON Schema object",
                     details={"field": f"tools[{position}].function.parameters"},
                 )
+            _check_schema(tool.schema, f"tools[{position}].function.parameters")
         if self.choice in ("required", "function") and not self.tools:
             raise InvalidInput(
                 f"tool_choice {self.choice!r} needs tools",
@@ -141,6 +151,22 @@ class ToolUse:
         if value["name"] not in {t.name for t in self.tools} or not isinstance(value["arguments"], dict):
             return None
         return ToolCall(f"call_{uuid.uuid4().hex[:24]}", value["name"], json.dumps(value["arguments"]))
+
+
+def _check_schema(schema: dict[str, Any], field: str) -> None:
+    """INVALID_INPUT naming ``field`` when llguidance, which decodes a call's arguments under the
+    schema, cannot compile it (checked for every tool, whichever tool_choice: a call may follow)."""
+    from llguidance import LLMatcher
+
+    try:
+        problem = LLMatcher.validate_grammar(LLMatcher.grammar_from_json_schema(json.dumps(schema)), None)
+    except ValueError as error:
+        problem = str(error)
+    if problem:
+        raise InvalidInput(
+            f"a tool's parameters are not a JSON Schema that can constrain decoding: {problem}",
+            details={"field": field},
+        )
 
 
 def render_calls(calls: list[ToolCall]) -> str:
