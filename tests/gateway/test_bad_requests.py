@@ -126,3 +126,29 @@ def test_text_to_speak_with_a_nul_character_is_a_bad_request(
     response = httpx.post(f"{mesh.base_url}{path}", json=body, timeout=60)
     assert response.status_code == 400, response.text
     assert_envelope(response.json(), envelope, "NUL character")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "words"),
+    [
+        (  # int() read [1, 2.5] as [1, 2] and ran it
+            b'{"inputs": [{"name": "INPUT", "shape": [1, 2.5], "datatype": "FP32", "data": [1, 2]}]}',
+            {"Content-Type": "application/json"},
+            "shape of whole numbers",
+        ),
+        (
+            b'{"inputs": [{"name": "INPUT", "shape": [true, 2], "datatype": "FP32", "data": [1, 2]}]}',
+            {"Content-Type": "application/json"},
+            "shape of whole numbers",
+        ),
+        (b"{}", {"Inference-Header-Content-Length": "abc"}, "Inference-Header-Content-Length"),
+        (b"{}", {"Inference-Header-Content-Length": "-1"}, "Inference-Header-Content-Length"),
+        (b"{}", {"Inference-Header-Content-Length": "999999"}, "Inference-Header-Content-Length"),
+    ],
+)
+def test_a_malformed_kserve_tensor_header_is_a_bad_request(
+    mesh: Mesh, body: bytes, headers: dict[str, str], words: str
+) -> None:
+    reply = httpx.post(f"{mesh.base_url}/v2/models/example/infer", content=body, headers=headers, timeout=30)
+    assert reply.status_code == 400, reply.text
+    assert words in reply.json()["error"]

@@ -33,13 +33,23 @@ def split_body(
         )
     try:
         if header_length:
-            size = int(header_length)
+            size = int(header_length) if header_length.isdigit() else -1
+            if not 0 < size <= len(body):
+                raise InvalidInput(
+                    f"Inference-Header-Content-Length must be the JSON header's size in bytes, 1 to "
+                    f"{len(body)} here; got {header_length[:20]!r}",
+                    details={"field": "Inference-Header-Content-Length"},
+                )
             payload, tail = json.loads(body[:size]), body[size:]
         else:
             payload, tail = json.loads(body or b"{}"), b""
     except (ValueError, UnicodeDecodeError) as error:
         raise InvalidInput(f"malformed JSON in inference request: {error}") from None
     return _checked(payload), tail
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _checked(payload: Any) -> dict[str, Any]:
@@ -73,15 +83,16 @@ def request_tensors(payload: dict[str, Any], binary: bytes) -> list[common.Tenso
         if not isinstance(item, dict) or not isinstance(item.get("parameters") or {}, dict):
             raise InvalidInput("each input must be an object", details={"field": "inputs"})
         try:
-            name, datatype, shape = (
-                item["name"],
-                str(item["datatype"]).upper(),
-                [int(d) for d in item["shape"]],
-            )
-        except (KeyError, TypeError, ValueError):
+            name, datatype, shape = item["name"], str(item["datatype"]).upper(), item["shape"]
+        except KeyError:
             raise InvalidInput(
                 "each input needs name, shape and datatype", details={"field": "inputs"}
             ) from None
+        if not isinstance(name, str) or not isinstance(shape, list) or not all(_whole(d) for d in shape):
+            # int() would have read a shape of [1, 2.5] as [1, 2] and run it
+            raise InvalidInput(
+                "each input needs a string name and a shape of whole numbers", details={"field": "inputs"}
+            )
         if datatype not in NUMPY_OF:
             raise InvalidInput(f"unknown datatype {datatype!r}", details={"field": name})
         size = (item.get("parameters") or {}).get("binary_data_size")
