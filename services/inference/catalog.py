@@ -18,7 +18,7 @@ from meshserve.v1 import registry_pb2 as rpb
 from meshserve.v1 import registry_pb2_grpc as rpb_grpc
 from services.common.clients import ChannelPool, call_metadata, unary_call
 from services.common.context import remaining_seconds
-from services.common.errors import MeshError, ModelLoadFailed
+from services.common.errors import MeshError, ModelLoadFailed, ModelNotFound
 from services.common.single_flight import SingleFlight
 from services.inference.repository import ModelSpec
 from services.inference.tensors import spec_json
@@ -132,6 +132,20 @@ class RegistryCatalog:
         if generation == self._generation:
             self._cache[key] = (time.monotonic(), entry)
         return entry
+
+    async def current(self, name: str, version: str = "") -> common.Model | None:
+        """The registry's record of a model version now, never from the cache (the newest version
+        when ``version`` is empty); None when the registry has none. Raises when it cannot answer."""
+        try:
+            reply = await unary_call(
+                self.stub.GetModel,
+                rpb.GetModelRequest(ref=common.ModelRef(name=name, version=version)),
+                timeout=min(self.timeout, 5.0),
+                idempotent=True,
+            )
+        except ModelNotFound:
+            return None
+        return reply.model
 
     def forget(self) -> None:
         """Drops cached look-ups (after loads and unloads); look-ups in flight are not shared after it."""

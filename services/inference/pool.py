@@ -27,6 +27,7 @@ from tritonclient.utils import InferenceServerException
 from services.common.errors import (
     BackendUnavailable,
     ModelLoadFailed,
+    ModelNotFound,
     ModelNotLoaded,
 )
 from services.inference.budget import Resident, plan_room
@@ -297,6 +298,14 @@ class WorkerPool:
             RESIDENT_BYTES.labels(name).set(0)
             return freed
 
+    async def discard(self, name: str) -> int:
+        """Unloads a model and forgets it, files and all (its registry record is gone); returns the
+        resident bytes it held."""
+        freed = await self.unload(name, standby=True)
+        if self.placements.pop(name, None) is not None:
+            self.repository.remove(name)
+        return freed
+
     async def install_model_dir(
         self, name: str, source: Path, replicas: int = 1, estimate_bytes: int = 0
     ) -> Placement:
@@ -317,7 +326,9 @@ class WorkerPool:
             placement.last_used = time.monotonic()
         holders = [w for w in self._holders(name) if w.id not in exclude]
         if not holders:
-            placement = self.placements[name]
+            placement = self.placements.get(name)
+            if placement is None:  # discarded while this request was on its way
+                raise ModelNotFound(f"model {name!r} was deleted", details={"model": name})
             await self._load_more(placement)
             holders = [w for w in self._holders(name) if w.id not in exclude]
             if not holders:  # only the excluded worker holds it: place one more replica

@@ -117,14 +117,14 @@ class Predictor:
                 details={"model": entry.spec.name, "format": entry.spec.format},
                 suggestion="use the text-generation or speech endpoints for it",
             )
-        tname = triton_name(entry.spec.name, entry.spec.version)
+        tname = triton_name(entry.spec.name, entry.spec.version, entry.model.id)
         placement = self.pool.placements.get(tname)
         if placement is None:
             placement = self._register(entry, self.default_batching, self.default_device, 1)
         return entry, placement
 
     def _register(self, entry: CatalogEntry, batching: Batching, device: str, replicas: int) -> Placement:
-        tname = triton_name(entry.spec.name, entry.spec.version)
+        tname = triton_name(entry.spec.name, entry.spec.version, entry.model.id)
         self.entries[tname] = entry
 
         async def prepare() -> None:
@@ -245,7 +245,7 @@ class Predictor:
         device = device if device not in ("", "auto") else self.default_device
         entry = await self.catalog.resolve(name, version)
         await self.resolve(name, version)  # checks the format
-        tname = triton_name(entry.spec.name, entry.spec.version)
+        tname = triton_name(entry.spec.name, entry.spec.version, entry.model.id)
         old = self.pool.placements[tname]
         new_batching = batching or old.batching
         if old.workers and (new_batching != old.batching or device != old.device_preference):
@@ -261,6 +261,13 @@ class Predictor:
             raise
         await self.catalog.report(entry, common.MODEL_STATUS_LOADED)
         return entry, placement
+
+    async def discard(self, tname: str) -> int:
+        """Forgets a model whose registry record is gone: unloaded from every worker, its placement
+        and files dropped; returns the resident bytes it held."""
+        self.entries.pop(tname, None)
+        self.catalog.forget()
+        return await self.pool.discard(tname)
 
     async def unload(self, name: str, version: str, *, standby: bool = False) -> int:
         """Unloads a model from every worker (``standby``: scaled to zero, loaded again on demand);

@@ -63,9 +63,14 @@ class ModelSpec:
         return bool(tensors) and all(t["shape"] and int(t["shape"][0]) == -1 for t in tensors)
 
 
-def triton_name(name: str, version: str) -> str:
-    """Triton model name of a registry model version (Triton names allow no '/' or ':')."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{name}--v{version}")
+def triton_name(name: str, version: str, record_id: str) -> str:
+    """Triton model name of a registry model version (Triton names allow no '/' or ':').
+
+    It carries the registry record's id: a name and version deleted and registered again is
+    another record, so it never shares a Triton model (nor its placement, files or unloaded state)
+    with the one it replaced.
+    """
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", f"{name}--v{version}--{record_id}")
 
 
 def runtime_of(fmt: str) -> tuple[str, str]:
@@ -166,6 +171,10 @@ class ModelRepository:
         shutil.rmtree(final, ignore_errors=True)
         staging.rename(final)
         return final
+
+    def remove(self, tname: str) -> None:
+        """Deletes a model's directory (after every worker unloaded it)."""
+        shutil.rmtree(self.path(tname), ignore_errors=True)
 
     def has(self, tname: str) -> bool:
         """Whether the model is written."""

@@ -33,6 +33,7 @@ from services.inference.advanced.cache import ResponseCache
 from services.inference.advanced.servicer import AdvancedServicer
 from services.inference.advanced.shared_cache import RedisResponseCache
 from services.inference.catalog import RegistryCatalog
+from services.inference.deleted_models import DeletedModelSweep
 from services.inference.experiments.router import ExperimentRouter
 from services.inference.experiments.service import Experiments
 from services.inference.experiments.servicer import ExperimentServicer
@@ -60,6 +61,7 @@ from services.inference.plugins.servicer import PluginServicer
 from services.inference.pool import WorkerPool
 from services.inference.predictor import Predictor
 from services.inference.priority import TRITON_PRIORITY_LEVELS
+from services.inference.replicas import InferenceReplicas
 from services.inference.repository import Batching
 from services.inference.servicer import InferenceServicer
 from services.inference.settings import InferenceSettings
@@ -130,13 +132,17 @@ def build(settings: InferenceSettings) -> Registration:
         else LocalDriver(root / "finetune-bases"),
     )
     jobs = build_jobs(store, webhooks, pipeline, job_settings)  # JobService: 003's asynchronous jobs
+    predictor = Predictor(pool, catalog, batching, settings.default_device, settings.max_in_flight_per_model)
+    sweep = DeletedModelSweep(predictor, generation, catalog, settings.deleted_model_sweep_seconds)
+    replicas = InferenceReplicas(channels.discovery, settings.host, settings.port)
     tensors = InferenceServicer(
         pool,
-        Predictor(pool, catalog, batching, settings.default_device, settings.max_in_flight_per_model),
+        predictor,
         generation,
         settings.request_timeout_seconds,
         webhooks,
         meter if settings.metering_enabled else None,
+        replicas,
     )
     servicer = compose(
         SERVICE,
@@ -167,6 +173,8 @@ def build(settings: InferenceSettings) -> Registration:
             log.warning("fine-tunes interrupted by the last stop are marked failed")
         if store.shared:
             followers.append(asyncio.create_task(follow_plugins(), name="plugins-follower"))
+        if sweep.period:
+            followers.append(asyncio.create_task(sweep.run(), name="deleted-model-sweep"))
         meter.start()
         plans.start()
         await pool.start()
@@ -188,6 +196,7 @@ def build(settings: InferenceSettings) -> Registration:
             REGISTRY.unregister(triton_metrics)
         await generation.stop_preload()
         await pool.close()
+        await replicas.close()
         await channels.close()
         await cache.close()
 

@@ -13,7 +13,6 @@ import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import grpc
 from opentelemetry import trace
@@ -30,9 +29,11 @@ from services.inference.devices import DeviceFacts, machine_facts
 from services.inference.jobs.webhooks import WebhookHub
 from services.inference.joined import ConcurrentPredictions, JoinedPredictions
 from services.inference.llm.service import GenerationService
+from services.inference.model_states import ModelStates
 from services.inference.placements import Placement
 from services.inference.pool import WorkerPool
 from services.inference.predictor import PredictCall, Prediction, Predictor
+from services.inference.replicas import InferenceReplicas
 from services.inference.repository import Batching
 from services.inference.stats import Counter
 from services.inference.tensors import inputs_by_name
@@ -43,14 +44,6 @@ _tracer = trace.get_tracer("meshserve.grpc")
 PREDICT_SPAN = "/meshserve.v1.InferenceService/Predict"
 #: :meth:`ConcurrentPredictions.predict`, or a batch's :meth:`JoinedPredictions.predict`.
 PredictFunction = Callable[[PredictCall], Awaitable[Prediction]]
-
-STATUS = {
-    "ready": common.MODEL_STATUS_READY,
-    "unloaded": common.MODEL_STATUS_READY,
-    "loading": common.MODEL_STATUS_LOADING,
-    "loaded": common.MODEL_STATUS_LOADED,
-    "failed": common.MODEL_STATUS_FAILED,
-}
 
 
 def batching_from_proto(config: pb.BatchingConfig | None) -> Batching | None:
@@ -83,6 +76,8 @@ class InferenceServicer:
     request_timeout: float = 60.0
     webhooks: WebhookHub | None = None
     meter: Meter | None = None
+    #: The other inference replicas, which loads and unloads are passed on to (None: there are none).
+    replicas: InferenceReplicas | None = None
     #: ``Predict`` calls of one model and signature, joined while Triton requests of theirs run.
     concurrent: ConcurrentPredictions = field(init=False)
     #: Set when the service drains: batch streams read no more and end once they have answered.
@@ -90,6 +85,7 @@ class InferenceServicer:
 
     def __post_init__(self) -> None:
         self.concurrent = ConcurrentPredictions(self.predictor)
+        self.states = ModelStates(self.pool, self.predictor, self.generation)
 
     def _announce(self, model: common.ModelRef, action: str, **facts: object) -> None:
         """A ``model.updated`` event naming the model and what happened to it, when anyone listens."""
@@ -226,7 +222,7 @@ class InferenceServicer:
         self, request: pb.LoadModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.LoadModelResponse:
         """Loads a model with the given batching, device preference and replicas (a language model
-        through text generation, with its engine's settings)."""
+        through text generation, with its engine's settings), here and then on the other replicas."""
         spec = await self.generation.language_model(request.model.name)
         if spec is not None:
             spec = await self.generation.load(
@@ -242,15 +238,19 @@ class InferenceServicer:
                 request.device or "auto",
                 request.replicas,
             )
-        state = self._state(placement)
-        await self._describe_language_models([state])
-        self._announce(request.model, "loaded", workers=list(state.worker_ids), device=state.device)
+        if self.replicas is not None and not request.this_replica_only:
+            await self.replicas.load(request, remaining_seconds(max(self.request_timeout, 300.0)))
+        state = self.states.state(placement)
+        await self.states.describe_language_models([state])
+        if not request.this_replica_only:
+            self._announce(request.model, "loaded", workers=list(state.worker_ids), device=state.device)
         return pb.LoadModelResponse(state=state)
 
     async def UnloadModel(
         self, request: pb.UnloadModelRequest, context: grpc.aio.ServicerContext
     ) -> pb.UnloadModelResponse:
-        """Unloads a model from every worker (a language model loads again on its next request)."""
+        """Unloads a model from every worker of every replica (a language model loads again on its
+        next request)."""
         spec = await self.generation.language_model(request.model.name)
         if spec is not None:
             freed = await self.generation.unload(spec)
@@ -258,71 +258,20 @@ class InferenceServicer:
             freed = await self.predictor.unload(
                 request.model.name, request.model.version, standby=request.standby
             )
-        self._announce(request.model, "unloaded", freed_memory_bytes=freed)
+        if self.replicas is not None and not request.this_replica_only:
+            freed += await self.replicas.unload(request, remaining_seconds(self.request_timeout))
+        if not request.this_replica_only:
+            self._announce(request.model, "unloaded", freed_memory_bytes=freed)
         return pb.UnloadModelResponse(freed_memory_bytes=freed)
-
-    def _public_ref(self, triton_name: str) -> common.ModelRef:
-        """The registry name (and version) of a Triton model: a tensor model's entry, or the language
-        model generation placed under it; the Triton name only for a model neither knows."""
-        entry = self.predictor.entries.get(triton_name)
-        if entry is not None:
-            return common.ModelRef(name=entry.spec.name, version=entry.spec.version)
-        spec = self.generation.spec_of(triton_name)
-        return common.ModelRef(name=spec.model_id if spec is not None else triton_name)
-
-    def _state(self, placement: Placement) -> pb.ModelState:
-        return pb.ModelState(
-            model=self._public_ref(placement.name),
-            status=STATUS.get(placement.status, common.MODEL_STATUS_UNSPECIFIED),
-            worker_ids=sorted(placement.workers),
-            memory_bytes=self.pool.memory_bytes(placement.name),
-            load_seconds=placement.load_seconds,
-            device=placement.device,
-            batching=message_from(pb.BatchingConfig, placement.batching),
-            triton_name=placement.name,
-            status_reason=placement.reason,
-            engine=placement.engine,
-            engine_reason=placement.engine_reason,
-            loads=placement.loads,
-            evictions=placement.evictions,
-        )
 
     async def ListModelStates(
         self, request: pb.ListModelStatesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListModelStatesResponse:
         """Every model the pool knows, with placement and measured memory."""
         placements = list(self.pool.placements.values())
-        states = await asyncio.to_thread(lambda: [self._state(p) for p in placements])
-        await self._describe_language_models(states)
+        states = await asyncio.to_thread(lambda: [self.states.state(p) for p in placements])
+        await self.states.describe_language_models(states)
         return pb.ListModelStatesResponse(states=states)
-
-    async def _describe_language_models(self, states: list[pb.ModelState]) -> None:
-        """Adds what the engines report (context, vocabulary, quantization, recent tokens/s) to the
-        states of loaded language models."""
-        loaded = [
-            s
-            for s in states
-            if s.status == common.MODEL_STATUS_LOADED and self.generation.spec_of(s.triton_name)
-        ]
-        if not loaded:
-            return
-        try:
-            rows = await self.generation.stats()
-        except MeshError:  # a worker going away: the states stay without the engine's figures
-            return
-        by_name: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:  # one row per worker holding the model
-            by_name.setdefault(row["model"], []).append(row)
-        for state in loaded:
-            found = by_name.get(state.model.name)
-            if not found:
-                continue
-            row = found[0]
-            state.context_length = int(row.get("context_length", 0))
-            state.vocab_size = int(row.get("vocab_size", 0))
-            state.quantization = str(row.get("quantization", ""))
-            state.tokens_per_second = sum(float(r.get("tokens_per_second", 0.0)) for r in found)
-            state.engine = state.engine or str(row.get("engine", ""))
 
     async def GetStats(
         self, request: pb.GetStatsRequest, context: grpc.aio.ServicerContext
@@ -330,7 +279,7 @@ class InferenceServicer:
         """Statistics per model (by registry name) and per worker."""
         models = []
         for tname, counter in list(self.pool.stats.models.items()):
-            name = self._public_ref(tname).name
+            name = self.states.public_ref(tname).name
             if request.model_name and request.model_name not in (name, tname):
                 continue
             queue_ms, _ = await self.pool.queue_ms(tname)

@@ -50,6 +50,12 @@ class InferenceSettings(ServiceSettings):
         description="While the registry cannot answer, a model's look-up up to this old is used, so "
         "models already serving go on serving through a registry restart.",
     )
+    deleted_model_sweep_seconds: float = Field(
+        10.0,
+        ge=0,
+        description="How often this replica asks the registry about the models it holds and unloads "
+        "those deleted there (through any replica, or the registry directly). 0: never.",
+    )
     max_in_flight_per_model: int = Field(
         128,
         ge=0,

@@ -62,3 +62,24 @@ def test_a_built_in_model_is_refused_and_still_serves(http: httpx.Client) -> Non
     assert refused.status_code == 400 and "built in" in refused.json()["error"]["message"]
     assert http.get("/v1/models/example").status_code == 200
     assert http.post("/predict", json=row).status_code == 200
+
+
+def test_a_name_deleted_and_uploaded_again_serves_the_new_weights(
+    http: httpx.Client, triton_mesh: Mesh
+) -> None:
+    import numpy as np
+
+    from tests.inference.models import onnx_reference
+
+    old, new = onnx_bytes(mlp(1)), onnx_bytes(mlp(2))
+    row = np.asarray(ROW["inputs"], dtype=np.float32)
+    for model in (old, new):
+        reply = http.post(
+            "/v1/models", data={"name": "reborn", "format": "onnx"}, files={"file": ("m.onnx", model)}
+        )
+        assert reply.status_code == 201 and reply.json()["version"] == "1", reply.text
+        served = http.post("/v1/models/reborn/predict", json=ROW)  # loads it, then the delete unloads it
+        assert served.status_code == 200, served.text
+        np.testing.assert_allclose(served.json()["outputs"], onnx_reference(model, row), rtol=1e-5)
+        if model is old:
+            assert http.delete("/v1/models/reborn").status_code == 200

@@ -53,7 +53,7 @@ def _refused(replies: list[httpx.Response]) -> list[httpx.Response]:
 def test_the_model_config_bounds_the_queue(queue_of_one: Mesh) -> None:
     reply = httpx.post(f"{queue_of_one.base_url}/v2/models/example/infer", json=KSERVE, timeout=120)
     assert reply.status_code == 200, reply.text  # loaded with the bounded queue: Triton took the config
-    (config,) = queue_of_one.data_dir.rglob("example--v1/config.pbtxt")
+    (config,) = queue_of_one.data_dir.rglob("example--v1--*/config.pbtxt")
     policy = re.search(r"default_queue_policy \{(.*?)\}", config.read_text(), re.S)
     assert policy and "max_queue_size: 1" in policy[1] and "timeout_action: REJECT" in policy[1]
     metrics = httpx.get(f"http://127.0.0.1:{METRICS_PORT}/metrics", timeout=10).text

@@ -6,8 +6,10 @@ What must hold with two of everything: a job submitted through gateway A is visi
 finished through gateway B and through each inference replica; kill -9 of the replica running a job
 leaves it to the other, which finishes it with one webhook and one callback; a prefetched answer is
 a hit through either replica; a Socket.IO client of gateway B hears the requests gateway A serves; a
-plugin loaded through one gateway is in force on both inference replicas; and the autoscaler's
-in-flight is the sum over both replicas.
+plugin loaded through one gateway is in force on both inference replicas; the autoscaler's
+in-flight is the sum over both replicas; a model unloaded or loaded through one replica is unloaded
+or loaded, with the same batching, on both; and a model deleted (through a gateway or in the
+registry directly) leaves both replicas.
 """
 
 from __future__ import annotations
@@ -29,10 +31,13 @@ import socketio
 
 from meshserve.v1 import autoscaler_pb2 as apb
 from meshserve.v1 import autoscaler_pb2_grpc as apb_grpc
+from meshserve.v1 import common_pb2 as cpb
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from meshserve.v1 import jobs_pb2 as jpb
 from meshserve.v1 import jobs_pb2_grpc as jpb_grpc
+from meshserve.v1 import registry_pb2 as rpb
+from meshserve.v1 import registry_pb2_grpc as rpb_grpc
 from tests.procs import Mesh, run_mesh
 from tests.servers import fresh_database
 from tests.webhook_receiver import Receiver
@@ -81,6 +86,7 @@ def ha(tmp_path_factory: pytest.TempPathFactory, postgres_url: str, redis_url: s
         "MESHSERVE_INFERENCE_JOBS_WEBHOOK_BACKOFF_SECONDS": "0.2",
         "MESHSERVE_AUTOSCALER_METRICS_PERIOD_SECONDS": "0.5",
         "MESHSERVE_GATEWAY_EVENTS_PERIOD_SECONDS": "0.5",
+        "MESHSERVE_INFERENCE_DELETED_MODEL_SWEEP_SECONDS": "0.5",
     }
     with run_mesh(tmp_path_factory.mktemp("ha"), env, timeout=300, preload_llm=True) as mesh:
         yield HA(mesh, database, redis_url)
@@ -374,3 +380,84 @@ def test_a_model_uploaded_through_one_gateway_serves_on_both_inference_replicas(
     for replica in (0, 1):  # both replicas fetched the artifact from a registry replica and loaded it
         states = ha.inference_stub(replica).ListModelStates(ipb.ListModelStatesRequest(), timeout=10)
         assert any(s.model.name == "ha-mlp" and s.worker_ids for s in states.states), replica
+
+
+ROW = {"inputs": [[1.0, 2.0, 3.0, 4.0]]}
+
+
+def served_everywhere(ha: HA, name: str) -> None:
+    """Uploads a model through gateway B, has each inference replica load it, and predicts through
+    both gateways."""
+    from tests.inference.models import mlp, onnx_bytes
+
+    reply = httpx.post(
+        f"{ha.gateways[1]}/v1/models",
+        data={"name": name, "format": "onnx"},
+        files={"file": ("mlp.onnx", onnx_bytes(mlp(3)))},
+        timeout=120,
+    )
+    assert reply.status_code == 201, reply.text
+    for replica in (0, 1):
+        load = ipb.LoadModelRequest(model=cpb.ModelRef(name=name), this_replica_only=True)
+        ha.inference_stub(replica).LoadModel(load, timeout=120)
+    for base in ha.gateways:
+        answer = httpx.post(f"{base}/v1/models/{name}/predict", json=ROW, timeout=180)
+        assert answer.status_code == 200, answer.text
+    assert all(held(ha, replica, name) for replica in (0, 1))
+
+
+def held(ha: HA, replica: int, name: str) -> list[ipb.ModelState]:
+    """The states of ``name`` that one inference replica lists, those with workers."""
+    states = ha.inference_stub(replica).ListModelStates(ipb.ListModelStatesRequest(), timeout=10).states
+    return [s for s in states if s.model.name == name and s.worker_ids]
+
+
+def listed(ha: HA, replica: int, name: str) -> bool:
+    states = ha.inference_stub(replica).ListModelStates(ipb.ListModelStatesRequest(), timeout=10).states
+    return any(s.model.name == name for s in states)
+
+
+def test_an_unload_and_a_load_through_one_replica_reach_both(ha: HA) -> None:
+    served_everywhere(ha, "ha-unload")
+    a, b = ha.gateways
+    unloaded = httpx.delete(f"{a}/api/v1/models/ha-unload/unload", timeout=60)
+    assert unloaded.status_code == 200, unloaded.text
+    for replica in (0, 1):
+        assert not held(ha, replica, "ha-unload"), replica
+    for base in (a, b, a, b):  # no replica serves it on demand: it was unloaded everywhere
+        answer = httpx.post(f"{base}/v1/models/ha-unload/predict", json=ROW, timeout=60)
+        assert answer.status_code == 409 and answer.json()["error"]["reason"] == "MODEL_NOT_LOADED", (
+            answer.text
+        )
+    # A load through one replica, with its own batching: both place it, configured alike.
+    ha.inference_stub(1).LoadModel(
+        ipb.LoadModelRequest(
+            model=cpb.ModelRef(name="ha-unload"), batching=ipb.BatchingConfig(max_batch_size=4)
+        ),
+        timeout=120,
+    )
+    for replica in (0, 1):
+        [state] = held(ha, replica, "ha-unload")
+        assert state.status == cpb.MODEL_STATUS_LOADED and state.batching.max_batch_size == 4, replica
+    for base in (a, b, a, b):
+        answer = httpx.post(f"{base}/v1/models/ha-unload/predict", json=ROW, timeout=60)
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("through", ["gateway", "registry"])
+def test_a_deleted_model_leaves_both_replicas(ha: HA, through: str) -> None:
+    name = f"ha-deleted-{through}"
+    served_everywhere(ha, name)
+    if through == "gateway":
+        deleted = httpx.delete(f"{ha.gateways[0]}/v1/models/{name}", timeout=60)
+        assert deleted.status_code == 200, deleted.text
+    else:  # the registry's own DeleteModel, which tells no inference replica
+        registry = rpb_grpc.RegistryServiceStub(grpc.insecure_channel(ha.mesh.address("registry")))
+        registry.DeleteModel(
+            rpb.DeleteModelRequest(ref=cpb.ModelRef(name=name), all_versions=True), timeout=30
+        )
+    # Each replica asks the registry about what it holds every 0.5 s here (10 s by default).
+    wait_for(lambda: not listed(ha, 0, name) and not listed(ha, 1, name), 20, "both replicas to let go")
+    for base in ha.gateways:
+        answer = httpx.post(f"{base}/v1/models/{name}/predict", json=ROW, timeout=60)
+        assert answer.status_code == 404, answer.text

@@ -397,20 +397,22 @@ class GetGenerationStatsResponse(_message.Message):
     def __init__(self, models: _Optional[_Iterable[_Union[GenerationStats, _Mapping]]] = ..., open_streams: _Optional[int] = ...) -> None: ...
 
 class LoadModelRequest(_message.Message):
-    __slots__ = ("model", "batching", "device", "replicas", "quantization", "max_memory")
+    __slots__ = ("model", "batching", "device", "replicas", "quantization", "max_memory", "this_replica_only")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     BATCHING_FIELD_NUMBER: _ClassVar[int]
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     REPLICAS_FIELD_NUMBER: _ClassVar[int]
     QUANTIZATION_FIELD_NUMBER: _ClassVar[int]
     MAX_MEMORY_FIELD_NUMBER: _ClassVar[int]
+    THIS_REPLICA_ONLY_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
     batching: BatchingConfig
     device: str
     replicas: int
     quantization: str
     max_memory: str
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., replicas: _Optional[int] = ..., quantization: _Optional[str] = ..., max_memory: _Optional[str] = ...) -> None: ...
+    this_replica_only: bool
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., replicas: _Optional[int] = ..., quantization: _Optional[str] = ..., max_memory: _Optional[str] = ..., this_replica_only: _Optional[bool] = ...) -> None: ...
 
 class ModelState(_message.Message):
     __slots__ = ("model", "status", "worker_ids", "memory_bytes", "load_seconds", "device", "batching", "triton_name", "status_reason", "engine", "engine_reason", "context_length", "vocab_size", "quantization", "tokens_per_second", "loads", "evictions")
@@ -457,12 +459,14 @@ class LoadModelResponse(_message.Message):
     def __init__(self, state: _Optional[_Union[ModelState, _Mapping]] = ...) -> None: ...
 
 class UnloadModelRequest(_message.Message):
-    __slots__ = ("model", "standby")
+    __slots__ = ("model", "standby", "this_replica_only")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     STANDBY_FIELD_NUMBER: _ClassVar[int]
+    THIS_REPLICA_ONLY_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
     standby: bool
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., standby: _Optional[bool] = ...) -> None: ...
+    this_replica_only: bool
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., standby: _Optional[bool] = ..., this_replica_only: _Optional[bool] = ...) -> None: ...
 
 class UnloadModelResponse(_message.Message):
     __slots__ = ("freed_memory_bytes",)
