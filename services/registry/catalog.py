@@ -24,6 +24,8 @@ log = logging.getLogger("meshserve.registry")
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 FORMATS = ("onnx", "torchscript", "pytorch", "gguf", "transformers")
+#: Where the versions made from a stored version come from (``derive.py``): a built-in model's too.
+DERIVED_SOURCES = ("optimization", "conversion")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class Registry:
         check_name(header.name)
         if header.version:
             check_version(header.version)
+        self._check_not_built_in(header.name, header.source)
         declared = header.format.lower()
         if declared and declared not in FORMATS:
             raise InvalidInput(
@@ -131,6 +134,18 @@ class Registry:
                 f"model {name!r} is a {_kind(newest.task)} ({newest.format}); this file is a "
                 f"{_kind(task)}, so it cannot be a version of it",
                 details={"field": "name", "existing_task": newest.task, "task": task},
+                suggestion="upload it under another name",
+            )
+
+    def _check_not_built_in(self, name: str, source: str) -> None:
+        """A built-in model's versions come with meshserve (or are derived from them): an upload,
+        import or fine-tune under its name, which would replace what every caller gets, is refused."""
+        if source in DERIVED_SOURCES:
+            return
+        if any(r.source == "builtin" for r in self.store.versions(name)):
+            raise InvalidInput(
+                f"model {name!r} is built in: its versions cannot be uploaded or replaced",
+                details={"field": "name", "model_id": name},
                 suggestion="upload it under another name",
             )
 

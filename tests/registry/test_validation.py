@@ -135,8 +135,23 @@ async def test_concurrent_uploads_of_one_name_get_their_own_versions(registry: R
     assert registry.get("ex").version == "3" and list(registry.blobs.tmp.iterdir()) == []
 
 
+async def test_a_built_in_name_takes_no_upload_but_its_own_derived_versions(registry: Registry) -> None:
+    """An upload (also an explicit version "1") under a built-in name would replace what every
+    caller of that name gets; an optimisation of the built-in model is its next version."""
+    data = example_onnx()
+    registry.store.put(ModelRecord(name="ex", source="builtin", sha256="0" * 64))
+    for version in ("", "1"):
+        with pytest.raises(InvalidInput, match="'ex' is built in") as refused:
+            await registry.receive(UploadRequest(name="ex", version=version, format="onnx"), _chunks([data]))
+        assert refused.value.details["field"] == "name"
+    assert [(r.version, r.source) for r in registry.store.versions("ex")] == [("1", "builtin")]
+    assert _leftovers(registry)[1] == []
+    derived = UploadRequest(name="ex", format="onnx", source="optimization", optimized=True)
+    assert (await registry.receive(derived, _chunks([data]))).version == "2"
+
+
 async def test_a_name_s_versions_stay_one_kind_of_model(registry: Registry) -> None:
-    registry.store.put(ModelRecord(name="chat", format="gguf", task="text-generation", source="builtin"))
+    registry.store.put(ModelRecord(name="chat", format="gguf", task="text-generation", source="upload"))
     with pytest.raises(
         AlreadyExists, match="'chat' is a language model \\(gguf\\); this file is a tensor model"
     ):

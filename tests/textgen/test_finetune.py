@@ -211,8 +211,20 @@ def test_cancel_stops_the_run_and_registers_nothing(llm_mesh: Mesh) -> None:
         ),
         ({"base_model": "example", "training_data": [{"prompt": "a", "completion": "b"}]}, "base_model"),
         ({"base_model": BASE, "training_data": [{"prompt": "a", "completion": "b"}] * 5001}, "training_data"),
+        (
+            {"base_model": BASE, "training_data": [{"prompt": "a", "completion": "b"}], "output_name": BASE},
+            "output_name",
+        ),
     ],
-    ids=["empty", "malformed-jsonl", "no-completion", "no-answer", "not-a-language-model", "over-the-limit"],
+    ids=[
+        "empty",
+        "malformed-jsonl",
+        "no-completion",
+        "no-answer",
+        "not-a-language-model",
+        "over-the-limit",
+        "the-bundled-model-s-own-name",
+    ],
 )
 def test_bad_fine_tunes_get_400_naming_the_field(mesh: Mesh, body: dict[str, Any], field: str) -> None:
     reply = create(mesh, body)

@@ -128,8 +128,16 @@ class FineTuneRuns:
         return record
 
     async def _check_output_name(self, name: str) -> None:
-        """The result becomes the name's next version, which a tensor model's name cannot take (the
-        registry would refuse it only after the training)."""
+        """The result becomes the name's next version, which a tensor model's name cannot take, nor
+        a model served from this service's own files (the bundled one, or one configured by path):
+        the registry would refuse it only after the training, or such a version never serve."""
+        if name in self.catalog.sources:
+            raise InvalidInput(
+                f"output_name {name!r} is a built-in language model's name; a fine-tuned model cannot "
+                "be its next version",
+                details={"field": "output_name"},
+                suggestion="choose another output_name",
+            )
         request = registry_pb2.GetModelRequest(ref=common_pb2.ModelRef(name=name))
         try:
             reply = await self.registry().GetModel(request, timeout=30, metadata=call_metadata())
