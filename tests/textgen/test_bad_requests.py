@@ -29,6 +29,26 @@ CASES: list[tuple[str, dict[str, Any], int, str, str]] = [
     ("max_tokens 1e9", {"messages": USER, "max_tokens": 10**9}, 400, "INVALID_INPUT", "max_tokens"),
     ("unknown model", {"model": "no-such-model", "messages": USER}, 404, "MODEL_NOT_FOUND", ""),
     (
+        "json_schema format without its schema",
+        {"messages": USER, "response_format": {"type": "json_schema"}},
+        400,
+        "INVALID_INPUT",
+        "response_format.json_schema",
+    ),
+    (
+        "tool message answering no call",
+        {
+            "messages": [
+                *USER,
+                {"role": "assistant", "content": "checking"},
+                {"role": "tool", "content": "18 degrees"},
+            ]
+        },
+        400,
+        "INVALID_INPUT",
+        "messages[2].tool_call_id",
+    ),
+    (
         "100k prompt",
         {"messages": [{"role": "user", "content": "word " * 20_000}]},
         400,

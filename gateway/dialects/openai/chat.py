@@ -86,6 +86,11 @@ CANONICAL_ROLES = {"developer": "system"}
 
 def message_of(position: int, message: ChatMessage) -> pb.ChatMessage:
     """One OpenAI message as the canonical one."""
+    if message.role == "tool" and not message.tool_call_id:  # which call it answers, as OpenAI asks
+        raise InvalidInput(
+            f"messages[{position}].tool_call_id is required for a tool message",
+            details={"field": f"messages[{position}].tool_call_id"},
+        )
     return pb.ChatMessage(
         role=CANONICAL_ROLES.get(message.role, message.role),
         content=text_of(position, message),

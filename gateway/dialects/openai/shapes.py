@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 
 from gateway.textgen import Completion, Seed
 from meshserve.v1 import inference_pb2 as pb
+from services.common.errors import InvalidInput
 
 
 class StreamOptions(BaseModel):
@@ -90,8 +91,12 @@ def response_format_of(value: ResponseFormat | None) -> pb.ResponseFormat | None
         return None
     if value.type == "json_object":
         return pb.ResponseFormat(type="json_object")
-    schema = value.json_schema.json_schema if value.json_schema is not None else {}
-    return pb.ResponseFormat(type="json_schema", schema_json=json.dumps(schema))
+    if value.json_schema is None:  # OpenAI's answer too: nothing would constrain the output
+        raise InvalidInput(
+            "response_format.json_schema is required when response_format.type is json_schema",
+            details={"field": "response_format.json_schema"},
+        )
+    return pb.ResponseFormat(type="json_schema", schema_json=json.dumps(value.json_schema.json_schema))
 
 
 def usage(prompt: int, completion: int, cached: int = 0) -> dict[str, Any]:
