@@ -40,6 +40,7 @@ from services.inference.experiments.servicer import ExperimentServicer
 from services.inference.experiments.store import ExperimentStore
 from services.inference.finetune.drivers import LocalDriver
 from services.inference.finetune.kubernetes import KubernetesDriver
+from services.inference.finetune.leases import RunLeases
 from services.inference.finetune.runs import FineTuneRuns
 from services.inference.finetune.servicer import FineTuneServicer
 from services.inference.finetune.spec import FineTuneSettings
@@ -130,6 +131,7 @@ def build(settings: InferenceSettings) -> Registration:
         KubernetesDriver(tuning_settings)
         if tuning_settings.driver == "kubernetes"
         else LocalDriver(root / "finetune-bases"),
+        RunLeases(store, job_settings.lease_seconds),
     )
     jobs = build_jobs(store, webhooks, pipeline, job_settings)  # JobService: 003's asynchronous jobs
     predictor = Predictor(pool, catalog, batching, settings.default_device, settings.max_in_flight_per_model)
@@ -173,6 +175,9 @@ def build(settings: InferenceSettings) -> Registration:
             log.warning("fine-tunes interrupted by the last stop are marked failed")
         if store.shared:
             followers.append(asyncio.create_task(follow_plugins(), name="plugins-follower"))
+            followers.append(
+                asyncio.create_task(tuning.follow(job_settings.poll_seconds), name="fine-tune-leases")
+            )
         if sweep.period:
             followers.append(asyncio.create_task(sweep.run(), name="deleted-model-sweep"))
         meter.start()

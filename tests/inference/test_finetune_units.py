@@ -1,10 +1,13 @@
 """Fine-tuning's parts: validation naming the field; runs a stopped service left unfinished marked
-failed at its next start (private store) but not on a shared one; and a training process that dies
-without an error line of its own reported by its signal, or by its exit code and last words."""
+failed at its next start (private store) but not on a shared one; over a shared store, a cancel
+asked through another replica reaching the owner, and a run whose replica is gone ended once its
+lease runs out; and a training process that dies without an error line of its own reported by its
+signal, or by its exit code and last words."""
 
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -14,6 +17,7 @@ import pytest
 from services.common.bundled import SMOLLM2_GGUF
 from services.common.errors import InvalidInput
 from services.inference.finetune.drivers import LocalDriver, exit_message, last_line
+from services.inference.finetune.leases import RunLeases
 from services.inference.finetune.runs import FineTuneRecord, FineTuneRuns
 from services.inference.finetune.spec import FineTuneSettings, TrainingConfig, validated
 from services.inference.jobs.pg_store import open_job_store
@@ -93,3 +97,60 @@ def test_an_exit_code_comes_with_the_last_line_the_worker_wrote(tmp_path: Path) 
     said = exit_message({"event": "exit", "code": 1, "stderr": last_line(errors)})
     assert said == "the training process exited with code 1: MemoryError: out of memory"
     assert last_line(tmp_path / "missing") == "" and exit_message({"code": 2}).endswith("code 2")
+
+
+def shared_runs(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest, lease_seconds: float
+) -> tuple[Any, list[FineTuneRuns]]:
+    """Two replicas' runs over one store (SQLite file or PostgreSQL), each with its own lease."""
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    if backend == "postgres":
+        url = fresh_database(request.getfixturevalue("postgres_url"))
+    store = open_job_store(url, tmp_path / "unused")
+    hub = WebhookHub(store, JobSettings())
+    replicas = [
+        FineTuneRuns(
+            store,
+            cast(Any, None),
+            cast(Any, None),
+            hub,
+            FineTuneSettings(),
+            leases=RunLeases(store, lease_seconds, owner=name),
+        )
+        for name in ("a", "b")
+    ]
+    return store, replicas
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_a_cancel_asked_through_another_replica_reaches_the_owner(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store, (a, b) = shared_runs(backend, tmp_path, request, lease_seconds=60)
+    a._insert(FineTuneRecord("ft_1", "training", "m", "m-ft", "0" * 64, {}))
+    a.leases.take("ft_1", time.time())
+    b.leases.ask_to_cancel("ft_1")
+    assert b.leases.renew(time.time()) == []  # not b's run
+    assert a.leases.renew(time.time()) == ["ft_1"]
+    assert a.leases.end_abandoned(time.time()) == []  # its lease holds
+    assert a.get("ft_1").status == "training"
+    store.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+async def test_a_run_whose_replica_is_gone_ends_once_its_lease_runs_out(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    store, (a, b) = shared_runs(backend, tmp_path, request, lease_seconds=0.3)
+    for run_id in ("ft_lost", "ft_cancelled"):
+        a._insert(FineTuneRecord(run_id, "training", "m", "m-ft", "0" * 64, {}))
+        a.leases.take(run_id, time.time())  # then replica a is killed: nothing renews
+    a._insert(FineTuneRecord("ft_done", "succeeded", "m", "m-ft", "0" * 64, {}))
+    # A cancel through replica b waits for the owner, which is gone: the run ends with the lease.
+    cancelled = await b.cancel("ft_cancelled")
+    assert cancelled.status == "cancelled" and cancelled.finished_at is not None
+    lost = b.get("ft_lost")
+    assert lost.status == "failed" and "replica running it stopped" in lost.error
+    assert b.get("ft_done").status == "succeeded"
+    assert b.leases.end_abandoned(time.time() + 60) == []  # each run ended once
+    store.close()

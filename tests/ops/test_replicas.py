@@ -7,7 +7,8 @@ finished through gateway B and through each inference replica; kill -9 of the re
 leaves it to the other, which finishes it with one webhook and one callback; a prefetched answer is
 a hit through either replica; a Socket.IO client of gateway B hears the requests gateway A serves; a
 plugin loaded through one gateway is in force on both inference replicas; the autoscaler's
-in-flight is the sum over both replicas; a model unloaded or loaded through one replica is unloaded
+in-flight is the sum over both replicas; a fine-tune running on one replica is cancelled through
+the other; a model unloaded or loaded through one replica is unloaded
 or loaded, with the same batching, on both; and a model deleted (through a gateway or in the
 registry directly) leaves both replicas.
 """
@@ -32,6 +33,8 @@ import socketio
 from meshserve.v1 import autoscaler_pb2 as apb
 from meshserve.v1 import autoscaler_pb2_grpc as apb_grpc
 from meshserve.v1 import common_pb2 as cpb
+from meshserve.v1 import finetune_pb2 as fpb
+from meshserve.v1 import finetune_pb2_grpc as fpb_grpc
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from meshserve.v1 import jobs_pb2 as jpb
@@ -461,3 +464,28 @@ def test_a_deleted_model_leaves_both_replicas(ha: HA, through: str) -> None:
     for base in ha.gateways:
         answer = httpx.post(f"{base}/v1/models/{name}/predict", json=ROW, timeout=60)
         assert answer.status_code == 404, answer.text
+
+
+def test_a_fine_tune_running_on_one_replica_is_cancelled_through_the_other(ha: HA) -> None:
+    owner, other = (fpb_grpc.FineTuneServiceStub(grpc.insecure_channel(a)) for a in ha.inference)
+    example = fpb.TrainingExample(
+        turns=[fpb.ExampleTurn(role="user", content="Hi"), fpb.ExampleTurn(role="assistant", content="Arr!")]
+    )
+    started = owner.CreateFineTune(
+        fpb.CreateFineTuneRequest(
+            base_model=MODEL,
+            examples=[example] * 8,
+            config=fpb.FineTuneConfig(epochs=20, batch_size=1, validation_split=0),
+            output_name="ha-never",
+        ),
+        timeout=60,
+    ).fine_tune
+    # The other replica asks the owner (a flag in the shared store) and answers once it stopped.
+    cancelled = other.CancelFineTune(fpb.CancelFineTuneRequest(fine_tune_id=started.fine_tune_id), timeout=60)
+    assert cancelled.fine_tune.status == "cancelled", cancelled
+    seen = owner.GetFineTune(fpb.GetFineTuneRequest(fine_tune_id=started.fine_tune_id), timeout=10)
+    assert seen.fine_tune.status == "cancelled"
+    with pytest.raises(grpc.RpcError) as again:
+        other.CancelFineTune(fpb.CancelFineTuneRequest(fine_tune_id=started.fine_tune_id), timeout=60)
+    assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert httpx.get(f"{ha.gateways[0]}/v1/models/ha-never", timeout=30).status_code == 404

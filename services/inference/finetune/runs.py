@@ -8,7 +8,8 @@ time, never on the service's event loop; its JSON progress lines update the reco
 eval). The merged model is uploaded to the registry as a new version of ``output_name`` with its
 lineage in its labels: base model, dataset hash, hyper-parameters and final metrics; the registry
 stores an upload whole or not at all. Cancelling kills the process (or abandons the upload), so
-nothing half-trained is ever registered.
+nothing half-trained is ever registered. With a store several replicas share, any replica answers
+for any run, and a run whose replica is gone ends (:mod:`.leases`).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from meshserve.v1 import registry_pb2_grpc as registry_grpc
 from services.common.clients import call_metadata
 from services.common.errors import (
     AlreadyExists,
+    BackendUnavailable,
     FailedPrecondition,
     InvalidInput,
     MeshError,
@@ -39,6 +41,7 @@ from services.common.errors import (
     NotFound,
 )
 from services.inference.finetune.drivers import LocalDriver, TrainingDriver, exit_message
+from services.inference.finetune.leases import RunLeases
 from services.inference.finetune.spec import FineTuneSettings, FineTuneSpec
 from services.inference.jobs.store import SqlJobStore
 from services.inference.jobs.webhooks import WebhookHub
@@ -83,8 +86,10 @@ class FineTuneRuns:
         hub: WebhookHub,
         settings: FineTuneSettings,
         driver: TrainingDriver | None = None,
+        leases: RunLeases | None = None,
     ) -> None:
         self.driver: TrainingDriver = driver or LocalDriver()
+        self.leases = leases or RunLeases(db, lease_seconds=10.0)
         self.db = db
         self.catalog = catalog
         self.registry = registry
@@ -124,6 +129,7 @@ class FineTuneRuns:
             config={**spec.config.to_json(), "callback_url": spec.callback_url},
         )
         await asyncio.to_thread(self._insert, record)
+        await asyncio.to_thread(self.leases.take, record.fine_tune_id, time.time())
         self._tasks[record.fine_tune_id] = asyncio.create_task(self._run(record, spec, base.source))
         return record
 
@@ -185,14 +191,49 @@ class FineTuneRuns:
                 details={"fine_tune_id": fine_tune_id, "status": record.status},
             )
         task = self._tasks.get(fine_tune_id)
-        if task is None:
-            raise FailedPrecondition(
-                f"fine-tune {fine_tune_id!r} runs on another replica", details={"fine_tune_id": fine_tune_id}
-            )
+        if task is None:  # another replica runs it: its owner stops it at its next renewal
+            return await self._cancel_elsewhere(fine_tune_id)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
         return self.get(fine_tune_id)
+
+    async def _cancel_elsewhere(self, fine_tune_id: str) -> FineTuneRecord:
+        """Asks the run's owner to cancel it and waits until the run has ended (a gone owner's run
+        ends once its lease runs out)."""
+        await asyncio.to_thread(self.leases.ask_to_cancel, fine_tune_id)
+        deadline = time.monotonic() + self.leases.lease_seconds * 3
+        while (record := await asyncio.to_thread(self.get, fine_tune_id)).status not in FINAL:
+            if time.monotonic() > deadline:
+                raise BackendUnavailable(
+                    f"fine-tune {fine_tune_id!r} runs on another replica, which has not stopped it yet",
+                    details={"fine_tune_id": fine_tune_id},
+                    suggestion="the cancel stands: read the run's status again shortly",
+                )
+            await self.look()
+            await asyncio.sleep(0.2)
+        return record
+
+    async def look(self) -> None:
+        """One look at the shared store: renews this replica's leases, cancels the runs another
+        replica asked to, and ends (with their webhooks) the runs whose replica is gone."""
+        now = time.time()
+        for fine_tune_id in await asyncio.to_thread(self.leases.renew, now):
+            task = self._tasks.get(fine_tune_id)
+            if task is not None:
+                task.cancel()
+        for fine_tune_id in await asyncio.to_thread(self.leases.end_abandoned, now):
+            log.warning("fine-tune ended: its replica is gone", extra={"fine_tune_id": fine_tune_id})
+            self._announce("finetune.failed", await asyncio.to_thread(self.get, fine_tune_id))
+
+    async def follow(self, every: float) -> None:
+        """Looks at the shared store every ``every`` seconds until cancelled."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.look()
+            except Exception:  # a database hiccup: the next look tries again
+                log.exception("fine-tune leases not renewed")
 
     async def stop(self) -> None:
         """Stops every run of this process (at shutdown): they fail as interrupted."""

@@ -119,6 +119,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE jobs ADD COLUMN rank {real} NOT NULL DEFAULT 0",
         "UPDATE jobs SET rank = created_at",
     ),
+    # 7: which replica runs a fine-tune, its lease, and a cancel asked through another replica
+    # (services/inference/finetune/leases.py).
+    (
+        "ALTER TABLE fine_tunes ADD COLUMN owner TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE fine_tunes ADD COLUMN lease_until {real} NOT NULL DEFAULT 0",
+        "ALTER TABLE fine_tunes ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0",
+    ),
 )
 
 
