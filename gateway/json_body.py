@@ -24,14 +24,20 @@ from gateway.errors import is_json_media, unsupported_content_type
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-async def json_body(request: Request, model: type[ModelT]) -> ModelT:
+async def json_body(request: Request, model: type[ModelT], *, as_triton: bool = False) -> ModelT:
     """The request's JSON body as ``model``. A content type other than JSON is refused at once; an
     empty, malformed or invalid body raises FastAPI's ``RequestValidationError`` (not UTF-8: its
-    400 ``HTTPException``), which the gateway's handlers render in the surface's envelope."""
+    400 ``HTTPException``), which the gateway's handlers render in the surface's envelope.
+
+    ``as_triton`` reads a body as Triton does, for the clients written against it: one sent without
+    a Content-Type is JSON (``tritonclient`` sends none), and an empty one is ``model``'s defaults.
+    """
     content_type = request.headers.get("content-type", "")
-    if not is_json_media(content_type):
+    if not is_json_media(content_type) and not (as_triton and not content_type):
         raise unsupported_content_type(content_type)
     raw = await request.body()
+    if not raw and as_triton:
+        return model()
     if not raw:
         raise RequestValidationError(
             [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
@@ -51,9 +57,9 @@ async def json_body(request: Request, model: type[ModelT]) -> ModelT:
         ) from None
 
 
-def body_schema(model: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI ``requestBody`` of a required JSON body of ``model``."""
-    return {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}
+def body_schema(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
+    """The OpenAPI ``requestBody`` of a JSON body of ``model``."""
+    return {"required": required, "content": {"application/json": {"schema": model.model_json_schema()}}}
 
 
 def path_parameters(*names: str) -> list[dict[str, Any]]:

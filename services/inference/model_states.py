@@ -17,7 +17,7 @@ from services.inference.predictor import Predictor
 
 STATUS = {
     "ready": common.MODEL_STATUS_READY,
-    "unloaded": common.MODEL_STATUS_READY,
+    "unloaded": common.MODEL_STATUS_UNLOADED,
     "loading": common.MODEL_STATUS_LOADING,
     "loaded": common.MODEL_STATUS_LOADED,
     "failed": common.MODEL_STATUS_FAILED,

@@ -1,5 +1,6 @@
 """KServe v2 / Open Inference Protocol over REST on the gateway, so ``tritonclient.http`` and
-KServe clients use the mesh: health, server and model metadata, model readiness and inference."""
+KServe clients use the mesh: health, server and model metadata, model readiness and inference (the
+model repository extension is in :mod:`.repository`)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from gateway.clients import MeshClients
 from gateway.deps import Clients, Settings
 from gateway.dialects.kserve_v2.codec import HEADER, request_tensors, response_body, split_body
+from gateway.dialects.kserve_v2.repository import availability, held_of, held_states
 from gateway.json_body import path_parameters
 from gateway.request_id import request_id_of
 from gateway.routers import hot
@@ -30,7 +32,11 @@ PLATFORMS = {
 @router.get("/v2", operation_id="kserve_server_metadata", summary="Server metadata (KServe v2)")
 async def server_metadata(settings: Settings) -> dict[str, Any]:
     """Name, version and protocol extensions."""
-    return {"name": "meshserve", "version": settings.version, "extensions": ["binary_tensor_data"]}
+    return {
+        "name": "meshserve",
+        "version": settings.version,
+        "extensions": ["binary_tensor_data", "model_repository"],
+    }
 
 
 @router.get("/v2/health/live", operation_id="kserve_live", summary="Liveness (KServe v2)")
@@ -91,9 +97,10 @@ async def model_metadata(name: str, clients: Clients, version: str = "") -> dict
 )
 @router.get("/v2/models/{name}/versions/{version}/ready", operation_id="kserve_model_version_ready")
 async def model_ready(name: str, clients: Clients, version: str = "") -> JSONResponse:
-    """200 when the model exists and can be served (loaded, or loadable on demand)."""
+    """200 when the model exists and can be served (loaded, or loaded on its first request); 400
+    when it was unloaded or failed to load."""
     model = await _model(clients, name, version)
-    ok = model.status in (common.MODEL_STATUS_READY, common.MODEL_STATUS_LOADED, common.MODEL_STATUS_LOADING)
+    ok, _ = availability(model, held_of(await held_states(clients), model))
     return JSONResponse({"name": model.name, "ready": ok}, status_code=200 if ok else 400)
 
 

@@ -59,6 +59,7 @@ class ModelStatus(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MODEL_STATUS_LOADING: _ClassVar[ModelStatus]
     MODEL_STATUS_LOADED: _ClassVar[ModelStatus]
     MODEL_STATUS_FAILED: _ClassVar[ModelStatus]
+    MODEL_STATUS_UNLOADED: _ClassVar[ModelStatus]
 
 class ModelFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -120,6 +121,7 @@ MODEL_STATUS_READY: ModelStatus
 MODEL_STATUS_LOADING: ModelStatus
 MODEL_STATUS_LOADED: ModelStatus
 MODEL_STATUS_FAILED: ModelStatus
+MODEL_STATUS_UNLOADED: ModelStatus
 MODEL_FORMAT_UNSPECIFIED: ModelFormat
 MODEL_FORMAT_ONNX: ModelFormat
 MODEL_FORMAT_TORCHSCRIPT: ModelFormat
