@@ -73,11 +73,11 @@ class ModelStates:
             rows = await self.generation.stats()
         except MeshError:  # a worker going away: the states stay without the engine's figures
             return
-        by_name: dict[str, list[dict[str, Any]]] = {}
-        for row in rows:  # one row per worker holding the model
-            by_name.setdefault(row["model"], []).append(row)
+        by_triton_name: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:  # one row per worker holding each Triton model (a variant is another one)
+            by_triton_name.setdefault(row["triton_name"], []).append(row)
         for state in loaded:
-            found = by_name.get(state.model.name)
+            found = by_triton_name.get(state.triton_name)
             if not found:
                 continue
             row = found[0]

@@ -48,6 +48,14 @@ def details(mesh: Mesh, model: str) -> dict[str, Any]:
     return dict(reply.json()["model"])
 
 
+def states_of(mesh: Mesh, model: str) -> list[pb.ModelState]:
+    """The inference service's states of a model's Triton models (its stored weights, its variants)."""
+    with grpc.insecure_channel(mesh.address("inference")) as channel:
+        stub = pb_grpc.InferenceServiceStub(channel)
+        states = stub.ListModelStates(pb.ListModelStatesRequest(), timeout=60).states
+    return [s for s in states if s.model.name == model]
+
+
 def resident_bytes(mesh: Mesh) -> int:
     """What every loaded model holds now, as the workers measure it."""
     with grpc.insecure_channel(mesh.address("inference")) as channel:
@@ -126,10 +134,19 @@ def test_load_with_quantization_and_max_memory(budget_mesh: Mesh) -> None:
     assert loaded.json()["model"]["quantization"] == "Q8_0"  # llama.cpp re-quantized the Q4_1 file
     assert chat(budget_mesh, model)["choices"][0]["message"]["content"]
     assert details(budget_mesh, model)["quantization"] == "Q8_0"  # the name now serves the variant
+    # Only the variant is held: nothing reaches the stored weights any more, so they left the worker;
+    # each Triton model reports its own engine's facts.
+    [held] = [s for s in states_of(budget_mesh, model) if s.worker_ids]
+    assert held.triton_name.endswith("q8_0") and held.quantization == "Q8_0", held
 
     back = httpx.post(url, json={"quantization": "none"}, timeout=600)
     assert back.status_code == 200, back.text
     assert back.json()["model"]["quantization"] == "Q4_1"
+    [held] = [s for s in states_of(budget_mesh, model) if s.worker_ids]
+    assert not held.triton_name.endswith("q8_0") and held.quantization == "Q4_1", held
+    unloaded = httpx.delete(f"{budget_mesh.base_url}/api/v1/models/{model}/unload", timeout=60)
+    assert unloaded.status_code == 200, unloaded.text
+    assert not [s for s in states_of(budget_mesh, model) if s.worker_ids]
 
     too_small = httpx.post(url, json={"max_memory": "100MB"}, timeout=60)
     assert too_small.status_code == 503, too_small.text

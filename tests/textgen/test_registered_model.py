@@ -109,6 +109,41 @@ def test_registered_gguf_generates_by_name(llm_mesh: Mesh) -> None:
         assert copy["usage"][key] == bundled["usage"][key], key
 
 
+def test_a_quantized_load_replaces_what_served_the_name(llm_mesh: Mesh) -> None:
+    """Loading a re-quantized variant leaves only the variant on the workers (the stored weights no
+    request reaches any more are unloaded), each Triton model reports its own quantization, and an
+    unload leaves nothing of the model."""
+    assert SMOLLM2_GGUF.path is not None
+    base, name = llm_mesh.base_url, "smollm2-variants"
+    with Path(SMOLLM2_GGUF.path).open("rb") as handle:
+        reply = httpx.post(
+            f"{base}/v1/models",
+            data={"name": name, "format": "gguf"},
+            files={"file": ("SmolLM2-variants.gguf", handle)},
+            timeout=300,
+        )
+    assert reply.status_code == 201, reply.text
+
+    def held() -> list[dict[str, Any]]:
+        states = httpx.get(f"{base}/models/managed", timeout=60).json()["result"]
+        return [s for s in states if s["name"] == name and s["workers"]]
+
+    try:
+        for quantization, want in (("", "Q4_1"), ("int8", "Q8_0"), ("none", "Q4_1")):
+            body = {"quantization": quantization} if quantization else {}
+            loaded = httpx.post(f"{base}/api/v1/models/{name}/load", json=body, timeout=600)
+            assert loaded.status_code == 200 and loaded.json()["model"]["quantization"] == want, loaded.text
+            [only] = held()
+            assert only["triton_name"].endswith("q8_0") == (want == "Q8_0"), only
+            assert (
+                httpx.get(f"{base}/api/v1/models/{name}", timeout=60).json()["model"]["quantization"] == want
+            )
+        unloaded = httpx.delete(f"{base}/api/v1/models/{name}/unload", timeout=60)
+        assert unloaded.status_code == 200 and not held(), unloaded.text
+    finally:
+        httpx.delete(f"{base}/v1/models/{name}", timeout=60)
+
+
 def zip_of(files: dict[str, bytes]) -> bytes:
     """A zip archive holding ``files``."""
     buffer = io.BytesIO()

@@ -66,7 +66,8 @@ async def held_states(clients: MeshClients) -> dict[tuple[str, str], ipb.ModelSt
     reply = await clients.call(
         clients.inference.ListModelStates, ipb.ListModelStatesRequest(), idempotent=True
     )
-    return {(s.model.name, s.model.version): s for s in reply.states}
+    held_last = sorted(reply.states, key=lambda s: bool(s.worker_ids))  # a variant on a worker wins
+    return {(s.model.name, s.model.version): s for s in held_last}
 
 
 def held_of(states: dict[tuple[str, str], ipb.ModelState], model: common.Model) -> ipb.ModelState | None:

@@ -41,7 +41,10 @@ async def _states(clients: Clients) -> dict[tuple[str, str], ipb.ModelState]:
     reply = await clients.call(
         clients.inference.ListModelStates, ipb.ListModelStatesRequest(), idempotent=True
     )
-    return {(s.model.name, s.model.version): s for s in reply.states}
+    # A language model may have several Triton models (its stored weights, a quantized variant):
+    # the one on a worker is the model's state.
+    held_last = sorted(reply.states, key=lambda s: bool(s.worker_ids))
+    return {(s.model.name, s.model.version): s for s in held_last}
 
 
 def state_of(states: dict[tuple[str, str], ipb.ModelState], model: common.Model) -> ipb.ModelState | None:

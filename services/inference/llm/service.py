@@ -192,12 +192,13 @@ class GenerationService:
                 suggestion="use backend cpu or auto",
             )
         if quantization:
-            previous = self.catalog.forget_variant(spec.model_id)
+            serving = spec  # the variant in force, or the stored weights
+            self.catalog.forget_variant(spec.model_id)
             spec = await self.catalog.resolve(spec.model_id)  # the stored weights
             if quantization.strip().lower() not in ("none", "original"):
                 spec = await self.catalog.quantized(spec, gguf_type(quantization), self._variant_dir())
-            if previous is not None and previous.triton_name != spec.triton_name:
-                await self.placer.unload(previous)
+            if serving.triton_name != spec.triton_name:  # no request reaches it any more
+                await self.placer.unload(serving)
         if max_memory:
             need = self.placer.need_bytes(spec)
             limit = parse_memory(max_memory, "max_memory")
@@ -216,9 +217,11 @@ class GenerationService:
         return (root if root is not None else self.settings.work_dir.resolve()) / "llm-variants"
 
     async def unload(self, spec: LLMSpec) -> int:
-        """Unloads a language model from its workers (the next request loads it again); returns the
-        resident bytes it held."""
-        return await self.placer.unload(spec)
+        """Unloads a language model from its workers, whatever weights of it are placed (stored, or
+        a quantized variant); the next request loads it again. Returns the resident bytes freed."""
+        placed = {s.triton_name: s for s, _ in self.placer.placed() if s.model_id == spec.model_id}
+        placed.setdefault(spec.triton_name, spec)
+        return sum([await self.placer.unload(each) for each in placed.values()])
 
     async def embed(self, model: str, inputs: list[str], dimensions: int = 0) -> Embedded:
         """Unit vectors of ``inputs`` from a language model's worker (placing it on first use)."""
@@ -295,7 +298,14 @@ class GenerationService:
             if model and model not in (spec.model_id, placement.triton_name):
                 continue
             stats = await fetch_stats(placement.client, placement.triton_name)
-            rows.append({**stats, "model": spec.model_id, "worker_id": placement.worker_id})
+            rows.append(
+                {
+                    **stats,
+                    "model": spec.model_id,
+                    "triton_name": placement.triton_name,
+                    "worker_id": placement.worker_id,
+                }
+            )
         return rows
 
     def start_preload(self) -> None:
