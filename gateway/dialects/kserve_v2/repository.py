@@ -20,9 +20,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, StrictBool
 
-from gateway.clients import MeshClients
 from gateway.deps import Clients
 from gateway.json_body import body_schema, json_body
+from gateway.model_states import model_states, state_of
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import registry_pb2 as rpb
@@ -61,20 +61,6 @@ def availability(model: common.Model, held: ipb.ModelState | None) -> tuple[bool
     return model.status in SERVABLE, ""
 
 
-async def held_states(clients: MeshClients) -> dict[tuple[str, str], ipb.ModelState]:
-    """What the inference service holds, by (name, version); a language model's version is ""."""
-    reply = await clients.call(
-        clients.inference.ListModelStates, ipb.ListModelStatesRequest(), idempotent=True
-    )
-    held_last = sorted(reply.states, key=lambda s: bool(s.worker_ids))  # a variant on a worker wins
-    return {(s.model.name, s.model.version): s for s in held_last}
-
-
-def held_of(states: dict[tuple[str, str], ipb.ModelState], model: common.Model) -> ipb.ModelState | None:
-    """The state of a registry model's version, if the inference service placed it."""
-    return states.get((model.name, model.version)) or states.get((model.name, ""))
-
-
 @router.post(
     "/v2/repository/index",
     operation_id="kserve_repository_index",
@@ -85,10 +71,10 @@ async def repository_index(request: Request, clients: Clients) -> list[dict[str,
     """Every model's newest version with its state."""
     body = await json_body(request, IndexBody, as_triton=True)
     listed = await clients.call(clients.registry.ListModels, rpb.ListModelsRequest(), idempotent=True)
-    states = await held_states(clients)
+    states = await model_states(clients)
     index = []
     for model in listed.models:
-        ready, reason = availability(model, held_of(states, model))
+        ready, reason = availability(model, state_of(states, model))
         if body.ready and not ready:
             continue
         entry = {"name": model.name, "version": model.version, "state": "READY" if ready else "UNAVAILABLE"}

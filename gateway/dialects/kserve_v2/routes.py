@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from gateway.clients import MeshClients
 from gateway.deps import Clients, Settings
 from gateway.dialects.kserve_v2.codec import HEADER, request_tensors, response_body, split_body
-from gateway.dialects.kserve_v2.repository import availability, held_of, held_states
+from gateway.dialects.kserve_v2.repository import availability
 from gateway.json_body import path_parameters
+from gateway.model_states import model_states, state_of
 from gateway.request_id import request_id_of
 from gateway.routers import hot
 from meshserve.v1 import common_pb2 as common
@@ -100,7 +101,7 @@ async def model_ready(name: str, clients: Clients, version: str = "") -> JSONRes
     """200 when the model exists and can be served (loaded, or loaded on its first request); 400
     when it was unloaded or failed to load."""
     model = await _model(clients, name, version)
-    ok, _ = availability(model, held_of(await held_states(clients), model))
+    ok, _ = availability(model, state_of(await model_states(clients), model))
     return JSONResponse({"name": model.name, "ready": ok}, status_code=200 if ok else 400)
 
 

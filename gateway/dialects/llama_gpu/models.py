@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictInt
 
 from gateway.deps import Clients
+from gateway.model_states import model_states, state_of
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import registry_pb2 as rpb
@@ -33,23 +34,6 @@ def human_bytes(value: int) -> str:
 
 def _backend(device: str) -> str:
     return "cuda" if device.startswith("cuda") else (device or "cpu")
-
-
-async def _states(clients: Clients) -> dict[tuple[str, str], ipb.ModelState]:
-    """The pool's state of every model version it knows, by (name, version); a language model's
-    state carries no version."""
-    reply = await clients.call(
-        clients.inference.ListModelStates, ipb.ListModelStatesRequest(), idempotent=True
-    )
-    # A language model may have several Triton models (its stored weights, a quantized variant):
-    # the one on a worker is the model's state.
-    held_last = sorted(reply.states, key=lambda s: bool(s.worker_ids))
-    return {(s.model.name, s.model.version): s for s in held_last}
-
-
-def state_of(states: dict[tuple[str, str], ipb.ModelState], model: common.Model) -> ipb.ModelState | None:
-    """The state of the registry model's own version (another version's state is not its own)."""
-    return states.get((model.name, model.version)) or states.get((model.name, ""))
 
 
 def model_json(model: common.Model, state: ipb.ModelState | None) -> dict[str, Any]:
@@ -90,7 +74,7 @@ def model_json(model: common.Model, state: ipb.ModelState | None) -> dict[str, A
 async def list_models(clients: Clients) -> dict[str, Any]:
     """Every model with whether it is loaded and its measured memory."""
     reply = await clients.call(clients.registry.ListModels, rpb.ListModelsRequest(), idempotent=True)
-    states = await _states(clients)
+    states = await model_states(clients)
     models = [model_json(m, state_of(states, m)) for m in reply.models]
     return {
         "success": True,
@@ -109,7 +93,7 @@ async def get_model(model_id: str, clients: Clients) -> dict[str, Any]:
         clients.registry.GetModel, rpb.GetModelRequest(ref=common.ModelRef(name=model_id)), idempotent=True
     )
     model = reply.model
-    states = await _states(clients)
+    states = await model_states(clients)
     stats = await clients.call(
         clients.inference.GetStats, ipb.GetStatsRequest(model_name=model.name), idempotent=True
     )
