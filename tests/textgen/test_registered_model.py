@@ -18,7 +18,7 @@ import torch
 
 from services.common.bundled import SMOLLM2_GGUF
 from tests.procs import Mesh
-from tests.textgen.conftest import QUESTION
+from tests.textgen.conftest import QUESTION, register_bundled_gguf
 
 pytestmark = pytest.mark.integration
 
@@ -113,16 +113,8 @@ def test_a_quantized_load_replaces_what_served_the_name(llm_mesh: Mesh) -> None:
     """Loading a re-quantized variant leaves only the variant on the workers (the stored weights no
     request reaches any more are unloaded), each Triton model reports its own quantization, and an
     unload leaves nothing of the model."""
-    assert SMOLLM2_GGUF.path is not None
     base, name = llm_mesh.base_url, "smollm2-variants"
-    with Path(SMOLLM2_GGUF.path).open("rb") as handle:
-        reply = httpx.post(
-            f"{base}/v1/models",
-            data={"name": name, "format": "gguf"},
-            files={"file": ("SmolLM2-variants.gguf", handle)},
-            timeout=300,
-        )
-    assert reply.status_code == 201, reply.text
+    register_bundled_gguf(llm_mesh, name)
 
     def held() -> list[dict[str, Any]]:
         states = httpx.get(f"{base}/models/managed", timeout=60).json()["result"]
