@@ -16,27 +16,6 @@ from tests.webhook_receiver import Receiver
 GENERATING_FIXTURES = frozenset({"llm_mesh"})
 
 
-#: The test files that take longest (the fine-tune's training alone takes minutes), collected
-#: first. With ``--dist loadfile`` the workers start on them while the rest is shared out, rather
-#: than one worker meeting them last and finishing them alone while the other idles.
-LONGEST_FILES = (
-    "tests/textgen/test_finetune.py",
-    "tests/gateway/test_fuzz_openapi.py",
-    "tests/textgen/test_greedy.py",
-    "tests/ops/test_replicas.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Moves the :data:`LONGEST_FILES` first, each file's tests in their own order."""
-
-    def rank(item: pytest.Item) -> int:
-        path = item.nodeid.split("::", 1)[0]
-        return LONGEST_FILES.index(path) if path in LONGEST_FILES else len(LONGEST_FILES)
-
-    items.sort(key=rank)
-
-
 def _generates(session: pytest.Session) -> bool:
     return any(GENERATING_FIXTURES & set(getattr(item, "fixturenames", ())) for item in session.items)
 
