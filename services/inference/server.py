@@ -175,9 +175,10 @@ def build(settings: InferenceSettings) -> Registration:
             log.warning("fine-tunes interrupted by the last stop are marked failed")
         if store.shared:
             followers.append(asyncio.create_task(follow_plugins(), name="plugins-follower"))
-            followers.append(
-                asyncio.create_task(tuning.follow(job_settings.poll_seconds), name="fine-tune-leases")
-            )
+        # Renewed on a private store too: a lease that no one renews would read as a gone replica.
+        followers.append(
+            asyncio.create_task(tuning.follow(job_settings.poll_seconds), name="fine-tune-leases")
+        )
         if sweep.period:
             followers.append(asyncio.create_task(sweep.run(), name="deleted-model-sweep"))
         meter.start()

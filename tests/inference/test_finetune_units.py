@@ -130,8 +130,8 @@ async def test_a_cancel_asked_through_another_replica_reaches_the_owner(
     a._insert(FineTuneRecord("ft_1", "training", "m", "m-ft", "0" * 64, {}))
     a.leases.take("ft_1", time.time())
     b.leases.ask_to_cancel("ft_1")
-    assert b.leases.renew(time.time()) == []  # not b's run
-    assert a.leases.renew(time.time()) == ["ft_1"]
+    assert b.leases.renew(time.time(), []) == []  # nothing trains on b
+    assert a.leases.renew(time.time(), ["ft_1"]) == ["ft_1"]
     assert a.leases.end_abandoned(time.time()) == []  # its lease holds
     assert a.get("ft_1").status == "training"
     store.close()
@@ -153,4 +153,8 @@ async def test_a_run_whose_replica_is_gone_ends_once_its_lease_runs_out(
     assert lost.status == "failed" and "replica running it stopped" in lost.error
     assert b.get("ft_done").status == "succeeded"
     assert b.leases.end_abandoned(time.time() + 60) == []  # each run ended once
+    # Had replica a only stalled, its next look stops the run, and what it writes after is not kept.
+    assert sorted(a.leases.renew(time.time(), ["ft_lost", "ft_done"])) == ["ft_done", "ft_lost"]
+    assert not a._save(a.get("ft_lost"), status="succeeded", output_version="1")
+    assert a.get("ft_lost").status == "failed" and a.get("ft_lost").output_version == ""
     store.close()

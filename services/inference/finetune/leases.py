@@ -39,16 +39,20 @@ class RunLeases:
             (self.owner, now + self.lease_seconds, fine_tune_id),
         )
 
-    def renew(self, now: float) -> list[str]:
-        """Renews the leases of this replica's unfinished runs; returns those whose cancel another
-        replica asked for."""
+    def renew(self, now: float, running: list[str]) -> list[str]:
+        """Renews the leases of this replica's unfinished runs; returns those of ``running`` (the
+        runs training here) to stop: a cancel was asked, or another replica ended the run."""
         self.db.run(
             f"UPDATE fine_tunes SET lease_until = ? WHERE owner = ? AND {_UNFINISHED}",
             (now + self.lease_seconds, self.owner),
         )
+        if not running:
+            return []
+        marks = ", ".join("?" for _ in running)
         rows = self.db.run(
-            f"SELECT fine_tune_id FROM fine_tunes WHERE owner = ? AND cancel_requested = 1 AND {_UNFINISHED}",
-            (self.owner,),
+            f"SELECT fine_tune_id FROM fine_tunes WHERE fine_tune_id IN ({marks})"
+            f" AND (cancel_requested = 1 OR NOT ({_UNFINISHED}))",
+            tuple(running),
         ).fetchall()
         return [str(row[0]) for row in rows]
 

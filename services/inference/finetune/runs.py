@@ -218,7 +218,8 @@ class FineTuneRuns:
         """One look at the shared store: renews this replica's leases, cancels the runs another
         replica asked to, and ends (with their webhooks) the runs whose replica is gone."""
         now = time.time()
-        for fine_tune_id in await asyncio.to_thread(self.leases.renew, now):
+        running_here = list(self._tasks)
+        for fine_tune_id in await asyncio.to_thread(self.leases.renew, now, running_here):
             task = self._tasks.get(fine_tune_id)
             if task is not None:
                 task.cancel()
@@ -253,22 +254,23 @@ class FineTuneRuns:
                 metrics = await self._train(record, spec, source, folder)
                 self._save(record, status="registering")
                 version = await self._register(record, spec, folder / "model", metrics)
-            self._save(record, status="succeeded", output_version=version, finished_at=time.time())
-            self._announce("finetune.completed", record)
+            if self._save(record, status="succeeded", output_version=version, finished_at=time.time()):
+                self._announce("finetune.completed", record)
         except asyncio.CancelledError:
             if self._stopping:
-                self._save(
+                ended = self._save(
                     record, status="failed", finished_at=time.time(), error="interrupted: the service stopped"
                 )
             else:
-                self._save(record, status="cancelled", finished_at=time.time(), error="cancelled")
-            self._announce("finetune.failed", record)
+                ended = self._save(record, status="cancelled", finished_at=time.time(), error="cancelled")
+            if ended:  # else another replica ended it, and announced it
+                self._announce("finetune.failed", record)
             raise
         except Exception as error:
             message = error.message if isinstance(error, MeshError) else f"{type(error).__name__}: {error}"
             log.warning("fine-tune failed", extra={"fine_tune_id": record.fine_tune_id, "error": message})
-            self._save(record, status="failed", finished_at=time.time(), error=message[:1000])
-            self._announce("finetune.failed", record)
+            if self._save(record, status="failed", finished_at=time.time(), error=message[:1000]):
+                self._announce("finetune.failed", record)
         finally:
             self._tasks.pop(record.fine_tune_id, None)
             self.driver.release(folder)
@@ -362,12 +364,14 @@ class FineTuneRuns:
             ),
         )
 
-    def _save(self, record: FineTuneRecord, **changes: Any) -> None:
+    def _save(self, record: FineTuneRecord, **changes: Any) -> bool:
+        """Writes the run's changes, unless it has ended: an end is written once (another replica
+        may have ended a run whose lease it saw run out). Whether it wrote them."""
         for name, value in changes.items():
             setattr(record, name, value)
-        self.db.run(
+        cursor = self.db.run(
             "UPDATE fine_tunes SET status = ?, output_version = ?, progress = ?, finished_at = ?, error = ?"
-            " WHERE fine_tune_id = ?",
+            " WHERE fine_tune_id = ? AND status NOT IN ('succeeded', 'failed', 'cancelled')",
             (
                 record.status,
                 record.output_version,
@@ -377,6 +381,7 @@ class FineTuneRuns:
                 record.fine_tune_id,
             ),
         )
+        return bool(cursor.rowcount)
 
     def _announce(self, event: str, record: FineTuneRecord) -> None:
         data = asdict(record)
