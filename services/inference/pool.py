@@ -304,6 +304,10 @@ class WorkerPool:
         freed = await self.unload(name, standby=True)
         if self.placements.pop(name, None) is not None:
             self.repository.remove(name)
+        self.stats.models.pop(name, None)  # GetStats and the autoscaler no longer count it
+        for metric in (RESIDENT_BYTES, MODEL_LOADS, MODEL_EVICTIONS):
+            with contextlib.suppress(KeyError):  # a series it never had
+                metric.remove(name)
         return freed
 
     async def install_model_dir(

@@ -464,6 +464,9 @@ def test_a_deleted_model_leaves_both_replicas(ha: HA, through: str) -> None:
     for base in ha.gateways:
         answer = httpx.post(f"{base}/v1/models/{name}/predict", json=ROW, timeout=60)
         assert answer.status_code == 404, answer.text
+    for replica in (0, 1):  # nor does it linger in the statistics (what the autoscaler sums)
+        stats = ha.inference_stub(replica).GetStats(ipb.GetStatsRequest(), timeout=10)
+        assert not [m.model_name for m in stats.models if m.model_name.startswith(name)], replica
 
 
 def test_a_fine_tune_running_on_one_replica_is_cancelled_through_the_other(ha: HA) -> None:
