@@ -57,7 +57,8 @@ class DeletedModelSweep:
             if record is None or not spec.revision.startswith(record.sha256[:12]):
                 if self.generation.catalog.variants.get(spec.model_id) == spec:
                     self.generation.catalog.forget_variant(spec.model_id)
-                await self.generation.unload(spec)
+                # Only these weights: a newer version of the name may be serving beside them.
+                await self.generation.placer.unload(spec)
                 gone.append(spec.triton_name)
         if gone:
             log.info("models the registry no longer has were let go", extra={"models": gone})

@@ -492,3 +492,37 @@ def test_a_fine_tune_running_on_one_replica_is_cancelled_through_the_other(ha: H
         other.CancelFineTune(fpb.CancelFineTuneRequest(fine_tune_id=started.fine_tune_id), timeout=60)
     assert again.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert httpx.get(f"{ha.gateways[0]}/v1/models/ha-never", timeout=30).status_code == 404
+
+
+def test_a_superseded_language_model_version_leaves_and_the_newest_stays(ha: HA) -> None:
+    """A registry language model re-quantized into a new version: each replica lets go of the old
+    version's weights, and only of them (the newest version serving beside them stays)."""
+    from tests.textgen.conftest import register_bundled_gguf
+
+    register_bundled_gguf(ha.mesh, "ha-llm")
+
+    def load_everywhere() -> None:
+        for replica in (0, 1):
+            load = ipb.LoadModelRequest(model=cpb.ModelRef(name="ha-llm"), this_replica_only=True)
+            ha.inference_stub(replica).LoadModel(load, timeout=300)
+
+    load_everywhere()
+    optimized = httpx.post(
+        f"{ha.gateways[0]}/api/ai/advanced/optimize/model",
+        json={"model_id": "ha-llm", "quantization": "8-bit"},
+        timeout=600,
+    )
+    assert optimized.status_code == 201, optimized.text
+    registry = rpb_grpc.RegistryServiceStub(grpc.insecure_channel(ha.mesh.address("registry")))
+    stored = registry.GetModel(rpb.GetModelRequest(ref=cpb.ModelRef(name="ha-llm")), timeout=30).model
+    assert stored.version == optimized.json()["model"]["version"]
+    newest = f"llm--ha-llm--{stored.sha256[:12]}"
+    time.sleep(2.5)  # the replicas' registry look-ups (2 s) see the new version
+    load_everywhere()  # the newest version placed, maybe beside the old one until a sweep
+
+    def only_the_newest() -> bool:
+        return all([s.triton_name for s in held(ha, r, "ha-llm")] == [newest] for r in (0, 1))
+
+    wait_for(only_the_newest, 20, "each replica to hold the newest version alone")
+    time.sleep(1.5)  # three more sweeps: the newest stays
+    assert only_the_newest()
