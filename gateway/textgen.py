@@ -257,6 +257,11 @@ async def generate(clients: MeshClients, request: pb.GenerateRequest) -> Complet
     return await collect(await open_stream(clients, request))
 
 
+#: Items one synchronous batch may hold: its caller waits on one connection for all of them (a
+#: larger batch is a job: ``/api/ai/advanced/batch/create``).
+MAX_BATCH_ITEMS = 100
+
+
 async def generate_each(
     clients: MeshClients, requests: Sequence[pb.GenerateRequest], concurrency: int
 ) -> list[Completion | MeshError]:

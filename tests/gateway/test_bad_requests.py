@@ -128,6 +128,12 @@ def test_text_to_speak_with_a_nul_character_is_a_bad_request(
     assert_envelope(response.json(), envelope, "NUL character")
 
 
+BINARY_HEADER = (
+    b'{"inputs": [{"name": "INPUT", "shape": [1, 2], "datatype": "FP32", '
+    b'"parameters": {"binary_data_size": 8}}]}'
+)
+
+
 @pytest.mark.parametrize(
     ("body", "headers", "words"),
     [
@@ -144,6 +150,11 @@ def test_text_to_speak_with_a_nul_character_is_a_bad_request(
         (b"{}", {"Inference-Header-Content-Length": "abc"}, "Inference-Header-Content-Length"),
         (b"{}", {"Inference-Header-Content-Length": "-1"}, "Inference-Header-Content-Length"),
         (b"{}", {"Inference-Header-Content-Length": "999999"}, "Inference-Header-Content-Length"),
+        (  # Triton refuses bytes no input claims; they were ignored
+            BINARY_HEADER + bytes(12),
+            {"Inference-Header-Content-Length": str(len(BINARY_HEADER))},
+            "4 bytes after its inputs",
+        ),
     ],
 )
 def test_a_malformed_kserve_tensor_header_is_a_bad_request(

@@ -113,6 +113,8 @@ def test_context_limit_details_on_004(llm_mesh: Mesh, inference_stub: Any) -> No
         ("/api/v1/stream_infer", {"text": "hi", "max_tokens": 0}, 400, "INVALID_INPUT"),
         ("/api/v1/infer", {"text": "hi", "model": "nope"}, 404, "MODEL_NOT_FOUND"),
         ("/api/v1/infer", {"text": ""}, 400, "INVALID_INPUT"),
+        ("/api/v1/batch_infer", {"inputs": []}, 400, "INVALID_INPUT"),  # was a 200 with no results
+        ("/api/v1/batch_infer", {"inputs": [{"text": "hi"}] * 101}, 400, "INVALID_INPUT"),
     ],
 )
 def test_llama_gpu_envelope(llm_mesh: Mesh, path: str, body: dict, status: int, code: str) -> None:
@@ -127,6 +129,8 @@ def test_llama_gpu_envelope(llm_mesh: Mesh, path: str, body: dict, status: int, 
     [
         ("/api/ai/inference", {"prompt": "hi", "parameters": {"temperature": 5}}, 400, "INVALID_INPUT"),
         ("/api/ai/inference/stream", {"model_id": "gpt-5", "prompt": "hi"}, 404, "MODEL_NOT_FOUND"),
+        ("/api/ai/inference/batch", {"requests": []}, 400, "INVALID_INPUT"),  # as batch/create
+        ("/api/ai/inference/batch", {"requests": [{"prompt": "hi"}] * 101}, 400, "INVALID_INPUT"),
         (
             "/api/ai/inference",
             {"prompt": "hi", "parameters": {"max_tokens": 1_000_000_000}},

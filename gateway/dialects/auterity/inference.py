@@ -14,6 +14,7 @@ from gateway.deps import Clients
 from gateway.dialects.auterity.errors import render
 from gateway.request_id import request_id_of
 from gateway.textgen import (
+    MAX_BATCH_ITEMS,
     SSE_RESPONSES,
     Completion,
     GenerationStream,
@@ -77,7 +78,9 @@ class BatchConfig(BaseModel):
 class BatchRequest(BaseModel):
     """Body of ``POST /api/ai/inference/batch``."""
 
-    requests: list[InferenceRequest] = Field(..., description="The requests.")
+    requests: list[InferenceRequest] = Field(
+        ..., min_length=1, max_length=MAX_BATCH_ITEMS, description="The requests (1 to 100)."
+    )
     config: BatchConfig = Field(default_factory=BatchConfig)
 
 

@@ -133,6 +133,11 @@ def request_tensors(payload: dict[str, Any], binary: bytes) -> list[common.Tenso
                     array.reshape(-1), dtype=array.dtype.newbyteorder("<")
                 ).tobytes()
         tensors.append(message)
+    if offset != len(binary):  # as Triton: bytes no input claims are a malformed request
+        raise InvalidInput(
+            f"the request's binary part holds {len(binary) - offset} bytes after its inputs' data",
+            details={"field": "inputs", "binary_bytes_left": len(binary) - offset},
+        )
     return tensors
 
 

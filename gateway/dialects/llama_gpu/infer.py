@@ -16,6 +16,7 @@ from gateway.dialects.envelope import iso_now
 from gateway.dialects.llama_gpu.errors import render
 from gateway.request_id import request_id_of
 from gateway.textgen import (
+    MAX_BATCH_ITEMS,
     SSE_RESPONSES,
     Completion,
     GenerationStream,
@@ -63,7 +64,9 @@ class BatchItem(BaseModel):
 class BatchRequest(BaseModel):
     """Body of ``POST /api/v1/batch_infer`` (004 §3.2)."""
 
-    inputs: list[BatchItem] = Field(..., description="Inputs to process.")
+    inputs: list[BatchItem] = Field(
+        ..., min_length=1, max_length=MAX_BATCH_ITEMS, description="Inputs to process (1 to 100)."
+    )
     model: str = Field("default", description="Model identifier.")
     max_tokens: StrictInt = Field(100, description="Default maximum tokens.")
     temperature: StrictFloat = Field(1.0, description="Sampling temperature.")
