@@ -44,7 +44,7 @@ STREAM_TIMEOUT_SECONDS = 900.0
 def generate_request(
     *,
     model: str | None,
-    prompt: str = "",
+    prompt: str | list[int] = "",
     messages: list[tuple[str, str]] | list[pb.ChatMessage] | None = None,
     max_tokens: int | None = None,
     temperature: float | None = None,
@@ -68,13 +68,13 @@ def generate_request(
     echo: bool = False,
 ) -> pb.GenerateRequest:
     """The canonical request; ranges are checked by the inference service, not here (JSON's
-    string token ids only become the contract's integers)."""
+    token ids only become the contract's integers). A ``prompt`` of token ids is sent as such."""
     sampling = pb.SamplingParams(
         top_k=top_k or 0,
         stop=[stop] if isinstance(stop, str) else list(stop or []),
         frequency_penalty=frequency_penalty or 0.0,
         presence_penalty=presence_penalty or 0.0,
-        logit_bias=_token_ids(logit_bias or {}),
+        logit_bias=_biases(logit_bias or {}),
         n=n,
         best_of=best_of or 0,
         logprobs=logprobs,
@@ -91,7 +91,8 @@ def generate_request(
         sampling.seed = seed
     return pb.GenerateRequest(
         model=common_pb2.ModelRef(name=model or ""),
-        prompt=prompt,
+        prompt=prompt if isinstance(prompt, str) else "",
+        prompt_token_ids=[] if isinstance(prompt, str) else _token_ids(prompt, "prompt"),
         messages=[
             m if isinstance(m, pb.ChatMessage) else pb.ChatMessage(role=m[0], content=m[1])
             for m in messages or []
@@ -106,15 +107,28 @@ def generate_request(
     )
 
 
-def _token_ids(bias: dict[str, float]) -> dict[int, float]:
+def _biases(bias: dict[str, float]) -> dict[int, float]:
     """OpenAI's logit_bias keys (token ids written as strings) as integers."""
     try:
-        return {int(token): float(value) for token, value in bias.items()}
+        tokens = [int(token) for token in bias]
     except ValueError:
         raise InvalidInput(
             "logit_bias keys must be token ids (integers written as strings)",
             details={"field": "logit_bias", "provided": sorted(bias)[:5]},
         ) from None
+    return dict(zip(_token_ids(tokens, "logit_bias"), bias.values(), strict=True))
+
+
+def _token_ids(ids: list[int], field: str) -> list[int]:
+    """Token ids as the contract's 32-bit integers: one that cannot be a token id is refused
+    naming ``field`` (whether the model has it is the inference service's check)."""
+    for token in ids:
+        if not 0 <= token < 2**31:
+            raise InvalidInput(
+                f"{field} holds {token}, which is not a token id (0 or more)",
+                details={"field": field, "provided": token},
+            )
+    return ids
 
 
 GenerationStream = OpenStream[pb.GenerateResponse]

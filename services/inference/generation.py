@@ -77,7 +77,12 @@ def response_format_from_proto(message: pb.ResponseFormat) -> dict[str, object]:
 
 def request_from_proto(request: pb.GenerateRequest) -> GenerationRequest:
     """A GenerateRequest message in canonical terms (an assistant message's tool calls become its
-    text, in the convention the model is told to call tools with)."""
+    text, in the convention the model is told to call tools with). A prompt comes as text or as
+    token ids, not both: plugins read the text, so the two could say different things."""
+    if request.prompt and request.prompt_token_ids:
+        raise InvalidInput(
+            "send the prompt as text or as token ids, not both", details={"field": "prompt_token_ids"}
+        )
     return GenerationRequest(
         model=request.model.name,
         prompt=request.prompt,
@@ -91,6 +96,7 @@ def request_from_proto(request: pb.GenerateRequest) -> GenerationRequest:
         ),
         user=request.user,
         echo=request.echo,
+        prompt_ids=tuple(request.prompt_token_ids),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import grpc
 import httpx
 import pytest
 
@@ -147,3 +148,12 @@ def test_auterity_envelope(llm_mesh: Mesh, path: str, body: dict, status: int, c
     assert "suggestion" in data["error"] and data["request_id"] and data["timestamp"]
     if code == "MODEL_NOT_FOUND":
         assert "smollm2-135m-instruct" in data["error"]["details"]["available_models"]
+
+
+def test_a_grpc_prompt_as_text_and_token_ids_at_once_is_refused(inference_stub: Any) -> None:
+    """Plugins read the text: a request whose ids could say something else than its text is refused."""
+    request = pb.GenerateRequest(prompt="Say hi.", prompt_token_ids=[1, 2, 3])
+    with pytest.raises(grpc.RpcError) as caught:
+        list(inference_stub.Generate(request, timeout=60))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "not both" in str(caught.value.details())

@@ -101,6 +101,27 @@ def test_several_prompts_answer_as_their_single_requests_numbered_prompt_by_prom
     assert usage.completion_tokens == together.usage.completion_tokens
 
 
+def test_a_prompt_of_token_ids_answers_as_its_text(client: openai.OpenAI, llama_reference: Any) -> None:
+    """Token ids (what lm-eval's ``local-completions`` sends) are evaluated as given: the model's own
+    tokens of a text answer as the text does, and ``echo`` repeats the text they stand for."""
+    ids = llama_reference.tokenize(PROMPT.encode(), add_bos=True, special=True)
+    as_text = client.completions.create(model="default", prompt=PROMPT, temperature=0, max_tokens=8)
+    as_ids = client.completions.create(model="default", prompt=ids, temperature=0, max_tokens=8)
+    assert as_ids.choices[0].text == as_text.choices[0].text
+    assert as_ids.usage is not None and as_text.usage is not None
+    assert as_ids.usage.prompt_tokens == as_text.usage.prompt_tokens == len(ids)
+    shorter = ids[:-2]
+    both = client.completions.create(model="default", prompt=[ids, shorter], temperature=0, max_tokens=8)
+    assert [c.index for c in both.choices] == [0, 1]
+    assert both.choices[0].text == as_text.choices[0].text
+    assert both.usage is not None and both.usage.prompt_tokens == 2 * len(ids) - 2
+    echoed = client.completions.create(
+        model="default", prompt=shorter, temperature=0, max_tokens=8, echo=True
+    )
+    shorter_text = llama_reference.detokenize(shorter, special=True).decode()
+    assert echoed.choices[0].text == shorter_text + both.choices[1].text
+
+
 def test_a_bad_prompt_among_several_fails_the_request_naming_prompt(llm_mesh: Mesh) -> None:
     request = {"prompt": [PROMPT, "word " * 3000], "max_tokens": 4}
     assert openai_error_param(llm_mesh, "/v1/completions", request) == "prompt"
@@ -111,7 +132,11 @@ def test_a_bad_prompt_among_several_fails_the_request_naming_prompt(llm_mesh: Me
     [
         ({"prompt": ""}, "prompt"),
         ({"prompt": []}, "prompt"),
-        ({"prompt": [1, 2, 3]}, "prompt"),
+        ({"prompt": [[1, 2], []]}, "prompt"),
+        ({"prompt": [-1]}, "prompt"),
+        ({"prompt": [2**31]}, "prompt"),
+        ({"prompt": [1, 10**6]}, "prompt"),  # the model's vocabulary has 49152 tokens
+        ({"logit_bias": {str(2**40): 1}}, "logit_bias"),
         ({"prompt": [PROMPT] * 17}, "prompt"),
         ({"n": 0}, "n"),
         ({"stream_options": {"include_usage": True}}, "stream_options"),  # without stream, as OpenAI

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -10,8 +11,10 @@ import torch
 from services.common.errors import InvalidInput
 from services.inference.llm.detokenize import TextStream
 from services.inference.llm.engines.torch_sampler import Sampler
+from services.inference.llm.limits import checked_prompt_ids
 from services.inference.llm.requests import GenerationRequest, SamplingRequest, build_job
 from services.inference.llm.sampling import SamplingParams
+from services.inference.plugins.base import Message
 
 
 class CharTokenizer:
@@ -111,3 +114,29 @@ def test_request_validation() -> None:
     assert caught.value.details["field"] == "response_format.type"
     job = build_job(GenerationRequest("", "hi", sampling=SamplingRequest(temperature=0)), **common)
     assert job.params.max_tokens == 64 and not job.max_tokens_explicit and job.params.greedy
+
+
+def test_a_prompt_of_token_ids_travels_as_given() -> None:
+    common = {"default_max_tokens": 8, "max_prompt_chars": 4}
+    job = build_job(GenerationRequest("", prompt_ids=(1, 2, 3)), **common)
+    assert job.body()["prompt_ids"] == [1, 2, 3] and job.body()["prompt"] == ""
+    assert "prompt_ids" not in build_job(GenerationRequest("", "hi"), **common).body()
+    with pytest.raises(InvalidInput) as caught:
+        build_job(GenerationRequest("", prompt_ids=(1,) * 5), **common)
+    assert caught.value.details == {"field": "prompt", "max_length": 4, "provided_length": 5}
+    assert "5 tokens" in caught.value.message
+    with pytest.raises(InvalidInput, match="without chat messages"):
+        build_job(GenerationRequest("", prompt_ids=(1,), messages=(Message("user", "hi"),)), **common)
+    # plugins read the ids' text: the ids stay while the text is unchanged, a rewrite replaces them
+    request = GenerationRequest("", "Hello", prompt_ids=(9, 8))
+    assert request.with_text(request.text()).prompt_ids == (9, 8)
+    rewritten = request.with_text(replace(request.text(), prompt="Hello there"))
+    assert rewritten.prompt_ids == () and rewritten.prompt == "Hello there"
+
+
+@pytest.mark.parametrize("ids", [[], [0, 10], [-1], [True], ["3"], None])
+def test_a_worker_refuses_token_ids_the_model_does_not_have(ids: object) -> None:
+    with pytest.raises(InvalidInput) as caught:
+        checked_prompt_ids(ids, vocab_size=10)
+    assert caught.value.details["field"] == "prompt"
+    assert checked_prompt_ids([0, 9], vocab_size=10) == [0, 9]

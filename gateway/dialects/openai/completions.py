@@ -9,7 +9,7 @@ from pydantic import Field, StrictBool, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.envelope import fields_named
-from gateway.dialects.openai.prompts import Prompt, prompt_texts
+from gateway.dialects.openai.prompts import Prompt, prompts_of
 from gateway.dialects.openai.replies import answer
 from gateway.dialects.openai.shapes import GenerationBody, legacy_logprobs
 from gateway.textgen import SSE_RESPONSES, Choice, generate_request
@@ -23,7 +23,9 @@ class CompletionRequest(GenerationBody):
     """Body of ``POST /v1/completions``."""
 
     prompt: Prompt = Field(
-        ..., description="The prompt, or up to 16 prompts: their choices are numbered prompt by prompt."
+        ...,
+        description="The prompt as text or as the model's token ids, or up to 16 prompts: their "
+        "choices are numbered prompt by prompt.",
     )
     logprobs: StrictInt | None = Field(
         None, description="Return each token's log-probability with this many alternatives (0 to 20)."
@@ -59,7 +61,7 @@ async def create_completion(body: CompletionRequest, request: Request, clients: 
             top_logprobs=body.logprobs,
             **body.sampling(),
         )
-        for prompt in prompt_texts(body.prompt)
+        for prompt in prompts_of(body.prompt)
     ]
     with_logprobs = body.logprobs is not None
 

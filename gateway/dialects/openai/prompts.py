@@ -21,29 +21,28 @@ from services.common.errors import InvalidInput
 #: Prompts one request may hold: each takes ``n`` (or ``best_of``) of the engine's batch slots.
 MAX_PROMPTS = 16
 
-#: What ``prompt`` may hold: a string, strings, or token ids (refused with a clear error).
+#: What ``prompt`` may hold: a string, strings, one prompt as token ids, or several.
 Prompt = str | list[str] | list[int] | list[list[int]]
 
 
-def prompt_texts(prompt: Prompt) -> list[str]:
-    """The request's prompts, one string each; token ids and more than :data:`MAX_PROMPTS` are
-    refused naming ``prompt``."""
+def prompts_of(prompt: Prompt) -> list[str | list[int]]:
+    """The request's prompts, each a string or the model's token ids; an empty list and more than
+    :data:`MAX_PROMPTS` prompts are refused naming ``prompt`` (whether the ids are the model's is
+    checked by the inference service)."""
     if isinstance(prompt, str):
         return [prompt]
     if not prompt:
         raise InvalidInput("prompt is an empty list", details={"field": "prompt"})
-    if not all(isinstance(p, str) for p in prompt):
+    ids = [p for p in prompt if isinstance(p, int)]
+    prompts: list[str | list[int]] = (
+        [ids] if len(ids) == len(prompt) else [p for p in prompt if isinstance(p, str | list)]
+    )
+    if len(prompts) > MAX_PROMPTS:
         raise InvalidInput(
-            "prompt as token ids is not supported; send the text",
-            details={"field": "prompt"},
-            suggestion="send a string or a list of strings",
+            f"prompt holds {len(prompts)} prompts; at most {MAX_PROMPTS} per request",
+            details={"field": "prompt", "provided": len(prompts), "max_items": MAX_PROMPTS},
         )
-    if len(prompt) > MAX_PROMPTS:
-        raise InvalidInput(
-            f"prompt holds {len(prompt)} prompts; at most {MAX_PROMPTS} per request",
-            details={"field": "prompt", "provided": len(prompt), "max_items": MAX_PROMPTS},
-        )
-    return [p for p in prompt if isinstance(p, str)]
+    return prompts
 
 
 async def open_generations(clients: MeshClients, requests: Sequence[pb.GenerateRequest]) -> Generation:

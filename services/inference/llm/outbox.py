@@ -24,7 +24,8 @@ Send = Callable[[dict[str, Any], bool], None]
 def is_final(event: dict[str, Any]) -> bool:
     """Whether an event ends its request."""
     return any(
-        key in event for key in ("finish_reason", "error", "stats", "cancelled", "cancelling", "embeddings")
+        key in event
+        for key in ("finish_reason", "error", "stats", "cancelled", "cancelling", "embeddings", "detokenized")
     )
 
 

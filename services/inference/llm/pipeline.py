@@ -86,6 +86,10 @@ class GenerationPipeline:
             if routed is not None:
                 request = replace(request, model=routed.model, request_id=request_id)
         stages = self.plugins.pipeline()
+        if request.prompt_ids and not request.prompt and (stages.pre or request.echo):
+            # plugins read, and echo repeats, the text: the ids still go to the engine as given
+            text = await self.service.prompt_text(request.model, request.prompt_ids)
+            request = replace(request, prompt=text)
         if stages.pre:
             request = request.with_text(stages.preprocess(request.text()))
         job = self.job(request)

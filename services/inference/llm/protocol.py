@@ -3,8 +3,10 @@
 Request (``REQUEST``, one BYTES element)::
 
     {"op": "generate", "id": str, "prompt": str, "messages": [{"role", "content"}],
+     "prompt_ids": [int],                                # optional: the prompt as token ids
      "sampling": SamplingParams.to_dict(), "max_tokens_explicit": bool,
      "priority": int, "aging_seconds": float}           # both optional (0)
+    {"op": "detokenize", "ids": [int]}
     {"op": "stats"}
     {"op": "embed", "inputs": [str]}
     {"op": "cancel", "id": str}
@@ -15,7 +17,7 @@ Events (``EVENT``, one per reply): ``{"text", "index"}`` while generating; the l
 ``{"cancelled": true, "usage": {...}}``. A ``cancel`` asks for that end without cancelling the Triton
 stream, so the caller still hears what the sequence cost (it is answered ``{"cancelling": id}`` at
 once); a stats reply is
-``{"stats": {...}}``; an embed reply is ``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side (:class:`WorkerModel`),
+``{"stats": {...}}``; a detokenize reply is ``{"detokenized": str}`` (the ids' text); an embed reply is ``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side (:class:`WorkerModel`),
 free of Triton imports so it is tested directly.
 """
 
@@ -30,7 +32,7 @@ from pathlib import Path
 
 from services.common.errors import InvalidInput, MeshError
 from services.inference.llm.engines import Engine, load_engine
-from services.inference.llm.limits import check_token_ids, error_event
+from services.inference.llm.limits import check_token_ids, checked_prompt_ids, error_event
 from services.inference.llm.outbox import Outbox, Send
 from services.inference.llm.sampling import SamplingParams
 
@@ -77,7 +79,14 @@ class WorkerModel:
             if body.get("op") == "embed":
                 self._embedder.submit(self._embed, [str(t) for t in body["inputs"]], send)
                 return
-            prompt_ids = self.engine.encode(body.get("prompt", ""), body.get("messages") or [])
+            if body.get("op") == "detokenize":
+                ids = checked_prompt_ids(body.get("ids"), self.engine.vocab_size)
+                send({"detokenized": self.engine.text_of(ids)}, True)
+                return
+            if "prompt_ids" in body:
+                prompt_ids = checked_prompt_ids(body["prompt_ids"], self.engine.vocab_size)
+            else:
+                prompt_ids = self.engine.encode(body.get("prompt", ""), body.get("messages") or [])
             params = SamplingParams.from_dict(body["sampling"])
             check_token_ids(params, self.engine.vocab_size)
             explicit = bool(body.get("max_tokens_explicit"))

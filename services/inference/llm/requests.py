@@ -84,6 +84,10 @@ class GenerationRequest:
     user: str = ""
     #: Each choice's text starts with the prompt (OpenAI completions' ``echo``).
     echo: bool = False
+    #: The prompt as the model's token ids (OpenAI completions' integer prompt), evaluated as given.
+    #: ``prompt`` then holds their text once the pipeline needs it (plugins, echo); a plugin that
+    #: rewrites that text makes the rewritten text the prompt.
+    prompt_ids: tuple[int, ...] = ()
 
     def text(self) -> TextRequest:
         """The parts plugins see."""
@@ -107,8 +111,14 @@ class GenerationRequest:
             top_p=text.top_p,
             stop=tuple(text.stop),
         )
+        prompt_ids = self.prompt_ids if text.prompt == self.prompt else ()
         return replace(
-            self, model=text.model, prompt=text.prompt, messages=tuple(text.messages), sampling=sampling
+            self,
+            model=text.model,
+            prompt=text.prompt,
+            messages=tuple(text.messages),
+            sampling=sampling,
+            prompt_ids=prompt_ids,
         )
 
 
@@ -127,6 +137,8 @@ class GenerationJob:
     keep: int = 0
     #: Each choice's text starts with the prompt.
     echo: bool = False
+    #: The prompt as token ids, sent to the worker in place of the text.
+    prompt_ids: tuple[int, ...] = ()
     tools: ToolUse = field(default_factory=ToolUse)
     #: Queue priority of the caller's plan, captured when the job is built (the tenant is known
     #: only in the call's context), and the head start per level: the worker admits by rank
@@ -141,7 +153,7 @@ class GenerationJob:
         params = self.params
         if choice and params.seed is not None:
             params = replace(params, seed=params.seed + choice)
-        return {
+        body = {
             "op": "generate",
             "id": self.request_id if self.n == 1 else f"{self.request_id}-{choice}",
             "prompt": self.prompt,
@@ -151,6 +163,9 @@ class GenerationJob:
             "priority": self.priority,
             "aging_seconds": self.aging_seconds,
         }
+        if self.prompt_ids:
+            body["prompt_ids"] = list(self.prompt_ids)
+        return body
 
     def key(self) -> bytes:
         """What determines the output, as bytes (the response cache's key, with the model's revision;
@@ -171,12 +186,14 @@ def build_job(
 ) -> GenerationJob:
     """Checks every canonical range; raises InvalidInput naming the field at fault. ``priority`` and
     ``aging_seconds`` place the job's sequences in the worker's queue."""
-    if not request.messages and not request.prompt:
+    if not request.messages and not request.prompt and not request.prompt_ids:
         raise InvalidInput(
             "the request has neither messages nor a prompt",
             details={"field": "messages"},
             suggestion="send at least one message (or a non-empty prompt)",
         )
+    if request.prompt_ids and request.messages:
+        raise InvalidInput("a prompt of token ids goes without chat messages", details={"field": "messages"})
     tools = request.tools
     tools.check()
     if tools.active and not request.messages:
@@ -202,9 +219,12 @@ def build_job(
             )
         chat.append({"role": message.role, "content": message.content})
     length = sum(len(c["content"]) for c in chat) if chat else len(request.prompt)
+    unit = "characters"
+    if request.prompt_ids:  # a token stands for a character or more: the same bound holds
+        length, unit = len(request.prompt_ids), "tokens"
     if length > max_prompt_chars:
         raise InvalidInput(
-            f"input text is {length} characters; at most {max_prompt_chars} are accepted",
+            f"input text is {length} {unit}; at most {max_prompt_chars} are accepted",
             details={
                 "field": "messages" if chat else "prompt",
                 "max_length": max_prompt_chars,
@@ -250,6 +270,7 @@ def build_job(
         n=best_of,
         keep=s.n if best_of > s.n else 0,
         echo=request.echo,
+        prompt_ids=request.prompt_ids,
         tools=tools,
         priority=priority,
         aging_seconds=aging_seconds,

@@ -76,6 +76,10 @@ class ContinuousBatcher(InfoBackedEngine, ABC):
         it cannot be compiled."""
         return self.grammars.compile(params.response_format or {}) if params.constrained else None
 
+    def text_of(self, ids: list[int]) -> str:
+        """The text that prompt token ids stand for, control tokens included."""
+        return self._detokenizer.decode(ids, skip_special_tokens=False)
+
     def token_bytes(self, token: int) -> bytes:
         """The UTF-8 bytes of one token (a token may hold part of a character)."""
         return self._detokenizer.decode([token], skip_special_tokens=False).encode()

@@ -226,19 +226,31 @@ class GenerationService:
     async def embed(self, model: str, inputs: list[str], dimensions: int = 0) -> Embedded:
         """Unit vectors of ``inputs`` from a language model's worker (placing it on first use)."""
         check_inputs(inputs, self.settings.max_prompt_chars)
+        spec, placement, event = await self._ask(model, {"op": "embed", "inputs": inputs}, "embeddings")
+        return Embedded(
+            vectors=shaped(event["embeddings"], dimensions),
+            prompt_tokens=int(event["usage"]["prompt_tokens"]),
+            model=spec.model_id,
+            device=placement.device,
+        )
+
+    async def prompt_text(self, model: str, ids: Sequence[int]) -> str:
+        """The text of a prompt given as token ids, in the model's own vocabulary (INVALID_INPUT
+        naming ``prompt`` for an id the model does not have)."""
+        _, _, event = await self._ask(model, {"op": "detokenize", "ids": list(ids)}, "detokenized")
+        return str(event["detokenized"])
+
+    async def _ask(self, model: str, body: dict[str, Any], answer: str) -> tuple[LLMSpec, Placement, dict]:
+        """One request to a language model's worker (placing it on first use), and the reply that
+        holds ``answer``."""
         spec = await self.catalog.resolve(model)
         placement = await self._place(spec)
-        async for event in stream_events(
-            placement.client, placement.triton_name, {"op": "embed", "inputs": inputs}
-        ):
-            if "embeddings" in event:
-                return Embedded(
-                    vectors=shaped(event["embeddings"], dimensions),
-                    prompt_tokens=int(event["usage"]["prompt_tokens"]),
-                    model=spec.model_id,
-                    device=placement.device,
-                )
-        raise InferenceFailed("the worker sent no embeddings")
+        events = stream_events(placement.client, placement.triton_name, body)
+        async with contextlib.aclosing(events):
+            async for event in events:
+                if answer in event:
+                    return spec, placement, event
+        raise InferenceFailed(f"the worker sent no {answer}")
 
     async def preload(self, name: str) -> None:
         """Places a model before anyone asks for it, logging progress; never raises.

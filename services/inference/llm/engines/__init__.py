@@ -41,6 +41,10 @@ class Engine(Protocol):
         """Prompt token ids."""
         ...
 
+    def text_of(self, ids: list[int]) -> str:
+        """The text that prompt token ids stand for (control tokens as the model writes them)."""
+        ...
+
     def check_context(self, prompt_ids: list[int], max_tokens: int, explicit: bool) -> int:
         """The max_tokens to use, or INVALID_INPUT when the request cannot fit the context."""
         ...

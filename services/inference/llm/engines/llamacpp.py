@@ -196,6 +196,11 @@ class LlamaCppEngine(ContinuousBatcher):
             raise InvalidInput("the prompt holds no tokens", details={"field": "prompt"})
         return list(ids)
 
+    def text_of(self, ids: list[int]) -> str:
+        """The text that prompt token ids stand for, control tokens written out as the model's
+        vocabulary spells them."""
+        return bytes(self._model.detokenize(ids, special=True)).decode("utf-8", errors="replace")
+
     # ---- engine ---------------------------------------------------------------------------------
 
     def _admissible(self, seq: Sequence, admitted: list[Sequence]) -> bool:

@@ -158,6 +158,10 @@ class VLLMEngine(InfoBackedEngine):
         """vLLM constrains output itself (its structured outputs, from :func:`json_schema_of`)."""
         return None
 
+    def text_of(self, ids: list[int]) -> str:
+        """The text that prompt token ids stand for, control tokens included."""
+        return str(self._tokenizer.decode(ids))
+
     def token_bytes(self, token: int) -> bytes:
         """The UTF-8 bytes of one token."""
         return str(self._tokenizer.decode([token])).encode()
