@@ -135,7 +135,8 @@ def reply_of(chunk: Chunk) -> pb.GenerateResponse:
         logprobs=[
             pb.TokenLogprob(
                 token=t.token,
-                logprob=t.logprob,
+                logprob=t.logprob or 0.0,
+                unscored=t.logprob is None,
                 bytes=t.bytes,
                 top=[pb.TopLogprob(token=a.token, logprob=a.logprob, bytes=a.bytes) for a in t.top],
             )

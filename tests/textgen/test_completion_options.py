@@ -7,6 +7,7 @@ from __future__ import annotations
 import statistics
 from typing import Any
 
+import numpy as np
 import openai
 import pytest
 
@@ -122,6 +123,49 @@ def test_a_prompt_of_token_ids_answers_as_its_text(client: openai.OpenAI, llama_
     assert echoed.choices[0].text == shorter_text + both.choices[1].text
 
 
+def test_echo_with_logprobs_scores_the_prompt_as_llama_cpp_does(
+    client: openai.OpenAI, llama_reference: Any
+) -> None:
+    """lm-eval's loglikelihood request (token ids, ``echo``, ``logprobs: 1``, ``max_tokens: 1``): one
+    entry per prompt token, each given the tokens before it (the first has none), as llama.cpp's own
+    ``Llama`` scores them, then the token generated; streamed, the same entries."""
+    ids = llama_reference.tokenize(PROMPT.encode(), add_bos=True, special=True)
+    request: dict[str, Any] = {"model": "default", "prompt": ids, "temperature": 0, "max_tokens": 1}
+    reply = client.completions.create(**request, logprobs=1, echo=True, seed=1234)
+    scored = reply.choices[0].logprobs
+    assert scored is not None and scored.token_logprobs is not None and scored.top_logprobs is not None
+    print("DEBUG", scored.tokens, scored.token_logprobs, reply.choices[0].text)
+    assert len(scored.token_logprobs) == len(ids) + 1 and scored.token_logprobs[0] is None
+    # The reference: llama-cpp-python's own evaluation of the ids, every position's logits kept
+    # (its create_completion's echo logprobs read each row one token late, so they are not used).
+    llama_reference.reset()
+    llama_reference.eval(ids)
+    rows = np.asarray(llama_reference.scores[: len(ids) - 1], dtype=np.float64)
+    log_softmax = rows - rows.max(axis=1, keepdims=True)
+    log_softmax -= np.log(np.exp(log_softmax).sum(axis=1, keepdims=True))
+    expected = [float(log_softmax[i, token]) for i, token in enumerate(ids[1:])]
+    for got, want in zip(scored.token_logprobs[1 : len(ids)], expected, strict=True):
+        assert got is not None and abs(got - want) < 0.05, (got, want)
+    for got, top in zip(scored.token_logprobs[1:], scored.top_logprobs[1:], strict=True):
+        assert got is not None and got <= max(top.values()) + 1e-6  # lm-eval's greedy check reads these
+    plain = client.completions.create(**request)
+    assert (
+        reply.choices[0].text
+        == llama_reference.detokenize(ids, special=True).decode() + plain.choices[0].text
+    )
+    assert scored.tokens is not None and scored.tokens[-1] == plain.choices[0].text
+    streamed: list[float | None] = []
+    for chunk in client.completions.create(**request, logprobs=1, echo=True, seed=1234, stream=True):
+        if chunk.choices and chunk.choices[0].logprobs is not None:
+            streamed += chunk.choices[0].logprobs.token_logprobs or []
+    assert streamed == scored.token_logprobs
+    texts = client.completions.create(
+        model="default", prompt=PROMPT, temperature=0, max_tokens=4, echo=True, logprobs=2
+    ).choices[0]
+    assert texts.logprobs is not None and texts.logprobs.tokens is not None
+    assert "".join(texts.logprobs.tokens) == texts.text and texts.text.startswith(PROMPT)
+
+
 def test_a_bad_prompt_among_several_fails_the_request_naming_prompt(llm_mesh: Mesh) -> None:
     request = {"prompt": [PROMPT, "word " * 3000], "max_tokens": 4}
     assert openai_error_param(llm_mesh, "/v1/completions", request) == "prompt"
@@ -143,7 +187,6 @@ def test_a_bad_prompt_among_several_fails_the_request_naming_prompt(llm_mesh: Me
         ({"seed": 2**70}, "seed"),
         ({"best_of": 2, "n": 3}, "best_of"),
         ({"best_of": 9}, "best_of"),
-        ({"echo": True, "logprobs": 2}, "echo"),
         ({"suffix": " and they lived happily ever after."}, "suffix"),
     ],
 )

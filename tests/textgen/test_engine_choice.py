@@ -14,6 +14,7 @@ from services.inference.llm.engines.vllm_engine import (
     engine_args,
     json_schema_of,
     logprob_entries,
+    prompt_entries,
     sampling_kwargs,
 )
 from services.inference.llm.model_dir import LLMSpec, config_pbtxt
@@ -109,11 +110,14 @@ def test_vllm_sampling_mapping() -> None:
         "presence_penalty": -0.5,
         "seed": 3,
         "logprobs": 0,
+        "prompt_logprobs": None,
         "logit_bias": None,
     }
     assert sampling_kwargs(SamplingParams(logit_bias=((7, -100.0),)))["logit_bias"] == {7: -100.0}
     assert sampling_kwargs(SamplingParams(top_k=40))["top_k"] == 40
     assert sampling_kwargs(SamplingParams(logprobs=True, top_logprobs=5))["logprobs"] == 5
+    echoed = sampling_kwargs(SamplingParams(logprobs=True, top_logprobs=2, prompt_logprobs=True))
+    assert echoed["prompt_logprobs"] == 2
 
 
 def test_vllm_structured_outputs_and_logprobs_mapping() -> None:
@@ -155,3 +159,18 @@ def test_the_worker_config_carries_the_engine_settings(gguf: Path) -> None:
     )
     for key, value in settings:
         assert f'parameters: {{ key: "{key}" value: {{ string_value: "{value}" }} }}' in config
+
+
+def test_vllm_prompt_logprobs_mapping() -> None:
+    """vLLM lists the first prompt token as None: it becomes the entry with no log-probability."""
+    step = {8: SimpleNamespace(logprob=-3.0, rank=4), 1: SimpleNamespace(logprob=-0.2, rank=1)}
+    entries = prompt_entries([4, 8], [None, step], 1, lambda t: f"t{t}".encode())
+    assert entries == [
+        {"token": "t4", "bytes": list(b"t4"), "logprob": None, "top": []},
+        {
+            "token": "t8",
+            "bytes": list(b"t8"),
+            "logprob": -3.0,
+            "top": [{"token": "t1", "bytes": list(b"t1"), "logprob": -0.2}],
+        },
+    ]

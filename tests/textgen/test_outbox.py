@@ -71,3 +71,32 @@ def test_a_busy_sender_merges_queued_text_per_request() -> None:
     )
     assert [e["index"] for e, _ in sent["x"]] == list(range(len(sent["x"])))
     assert sent["y"] == [({"text": "pq", "index": 0}, False), ({"cancelled": True}, True)]
+
+
+def test_merged_events_keep_the_prompts_logprobs() -> None:
+    """echo with logprobs: the prompt's entries ride on the first text event; a merge keeps them."""
+    outbox = Outbox()
+    gate, entered = threading.Event(), threading.Event()
+    sent: list[dict[str, Any]] = []
+
+    def send(event: dict[str, Any], final: bool) -> None:
+        entered.set()
+        gate.wait(5)
+        sent.append(event)
+
+    prompt = [{"token": "Once", "bytes": [], "logprob": None, "top": []}]
+    entry = {"token": " there", "bytes": [], "logprob": -0.3, "top": []}
+    try:
+        outbox.post(send, {"stats": {}})  # keeps the sender busy while the events below queue up
+        assert entered.wait(5)
+        outbox.post(send, {"text": " there", "index": 0, "logprobs": [entry], "prompt_logprobs": prompt})
+        outbox.post(send, {"text": " was", "index": 1, "logprobs": [entry]})
+        gate.set()
+    finally:
+        outbox.close()
+    assert sent[1] == {
+        "text": " there was",
+        "index": 0,
+        "logprobs": [entry, entry],
+        "prompt_logprobs": prompt,
+    }

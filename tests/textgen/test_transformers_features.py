@@ -69,6 +69,24 @@ def test_logprobs_and_alternatives_match_a_forward_pass(engine: Any, reference_m
         assert [round(t["logprob"], 3) for t in entry["top"]] == [round(v, 3) for v in best.values.tolist()]
 
 
+def test_prompt_logprobs_match_a_forward_pass(engine: Any, reference_model: Any) -> None:
+    """echo with logprobs: each prompt token given those before it, the first without one."""
+    messages = [{"role": "user", "content": "Name a color."}]
+    params = SamplingParams(
+        max_tokens=2, temperature=0.0, logprobs=True, top_logprobs=2, prompt_logprobs=True
+    )
+    _, events = run(engine, messages, params)
+    prompt = [entry for event in events for entry in event.get("prompt_logprobs", ())]
+    prompt_ids = engine.encode("", messages)
+    assert len(prompt) == len(prompt_ids) and prompt[0]["logprob"] is None and prompt[0]["top"] == []
+    with torch.inference_mode():
+        logits = reference_model.model(torch.tensor([prompt_ids])).logits[0].float()
+    expected = torch.log_softmax(logits, dim=-1)
+    for position, (entry, token) in enumerate(zip(prompt[1:], prompt_ids[1:], strict=True)):
+        assert entry["logprob"] == pytest.approx(expected[position][token].item(), abs=1e-3)
+        assert len(entry["top"]) == 2
+
+
 def test_json_schema_output_validates(engine: Any) -> None:
     for seed in range(3):
         params = SamplingParams(

@@ -173,7 +173,7 @@ def legacy_logprobs(entries: list[pb.TokenLogprob], offset: int = 0) -> dict[str
         offset += len(entry.token)
     return {
         "tokens": [e.token for e in entries],
-        "token_logprobs": [e.logprob for e in entries],
+        "token_logprobs": [None if e.unscored else e.logprob for e in entries],
         "top_logprobs": [{t.token: t.logprob for t in e.top} for e in entries],
         "text_offset": offsets,
     }

@@ -41,7 +41,8 @@ def _mean_logprob(last: Chunk) -> float:
 
 
 async def echoed(chunks: AsyncGenerator[Chunk, None], prompt: str) -> AsyncGenerator[Chunk, None]:
-    """The chunks, each choice's first one starting with ``prompt``."""
+    """The chunks, each choice's first one starting with ``prompt`` (and, with logprobs, its
+    tokens' log-probabilities)."""
     started: set[int] = set()
     async with contextlib.aclosing(chunks):
         async for chunk in chunks:
@@ -49,4 +50,9 @@ async def echoed(chunks: AsyncGenerator[Chunk, None], prompt: str) -> AsyncGener
                 yield chunk
                 continue
             started.add(chunk.choice)
-            yield replace(chunk, text=prompt + chunk.text)
+            yield replace(
+                chunk,
+                text=prompt + chunk.text,
+                logprobs=chunk.prompt_logprobs + chunk.logprobs,
+                prompt_logprobs=(),
+            )

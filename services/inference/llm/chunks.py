@@ -20,10 +20,11 @@ class TopLogprob:
 
 @dataclass(frozen=True)
 class TokenLogprob:
-    """A generated token, its log-probability, and the most likely alternatives at its position."""
+    """A token, its log-probability, and the most likely alternatives at its position. A prompt's
+    first token has no log-probability (``None``): nothing before it predicts it."""
 
     token: str
-    logprob: float
+    logprob: float | None
     bytes: bytes
     top: tuple[TopLogprob, ...] = ()
 
@@ -32,7 +33,7 @@ class TokenLogprob:
         """One entry of a worker event's ``logprobs`` list."""
         return cls(
             token=str(item["token"]),
-            logprob=float(item["logprob"]),
+            logprob=None if item["logprob"] is None else float(item["logprob"]),
             bytes=bytes(item["bytes"]),
             top=tuple(
                 TopLogprob(str(t["token"]), float(t["logprob"]), bytes(t["bytes"]))
@@ -62,6 +63,9 @@ class Chunk:
     choice: int = 0
     #: With ``logprobs``: the tokens whose text this chunk carries.
     logprobs: tuple[TokenLogprob, ...] = ()
+    #: With ``echo`` and ``logprobs``, on a choice's first chunk: the prompt's tokens (``echo``
+    #: puts them before the chunk's own).
+    prompt_logprobs: tuple[TokenLogprob, ...] = ()
     #: Served from the response cache rather than generated now.
     cached: bool = False
     #: A choice's last chunk, when its reply was a call of the request's tools.

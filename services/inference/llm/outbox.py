@@ -77,16 +77,19 @@ class Outbox:
         running = [e for e in events if not is_final(e)]
         text = "".join(e.get("text", "") for e in running)
         logprobs = [entry for e in running for entry in e.get("logprobs", ())]
+        # the prompt's entries (echo with logprobs) come once, with the first text: they stay on it
+        prompt = [entry for e in events for entry in e.get("prompt_logprobs", ())]
+        scored = {"prompt_logprobs": prompt} if prompt else {}
         last = events[-1]
         out: list[dict[str, Any]] = []
         if is_final(last) and "finish_reason" in last:
-            merged = {**last, "text": text + last.get("text", "")}
+            merged = {**last, "text": text + last.get("text", ""), **scored}
             if logprobs or "logprobs" in last:
                 merged["logprobs"] = logprobs + list(last.get("logprobs", ()))
             out.append(merged)
         else:
             if text:
-                out.append({"text": text, **({"logprobs": logprobs} if logprobs else {})})
+                out.append({"text": text, **({"logprobs": logprobs} if logprobs else {}), **scored})
             if is_final(last):
                 out.append(last)
         chunk = self._chunks.get(key, 0)

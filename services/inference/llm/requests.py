@@ -258,6 +258,7 @@ def build_job(
         seed=s.seed,
         logprobs=s.logprobs,
         top_logprobs=s.top_logprobs,
+        prompt_logprobs=request.echo and s.logprobs,
         response_format=response_format,
     )
     params.validate()
@@ -279,15 +280,8 @@ def build_job(
 
 
 def _check_echo(request: GenerationRequest, chat: bool) -> None:
-    """``echo`` repeats a raw prompt, and cannot come with log-probabilities."""
+    """``echo`` repeats a raw prompt."""
     if request.echo and chat:
         raise InvalidInput(
             "echo repeats a prompt (completions), not chat messages", details={"field": "echo"}
-        )
-    if request.echo and request.sampling.logprobs:
-        raise InvalidInput(
-            "echo with logprobs would need the prompt tokens' log-probabilities, which the engines "
-            "do not compute",
-            details={"field": "echo"},
-            suggestion="leave logprobs out, or prepend the prompt yourself",
         )

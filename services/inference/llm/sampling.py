@@ -40,6 +40,9 @@ class SamplingParams:
     #: Report each token's log-probability, with ``top_logprobs`` alternatives.
     logprobs: bool = False
     top_logprobs: int = 0
+    #: With ``logprobs``, also each prompt token's log-probability given those before it (OpenAI
+    #: completions' ``echo`` with ``logprobs``), and the token that ended the text is listed too.
+    prompt_logprobs: bool = False
     #: A constraint on the output (see the module docstring); None is free text.
     response_format: dict[str, Any] | None = None
 
@@ -67,6 +70,7 @@ class SamplingParams:
             "logit_bias": {str(token): bias for token, bias in self.logit_bias},
             "logprobs": self.logprobs,
             "top_logprobs": self.top_logprobs,
+            "prompt_logprobs": self.prompt_logprobs,
             "response_format": self.response_format,
         }
 
@@ -85,6 +89,7 @@ class SamplingParams:
             logit_bias=tuple(sorted((int(t), float(b)) for t, b in (data.get("logit_bias") or {}).items())),
             logprobs=bool(data.get("logprobs", False)),
             top_logprobs=int(data.get("top_logprobs") or 0),
+            prompt_logprobs=bool(data.get("prompt_logprobs", False)),
             response_format=data.get("response_format"),
         )
         params.validate()
@@ -121,6 +126,8 @@ class SamplingParams:
                 details={"field": "top_logprobs", "provided": self.top_logprobs},
                 suggestion="set logprobs: true, or leave top_logprobs out",
             )
+        if self.prompt_logprobs and not self.logprobs:
+            raise InvalidInput("prompt log-probabilities need logprobs", details={"field": "logprobs"})
         _check_response_format(self.response_format)
         for item in self.stop:
             if not item or len(item) > MAX_STOP_CHARS:

@@ -237,13 +237,7 @@ class ContinuousBatcher(InfoBackedEngine, ABC):
         sampler) reads: the grammar's mask is written into it first. Log-probabilities come from the
         row as the model gave it (temperature 1, before any mask, bias or penalty).
         """
-        top = float(logits.max())
-        log_total = top + float(np.log(np.exp(logits - top).sum()))
-        alternatives: list[tuple[int, float]] = []
-        k = seq.params.top_logprobs if seq.params.logprobs else 0
-        if k:
-            best = np.argpartition(logits, -k)[-k:]
-            alternatives = [(int(t), float(logits[t]) - log_total) for t in best[np.argsort(-logits[best])]]
+        log_total, alternatives = _distribution(logits, seq.params.top_logprobs if seq.params.logprobs else 0)
         if seq.grammar is not None:
             try:
                 seq.grammar.mask(logits)
@@ -266,8 +260,20 @@ class ContinuousBatcher(InfoBackedEngine, ABC):
         seq.finish_reason = "error"  # set: the batch drops it without a second final event
         self._send(seq, error_event(error))
 
+    def _score_prompt(self, seq: Sequence, row: Callable[[int], np.ndarray]) -> None:
+        """With ``prompt_logprobs``: each prompt token's log-probability given the tokens before it,
+        from the prefill's logits (``row(r)`` predicts prompt token ``r + 1``); nothing predicts the
+        first one, so it has none. The first event of the sequence carries them."""
+        prompt, k = seq.prompt_ids, seq.params.top_logprobs
+        entries = [self._logprob_entry(prompt[0], None, [])]
+        for position, token in enumerate(prompt[1:]):
+            logits = row(position)
+            log_total, alternatives = _distribution(logits, k)
+            entries.append(self._logprob_entry(token, float(logits[token]) - log_total, alternatives))
+        seq.pending_prompt_logprobs = entries
+
     def _logprob_entry(
-        self, token: int, logprob: float, alternatives: list[tuple[int, float]]
+        self, token: int, logprob: float | None, alternatives: list[tuple[int, float]]
     ) -> dict[str, Any]:
         raw = self.token_bytes(token)
         return {
@@ -292,6 +298,8 @@ class ContinuousBatcher(InfoBackedEngine, ABC):
             seq.finish_reason = "stop"
             if not seq.output_ids:
                 seq.logprob_sum = logprob
+            if seq.params.prompt_logprobs:  # echo lists every token the model chose, its end too
+                seq.pending_logprobs.append(self._logprob_entry(token, logprob, alternatives or []))
         else:
             self.tokens_generated += 1  # the tokens of the text, as usage (and metering) counts them
             seq.output_ids.append(token)
@@ -336,7 +344,10 @@ class ContinuousBatcher(InfoBackedEngine, ABC):
         if not seq.params.logprobs:
             return {}
         entries, seq.pending_logprobs = seq.pending_logprobs, []
-        return {"logprobs": entries}
+        if seq.pending_prompt_logprobs is None:
+            return {"logprobs": entries}
+        prompt, seq.pending_prompt_logprobs = seq.pending_prompt_logprobs, None
+        return {"logprobs": entries, "prompt_logprobs": prompt}
 
     def _send(self, seq: Sequence, event: dict[str, Any]) -> None:
         try:
@@ -371,3 +382,14 @@ class ContinuousBatcher(InfoBackedEngine, ABC):
         event = error_event(error)
         for seq in victims:
             self._send(seq, event)
+
+
+def _distribution(logits: np.ndarray, k: int) -> tuple[float, list[tuple[int, float]]]:
+    """The log of a logits row's normaliser, and its ``k`` most likely tokens with their
+    log-probabilities, most likely first."""
+    top = float(logits.max())
+    log_total = top + float(np.log(np.exp(logits - top).sum()))
+    if not k:
+        return log_total, []
+    best = np.argpartition(logits, -k)[-k:]
+    return log_total, [(int(t), float(logits[t]) - log_total) for t in best[np.argsort(-logits[best])]]

@@ -62,6 +62,8 @@ class Sequence:
     grammar: Grammar | None = None
     #: With ``logprobs``: entries of the tokens not yet sent.
     pending_logprobs: list[dict[str, Any]] = field(default_factory=list)
+    #: With ``prompt_logprobs``: the prompt's entries, until the first event carries them.
+    pending_prompt_logprobs: list[dict[str, Any]] | None = None
 
     @property
     def last_token(self) -> int:

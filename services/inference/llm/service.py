@@ -164,6 +164,7 @@ class GenerationService:
             mean_logprob=event.get("mean_logprob"),
             choice=choice,
             logprobs=tuple(TokenLogprob.from_event(t) for t in event.get("logprobs", ())),
+            prompt_logprobs=tuple(TokenLogprob.from_event(t) for t in event.get("prompt_logprobs", ())),
             queue_seconds=float(event.get("queue_seconds", 0.0)),
         )
 

@@ -231,7 +231,9 @@ class LlamaCppEngine(ContinuousBatcher):
         slot = max(self._free_slots, key=lambda s: common_prefix(self._slot_tokens[s], prompt))
         self._free_slots.remove(slot)
         # At least the prompt's last token is evaluated: its logits pick the first output token.
-        cached = min(common_prefix(self._slot_tokens[slot], prompt), len(prompt) - 1)
+        # Scoring the prompt needs the logits of every position: nothing of it is taken from cache.
+        scored = seq.params.prompt_logprobs
+        cached = 0 if scored else min(common_prefix(self._slot_tokens[slot], prompt), len(prompt) - 1)
         self._llama.llama_memory_seq_rm(self._ctx.memory, slot, cached, -1)
         self._slot_tokens[slot] = list(prompt)
         seq.state = _Slot(slot, self._sampler(seq.params))
@@ -239,10 +241,12 @@ class LlamaCppEngine(ContinuousBatcher):
         self._join(seq)
         batch = self._batch.batch
         for row, token in enumerate(prompt[cached:]):
-            put_token(batch, row, token, cached + row, slot, cached + row == len(prompt) - 1)
+            put_token(batch, row, token, cached + row, slot, scored or cached + row == len(prompt) - 1)
         batch.n_tokens = len(prompt) - cached
         self._decode(batch.n_tokens)
         seq.cache_len = len(prompt)
+        if scored:
+            self._score_prompt(seq, self._logits_row)
         self._sample(seq, batch.n_tokens - 1)
 
     def _decode(self, tokens: int) -> None:
@@ -257,11 +261,15 @@ class LlamaCppEngine(ContinuousBatcher):
         if code != 0:
             raise RuntimeError(f"llama_decode returned {code} for a batch of {tokens} tokens")
 
+    def _logits_row(self, row: int) -> np.ndarray:
+        """The logits of one row of the last decoded batch: llama.cpp's own buffer, not a copy."""
+        pointer = self._llama.llama_get_logits_ith(self._ctx.ctx, row)
+        return np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), (self._n_vocab,))
+
     def _sample(self, seq: Sequence, row: int) -> None:
         # The row is llama.cpp's own logits buffer: a grammar's mask written into it is what the
         # sampler chain reads.
-        pointer = self._llama.llama_get_logits_ith(self._ctx.ctx, row)
-        logits = np.ctypeslib.as_array(ctypes.cast(pointer, ctypes.POINTER(ctypes.c_float)), (self._n_vocab,))
+        logits = self._logits_row(row)
         chain = seq.state.sampler
         if chain is None:  # llama.cpp's greedy sampler also takes the first arg-max
             self._choose(seq, logits, lambda: int(logits.argmax()))

@@ -73,6 +73,9 @@ class TransformersEngine(ContinuousBatcher):
         out = self.loaded.model(input_ids=ids, use_cache=True)
         seq.cache_len = len(seq.prompt_ids)
         self._join_cache(seq, out.past_key_values)
+        if seq.params.prompt_logprobs:
+            rows = out.logits[0].float().cpu().numpy()
+            self._score_prompt(seq, lambda position: rows[position])
         self._pick(seq, out.logits[0, -1, :])
 
     def _pick(self, seq: Sequence, logits: torch.Tensor) -> None:

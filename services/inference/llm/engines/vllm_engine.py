@@ -73,6 +73,8 @@ def sampling_kwargs(params: SamplingParams) -> dict[str, Any]:
         "seed": params.seed,
         # The sampled token's log-probability (for the mean confidence), and the top alternatives.
         "logprobs": params.top_logprobs if params.logprobs else 0,
+        # echo with logprobs: the prompt tokens' too (vLLM lists the first one as None).
+        "prompt_logprobs": params.top_logprobs if params.prompt_logprobs else None,
         "logit_bias": dict(params.logit_bias) or None,
     }
 
@@ -82,6 +84,22 @@ def json_schema_of(params: SamplingParams) -> dict[str, Any] | None:
     if not params.constrained or params.response_format is None:
         return None
     return params.response_format.get("schema") or {"type": "object"}
+
+
+def prompt_entries(
+    prompt_ids: list[int], steps: list[dict[int, Any] | None], k: int, token_bytes: Callable[[int], bytes]
+) -> list[dict[str, Any]]:
+    """vLLM's prompt logprobs (None for the first token, then a step per token) as the worker
+    protocol's entries: the first one has no log-probability."""
+    first = token_bytes(prompt_ids[0])
+    unscored = {
+        "token": first.decode("utf-8", errors="replace"),
+        "bytes": list(first),
+        "logprob": None,
+        "top": [],
+    }
+    scored = [step or {} for step in steps[1:]]
+    return [unscored, *logprob_entries(prompt_ids[1:], scored, k, token_bytes)]
 
 
 def logprob_entries(
@@ -211,6 +229,7 @@ class VLLMEngine(InfoBackedEngine):
         sampling = VSamplingParams(**sampling_kwargs(params), **extra, output_kind=RequestOutputKind.DELTA)
         index = produced = 0
         logprob_sum = 0.0
+        listed: dict[str, Any] = {}  # logprobs not sent yet
         try:
             async for output in self._engine.generate({"prompt_token_ids": prompt_ids}, sampling, seq_id):
                 if is_cancelled() or seq_id in self._cancelled:
@@ -225,19 +244,26 @@ class VLLMEngine(InfoBackedEngine):
                 self.rate.note(self.tokens_generated)
                 for token, step in zip(piece.token_ids, piece.logprobs or [], strict=False):
                     logprob_sum += step[token].logprob
-                listed: dict[str, Any] = {}
+                # Entries wait for an event that carries text: a step whose text is still an
+                # incomplete character sends none, and its tokens go with the next.
                 if params.logprobs:
-                    entries = logprob_entries(
-                        list(piece.token_ids),
-                        list(piece.logprobs or []),
-                        params.top_logprobs,
-                        self.token_bytes,
+                    listed.setdefault("logprobs", []).extend(
+                        logprob_entries(
+                            list(piece.token_ids),
+                            list(piece.logprobs or []),
+                            params.top_logprobs,
+                            self.token_bytes,
+                        )
                     )
-                    listed = {"logprobs": entries}
+                if params.prompt_logprobs and index == 0 and output.prompt_logprobs:
+                    listed["prompt_logprobs"] = prompt_entries(
+                        prompt_ids, list(output.prompt_logprobs), params.top_logprobs, self.token_bytes
+                    )
                 if not output.finished:
                     if piece.text:
                         emit({"text": piece.text, "index": index, **listed})
                         index += 1
+                        listed = {}
                     continue
                 self.completed += 1
                 emit(
