@@ -55,7 +55,7 @@ def validation_error(exc: RequestValidationError) -> MeshError:
     errors = exc.errors()
     first: dict[str, Any] = errors[0] if errors else {}
     location = [str(p) for p in first.get("loc", ()) if p != "body"]
-    field = ".".join(location)
+    field = ".".join(_up_to_union_member(location))
     if first.get("type") == "json_invalid":
         ctx = first.get("ctx") or {}
         return InvalidInput(
@@ -170,3 +170,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
         return error_response(request, InternalError("internal error"))
+
+
+#: The names pydantic gives a union's members in an error's location (``prompt.str``).
+_SCALAR_MEMBERS = frozenset({"str", "int", "float", "bool", "bytes", "none"})
+
+
+def _up_to_union_member(location: list[str]) -> list[str]:
+    """An error location cut where it names a union's member: the field at fault is the union
+    (``prompt``, not ``prompt.list[list[int]].0.0``)."""
+    for position, part in enumerate(location):
+        if position and (part in _SCALAR_MEMBERS or "[" in part):
+            return location[:position]
+    return location

@@ -177,6 +177,7 @@ def test_a_bad_prompt_among_several_fails_the_request_naming_prompt(llm_mesh: Me
         ({"prompt": ""}, "prompt"),
         ({"prompt": []}, "prompt"),
         ({"prompt": [[1, 2], []]}, "prompt"),
+        ({"prompt": [[False]]}, "prompt"),  # pydantic read false as token 0 (found by schemathesis)
         ({"prompt": [-1]}, "prompt"),
         ({"prompt": [2**31]}, "prompt"),
         ({"prompt": [1, 10**6]}, "prompt"),  # the model's vocabulary has 49152 tokens

@@ -13,6 +13,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 
+from pydantic import StrictInt
+
 from gateway.clients import MeshClients
 from gateway.textgen import Generation, open_stream
 from meshserve.v1 import inference_pb2 as pb
@@ -22,7 +24,7 @@ from services.common.errors import InvalidInput
 MAX_PROMPTS = 16
 
 #: What ``prompt`` may hold: a string, strings, one prompt as token ids, or several.
-Prompt = str | list[str] | list[int] | list[list[int]]
+Prompt = str | list[str] | list[StrictInt] | list[list[StrictInt]]
 
 
 def prompts_of(prompt: Prompt) -> list[str | list[int]]:
