@@ -92,7 +92,7 @@ def generate_request(
     return pb.GenerateRequest(
         model=common_pb2.ModelRef(name=model or ""),
         prompt=prompt if isinstance(prompt, str) else "",
-        prompt_token_ids=[] if isinstance(prompt, str) else _token_ids(prompt, "prompt"),
+        prompt_token_ids=[] if isinstance(prompt, str) else token_ids(prompt, "prompt"),
         messages=[
             m if isinstance(m, pb.ChatMessage) else pb.ChatMessage(role=m[0], content=m[1])
             for m in messages or []
@@ -116,10 +116,10 @@ def _biases(bias: dict[str, float]) -> dict[int, float]:
             "logit_bias keys must be token ids (integers written as strings)",
             details={"field": "logit_bias", "provided": sorted(bias)[:5]},
         ) from None
-    return dict(zip(_token_ids(tokens, "logit_bias"), bias.values(), strict=True))
+    return dict(zip(token_ids(tokens, "logit_bias"), bias.values(), strict=True))
 
 
-def _token_ids(ids: list[int], field: str) -> list[int]:
+def token_ids(ids: list[int], field: str) -> list[int]:
     """Token ids as the contract's 32-bit integers: one that cannot be a token id is refused
     naming ``field`` (whether the model has it is the inference service's check)."""
     for token in ids:

@@ -74,6 +74,7 @@ RULES: tuple[Rule, ...] = (
     rule("POST", r"/predict|/synthesize|/transcribe", Access.WRITE),
     rule("POST", r"/v1/models/.+/predict|/v1/(chat/)?completions|/v1/audio/.+|/v1/embeddings", Access.WRITE),
     rule("POST", r"/api/v1/(infer|batch_infer|stream_infer)", Access.WRITE),
+    rule("POST", r"/tokenize|/detokenize", Access.WRITE),  # vLLM's: they place the model
     rule("POST", r"/v2/models/.+/infer", Access.WRITE),
     rule("POST", r"/api/ai/.+|/api/gateway/route", Access.WRITE),
     # Looking (004 "read": status and monitoring data).
@@ -82,7 +83,7 @@ RULES: tuple[Rule, ...] = (
     rule(ANY, r"/socket\.io(/.*)?", Access.READ),
     rule(READS, r"/dashboard(/.*)?", Access.READ),
     rule(READS, r"/(info|stats|config|metrics|models|gpu|autoscaler|server|audio|tts)(/.*)?", Access.READ),
-    rule(READS, r"/v1/.+|/api/v1/.+|/api/ai/.+|/api/analytics/.+|/v2(/.*)?", Access.READ),
+    rule(READS, r"/v1/.+|/api/v1/.+|/api/ai/.+|/api/analytics/.+|/v2(/.*)?|/tokenizer_info", Access.READ),
 )
 
 #: What a request that no rule names needs.

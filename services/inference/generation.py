@@ -20,6 +20,7 @@ from services.inference.llm.pipeline import GenerationPipeline
 from services.inference.llm.requests import GenerationRequest, SamplingRequest
 from services.inference.llm.service import GenerationService
 from services.inference.llm.tools import ToolCall, ToolSpec, ToolUse, render_calls
+from services.inference.llm.vocabulary import Vocabulary
 from services.inference.metering.allowance import Allowance
 from services.inference.plugins.base import Message
 
@@ -158,6 +159,7 @@ class GenerationServicer:
 
     def __init__(self, pipeline: GenerationPipeline) -> None:
         self.pipeline = pipeline
+        self.vocabulary = Vocabulary(pipeline.service)
 
     @property
     def service(self) -> GenerationService:
@@ -190,6 +192,39 @@ class GenerationServicer:
             embeddings=[pb.Embedding(values=v) for v in embedded.vectors],
             usage=pb.Usage(prompt_tokens=embedded.prompt_tokens),
             device=embedded.device,
+        )
+
+    async def Tokenize(
+        self, request: pb.TokenizeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.TokenizeResponse:
+        """A text's or chat's token ids, from the model's own tokenizer on its worker."""
+        messages = [message_from_proto(m) for m in request.messages]
+        tokenized = await self.vocabulary.tokenize(
+            request.model.name, request.prompt, messages, request.add_special_tokens
+        )
+        return pb.TokenizeResponse(
+            model_name=tokenized.model, tokens=tokenized.tokens, max_model_len=tokenized.max_model_len
+        )
+
+    async def Detokenize(
+        self, request: pb.DetokenizeRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DetokenizeResponse:
+        """The text that token ids stand for."""
+        return pb.DetokenizeResponse(
+            prompt=await self.vocabulary.detokenize(request.model.name, request.tokens)
+        )
+
+    async def GetTokenizerInfo(
+        self, request: pb.GetTokenizerInfoRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetTokenizerInfoResponse:
+        """The model's special tokens, chat template, context and vocabulary size."""
+        model, info = await self.vocabulary.info(request.model.name)
+        texts = ("tokenizer_class", "eos_token", "bos_token", "pad_token", "chat_template")
+        return pb.GetTokenizerInfoResponse(
+            model_name=model,
+            max_model_len=int(info["max_model_len"]),
+            vocab_size=int(info["vocab_size"]),
+            **{key: str(info.get(key) or "") for key in texts},
         )
 
     async def GetGenerationStats(

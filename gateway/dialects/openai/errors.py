@@ -49,4 +49,5 @@ SCHEMA = error_object(
         details=FACTS,
     ),
 )
-SURFACE = ErrorSurface("openai", ("/v1/",), render, SCHEMA)
+#: vLLM's tokenizer routes beside the OpenAI API answer in its envelope too.
+SURFACE = ErrorSurface("openai", ("/v1/", "/tokenize", "/detokenize", "/tokenizer_info"), render, SCHEMA)

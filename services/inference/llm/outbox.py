@@ -25,7 +25,17 @@ def is_final(event: dict[str, Any]) -> bool:
     """Whether an event ends its request."""
     return any(
         key in event
-        for key in ("finish_reason", "error", "stats", "cancelled", "cancelling", "embeddings", "detokenized")
+        for key in (
+            "finish_reason",
+            "error",
+            "stats",
+            "cancelled",
+            "cancelling",
+            "embeddings",
+            "detokenized",
+            "tokens",
+            "tokenizer_info",
+        )
     )
 
 

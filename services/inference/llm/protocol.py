@@ -7,6 +7,8 @@ Request (``REQUEST``, one BYTES element)::
      "sampling": SamplingParams.to_dict(), "max_tokens_explicit": bool,
      "priority": int, "aging_seconds": float}           # both optional (0)
     {"op": "detokenize", "ids": [int]}
+    {"op": "tokenize", "prompt": str, "messages": [...], "add_special_tokens": bool}
+    {"op": "tokenizer_info"}
     {"op": "stats"}
     {"op": "embed", "inputs": [str]}
     {"op": "cancel", "id": str}
@@ -17,7 +19,9 @@ Events (``EVENT``, one per reply): ``{"text", "index"}`` while generating; the l
 ``{"cancelled": true, "usage": {...}}``. A ``cancel`` asks for that end without cancelling the Triton
 stream, so the caller still hears what the sequence cost (it is answered ``{"cancelling": id}`` at
 once); a stats reply is
-``{"stats": {...}}``; a detokenize reply is ``{"detokenized": str}`` (the ids' text); an embed reply is ``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side (:class:`WorkerModel`),
+``{"stats": {...}}``; a detokenize reply is ``{"detokenized": str}`` (the ids' text); a tokenize reply
+``{"tokens": [int], "max_model_len": int}``; a tokenizer_info reply ``{"tokenizer_info": {...}}``
+(special tokens, chat template, context, vocabulary size); an embed reply is ``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side (:class:`WorkerModel`),
 free of Triton imports so it is tested directly.
 """
 
@@ -29,6 +33,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from services.common.errors import InvalidInput, MeshError
 from services.inference.llm.engines import Engine, load_engine
@@ -69,19 +74,12 @@ class WorkerModel:
         """Starts one request; its events go through ``send`` (from the outbox's thread)."""
         try:
             body = json.loads(raw)
-            if body.get("op") == "stats":
-                send({"stats": self.engine.stats()}, True)
-                return
-            if body.get("op") == "cancel":
-                self.engine.cancel(str(body.get("id", "")))
-                send({"cancelling": str(body.get("id", ""))}, True)
-                return
-            if body.get("op") == "embed":
+            op = body.get("op", "generate")
+            if op == "embed":
                 self._embedder.submit(self._embed, [str(t) for t in body["inputs"]], send)
                 return
-            if body.get("op") == "detokenize":
-                ids = checked_prompt_ids(body.get("ids"), self.engine.vocab_size)
-                send({"detokenized": self.engine.text_of(ids)}, True)
+            if op != "generate":
+                send(self._answer(op, body), True)
                 return
             if "prompt_ids" in body:
                 prompt_ids = checked_prompt_ids(body["prompt_ids"], self.engine.vocab_size)
@@ -111,6 +109,30 @@ class WorkerModel:
             priority=priority,
             aging_seconds=aging_seconds,
         )
+
+    def _answer(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The one reply of a request answered at once (not a generation, not an embedding)."""
+        engine = self.engine
+        if op == "stats":
+            return {"stats": engine.stats()}
+        if op == "cancel":
+            engine.cancel(str(body.get("id", "")))
+            return {"cancelling": str(body.get("id", ""))}
+        if op == "detokenize":
+            return {"detokenized": engine.text_of(checked_prompt_ids(body.get("ids"), engine.vocab_size))}
+        if op == "tokenize":
+            messages = body.get("messages") or []
+            if messages:
+                tokens = engine.encode("", messages)
+            else:
+                tokens = engine.tokenize(
+                    str(body.get("prompt", "")), bool(body.get("add_special_tokens", True))
+                )
+            return {"tokens": tokens, "max_model_len": engine.context_length}
+        if op == "tokenizer_info":
+            info = {**engine.tokenizer_info(), "max_model_len": engine.context_length}
+            return {"tokenizer_info": {**info, "vocab_size": engine.vocab_size}}
+        raise InvalidInput(f"unknown operation {op!r}", details={"field": "op"})
 
     def _embed(self, inputs: list[str], send: Send) -> None:
         try:

@@ -227,7 +227,7 @@ class GenerationService:
     async def embed(self, model: str, inputs: list[str], dimensions: int = 0) -> Embedded:
         """Unit vectors of ``inputs`` from a language model's worker (placing it on first use)."""
         check_inputs(inputs, self.settings.max_prompt_chars)
-        spec, placement, event = await self._ask(model, {"op": "embed", "inputs": inputs}, "embeddings")
+        spec, placement, event = await self.ask(model, {"op": "embed", "inputs": inputs}, "embeddings")
         return Embedded(
             vectors=shaped(event["embeddings"], dimensions),
             prompt_tokens=int(event["usage"]["prompt_tokens"]),
@@ -238,10 +238,10 @@ class GenerationService:
     async def prompt_text(self, model: str, ids: Sequence[int]) -> str:
         """The text of a prompt given as token ids, in the model's own vocabulary (INVALID_INPUT
         naming ``prompt`` for an id the model does not have)."""
-        _, _, event = await self._ask(model, {"op": "detokenize", "ids": list(ids)}, "detokenized")
+        _, _, event = await self.ask(model, {"op": "detokenize", "ids": list(ids)}, "detokenized")
         return str(event["detokenized"])
 
-    async def _ask(self, model: str, body: dict[str, Any], answer: str) -> tuple[LLMSpec, Placement, dict]:
+    async def ask(self, model: str, body: dict[str, Any], answer: str) -> tuple[LLMSpec, Placement, dict]:
         """One request to a language model's worker (placing it on first use), and the reply that
         holds ``answer``."""
         spec = await self.catalog.resolve(model)

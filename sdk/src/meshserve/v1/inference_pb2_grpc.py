@@ -65,6 +65,21 @@ class InferenceServiceStub:
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.EmbedRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_inference__pb2.EmbedResponse.FromString,
                 _registered_method=True)
+        self.Tokenize = channel.unary_unary(
+                '/meshserve.v1.InferenceService/Tokenize',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.TokenizeRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.TokenizeResponse.FromString,
+                _registered_method=True)
+        self.Detokenize = channel.unary_unary(
+                '/meshserve.v1.InferenceService/Detokenize',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.DetokenizeRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.DetokenizeResponse.FromString,
+                _registered_method=True)
+        self.GetTokenizerInfo = channel.unary_unary(
+                '/meshserve.v1.InferenceService/GetTokenizerInfo',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoResponse.FromString,
+                _registered_method=True)
         self.LoadModel = channel.unary_unary(
                 '/meshserve.v1.InferenceService/LoadModel',
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.LoadModelRequest.SerializeToString,
@@ -192,6 +207,27 @@ class InferenceServiceServicer:
 
     def Embed(self, request, context):
         """Embeds texts with a language model: its final hidden states, mean-pooled and L2-normalized.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Tokenize(self, request, context):
+        """A language model's token ids of a text, or of chat messages through its chat template.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Detokenize(self, request, context):
+        """The text that a language model's token ids stand for.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTokenizerInfo(self, request, context):
+        """A language model's tokenizer: special tokens, chat template, context and vocabulary size.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -343,6 +379,21 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.Embed,
                     request_deserializer=meshserve_dot_v1_dot_inference__pb2.EmbedRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_inference__pb2.EmbedResponse.SerializeToString,
+            ),
+            'Tokenize': grpc.unary_unary_rpc_method_handler(
+                    servicer.Tokenize,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.TokenizeRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.TokenizeResponse.SerializeToString,
+            ),
+            'Detokenize': grpc.unary_unary_rpc_method_handler(
+                    servicer.Detokenize,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.DetokenizeRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.DetokenizeResponse.SerializeToString,
+            ),
+            'GetTokenizerInfo': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTokenizerInfo,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoResponse.SerializeToString,
             ),
             'LoadModel': grpc.unary_unary_rpc_method_handler(
                     servicer.LoadModel,
@@ -588,6 +639,87 @@ class InferenceService:
             '/meshserve.v1.InferenceService/Embed',
             meshserve_dot_v1_dot_inference__pb2.EmbedRequest.SerializeToString,
             meshserve_dot_v1_dot_inference__pb2.EmbedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Tokenize(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/Tokenize',
+            meshserve_dot_v1_dot_inference__pb2.TokenizeRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.TokenizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Detokenize(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/Detokenize',
+            meshserve_dot_v1_dot_inference__pb2.DetokenizeRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.DetokenizeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTokenizerInfo(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/GetTokenizerInfo',
+            meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,8 +37,22 @@ class Engine(Protocol):
         """The width of the model's logits (token ids run below it)."""
         ...
 
+    @property
+    def context_length(self) -> int:
+        """Tokens one sequence may hold, prompt and output together."""
+        ...
+
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids."""
+        ...
+
+    def tokenize(self, text: str, add_special_tokens: bool) -> list[int]:
+        """A text's token ids, with the model's leading special tokens (BOS) or not."""
+        ...
+
+    def tokenizer_info(self) -> dict[str, Any]:
+        """The special tokens (``eos_token``, ``bos_token``, ``pad_token``: None where there is
+        none), ``chat_template`` and ``tokenizer_class``."""
         ...
 
     def text_of(self, ids: list[int]) -> str:

@@ -35,9 +35,9 @@ import numpy as np
 from services.common.errors import InvalidInput, ModelLoadFailed
 from services.inference.llm.engine_info import EngineInfo
 from services.inference.llm.engines.cpu_turns import DEFAULT_PATH, CpuTurns
-from services.inference.llm.engines.llama_batch import chat_formatter, common_prefix, put_token, usable_cores
+from services.inference.llm.engines.llama_batch import common_prefix, put_token, usable_cores
+from services.inference.llm.engines.llama_vocab import LlamaVocab
 from services.inference.llm.engines.thread_choice import ThreadChoice
-from services.inference.llm.limits import check_roles
 from services.inference.llm.sampling import SamplingParams
 from services.inference.llm.scheduler import ContinuousBatcher
 from services.inference.llm.sequence import Sequence
@@ -63,25 +63,6 @@ class _Slot:
 
     seq_id: int
     sampler: Any  # None: plain greedy, the arg-max of the logits row
-
-
-class _Pieces:
-    """Token ids to text through llama.cpp's vocabulary, each token's bytes looked up once."""
-
-    def __init__(self, model: Any) -> None:
-        self._model = model
-        self._cache: dict[int, bytes] = {}
-
-    def piece(self, token: int) -> bytes:
-        """The bytes of one token (empty for control tokens)."""
-        found = self._cache.get(token)
-        if found is None:
-            found = self._cache[token] = self._model.detokenize([token], special=False)
-        return found
-
-    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
-        """The text of ``ids``; an incomplete UTF-8 tail decodes to U+FFFD until it completes."""
-        return b"".join(self.piece(t) for t in ids).decode("utf-8", errors="replace")
 
 
 class LlamaCppEngine(ContinuousBatcher):
@@ -143,7 +124,6 @@ class LlamaCppEngine(ContinuousBatcher):
         self._batch = _internals.LlamaBatch(n_tokens=self._batch_tokens, embd=0, n_seq_max=1, verbose=False)
         self._n_vocab = llama_cpp.llama_vocab_n_tokens(self._model.vocab)
         eos = frozenset(t for t in range(self._n_vocab) if llama_cpp.llama_vocab_is_eog(self._model.vocab, t))
-        self._chat = chat_formatter(self._model)
         self._free_slots = list(range(max_batch))
         #: The tokens whose KV cells each slot holds (kept after its sequence leaves: the prompt cache).
         self._slot_tokens: list[list[int]] = [[] for _ in range(max_batch)]
@@ -162,11 +142,11 @@ class LlamaCppEngine(ContinuousBatcher):
         self._threads_set = threads
         #: Decodes on the CPU take turns with the machine's other engines (see cpu_turns.py).
         self._turns = CpuTurns(DEFAULT_PATH if cpu_turns and not offloaded else None)
-        self._pieces = _Pieces(self._model)
+        self.vocab = LlamaVocab(self._model)
         self._embedding: Any = None  # a second context, for embeddings (made on first use)
         self._embedding_batch: Any = None
         self._embedding_lock = threading.Lock()
-        super().__init__(info, self._pieces, eos, max_batch, name)
+        super().__init__(info, self.vocab, eos, max_batch, name)
         self.parameters = int(llama_cpp.llama_model_n_params(self._model.model))
         self.load_seconds = time.perf_counter() - started
         log.info(
@@ -179,27 +159,19 @@ class LlamaCppEngine(ContinuousBatcher):
 
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids, as ``Llama.create_chat_completion`` / ``create_completion`` make them."""
-        if messages:
-            check_roles(messages)
-            if self._chat is None:
-                raise InvalidInput(
-                    "this model has no chat template; send a plain prompt instead of messages",
-                    details={"field": "messages"},
-                )
-            rendered = self._chat(messages=messages)
-            ids = self._model.tokenize(
-                rendered.prompt.encode(), add_bos=not rendered.added_special, special=True
-            )
-        else:
-            ids = self._model.tokenize(prompt.encode(), add_bos=True, special=True)
-        if not ids:
-            raise InvalidInput("the prompt holds no tokens", details={"field": "prompt"})
-        return list(ids)
+        return self.vocab.encode(prompt, messages)
 
     def text_of(self, ids: list[int]) -> str:
-        """The text that prompt token ids stand for, control tokens written out as the model's
-        vocabulary spells them."""
-        return bytes(self._model.detokenize(ids, special=True)).decode("utf-8", errors="replace")
+        """The text that prompt token ids stand for."""
+        return self.vocab.text_of(ids)
+
+    def tokenize(self, text: str, add_special_tokens: bool) -> list[int]:
+        """A text's token ids (see :meth:`LlamaVocab.tokenize`)."""
+        return self.vocab.tokenize(text, add_special_tokens)
+
+    def tokenizer_info(self) -> dict[str, Any]:
+        """Special tokens and chat template (see :meth:`LlamaVocab.info`)."""
+        return self.vocab.info()
 
     # ---- engine ---------------------------------------------------------------------------------
 
@@ -279,7 +251,7 @@ class LlamaCppEngine(ContinuousBatcher):
 
     def token_bytes(self, token: int) -> bytes:
         """The bytes of one token, as llama.cpp's vocabulary holds them (empty for control tokens)."""
-        return self._pieces.piece(token)
+        return self.vocab.piece(token)
 
     def _grammar_tokenizer(self) -> Any:
         from llguidance.llamacpp import lltokenizer_from_vocab

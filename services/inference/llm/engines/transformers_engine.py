@@ -14,7 +14,12 @@ import torch
 
 from services.inference.llm.engine_info import EngineInfo
 from services.inference.llm.engines.torch_sampler import Sampler
-from services.inference.llm.engines.transformers_loader import LoadedModel, encode_prompt
+from services.inference.llm.engines.transformers_loader import (
+    LoadedModel,
+    encode_prompt,
+    hf_tokenize,
+    hf_tokenizer_info,
+)
 from services.inference.llm.scheduler import ContinuousBatcher
 from services.inference.llm.sequence import Sequence
 
@@ -46,6 +51,14 @@ class TransformersEngine(ContinuousBatcher):
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids: chat messages through the model's chat template, else the raw prompt."""
         return encode_prompt(self.loaded.tokenizer, prompt, messages)
+
+    def tokenize(self, text: str, add_special_tokens: bool) -> list[int]:
+        """A text's token ids, with the tokenizer's special tokens or not."""
+        return hf_tokenize(self.loaded.tokenizer, text, add_special_tokens)
+
+    def tokenizer_info(self) -> dict[str, Any]:
+        """Special tokens and chat template."""
+        return hf_tokenizer_info(self.loaded.tokenizer)
 
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """Each text's final hidden states, mean-pooled (each text alone); and the tokens read."""

@@ -74,6 +74,22 @@ def load_causal_lm(source: str | Path, device: str = "auto") -> LoadedModel:
     return LoadedModel(model, tokenizer, target, context, frozenset(eos_ids), seconds, parameters)
 
 
+def hf_tokenize(tokenizer: Any, text: str, add_special_tokens: bool) -> list[int]:
+    """A text's token ids from a Hugging Face tokenizer, with its special tokens (BOS) or not."""
+    return list(tokenizer.encode(text, add_special_tokens=add_special_tokens))
+
+
+def hf_tokenizer_info(tokenizer: Any) -> dict[str, Any]:
+    """A Hugging Face tokenizer's special tokens (None where it has none) and chat template."""
+    return {
+        "tokenizer_class": type(tokenizer).__name__,
+        "eos_token": tokenizer.eos_token,
+        "bos_token": tokenizer.bos_token,
+        "pad_token": tokenizer.pad_token,
+        "chat_template": getattr(tokenizer, "chat_template", None),
+    }
+
+
 def encode_prompt(tokenizer: Any, prompt: str, messages: list[dict[str, str]]) -> list[int]:
     """Prompt token ids from a Hugging Face tokenizer: chat messages through its chat template,
     else the raw prompt (the transformers and vLLM engines both tokenize this way)."""

@@ -165,6 +165,18 @@ class VLLMEngine(InfoBackedEngine):
 
         return encode_prompt(self._tokenizer, prompt, messages)
 
+    def tokenize(self, text: str, add_special_tokens: bool) -> list[int]:
+        """A text's token ids, with the tokenizer's special tokens or not."""
+        from services.inference.llm.engines.transformers_loader import hf_tokenize
+
+        return hf_tokenize(self._tokenizer, text, add_special_tokens)
+
+    def tokenizer_info(self) -> dict[str, Any]:
+        """Special tokens and chat template."""
+        from services.inference.llm.engines.transformers_loader import hf_tokenizer_info
+
+        return hf_tokenizer_info(self._tokenizer)
+
     def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
         """A generating vLLM engine has no pooling output: embeddings need another engine."""
         raise InvalidInput(
