@@ -72,7 +72,11 @@ RULES: tuple[Rule, ...] = (
     rule(ANY, r"/v2/repository(/.*)?", Access.ADMIN),
     # Inference (004 "write": execute inference operations).
     rule("POST", r"/predict|/synthesize|/transcribe", Access.WRITE),
-    rule("POST", r"/v1/models/.+/predict|/v1/(chat/)?completions|/v1/audio/.+|/v1/embeddings", Access.WRITE),
+    rule(
+        "POST",
+        r"/v1/models/.+/predict|/v1/(chat/)?completions|/v1/responses|/v1/audio/.+|/v1/embeddings",
+        Access.WRITE,
+    ),
     rule("POST", r"/api/v1/(infer|batch_infer|stream_infer)", Access.WRITE),
     rule("POST", r"/tokenize|/detokenize", Access.WRITE),  # vLLM's: they place the model
     rule("POST", r"/v2/models/.+/infer", Access.WRITE),

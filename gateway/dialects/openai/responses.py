@@ -1,0 +1,226 @@
+"""OpenAI ``POST /v1/responses`` (``client.responses.create``): the Responses API over the same
+generation pipeline as chat completions, whole or streamed as its typed SSE events.
+
+Stateless: responses are not stored, so ``previous_response_id``, ``conversation`` and
+``background`` are refused (400) and every reply says ``"store": false``; a conversation travels
+whole in ``input``, as OpenAI's own stateless use does. Input items are messages (text content
+parts), ``function_call`` and ``function_call_output``; tools are ``function`` tools. The rendering
+of what comes back is :mod:`gateway.dialects.openai.response_objects`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt
+
+from gateway.deps import Clients
+from gateway.dialects.envelope import fields_named
+from gateway.dialects.openai.chat import CANONICAL_ROLES
+from gateway.dialects.openai.response_objects import ResponseRenderer
+from gateway.request_id import request_id_of
+from gateway.textgen import SSE_RESPONSES, collect, generate_request, open_stream, sse_response
+from meshserve.v1 import inference_pb2 as pb
+from services.common.errors import InvalidInput
+
+router = APIRouter(tags=["openai"])
+
+#: Content part types that carry text, in input messages (an assistant's earlier output included).
+TEXT_PARTS = ("input_text", "output_text", "text")
+
+
+class ContentPart(BaseModel):
+    """One part of an input message's content."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    text: str | None = None
+
+
+class InputItem(BaseModel):
+    """One item of ``input``: a message, an earlier function call, or its output."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["message", "function_call", "function_call_output"] = "message"
+    role: str | None = None
+    content: str | list[ContentPart] | None = None
+    call_id: str | None = None
+    name: str | None = None
+    arguments: str | None = None
+    output: str | None = None
+
+
+class FunctionTool(BaseModel):
+    """A ``function`` tool (the Responses API's flat form)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "function"
+    name: str
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: StrictBool | None = None
+
+
+class TextFormat(BaseModel):
+    """``text.format``: ``text``, ``json_object``, or ``json_schema`` with its ``schema``."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    type: Literal["text", "json_object", "json_schema"] = "text"
+    name: str | None = None
+    json_schema: dict[str, Any] | None = Field(None, alias="schema")
+    strict: StrictBool | None = None
+
+
+class TextConfig(BaseModel):
+    """``text``: the output's format."""
+
+    model_config = ConfigDict(extra="allow")
+
+    format: TextFormat | None = None
+
+
+class ResponseRequest(BaseModel):
+    """Body of ``POST /v1/responses``."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: str = Field("default", description="Model id; 'default' picks the bundled model.")
+    input: str | list[InputItem] = Field(..., description="A text, or the conversation's items.")
+    instructions: str | None = Field(None, description="A system message put before the input.")
+    max_output_tokens: StrictInt | None = Field(None, description="Tokens to generate at most.")
+    temperature: StrictFloat | None = Field(None, description="0 to 2; 0 is greedy.")
+    top_p: StrictFloat | None = Field(None, description="Nucleus sampling mass, (0, 1].")
+    tools: list[FunctionTool] | None = Field(None, description="Function tools the model may call.")
+    tool_choice: str | dict[str, Any] | None = Field(
+        None, description='"auto" (default), "none", "required" or {"type": "function", "name": …}.'
+    )
+    text: TextConfig | None = Field(None, description="The output's format.")
+    stream: StrictBool = Field(False, description="Stream the Responses API's typed SSE events.")
+    user: str | None = Field(None, max_length=256, description="The end user it is for (A/B arms).")
+    metadata: dict[str, str] | None = Field(None, description="Echoed back on the response.")
+    previous_response_id: str | None = Field(None, description="Not supported: responses are not stored.")
+    background: StrictBool | None = Field(None, description="Not supported: responses are not stored.")
+
+
+def messages_of(body: ResponseRequest) -> list[pb.ChatMessage]:
+    """The conversation as canonical chat messages: the instructions first, then every input item."""
+    messages = [pb.ChatMessage(role="system", content=body.instructions)] if body.instructions else []
+    if isinstance(body.input, str):
+        return [*messages, pb.ChatMessage(role="user", content=body.input)]
+    for position, item in enumerate(body.input):
+        if item.type == "function_call":
+            call = pb.ToolCall(
+                id=item.call_id or "", name=item.name or "", arguments_json=item.arguments or "{}"
+            )
+            messages.append(pb.ChatMessage(role="assistant", tool_calls=[call]))
+        elif item.type == "function_call_output":
+            if not item.call_id:
+                raise InvalidInput(
+                    f"input[{position}].call_id is required: it names the call this output answers",
+                    details={"field": f"input[{position}].call_id"},
+                )
+            messages.append(pb.ChatMessage(role="tool", content=item.output or "", tool_call_id=item.call_id))
+        else:
+            role = item.role or "user"
+            messages.append(
+                pb.ChatMessage(role=CANONICAL_ROLES.get(role, role), content=_text(position, item))
+            )
+    return messages
+
+
+def _text(position: int, item: InputItem) -> str:
+    """An input message's text: a string, or its text parts."""
+    if item.content is None or isinstance(item.content, str):
+        return item.content or ""
+    for part in item.content:
+        if part.type not in TEXT_PARTS:
+            raise InvalidInput(
+                f"input[{position}].content has a {part.type!r} part; only text is supported",
+                details={"field": f"input[{position}].content"},
+            )
+    return "".join(part.text or "" for part in item.content)
+
+
+def tools_of(body: ResponseRequest) -> tuple[list[pb.Tool], str, str]:
+    """The canonical tools, tool_choice and the named function's name."""
+    tools = []
+    for position, tool in enumerate(body.tools or []):
+        if tool.type != "function":
+            raise InvalidInput(
+                f"tools[{position}] is a {tool.type!r} tool; only function tools are served here",
+                details={"field": f"tools[{position}].type"},
+            )
+        parameters = json.dumps(tool.parameters) if tool.parameters is not None else ""
+        tools.append(pb.Tool(name=tool.name, description=tool.description or "", parameters_json=parameters))
+    choice = body.tool_choice
+    if isinstance(choice, dict):
+        return tools, "function", str(choice.get("name", ""))
+    return tools, choice or "", ""
+
+
+def format_of(text: TextConfig | None) -> pb.ResponseFormat | None:
+    """The canonical constraint of ``text.format``."""
+    form = text.format if text is not None else None
+    if form is None or form.type == "text":
+        return None
+    if form.type == "json_object":
+        return pb.ResponseFormat(type="json_object")
+    if form.json_schema is None:
+        raise InvalidInput(
+            "text.format.schema is required when text.format.type is json_schema",
+            details={"field": "text.format.schema"},
+        )
+    return pb.ResponseFormat(type="json_schema", schema_json=json.dumps(form.json_schema))
+
+
+def check_stateless(body: ResponseRequest) -> None:
+    """Refuses what needs stored responses, naming the field."""
+    extra = body.model_extra or {}
+    for field, present in (
+        ("previous_response_id", body.previous_response_id is not None),
+        ("conversation", extra.get("conversation") is not None),
+        ("background", bool(body.background)),
+    ):
+        if present:
+            raise InvalidInput(
+                f"{field} is not supported: responses are not stored here",
+                details={"field": field},
+                suggestion="send the whole conversation in input",
+            )
+
+
+@router.post(
+    "/v1/responses",
+    operation_id="openai_create_response",
+    summary="Response (Responses API)",
+    responses=SSE_RESPONSES,
+)
+async def create_response(body: ResponseRequest, request: Request, clients: Clients) -> Response:
+    """Answers the input; ``stream: true`` answers with the Responses API's SSE events."""
+    check_stateless(body)
+    tools, tool_choice, tool_choice_name = tools_of(body)
+    canonical = generate_request(
+        model=body.model,
+        messages=messages_of(body),
+        max_tokens=body.max_output_tokens,
+        temperature=body.temperature,
+        top_p=body.top_p,
+        response_format=format_of(body.text),
+        tools=tools,
+        tool_choice=tool_choice,
+        tool_choice_name=tool_choice_name,
+        user=body.user,
+    )
+    with fields_named({"max_tokens": "max_output_tokens", "response_format": "text.format"}):
+        stream = await open_stream(clients, canonical)
+    renderer = ResponseRenderer(stream.first, body.model_dump(exclude_none=True, by_alias=True))
+    if not body.stream:
+        return JSONResponse(renderer.whole(await collect(stream)))
+    return sse_response(stream, renderer.events(stream), renderer.error_events, request_id_of(request))
