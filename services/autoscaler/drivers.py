@@ -1,9 +1,9 @@
 """Scaling drivers: who carries a decision out.
 
-- :class:`LocalDriver` (the embedded default) drives the inference service's Triton worker pool:
-  ``SetWorkerCount`` sizes the pool and ``LoadModel(replicas=N)`` places a model on N workers. The
-  pool is shared, so it is sized to the largest replica count any target was given; a model target's
-  replicas are the workers holding it. Zero replicas of a model while other targets keep workers is
+- :class:`LocalDriver` (the embedded default) drives the inference replicas' Triton worker pools:
+  ``SetWorkerCount`` sizes a pool and ``LoadModel(replicas=N)`` places a model on N workers, each
+  replica its share of the mesh-wide count. The pool is shared, so it is sized to the largest
+  replica count any target was given; a model target's replicas are the workers holding it. Zero replicas of a model while other targets keep workers is
   ``UnloadModel(standby=True)``: the model's next request waits and counts as demand (cold start).
 - :class:`KubernetesDriver` reads and patches the ``scale`` subresource of the inference Deployment
   (``GET``/``PATCH /apis/apps/v1/namespaces/{ns}/deployments/{name}/scale``) with the official
@@ -15,15 +15,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, Protocol
 
 from meshserve.v1 import common_pb2 as cpb
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from services.autoscaler.endpoints import InferenceEndpoints
 from services.autoscaler.settings import AutoscalerSettings
 from services.common.clients import unary_call
-from services.common.errors import BackendUnavailable, FailedPrecondition, InvalidInput, NotFound
+from services.common.errors import BackendUnavailable, FailedPrecondition, InvalidInput, MeshError, NotFound
 from services.common.kube import api_client
+
+log = logging.getLogger("meshserve.autoscaler.driver")
 
 
 class Driver(Protocol):
@@ -40,69 +44,116 @@ class Driver(Protocol):
         ...
 
 
+def spread(total: int, replicas: int) -> list[int]:
+    """A mesh-wide count over the inference replicas: as even as it goes, the first ones taking the
+    remainder, and never fewer than one each while the count is above zero (requests are balanced
+    over every replica, so each must have a worker, and hold the model, to answer them)."""
+    if total <= 0:
+        return [0] * replicas
+    return [max(1, total // replicas + (i < total % replicas)) for i in range(replicas)]
+
+
 class LocalDriver:
-    """Adds and removes Triton workers through the inference service."""
+    """Adds and removes Triton workers through every inference replica.
+
+    Each replica runs its own workers. A target's replicas are counted over the whole mesh, and a
+    decision is spread over the replicas that discovery lists (:func:`spread`); each replica is told
+    its own share (``this_replica_only``), so nothing is passed on twice. A replica that does not
+    answer is left out of the count and of the change, and logged.
+    """
 
     name = "local"
 
     def __init__(
-        self, stub: ipb_grpc.InferenceServiceStub, timeout: float = 30.0, ready_timeout: float = 120.0
+        self, endpoints: InferenceEndpoints, timeout: float = 30.0, ready_timeout: float = 120.0
     ) -> None:
-        self.stub = stub
+        self.endpoints = endpoints
         self.timeout = timeout
         self.ready_timeout = ready_timeout
         self.applied: dict[str, int] = {}
 
-    async def _workers(self) -> list[ipb.Worker]:
+    async def _workers(self, stub: ipb_grpc.InferenceServiceStub) -> list[ipb.Worker]:
         reply = await unary_call(
-            self.stub.ListWorkers, ipb.ListWorkersRequest(), timeout=self.timeout, idempotent=True
+            stub.ListWorkers, ipb.ListWorkersRequest(), timeout=self.timeout, idempotent=True
         )
         return [w for w in reply.workers if w.state != "stopping"]
 
-    async def current(self, target: str) -> int:
-        """Workers in the pool (``*``), or workers holding the model."""
-        workers = await self._workers()
+    async def _count(self, stub: ipb_grpc.InferenceServiceStub, target: str) -> int:
+        """One replica's workers (``*``), or its workers holding the model."""
+        workers = await self._workers(stub)
         if target == "*":
             return len(workers)
         live = {w.id for w in workers}
         states = await unary_call(
-            self.stub.ListModelStates, ipb.ListModelStatesRequest(), timeout=self.timeout, idempotent=True
+            stub.ListModelStates, ipb.ListModelStatesRequest(), timeout=self.timeout, idempotent=True
         )
         holders = {w for s in states.states if target in (s.model.name, s.triton_name) for w in s.worker_ids}
         return len(holders & live)
 
+    async def _answering(self) -> list[tuple[str, ipb_grpc.InferenceServiceStub]]:
+        """The replicas that answer ListWorkers now (BackendUnavailable when none does)."""
+        stubs = await self.endpoints.stubs()
+        answers = await asyncio.gather(*(self._workers(s) for _, s in stubs), return_exceptions=True)
+        live = []
+        for (address, stub), answer in zip(stubs, answers, strict=True):
+            if isinstance(answer, MeshError):
+                log.warning("inference replica left out of scaling", extra={"endpoint": address})
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                live.append((address, stub))
+        if not live:
+            raise BackendUnavailable("no inference replica answered", details={"endpoints": len(stubs)})
+        return live
+
+    async def current(self, target: str) -> int:
+        """Workers in the pool (``*``), or workers holding the model, over every replica."""
+        live = await self._answering()
+        return sum(await asyncio.gather(*(self._count(s, target) for _, s in live)))
+
     async def apply(self, target: str, replicas: int, reason: str) -> None:
-        """Sizes the pool, then places a model target on ``replicas`` workers."""
+        """Sizes every replica's pool to its share, then places a model target on its share of them."""
         self.applied[target] = replicas
         others = [n for t, n in self.applied.items() if t != target]
         pool = replicas if target == "*" else max([replicas, *others])
-        await unary_call(
-            self.stub.SetWorkerCount,
-            ipb.SetWorkerCountRequest(count=pool, reason=reason),
-            timeout=self.timeout,
+        live = await self._answering()
+        pools, models = spread(pool, len(live)), spread(replicas, len(live))
+        await asyncio.gather(
+            *(
+                self._apply_one(stub, target, pool_share, model_share, reason)
+                for (_, stub), pool_share, model_share in zip(live, pools, models, strict=True)
+            )
         )
+
+    async def _apply_one(
+        self, stub: ipb_grpc.InferenceServiceStub, target: str, pool: int, replicas: int, reason: str
+    ) -> None:
+        await unary_call(
+            stub.SetWorkerCount, ipb.SetWorkerCountRequest(count=pool, reason=reason), timeout=self.timeout
+        )
+        model = cpb.ModelRef(name=target)
         if target != "*" and replicas == 0 and pool > 0:
             # Other targets keep workers: scale this model to zero on them (standby, so its next
             # request is a cold start that the loop sees, not MODEL_NOT_LOADED).
             await unary_call(
-                self.stub.UnloadModel,
-                ipb.UnloadModelRequest(model=cpb.ModelRef(name=target), standby=True),
+                stub.UnloadModel,
+                ipb.UnloadModelRequest(model=model, standby=True, this_replica_only=True),
                 timeout=self.timeout,
             )
         if target != "*" and replicas > 0:
             # New workers take seconds to start; placing the model before they are ready would
             # leave it on the old ones.
-            await self._wait_ready(min(pool, replicas))
+            await self._wait_ready(stub, min(pool, replicas))
             await unary_call(
-                self.stub.LoadModel,
-                ipb.LoadModelRequest(model=cpb.ModelRef(name=target), device="auto", replicas=replicas),
+                stub.LoadModel,
+                ipb.LoadModelRequest(model=model, device="auto", replicas=replicas, this_replica_only=True),
                 timeout=max(self.timeout, 120.0),
             )
 
-    async def _wait_ready(self, count: int) -> None:
+    async def _wait_ready(self, stub: ipb_grpc.InferenceServiceStub, count: int) -> None:
         deadline = asyncio.get_running_loop().time() + self.ready_timeout
         while asyncio.get_running_loop().time() < deadline:
-            if sum(1 for w in await self._workers() if w.state == "ready") >= count:
+            if sum(1 for w in await self._workers(stub) if w.state == "ready") >= count:
                 return
             await asyncio.sleep(0.25)
         raise BackendUnavailable(
@@ -181,10 +232,10 @@ def _apps_api(settings: AutoscalerSettings) -> Any:
     return client.AppsV1Api(api)
 
 
-def build_driver(settings: AutoscalerSettings, stub: ipb_grpc.InferenceServiceStub) -> Driver:
+def build_driver(settings: AutoscalerSettings, endpoints: InferenceEndpoints) -> Driver:
     """The driver the settings name."""
     if settings.driver == "local":
-        return LocalDriver(stub)
+        return LocalDriver(endpoints)
     if settings.driver == "kubernetes":
         return KubernetesDriver(settings)
     raise InvalidInput(

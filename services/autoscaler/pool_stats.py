@@ -14,12 +14,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import grpc
-
 from meshserve.v1 import inference_pb2 as ipb
-from meshserve.v1 import inference_pb2_grpc as ipb_grpc
-from services.common.clients import CHANNEL_OPTIONS, unary_call
-from services.common.discovery import Discovery
+from services.autoscaler.endpoints import InferenceEndpoints
+from services.common.clients import unary_call
 from services.common.errors import BackendUnavailable, MeshError
 
 log = logging.getLogger("meshserve.autoscaler.pool")
@@ -59,35 +56,23 @@ def merge_stats(replies: list[tuple[str, ipb.GetStatsResponse]]) -> ipb.GetStats
 class PoolStatsSource:
     """Reads every inference endpoint and sums them (:class:`~.sources.StatsSource`)."""
 
-    def __init__(
-        self, discovery: Discovery, fallback: ipb_grpc.InferenceServiceStub, timeout: float = 5.0
-    ) -> None:
-        self.discovery = discovery
-        self.fallback = fallback  # device facts: any one replica's machine
+    def __init__(self, endpoints: InferenceEndpoints, timeout: float = 5.0) -> None:
+        self.endpoints = endpoints
         self.timeout = timeout
         self.last_endpoints: tuple[str, ...] = ()
-        self._channels: dict[str, grpc.aio.Channel] = {}
-
-    def _stub(self, address: str) -> ipb_grpc.InferenceServiceStub:
-        channel = self._channels.get(address)
-        if channel is None:
-            channel = self._channels[address] = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
-        return ipb_grpc.InferenceServiceStub(channel)
 
     async def stats(self) -> ipb.GetStatsResponse:
         """The pool's statistics; BackendUnavailable when no endpoint answers."""
-        endpoints = [i.address for i in await self.discovery.resolve("inference")]
+        stubs = await self.endpoints.stubs()
         answers = await asyncio.gather(
             *(
-                unary_call(
-                    self._stub(a).GetStats, ipb.GetStatsRequest(), timeout=self.timeout, idempotent=True
-                )
-                for a in endpoints
+                unary_call(s.GetStats, ipb.GetStatsRequest(), timeout=self.timeout, idempotent=True)
+                for _, s in stubs
             ),
             return_exceptions=True,
         )
         replies: list[tuple[str, ipb.GetStatsResponse]] = []
-        for endpoint, answer in zip(endpoints, answers, strict=True):
+        for (endpoint, _), answer in zip(stubs, answers, strict=True):
             if isinstance(answer, MeshError):
                 log.warning(
                     "inference endpoint left out of the pool's statistics", extra={"endpoint": endpoint}
@@ -98,7 +83,8 @@ class PoolStatsSource:
                 replies.append((endpoint, answer))
         if not replies:
             raise BackendUnavailable(
-                "no inference endpoint answered for statistics", details={"endpoints": ",".join(endpoints)}
+                "no inference endpoint answered for statistics",
+                details={"endpoints": ",".join(e for e, _ in stubs)},
             )
         self.last_endpoints = tuple(e for e, _ in replies)
         return merge_stats(replies)
@@ -106,11 +92,12 @@ class PoolStatsSource:
     async def devices(self) -> ipb.GetDeviceInfoResponse:
         """``GetDeviceInfo`` of one replica."""
         return await unary_call(
-            self.fallback.GetDeviceInfo, ipb.GetDeviceInfoRequest(), timeout=self.timeout, idempotent=True
+            self.endpoints.fallback.GetDeviceInfo,
+            ipb.GetDeviceInfoRequest(),
+            timeout=self.timeout,
+            idempotent=True,
         )
 
     async def close(self) -> None:
         """Closes the per-endpoint channels."""
-        for channel in self._channels.values():
-            await channel.close()
-        self._channels.clear()
+        await self.endpoints.close()

@@ -8,6 +8,7 @@ from meshserve.v1 import autoscaler_pb2, autoscaler_pb2_grpc
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.autoscaler.controller import Autoscaler
 from services.autoscaler.drivers import build_driver
+from services.autoscaler.endpoints import InferenceEndpoints
 from services.autoscaler.policies import Policy, PolicyStore
 from services.autoscaler.pool_stats import PoolStatsSource
 from services.autoscaler.servicer import AutoscalerServicer
@@ -43,11 +44,12 @@ def build(settings: AutoscalerSettings) -> Registration:
     if settings.default_pool_policy:
         store.put(Policy(target="*"))
     # Every inference endpoint discovery lists, summed: the autoscaler sees the whole pool.
-    source = PoolStatsSource(pool.discovery, stub, settings.stats_timeout_seconds)
+    endpoints = InferenceEndpoints(pool.discovery, stub)
+    source = PoolStatsSource(endpoints, settings.stats_timeout_seconds)
     autoscaler = Autoscaler(
         store,
         source,
-        build_driver(settings, stub),
+        build_driver(settings, endpoints),
         period_seconds=settings.period_seconds,
         history_size=settings.history_size,
         window_seconds=settings.window_seconds,

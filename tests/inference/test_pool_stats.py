@@ -11,6 +11,7 @@ import pytest
 
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
+from services.autoscaler.endpoints import InferenceEndpoints
 from services.autoscaler.pool_stats import PoolStatsSource, merge_stats
 from services.common.discovery import StaticDiscovery
 from services.common.settings import MeshEndpoints
@@ -66,7 +67,8 @@ async def test_the_pool_is_the_sum_of_every_endpoint(endpoints: list[str]) -> No
     down = f"127.0.0.1:{free_port()}"
     discovery = StaticDiscovery(MeshEndpoints(inference_address=",".join([*endpoints, down])))
     source = PoolStatsSource(
-        discovery, ipb_grpc.InferenceServiceStub(grpc.aio.insecure_channel(down)), timeout=1.0
+        InferenceEndpoints(discovery, ipb_grpc.InferenceServiceStub(grpc.aio.insecure_channel(down))),
+        timeout=1.0,
     )
     try:
         stats = await source.stats()
@@ -92,7 +94,8 @@ async def test_no_endpoint_answering_is_unavailable() -> None:
     down = f"127.0.0.1:{free_port()}"
     discovery = StaticDiscovery(MeshEndpoints(inference_address=down))
     source = PoolStatsSource(
-        discovery, ipb_grpc.InferenceServiceStub(grpc.aio.insecure_channel(down)), timeout=1.0
+        InferenceEndpoints(discovery, ipb_grpc.InferenceServiceStub(grpc.aio.insecure_channel(down))),
+        timeout=1.0,
     )
     try:
         with pytest.raises(Exception) as info:

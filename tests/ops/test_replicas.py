@@ -526,3 +526,25 @@ def test_a_superseded_language_model_version_leaves_and_the_newest_stays(ha: HA)
     wait_for(only_the_newest, 20, "each replica to hold the newest version alone")
     time.sleep(1.5)  # three more sweeps: the newest stays
     assert only_the_newest()
+
+
+def test_the_autoscaler_sizes_the_pool_over_both_inference_replicas(ha: HA) -> None:
+    """A pool size is a mesh-wide count: each inference replica runs its share of the workers."""
+    autoscaler = apb_grpc.AutoscalerServiceStub(grpc.insecure_channel(ha.mesh.address("autoscaler")))
+
+    def workers() -> tuple[int, ...]:
+        listed = [
+            ha.inference_stub(r).ListWorkers(ipb.ListWorkersRequest(), timeout=10).workers for r in (0, 1)
+        ]
+        return tuple(sum(1 for w in each if w.state != "stopping") for each in listed)
+
+    before = sum(workers())
+    try:
+        decision = autoscaler.Scale(
+            apb.ScaleRequest(target="*", replicas=3, reason="test"), timeout=120
+        ).decision
+        assert decision.to_replicas == 3 and decision.from_replicas == before
+        assert wait_for(lambda: sorted(workers()) == [1, 2], 120, "three workers over two replicas")
+    finally:
+        autoscaler.Scale(apb.ScaleRequest(target="*", replicas=2, reason="test"), timeout=120)
+    assert wait_for(lambda: workers() == (1, 1), 120, "one worker on each replica")
