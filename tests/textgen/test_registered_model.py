@@ -260,3 +260,16 @@ def test_registered_hf_directory_generates_by_name(llm_mesh: Mesh, tiny_model_di
     expected = [t for t in output[0][len(prompt_ids) :].tolist() if t not in local.eos_token_ids]
     assert body["choices"][0]["text"] == local.tokenizer.decode(expected, skip_special_tokens=True)
     assert body["usage"]["prompt_tokens"] == len(prompt_ids)
+    # The transformers engine's tokenizer routes and token-id prompts: its own tokenizer's ids.
+    tokenized = httpx.post(
+        f"{base}/tokenize", json={"model": "tiny-llama", "prompt": prompt}, timeout=60
+    ).json()
+    assert tokenized["tokens"] == prompt_ids
+    as_ids = httpx.post(
+        f"{base}/v1/completions",
+        json={"model": "tiny-llama", "prompt": prompt_ids, "temperature": 0, "max_tokens": 8, "echo": True},
+        timeout=300,
+    ).json()
+    assert as_ids["choices"][0]["text"] == local.tokenizer.decode(prompt_ids) + body["choices"][0]["text"]
+    info = httpx.get(f"{base}/tokenizer_info", params={"model": "tiny-llama"}, timeout=60).json()
+    assert info["eos_token"] == local.tokenizer.eos_token and info["vocab_size"] > 0
