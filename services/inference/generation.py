@@ -186,7 +186,10 @@ class GenerationServicer:
 
     async def Embed(self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext) -> pb.EmbedResponse:
         """Unit vectors of the inputs, from a language model's final hidden states."""
-        embedded = await self.service.embed(request.model.name, list(request.inputs), request.dimensions)
+        inputs: list[str] | list[list[int]] = list(request.inputs) or [
+            list(t.ids) for t in request.token_inputs
+        ]
+        embedded = await self.service.embed(request.model.name, inputs, request.dimensions)
         return pb.EmbedResponse(
             model_name=embedded.model,
             embeddings=[pb.Embedding(values=v) for v in embedded.vectors],

@@ -65,12 +65,31 @@ def test_grpc_embed(llm_mesh: Mesh) -> None:
     assert reply.model_name == "smollm2-135m-instruct" and reply.usage.prompt_tokens >= 2
 
 
+def test_token_ids_embed_as_the_text_they_stand_for(client: openai.OpenAI, llm_mesh: Mesh) -> None:
+    """OpenAI's token-array inputs: the model's own ids of a text give the text's vector."""
+    texts = ["a cat sat on the mat", "the stock market fell"]
+    ids = [
+        httpx.post(f"{llm_mesh.base_url}/tokenize", json={"prompt": t}, timeout=60).json()["tokens"]
+        for t in texts
+    ]
+    as_text = client.embeddings.create(model="default", input=texts)
+    as_ids = client.embeddings.create(model="default", input=ids)
+    one = client.embeddings.create(model="default", input=ids[1])
+    for got, want in zip(as_ids.data, as_text.data, strict=True):
+        assert np.allclose(got.embedding, want.embedding, atol=1e-5)
+    assert np.allclose(one.data[0].embedding, as_text.data[1].embedding, atol=1e-5)
+    assert as_ids.usage.prompt_tokens == sum(len(i) for i in ids) == as_text.usage.prompt_tokens
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
         ({"input": ""}, "input[0]"),
         ({"input": []}, "input"),
-        ({"input": [[1, 2, 3]]}, "input"),
+        ({"input": [[1, 2], [1, 10**6]]}, "input[1]"),  # the vocabulary has 49152 tokens
+        ({"input": [-1]}, "input"),
+        ({"input": [[]]}, "input[0]"),
+        ({"input": ["a", 1]}, "input"),
         ({"input": "x", "dimensions": 0}, "dimensions"),
         ({"input": "x", "dimensions": 100000}, "dimensions"),
     ],

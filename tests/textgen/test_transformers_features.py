@@ -104,3 +104,6 @@ def test_embeddings_depend_on_the_text_only(engine: Any) -> None:
     first, tokens = engine.embed(["a", "b"])
     second, _ = engine.embed(["b", "a"])
     assert first == second[::-1] and first[0] != first[1] and tokens >= 2
+    ids = engine.loaded.tokenizer("a")["input_ids"]
+    as_ids, counted = engine.embed([ids])
+    assert as_ids[0] == pytest.approx(first[0], abs=1e-5) and counted == len(ids)

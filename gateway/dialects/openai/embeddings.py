@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from gateway.deps import Clients
+from gateway.textgen import token_ids
 from meshserve.v1 import common_pb2
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
@@ -28,7 +29,7 @@ class EmbeddingRequest(BaseModel):
 
     model: str = Field("default", description="A language model; 'default' picks the bundled one.")
     input: str | list[str] | list[StrictInt] | list[list[StrictInt]] = Field(
-        ..., description="A text or a list of texts."
+        ..., description="A text, a list of texts, or token ids (a list of them, or a list of such lists)."
     )
     encoding_format: Literal["float", "base64"] = Field(
         "float", description="Floats, or base64 of float32 bytes."
@@ -38,15 +39,20 @@ class EmbeddingRequest(BaseModel):
     )
 
 
-def texts_of(value: str | list[str] | list[int] | list[list[int]]) -> list[str]:
-    """The texts to embed; token arrays are refused (this surface embeds text)."""
-    items = [value] if isinstance(value, str) else value
-    if not all(isinstance(item, str) for item in items):
-        raise InvalidInput(
-            "input must be a string or a list of strings; token arrays are not accepted",
-            details={"field": "input"},
-        )
-    return [str(item) for item in items]
+def inputs_of(value: str | list[str] | list[int] | list[list[int]]) -> dict[str, Any]:
+    """``EmbedRequest``'s inputs: ``inputs`` for texts, ``token_inputs`` for token ids (one list of
+    them is one input)."""
+    if isinstance(value, str):
+        return {"inputs": [value]}
+    ids = [item for item in value if isinstance(item, int)]
+    if value and len(ids) == len(value):
+        return {"token_inputs": [pb.TokenIds(ids=token_ids(ids, "input"))]}
+    if all(isinstance(item, list) for item in value):
+        lists = [item for item in value if isinstance(item, list)]
+        return {
+            "token_inputs": [pb.TokenIds(ids=token_ids(item, f"input[{i}]")) for i, item in enumerate(lists)]
+        }
+    return {"inputs": [item for item in value if isinstance(item, str)]}
 
 
 def encoded(values: list[float], encoding_format: str) -> list[float] | str:
@@ -68,7 +74,7 @@ async def create_embedding(body: EmbeddingRequest, clients: Clients) -> Any:
         clients.inference.Embed,
         pb.EmbedRequest(
             model=common_pb2.ModelRef(name=body.model),
-            inputs=texts_of(body.input),
+            **inputs_of(body.input),
             dimensions=body.dimensions or 0,
         ),
         timeout=EMBED_TIMEOUT_SECONDS,

@@ -17,19 +17,21 @@ from services.common.errors import InvalidInput
 MAX_INPUTS = 256
 
 
-def check_inputs(inputs: list[str], max_chars: int) -> None:
-    """INVALID_INPUT naming the first input that cannot be embedded."""
+def check_inputs(inputs: list[str] | list[list[int]], max_chars: int) -> None:
+    """INVALID_INPUT naming the first input that cannot be embedded (texts, or token ids: a token
+    stands for a character or more, so the same bound holds)."""
     if not 1 <= len(inputs) <= MAX_INPUTS:
         raise InvalidInput(
-            f"input must hold 1 to {MAX_INPUTS} texts, got {len(inputs)}",
+            f"input must hold 1 to {MAX_INPUTS} inputs, got {len(inputs)}",
             details={"field": "input", "min_items": 1, "max_items": MAX_INPUTS, "provided": len(inputs)},
         )
     for position, text in enumerate(inputs):
         if not text:
             raise InvalidInput(f"input[{position}] is empty", details={"field": f"input[{position}]"})
         if len(text) > max_chars:
+            unit = "characters" if isinstance(text, str) else "tokens"
             raise InvalidInput(
-                f"input[{position}] is {len(text)} characters; at most {max_chars} are accepted",
+                f"input[{position}] is {len(text)} {unit}; at most {max_chars} are accepted",
                 details={
                     "field": f"input[{position}]",
                     "max_length": max_chars,

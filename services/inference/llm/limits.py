@@ -53,16 +53,16 @@ def check_token_ids(params: SamplingParams, vocab_size: int) -> None:
         )
 
 
-def checked_prompt_ids(ids: Any, vocab_size: int) -> list[int]:
-    """A prompt given as token ids, each checked to be one of the model's (INVALID_INPUT naming
-    ``prompt`` otherwise)."""
+def checked_prompt_ids(ids: Any, vocab_size: int, field: str = "prompt") -> list[int]:
+    """A prompt (or an input, ``field``) given as token ids, each checked to be one of the model's
+    (INVALID_INPUT naming ``field`` otherwise)."""
     if not isinstance(ids, list) or not ids:
-        raise InvalidInput("the prompt holds no tokens", details={"field": "prompt"})
+        raise InvalidInput(f"the {field} holds no tokens", details={"field": field})
     for position, token in enumerate(ids):
         if isinstance(token, bool) or not isinstance(token, int) or not 0 <= token < vocab_size:
             raise InvalidInput(
-                f"prompt[{position}] is {token!r}, but the model's token ids run from 0 to {vocab_size - 1}",
-                details={"field": "prompt", "provided": token, "min": 0, "max": vocab_size - 1},
+                f"{field}[{position}] is {token!r}, but the model's token ids run from 0 to {vocab_size - 1}",
+                details={"field": field, "provided": token, "min": 0, "max": vocab_size - 1},
             )
     return list(ids)
 

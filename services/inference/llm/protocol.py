@@ -10,7 +10,7 @@ Request (``REQUEST``, one BYTES element)::
     {"op": "tokenize", "prompt": str, "messages": [...], "add_special_tokens": bool}
     {"op": "tokenizer_info"}
     {"op": "stats"}
-    {"op": "embed", "inputs": [str]}
+    {"op": "embed", "inputs": [str | [int]]}           # texts, or token ids
     {"op": "cancel", "id": str}
 
 Events (``EVENT``, one per reply): ``{"text", "index"}`` while generating; the last adds
@@ -76,7 +76,7 @@ class WorkerModel:
             body = json.loads(raw)
             op = body.get("op", "generate")
             if op == "embed":
-                self._embedder.submit(self._embed, [str(t) for t in body["inputs"]], send)
+                self._embedder.submit(self._embed, body["inputs"], send)
                 return
             if op != "generate":
                 send(self._answer(op, body), True)
@@ -134,9 +134,16 @@ class WorkerModel:
             return {"tokenizer_info": {**info, "vocab_size": engine.vocab_size}}
         raise InvalidInput(f"unknown operation {op!r}", details={"field": "op"})
 
-    def _embed(self, inputs: list[str], send: Send) -> None:
+    def _embed(self, inputs: list[Any], send: Send) -> None:
         try:
-            vectors, tokens = self.engine.embed(inputs)
+            vectors, tokens = self.engine.embed(
+                [
+                    item
+                    if isinstance(item, str)
+                    else checked_prompt_ids(item, self.engine.vocab_size, f"input[{i}]")
+                    for i, item in enumerate(inputs)
+                ]
+            )
         except Exception as error:
             send(error_event(error), True)
             return

@@ -224,7 +224,7 @@ class GenerationService:
         placed.setdefault(spec.triton_name, spec)
         return sum([await self.placer.unload(each) for each in placed.values()])
 
-    async def embed(self, model: str, inputs: list[str], dimensions: int = 0) -> Embedded:
+    async def embed(self, model: str, inputs: list[str] | list[list[int]], dimensions: int = 0) -> Embedded:
         """Unit vectors of ``inputs`` from a language model's worker (placing it on first use)."""
         check_inputs(inputs, self.settings.max_prompt_chars)
         spec, placement, event = await self.ask(model, {"op": "embed", "inputs": inputs}, "embeddings")

@@ -87,8 +87,9 @@ class Engine(Protocol):
         """Drops a sequence at its next step; it ends with ``{"cancelled": true, "usage": …}``."""
         ...
 
-    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
-        """Each text's mean-pooled final hidden states (each text alone), and the tokens read."""
+    def embed(self, texts: list[str | list[int]]) -> tuple[list[list[float]], int]:
+        """Each input's mean-pooled final hidden states (each alone; a text, or token ids read as
+        given), and the tokens read."""
         ...
 
     def stats(self) -> dict[str, Any]:

@@ -303,7 +303,7 @@ class LlamaCppEngine(ContinuousBatcher):
         self._llama.llama_memory_clear(self._ctx.memory, True)
         self._slot_tokens = [[] for _ in self._slot_tokens]
 
-    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+    def embed(self, texts: list[str | list[int]]) -> tuple[list[list[float]], int]:
         """Each text's final hidden states, mean-pooled, in a context of its own (embeddings on,
         one sequence) that is cleared before every text; and the tokens read."""
         with self._embedding_lock:
@@ -312,7 +312,11 @@ class LlamaCppEngine(ContinuousBatcher):
             batch = self._embedding_batch.batch
             vectors, tokens = [], 0
             for position, text in enumerate(texts):
-                ids = self._model.tokenize(text.encode(), add_bos=True, special=False)
+                ids = (
+                    text
+                    if isinstance(text, list)
+                    else self._model.tokenize(text.encode(), add_bos=True, special=False)
+                )
                 if len(ids) > self.context_length:
                     raise InvalidInput(
                         f"input[{position}] is {len(ids)} tokens; the model's context holds {self.context_length}",

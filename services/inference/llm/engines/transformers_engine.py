@@ -60,12 +60,15 @@ class TransformersEngine(ContinuousBatcher):
         """Special tokens and chat template."""
         return hf_tokenizer_info(self.loaded.tokenizer)
 
-    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+    def embed(self, texts: list[str | list[int]]) -> tuple[list[list[float]], int]:
         """Each text's final hidden states, mean-pooled (each text alone); and the tokens read."""
         vectors, tokens = [], 0
         with torch.inference_mode():
             for text in texts:
-                ids = self.loaded.tokenizer(text, return_tensors="pt").input_ids.to(self.loaded.device)
+                if isinstance(text, list):
+                    ids = torch.tensor([text], dtype=torch.long, device=self.loaded.device)
+                else:
+                    ids = self.loaded.tokenizer(text, return_tensors="pt").input_ids.to(self.loaded.device)
                 out = self.loaded.model(input_ids=ids, output_hidden_states=True)
                 vectors.append(out.hidden_states[-1][0].float().mean(dim=0).cpu().tolist())
                 tokens += int(ids.shape[1])

@@ -177,7 +177,7 @@ class VLLMEngine(InfoBackedEngine):
 
         return hf_tokenizer_info(self._tokenizer)
 
-    def embed(self, texts: list[str]) -> tuple[list[list[float]], int]:
+    def embed(self, texts: list[str | list[int]]) -> tuple[list[list[float]], int]:
         """A generating vLLM engine has no pooling output: embeddings need another engine."""
         raise InvalidInput(
             "embeddings are not served by the vLLM engine; register the model as GGUF (llama.cpp)",
