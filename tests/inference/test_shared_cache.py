@@ -23,6 +23,11 @@ def completion(text: str, ttl: float = 60.0) -> CachedCompletion:
         "req_1",
         1,
         logprobs=(TokenLogprob(text, -0.5, text.encode(), (TopLogprob("é", -1.5, "é".encode()),)),),
+        # echo with logprobs: the prompt's tokens, the first without a log-probability
+        prompt_logprobs=(
+            TokenLogprob("Hi", None, b"Hi"),
+            TokenLogprob("!", -2.0, b"!", (TopLogprob(".", -1.0, b"."),)),
+        ),
     )
     last = Chunk(
         "",

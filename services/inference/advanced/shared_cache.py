@@ -29,7 +29,7 @@ LRU = "meshserve:cache-lru"
 def chunk_json(chunk: Chunk) -> dict[str, Any]:
     """A chunk as JSON (token bytes as lists of ints, as the workers send them)."""
     data = asdict(chunk)
-    for entry in data["logprobs"]:
+    for entry in [*data["logprobs"], *data["prompt_logprobs"]]:
         entry["bytes"] = list(entry["bytes"])
         for top in entry["top"]:
             top["bytes"] = list(top["bytes"])
@@ -42,6 +42,8 @@ def chunk_of(data: dict[str, Any]) -> Chunk:
         **{
             **data,
             "logprobs": tuple(TokenLogprob.from_event(e) for e in data["logprobs"]),
+            # (entries stored before echo scored prompts have none)
+            "prompt_logprobs": tuple(TokenLogprob.from_event(e) for e in data.get("prompt_logprobs", ())),
             "tool_calls": tuple(ToolCall(**c) for c in data["tool_calls"]),
         }
     )
