@@ -21,10 +21,10 @@ from typing import Any, Protocol
 from meshserve.v1 import common_pb2 as cpb
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
-from services.autoscaler.endpoints import InferenceEndpoints
 from services.autoscaler.settings import AutoscalerSettings
 from services.common.clients import unary_call
 from services.common.errors import BackendUnavailable, FailedPrecondition, InvalidInput, MeshError, NotFound
+from services.common.inference_endpoints import InferenceEndpoints
 from services.common.kube import api_client
 
 log = logging.getLogger("meshserve.autoscaler.driver")

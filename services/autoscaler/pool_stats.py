@@ -15,9 +15,10 @@ import asyncio
 import logging
 
 from meshserve.v1 import inference_pb2 as ipb
-from services.autoscaler.endpoints import InferenceEndpoints
+from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.common.clients import unary_call
 from services.common.errors import BackendUnavailable, MeshError
+from services.common.inference_endpoints import InferenceEndpoints
 
 log = logging.getLogger("meshserve.autoscaler.pool")
 
@@ -56,8 +57,11 @@ def merge_stats(replies: list[tuple[str, ipb.GetStatsResponse]]) -> ipb.GetStats
 class PoolStatsSource:
     """Reads every inference endpoint and sums them (:class:`~.sources.StatsSource`)."""
 
-    def __init__(self, endpoints: InferenceEndpoints, timeout: float = 5.0) -> None:
+    def __init__(
+        self, endpoints: InferenceEndpoints, fallback: ipb_grpc.InferenceServiceStub, timeout: float = 5.0
+    ) -> None:
         self.endpoints = endpoints
+        self.fallback = fallback  # device facts: any one replica's machine
         self.timeout = timeout
         self.last_endpoints: tuple[str, ...] = ()
 
@@ -92,7 +96,7 @@ class PoolStatsSource:
     async def devices(self) -> ipb.GetDeviceInfoResponse:
         """``GetDeviceInfo`` of one replica."""
         return await unary_call(
-            self.endpoints.fallback.GetDeviceInfo,
+            self.fallback.GetDeviceInfo,
             ipb.GetDeviceInfoRequest(),
             timeout=self.timeout,
             idempotent=True,

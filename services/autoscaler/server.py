@@ -8,7 +8,6 @@ from meshserve.v1 import autoscaler_pb2, autoscaler_pb2_grpc
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.autoscaler.controller import Autoscaler
 from services.autoscaler.drivers import build_driver
-from services.autoscaler.endpoints import InferenceEndpoints
 from services.autoscaler.policies import Policy, PolicyStore
 from services.autoscaler.pool_stats import PoolStatsSource
 from services.autoscaler.servicer import AutoscalerServicer
@@ -16,6 +15,7 @@ from services.autoscaler.settings import AutoscalerSettings
 from services.autoscaler.sources import Sampler
 from services.autoscaler.timeseries import MetricsSeries
 from services.common.clients import ChannelPool
+from services.common.inference_endpoints import InferenceEndpoints
 from services.common.server import Registration, main
 
 SERVICE_NAME = autoscaler_pb2.DESCRIPTOR.services_by_name["AutoscalerService"].full_name
@@ -44,8 +44,8 @@ def build(settings: AutoscalerSettings) -> Registration:
     if settings.default_pool_policy:
         store.put(Policy(target="*"))
     # Every inference endpoint discovery lists, summed: the autoscaler sees the whole pool.
-    endpoints = InferenceEndpoints(pool.discovery, stub)
-    source = PoolStatsSource(endpoints, settings.stats_timeout_seconds)
+    endpoints = InferenceEndpoints(pool.discovery)
+    source = PoolStatsSource(endpoints, stub, settings.stats_timeout_seconds)
     autoscaler = Autoscaler(
         store,
         source,

@@ -21,13 +21,12 @@ import socket
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import grpc
-
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
-from services.common.clients import CHANNEL_OPTIONS, unary_call
+from services.common.clients import unary_call
 from services.common.discovery import Discovery
 from services.common.errors import MeshError
+from services.common.inference_endpoints import InferenceEndpoints
 
 log = logging.getLogger("meshserve.inference.replicas")
 
@@ -45,7 +44,7 @@ class InferenceReplicas:
         self.discovery = discovery
         self.own_port = own_port
         self.own_hosts = _LOCAL_HOSTS | {own_host, _host_address()}
-        self._channels: dict[str, grpc.aio.Channel] = {}
+        self.endpoints = InferenceEndpoints(discovery)
 
     async def others(self) -> list[str]:
         """Addresses of the inference instances other than this one."""
@@ -56,7 +55,7 @@ class InferenceReplicas:
         """Runs ``command`` on every other replica at once; the answers of those that answered."""
         addresses = await self.others()
         answers = await asyncio.gather(
-            *(command(self._stub(address), timeout) for address in addresses), return_exceptions=True
+            *(command(self.endpoints.stub(address), timeout) for address in addresses), return_exceptions=True
         )
         answered: list[Reply] = []
         for address, answer in zip(addresses, answers, strict=True):
@@ -88,17 +87,9 @@ class InferenceReplicas:
         )
         return sum(reply.freed_memory_bytes for reply in replies)
 
-    def _stub(self, address: str) -> ipb_grpc.InferenceServiceStub:
-        channel = self._channels.get(address)
-        if channel is None:
-            channel = self._channels[address] = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
-        return ipb_grpc.InferenceServiceStub(channel)
-
     async def close(self) -> None:
         """Closes the channels to the other replicas."""
-        for channel in self._channels.values():
-            await channel.close()
-        self._channels.clear()
+        await self.endpoints.close()
 
 
 def _host_address() -> str:

@@ -11,9 +11,9 @@ import pytest
 
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
-from services.autoscaler.endpoints import InferenceEndpoints
 from services.autoscaler.pool_stats import PoolStatsSource, merge_stats
 from services.common.discovery import StaticDiscovery
+from services.common.inference_endpoints import InferenceEndpoints
 from services.common.settings import MeshEndpoints
 from tests.procs import free_port
 
@@ -67,7 +67,8 @@ async def test_the_pool_is_the_sum_of_every_endpoint(endpoints: list[str]) -> No
     down = f"127.0.0.1:{free_port()}"
     discovery = StaticDiscovery(MeshEndpoints(inference_address=",".join([*endpoints, down])))
     source = PoolStatsSource(
-        InferenceEndpoints(discovery, ipb_grpc.InferenceServiceStub(grpc.aio.insecure_channel(down))),
+        InferenceEndpoints(discovery),
+        ipb_grpc.InferenceServiceStub(grpc.aio.insecure_channel(down)),
         timeout=1.0,
     )
     try:
@@ -94,7 +95,8 @@ async def test_no_endpoint_answering_is_unavailable() -> None:
     down = f"127.0.0.1:{free_port()}"
     discovery = StaticDiscovery(MeshEndpoints(inference_address=down))
     source = PoolStatsSource(
-        InferenceEndpoints(discovery, ipb_grpc.InferenceServiceStub(grpc.aio.insecure_channel(down))),
+        InferenceEndpoints(discovery),
+        ipb_grpc.InferenceServiceStub(grpc.aio.insecure_channel(down)),
         timeout=1.0,
     )
     try:

@@ -13,8 +13,8 @@ from meshserve.v1 import common_pb2 as cpb
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import inference_pb2_grpc as ipb_grpc
 from services.autoscaler.drivers import LocalDriver, spread
-from services.autoscaler.endpoints import InferenceEndpoints
 from services.common.discovery import StaticDiscovery
+from services.common.inference_endpoints import InferenceEndpoints
 from services.common.settings import MeshEndpoints
 from tests.procs import free_port
 
@@ -80,7 +80,7 @@ async def replicas() -> AsyncIterator[tuple[list[Replica], LocalDriver]]:
         fakes.append(fake)
     down = f"127.0.0.1:{free_port()}"  # listed by discovery, never answering
     discovery = StaticDiscovery(MeshEndpoints(inference_address=",".join([*addresses, down])))
-    endpoints = InferenceEndpoints(discovery, ipb_grpc.InferenceServiceStub(grpc.aio.insecure_channel(down)))
+    endpoints = InferenceEndpoints(discovery)
     yield fakes, LocalDriver(endpoints, timeout=1.0, ready_timeout=5.0)
     await endpoints.close()
     for server in servers:

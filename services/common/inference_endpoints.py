@@ -1,6 +1,7 @@
 """Every inference endpoint that discovery lists (a static list, Consul's healthy instances, or the
-pods behind a Kubernetes headless Service), each with a gRPC stub of its own: what the autoscaler
-reads the pool's statistics from and sizes the local worker pools of."""
+pods behind a Kubernetes headless Service), each with a gRPC stub of its own: what an inference
+replica passes model commands on to, and what the autoscaler reads the pool's statistics from and
+sizes the local worker pools of."""
 
 from __future__ import annotations
 
@@ -14,10 +15,8 @@ from services.common.discovery import Discovery
 class InferenceEndpoints:
     """The inference replicas, resolved at each call, their channels kept."""
 
-    def __init__(self, discovery: Discovery, fallback: ipb_grpc.InferenceServiceStub) -> None:
+    def __init__(self, discovery: Discovery) -> None:
         self.discovery = discovery
-        #: Any one replica (through the channel pool): its machine's device facts.
-        self.fallback = fallback
         self._channels: dict[str, grpc.aio.Channel] = {}
 
     async def stubs(self) -> list[tuple[str, ipb_grpc.InferenceServiceStub]]:
