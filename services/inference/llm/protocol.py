@@ -18,11 +18,11 @@ Events (``EVENT``, one per reply): ``{"text", "index"}`` while generating; the l
 ``{"error": {"code", "message", "details"}}``; a sequence dropped on cancel ends with
 ``{"cancelled": true, "usage": {...}}``. A ``cancel`` asks for that end without cancelling the Triton
 stream, so the caller still hears what the sequence cost (it is answered ``{"cancelling": id}`` at
-once); a stats reply is
-``{"stats": {...}}``; a detokenize reply is ``{"detokenized": str}`` (the ids' text); a tokenize reply
-``{"tokens": [int], "max_model_len": int}``; a tokenizer_info reply ``{"tokenizer_info": {...}}``
-(special tokens, chat template, context, vocabulary size); an embed reply is ``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side (:class:`WorkerModel`),
-free of Triton imports so it is tested directly.
+once). The other requests are answered by one reply each: ``{"stats": {...}}``;
+``{"detokenized": str}`` (the ids' text); ``{"tokens": [int], "max_model_len": int}``;
+``{"tokenizer_info": {...}}`` (special tokens, chat template, context, vocabulary size);
+``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side
+(:class:`WorkerModel`), free of Triton imports so it is tested directly.
 """
 
 from __future__ import annotations
