@@ -203,10 +203,17 @@ class GenerationServicer:
         """A text's or chat's token ids, from the model's own tokenizer on its worker."""
         messages = [message_from_proto(m) for m in request.messages]
         tokenized = await self.vocabulary.tokenize(
-            request.model.name, request.prompt, messages, request.add_special_tokens
+            request.model.name,
+            request.prompt,
+            messages,
+            request.add_special_tokens,
+            request.return_token_strs,
         )
         return pb.TokenizeResponse(
-            model_name=tokenized.model, tokens=tokenized.tokens, max_model_len=tokenized.max_model_len
+            model_name=tokenized.model,
+            tokens=tokenized.tokens,
+            max_model_len=tokenized.max_model_len,
+            token_strs=tokenized.token_strs or [],
         )
 
     async def Detokenize(

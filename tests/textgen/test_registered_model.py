@@ -262,9 +262,12 @@ def test_registered_hf_directory_generates_by_name(llm_mesh: Mesh, tiny_model_di
     assert body["usage"]["prompt_tokens"] == len(prompt_ids)
     # The transformers engine's tokenizer routes and token-id prompts: its own tokenizer's ids.
     tokenized = httpx.post(
-        f"{base}/tokenize", json={"model": "tiny-llama", "prompt": prompt}, timeout=60
+        f"{base}/tokenize",
+        json={"model": "tiny-llama", "prompt": prompt, "return_token_strs": True},
+        timeout=60,
     ).json()
     assert tokenized["tokens"] == prompt_ids
+    assert tokenized["token_strs"] == local.tokenizer.convert_ids_to_tokens(prompt_ids)
     as_ids = httpx.post(
         f"{base}/v1/completions",
         json={"model": "tiny-llama", "prompt": prompt_ids, "temperature": 0, "max_tokens": 8, "echo": True},

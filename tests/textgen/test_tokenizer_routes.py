@@ -32,6 +32,13 @@ def test_tokenize_gives_the_models_own_ids_and_detokenize_reads_them_back(
     bare = post(llm_mesh, "/tokenize", {"model": "default", "prompt": TEXT, "add_special_tokens": False})
     assert bare["tokens"] == llama_reference.tokenize(TEXT.encode(), add_bos=False, special=True)
     assert post(llm_mesh, "/detokenize", {"tokens": bare["tokens"]}) == {"prompt": TEXT}
+    assert bare["token_strs"] is None
+    spelled = post(
+        llm_mesh, "/tokenize", {"prompt": TEXT, "add_special_tokens": False, "return_token_strs": True}
+    )
+    assert spelled["tokens"] == bare["tokens"]
+    assert spelled["token_strs"] == [llama_reference._model.token_get_text(t) for t in bare["tokens"]]
+    assert spelled["token_strs"][1] == "Ġupon"  # the vocabulary's own spelling of " upon"
 
 
 def test_a_chat_tokenizes_as_a_chat_completion_reads_it(llm_mesh: Mesh) -> None:

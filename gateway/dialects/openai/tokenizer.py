@@ -36,6 +36,9 @@ class TokenizeRequest(BaseModel):
     add_special_tokens: StrictBool | None = Field(
         None, description="Add the model's leading special tokens (default: yes for a prompt)."
     )
+    return_token_strs: StrictBool = Field(
+        False, description="Also answer each token as the vocabulary spells it."
+    )
 
 
 class DetokenizeRequest(BaseModel):
@@ -60,10 +63,12 @@ async def tokenize(body: TokenizeRequest, clients: Clients) -> dict[str, Any]:
         prompt=body.prompt or "",
         messages=[message_of(i, m) for i, m in enumerate(body.messages or [])],
         add_special_tokens=body.add_special_tokens is not False,
+        return_token_strs=body.return_token_strs,
     )
     reply = await clients.call(clients.inference.Tokenize, request, idempotent=True)
     tokens = list(reply.tokens)
-    return {"count": len(tokens), "max_model_len": reply.max_model_len, "tokens": tokens, "token_strs": None}
+    strs = list(reply.token_strs) if body.return_token_strs else None
+    return {"count": len(tokens), "max_model_len": reply.max_model_len, "tokens": tokens, "token_strs": strs}
 
 
 @router.post("/detokenize", operation_id="vllm_detokenize", summary="Detokenize (vLLM)")

@@ -7,7 +7,8 @@ Request (``REQUEST``, one BYTES element)::
      "sampling": SamplingParams.to_dict(), "max_tokens_explicit": bool,
      "priority": int, "aging_seconds": float}           # both optional (0)
     {"op": "detokenize", "ids": [int]}
-    {"op": "tokenize", "prompt": str, "messages": [...], "add_special_tokens": bool}
+    {"op": "tokenize", "prompt": str, "messages": [...], "add_special_tokens": bool,
+     "return_token_strs": bool}
     {"op": "tokenizer_info"}
     {"op": "stats"}
     {"op": "embed", "inputs": [str | [int]]}           # texts, or token ids
@@ -19,7 +20,8 @@ Events (``EVENT``, one per reply): ``{"text", "index"}`` while generating; the l
 ``{"cancelled": true, "usage": {...}}``. A ``cancel`` asks for that end without cancelling the Triton
 stream, so the caller still hears what the sequence cost (it is answered ``{"cancelling": id}`` at
 once). The other requests are answered by one reply each: ``{"stats": {...}}``;
-``{"detokenized": str}`` (the ids' text); ``{"tokens": [int], "max_model_len": int}``;
+``{"detokenized": str}`` (the ids' text); ``{"tokens": [int], "max_model_len": int}`` (and
+``"token_strs"`` when asked);
 ``{"tokenizer_info": {...}}`` (special tokens, chat template, context, vocabulary size);
 ``{"embeddings": [[float]], "usage": {"prompt_tokens"}}``. This module holds the worker side
 (:class:`WorkerModel`), free of Triton imports so it is tested directly.
@@ -128,7 +130,8 @@ class WorkerModel:
                 tokens = engine.tokenize(
                     str(body.get("prompt", "")), bool(body.get("add_special_tokens", True))
                 )
-            return {"tokens": tokens, "max_model_len": engine.context_length}
+            spelled = {"token_strs": engine.token_strs(tokens)} if body.get("return_token_strs") else {}
+            return {"tokens": tokens, "max_model_len": engine.context_length, **spelled}
         if op == "tokenizer_info":
             info = {**engine.tokenizer_info(), "max_model_len": engine.context_length}
             return {"tokenizer_info": {**info, "vocab_size": engine.vocab_size}}

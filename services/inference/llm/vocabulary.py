@@ -20,6 +20,8 @@ class Tokenized:
     model: str
     tokens: list[int]
     max_model_len: int
+    #: Each token as the vocabulary spells it, when asked (None otherwise).
+    token_strs: list[str] | None = None
 
 
 class Vocabulary:
@@ -29,7 +31,12 @@ class Vocabulary:
         self.service = service
 
     async def tokenize(
-        self, model: str, prompt: str, messages: Sequence[Message], add_special_tokens: bool
+        self,
+        model: str,
+        prompt: str,
+        messages: Sequence[Message],
+        add_special_tokens: bool,
+        return_token_strs: bool = False,
     ) -> Tokenized:
         """A prompt's token ids (with or without the model's leading special tokens), or chat
         messages' through the model's chat template, ready for the assistant's turn."""
@@ -39,9 +46,16 @@ class Vocabulary:
             "prompt": prompt,
             "messages": chat,
             "add_special_tokens": add_special_tokens,
+            "return_token_strs": return_token_strs,
         }
         spec, _, event = await self.service.ask(model, body, "tokens")
-        return Tokenized(spec.model_id, [int(t) for t in event["tokens"]], int(event["max_model_len"]))
+        strs = event.get("token_strs")
+        return Tokenized(
+            spec.model_id,
+            [int(t) for t in event["tokens"]],
+            int(event["max_model_len"]),
+            [str(s) for s in strs] if strs is not None else None,
+        )
 
     async def detokenize(self, model: str, tokens: Sequence[int]) -> str:
         """The text of token ids (INVALID_INPUT naming ``prompt`` for an id the model lacks)."""

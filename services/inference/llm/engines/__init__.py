@@ -50,6 +50,10 @@ class Engine(Protocol):
         """A text's token ids, with the model's leading special tokens (BOS) or not."""
         ...
 
+    def token_strs(self, ids: list[int]) -> list[str]:
+        """Each token as the vocabulary spells it."""
+        ...
+
     def tokenizer_info(self) -> dict[str, Any]:
         """The special tokens (``eos_token``, ``bos_token``, ``pad_token``: None where there is
         none), ``chat_template`` and ``tokenizer_class``."""

@@ -39,6 +39,10 @@ class LlamaVocab:
         special tokens written in the text are read as such."""
         return list(self._model.tokenize(text.encode(), add_bos=add_special_tokens, special=True))
 
+    def spellings(self, ids: list[int]) -> list[str]:
+        """Each token as the vocabulary spells it (its entry, not its decoded bytes)."""
+        return [str(self._model.token_get_text(token)) for token in ids]
+
     def encode(self, prompt: str, messages: list[dict[str, str]]) -> list[int]:
         """Prompt token ids, as ``Llama.create_chat_completion`` / ``create_completion`` make them."""
         if messages:

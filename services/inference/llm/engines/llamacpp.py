@@ -169,6 +169,10 @@ class LlamaCppEngine(ContinuousBatcher):
         """A text's token ids (see :meth:`LlamaVocab.tokenize`)."""
         return self.vocab.tokenize(text, add_special_tokens)
 
+    def token_strs(self, ids: list[int]) -> list[str]:
+        """Each token as the vocabulary spells it."""
+        return self.vocab.spellings(ids)
+
     def tokenizer_info(self) -> dict[str, Any]:
         """Special tokens and chat template (see :meth:`LlamaVocab.info`)."""
         return self.vocab.info()

@@ -56,6 +56,10 @@ class TransformersEngine(ContinuousBatcher):
         """A text's token ids, with the tokenizer's special tokens or not."""
         return hf_tokenize(self.loaded.tokenizer, text, add_special_tokens)
 
+    def token_strs(self, ids: list[int]) -> list[str]:
+        """Each token as the vocabulary spells it."""
+        return [str(t) for t in self.loaded.tokenizer.convert_ids_to_tokens(ids)]
+
     def tokenizer_info(self) -> dict[str, Any]:
         """Special tokens and chat template."""
         return hf_tokenizer_info(self.loaded.tokenizer)

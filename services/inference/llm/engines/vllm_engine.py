@@ -171,6 +171,10 @@ class VLLMEngine(InfoBackedEngine):
 
         return hf_tokenize(self._tokenizer, text, add_special_tokens)
 
+    def token_strs(self, ids: list[int]) -> list[str]:
+        """Each token as the vocabulary spells it."""
+        return [str(t) for t in self._tokenizer.convert_ids_to_tokens(ids)]
+
     def tokenizer_info(self) -> dict[str, Any]:
         """Special tokens and chat template."""
         from services.inference.llm.engines.transformers_loader import hf_tokenizer_info
