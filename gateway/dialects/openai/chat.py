@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -11,7 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from gateway.deps import Clients
 from gateway.dialects.openai.replies import answer
-from gateway.dialects.openai.shapes import GenerationBody, ResponseFormat, chat_logprobs, response_format_of
+from gateway.dialects.openai.shapes import (
+    GenerationBody,
+    ResponseFormat,
+    chat_logprobs,
+    response_format_of,
+    tool_of,
+)
 from gateway.textgen import SSE_RESPONSES, Choice, generate_request
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
@@ -105,12 +110,7 @@ def message_of(position: int, message: ChatMessage) -> pb.ChatMessage:
 def tools_of(body: ChatRequest) -> tuple[list[pb.Tool], str, str]:
     """The canonical tools, tool_choice and the named function's name."""
     tools = [
-        pb.Tool(
-            name=t.function.name,
-            description=t.function.description or "",
-            parameters_json=json.dumps(t.function.parameters) if t.function.parameters is not None else "",
-        )
-        for t in body.tools or []
+        tool_of(t.function.name, t.function.description, t.function.parameters) for t in body.tools or []
     ]
     choice = body.tool_choice
     if isinstance(choice, dict):

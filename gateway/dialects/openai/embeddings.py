@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects.openai.shapes import TextsOrIds, items_of
 from gateway.textgen import token_ids
 from meshserve.v1 import common_pb2
 from meshserve.v1 import inference_pb2 as pb
@@ -39,20 +40,19 @@ class EmbeddingRequest(BaseModel):
     )
 
 
-def inputs_of(value: str | list[str] | list[int] | list[list[int]]) -> dict[str, Any]:
+def inputs_of(value: TextsOrIds) -> dict[str, Any]:
     """``EmbedRequest``'s inputs: ``inputs`` for texts, ``token_inputs`` for token ids (one list of
     them is one input)."""
-    if isinstance(value, str):
-        return {"inputs": [value]}
-    ids = [item for item in value if isinstance(item, int)]
-    if value and len(ids) == len(value):
-        return {"token_inputs": [pb.TokenIds(ids=token_ids(ids, "input"))]}
-    if all(isinstance(item, list) for item in value):
-        lists = [item for item in value if isinstance(item, list)]
-        return {
-            "token_inputs": [pb.TokenIds(ids=token_ids(item, f"input[{i}]")) for i, item in enumerate(lists)]
-        }
-    return {"inputs": [item for item in value if isinstance(item, str)]}
+    items = items_of(value)
+    lists = [item for item in items if isinstance(item, list)]
+    if not lists:
+        return {"inputs": items}
+    one = len(items) == 1 and isinstance(value, list) and isinstance(value[0], int)  # a flat list of ids
+    return {
+        "token_inputs": [
+            pb.TokenIds(ids=token_ids(ids, "input" if one else f"input[{i}]")) for i, ids in enumerate(lists)
+        ]
+    }
 
 
 def encoded(values: list[float], encoding_format: str) -> list[float] | str:

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from pydantic import StrictInt
 
 from gateway.clients import MeshClients
+from gateway.dialects.openai.shapes import items_of
 from gateway.textgen import Generation, open_stream
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
@@ -31,14 +32,9 @@ def prompts_of(prompt: Prompt) -> list[str | list[int]]:
     """The request's prompts, each a string or the model's token ids; an empty list and more than
     :data:`MAX_PROMPTS` prompts are refused naming ``prompt`` (whether the ids are the model's is
     checked by the inference service)."""
-    if isinstance(prompt, str):
-        return [prompt]
     if not prompt:
         raise InvalidInput("prompt is an empty list", details={"field": "prompt"})
-    ids = [p for p in prompt if isinstance(p, int)]
-    prompts: list[str | list[int]] = (
-        [ids] if len(ids) == len(prompt) else [p for p in prompt if isinstance(p, str | list)]
-    )
+    prompts = items_of(prompt)
     if len(prompts) > MAX_PROMPTS:
         raise InvalidInput(
             f"prompt holds {len(prompts)} prompts; at most {MAX_PROMPTS} per request",

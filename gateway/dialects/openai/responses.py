@@ -21,6 +21,7 @@ from gateway.deps import Clients
 from gateway.dialects.envelope import fields_named
 from gateway.dialects.openai.chat import CANONICAL_ROLES
 from gateway.dialects.openai.response_objects import ResponseRenderer
+from gateway.dialects.openai.shapes import tool_of
 from gateway.request_id import request_id_of
 from gateway.textgen import SSE_RESPONSES, collect, generate_request, open_stream, sse_response
 from meshserve.v1 import inference_pb2 as pb
@@ -157,8 +158,7 @@ def tools_of(body: ResponseRequest) -> tuple[list[pb.Tool], str, str]:
                 f"tools[{position}] is a {tool.type!r} tool; only function tools are served here",
                 details={"field": f"tools[{position}].type"},
             )
-        parameters = json.dumps(tool.parameters) if tool.parameters is not None else ""
-        tools.append(pb.Tool(name=tool.name, description=tool.description or "", parameters_json=parameters))
+        tools.append(tool_of(tool.name, tool.description, tool.parameters))
     choice = body.tool_choice
     if isinstance(choice, dict):
         return tools, "function", str(choice.get("name", ""))

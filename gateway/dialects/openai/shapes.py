@@ -85,6 +85,27 @@ class ResponseFormat(BaseModel):
     json_schema: JsonSchemaFormat | None = None
 
 
+#: What OpenAI's ``prompt`` and ``input`` may hold: a string, strings, one list of token ids, or several.
+TextsOrIds = str | list[str] | list[int] | list[list[int]]
+
+
+def items_of(value: TextsOrIds) -> list[str | list[int]]:
+    """The items such a value holds: each a string or a list of token ids (a flat list of ids is
+    one item)."""
+    if isinstance(value, str):
+        return [value]
+    ids = [item for item in value if isinstance(item, int)]
+    if value and len(ids) == len(value):
+        return [ids]
+    return [item for item in value if isinstance(item, str | list)]
+
+
+def tool_of(name: str, description: str | None, parameters: dict[str, Any] | None) -> pb.Tool:
+    """A function tool as the canonical one (its JSON Schema as text)."""
+    schema = json.dumps(parameters) if parameters is not None else ""
+    return pb.Tool(name=name, description=description or "", parameters_json=schema)
+
+
 def response_format_of(value: ResponseFormat | None) -> pb.ResponseFormat | None:
     """The canonical constraint (always enforced by constrained decoding, whatever ``strict`` says)."""
     if value is None or value.type == "text":
