@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
 
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import Field, StrictInt
 
@@ -317,6 +318,11 @@ SSE_RESPONSES: dict[int | str, dict[str, Any]] = {
         "content": {"text/event-stream": {"schema": SSE_EVENT}},
     }
 }
+
+
+def streaming_post(router: APIRouter, path: str, operation_id: str, summary: str) -> Callable[[Any], Any]:
+    """``router.post`` for a route that answers JSON, or with ``stream`` an SSE stream."""
+    return router.post(path, operation_id=operation_id, summary=summary, responses=SSE_RESPONSES)
 
 
 def sse_response(

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.openai.models import ace3_object
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import registry_pb2 as rpb
 
-router = APIRouter(tags=["ace3"])
+router = dialect_router("ace3", "ace3")
 
 
 class OptimizeBody(BaseModel):
@@ -35,7 +35,6 @@ def option_strings(options: dict[str, Any]) -> dict[str, str]:
 
 @router.post(
     "/v1/models/{model_id}/optimize",
-    operation_id="ace3_optimize_model",
     summary="Optimise an ONNX model into a new version (document 000 client.optimize)",
     status_code=201,
 )

@@ -13,18 +13,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictFloat
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.auterity.inference import Parameters
 from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as pb
 from services.common.messages import as_dict
 
-router = APIRouter(tags=["auterity advanced"])
+router = dialect_router("auterity_cache", "auterity advanced")
 
 #: Prefetching generates every prompt in full: minutes on CPU for long budgets.
 TIMEOUT_SECONDS = 900.0
@@ -69,9 +70,7 @@ def _entry_body(entry: pb.PrefetchEntry) -> dict[str, Any]:
 
 
 @router.post(
-    "/api/ai/advanced/cache/prefetch",
-    operation_id="auterity_cache_prefetch",
-    summary="Generate and cache responses to prompts (document 003)",
+    "/api/ai/advanced/cache/prefetch", summary="Generate and cache responses to prompts (document 003)"
 )
 async def prefetch(body: PrefetchRequest, request: Request, clients: Clients) -> JSONResponse:
     """Generates and stores each prompt; says what is cached until when."""

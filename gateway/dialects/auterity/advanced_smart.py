@@ -14,18 +14,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.auterity.inference import Parameters, _body
 from gateway.request_id import request_id_of
 from gateway.textgen import generate
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
-router = APIRouter(tags=["auterity advanced"])
+router = dialect_router("auterity", "auterity advanced")
 
 PRIORITIES = {
     "balanced": pb.ROUTING_PRIORITY_BALANCED,
@@ -59,7 +60,6 @@ def candidate_body(c: pb.ModelCandidate) -> dict[str, Any]:
 
 @router.post(
     "/api/ai/advanced/inference/smart",
-    operation_id="auterity_smart_inference",
     summary="Inference on the model chosen for the task and priority (document 003)",
 )
 async def smart_inference(body: SmartRequest, request: Request, clients: Clients) -> JSONResponse:

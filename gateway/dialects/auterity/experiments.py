@@ -11,16 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import experiments_pb2 as pb
 from services.common.errors import InvalidInput
 
-router = APIRouter(tags=["auterity advanced"])
+router = dialect_router("auterity", "auterity advanced")
 
 
 class ABTestConfig(BaseModel):
@@ -133,12 +134,7 @@ def results_body(reply: pb.GetExperimentResponse) -> dict[str, Any]:
     return {**experiment_body(reply.experiment), "results": arms, "comparisons": comparisons}
 
 
-@router.post(
-    "/api/ai/advanced/ab-test/create",
-    operation_id="auterity_ab_test_create",
-    summary="Start an A/B test (document 003)",
-    status_code=201,
-)
+@router.post("/api/ai/advanced/ab-test/create", summary="Start an A/B test (document 003)", status_code=201)
 async def ab_test_create(body: ABTestRequest, request: Request, clients: Clients) -> JSONResponse:
     """Splits traffic for the first model's name across the models by ``traffic_split``."""
     weights = split_of(body.config.traffic_split, len(body.models))
@@ -155,7 +151,7 @@ async def ab_test_create(body: ABTestRequest, request: Request, clients: Clients
     return stamped(request, experiment_body(reply.experiment), 201)
 
 
-@router.get("/api/ai/advanced/ab-test", operation_id="auterity_ab_test_list", summary="A/B tests (meshserve)")
+@router.get("/api/ai/advanced/ab-test", summary="A/B tests (meshserve)")
 async def ab_test_list(request: Request, clients: Clients) -> JSONResponse:
     """Every test, newest first."""
     reply = await clients.call(
@@ -166,7 +162,6 @@ async def ab_test_list(request: Request, clients: Clients) -> JSONResponse:
 
 @router.get(
     "/api/ai/advanced/ab-test/{test_id}",
-    operation_id="auterity_ab_test_results",
     summary="An A/B test's per-arm results and significance tests (meshserve)",
 )
 async def ab_test_results(test_id: str, request: Request, clients: Clients) -> JSONResponse:
@@ -177,11 +172,7 @@ async def ab_test_results(test_id: str, request: Request, clients: Clients) -> J
     return stamped(request, results_body(reply))
 
 
-@router.post(
-    "/api/ai/advanced/ab-test/{test_id}/stop",
-    operation_id="auterity_ab_test_stop",
-    summary="Stop an A/B test (meshserve)",
-)
+@router.post("/api/ai/advanced/ab-test/{test_id}/stop", summary="Stop an A/B test (meshserve)")
 async def ab_test_stop(test_id: str, request: Request, clients: Clients) -> JSONResponse:
     """Ends the split: the model name serves itself again."""
     reply = await clients.call(
@@ -190,11 +181,7 @@ async def ab_test_stop(test_id: str, request: Request, clients: Clients) -> JSON
     return stamped(request, experiment_body(reply.experiment))
 
 
-@router.post(
-    "/api/ai/advanced/ab-test/{test_id}/promote",
-    operation_id="auterity_ab_test_promote",
-    summary="Promote an A/B test's winner (meshserve)",
-)
+@router.post("/api/ai/advanced/ab-test/{test_id}/promote", summary="Promote an A/B test's winner (meshserve)")
 async def ab_test_promote(
     test_id: str, request: Request, clients: Clients, body: PromoteRequest | None = None
 ) -> JSONResponse:
@@ -207,9 +194,7 @@ async def ab_test_promote(
 
 
 @router.post(
-    "/api/ai/advanced/ab-test/feedback",
-    operation_id="auterity_ab_test_feedback",
-    summary="Rate an answer served during an A/B test (meshserve)",
+    "/api/ai/advanced/ab-test/feedback", summary="Rate an answer served during an A/B test (meshserve)"
 )
 async def ab_test_feedback(body: FeedbackRequest, request: Request, clients: Clients) -> JSONResponse:
     """Records a 0-1 satisfaction score for the answer with this request id."""

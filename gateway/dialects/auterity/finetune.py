@@ -12,17 +12,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import finetune_pb2 as pb
 from services.common.errors import InvalidInput
 from services.common.messages import message_from
 
-router = APIRouter(tags=["auterity advanced"])
+router = dialect_router("auterity", "auterity advanced")
 
 
 class FinetuneConfig(BaseModel):
@@ -139,10 +140,7 @@ def run_body(run: pb.FineTune) -> dict[str, Any]:
 
 
 @router.post(
-    "/api/ai/advanced/finetune/create",
-    operation_id="auterity_finetune_create",
-    summary="Fine-tune a language model (document 003)",
-    status_code=202,
+    "/api/ai/advanced/finetune/create", summary="Fine-tune a language model (document 003)", status_code=202
 )
 async def finetune_create(body: FinetuneRequest, request: Request, clients: Clients) -> JSONResponse:
     """Starts a LoRA fine-tune of a registered language model; follow it at ``status_url``."""
@@ -159,11 +157,7 @@ async def finetune_create(body: FinetuneRequest, request: Request, clients: Clie
     return stamped(request, run_body(reply.fine_tune), 202)
 
 
-@router.get(
-    "/api/ai/advanced/finetune/{fine_tune_id}",
-    operation_id="auterity_finetune_status",
-    summary="A fine-tune's progress (meshserve)",
-)
+@router.get("/api/ai/advanced/finetune/{fine_tune_id}", summary="A fine-tune's progress (meshserve)")
 async def finetune_status(fine_tune_id: str, request: Request, clients: Clients) -> JSONResponse:
     """Step, loss, eval loss and ETA; the registered model once it succeeded."""
     reply = await clients.call(
@@ -172,11 +166,7 @@ async def finetune_status(fine_tune_id: str, request: Request, clients: Clients)
     return stamped(request, run_body(reply.fine_tune))
 
 
-@router.post(
-    "/api/ai/advanced/finetune/{fine_tune_id}/cancel",
-    operation_id="auterity_finetune_cancel",
-    summary="Cancel a fine-tune (meshserve)",
-)
+@router.post("/api/ai/advanced/finetune/{fine_tune_id}/cancel", summary="Cancel a fine-tune (meshserve)")
 async def finetune_cancel(fine_tune_id: str, request: Request, clients: Clients) -> JSONResponse:
     """Stops the run; nothing is registered."""
     reply = await clients.call(

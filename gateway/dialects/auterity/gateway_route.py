@@ -16,16 +16,17 @@ import json
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.routing import Match
 
 from gateway import inprocess
+from gateway.dialects import dialect_router
 from gateway.request_id import request_id_of
 from services.common.errors import InvalidInput, NotFound
 
-router = APIRouter(tags=["auterity"])
+router = dialect_router("auterity_gateway", "auterity")
 
 ROUTE_PATH = "/api/gateway/route"
 SERVICES = {"ai_core": "/api/ai", "ai": "/api/ai", "analytics": "/api/analytics"}
@@ -80,9 +81,7 @@ def _check_route(request: Request, path: str, method: str, service: str) -> None
     )
 
 
-@router.post(
-    ROUTE_PATH, operation_id="auterity_gateway_route", summary="Route a call to a service (document 003)"
-)
+@router.post(ROUTE_PATH, summary="Route a call to a service (document 003)")
 async def route(body: RouteRequest, request: Request) -> StreamingResponse:
     """Calls the target route in process with the caller's credentials and returns its response."""
     method = body.method.strip().upper()

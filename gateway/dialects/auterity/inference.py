@@ -6,16 +6,16 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.auterity.errors import render
 from gateway.request_id import request_id_of
 from gateway.textgen import (
     MAX_BATCH_ITEMS,
-    SSE_RESPONSES,
     Completion,
     GenerationStream,
     Seed,
@@ -24,10 +24,11 @@ from gateway.textgen import (
     generate_request,
     sse_event,
     stream_reply,
+    streaming_post,
 )
 from services.common.errors import MeshError
 
-router = APIRouter(tags=["auterity"])
+router = dialect_router("auterity", "auterity")
 
 
 class Parameters(BaseModel):
@@ -112,19 +113,14 @@ def _body(result: Completion, request_id: str) -> dict[str, Any]:
     }
 
 
-@router.post("/api/ai/inference", operation_id="auterity_inference", summary="Single inference")
+@router.post("/api/ai/inference", summary="Single inference")
 async def inference(body: InferenceRequest, request: Request, clients: Clients) -> Any:
     """Generates the whole response."""
     result = await generate(clients, _canonical(body))
     return JSONResponse(_body(result, request_id_of(request)))
 
 
-@router.post(
-    "/api/ai/inference/stream",
-    operation_id="auterity_inference_stream",
-    summary="Streaming inference",
-    responses=SSE_RESPONSES,
-)
+@streaming_post(router, "/api/ai/inference/stream", "auterity_inference_stream", "Streaming inference")
 async def inference_stream(body: InferenceRequest, request: Request, clients: Clients) -> Any:
     """SSE ``{"token", "type": "token"}`` events, then ``{"type": "done"}``."""
     return await stream_reply(clients, _canonical(body), _events, _error_events, request_id_of(request))
@@ -141,7 +137,7 @@ def _error_events(error: MeshError) -> list[bytes]:
     return [sse_event({"type": "error", **render(error, "")}), sse_event({"type": "done"})]
 
 
-@router.post("/api/ai/inference/batch", operation_id="auterity_inference_batch", summary="Batch inference")
+@router.post("/api/ai/inference/batch", summary="Batch inference")
 async def inference_batch(body: BatchRequest, request: Request, clients: Clients) -> Any:
     """Runs the requests ``config.batch_size`` at a time; each result or error in request order."""
     loop = asyncio.get_running_loop()

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.auterity.inference import InferenceRequest
 from gateway.dialects.auterity.job_inputs import document_analysis, input_items, job_item
 from gateway.dialects.auterity.responses import stamped
@@ -25,7 +26,7 @@ from meshserve.grpc import facts_of
 from meshserve.v1 import jobs_pb2 as pb
 from services.common.errors import reason_name
 
-router = APIRouter(tags=["auterity"])
+router = dialect_router("auterity", "auterity")
 
 PRIORITIES = {"low": pb.JOB_PRIORITY_LOW, "normal": pb.JOB_PRIORITY_NORMAL, "high": pb.JOB_PRIORITY_HIGH}
 PRIORITY_NAMES = {v: k for k, v in PRIORITIES.items()}
@@ -226,12 +227,7 @@ def _accepted(job: pb.Job, request: Request, **extra: Any) -> JSONResponse:
     return stamped(request, body, 202, headers={"Location": body["status_url"]})
 
 
-@router.post(
-    "/api/ai/advanced/batch/create",
-    operation_id="auterity_batch_create",
-    summary="Create a batch job (document 003)",
-    status_code=202,
-)
+@router.post("/api/ai/advanced/batch/create", summary="Create a batch job (document 003)", status_code=202)
 async def batch_create(body: BatchCreateRequest, request: Request, clients: Clients) -> JSONResponse:
     """Queues the requests as one job; poll its status or wait for the callback."""
     reply = await clients.call(
@@ -247,10 +243,7 @@ async def batch_create(body: BatchCreateRequest, request: Request, clients: Clie
 
 
 @router.post(
-    "/api/ai/advanced/job/submit",
-    operation_id="auterity_job_submit",
-    summary="Submit an asynchronous job (document 003)",
-    status_code=202,
+    "/api/ai/advanced/job/submit", summary="Submit an asynchronous job (document 003)", status_code=202
 )
 async def job_submit(body: JobSubmitRequest, request: Request, clients: Clients) -> JSONResponse:
     """Queues a job of a supported type."""
@@ -265,11 +258,7 @@ async def job_submit(body: JobSubmitRequest, request: Request, clients: Clients)
     return _accepted(reply.job, request, job_type=reply.job.job_type)
 
 
-@router.get(
-    "/api/ai/advanced/job/{job_id}/status",
-    operation_id="auterity_job_status",
-    summary="Job status, progress and results (document 003)",
-)
+@router.get("/api/ai/advanced/job/{job_id}/status", summary="Job status, progress and results (document 003)")
 async def job_status(job_id: str, request: Request, clients: Clients) -> JSONResponse:
     """The job now."""
     reply = await clients.call(clients.jobs.GetJob, pb.GetJobRequest(job_id=job_id), idempotent=True)
@@ -277,9 +266,7 @@ async def job_status(job_id: str, request: Request, clients: Clients) -> JSONRes
 
 
 @router.post(
-    "/api/ai/advanced/job/{job_id}/cancel",
-    operation_id="auterity_job_cancel",
-    summary="Cancel a job (meshserve addition to document 003)",
+    "/api/ai/advanced/job/{job_id}/cancel", summary="Cancel a job (meshserve addition to document 003)"
 )
 async def job_cancel(job_id: str, request: Request, clients: Clients) -> JSONResponse:
     """Cancels a queued or running job; 409 when it already finished."""
@@ -298,12 +285,7 @@ def _webhook_body(hook: pb.Webhook) -> dict[str, Any]:
     }
 
 
-@router.post(
-    "/api/ai/webhooks/register",
-    operation_id="auterity_webhooks_register",
-    summary="Register a webhook (document 003)",
-    status_code=201,
-)
+@router.post("/api/ai/webhooks/register", summary="Register a webhook (document 003)", status_code=201)
 async def webhooks_register(body: WebhookRegisterRequest, request: Request, clients: Clients) -> JSONResponse:
     """Stores the webhook; deliveries carry X-Webhook-Signature: sha256=HMAC(secret, body)."""
     reply = await clients.call(
@@ -325,18 +307,14 @@ async def webhooks_register(body: WebhookRegisterRequest, request: Request, clie
     return stamped(request, result, 201)
 
 
-@router.get("/api/ai/webhooks", operation_id="auterity_webhooks_list", summary="List webhooks (meshserve)")
+@router.get("/api/ai/webhooks", summary="List webhooks (meshserve)")
 async def webhooks_list(request: Request, clients: Clients) -> JSONResponse:
     """Every webhook, never its secret."""
     reply = await clients.call(clients.jobs.ListWebhooks, pb.ListWebhooksRequest(), idempotent=True)
     return stamped(request, {"webhooks": [_webhook_body(h) for h in reply.webhooks]})
 
 
-@router.delete(
-    "/api/ai/webhooks/{webhook_id}",
-    operation_id="auterity_webhooks_delete",
-    summary="Remove a webhook (meshserve)",
-)
+@router.delete("/api/ai/webhooks/{webhook_id}", summary="Remove a webhook (meshserve)")
 async def webhooks_delete(webhook_id: str, request: Request, clients: Clients) -> JSONResponse:
     """Removes the webhook."""
     await clients.call(clients.jobs.DeleteWebhook, pb.DeleteWebhookRequest(webhook_id=webhook_id))

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import registry_pb2 as rpb
 from services.common.errors import InvalidInput, ModelNotFound
 
-router = APIRouter(tags=["auterity"])
+router = dialect_router("auterity_models", "auterity")
 
 PRICING = {
     "cost_per_1k_tokens": 0.0,
@@ -57,9 +58,7 @@ async def _measured(clients: Clients) -> tuple[dict[str, int], dict[str, int]]:
 
 
 @router.get(
-    "/api/ai/models/marketplace",
-    operation_id="auterity_models_marketplace",
-    summary="Browse the models the mesh holds or can get (document 003)",
+    "/api/ai/models/marketplace", summary="Browse the models the mesh holds or can get (document 003)"
 )
 async def marketplace(
     request: Request,

@@ -14,18 +14,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.auterity.responses import stamped
 from gateway.security.deps import optional_principal
 from meshserve.v1 import metering_pb2 as pb
 from services.common.errors import PermissionDenied
 from services.common.messages import as_dict
 
-router = APIRouter(tags=["auterity analytics"])
+router = dialect_router("auterity_analytics", "auterity analytics")
 
 #: What the messages' integer fields hold (the service checks the ranges that matter).
 Int64 = Annotated[StrictInt, Field(ge=-(2**63), le=2**63 - 1)]
@@ -67,7 +68,7 @@ def _row(row: pb.UsageRow) -> dict[str, Any]:
     }
 
 
-@router.get("/api/analytics/usage", operation_id="auterity_analytics_usage", summary="Usage and cost")
+@router.get("/api/analytics/usage", summary="Usage and cost")
 async def usage(
     request: Request,
     clients: Clients,
@@ -102,7 +103,7 @@ async def usage(
     )
 
 
-@router.get("/api/analytics/plans", operation_id="auterity_analytics_plans", summary="Plans")
+@router.get("/api/analytics/plans", summary="Plans")
 async def plans(request: Request, clients: Clients) -> JSONResponse:
     """Every plan's limits, prices and priority."""
     reply = await clients.call(clients.metering.ListPlans, pb.ListPlansRequest(), idempotent=True)
@@ -133,7 +134,7 @@ async def update_plan(request: Request, clients: Clients, name: str, body: PlanB
     return stamped(request, {"plan": as_dict(reply.plan)})
 
 
-@router.get("/api/analytics/budget", operation_id="auterity_analytics_budget", summary="Budget")
+@router.get("/api/analytics/budget", summary="Budget")
 async def budget(
     request: Request,
     clients: Clients,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import JSONResponse
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.request_id import request_id_of
 from meshserve.v1 import common_pb2, registry_pb2
 
-router = APIRouter(tags=["auterity"])
+router = dialect_router("auterity", "auterity")
 
 PROVIDER = "meshserve"
 
@@ -40,7 +41,7 @@ def model_body(model: common_pb2.Model) -> dict[str, Any]:
     }
 
 
-@router.get("/api/ai/models", operation_id="auterity_list_models", summary="Model registry with filters")
+@router.get("/api/ai/models", summary="Model registry with filters")
 async def list_models(
     request: Request,
     clients: Clients,

@@ -12,18 +12,19 @@ import time
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from gateway.dashboard import views
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.envelope import iso_now
 from gateway.request_id import request_id_of
 from meshserve.v1 import autoscaler_pb2 as apb
 from meshserve.v1 import inference_pb2 as ipb
 from services.common.errors import InvalidInput
 
-router = APIRouter(tags=["auterity operations"])
+router = dialect_router("auterity_monitoring", "auterity operations")
 
 #: 003's target metrics and the policy metric each maps to.
 TARGET_METRICS = {
@@ -39,11 +40,7 @@ TARGET_METRICS = {
 }
 
 
-@router.get(
-    "/api/ai/advanced/monitoring/realtime",
-    operation_id="auterity_monitoring_realtime",
-    summary="Realtime metrics",
-)
+@router.get("/api/ai/advanced/monitoring/realtime", summary="Realtime metrics")
 async def realtime(request: Request, clients: Clients) -> dict[str, Any]:
     """Active requests, queue, response time, GPU and memory use now."""
     total = views.totals(await views.stats(clients))

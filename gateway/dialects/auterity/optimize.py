@@ -7,18 +7,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.ace3.optimize import option_strings
 from gateway.dialects.auterity.models import model_body
 from gateway.dialects.auterity.responses import stamped
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import registry_pb2 as rpb
 
-router = APIRouter(tags=["auterity"])
+router = dialect_router("auterity", "auterity")
 
 
 class RequestPattern(BaseModel):
@@ -41,7 +42,6 @@ class OptimizeRequest(BaseModel):
 
 @router.post(
     "/api/ai/advanced/optimize/model",
-    operation_id="auterity_optimize_model",
     summary="Optimise a model for a request pattern (document 003)",
     status_code=201,
 )

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.envelope import iso_now
 from gateway.request_id import request_id_of
 from meshserve.v1 import auth_pb2 as pb
 
-router = APIRouter(tags=["auterity", "security"])
+router = dialect_router("auterity_security", "auterity", "security")
 
 
-@router.get("/api/ai/security/audit", operation_id="auterity_security_audit", summary="Audit trail")
+@router.get("/api/ai/security/audit", summary="Audit trail")
 async def audit(
     request: Request,
     clients: Clients,

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, StrictBool
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.json_body import body_schema, json_body
 from gateway.model_states import model_states, state_of
 from meshserve.v1 import common_pb2 as common
@@ -28,7 +29,7 @@ from meshserve.v1 import inference_pb2 as ipb
 from meshserve.v1 import registry_pb2 as rpb
 from services.common.errors import InvalidInput
 
-router = APIRouter(tags=["kserve-v2"])
+router = dialect_router("kserve_repository", "kserve-v2")
 
 #: Registry states of a model that a request can be served from (loaded, or loaded on demand).
 SERVABLE = (common.MODEL_STATUS_READY, common.MODEL_STATUS_LOADING, common.MODEL_STATUS_LOADED)
@@ -84,7 +85,6 @@ async def repository_index(request: Request, clients: Clients) -> list[dict[str,
 
 @router.post(
     "/v2/repository/models/{name}/load",
-    operation_id="kserve_repository_load",
     summary="Load a model (KServe v2 repository extension)",
     openapi_extra={"requestBody": body_schema(ControlBody, required=False)},
 )
@@ -105,7 +105,6 @@ async def load(name: str, request: Request, clients: Clients) -> JSONResponse:
 
 @router.post(
     "/v2/repository/models/{name}/unload",
-    operation_id="kserve_repository_unload",
     summary="Unload a model (KServe v2 repository extension)",
     openapi_extra={"requestBody": body_schema(ControlBody, required=False)},
 )

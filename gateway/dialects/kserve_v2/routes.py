@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse
 
 from gateway.clients import MeshClients
 from gateway.deps import Clients, Settings
+from gateway.dialects import dialect_router
 from gateway.dialects.kserve_v2.codec import HEADER, request_tensors, response_body, split_body
 from gateway.dialects.kserve_v2.repository import availability
 from gateway.json_body import path_parameters
@@ -23,14 +24,14 @@ from meshserve.v1 import registry_pb2 as rpb
 from services.common.errors import MeshError, ModelNotFound
 from services.inference.tensors import spec_json
 
-router = APIRouter(tags=["kserve-v2"])
+router = dialect_router("kserve", "kserve-v2")
 PLATFORMS = {
     common.MODEL_FORMAT_ONNX: "onnxruntime_onnx",
     common.MODEL_FORMAT_TORCHSCRIPT: "pytorch_libtorch",
 }
 
 
-@router.get("/v2", operation_id="kserve_server_metadata", summary="Server metadata (KServe v2)")
+@router.get("/v2", summary="Server metadata (KServe v2)")
 async def server_metadata(settings: Settings) -> dict[str, Any]:
     """Name, version and protocol extensions."""
     return {
@@ -40,13 +41,13 @@ async def server_metadata(settings: Settings) -> dict[str, Any]:
     }
 
 
-@router.get("/v2/health/live", operation_id="kserve_live", summary="Liveness (KServe v2)")
+@router.get("/v2/health/live", summary="Liveness (KServe v2)")
 async def live() -> dict[str, Any]:
     """The gateway answers."""
     return {"live": True}
 
 
-@router.get("/v2/health/ready", operation_id="kserve_ready", summary="Readiness (KServe v2)")
+@router.get("/v2/health/ready", summary="Readiness (KServe v2)")
 async def ready(request: Request, clients: Clients, settings: Settings) -> JSONResponse:
     """The gateway's readiness probe: 200 when it is not draining, every service in
     ``MESHSERVE_GATEWAY_READY_SERVICES`` reports SERVING over grpc.health.v1 (which a service does

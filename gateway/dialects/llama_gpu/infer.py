@@ -7,17 +7,17 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StrictBool, StrictFloat, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.envelope import iso_now
 from gateway.dialects.llama_gpu.errors import render
 from gateway.request_id import request_id_of
 from gateway.textgen import (
     MAX_BATCH_ITEMS,
-    SSE_RESPONSES,
     Completion,
     GenerationStream,
     Seed,
@@ -26,10 +26,11 @@ from gateway.textgen import (
     generate_request,
     sse_event,
     stream_reply,
+    streaming_post,
 )
 from services.common.errors import MeshError
 
-router = APIRouter(tags=["llama-gpu"])
+router = dialect_router("llama_gpu", "llama-gpu")
 
 #: Concurrent generations of one batch_infer call (they share the engine's batch on the worker).
 BATCH_CONCURRENCY = 16
@@ -96,12 +97,7 @@ def _result(result: Completion) -> dict[str, Any]:
     }
 
 
-@router.post(
-    "/api/v1/infer",
-    operation_id="llama_gpu_infer",
-    summary="Single inference (with stream: true, an SSE stream as /api/v1/stream_infer)",
-    responses=SSE_RESPONSES,
-)
+@streaming_post(router, "/api/v1/infer", "llama_gpu_infer", "Single inference (stream: true streams)")
 async def infer(body: InferRequest, request: Request, clients: Clients) -> Any:
     """Generates text for one input (``stream: true`` answers as stream_infer does)."""
     if body.stream:
@@ -121,7 +117,7 @@ async def infer(body: InferRequest, request: Request, clients: Clients) -> Any:
     )
 
 
-@router.post("/api/v1/batch_infer", operation_id="llama_gpu_batch_infer", summary="Batch inference")
+@router.post("/api/v1/batch_infer", summary="Batch inference")
 async def batch_infer(body: BatchRequest, request: Request, clients: Clients) -> Any:
     """Runs every input concurrently (continuous batching on the worker); per-input errors in place."""
     started = asyncio.get_running_loop().time()
@@ -166,12 +162,7 @@ def _batch_result(item_id: str, outcome: Completion | MeshError) -> dict[str, An
     }
 
 
-@router.post(
-    "/api/v1/stream_infer",
-    operation_id="llama_gpu_stream_infer",
-    summary="Streaming inference",
-    responses=SSE_RESPONSES,
-)
+@streaming_post(router, "/api/v1/stream_infer", "llama_gpu_stream_infer", "Streaming inference")
 async def stream_infer(body: InferRequest, request: Request, clients: Clients) -> Any:
     """SSE ``{"token", "position", "is_complete"}``; the last one adds ``final_text``."""
     return await stream_reply(clients, _canonical(body), _events, _error_events, request_id_of(request))

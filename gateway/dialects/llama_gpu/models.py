@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.model_states import model_states, state_of
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
@@ -20,7 +20,7 @@ from meshserve.v1 import registry_pb2 as rpb
 from services.common.errors import InvalidInput
 from services.inference.tensors import spec_json
 
-router = APIRouter(tags=["llama-gpu"])
+router = dialect_router("llama", "llama-gpu")
 BACKENDS = {"cuda": "cuda", "cpu": "cpu", "auto": "auto", "": "auto"}
 
 
@@ -68,9 +68,7 @@ def model_json(model: common.Model, state: ipb.ModelState | None) -> dict[str, A
     return body
 
 
-@router.get(
-    "/api/v1/models", operation_id="llama_list_models", summary="List available models (document 004)"
-)
+@router.get("/api/v1/models", summary="List available models (document 004)")
 async def list_models(clients: Clients) -> dict[str, Any]:
     """Every model with whether it is loaded and its measured memory."""
     reply = await clients.call(clients.registry.ListModels, rpb.ListModelsRequest(), idempotent=True)
@@ -84,9 +82,7 @@ async def list_models(clients: Clients) -> dict[str, Any]:
     }
 
 
-@router.get(
-    "/api/v1/models/{model_id}", operation_id="llama_get_model", summary="Model information (document 004)"
-)
+@router.get("/api/v1/models/{model_id}", summary="Model information (document 004)")
 async def get_model(model_id: str, clients: Clients) -> dict[str, Any]:
     """One model with its signature and request statistics."""
     reply = await clients.call(
@@ -148,9 +144,7 @@ class LoadBody(BaseModel):
     replicas: StrictInt = Field(1, ge=1, le=16, description="Workers to place the model on.")
 
 
-@router.post(
-    "/api/v1/models/{model_id}/load", operation_id="llama_load_model", summary="Load a model (document 004)"
-)
+@router.post("/api/v1/models/{model_id}/load", summary="Load a model (document 004)")
 async def load_model(model_id: str, clients: Clients, body: LoadBody | None = None) -> dict[str, Any]:
     """Loads the model on Triton workers and reports the measured memory and load time."""
     body = body or LoadBody()
@@ -192,11 +186,7 @@ async def load_model(model_id: str, clients: Clients, body: LoadBody | None = No
     }
 
 
-@router.delete(
-    "/api/v1/models/{model_id}/unload",
-    operation_id="llama_unload_model",
-    summary="Unload a model (document 004)",
-)
+@router.delete("/api/v1/models/{model_id}/unload", summary="Unload a model (document 004)")
 async def unload_model(model_id: str, clients: Clients) -> dict[str, Any]:
     """Unloads the model from every worker; reports the resident memory its instances held."""
     reply = await clients.call(

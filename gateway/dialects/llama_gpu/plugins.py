@@ -12,13 +12,13 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from meshserve.v1 import inference_pb2 as ipb
 
-router = APIRouter(tags=["llama-gpu plugins"])
+router = dialect_router("llama", "llama-gpu plugins")
 
 STATUS = {
     ipb.PLUGIN_STATUS_AVAILABLE: "available",
@@ -97,7 +97,7 @@ def plugin_json(plugin: ipb.Plugin) -> dict[str, Any]:
     return body
 
 
-@router.get("/api/v1/plugins", operation_id="llama_list_plugins", summary="List plugins (document 004)")
+@router.get("/api/v1/plugins", summary="List plugins (document 004)")
 async def list_plugins(clients: Clients) -> dict[str, Any]:
     """Every plugin the inference service discovered, with whether it is loaded."""
     reply = await clients.call(clients.inference.ListPlugins, ipb.ListPluginsRequest(), idempotent=True)
@@ -110,11 +110,7 @@ async def list_plugins(clients: Clients) -> dict[str, Any]:
     }
 
 
-@router.post(
-    "/api/v1/plugins/{plugin_id}/load",
-    operation_id="llama_load_plugin",
-    summary="Load a plugin (document 004)",
-)
+@router.post("/api/v1/plugins/{plugin_id}/load", summary="Load a plugin (document 004)")
 async def load_plugin(plugin_id: str, clients: Clients, body: PluginBody | None = None) -> dict[str, Any]:
     """Loads a plugin: from then on it runs on every text generation."""
     body = body or PluginBody()
@@ -126,22 +122,14 @@ async def load_plugin(plugin_id: str, clients: Clients, body: PluginBody | None 
     return {"success": True, "message": "Plugin loaded successfully", "plugin": plugin}
 
 
-@router.delete(
-    "/api/v1/plugins/{plugin_id}/unload",
-    operation_id="llama_unload_plugin",
-    summary="Unload a plugin (document 004)",
-)
+@router.delete("/api/v1/plugins/{plugin_id}/unload", summary="Unload a plugin (document 004)")
 async def unload_plugin(plugin_id: str, clients: Clients) -> dict[str, Any]:
     """Unloads a plugin; generations that already started keep it to their end."""
     reply = await clients.call(clients.inference.UnloadPlugin, ipb.UnloadPluginRequest(plugin_id=plugin_id))
     return {"success": True, "message": "Plugin unloaded successfully", "plugin_id": reply.plugin_id}
 
 
-@router.put(
-    "/api/v1/plugins/{plugin_id}/config",
-    operation_id="llama_configure_plugin",
-    summary="Update a plugin's configuration (document 004)",
-)
+@router.put("/api/v1/plugins/{plugin_id}/config", summary="Update a plugin's configuration (document 004)")
 async def configure_plugin(plugin_id: str, body: PluginBody, clients: Clients) -> dict[str, Any]:
     """Changes a loaded plugin's configuration; the next generation uses it."""
     reply = await clients.call(

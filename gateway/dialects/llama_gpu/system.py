@@ -5,22 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from gateway.dashboard import views
 from gateway.deps import Clients, Settings
+from gateway.dialects import dialect_router
 from gateway.request_id import request_id_of
 from services.common.errors import InvalidInput
 
-router = APIRouter(tags=["llama-gpu system"])
+router = dialect_router("llama_gpu", "llama-gpu system")
 
 TIMEFRAMES = ("1h", "6h", "24h", "7d")
 GRANULARITIES = ("1m", "5m", "15m", "1h")
 
 
-@router.get(
-    "/api/v1/system/status", operation_id="llama_gpu_system_status", summary="System health and status"
-)
+@router.get("/api/v1/system/status", summary="System health and status")
 async def system_status(request: Request, clients: Clients, settings: Settings) -> dict[str, Any]:
     """Health, host and GPU use, each service's state and request statistics."""
     checks = {c.name: c for c in await clients.check_all(settings.health_timeout_seconds)}
@@ -72,7 +71,7 @@ async def system_status(request: Request, clients: Clients, settings: Settings) 
     }
 
 
-@router.get("/api/v1/system/gpu", operation_id="llama_gpu_system_gpu", summary="GPU information and metrics")
+@router.get("/api/v1/system/gpu", summary="GPU information and metrics")
 async def system_gpu(request: Request, clients: Clients) -> dict[str, Any]:
     """Each GPU as NVML measured it (MiB, %, °C); an empty list and the CPU summary without GPUs."""
     devices = await views.devices(clients)
@@ -103,7 +102,7 @@ async def system_gpu(request: Request, clients: Clients) -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/system/metrics", operation_id="llama_gpu_system_metrics", summary="Performance metrics")
+@router.get("/api/v1/system/metrics", summary="Performance metrics")
 async def system_metrics(
     request: Request,
     clients: Clients,
@@ -134,7 +133,7 @@ async def system_metrics(
     }
 
 
-@router.get("/api/v1/system/logs", operation_id="llama_gpu_system_logs", summary="System logs")
+@router.get("/api/v1/system/logs", summary="System logs")
 async def system_logs(
     request: Request,
     level: Annotated[str, Query(description="debug, info, warning or error (and above).")] = "info",

@@ -7,18 +7,19 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.envelope import fields_named
 from gateway.request_id import request_id_of
 from gateway.speech import audio_format, audio_stream_response, open_synthesis, transcribe, upload_chunks
 from meshserve.v1 import speech_pb2 as pb
 from services.common.errors import InvalidInput
 
-router = APIRouter(tags=["openai"])
+router = dialect_router("openai", "openai")
 
 #: OpenAI documents ``pcm`` as raw 16-bit little-endian samples at 24 kHz.
 PCM_RATE = 24000
@@ -49,7 +50,6 @@ class SpeechRequest(BaseModel):
 
 @router.post(
     "/v1/audio/speech",
-    operation_id="openai_create_speech",
     summary="Create speech",
     response_class=Response,
     responses={
@@ -88,9 +88,7 @@ async def create_speech(body: SpeechRequest, request: Request, clients: Clients)
     return audio_stream_response(stream, request_id_of(request))
 
 
-@router.post(
-    "/v1/audio/transcriptions", operation_id="openai_create_transcription", summary="Create transcription"
-)
+@router.post("/v1/audio/transcriptions", summary="Create transcription")
 async def create_transcription(
     request: Request,
     clients: Clients,
@@ -131,7 +129,7 @@ async def create_transcription(
     return _rendered(reply, fmt, granularities, request_id_of(request))
 
 
-@router.post("/v1/audio/translations", operation_id="openai_create_translation", summary="Create translation")
+@router.post("/v1/audio/translations", summary="Create translation")
 async def create_translation(
     request: Request,
     clients: Clients,

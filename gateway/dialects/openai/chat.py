@@ -17,7 +17,7 @@ from gateway.dialects.openai.shapes import (
     response_format_of,
     tool_of,
 )
-from gateway.textgen import SSE_RESPONSES, Choice, generate_request
+from gateway.textgen import Choice, generate_request, streaming_post
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -141,12 +141,7 @@ def text_of(position: int, message: ChatMessage) -> str:
     return "".join(parts)
 
 
-@router.post(
-    "/v1/chat/completions",
-    operation_id="openai_create_chat_completion",
-    summary="Chat completion",
-    responses=SSE_RESPONSES,
-)
+@streaming_post(router, "/v1/chat/completions", "openai_create_chat_completion", "Chat completion")
 async def create_chat_completion(body: ChatRequest, request: Request, clients: Clients) -> Any:
     """Answers a conversation; ``stream: true`` answers with SSE chunks."""
     tools, tool_choice, tool_choice_name = tools_of(body)

@@ -12,7 +12,7 @@ from gateway.dialects.envelope import fields_named
 from gateway.dialects.openai.prompts import Prompt, prompts_of
 from gateway.dialects.openai.replies import answer
 from gateway.dialects.openai.shapes import GenerationBody, legacy_logprobs
-from gateway.textgen import SSE_RESPONSES, Choice, generate_request
+from gateway.textgen import Choice, generate_request, streaming_post
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -37,12 +37,7 @@ class CompletionRequest(GenerationBody):
     suffix: str | None = Field(None, description="Not supported: the models have no fill-in-the-middle mode.")
 
 
-@router.post(
-    "/v1/completions",
-    operation_id="openai_create_completion",
-    summary="Text completion",
-    responses=SSE_RESPONSES,
-)
+@streaming_post(router, "/v1/completions", "openai_create_completion", "Text completion")
 async def create_completion(body: CompletionRequest, request: Request, clients: Clients) -> Any:
     """Completes a prompt; ``stream: true`` answers with SSE chunks."""
     if body.suffix:

@@ -6,18 +6,18 @@ import base64
 from typing import Any, Literal
 
 import numpy as np
-from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.openai.shapes import TextsOrIds, items_of
 from gateway.textgen import token_ids
 from meshserve.v1 import common_pb2
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
-router = APIRouter(tags=["openai"])
+router = dialect_router("openai", "openai")
 
 #: Embedding a batch of long texts on a CPU takes a while.
 EMBED_TIMEOUT_SECONDS = 300.0
@@ -62,7 +62,7 @@ def encoded(values: list[float], encoding_format: str) -> list[float] | str:
     return list(values)
 
 
-@router.post("/v1/embeddings", operation_id="openai_create_embedding", summary="Embeddings")
+@router.post("/v1/embeddings", summary="Embeddings")
 async def create_embedding(body: EmbeddingRequest, clients: Clients) -> Any:
     """One unit vector per input text, in the order given."""
     if body.dimensions is not None and body.dimensions < 1:

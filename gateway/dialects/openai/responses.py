@@ -23,7 +23,7 @@ from gateway.dialects.openai.chat import CANONICAL_ROLES
 from gateway.dialects.openai.response_objects import ResponseRenderer
 from gateway.dialects.openai.shapes import tool_of
 from gateway.request_id import request_id_of
-from gateway.textgen import SSE_RESPONSES, collect, generate_request, open_stream, sse_response
+from gateway.textgen import collect, generate_request, open_stream, sse_response, streaming_post
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
@@ -196,12 +196,7 @@ def check_stateless(body: ResponseRequest) -> None:
             )
 
 
-@router.post(
-    "/v1/responses",
-    operation_id="openai_create_response",
-    summary="Response (Responses API)",
-    responses=SSE_RESPONSES,
-)
+@streaming_post(router, "/v1/responses", "openai_create_response", "Response (Responses API)")
 async def create_response(body: ResponseRequest, request: Request, clients: Clients) -> Response:
     """Answers the input; ``stream: true`` answers with the Responses API's SSE events."""
     check_stateless(body)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.envelope import fields_named
 from gateway.dialects.openai.chat import ChatMessage, message_of
 from gateway.textgen import token_ids
@@ -20,7 +21,7 @@ from meshserve.v1 import common_pb2
 from meshserve.v1 import inference_pb2 as pb
 from services.common.errors import InvalidInput
 
-router = APIRouter(tags=["openai"])
+router = dialect_router("vllm", "openai")
 
 
 class TokenizeRequest(BaseModel):
@@ -48,7 +49,7 @@ class DetokenizeRequest(BaseModel):
     tokens: list[StrictInt] = Field(..., description="Token ids of the model's vocabulary.")
 
 
-@router.post("/tokenize", operation_id="vllm_tokenize", summary="Tokenize (vLLM)")
+@router.post("/tokenize", summary="Tokenize (vLLM)")
 async def tokenize(body: TokenizeRequest, clients: Clients) -> dict[str, Any]:
     """The token ids of a text, or of chat messages as the model would read them."""
     if (body.prompt is None) == (body.messages is None):
@@ -71,7 +72,7 @@ async def tokenize(body: TokenizeRequest, clients: Clients) -> dict[str, Any]:
     return {"count": len(tokens), "max_model_len": reply.max_model_len, "tokens": tokens, "token_strs": strs}
 
 
-@router.post("/detokenize", operation_id="vllm_detokenize", summary="Detokenize (vLLM)")
+@router.post("/detokenize", summary="Detokenize (vLLM)")
 async def detokenize(body: DetokenizeRequest, clients: Clients) -> dict[str, Any]:
     """The text that token ids stand for."""
     ids = token_ids(body.tokens, "tokens")
@@ -81,7 +82,7 @@ async def detokenize(body: DetokenizeRequest, clients: Clients) -> dict[str, Any
     return {"prompt": reply.prompt}
 
 
-@router.get("/tokenizer_info", operation_id="vllm_tokenizer_info", summary="Tokenizer facts (vLLM)")
+@router.get("/tokenizer_info", summary="Tokenizer facts (vLLM)")
 async def tokenizer_info(
     clients: Clients, model: str = Query("default", description="A language model.")
 ) -> dict[str, Any]:

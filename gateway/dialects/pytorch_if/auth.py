@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field, StrictInt
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.security import account
 from gateway.security.deps import Credential, CurrentPrincipal, Security
 
-router = APIRouter(tags=["pytorch-if", "auth"])
+router = dialect_router("pytorch_if", "pytorch-if", "auth")
 
 
 class RegisterBody(BaseModel):
@@ -45,23 +46,21 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-@router.post(
-    "/auth/register", operation_id="pytorch_if_register", summary="User registration", status_code=201
-)
+@router.post("/auth/register", summary="User registration", status_code=201)
 async def register(body: RegisterBody, clients: Clients) -> dict[str, Any]:
     """Creates an account with the write role on the free plan."""
     user = await account.register(clients, body.username, body.email, body.password)
     return {"success": True, "message": "user registered", "user": account.user_dict(user)}
 
 
-@router.post("/auth/login", operation_id="pytorch_if_login", summary="User login")
+@router.post("/auth/login", summary="User login")
 async def login(body: LoginBody, request: Request, clients: Clients) -> dict[str, Any]:
     """Access and refresh tokens for a username or email and password."""
     reply = await account.login(clients, body.username or body.email, body.password, client_address(request))
     return {"success": True, **account.tokens_dict(reply.tokens), "user": account.user_dict(reply.user)}
 
 
-@router.post("/auth/logout", operation_id="pytorch_if_logout", summary="User logout")
+@router.post("/auth/logout", summary="User logout")
 async def logout(
     principal: CurrentPrincipal, credential: Credential, clients: Clients, security: Security
 ) -> Any:
@@ -70,14 +69,14 @@ async def logout(
     return {"success": True, "message": "logged out"}
 
 
-@router.get("/auth/profile", operation_id="pytorch_if_profile", summary="User profile")
+@router.get("/auth/profile", summary="User profile")
 async def profile(principal: CurrentPrincipal, clients: Clients) -> dict[str, Any]:
     """The caller's account and how it authenticated."""
     user = await account.profile(clients, principal)
     return {"success": True, "user": account.user_dict(user), "credential": account.token_info(principal)}
 
 
-@router.post("/auth/generate-key", operation_id="pytorch_if_generate_key", summary="Generate an API key")
+@router.post("/auth/generate-key", summary="Generate an API key")
 async def generate_key(body: KeyBody, principal: CurrentPrincipal, clients: Clients) -> dict[str, Any]:
     """A new API key; the secret is in this response only."""
     ttl = body.ttl_seconds or body.expires_in_days * 86400
@@ -90,14 +89,14 @@ async def generate_key(body: KeyBody, principal: CurrentPrincipal, clients: Clie
     }
 
 
-@router.get("/auth/keys", operation_id="pytorch_if_list_keys", summary="List your API keys")
+@router.get("/auth/keys", summary="List your API keys")
 async def list_keys(principal: CurrentPrincipal, clients: Clients) -> dict[str, Any]:
     """The caller's keys (never their secrets)."""
     keys = await account.list_keys(clients, principal)
     return {"success": True, "keys": [account.key_dict(k) for k in keys]}
 
 
-@router.delete("/auth/keys/{key_id}", operation_id="pytorch_if_revoke_key", summary="Revoke an API key")
+@router.delete("/auth/keys/{key_id}", summary="Revoke an API key")
 async def revoke_key(key_id: str, principal: CurrentPrincipal, clients: Clients, security: Security) -> Any:
     """Revokes one of the caller's keys (admins: anyone's)."""
     await account.revoke_key(clients, security, principal, key_id)

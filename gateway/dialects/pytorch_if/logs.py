@@ -9,16 +9,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import PlainTextResponse
 
 from gateway.dashboard import views
+from gateway.dialects import dialect_router
 from gateway.dialects.pytorch_if.envelope import ops_reply
 
-router = APIRouter(tags=["pytorch-if operations"])
+router = dialect_router("pytorch_if", "pytorch-if operations")
 
 
-@router.get("/logs", operation_id="pytorch_if_logs", summary="Logging information")
+@router.get("/logs", summary="Logging information")
 async def logs(request: Request) -> dict[str, Any]:
     """The log files of every process, with sizes and modification times."""
     directory = views.log_directory(request)
@@ -39,7 +40,7 @@ async def logs(request: Request) -> dict[str, Any]:
     )
 
 
-@router.get("/logs/{log_file:path}", operation_id="pytorch_if_log_file", summary="View a log file")
+@router.get("/logs/{log_file:path}", summary="View a log file")
 async def log_file(
     request: Request,
     log_file: str,
@@ -50,7 +51,7 @@ async def log_file(
     return PlainTextResponse(text, headers={"Content-Disposition": f'inline; filename="{log_file}"'})
 
 
-@router.delete("/logs/{log_file:path}", operation_id="pytorch_if_clear_log_file", summary="Clear a log file")
+@router.delete("/logs/{log_file:path}", summary="Clear a log file")
 async def clear_log_file(request: Request, log_file: str) -> dict[str, Any]:
     """Empties one log file (the process keeps writing to it)."""
     removed = views.log_directory(request).clear(log_file)

@@ -7,10 +7,10 @@ import time
 from typing import Any
 
 import grpc
-from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictBool
 
 from gateway.deps import Clients
+from gateway.dialects import dialect_router
 from gateway.dialects.openai.models import ace3_object
 from meshserve.v1 import common_pb2 as common
 from meshserve.v1 import inference_pb2 as ipb
@@ -19,7 +19,7 @@ from services.common.clients import call_metadata
 from services.common.context import remaining_seconds
 from services.common.errors import InvalidInput, MeshError
 
-router = APIRouter(tags=["pytorch-if"])
+router = dialect_router("pytorch_if", "pytorch-if")
 
 TASKS = {
     "": common.MODEL_TASK_UNSPECIFIED,
@@ -46,7 +46,7 @@ def envelope(result: Any, started: float, **extra: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/models", operation_id="pytorch_if_models", summary="List available models (document 001)")
+@router.get("/models", summary="List available models (document 001)")
 async def models(clients: Clients) -> dict[str, Any]:
     """Stored models with their lifecycle state."""
     started = time.perf_counter()
@@ -68,9 +68,7 @@ class DownloadBody(BaseModel):
     )
 
 
-@router.post(
-    "/models/download", operation_id="pytorch_if_download", summary="Download a model (document 001)"
-)
+@router.post("/models/download", summary="Download a model (document 001)")
 async def download(body: DownloadBody, clients: Clients) -> dict[str, Any]:
     """Imports from the Hugging Face hub or a URL through the registry, waiting for the result."""
     started = time.perf_counter()
@@ -98,9 +96,7 @@ async def download(body: DownloadBody, clients: Clients) -> dict[str, Any]:
     return envelope(model, started, message=f"model {last.model.name!r} downloaded", model=model)
 
 
-@router.get(
-    "/models/available", operation_id="pytorch_if_available", summary="Downloadable models (document 001)"
-)
+@router.get("/models/available", summary="Downloadable models (document 001)")
 async def available(clients: Clients) -> dict[str, Any]:
     """The catalogue, with whether each model is on this machine."""
     started = time.perf_counter()
@@ -121,9 +117,7 @@ async def available(clients: Clients) -> dict[str, Any]:
     return envelope(items, started, models=items, total=len(items))
 
 
-@router.get(
-    "/models/managed", operation_id="pytorch_if_managed", summary="Server-managed models (document 001)"
-)
+@router.get("/models/managed", summary="Server-managed models (document 001)")
 async def managed(clients: Clients) -> dict[str, Any]:
     """Models placed on the Triton workers, with measured memory and batching."""
     started = time.perf_counter()
@@ -151,9 +145,7 @@ async def managed(clients: Clients) -> dict[str, Any]:
     return envelope(items, started, models=items, total=len(items))
 
 
-@router.get(
-    "/models/cache/info", operation_id="pytorch_if_cache_info", summary="Model cache facts (document 001)"
-)
+@router.get("/models/cache/info", summary="Model cache facts (document 001)")
 async def cache_info(clients: Clients) -> dict[str, Any]:
     """The blob store: where, how many, how big, and the upload limit."""
     started = time.perf_counter()

@@ -10,17 +10,18 @@ import platform
 import sys
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from gateway.dashboard import views
 from gateway.deps import Clients, Settings
+from gateway.dialects import dialect_router
 from gateway.dialects.pytorch_if.envelope import ops_reply
 from services.common.metrics import HTTP_IN_FLIGHT
 
-router = APIRouter(tags=["pytorch-if operations"])
+router = dialect_router("pytorch_if", "pytorch-if operations")
 
 
-@router.get("/info", operation_id="pytorch_if_info", summary="Comprehensive system information")
+@router.get("/info", summary="Comprehensive system information")
 async def info(request: Request, clients: Clients, settings: Settings) -> dict[str, Any]:
     """Version, loaded models, devices and GPU memory (``gpu_memory`` is None without a GPU)."""
     devices = await views.devices(clients)
@@ -55,7 +56,7 @@ async def info(request: Request, clients: Clients, settings: Settings) -> dict[s
     )
 
 
-@router.get("/stats", operation_id="pytorch_if_stats", summary="Performance statistics")
+@router.get("/stats", summary="Performance statistics")
 async def stats(request: Request, clients: Clients) -> dict[str, Any]:
     """Requests, failures, latency, queue and throughput per model and worker, with mesh totals."""
     reply = await views.stats(clients)
@@ -87,7 +88,7 @@ async def stats(request: Request, clients: Clients) -> dict[str, Any]:
     )
 
 
-@router.get("/config", operation_id="pytorch_if_config", summary="Configuration information")
+@router.get("/config", summary="Configuration information")
 async def config(request: Request, clients: Clients, settings: Settings) -> dict[str, Any]:
     """The gateway's effective configuration and where each service lives (no secrets)."""
     scaler = await views.autoscaler_stats(clients)
@@ -115,7 +116,7 @@ async def config(request: Request, clients: Clients, settings: Settings) -> dict
     )
 
 
-@router.get("/gpu/detect", operation_id="pytorch_if_gpu_detect", summary="Detect available GPUs")
+@router.get("/gpu/detect", summary="Detect available GPUs")
 async def gpu_detect(request: Request, clients: Clients) -> dict[str, Any]:
     """GPUs found by NVML on the workers' machine."""
     devices = await views.devices(clients)
@@ -129,7 +130,7 @@ async def gpu_detect(request: Request, clients: Clients) -> dict[str, Any]:
     )
 
 
-@router.get("/gpu/best", operation_id="pytorch_if_gpu_best", summary="Best GPU for inference")
+@router.get("/gpu/best", summary="Best GPU for inference")
 async def gpu_best(request: Request, clients: Clients) -> dict[str, Any]:
     """The GPU with the most free memory; the CPU when there is none."""
     devices = await views.devices(clients)
@@ -142,7 +143,7 @@ async def gpu_best(request: Request, clients: Clients) -> dict[str, Any]:
     )
 
 
-@router.get("/gpu/config", operation_id="pytorch_if_gpu_config", summary="GPU-optimized configuration")
+@router.get("/gpu/config", summary="GPU-optimized configuration")
 async def gpu_config(request: Request, clients: Clients) -> dict[str, Any]:
     """The device and precision the measured hardware supports."""
     devices = await views.devices(clients)
@@ -162,7 +163,7 @@ async def gpu_config(request: Request, clients: Clients) -> dict[str, Any]:
     )
 
 
-@router.get("/gpu/report", operation_id="pytorch_if_gpu_report", summary="Comprehensive GPU report")
+@router.get("/gpu/report", summary="Comprehensive GPU report")
 async def gpu_report(request: Request, clients: Clients) -> dict[str, Any]:
     """Every device as measured, the best GPU and the summary."""
     devices = await views.devices(clients)
@@ -177,7 +178,7 @@ async def gpu_report(request: Request, clients: Clients) -> dict[str, Any]:
     )
 
 
-@router.get("/metrics/server", operation_id="pytorch_if_metrics_server", summary="Server performance metrics")
+@router.get("/metrics/server", summary="Server performance metrics")
 async def metrics_server(request: Request, clients: Clients) -> dict[str, Any]:
     """Host figures from the mesh's newest sample, request totals and the gateway's in-flight."""
     series = await views.history(clients, 300, 0)

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from gateway.dashboard import views
 from gateway.deps import Clients, Settings
+from gateway.dialects import dialect_router
 from gateway.dialects.pytorch_if.envelope import ops_reply
 from gateway.request_id import request_id_of
 from meshserve.v1 import autoscaler_pb2 as apb
 from services.common.errors import InvalidInput
 
-router = APIRouter(tags=["pytorch-if operations"])
+router = dialect_router("pytorch_if", "pytorch-if operations")
 
 
-@router.get("/autoscaler/stats", operation_id="pytorch_if_autoscaler_stats", summary="Autoscaler statistics")
+@router.get("/autoscaler/stats", summary="Autoscaler statistics")
 async def autoscaler_stats(request: Request, clients: Clients) -> dict[str, Any]:
     """The control loop, each target's replicas and the recent decisions with their reasons."""
     reply = await views.autoscaler_stats(clients)
     return ops_reply(request, **views.autoscaler_body(reply))
 
 
-@router.get("/autoscaler/health", operation_id="pytorch_if_autoscaler_health", summary="Autoscaler health")
+@router.get("/autoscaler/health", summary="Autoscaler health")
 async def autoscaler_health(request: Request, clients: Clients, settings: Settings) -> dict[str, Any]:
     """Whether the autoscaler serves, its loop runs and its last evaluation went well."""
     check = await clients.check("autoscaler", settings.health_timeout_seconds)
@@ -55,7 +56,7 @@ class ScaleBody(BaseModel):
     reason: str = Field("", description="Recorded with the decision.")
 
 
-@router.post("/autoscaler/scale", operation_id="pytorch_if_autoscaler_scale", summary="Scale model instances")
+@router.post("/autoscaler/scale", summary="Scale model instances")
 async def autoscaler_scale(request: Request, clients: Clients, body: ScaleBody) -> dict[str, Any]:
     """Scales by hand within the target's policy bounds; returns the decision taken."""
     replicas = body.replicas if body.replicas is not None else body.target_instances
@@ -71,9 +72,7 @@ async def autoscaler_scale(request: Request, clients: Clients, body: ScaleBody) 
     return ops_reply(request, decision=views.decision(reply.decision))
 
 
-@router.get(
-    "/autoscaler/metrics", operation_id="pytorch_if_autoscaler_metrics", summary="Detailed autoscaler metrics"
-)
+@router.get("/autoscaler/metrics", summary="Detailed autoscaler metrics")
 async def autoscaler_metrics(request: Request, clients: Clients) -> dict[str, Any]:
     """Policies, per-target inputs and the inference statistics the loop reads."""
     scaler = await views.autoscaler_stats(clients)
@@ -90,7 +89,7 @@ async def autoscaler_metrics(request: Request, clients: Clients) -> dict[str, An
     )
 
 
-@router.get("/server/config", operation_id="pytorch_if_server_config", summary="Server configuration")
+@router.get("/server/config", summary="Server configuration")
 async def server_config(request: Request, clients: Clients, settings: Settings) -> dict[str, Any]:
     """Gateway settings, service addresses and the scaling policies in force."""
     policies = await clients.call(clients.autoscaler.ListPolicies, apb.ListPoliciesRequest(), idempotent=True)
@@ -116,9 +115,7 @@ class OptimizeBody(BaseModel):
     apply: StrictBool = Field(False, description="Scale each target to the replicas its policy wants now.")
 
 
-@router.post(
-    "/server/optimize", operation_id="pytorch_if_server_optimize", summary="Performance optimization"
-)
+@router.post("/server/optimize", summary="Performance optimization")
 async def server_optimize(
     request: Request, clients: Clients, body: OptimizeBody | None = None
 ) -> dict[str, Any]:
