@@ -8,28 +8,26 @@ TrainingConfig, callbacks) is :mod:`meshserve.training`: data-parallel torch.dis
 
 from __future__ import annotations
 
-from meshserve import training
-from meshserve.compat import CompatClient
-from meshserve.compat.ace3 import utils
-from meshserve.config import get_config, set_config, set_log_level, set_logger
-from meshserve.errors import (
+from meshserve import (  # the package's own public names, under 000's module
     APIError,
     AuthenticationError,
-    MeshserveError,
-    ModelLoadError,
-    NetworkError,
-    TimeoutError,
-    UnsupportedError,
-)
-from meshserve.model import Model
-from meshserve.tools import (
     Benchmark,
     ImagePreprocessor,
     MemoryMonitor,
+    MeshserveError,
+    Model,
     ModelConverter,
+    ModelLoadError,
+    NetworkError,
     Profiler,
     TextPreprocessor,
+    TimeoutError,
+    UnsupportedError,
+    training,
 )
+from meshserve.compat import CompatClient
+from meshserve.compat.ace3 import utils
+from meshserve.config import get_config, set_config, set_log_level, set_logger
 
 
 class Client(CompatClient):
