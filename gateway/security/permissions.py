@@ -77,6 +77,7 @@ RULES: tuple[Rule, ...] = (
         r"/v1/models/.+/predict|/v1/(chat/)?completions|/v1/responses|/v1/audio/.+|/v1/embeddings",
         Access.WRITE,
     ),
+    rule("DELETE", r"/v1/responses/[^/]+", Access.WRITE),  # one's own stored response
     rule("POST", r"/api/v1/(infer|batch_infer|stream_infer)", Access.WRITE),
     rule("POST", r"/tokenize|/detokenize", Access.WRITE),  # vLLM's: they place the model
     rule("POST", r"/v2/models/.+/infer", Access.WRITE),

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 import grpc
 
 from meshserve.v1 import inference_pb2 as pb
-from services.common.errors import InvalidInput
+from services.common.errors import InvalidInput, NotImplementedYet
 from services.inference.llm.chunks import Chunk
 from services.inference.llm.pipeline import GenerationPipeline
 from services.inference.llm.requests import GenerationRequest, SamplingRequest
@@ -23,6 +23,7 @@ from services.inference.llm.tools import ToolCall, ToolSpec, ToolUse, render_cal
 from services.inference.llm.vocabulary import Vocabulary
 from services.inference.metering.allowance import Allowance
 from services.inference.plugins.base import Message
+from services.inference.stored_generations import StoredGenerations
 
 #: Trailing metadata of ``Generate``: the longest wait of its choices for a batch slot, in seconds.
 QUEUE_SECONDS_TRAILER = "x-meshserve-queue-seconds"
@@ -155,11 +156,12 @@ def reply_of(chunk: Chunk) -> pb.GenerateResponse:
 
 
 class GenerationServicer:
-    """``Generate`` streamed chunk by chunk, and the engines' statistics."""
+    """``Generate`` streamed chunk by chunk, stored generations, and the engines' statistics."""
 
-    def __init__(self, pipeline: GenerationPipeline) -> None:
+    def __init__(self, pipeline: GenerationPipeline, stored: StoredGenerations | None = None) -> None:
         self.pipeline = pipeline
         self.vocabulary = Vocabulary(pipeline.service)
+        self.stored = stored
 
     @property
     def service(self) -> GenerationService:
@@ -174,6 +176,7 @@ class GenerationServicer:
         carries how long it waited for a batch slot (:data:`QUEUE_SECONDS_TRAILER`)."""
         admitted: list[Allowance] = []
         waited = 0.0
+        request, recording = await self._stored().prepare(request)
         generation = self.pipeline.generate(request_from_proto(request), on_allowance=admitted.append)
         async with contextlib.aclosing(generation) as chunks:
             async for chunk in chunks:
@@ -181,8 +184,29 @@ class GenerationServicer:
                     await context.send_initial_metadata(standing)
                 if chunk.finish_reason and not chunk.cached:  # a replayed answer waited for nothing now
                     waited = max(waited, chunk.queue_seconds)
-                yield reply_of(chunk)
+                reply = reply_of(chunk)
+                if recording is not None and recording.observe(reply):
+                    await recording.save()  # stored before the caller hears the end
+                yield reply
         context.set_trailing_metadata(((QUEUE_SECONDS_TRAILER, f"{waited:.6f}"),))
+
+    def _stored(self) -> StoredGenerations:
+        if self.stored is None:
+            raise NotImplementedYet("this inference service keeps no stored generations")
+        return self.stored
+
+    async def GetStoredGeneration(
+        self, request: pb.GetStoredGenerationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetStoredGenerationResponse:
+        """The caller's stored generation."""
+        return pb.GetStoredGenerationResponse(generation=await self._stored().get(request.id))
+
+    async def DeleteStoredGeneration(
+        self, request: pb.DeleteStoredGenerationRequest, context: grpc.aio.ServicerContext
+    ) -> pb.DeleteStoredGenerationResponse:
+        """Deletes the caller's stored generation."""
+        await self._stored().delete(request.id)
+        return pb.DeleteStoredGenerationResponse(id=request.id)
 
     async def Embed(self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext) -> pb.EmbedResponse:
         """Unit vectors of the inputs, from a language model's final hidden states."""

@@ -66,6 +66,7 @@ from services.inference.replicas import InferenceReplicas
 from services.inference.repository import Batching
 from services.inference.servicer import InferenceServicer
 from services.inference.settings import InferenceSettings
+from services.inference.stored_generations import StoredGenerations, StoredGenerationStore
 from services.inference.triton_metrics import TritonMetricsCollector
 
 SERVICE = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"]
@@ -149,7 +150,9 @@ def build(settings: InferenceSettings) -> Registration:
     servicer = compose(
         SERVICE,
         tensors,
-        GenerationServicer(pipeline),
+        GenerationServicer(
+            pipeline, StoredGenerations(StoredGenerationStore(store, settings.stored_generation_days * 86400))
+        ),
         PluginServicer(pipeline.plugins),
         AdvancedServicer(pipeline, pool.stats, settings.benchmark_budget_seconds),
     )

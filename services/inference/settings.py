@@ -56,6 +56,11 @@ class InferenceSettings(ServiceSettings):
         description="How often this replica asks the registry about the models it holds and unloads "
         "those deleted there (through any replica, or the registry directly). 0: never.",
     )
+    stored_generation_days: float = Field(
+        30.0,
+        gt=0,
+        description="How long a stored generation (the Responses API's stored response) is kept.",
+    )
     max_in_flight_per_model: int = Field(
         128,
         ge=0,

@@ -259,6 +259,32 @@ async def test_a_socketio_client_of_gateway_b_hears_requests_served_by_gateway_a
         await shared.aclose()
 
 
+def test_a_response_stored_through_one_replica_is_read_and_continued_through_the_other(ha: HA) -> None:
+    a, b = ha.gateways
+    asked = {"model": MODEL, "input": "Name a colour.", "temperature": 0, "max_output_tokens": 4}
+    first = httpx.post(f"{a}/v1/responses", json=asked, timeout=120)
+    assert first.status_code == 200, first.text
+    response_id = first.json()["id"]
+    for base in (a, b, a, b):  # each gateway reaches either inference replica
+        read = httpx.get(f"{base}/v1/responses/{response_id}", timeout=30)
+        assert read.status_code == 200, read.text
+        assert {k: v for k, v in read.json().items() if v != first.json().get(k)} == {}, first.text
+    stored = [
+        ha.inference_stub(r)
+        .GetStoredGeneration(ipb.GetStoredGenerationRequest(id=response_id), timeout=10)
+        .generation
+        for r in (0, 1)
+    ]
+    assert (
+        stored[0] == stored[1] and stored[0].output.content == first.json()["output"][0]["content"][0]["text"]
+    )
+    follow = {**asked, "input": "Another one.", "previous_response_id": response_id}
+    second = httpx.post(f"{b}/v1/responses", json=follow, timeout=120)
+    assert second.status_code == 200, second.text
+    items = httpx.get(f"{a}/v1/responses/{second.json()['id']}/input_items?order=asc", timeout=30).json()
+    assert [i["role"] for i in items["data"]] == ["user", "assistant", "user"]
+
+
 def test_a_plugin_loaded_through_one_gateway_is_in_force_on_both_replicas(ha: HA) -> None:
     a, b = ha.gateways
     loaded = httpx.post(

@@ -52,17 +52,38 @@ def status_of(finish_reason: str) -> tuple[str, dict[str, str] | None]:
     return "completed", None
 
 
+def new_response_id() -> str:
+    """A fresh response id (``resp_`` and 32 hex digits)."""
+    return f"resp_{uuid.uuid4().hex}"
+
+
 class ResponseRenderer:
     """Renders one generation as a response: ``request`` is the body as sent (its settings are
-    echoed back, as OpenAI does)."""
+    echoed back, as OpenAI does). A response's message item is ``msg_`` and the response's hex."""
 
-    def __init__(self, first: pb.GenerateResponse, request: dict[str, Any]) -> None:
-        self.id = f"resp_{first.request_id or uuid.uuid4().hex}"
-        self.message_id = f"msg_{first.request_id or uuid.uuid4().hex}"
-        self.created_at = first.created or int(time.time())
-        self.model = first.model_name
+    def __init__(self, response_id: str, created_at: int, model: str, request: dict[str, Any]) -> None:
+        self.id = response_id
+        self.message_id = f"msg_{response_id.removeprefix('resp_')}"
+        self.created_at = created_at or int(time.time())
+        self.model = model
         self.request = request
         self.sequence = 0
+
+    @classmethod
+    def of_stored(cls, record: pb.StoredGeneration) -> ResponseRenderer:
+        """The renderer of a stored response (its settings are the annotations it was stored with)."""
+        annotations = json.loads(record.annotations_json) if record.annotations_json else {}
+        return cls(record.id, record.created, record.model_name, annotations)
+
+    def stored(self, record: pb.StoredGeneration) -> dict[str, Any]:
+        """The stored response, as it was answered."""
+        usage = record.usage
+        return self.finished(
+            record.output.content,
+            list(record.output.tool_calls),
+            FINISH_NAMES.get(record.finish_reason, "stop"),
+            usage_of(usage.prompt_tokens, usage.completion_tokens, usage.cached_tokens),
+        )
 
     def envelope(
         self,
@@ -85,8 +106,8 @@ class ResponseRenderer:
             "model": self.model,
             "output": output,
             "parallel_tool_calls": True,
-            "previous_response_id": None,
-            "store": False,
+            "previous_response_id": asked.get("previous_response_id"),
+            "store": asked.get("store", True),
             "temperature": asked.get("temperature", 1.0),
             "text": {"format": (asked.get("text") or {}).get("format") or {"type": "text"}},
             "tool_choice": asked.get("tool_choice", "auto"),
@@ -112,12 +133,15 @@ class ResponseRenderer:
     def whole(self, completion: Completion) -> dict[str, Any]:
         """The response to a whole generation."""
         choice = completion.choices[0] if completion.choices else Choice(0)
-        if choice.tool_calls:
-            output = [function_call(call) for call in choice.tool_calls]
-        else:
-            output = [self.message(choice.text)]
-        status, incomplete = status_of(choice.finish_reason)
         usage = usage_of(completion.prompt_tokens, completion.completion_tokens, completion.cached_tokens)
+        return self.finished(choice.text, choice.tool_calls, choice.finish_reason, usage)
+
+    def finished(
+        self, text: str, tool_calls: list[pb.ToolCall], finish_reason: str, usage: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The response once the reply ended: its function calls, or its message."""
+        output = [function_call(call) for call in tool_calls] if tool_calls else [self.message(text)]
+        status, incomplete = status_of(finish_reason)
         return self.envelope(status, output, usage, incomplete)
 
     def event(self, kind: str, **fields: Any) -> bytes:
@@ -191,3 +215,41 @@ class ResponseRenderer:
         yield self.event("response.function_call_arguments.delta", **place, delta=call.arguments_json)
         yield self.event("response.function_call_arguments.done", **place, arguments=call.arguments_json)
         yield self.event("response.output_item.done", output_index=index, item=function_call(call))
+
+
+def input_items(record: pb.StoredGeneration) -> list[dict[str, Any]]:
+    """Every item the model read for a stored response, oldest first (its instructions aside): the
+    continued responses' input and output, then its own input. Ids are the response's hex and the
+    item's place (a function call keeps its ``fc_`` id)."""
+    hex_id = record.id.removeprefix("resp_")
+    items: list[dict[str, Any]] = []
+    for message in [*record.history, *record.input]:
+        place = f"{hex_id}_{len(items)}"
+        if message.tool_calls:
+            items.extend(function_call(call) for call in message.tool_calls)
+        elif message.role == "tool":
+            items.append(
+                {
+                    "type": "function_call_output",
+                    "id": f"fco_{place}",
+                    "call_id": message.tool_call_id,
+                    "output": message.content,
+                    "status": "completed",
+                }
+            )
+        else:
+            part = (
+                output_text(message.content)
+                if message.role == "assistant"
+                else {"type": "input_text", "text": message.content}
+            )
+            items.append(
+                {
+                    "type": "message",
+                    "id": f"msg_{place}",
+                    "role": message.role,
+                    "status": "completed",
+                    "content": [part],
+                }
+            )
+    return items

@@ -1,11 +1,13 @@
 """OpenAI ``POST /v1/responses`` (``client.responses.create``): the Responses API over the same
 generation pipeline as chat completions, whole or streamed as its typed SSE events.
 
-Stateless: responses are not stored, so ``previous_response_id``, ``conversation`` and
-``background`` are refused (400) and every reply says ``"store": false``; a conversation travels
-whole in ``input``, as OpenAI's own stateless use does. Input items are messages (text content
-parts), ``function_call`` and ``function_call_output``; tools are ``function`` tools. The rendering
-of what comes back is :mod:`gateway.dialects.openai.response_objects`.
+A response is stored unless ``store`` is false (the inference service's stored generations, shared
+by its replicas), and ``previous_response_id`` continues a stored one: the model reads this
+request's ``instructions``, the stored conversation with its reply, then this ``input``. Reading and
+deleting them is :mod:`gateway.dialects.openai.stored_responses`. ``conversation`` objects and
+``background`` runs are refused (400). Input items are messages (text content parts),
+``function_call`` and ``function_call_output``; tools are ``function`` tools. The rendering of what
+comes back is :mod:`gateway.dialects.openai.response_objects`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, Stri
 from gateway.deps import Clients
 from gateway.dialects.envelope import fields_named
 from gateway.dialects.openai.chat import CANONICAL_ROLES
-from gateway.dialects.openai.response_objects import ResponseRenderer
+from gateway.dialects.openai.response_objects import ResponseRenderer, new_response_id
 from gateway.dialects.openai.shapes import tool_of
 from gateway.request_id import request_id_of
 from gateway.textgen import collect, generate_request, open_stream, sse_response, streaming_post
@@ -106,8 +108,11 @@ class ResponseRequest(BaseModel):
     stream: StrictBool = Field(False, description="Stream the Responses API's typed SSE events.")
     user: str | None = Field(None, max_length=256, description="The end user it is for (A/B arms).")
     metadata: dict[str, str] | None = Field(None, description="Echoed back on the response.")
-    previous_response_id: str | None = Field(None, description="Not supported: responses are not stored.")
-    background: StrictBool | None = Field(None, description="Not supported: responses are not stored.")
+    store: StrictBool = Field(True, description="Keep the response, to read back or continue.")
+    previous_response_id: str | None = Field(
+        None, max_length=128, description="Continue this stored response's conversation."
+    )
+    background: StrictBool | None = Field(None, description="Not supported: responses run in the foreground.")
 
 
 def messages_of(body: ResponseRequest) -> list[pb.ChatMessage]:
@@ -180,26 +185,25 @@ def format_of(text: TextConfig | None) -> pb.ResponseFormat | None:
     return pb.ResponseFormat(type="json_schema", schema_json=json.dumps(form.json_schema))
 
 
-def check_stateless(body: ResponseRequest) -> None:
-    """Refuses what needs stored responses, naming the field."""
+def check_supported(body: ResponseRequest) -> None:
+    """Refuses conversation objects and background runs, naming the field."""
     extra = body.model_extra or {}
     for field, present in (
-        ("previous_response_id", body.previous_response_id is not None),
         ("conversation", extra.get("conversation") is not None),
         ("background", bool(body.background)),
     ):
         if present:
             raise InvalidInput(
-                f"{field} is not supported: responses are not stored here",
+                f"{field} is not supported here",
                 details={"field": field},
-                suggestion="send the whole conversation in input",
+                suggestion="continue a conversation with previous_response_id, or send it whole in input",
             )
 
 
 @streaming_post(router, "/v1/responses", "openai_create_response", "Response (Responses API)")
 async def create_response(body: ResponseRequest, request: Request, clients: Clients) -> Response:
     """Answers the input; ``stream: true`` answers with the Responses API's SSE events."""
-    check_stateless(body)
+    check_supported(body)
     tools, tool_choice, tool_choice_name = tools_of(body)
     canonical = generate_request(
         model=body.model,
@@ -213,9 +217,21 @@ async def create_response(body: ResponseRequest, request: Request, clients: Clie
         tool_choice_name=tool_choice_name,
         user=body.user,
     )
-    with fields_named({"max_tokens": "max_output_tokens", "response_format": "text.format"}):
+    response_id = new_response_id()
+    settings = body.model_dump(exclude_none=True, by_alias=True, exclude={"input", "stream"})
+    if body.store:
+        canonical.store_id = response_id
+        canonical.store_annotations_json = json.dumps(settings)
+    canonical.previous_generation_id = body.previous_response_id or ""
+    canonical.instruction_messages = 1 if body.instructions else 0
+    renamed = {
+        "max_tokens": "max_output_tokens",
+        "response_format": "text.format",
+        "previous_generation_id": "previous_response_id",
+    }
+    with fields_named(renamed):
         stream = await open_stream(clients, canonical)
-    renderer = ResponseRenderer(stream.first, body.model_dump(exclude_none=True, by_alias=True))
+    renderer = ResponseRenderer(response_id, stream.first.created, stream.first.model_name, settings)
     if not body.stream:
         return JSONResponse(renderer.whole(await collect(stream)))
     return sse_response(stream, renderer.events(stream), renderer.error_events, request_id_of(request))

@@ -126,6 +126,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE fine_tunes ADD COLUMN lease_until {real} NOT NULL DEFAULT 0",
         "ALTER TABLE fine_tunes ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0",
     ),
+    # 8: stored generations (the Responses API's stored responses), each readable by its owner only;
+    # ``record`` is the StoredGeneration message as protobuf JSON.
+    (
+        """CREATE TABLE IF NOT EXISTS stored_generations (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            record TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS stored_generations_created ON stored_generations (created_at)",
+    ),
 )
 
 

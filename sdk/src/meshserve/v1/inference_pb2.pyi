@@ -239,7 +239,7 @@ class ToolCall(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., arguments_json: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("model", "prompt", "messages", "sampling", "request_id", "tools", "tool_choice", "tool_choice_name", "user", "echo", "prompt_token_ids")
+    __slots__ = ("model", "prompt", "messages", "sampling", "request_id", "tools", "tool_choice", "tool_choice_name", "user", "echo", "prompt_token_ids", "store_id", "previous_generation_id", "instruction_messages", "store_annotations_json")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
@@ -251,6 +251,10 @@ class GenerateRequest(_message.Message):
     USER_FIELD_NUMBER: _ClassVar[int]
     ECHO_FIELD_NUMBER: _ClassVar[int]
     PROMPT_TOKEN_IDS_FIELD_NUMBER: _ClassVar[int]
+    STORE_ID_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTION_MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    STORE_ANNOTATIONS_JSON_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
     prompt: str
     messages: _containers.RepeatedCompositeFieldContainer[ChatMessage]
@@ -262,7 +266,61 @@ class GenerateRequest(_message.Message):
     user: str
     echo: bool
     prompt_token_ids: _containers.RepeatedScalarFieldContainer[int]
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., prompt: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., request_id: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[Tool, _Mapping]]] = ..., tool_choice: _Optional[str] = ..., tool_choice_name: _Optional[str] = ..., user: _Optional[str] = ..., echo: _Optional[bool] = ..., prompt_token_ids: _Optional[_Iterable[int]] = ...) -> None: ...
+    store_id: str
+    previous_generation_id: str
+    instruction_messages: int
+    store_annotations_json: str
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., prompt: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., request_id: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[Tool, _Mapping]]] = ..., tool_choice: _Optional[str] = ..., tool_choice_name: _Optional[str] = ..., user: _Optional[str] = ..., echo: _Optional[bool] = ..., prompt_token_ids: _Optional[_Iterable[int]] = ..., store_id: _Optional[str] = ..., previous_generation_id: _Optional[str] = ..., instruction_messages: _Optional[int] = ..., store_annotations_json: _Optional[str] = ...) -> None: ...
+
+class StoredGeneration(_message.Message):
+    __slots__ = ("id", "model_name", "created", "previous_generation_id", "instructions", "history", "input", "output", "finish_reason", "usage", "annotations_json")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
+    INSTRUCTIONS_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    FINISH_REASON_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    ANNOTATIONS_JSON_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    model_name: str
+    created: int
+    previous_generation_id: str
+    instructions: _containers.RepeatedCompositeFieldContainer[ChatMessage]
+    history: _containers.RepeatedCompositeFieldContainer[ChatMessage]
+    input: _containers.RepeatedCompositeFieldContainer[ChatMessage]
+    output: ChatMessage
+    finish_reason: FinishReason
+    usage: Usage
+    annotations_json: str
+    def __init__(self, id: _Optional[str] = ..., model_name: _Optional[str] = ..., created: _Optional[int] = ..., previous_generation_id: _Optional[str] = ..., instructions: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., history: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., input: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., output: _Optional[_Union[ChatMessage, _Mapping]] = ..., finish_reason: _Optional[_Union[FinishReason, str]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., annotations_json: _Optional[str] = ...) -> None: ...
+
+class GetStoredGenerationRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetStoredGenerationResponse(_message.Message):
+    __slots__ = ("generation",)
+    GENERATION_FIELD_NUMBER: _ClassVar[int]
+    generation: StoredGeneration
+    def __init__(self, generation: _Optional[_Union[StoredGeneration, _Mapping]] = ...) -> None: ...
+
+class DeleteStoredGenerationRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class DeleteStoredGenerationResponse(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
 
 class Usage(_message.Message):
     __slots__ = ("prompt_tokens", "completion_tokens", "cached_tokens")

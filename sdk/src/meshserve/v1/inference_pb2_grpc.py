@@ -80,6 +80,16 @@ class InferenceServiceStub:
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoResponse.FromString,
                 _registered_method=True)
+        self.GetStoredGeneration = channel.unary_unary(
+                '/meshserve.v1.InferenceService/GetStoredGeneration',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.GetStoredGenerationRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.GetStoredGenerationResponse.FromString,
+                _registered_method=True)
+        self.DeleteStoredGeneration = channel.unary_unary(
+                '/meshserve.v1.InferenceService/DeleteStoredGeneration',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationResponse.FromString,
+                _registered_method=True)
         self.LoadModel = channel.unary_unary(
                 '/meshserve.v1.InferenceService/LoadModel',
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.LoadModelRequest.SerializeToString,
@@ -228,6 +238,20 @@ class InferenceServiceServicer:
 
     def GetTokenizerInfo(self, request, context):
         """A language model's tokenizer: special tokens, chat template, context and vocabulary size.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStoredGeneration(self, request, context):
+        """A generation stored with GenerateRequest.store_id: its conversation and reply.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteStoredGeneration(self, request, context):
+        """Deletes a stored generation.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -394,6 +418,16 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.GetTokenizerInfo,
                     request_deserializer=meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoResponse.SerializeToString,
+            ),
+            'GetStoredGeneration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStoredGeneration,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.GetStoredGenerationRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.GetStoredGenerationResponse.SerializeToString,
+            ),
+            'DeleteStoredGeneration': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteStoredGeneration,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationResponse.SerializeToString,
             ),
             'LoadModel': grpc.unary_unary_rpc_method_handler(
                     servicer.LoadModel,
@@ -720,6 +754,60 @@ class InferenceService:
             '/meshserve.v1.InferenceService/GetTokenizerInfo',
             meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoRequest.SerializeToString,
             meshserve_dot_v1_dot_inference__pb2.GetTokenizerInfoResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStoredGeneration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/GetStoredGeneration',
+            meshserve_dot_v1_dot_inference__pb2.GetStoredGenerationRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.GetStoredGenerationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteStoredGeneration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/DeleteStoredGeneration',
+            meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationResponse.FromString,
             options,
             channel_credentials,
             insecure,
