@@ -16,8 +16,8 @@ import grpc
 import pytest
 
 from meshserve.v1 import auth_pb2, auth_pb2_grpc, registry_pb2, registry_pb2_grpc
-from services.auth.pg_db import PostgresDatabase
 from services.common.errors import BackendUnavailable, MeshError
+from services.common.pg_sqldb import PostgresDatabase
 from services.inference.jobs.pg_store import PostgresJobStore
 from services.registry.pg_store import PostgresModelStore
 from tests.procs import free_port

@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 
-from services.auth.db import SqlDatabase, set_filters
 from services.common.errors import InvalidInput
+from services.common.sqldb import SqlDatabase, set_filters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (

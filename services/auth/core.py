@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from services.auth.audit import AuditRecord, AuditStore, audit_time
 from services.auth.jwt_codec import JwtCodec, check_secret, looks_like_jwt
 from services.auth.keys import KeyRecord, KeyStore, looks_like_key
-from services.auth.pg_db import open_database
 from services.auth.principal import PLAN_RANK, Principal
 from services.auth.sessions import Revocation, SessionStore
 from services.auth.settings import AuthSettings
 from services.auth.throttle import LoginThrottle, RedisFailures
 from services.auth.users import UserRecord, UserStore
 from services.common.errors import AuthenticationFailed, PermissionDenied
+from services.common.pg_sqldb import open_database
 
 log = logging.getLogger("meshserve.auth")
 

@@ -12,10 +12,10 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from services.auth.db import SqlDatabase
 from services.auth.sessions import SessionStore, digest
 from services.auth.users import PLANS, ROLES, now_rfc3339
 from services.common.errors import AuthenticationFailed, InvalidInput, NotFound
+from services.common.sqldb import SqlDatabase
 
 KEY_PREFIX = "msk_"
 SCHEMA = """

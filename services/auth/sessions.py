@@ -14,8 +14,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from services.auth.db import SqlDatabase
 from services.common.errors import AuthenticationFailed
+from services.common.sqldb import SqlDatabase
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from services.auth.db import SqlDatabase
 from services.common.errors import AlreadyExists, AuthenticationFailed, InvalidInput, NotFound
+from services.common.sqldb import SqlDatabase
 
 _USERNAME = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

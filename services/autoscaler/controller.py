@@ -230,7 +230,7 @@ class Autoscaler:
             raise InvalidInput("target is required", details={"field": "target"})
         if replicas < 0:
             raise InvalidInput("replicas must be >= 0", details={"field": "replicas", "value": replicas})
-        policy = self.store.policies.get(target) or Policy(target=target).validated()
+        policy = self.store.find(target) or Policy(target=target).validated()
         async with self._lock:
             current = await self.driver.current(target)
             wanted = policy.clamp(replicas)

@@ -1,11 +1,16 @@
-"""Scaling policies: validation and storage. No transport imports."""
+"""Scaling policies: validation and storage (a table of the autoscaler's database: SQLite under its
+data directory, or PostgreSQL, so a restarted or rescheduled autoscaler keeps them). No transport
+imports."""
 
 from __future__ import annotations
 
+import json
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 
 from services.common.errors import InvalidInput, NotFound
+from services.common.sqldb import Database, SqlDatabase
 
 #: Metrics a policy may track; ``requests_per_minute`` is 003's name (request_rate x 60).
 METRICS = (
@@ -63,30 +68,59 @@ class Policy:
         return max(self.min_replicas, min(self.max_replicas, replicas))
 
 
+SCHEMA = """CREATE TABLE IF NOT EXISTS scaling_policies (
+    target TEXT PRIMARY KEY,
+    policy TEXT NOT NULL
+)"""
+
+
+def _in_memory() -> SqlDatabase:
+    return Database(Path(":memory:"))
+
+
 @dataclass
 class PolicyStore:
-    """Policies by target, in memory."""
+    """Policies by target, in the autoscaler's database (a private in-memory one by default)."""
 
-    policies: dict[str, Policy] = field(default_factory=dict)
+    db: SqlDatabase = field(default_factory=_in_memory)
+
+    def __post_init__(self) -> None:
+        self.db.script(SCHEMA)
 
     def put(self, policy: Policy) -> Policy:
         """Stores a validated policy, replacing any previous one."""
         checked = policy.validated()
-        self.policies[checked.target] = checked
+        self.db.execute(
+            "INSERT INTO scaling_policies (target, policy) VALUES (?, ?)"
+            " ON CONFLICT (target) DO UPDATE SET policy = excluded.policy",
+            (checked.target, json.dumps(asdict(checked))),
+        )
         return checked
+
+    def find(self, target: str) -> Policy | None:
+        """The policy of a target, if it has one."""
+        row = self.db.one("SELECT policy FROM scaling_policies WHERE target = ?", (target,))
+        return _policy(row[0]) if row is not None else None
 
     def get(self, target: str) -> Policy:
         """The policy of a target."""
-        try:
-            return self.policies[target]
-        except KeyError:
-            raise NotFound(f"no scaling policy for {target!r}", details={"target": target}) from None
+        found = self.find(target)
+        if found is None:
+            raise NotFound(f"no scaling policy for {target!r}", details={"target": target})
+        return found
 
     def delete(self, target: str) -> None:
         """Removes the policy of a target."""
-        self.get(target)
-        del self.policies[target]
+        if not self.db.execute("DELETE FROM scaling_policies WHERE target = ?", (target,)):
+            raise NotFound(f"no scaling policy for {target!r}", details={"target": target})
 
     def all(self) -> list[Policy]:
         """Every policy, by target."""
-        return [self.policies[k] for k in sorted(self.policies)]
+        rows = self.db.all("SELECT policy FROM scaling_policies ORDER BY target")
+        return [_policy(row[0]) for row in rows]
+
+
+def _policy(stored: str) -> Policy:
+    """A stored policy (fields a newer version added take their defaults)."""
+    data = json.loads(stored)
+    return Policy(**{k: v for k, v in data.items() if k in Policy.__dataclass_fields__})

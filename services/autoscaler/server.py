@@ -16,6 +16,7 @@ from services.autoscaler.sources import Sampler
 from services.autoscaler.timeseries import MetricsSeries
 from services.common.clients import ChannelPool
 from services.common.inference_endpoints import InferenceEndpoints
+from services.common.pg_sqldb import open_database
 from services.common.server import Registration, main
 
 SERVICE_NAME = autoscaler_pb2.DESCRIPTOR.services_by_name["AutoscalerService"].full_name
@@ -40,9 +41,11 @@ def build(settings: AutoscalerSettings) -> Registration:
     pool = ChannelPool()
     # LazyStub forwards every attribute to the real stub, made on first use.
     stub = cast(ipb_grpc.InferenceServiceStub, LazyStub(pool))
-    store = PolicyStore()
-    if settings.default_pool_policy:
-        store.put(Policy(target="*"))
+    store = PolicyStore(
+        open_database(settings.database_url, settings.db_file, "MESHSERVE_AUTOSCALER_DATABASE_URL")
+    )
+    if settings.default_pool_policy and not any(p.target == "*" for p in store.all()):
+        store.put(Policy(target="*"))  # a policy set since (and kept) wins over the default
     # Every inference endpoint discovery lists, summed: the autoscaler sees the whole pool.
     endpoints = InferenceEndpoints(pool.discovery)
     source = PoolStatsSource(endpoints, stub, settings.stats_timeout_seconds)
@@ -69,6 +72,7 @@ def build(settings: AutoscalerSettings) -> Registration:
         await autoscaler.stop()
         await source.close()
         await pool.close()
+        store.db.close()
 
     return Registration(
         add=lambda server: autoscaler_pb2_grpc.add_AutoscalerServiceServicer_to_server(servicer, server),

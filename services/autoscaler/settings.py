@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from services.common.settings import DEFAULT_PORTS, ServiceSettings
+from services.common.settings import (
+    DATABASE_SCHEMES,
+    DEFAULT_PORTS,
+    ServiceSettings,
+    database_url_setting,
+    url_scheme_validator,
+)
+
+_ENV_PREFIX = "MESHSERVE_AUTOSCALER_"
 
 
 class AutoscalerSettings(ServiceSettings):
     """Autoscaler process settings."""
 
-    model_config = SettingsConfigDict(env_prefix="MESHSERVE_AUTOSCALER_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=_ENV_PREFIX, extra="ignore")
 
     port: int = Field(DEFAULT_PORTS["autoscaler"], description="gRPC port.")
+    database_url: str = database_url_setting(
+        _ENV_PREFIX,
+        "postgresql://… keeps the scaling policies in PostgreSQL (also read from DATABASE_URL); "
+        "sqlite:///path or empty uses SQLite.",
+    )
+    database_path: Path | None = Field(
+        None, description="SQLite file of the policies; defaults to <data_dir>/autoscaler.db."
+    )
     period_seconds: float = Field(5.0, description="Seconds between evaluations of every policy.")
     driver: str = Field("local", description="Scaling driver: local (worker processes) or kubernetes.")
     history_size: int = Field(200, description="Decisions kept in memory for GetAutoscalerStats.")
@@ -48,3 +66,10 @@ class AutoscalerSettings(ServiceSettings):
     kubernetes_token: str = Field("", description="Bearer token for `kubernetes_api_url`.")
     kubernetes_verify_tls: bool = Field(True, description="Verify the API server's certificate.")
     kubernetes_timeout_seconds: float = Field(10.0, description="Deadline of each Kubernetes API call.")
+
+    @property
+    def db_file(self) -> Path:
+        """The SQLite file in use."""
+        return self.database_path or self.data_dir / "autoscaler.db"
+
+    _database_scheme = url_scheme_validator("database_url", DATABASE_SCHEMES)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from services.auth.audit import AuditRecord, AuditStore, audit_time
-from services.auth.db import SqlDatabase
-from services.auth.pg_db import open_database
 from services.common.errors import InvalidInput
+from services.common.pg_sqldb import open_database
+from services.common.sqldb import SqlDatabase
 from tests.servers import fresh_database
 
 

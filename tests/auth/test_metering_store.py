@@ -15,8 +15,8 @@ import pytest
 from services.auth.metering.budgets import Alert, Budget
 from services.auth.metering.store import MeteringStore
 from services.auth.metering.usage import Usage
-from services.auth.pg_db import open_database
 from services.common.errors import InvalidInput
+from services.common.pg_sqldb import open_database
 from services.common.plans import Plan
 from tests.servers import fresh_database
 

@@ -26,6 +26,11 @@ def client(llm_mesh: Mesh) -> openai.OpenAI:
     return openai.OpenAI(base_url=f"{llm_mesh.base_url}/v1", api_key="unused", max_retries=0, timeout=300)
 
 
+def _said(item: Any) -> tuple[str, str]:
+    """A message item's role and text."""
+    return str(item.role), str(item.content[0].text)
+
+
 def _dump(response: Any) -> dict[str, Any]:
     data: dict[str, Any] = response.model_dump(mode="json", exclude_none=False)
     return data
@@ -45,9 +50,7 @@ def test_a_stored_response_reads_back_as_it_was_answered(client: openai.OpenAI) 
     assert _dump(stored) == _dump(response)
     assert stored.metadata == {"topic": "geography"} and stored.instructions == "Answer briefly."
     items = client.responses.input_items.list(response.id, order="asc")
-    assert [(i.type, i.role, i.content[0].text) for i in items.data] == [  # type: ignore[union-attr]
-        ("message", "user", QUESTION)
-    ]
+    assert [(i.type, *_said(i)) for i in items.data] == [("message", "user", QUESTION)]
 
 
 def test_a_streamed_response_is_stored_as_its_final_event_tells(client: openai.OpenAI) -> None:
@@ -93,10 +96,7 @@ def test_a_continuation_equals_sending_the_whole_conversation(client: openai.Ope
     assert second.output_text == whole.output_text
     assert second.usage is not None and whole.usage is not None
     assert second.usage.input_tokens == whole.usage.input_tokens
-    texts = [
-        (i.role, i.content[0].text)  # type: ignore[union-attr]
-        for i in client.responses.input_items.list(second.id, order="asc").data
-    ]
+    texts = [_said(i) for i in client.responses.input_items.list(second.id, order="asc").data]
     assert texts == [("user", QUESTION), ("assistant", first.output_text), ("user", FOLLOW_UP)]
     newest = client.responses.input_items.list(second.id, limit=2)
     assert [i.id for i in newest.data] == [

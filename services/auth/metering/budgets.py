@@ -11,8 +11,8 @@ import math
 import time
 from dataclasses import dataclass
 
-from services.auth.db import SqlDatabase
 from services.common.errors import InvalidInput
+from services.common.sqldb import SqlDatabase
 
 #: Thresholds a budget alerts at when none are given, in percent of the limit.
 DEFAULT_THRESHOLDS = (50, 80, 100)

@@ -10,9 +10,9 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from services.auth.db import SqlDatabase
 from services.common.errors import InvalidInput, NotFound
 from services.common.plans import DEFAULT_PLANS, PAY_PER_USE_PER_1K_TOKENS, Plan
+from services.common.sqldb import SqlDatabase
 
 COLUMNS = (
     "name, requests_per_hour, monthly_tokens, price_per_1k_tokens, model_prices, priority, monthly_fee_usd"

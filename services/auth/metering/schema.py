@@ -1,4 +1,4 @@
-"""The metering tables, in the portable SQL the auth stores write (see ``services.auth.pg_db``:
+"""The metering tables, in the portable SQL the auth stores write (see ``services.common.pg_sqldb``:
 ``REAL`` becomes ``DOUBLE PRECISION`` and ``?`` becomes ``%s`` on PostgreSQL).
 
 ``ON CONFLICT ... DO NOTHING`` / ``DO UPDATE`` is understood by SQLite (3.24 and later) and

@@ -1,5 +1,5 @@
 """The metering store: plans, usage, budgets and their alerts, allowances and analytics over one
-:class:`~services.auth.db.SqlDatabase` (SQLite for one replica, PostgreSQL shared by several).
+:class:`~services.common.sqldb.SqlDatabase` (SQLite for one replica, PostgreSQL shared by several).
 No transport imports; every method blocks (the servicer runs them in threads)."""
 
 from __future__ import annotations
@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from services.auth.db import SqlDatabase
 from services.auth.metering import periods
 from services.auth.metering.budgets import Alert, Budget, BudgetStore
 from services.auth.metering.forecast import Forecast, forecast
@@ -16,6 +15,7 @@ from services.auth.metering.schema import SCHEMA
 from services.auth.metering.usage import Usage, UsageRow, UsageStore, check
 from services.common.errors import InvalidInput
 from services.common.plans import Plan
+from services.common.sqldb import SqlDatabase
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from services.auth.db import SqlDatabase, set_filters
 from services.auth.metering.periods import day_of, month_of
 from services.auth.metering.plans import price_of
 from services.common.errors import InvalidInput
 from services.common.plans import Plan
+from services.common.sqldb import SqlDatabase, set_filters
 
 OUTCOMES = ("ok", "error", "cancelled")
 COLUMNS = (

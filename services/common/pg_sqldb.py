@@ -1,6 +1,6 @@
-"""The auth stores' database on PostgreSQL (psycopg 3), shared by every auth replica: the
-interface of :class:`~services.auth.db.Database`, with the stores' portable SQL translated where
-the dialects differ (``?`` placeholders, SQLite's AUTOINCREMENT and REAL)."""
+"""A service's store database on PostgreSQL (psycopg 3), shared by every replica: the interface of
+:class:`~services.common.sqldb.Database`, with the stores' portable SQL translated where the
+dialects differ (``?`` placeholders, SQLite's AUTOINCREMENT and REAL)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from services.auth.db import Database, SqlDatabase
 from services.common.postgres import connect
+from services.common.sqldb import Database, SqlDatabase
+from services.common.stores import open_by_url
 
-#: Auth replicas starting at once create the schema one at a time.
-SCHEMA_LOCK = 726356
+#: Replicas starting at once create the schema one at a time (a PostgreSQL advisory lock per setting).
+SCHEMA_LOCKS = {"MESHSERVE_AUTH_DATABASE_URL": 726356, "MESHSERVE_AUTOSCALER_DATABASE_URL": 726357}
 
 _DIALECT = (
     (re.compile(r"INTEGER PRIMARY KEY AUTOINCREMENT", re.IGNORECASE), "BIGSERIAL PRIMARY KEY"),
@@ -31,18 +32,19 @@ def postgres_sql(sql: str) -> str:
 class PostgresDatabase:
     """One autocommit connection; every statement runs under one lock (calls run in threads)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, setting: str = "MESHSERVE_AUTH_DATABASE_URL") -> None:
         import psycopg
 
         self.IntegrityError: type[Exception] = psycopg.IntegrityError
         self.Error: type[Exception] = psycopg.Error
-        self._db = connect(url, "MESHSERVE_AUTH_DATABASE_URL")
+        self._db = connect(url, setting)
+        self._schema_lock = SCHEMA_LOCKS[setting]
         self._lock = threading.Lock()
 
     def script(self, sql: str) -> None:
         """Runs a schema script (several statements), serialised across replicas."""
         with self._lock, self._db.transaction():
-            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+            self._db.execute("SELECT pg_advisory_xact_lock(%s)", (self._schema_lock,))
             for statement in filter(None, (s.strip() for s in sql.split(";"))):
                 self._db.execute(postgres_sql(statement))
 
@@ -75,11 +77,16 @@ class PostgresDatabase:
             self._db.close()
 
 
-def open_database(database_url: str, sqlite_file: Path) -> SqlDatabase:
+def open_database(
+    database_url: str, sqlite_file: Path, setting: str = "MESHSERVE_AUTH_DATABASE_URL"
+) -> SqlDatabase:
     """PostgreSQL for ``postgres(ql)://`` URLs, SQLite at ``sqlite:///path`` or at ``sqlite_file``;
-    a server that cannot be reached is a ConfigurationError naming the setting."""
-    if database_url.startswith(("postgres://", "postgresql://")):
-        return PostgresDatabase(database_url)
-    if database_url.startswith("sqlite:///"):
-        return Database(Path(database_url.removeprefix("sqlite:///")))
-    return Database(sqlite_file)
+    another scheme, or a server that cannot be reached, is a ConfigurationError naming ``setting``."""
+
+    def postgres(url: str) -> SqlDatabase:
+        return PostgresDatabase(url, setting)
+
+    def sqlite(path: Path) -> SqlDatabase:
+        return Database(path)
+
+    return open_by_url(database_url, sqlite_file, setting, postgres, sqlite)

@@ -1,6 +1,7 @@
-"""The auth stores' database: one SQLite connection (the embedded default), serialised by a lock
-(calls run in threads); :mod:`.pg_db` is the same interface on PostgreSQL, shared by replicas.
-The stores write portable SQL with ``?`` placeholders and catch ``db.IntegrityError`` / ``db.Error``."""
+"""A small SQL database for a service's stores (auth's users, keys and metering, the autoscaler's
+policies): one SQLite connection (the embedded default), serialised by a lock (calls may run in
+threads); :mod:`.pg_sqldb` is the same interface on PostgreSQL, shared by replicas. The stores
+write portable SQL with ``?`` placeholders and catch ``db.IntegrityError`` / ``db.Error``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any, Protocol
 
 
 class SqlDatabase(Protocol):
-    """What the auth stores need of a database (SQLite here, PostgreSQL in :mod:`.pg_db`)."""
+    """What the stores need of a database (SQLite here, PostgreSQL in :mod:`.pg_sqldb`)."""
 
     IntegrityError: type[Exception]
     Error: type[Exception]
