@@ -149,6 +149,31 @@ def test_prompt_cache_reuses_a_shared_prefix_and_keeps_the_output(engine: LlamaC
     assert reused.last["usage"]["cached_tokens"] == shared > 20  # the chat template's system prompt
 
 
+def test_a_prompt_cut_from_a_longer_cached_one_reads_nothing_past_the_cut(
+    engine: LlamaCppEngine, llama_reference: Any
+) -> None:
+    """The KV cells past a cached prefix are removed before the prompt's rest is evaluated. A slot
+    filled by one long prefill (64 tokens or more in one micro-batch) once left llama.cpp's CPU flash
+    attention reading the removed cells: the question alone was answered in the removed turn's
+    French (the engine now keeps micro-batches under 64 tokens)."""
+    question = "Which city is the capital of France?"
+    french = "Le Grand Paris est la capitale de la France, une ville de lumière, d'art et d'histoire. " * 3
+    conversation = [
+        {"role": "user", "content": question},
+        {"role": "assistant", "content": french},
+        {"role": "user", "content": "And which river flows through it?"},
+    ]
+    long_ids = engine.encode("", conversation)
+    asked = [{"role": "user", "content": question}]
+    ids = engine.encode("", asked)
+    assert long_ids[: len(ids)] == ids and len(long_ids) - len(ids) >= 64
+    run(engine, [(long_ids, SamplingParams(max_tokens=4, temperature=0.0))])
+    again = run(engine, [(ids, SamplingParams(max_tokens=24, temperature=0.0))])[0]
+    assert again.last["usage"]["cached_tokens"] == len(ids) - 1  # the cut prefix was reused
+    expected = llama_greedy(llama_reference, asked, 24)["choices"][0]["message"]["content"]
+    assert again.text == expected
+
+
 def test_cancel_frees_the_slot_within_one_step(engine: LlamaCppEngine) -> None:
     stay = Collected()
     engine.submit(

@@ -46,6 +46,8 @@ log = logging.getLogger("meshserve.llm")
 
 #: llama.cpp's "pick a random seed" value for the dist sampler.
 RANDOM_SEED = 0xFFFFFFFF
+#: Largest micro-batch (tokens one graph evaluates): under 64, see the context's ``n_ubatch``.
+MAX_UBATCH = 63
 
 
 def available() -> bool:
@@ -108,7 +110,11 @@ class LlamaCppEngine(ContinuousBatcher):
         # One decode carries a whole prompt, or one token of every running sequence.
         self._batch_tokens = max(context, max_batch)
         params.n_batch = self._batch_tokens
-        params.n_ubatch = min(512, self._batch_tokens)
+        # Micro-batches under 64 tokens: after one of 64 or more, llama.cpp's CPU flash attention
+        # (llama-cpp-python 0.3.36) went on reading KV cells that llama_memory_seq_rm had removed, so
+        # a prompt cut from a longer cached one answered from the removed turn. Prefill was no slower
+        # here (276 tokens/s at 63, 245 at 512, a 601-token prompt, 2 threads).
+        params.n_ubatch = min(MAX_UBATCH, self._batch_tokens)
         params.n_threads = params.n_threads_batch = threads
         # Flash attention: faster here (182 against 139 tokens/s at 16 sequences), and with it a
         # sequence's greedy output is the same alone or in any batch (without it, it was not).
