@@ -76,7 +76,7 @@ class StoredGenerationStore:
 
 def _missing(generation_id: str, field_name: str) -> NotFound:
     return NotFound(
-        f"no stored generation {generation_id!r}",
+        f"nothing is stored under {generation_id!r}",
         details={"field": field_name, "id": generation_id},
         suggestion="use an id this caller stored (with store on) within the retention period",
     )

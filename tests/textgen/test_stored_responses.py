@@ -19,6 +19,12 @@ from tests.textgen.conftest import QUESTION
 pytestmark = pytest.mark.slow
 
 FOLLOW_UP = "And which river flows through it?"
+WEATHER: Any = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "The weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +111,39 @@ def test_a_continuation_equals_sending_the_whole_conversation(client: openai.Ope
     assert newest.has_more is True
     rest = client.responses.input_items.list(second.id, limit=2, after=newest.data[-1].id)
     assert len(rest.data) == 1 and rest.has_more is False
+
+
+def test_a_function_call_output_continues_the_stored_call(client: openai.OpenAI) -> None:
+    asked = "What is the weather in Paris?"
+    calling = client.responses.create(model="default", input=asked, tools=[WEATHER], tool_choice="required")
+    call = calling.output[0]
+    assert call.type == "function_call"
+    result: Any = {"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "sunny"}'}
+    answer = client.responses.create(
+        model="default",
+        previous_response_id=calling.id,
+        input=[result],
+        tools=[WEATHER],
+        temperature=0,
+        max_output_tokens=16,
+    )
+    conversation: Any = [
+        {"role": "user", "content": asked},
+        {"type": "function_call", "call_id": call.call_id, "name": call.name, "arguments": call.arguments},
+        result,
+    ]
+    whole = client.responses.create(
+        model="default",
+        input=conversation,
+        tools=[WEATHER],
+        temperature=0,
+        max_output_tokens=16,
+        store=False,
+    )
+    assert answer.output_text == whole.output_text
+    items: list[Any] = client.responses.input_items.list(answer.id, order="asc").data
+    assert [i.type for i in items] == ["message", "function_call", "function_call_output"]
+    assert items[1].call_id == items[2].call_id == call.call_id
 
 
 def test_unstored_and_deleted_responses_are_gone(client: openai.OpenAI, llm_mesh: Mesh) -> None:
