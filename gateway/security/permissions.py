@@ -78,6 +78,7 @@ RULES: tuple[Rule, ...] = (
         Access.WRITE,
     ),
     rule("DELETE", r"/v1/responses/[^/]+", Access.WRITE),  # one's own stored response
+    rule(WRITES, r"/v1/conversations(/.*)?", Access.WRITE),  # one's own conversations
     rule("POST", r"/api/v1/(infer|batch_infer|stream_infer)", Access.WRITE),
     rule("POST", r"/tokenize|/detokenize", Access.WRITE),  # vLLM's: they place the model
     rule("POST", r"/v2/models/.+/infer", Access.WRITE),

@@ -33,6 +33,8 @@ from services.inference.advanced.cache import ResponseCache
 from services.inference.advanced.servicer import AdvancedServicer
 from services.inference.advanced.shared_cache import RedisResponseCache
 from services.inference.catalog import RegistryCatalog
+from services.inference.conversation_servicer import ConversationServicer
+from services.inference.conversations import Conversations, ConversationStore
 from services.inference.deleted_models import DeletedModelSweep
 from services.inference.experiments.router import ExperimentRouter
 from services.inference.experiments.service import Experiments
@@ -147,12 +149,13 @@ def build(settings: InferenceSettings) -> Registration:
         meter if settings.metering_enabled else None,
         replicas,
     )
+    kept = StoredGenerationStore(store, settings.stored_generation_days * 86400)
+    conversations = Conversations(ConversationStore(store))  # the Responses API's state
     servicer = compose(
         SERVICE,
         tensors,
-        GenerationServicer(
-            pipeline, StoredGenerations(StoredGenerationStore(store, settings.stored_generation_days * 86400))
-        ),
+        GenerationServicer(pipeline, StoredGenerations(kept, conversations)),
+        ConversationServicer(conversations),
         PluginServicer(pipeline.plugins),
         AdvancedServicer(pipeline, pool.stats, settings.benchmark_budget_seconds),
     )

@@ -24,7 +24,8 @@ from google.protobuf import json_format
 
 from meshserve.v1 import inference_pb2 as pb
 from services.common.context import caller_var
-from services.common.errors import AlreadyExists, InvalidInput, NotFound
+from services.common.errors import AlreadyExists, InvalidInput, NotFound, NotImplementedYet
+from services.inference.conversations import Conversations
 from services.inference.jobs.store import SqlJobStore
 
 #: Longest id a generation may be stored under.
@@ -84,15 +85,18 @@ def _missing(generation_id: str, field_name: str) -> NotFound:
 
 @dataclass
 class Recording:
-    """What one stored generation's first choice has said so far."""
+    """What a generation's first choice has said so far, kept once it ends: stored under
+    ``record.id`` when that is set, and appended to ``conversation_id`` when that is."""
 
     store: StoredGenerationStore
     owner: str
     record: pb.StoredGeneration
+    conversations: Conversations | None = None
+    conversation_id: str = ""
     parts: list[str] = field(default_factory=list)
 
     def observe(self, reply: pb.GenerateResponse) -> bool:
-        """Notes a reply of the generation; True when it ends the first choice (store it now)."""
+        """Notes a reply of the generation; True when it ends the first choice (keep it now)."""
         if reply.choice != 0:
             return False
         if not self.parts and reply.created:  # stored as created when the reply began, as answered
@@ -110,9 +114,13 @@ class Recording:
         return True
 
     async def save(self) -> None:
-        """Stores the record (AlreadyExists when its id was taken meanwhile)."""
-        if not await asyncio.to_thread(self.store.put, self.owner, self.record):
+        """Stores the record (AlreadyExists when its id was taken meanwhile) and appends the turn to
+        its conversation."""
+        if self.record.id and not await asyncio.to_thread(self.store.put, self.owner, self.record):
             raise _taken(self.record.id)
+        if self.conversations is not None and self.conversation_id:
+            turn = [*self.record.input, self.record.output]
+            await self.conversations.append(self.owner, self.conversation_id, turn)
 
 
 def _taken(generation_id: str) -> AlreadyExists:
@@ -122,20 +130,30 @@ def _taken(generation_id: str) -> AlreadyExists:
 
 
 class StoredGenerations:
-    """Prepares ``Generate`` requests that store or continue, and serves the stored records."""
+    """Prepares ``Generate`` requests that store, continue a stored generation or continue a
+    conversation, and serves the stored records."""
 
-    def __init__(self, store: StoredGenerationStore) -> None:
+    def __init__(self, store: StoredGenerationStore, conversations: Conversations | None = None) -> None:
         self.store = store
+        self.conversations = conversations
 
     async def prepare(self, request: pb.GenerateRequest) -> tuple[pb.GenerateRequest, Recording | None]:
-        """The request the pipeline runs (a continuation's conversation in place) and, when it is to
-        be stored, its recording."""
-        if not (request.store_id or request.previous_generation_id):
+        """The request the pipeline runs (the earlier turns in place) and, when its reply is to be
+        kept (stored, or added to its conversation), its recording."""
+        continues = request.previous_generation_id or request.conversation_id
+        if not (request.store_id or continues):
             return request, None
         if not request.messages:
             field_name = "store_id" if request.store_id else "previous_generation_id"
+            if request.conversation_id:
+                field_name = "conversation_id"
             raise InvalidInput(
                 f"{field_name} needs a conversation (messages), not a prompt", details={"field": field_name}
+            )
+        if request.previous_generation_id and request.conversation_id:
+            raise InvalidInput(
+                "continue a stored generation or a conversation, not both",
+                details={"field": "previous_generation_id"},
             )
         count = request.instruction_messages
         if not 0 <= count <= len(request.messages):
@@ -145,20 +163,28 @@ class StoredGenerations:
             )
         owner = caller_var.get()
         instructions, own = list(request.messages[:count]), list(request.messages[count:])
-        history: list[pb.ChatMessage] = []
-        if request.previous_generation_id:
-            previous = await self.get(request.previous_generation_id, "previous_generation_id")
-            history = [*previous.history, *previous.input, previous.output]
+        history = await self._history(owner, request)
         run = pb.GenerateRequest()
         run.CopyFrom(request)
         del run.messages[:]
         run.messages.extend([*instructions, *history, *own])
-        if not request.store_id:
-            return run, None
         record = self._record(request, instructions, history, own)
-        if await asyncio.to_thread(self.store.exists, record.id):
+        taken = bool(request.store_id) and await asyncio.to_thread(self.store.exists, record.id)
+        if taken:
             raise _taken(record.id)  # checked before generating; the insert checks again
-        return run, Recording(self.store, owner, record)
+        return run, Recording(self.store, owner, record, self.conversations, request.conversation_id)
+
+    async def _history(self, owner: str, request: pb.GenerateRequest) -> list[pb.ChatMessage]:
+        """The earlier turns a request continues."""
+        if request.previous_generation_id:
+            previous = await self.get(request.previous_generation_id, "previous_generation_id")
+            return [*previous.history, *previous.input, previous.output]
+        if request.conversation_id:
+            if self.conversations is None:
+                raise NotImplementedYet("this inference service keeps no conversations")
+            items = await self.conversations.items(owner, request.conversation_id, "conversation_id")
+            return [item.message for item in items]
+        return []
 
     @staticmethod
     def _record(

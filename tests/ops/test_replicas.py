@@ -283,6 +283,12 @@ def test_a_response_stored_through_one_replica_is_read_and_continued_through_the
     assert second.status_code == 200, second.text
     items = httpx.get(f"{a}/v1/responses/{second.json()['id']}/input_items?order=asc", timeout=30).json()
     assert [i["role"] for i in items["data"]] == ["user", "assistant", "user"]
+    conversation = httpx.post(f"{a}/v1/conversations", json={}, timeout=30).json()["id"]
+    for base, text in ((a, "Name a colour."), (b, "Another one."), (a, "And one more.")):
+        turn = {**asked, "input": text, "conversation": conversation}
+        assert httpx.post(f"{base}/v1/responses", json=turn, timeout=120).status_code == 200
+    kept = httpx.get(f"{b}/v1/conversations/{conversation}/items?order=asc", timeout=30).json()["data"]
+    assert [i["role"] for i in kept] == ["user", "assistant"] * 3
 
 
 def test_a_plugin_loaded_through_one_gateway_is_in_force_on_both_replicas(ha: HA) -> None:

@@ -157,7 +157,6 @@ def test_a_json_schema_format_validates(client: openai.OpenAI) -> None:
     ("body", "field"),
     [
         ({"background": True}, "background"),
-        ({"conversation": "conv_1"}, "conversation"),
         ({"tools": [{"type": "web_search", "name": "search"}]}, "tools[0].type"),
         (
             {"input": [{"role": "user", "content": [{"type": "input_image", "image_url": "x"}]}]},

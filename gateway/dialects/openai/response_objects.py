@@ -52,6 +52,13 @@ def status_of(finish_reason: str) -> tuple[str, dict[str, str] | None]:
     return "completed", None
 
 
+def _conversation(named: Any) -> dict[str, Any] | None:
+    """``conversation`` as the response tells it: ``{"id": …}`` or null."""
+    if isinstance(named, str):
+        return {"id": named}
+    return named if isinstance(named, dict) else None
+
+
 def new_response_id() -> str:
     """A fresh response id (``resp_`` and 32 hex digits)."""
     return f"resp_{uuid.uuid4().hex}"
@@ -107,6 +114,7 @@ class ResponseRenderer:
             "output": output,
             "parallel_tool_calls": True,
             "previous_response_id": asked.get("previous_response_id"),
+            "conversation": _conversation(asked.get("conversation")),
             "store": asked.get("store", True),
             "temperature": asked.get("temperature", 1.0),
             "text": {"format": (asked.get("text") or {}).get("format") or {"type": "text"}},
@@ -224,32 +232,29 @@ def input_items(record: pb.StoredGeneration) -> list[dict[str, Any]]:
     hex_id = record.id.removeprefix("resp_")
     items: list[dict[str, Any]] = []
     for message in [*record.history, *record.input]:
-        place = f"{hex_id}_{len(items)}"
         if message.tool_calls:
             items.extend(function_call(call) for call in message.tool_calls)
-        elif message.role == "tool":
-            items.append(
-                {
-                    "type": "function_call_output",
-                    "id": f"fco_{place}",
-                    "call_id": message.tool_call_id,
-                    "output": message.content,
-                    "status": "completed",
-                }
-            )
         else:
-            part = (
-                output_text(message.content)
-                if message.role == "assistant"
-                else {"type": "input_text", "text": message.content}
-            )
-            items.append(
-                {
-                    "type": "message",
-                    "id": f"msg_{place}",
-                    "role": message.role,
-                    "status": "completed",
-                    "content": [part],
-                }
-            )
+            kind = "fco" if message.role == "tool" else "msg"
+            items.append(item_of(message, f"{kind}_{hex_id}_{len(items)}"))
     return items
+
+
+def item_of(message: pb.ChatMessage, item_id: str) -> dict[str, Any]:
+    """One item: a message, a function call (an assistant message's first call), or its output."""
+    if message.tool_calls:
+        return {**function_call(message.tool_calls[0]), "id": item_id}
+    if message.role == "tool":
+        return {
+            "type": "function_call_output",
+            "id": item_id,
+            "call_id": message.tool_call_id,
+            "output": message.content,
+            "status": "completed",
+        }
+    part = (
+        output_text(message.content)
+        if message.role == "assistant"
+        else {"type": "input_text", "text": message.content}
+    )
+    return {"type": "message", "id": item_id, "role": message.role, "status": "completed", "content": [part]}

@@ -3,11 +3,12 @@ generation pipeline as chat completions, whole or streamed as its typed SSE even
 
 A response is stored unless ``store`` is false (the inference service's stored generations, shared
 by its replicas), and ``previous_response_id`` continues a stored one: the model reads this
-request's ``instructions``, the stored conversation with its reply, then this ``input``. Reading and
-deleting them is :mod:`gateway.dialects.openai.stored_responses`. ``conversation`` objects and
-``background`` runs are refused (400). Input items are messages (text content parts),
-``function_call`` and ``function_call_output``; tools are ``function`` tools. The rendering of what
-comes back is :mod:`gateway.dialects.openai.response_objects`.
+request's ``instructions``, the stored conversation with its reply, then this ``input``. A
+``conversation`` is continued the same way, and the turn is added to it. Reading and deleting
+stored responses is :mod:`gateway.dialects.openai.stored_responses`, conversations
+:mod:`gateway.dialects.openai.conversations`. ``background`` runs are refused (400). Input items are
+messages (text content parts), ``function_call`` and ``function_call_output``; tools are
+``function`` tools. The rendering of what comes back is :mod:`gateway.dialects.openai.response_objects`.
 """
 
 from __future__ import annotations
@@ -89,6 +90,12 @@ class TextConfig(BaseModel):
     format: TextFormat | None = None
 
 
+class ConversationRef(BaseModel):
+    """``conversation`` as an object."""
+
+    id: str
+
+
 class ResponseRequest(BaseModel):
     """Body of ``POST /v1/responses``."""
 
@@ -113,6 +120,16 @@ class ResponseRequest(BaseModel):
         None, max_length=128, description="Continue this stored response's conversation."
     )
     background: StrictBool | None = Field(None, description="Not supported: responses run in the foreground.")
+    conversation: str | ConversationRef | None = Field(
+        None, description="Continue this conversation (its id, or {id}); the turn is added to it."
+    )
+
+    @property
+    def conversation_id(self) -> str:
+        """The conversation's id, if one is named."""
+        if isinstance(self.conversation, ConversationRef):
+            return self.conversation.id
+        return self.conversation or ""
 
 
 def messages_of(body: ResponseRequest) -> list[pb.ChatMessage]:
@@ -120,7 +137,13 @@ def messages_of(body: ResponseRequest) -> list[pb.ChatMessage]:
     messages = [pb.ChatMessage(role="system", content=body.instructions)] if body.instructions else []
     if isinstance(body.input, str):
         return [*messages, pb.ChatMessage(role="user", content=body.input)]
-    for position, item in enumerate(body.input):
+    return [*messages, *input_messages(body.input, "input")]
+
+
+def input_messages(items: list[InputItem], field: str) -> list[pb.ChatMessage]:
+    """Input items (of ``input``, or a conversation's ``items``) as canonical chat messages."""
+    messages = []
+    for position, item in enumerate(items):
         if item.type == "function_call":
             call = pb.ToolCall(
                 id=item.call_id or "", name=item.name or "", arguments_json=item.arguments or "{}"
@@ -129,27 +152,26 @@ def messages_of(body: ResponseRequest) -> list[pb.ChatMessage]:
         elif item.type == "function_call_output":
             if not item.call_id:
                 raise InvalidInput(
-                    f"input[{position}].call_id is required: it names the call this output answers",
-                    details={"field": f"input[{position}].call_id"},
+                    f"{field}[{position}].call_id is required: it names the call this output answers",
+                    details={"field": f"{field}[{position}].call_id"},
                 )
             messages.append(pb.ChatMessage(role="tool", content=item.output or "", tool_call_id=item.call_id))
         else:
             role = item.role or "user"
-            messages.append(
-                pb.ChatMessage(role=CANONICAL_ROLES.get(role, role), content=_text(position, item))
-            )
+            text = _text(f"{field}[{position}]", item)
+            messages.append(pb.ChatMessage(role=CANONICAL_ROLES.get(role, role), content=text))
     return messages
 
 
-def _text(position: int, item: InputItem) -> str:
+def _text(place: str, item: InputItem) -> str:
     """An input message's text: a string, or its text parts."""
     if item.content is None or isinstance(item.content, str):
         return item.content or ""
     for part in item.content:
         if part.type not in TEXT_PARTS:
             raise InvalidInput(
-                f"input[{position}].content has a {part.type!r} part; only text is supported",
-                details={"field": f"input[{position}].content"},
+                f"{place}.content has a {part.type!r} part; only text is supported",
+                details={"field": f"{place}.content"},
             )
     return "".join(part.text or "" for part in item.content)
 
@@ -186,18 +208,13 @@ def format_of(text: TextConfig | None) -> pb.ResponseFormat | None:
 
 
 def check_supported(body: ResponseRequest) -> None:
-    """Refuses conversation objects and background runs, naming the field."""
-    extra = body.model_extra or {}
-    for field, present in (
-        ("conversation", extra.get("conversation") is not None),
-        ("background", bool(body.background)),
-    ):
-        if present:
-            raise InvalidInput(
-                f"{field} is not supported here",
-                details={"field": field},
-                suggestion="continue a conversation with previous_response_id, or send it whole in input",
-            )
+    """Refuses background runs, naming the field."""
+    if body.background:
+        raise InvalidInput(
+            "background is not supported here: responses run while the request waits",
+            details={"field": "background"},
+            suggestion="send it without background; stream: true tells the response as it is made",
+        )
 
 
 @streaming_post(router, "/v1/responses", "openai_create_response", "Response (Responses API)")
@@ -223,11 +240,13 @@ async def create_response(body: ResponseRequest, request: Request, clients: Clie
         canonical.store_id = response_id
         canonical.store_annotations_json = json.dumps(settings)
     canonical.previous_generation_id = body.previous_response_id or ""
+    canonical.conversation_id = body.conversation_id
     canonical.instruction_messages = 1 if body.instructions else 0
     renamed = {
         "max_tokens": "max_output_tokens",
         "response_format": "text.format",
         "previous_generation_id": "previous_response_id",
+        "conversation_id": "conversation",
     }
     with fields_named(renamed):
         stream = await open_stream(clients, canonical)

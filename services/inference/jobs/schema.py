@@ -137,6 +137,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX IF NOT EXISTS stored_generations_created ON stored_generations (created_at)",
     ),
+    # 9: conversations and their items, in order (``message``: the ChatMessage as protobuf JSON).
+    (
+        """CREATE TABLE IF NOT EXISTS conversations (
+            id TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            created_at {real} NOT NULL,
+            metadata TEXT NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS conversation_items (
+            conversation_id TEXT NOT NULL,
+            seq {bigint} NOT NULL,
+            item_id TEXT NOT NULL,
+            message TEXT NOT NULL,
+            PRIMARY KEY (conversation_id, seq)
+        )""",
+        "CREATE UNIQUE INDEX IF NOT EXISTS conversation_items_id ON conversation_items (conversation_id, item_id)",
+    ),
 )
 
 

@@ -90,6 +90,46 @@ class InferenceServiceStub:
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationRequest.SerializeToString,
                 response_deserializer=meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationResponse.FromString,
                 _registered_method=True)
+        self.CreateConversation = channel.unary_unary(
+                '/meshserve.v1.InferenceService/CreateConversation',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.CreateConversationRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.CreateConversationResponse.FromString,
+                _registered_method=True)
+        self.GetConversation = channel.unary_unary(
+                '/meshserve.v1.InferenceService/GetConversation',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.GetConversationRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.GetConversationResponse.FromString,
+                _registered_method=True)
+        self.UpdateConversation = channel.unary_unary(
+                '/meshserve.v1.InferenceService/UpdateConversation',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.UpdateConversationRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.UpdateConversationResponse.FromString,
+                _registered_method=True)
+        self.DeleteConversation = channel.unary_unary(
+                '/meshserve.v1.InferenceService/DeleteConversation',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.DeleteConversationRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.DeleteConversationResponse.FromString,
+                _registered_method=True)
+        self.ListConversationItems = channel.unary_unary(
+                '/meshserve.v1.InferenceService/ListConversationItems',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.ListConversationItemsRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.ListConversationItemsResponse.FromString,
+                _registered_method=True)
+        self.AddConversationItems = channel.unary_unary(
+                '/meshserve.v1.InferenceService/AddConversationItems',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.AddConversationItemsRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.AddConversationItemsResponse.FromString,
+                _registered_method=True)
+        self.GetConversationItem = channel.unary_unary(
+                '/meshserve.v1.InferenceService/GetConversationItem',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.GetConversationItemRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.GetConversationItemResponse.FromString,
+                _registered_method=True)
+        self.DeleteConversationItem = channel.unary_unary(
+                '/meshserve.v1.InferenceService/DeleteConversationItem',
+                request_serializer=meshserve_dot_v1_dot_inference__pb2.DeleteConversationItemRequest.SerializeToString,
+                response_deserializer=meshserve_dot_v1_dot_inference__pb2.DeleteConversationItemResponse.FromString,
+                _registered_method=True)
         self.LoadModel = channel.unary_unary(
                 '/meshserve.v1.InferenceService/LoadModel',
                 request_serializer=meshserve_dot_v1_dot_inference__pb2.LoadModelRequest.SerializeToString,
@@ -252,6 +292,62 @@ class InferenceServiceServicer:
 
     def DeleteStoredGeneration(self, request, context):
         """Deletes a stored generation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateConversation(self, request, context):
+        """Starts a conversation (GenerateRequest.conversation_id continues it), with up to 20 items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConversation(self, request, context):
+        """A conversation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateConversation(self, request, context):
+        """Replaces a conversation's metadata.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteConversation(self, request, context):
+        """Deletes a conversation and its items.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListConversationItems(self, request, context):
+        """A conversation's items, a page at a time.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddConversationItems(self, request, context):
+        """Appends up to 20 items to a conversation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetConversationItem(self, request, context):
+        """One item of a conversation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteConversationItem(self, request, context):
+        """Deletes one item of a conversation.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -428,6 +524,46 @@ def add_InferenceServiceServicer_to_server(servicer, server):
                     servicer.DeleteStoredGeneration,
                     request_deserializer=meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationRequest.FromString,
                     response_serializer=meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationResponse.SerializeToString,
+            ),
+            'CreateConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateConversation,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.CreateConversationRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.CreateConversationResponse.SerializeToString,
+            ),
+            'GetConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConversation,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.GetConversationRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.GetConversationResponse.SerializeToString,
+            ),
+            'UpdateConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateConversation,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.UpdateConversationRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.UpdateConversationResponse.SerializeToString,
+            ),
+            'DeleteConversation': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteConversation,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.DeleteConversationRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.DeleteConversationResponse.SerializeToString,
+            ),
+            'ListConversationItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListConversationItems,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.ListConversationItemsRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.ListConversationItemsResponse.SerializeToString,
+            ),
+            'AddConversationItems': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddConversationItems,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.AddConversationItemsRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.AddConversationItemsResponse.SerializeToString,
+            ),
+            'GetConversationItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetConversationItem,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.GetConversationItemRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.GetConversationItemResponse.SerializeToString,
+            ),
+            'DeleteConversationItem': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteConversationItem,
+                    request_deserializer=meshserve_dot_v1_dot_inference__pb2.DeleteConversationItemRequest.FromString,
+                    response_serializer=meshserve_dot_v1_dot_inference__pb2.DeleteConversationItemResponse.SerializeToString,
             ),
             'LoadModel': grpc.unary_unary_rpc_method_handler(
                     servicer.LoadModel,
@@ -808,6 +944,222 @@ class InferenceService:
             '/meshserve.v1.InferenceService/DeleteStoredGeneration',
             meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationRequest.SerializeToString,
             meshserve_dot_v1_dot_inference__pb2.DeleteStoredGenerationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/CreateConversation',
+            meshserve_dot_v1_dot_inference__pb2.CreateConversationRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.CreateConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/GetConversation',
+            meshserve_dot_v1_dot_inference__pb2.GetConversationRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.GetConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/UpdateConversation',
+            meshserve_dot_v1_dot_inference__pb2.UpdateConversationRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.UpdateConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteConversation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/DeleteConversation',
+            meshserve_dot_v1_dot_inference__pb2.DeleteConversationRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.DeleteConversationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListConversationItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/ListConversationItems',
+            meshserve_dot_v1_dot_inference__pb2.ListConversationItemsRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.ListConversationItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddConversationItems(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/AddConversationItems',
+            meshserve_dot_v1_dot_inference__pb2.AddConversationItemsRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.AddConversationItemsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetConversationItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/GetConversationItem',
+            meshserve_dot_v1_dot_inference__pb2.GetConversationItemRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.GetConversationItemResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteConversationItem(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/meshserve.v1.InferenceService/DeleteConversationItem',
+            meshserve_dot_v1_dot_inference__pb2.DeleteConversationItemRequest.SerializeToString,
+            meshserve_dot_v1_dot_inference__pb2.DeleteConversationItemResponse.FromString,
             options,
             channel_credentials,
             insecure,
