@@ -20,10 +20,11 @@ from services.inference.llm.pipeline import GenerationPipeline
 from services.inference.llm.requests import GenerationRequest, SamplingRequest
 from services.inference.llm.service import GenerationService
 from services.inference.llm.tools import ToolCall, ToolSpec, ToolUse, render_calls
+from services.inference.llm.truncation import fit_history
 from services.inference.llm.vocabulary import Vocabulary
 from services.inference.metering.allowance import Allowance
 from services.inference.plugins.base import Message
-from services.inference.stored_generations import StoredGenerations
+from services.inference.stored_generations import Recording, StoredGenerations
 
 #: Trailing metadata of ``Generate``: the longest wait of its choices for a batch slot, in seconds.
 QUEUE_SECONDS_TRAILER = "x-meshserve-queue-seconds"
@@ -176,8 +177,12 @@ class GenerationServicer:
         carries how long it waited for a batch slot (:data:`QUEUE_SECONDS_TRAILER`)."""
         admitted: list[Allowance] = []
         waited = 0.0
-        request, recording = await self._stored().prepare(request)
-        generation = self.pipeline.generate(request_from_proto(request), on_allowance=admitted.append)
+        request, recording = await self._prepared(request)
+        canonical = request_from_proto(request)
+        if request.truncate_history and canonical.messages:
+            count = request.instruction_messages
+            canonical = await fit_history(canonical, count, self.vocabulary, self.pipeline.job)
+        generation = self.pipeline.generate(canonical, on_allowance=admitted.append)
         async with contextlib.aclosing(generation) as chunks:
             async for chunk in chunks:
                 if admitted and (standing := admitted.pop().metadata()):
@@ -189,6 +194,12 @@ class GenerationServicer:
                     await recording.save()  # stored before the caller hears the end
                 yield reply
         context.set_trailing_metadata(((QUEUE_SECONDS_TRAILER, f"{waited:.6f}"),))
+
+    async def _prepared(self, request: pb.GenerateRequest) -> tuple[pb.GenerateRequest, Recording | None]:
+        """The request with the earlier turns it continues in place, and what keeps its reply."""
+        if not (request.store_id or request.previous_generation_id or request.conversation_id):
+            return request, None
+        return await self._stored().prepare(request)
 
     def _stored(self) -> StoredGenerations:
         if self.stored is None:

@@ -120,6 +120,9 @@ class ResponseRequest(BaseModel):
         None, max_length=128, description="Continue this stored response's conversation."
     )
     background: StrictBool | None = Field(None, description="Not supported: responses run in the foreground.")
+    truncation: Literal["auto", "disabled"] = Field(
+        "disabled", description="auto: leave out the oldest items when the input does not fit the context."
+    )
     conversation: str | ConversationRef | None = Field(
         None, description="Continue this conversation (its id, or {id}); the turn is added to it."
     )
@@ -241,6 +244,7 @@ async def create_response(body: ResponseRequest, request: Request, clients: Clie
         canonical.store_annotations_json = json.dumps(settings)
     canonical.previous_generation_id = body.previous_response_id or ""
     canonical.conversation_id = body.conversation_id
+    canonical.truncate_history = body.truncation == "auto"
     canonical.instruction_messages = 1 if body.instructions else 0
     renamed = {
         "max_tokens": "max_output_tokens",

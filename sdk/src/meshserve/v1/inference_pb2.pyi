@@ -239,7 +239,7 @@ class ToolCall(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., arguments_json: _Optional[str] = ...) -> None: ...
 
 class GenerateRequest(_message.Message):
-    __slots__ = ("model", "prompt", "messages", "sampling", "request_id", "tools", "tool_choice", "tool_choice_name", "user", "echo", "prompt_token_ids", "store_id", "previous_generation_id", "instruction_messages", "store_annotations_json", "conversation_id")
+    __slots__ = ("model", "prompt", "messages", "sampling", "request_id", "tools", "tool_choice", "tool_choice_name", "user", "echo", "prompt_token_ids", "store_id", "previous_generation_id", "instruction_messages", "store_annotations_json", "conversation_id", "truncate_history")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROMPT_FIELD_NUMBER: _ClassVar[int]
     MESSAGES_FIELD_NUMBER: _ClassVar[int]
@@ -256,6 +256,7 @@ class GenerateRequest(_message.Message):
     INSTRUCTION_MESSAGES_FIELD_NUMBER: _ClassVar[int]
     STORE_ANNOTATIONS_JSON_FIELD_NUMBER: _ClassVar[int]
     CONVERSATION_ID_FIELD_NUMBER: _ClassVar[int]
+    TRUNCATE_HISTORY_FIELD_NUMBER: _ClassVar[int]
     model: _common_pb2.ModelRef
     prompt: str
     messages: _containers.RepeatedCompositeFieldContainer[ChatMessage]
@@ -272,7 +273,8 @@ class GenerateRequest(_message.Message):
     instruction_messages: int
     store_annotations_json: str
     conversation_id: str
-    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., prompt: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., request_id: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[Tool, _Mapping]]] = ..., tool_choice: _Optional[str] = ..., tool_choice_name: _Optional[str] = ..., user: _Optional[str] = ..., echo: _Optional[bool] = ..., prompt_token_ids: _Optional[_Iterable[int]] = ..., store_id: _Optional[str] = ..., previous_generation_id: _Optional[str] = ..., instruction_messages: _Optional[int] = ..., store_annotations_json: _Optional[str] = ..., conversation_id: _Optional[str] = ...) -> None: ...
+    truncate_history: bool
+    def __init__(self, model: _Optional[_Union[_common_pb2.ModelRef, _Mapping]] = ..., prompt: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., sampling: _Optional[_Union[SamplingParams, _Mapping]] = ..., request_id: _Optional[str] = ..., tools: _Optional[_Iterable[_Union[Tool, _Mapping]]] = ..., tool_choice: _Optional[str] = ..., tool_choice_name: _Optional[str] = ..., user: _Optional[str] = ..., echo: _Optional[bool] = ..., prompt_token_ids: _Optional[_Iterable[int]] = ..., store_id: _Optional[str] = ..., previous_generation_id: _Optional[str] = ..., instruction_messages: _Optional[int] = ..., store_annotations_json: _Optional[str] = ..., conversation_id: _Optional[str] = ..., truncate_history: _Optional[bool] = ...) -> None: ...
 
 class Conversation(_message.Message):
     __slots__ = ("id", "created", "metadata")
