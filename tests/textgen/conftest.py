@@ -14,6 +14,13 @@ from meshserve.v1 import inference_pb2_grpc as pb_grpc
 from tests.procs import Mesh
 
 QUESTION = "Which city is the capital of France?"
+#: A function tool in the Responses API's flat form.
+WEATHER: Any = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "The weather in a city.",
+    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+}
 
 
 def openai_error_param(mesh: Mesh, path: str, body: dict[str, Any]) -> str:

@@ -12,16 +12,9 @@ import openai
 import pytest
 
 from tests.procs import Mesh
-from tests.textgen.conftest import QUESTION, greedy_chat, openai_error_param
+from tests.textgen.conftest import QUESTION, WEATHER, greedy_chat, openai_error_param
 
 pytestmark = pytest.mark.slow
-
-WEATHER = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "The weather in a city.",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
 
 
 @pytest.fixture(scope="module")

@@ -14,17 +14,11 @@ import pytest
 
 from meshserve.v1 import inference_pb2 as pb
 from tests.procs import Mesh
-from tests.textgen.conftest import QUESTION
+from tests.textgen.conftest import QUESTION, WEATHER
 
 pytestmark = pytest.mark.slow
 
 FOLLOW_UP = "And which river flows through it?"
-WEATHER: Any = {
-    "type": "function",
-    "name": "get_weather",
-    "description": "The weather in a city.",
-    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-}
 
 
 @pytest.fixture(scope="module")

@@ -4,13 +4,13 @@ created with ``conversation`` adds its input and output to it (:mod:`.responses`
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.deps import Clients
 from gateway.dialects import dialect_router
+from gateway.dialects.openai.paging import After, Limit, Order, item_list
 from gateway.dialects.openai.response_objects import item_of
 from gateway.dialects.openai.responses import InputItem, input_messages
 from meshserve.v1 import inference_pb2 as pb
@@ -48,17 +48,6 @@ def conversation_body(conversation: pb.Conversation) -> dict[str, Any]:
         "object": "conversation",
         "created_at": conversation.created,
         "metadata": dict(conversation.metadata),
-    }
-
-
-def item_list(items: list[dict[str, Any]], more: bool) -> dict[str, Any]:
-    """A page of items."""
-    return {
-        "object": "list",
-        "data": items,
-        "first_id": items[0]["id"] if items else None,
-        "last_id": items[-1]["id"] if items else None,
-        "has_more": more,
     }
 
 
@@ -103,11 +92,7 @@ async def delete_conversation(conversation_id: str, clients: Clients) -> dict[st
 
 @router.get("/v1/conversations/{conversation_id}/items", summary="A conversation's items")
 async def list_items(
-    conversation_id: str,
-    clients: Clients,
-    limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
-    order: Annotated[Literal["asc", "desc"], Query(description="Oldest (asc) or newest first.")] = "desc",
-    after: Annotated[str | None, Query(description="List the items after this item id.")] = None,
+    conversation_id: str, clients: Clients, limit: Limit = 20, order: Order = "desc", after: After = None
 ) -> dict[str, Any]:
     """The conversation's items, a page at a time."""
     request = pb.ListConversationItemsRequest(

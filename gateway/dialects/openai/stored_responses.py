@@ -4,15 +4,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
-
-from fastapi import Query
+from typing import Any
 
 from gateway.deps import Clients
 from gateway.dialects import dialect_router
+from gateway.dialects.openai.paging import After, Limit, Order, page_of
 from gateway.dialects.openai.response_objects import ResponseRenderer, input_items
 from meshserve.v1 import inference_pb2 as pb
-from services.common.errors import InvalidInput
 
 router = dialect_router("openai", "openai")
 
@@ -42,26 +40,7 @@ async def delete_response(response_id: str, clients: Clients) -> dict[str, Any]:
 
 @router.get("/v1/responses/{response_id}/input_items", summary="A stored response's input items")
 async def list_input_items(
-    response_id: str,
-    clients: Clients,
-    limit: Annotated[int, Query(ge=1, le=100, description="Items per page.")] = 20,
-    order: Annotated[Literal["asc", "desc"], Query(description="Oldest (asc) or newest first.")] = "desc",
-    after: Annotated[str | None, Query(description="List the items after this item id.")] = None,
+    response_id: str, clients: Clients, limit: Limit = 20, order: Order = "desc", after: After = None
 ) -> dict[str, Any]:
     """Every item the model read for the response (instructions aside), a page at a time."""
-    items = input_items(await _stored(clients, response_id))
-    if order == "desc":
-        items.reverse()
-    if after is not None:
-        ids = [item["id"] for item in items]
-        if after not in ids:
-            raise InvalidInput(f"no input item {after!r} in this response", details={"field": "after"})
-        items = items[ids.index(after) + 1 :]
-    page = items[:limit]
-    return {
-        "object": "list",
-        "data": page,
-        "first_id": page[0]["id"] if page else None,
-        "last_id": page[-1]["id"] if page else None,
-        "has_more": len(items) > limit,
-    }
+    return page_of(input_items(await _stored(clients, response_id)), limit, order, after)
