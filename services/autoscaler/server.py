@@ -44,7 +44,7 @@ def build(settings: AutoscalerSettings) -> Registration:
     store = PolicyStore(
         open_database(settings.database_url, settings.db_file, "MESHSERVE_AUTOSCALER_DATABASE_URL")
     )
-    if settings.default_pool_policy and not any(p.target == "*" for p in store.all()):
+    if settings.default_pool_policy and store.find("*") is None:
         store.put(Policy(target="*"))  # a policy set since (and kept) wins over the default
     # Every inference endpoint discovery lists, summed: the autoscaler sees the whole pool.
     endpoints = InferenceEndpoints(pool.discovery)

@@ -24,7 +24,12 @@ from services.inference.llm.truncation import fit_history
 from services.inference.llm.vocabulary import Vocabulary
 from services.inference.metering.allowance import Allowance
 from services.inference.plugins.base import Message
-from services.inference.stored_generations import Recording, StoredGenerations
+from services.inference.stored_generations import (
+    Recording,
+    StoredGenerations,
+    instruction_count,
+    keeping_fields,
+)
 
 #: Trailing metadata of ``Generate``: the longest wait of its choices for a batch slot, in seconds.
 QUEUE_SECONDS_TRAILER = "x-meshserve-queue-seconds"
@@ -180,7 +185,7 @@ class GenerationServicer:
         request, recording = await self._prepared(request)
         canonical = request_from_proto(request)
         if request.truncate_history and canonical.messages:
-            count = request.instruction_messages
+            count = instruction_count(request)
             canonical = await fit_history(canonical, count, self.vocabulary, self.pipeline.job)
         generation = self.pipeline.generate(canonical, on_allowance=admitted.append)
         async with contextlib.aclosing(generation) as chunks:
@@ -197,7 +202,7 @@ class GenerationServicer:
 
     async def _prepared(self, request: pb.GenerateRequest) -> tuple[pb.GenerateRequest, Recording | None]:
         """The request with the earlier turns it continues in place, and what keeps its reply."""
-        if not (request.store_id or request.previous_generation_id or request.conversation_id):
+        if not keeping_fields(request):
             return request, None
         return await self._stored().prepare(request)
 

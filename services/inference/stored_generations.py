@@ -123,6 +123,24 @@ class Recording:
             await self.conversations.append(self.owner, self.conversation_id, turn)
 
 
+def keeping_fields(request: pb.GenerateRequest) -> list[str]:
+    """The fields of a request that store it or continue earlier turns (none: a plain generation)."""
+    names = ("store_id", "previous_generation_id", "conversation_id")
+    return [name for name in names if getattr(request, name)]
+
+
+def instruction_count(request: pb.GenerateRequest) -> int:
+    """How many of the request's first messages are instructions (INVALID_INPUT when more than
+    there are, or negative)."""
+    count = request.instruction_messages
+    if not 0 <= count <= len(request.messages):
+        raise InvalidInput(
+            f"instruction_messages must be 0 to {len(request.messages)}",
+            details={"field": "instruction_messages"},
+        )
+    return count
+
+
 def _taken(generation_id: str) -> AlreadyExists:
     return AlreadyExists(
         f"store_id {generation_id!r} is already used", details={"field": "store_id", "id": generation_id}
@@ -140,27 +158,19 @@ class StoredGenerations:
     async def prepare(self, request: pb.GenerateRequest) -> tuple[pb.GenerateRequest, Recording | None]:
         """The request the pipeline runs (the earlier turns in place) and, when its reply is to be
         kept (stored, or added to its conversation), its recording."""
-        continues = request.previous_generation_id or request.conversation_id
-        if not (request.store_id or continues):
+        asked = keeping_fields(request)
+        if not asked:
             return request, None
         if not request.messages:
-            field_name = "store_id" if request.store_id else "previous_generation_id"
-            if request.conversation_id:
-                field_name = "conversation_id"
             raise InvalidInput(
-                f"{field_name} needs a conversation (messages), not a prompt", details={"field": field_name}
+                f"{asked[0]} needs a conversation (messages), not a prompt", details={"field": asked[0]}
             )
         if request.previous_generation_id and request.conversation_id:
             raise InvalidInput(
                 "continue a stored generation or a conversation, not both",
                 details={"field": "previous_generation_id"},
             )
-        count = request.instruction_messages
-        if not 0 <= count <= len(request.messages):
-            raise InvalidInput(
-                f"instruction_messages must be 0 to {len(request.messages)}",
-                details={"field": "instruction_messages"},
-            )
+        count = instruction_count(request)
         owner = caller_var.get()
         instructions, own = list(request.messages[:count]), list(request.messages[count:])
         history = await self._history(owner, request)

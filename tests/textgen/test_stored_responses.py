@@ -212,6 +212,7 @@ def test_only_the_caller_who_stored_a_generation_sees_it(inference_stub: Any) ->
         ({"store_id": "x" * 129}, "store_id"),
         ({"store_id": "gen-bad-annotations", "store_annotations_json": "{"}, "store_annotations_json"),
         ({"store_id": "gen-bad-count", "instruction_messages": 2}, "instruction_messages"),
+        ({"truncate_history": True, "instruction_messages": -1}, "instruction_messages"),
     ],
 )
 def test_bad_store_requests_are_refused_naming_the_field(
