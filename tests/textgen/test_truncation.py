@@ -1,7 +1,7 @@
 """The Responses API's ``truncation``: a conversation longer than the model's context is refused
 when truncation is disabled (the default); with ``auto`` the fewest oldest items after the
-instructions are left out, exactly those the model's own tokenizer says must go, so the answer is
-the one to the shortened conversation sent as is."""
+instructions are left out, exactly those the model's own tokenizer says must go, so the model reads
+the shortened conversation as it would were it sent as is."""
 
 from __future__ import annotations
 
@@ -67,7 +67,11 @@ def test_auto_truncation_leaves_out_exactly_the_oldest_items_that_do_not_fit(llm
     assert auto.status_code == 200, auto.text
     shortened = _respond(llm_mesh, messages[dropped:], "disabled")
     assert shortened.status_code == 200, shortened.text
-    assert auto.json()["output"][0]["content"] == shortened.json()["output"][0]["content"]
-    assert auto.json()["usage"]["input_tokens"] == shortened.json()["usage"]["input_tokens"]
-    assert auto.json()["usage"]["input_tokens"] == _prompt_tokens(llm_mesh, messages[dropped:])
+    # The model read exactly the shortened conversation: the same tokens, counted three ways. (Its
+    # text is not compared: llama.cpp's logits for a 2,000-token prompt differ by up to ~0.9 between
+    # a cold evaluation and one that reuses a cached prefix, so a greedy answer may differ too.)
+    kept = _prompt_tokens(llm_mesh, messages[dropped:])
+    assert auto.json()["usage"]["input_tokens"] == shortened.json()["usage"]["input_tokens"] == kept
+    assert _prompt_tokens(llm_mesh, messages[dropped - 1 :]) + MAX_OUTPUT > context  # nor one item more
+    assert auto.json()["output"][0]["content"][0]["text"]
     assert auto.json()["truncation"] == "auto"
