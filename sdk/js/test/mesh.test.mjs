@@ -82,8 +82,13 @@ test("a stream yields tokens as they are produced", async () => {
   const first = arrivals[0];
   const last = arrivals[arrivals.length - 1];
   assert.ok(first < last / 3, `first token at ${first.toFixed(1)} ms, last at ${last.toFixed(1)} ms`);
+  // A reader that falls behind (a busy machine) gets the tokens queued meanwhile together (the
+  // server's outbox merges them), so how many arrive apart depends on the load. What may not depend
+  // on it: many separate deliveries, and the middle token arriving in the middle of the stream.
   const apart = arrivals.slice(1).filter((at, i) => at - arrivals[i] > 1).length;
-  assert.ok(apart >= arrivals.length / 2, `only ${apart} of ${arrivals.length} tokens came more than 1 ms after the one before`);
+  assert.ok(apart >= 16, `only ${apart} of ${arrivals.length} tokens came more than 1 ms after the one before`);
+  const middle = (arrivals[Math.floor(arrivals.length / 2)] - first) / (last - first);
+  assert.ok(middle > 0.2 && middle < 0.8, `the middle token arrived at ${(middle * 100).toFixed(0)}% of the stream`);
 });
 
 test("aborting a stream frees the batch slot on the server within a second", async () => {
