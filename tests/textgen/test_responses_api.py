@@ -102,6 +102,7 @@ def test_a_required_function_call_and_its_output_continue_the_conversation(clien
         input="What is the weather in Paris?",
         tools=[WEATHER],
         tool_choice="required",
+        temperature=0,  # sampled arguments could run past the default max_output_tokens
     )
     call = response.output[0]
     assert call.type == "function_call" and call.name == "get_weather" and call.call_id
@@ -123,6 +124,7 @@ def test_a_required_function_call_and_its_output_continue_the_conversation(clien
             input="Weather in Rome?",
             tools=[WEATHER],
             tool_choice="required",
+            temperature=0,
             stream=True,
         )
     )

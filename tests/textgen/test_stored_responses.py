@@ -109,7 +109,9 @@ def test_a_continuation_equals_sending_the_whole_conversation(client: openai.Ope
 
 def test_a_function_call_output_continues_the_stored_call(client: openai.OpenAI) -> None:
     asked = "What is the weather in Paris?"
-    calling = client.responses.create(model="default", input=asked, tools=[WEATHER], tool_choice="required")
+    calling = client.responses.create(
+        model="default", input=asked, tools=[WEATHER], tool_choice="required", temperature=0
+    )
     call = calling.output[0]
     assert call.type == "function_call"
     result: Any = {"type": "function_call_output", "call_id": call.call_id, "output": '{"sky": "sunny"}'}
